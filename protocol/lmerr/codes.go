@@ -1,0 +1,92 @@
+package lmerr
+
+// texts are the short FlexLM error texts in their modern wording: "license
+// server system" where FlexNet 11.x says so (-15, -16, -17, -18, -25).
+var texts = map[int]string{
+	-1:   "Cannot find license file.",
+	-2:   "Invalid license file syntax.",
+	-3:   "No server for this feature.",
+	-4:   "Licensed number of users already reached.",
+	-5:   "No such feature exists.",
+	-6:   "No TCP/IP port number in license file and FLEXlm service does not exist. (pre-v6 only)",
+	-7:   "No socket connection to license manager service.",
+	-8:   "Invalid (inconsistent) license key or signature.",
+	-9:   "Invalid host.",
+	-10:  "Feature has expired.",
+	-11:  "Invalid date format in license file.",
+	-12:  "Invalid returned data from license server.",
+	-13:  "No SERVER lines in license file.",
+	-14:  "Cannot find SERVER host name in network database.",
+	-15:  "Cannot connect to license server system.",
+	-16:  "Cannot read data from license server system.",
+	-17:  "Cannot write data to license server system.",
+	-18:  "License server system does not support this feature.",
+	-19:  "Error in select system call.",
+	-21:  "License file does not support this version.",
+	-22:  "Feature checkin failure detected at license server.",
+	-23:  "License server temporarily busy (new server connecting).",
+	-24:  "Users are queued for this feature.",
+	-25:  "License server system does not support this version of this feature.",
+	-26:  "Request for more licenses than this feature supports.",
+	-29:  "Cannot find ethernet device.",
+	-30:  "Cannot read license file.",
+	-31:  "Feature start date is in the future.",
+	-32:  "No such attribute.",
+	-33:  "Bad encryption handshake with daemon.",
+	-34:  "Clock difference too large between client and server.",
+	-35:  "In the queue for this feature.",
+	-36:  "Feature database corrupted in daemon.",
+	-37:  "Duplicate selection mismatch for this feature.",
+	-38:  "User/host on EXCLUDE list for feature.",
+	-39:  "User/host not on INCLUDE list for feature.",
+	-40:  "Cannot locate dynamic memory.",
+	-41:  "Feature was never checked out.",
+	-42:  "Invalid parameter.",
+	-47:  "Clock setting check not available in daemon.",
+	-52:  "Vendor daemon did not respond within timeout interval.",
+	-53:  "Checkout request rejected by vendor-defined checkout filter.",
+	-57:  "socket() call failed.",
+	-59:  "Message checksum failure.",
+	-60:  "Server message checksum failure.",
+	-61:  "Cannot read license file data from server.",
+	-62:  "Network software (TCP/IP) not available.",
+	-63:  "You are not a license administrator.",
+	-64:  "lmremove request before the minimum lmremove interval.",
+	-71:  "Invalid TZ environment variable.",
+	-73:  "Local checkout filter rejected request.",
+	-74:  "Attempt to read beyond end of license file path.",
+	-77:  "Bad version number - must be floating-point number with no letters.",
+	-82:  "Invalid PACKAGE line in license file.",
+	-83:  "Version of client newer than server.",
+	-84:  "USER_BASED license has no specified users - see server log.",
+	-85:  "License server doesn't support this request.",
+	-87:  "Checkout exceeds MAX specified in options file.",
+	-88:  "System clock has been set back.",
+	-89:  "This platform not authorized by license.",
+	-90:  "Future license file format or misspelling in license file.",
+	-92:  "Feature removed during lmreread, or wrong SERVER line hostid.",
+	-93:  "This feature is available in a different license pool.",
+	-94:  "Attempt to generate license with incompatible attributes.",
+	-95:  "Network connect to this_host failed.",
+	-96:  "License server machine is down or not responding.",
+	-97:  "The desired vendor daemon is down.",
+	-98:  "This FEATURE line can't be converted to decimal format.",
+	-99:  "The decimal format license is typed incorrectly.",
+	-100: "Cannot remove a linger license.",
+	-101: "All licenses are reserved for others.",
+	-106: "License server out of network connections.",
+	-114: "SIGN= keyword required, but missing from license.",
+	-119: "lmdown and lmreread must be run on license server machine.",
+	-125: "Attempt to checkout just a PACKAGE. Need to also checkout a feature.",
+}
+
+// Text returns the short text for a FlexLM error number.
+func Text(code int) string {
+	if t, ok := texts[code]; ok {
+		return t
+	}
+	return "Unknown FlexLM error."
+}
+
+// Known reports whether code is a FlexLM error number golm knows.
+func Known(code int) bool { _, ok := texts[code]; return ok }
