@@ -17,6 +17,15 @@ func main() {
 }
 
 func run() int {
+	if len(os.Args) == 2 && os.Args[1] == "-list-applets" {
+		// For make install: one applet name per line.
+		for _, a := range commands.Applets() {
+			if !a.Hidden {
+				os.Stdout.WriteString(a.Name + "\n")
+			}
+		}
+		return 0
+	}
 	applet, prog, args, err := commands.Dispatch(os.Args)
 	env := commands.OSEnv(prog)
 	if err != nil {
