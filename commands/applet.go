@@ -99,13 +99,46 @@ func Dispatch(argv []string) (a *Applet, prog string, args []string, err error) 
 	if len(argv) < 2 || argv[1] == "-help" || argv[1] == "--help" || argv[1] == "-h" {
 		return nil, prog, nil, nil
 	}
-	if argv[1] == "-v" {
-		return nil, prog, argv[1:], nil
+	if argv[1] == "-v" || argv[1] == "-list-applets" {
+		return nil, prog, argv[1:2], nil
 	}
 	if a := Lookup(argv[1]); a != nil {
 		return a, prog, argv[2:], nil
 	}
 	return nil, prog, nil, &UsageError{Msg: fmt.Sprintf("%s: unknown command %q", prog, argv[1])}
+}
+
+// Main is the whole program behind main.go: it dispatches argv, runs the
+// applet with env and returns the process exit status. env.Prog is set
+// from argv. "lmutil -list-applets" prints one visible applet name a line,
+// for make install.
+func Main(ctx context.Context, argv []string, env *Env) int {
+	applet, prog, args, err := Dispatch(argv)
+	env.Prog = prog
+	if err != nil {
+		Report(env.Stderr, err, false)
+		UsageList(env.Stderr, prog)
+		return ExitStatus(err)
+	}
+	if applet == nil {
+		switch {
+		case len(args) > 0 && args[0] == "-v":
+			fmt.Fprintln(env.Stdout, Banner(prog))
+			fmt.Fprintln(env.Stdout, VersionLine(prog))
+		case len(args) > 0 && args[0] == "-list-applets":
+			for _, a := range Applets() {
+				if !a.Hidden {
+					fmt.Fprintln(env.Stdout, a.Name)
+				}
+			}
+		default:
+			UsageList(env.Stdout, prog)
+		}
+		return 0
+	}
+	err = Run(ctx, env, applet, args)
+	Report(env.Stderr, err, env.Verbose)
+	return ExitStatus(err)
 }
 
 func baseName(p string) string {
@@ -200,7 +233,7 @@ func Run(ctx context.Context, env *Env, a *Applet, args []string) error {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Flags:          flags,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &UsageError{Applet: a.Name, Msg: a.Name + ": " + strings.TrimPrefix(err.Error(), "flag provided but not defined: ")}
+			return &UsageError{Applet: a.Name, Msg: usageMessage(a.Name, err)}
 		},
 		Action: func(c *cli.Context) error {
 			if c.Bool("help") {
@@ -213,20 +246,39 @@ func Run(ctx context.Context, env *Env, a *Applet, args []string) error {
 				return nil
 			}
 			env.Verbose = c.Bool("verbose")
-			if p := c.String("e"); p != "" {
-				f, err := os.OpenFile(env.Path(p), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				env.Stderr = f
+			p := c.String("e")
+			if p == "" {
+				return a.Action(c, env)
 			}
-			return a.Action(c, env)
+			// -e: the applet's error messages, and the final error
+			// itself, go to the file; the file is closed before Run
+			// returns, so the error is reported here and marked printed.
+			f, err := os.OpenFile(env.Path(p), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			if err != nil {
+				return fmt.Errorf("%s: cannot open error file: %w", a.Name, err)
+			}
+			env.Stderr = f
+			err = a.Action(c, env)
+			Report(f, err, env.Verbose)
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+			return alreadyPrinted(err)
 		},
 	}
-	// The action may have redirected Stderr with -e; report there.
-	err := app.RunContext(ctx, append([]string{a.Name}, args...))
-	return err
+	return app.RunContext(ctx, append([]string{a.Name}, args...))
+}
+
+// usageMessage turns a flag parser's complaint into lmutil's wording.
+func usageMessage(applet string, err error) string {
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return applet + ": unknown option " + f
+	}
+	if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return applet + ": option " + f + " needs an argument"
+	}
+	return applet + ": " + msg
 }
 
 func printHelp(w io.Writer, a *Applet, flags []cli.Flag) {
