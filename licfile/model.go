@@ -209,4 +209,7 @@ type Machine struct {
 	User     string
 	Display  string
 	IPs      []string // dotted IPv4 addresses
+	// Long is the 32-bit hostid (lmhostid -long) as 8 lower-case hex
+	// digits; "" when unknown.
+	Long string
 }
