@@ -1,0 +1,120 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// TimestampEvery is how often a debug log writes a TIMESTAMP line, besides
+// the first line it writes and the first line of every new day.
+const TimestampEvery = 6 * time.Hour
+
+// DebugLog writes FLEXlm debug log lines,
+//
+//	 8:49:38 (lmgrd) lmgrd tcp-port 27000
+//
+// to one writer shared by lmgrd and its vendor daemons. Each line is one
+// Write call, so processes appending to the same O_APPEND file never
+// interleave inside a line. A DebugLog is safe for concurrent use.
+type DebugLog struct {
+	mu     sync.Mutex
+	w      io.Writer
+	daemon string
+	now    func() time.Time
+	// lastStamp is when the last TIMESTAMP line was written.
+	lastStamp time.Time
+	limits    map[string]*limit
+	// Burst and Window bound lines written through Limited: at most Burst
+	// lines per key per Window; the rest are counted and summarised once
+	// the window has passed.
+	Burst  int
+	Window time.Duration
+}
+
+type limit struct {
+	start      time.Time
+	n          int
+	suppressed int
+}
+
+// NewDebugLog returns a debug log writing to w as daemon ("lmgrd" or a
+// vendor name), with the clock now (time.Now when nil).
+func NewDebugLog(w io.Writer, daemon string, now func() time.Time) *DebugLog {
+	if now == nil {
+		now = time.Now
+	}
+	return &DebugLog{w: w, daemon: daemon, now: now, limits: map[string]*limit{}, Burst: 50, Window: time.Minute}
+}
+
+// Daemon is the name this log writes in parentheses.
+func (l *DebugLog) Daemon() string { return l.daemon }
+
+// Printf writes one line. Nothing a client can trigger in a loop may go
+// through Printf: use Limited.
+func (l *DebugLog) Printf(format string, args ...any) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.now()
+	l.flushLimits(t)
+	l.line(t, fmt.Sprintf(format, args...))
+}
+
+// Limited writes one line unless more than Burst lines of the same key
+// were written in the current Window (OUT, IN, DENIED, ... are keys).
+// Suppressed lines are counted and reported as one line when the window
+// ends, at the next line written.
+func (l *DebugLog) Limited(key, format string, args ...any) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.now()
+	l.flushLimits(t)
+	lim := l.limits[key]
+	if lim == nil {
+		lim = &limit{start: t}
+		l.limits[key] = lim
+	}
+	if lim.n >= l.Burst {
+		lim.suppressed++
+		return
+	}
+	lim.n++
+	l.line(t, fmt.Sprintf(format, args...))
+}
+
+// flushLimits closes the windows that have passed, reporting what they
+// suppressed.
+func (l *DebugLog) flushLimits(t time.Time) {
+	for key, lim := range l.limits {
+		if t.Sub(lim.start) < l.Window && !t.Before(lim.start) {
+			continue
+		}
+		if lim.suppressed > 0 {
+			l.line(t, fmt.Sprintf("(%d more %s messages not logged)", lim.suppressed, key))
+		}
+		delete(l.limits, key)
+	}
+}
+
+// line writes one line, preceded by a TIMESTAMP line when one is due.
+// The caller holds mu.
+func (l *DebugLog) line(t time.Time, msg string) {
+	if l.lastStamp.IsZero() || t.Sub(l.lastStamp) >= TimestampEvery || t.YearDay() != l.lastStamp.YearDay() || t.Before(l.lastStamp) {
+		l.lastStamp = t
+		io.WriteString(l.w, formatLine(t, l.daemon, fmt.Sprintf("TIMESTAMP %d/%d/%d", int(t.Month()), t.Day(), t.Year())))
+	}
+	io.WriteString(l.w, formatLine(t, l.daemon, msg))
+}
+
+// formatLine renders "hh:mm:ss (daemon) message\n" with the hour padded
+// by a space, as FLEXlm does.
+func formatLine(t time.Time, daemon, msg string) string {
+	return fmt.Sprintf("%2d:%02d:%02d (%s) %s\n", t.Hour(), t.Minute(), t.Second(), daemon, msg)
+}
