@@ -68,15 +68,28 @@ func Applets() []*Applet {
 	return list
 }
 
-// Lookup finds an applet by name or alias; nil if there is none.
+// Lookup finds an applet by name or alias; nil if there is none. Every
+// applet answers to its name without the "lm" prefix as well ("lmutil stat",
+// "lmutil hostid"), besides the Aliases it lists.
 func Lookup(name string) *Applet {
 	name = strings.TrimSuffix(name, ".exe")
-	for _, a := range Applets() {
+	if name == "" {
+		return nil
+	}
+	list := Applets()
+	for _, a := range list {
 		if a.Name == name {
 			return a
 		}
 		for _, al := range a.Aliases {
 			if al == name {
+				return a
+			}
+		}
+	}
+	if !strings.HasPrefix(name, "lm") {
+		for _, a := range list {
+			if !a.Hidden && a.Name == "lm"+name {
 				return a
 			}
 		}
