@@ -1,0 +1,100 @@
+// Package protocol is golm's wire format, shared by applications (through
+// protocol/client), the lmutil admin commands, lmgrd and the vendor daemons.
+//
+// # Transport and frames
+//
+// Every connection is TCP (the lmgrd↔vendor daemon control channel is a
+// Unix socketpair carrying the same frames). A connection is a sequence of
+// frames in each direction:
+//
+//	+----------------+------+------------------+
+//	| length N (4 B) | type | payload (N-1 B)  |
+//	| big-endian     | 1 B  |                  |
+//	+----------------+------+------------------+
+//
+// N counts the type byte and the payload. N is at least 1 and at most
+// MaxFrame (64 KiB); anything else is a protocol violation. Every read and
+// write of a frame has a deadline (Conn.ReadTimeout, Conn.WriteTimeout).
+//
+// # Payload encoding
+//
+// Payloads are a fixed sequence of fields per message type, with no field
+// names or tags:
+//
+//   - unsigned integers: uvarint (encoding/binary);
+//   - signed integers (FlexLM codes, times): zig-zag varint;
+//   - booleans: one byte, 0 or 1 (any other value is a violation);
+//   - strings: uvarint length, then the bytes; at most MaxString bytes;
+//   - lists: uvarint count, then the elements; at most MaxList elements.
+//
+// A payload must be consumed exactly: trailing bytes are a violation. New
+// fields are only ever added by bumping Version, never by appending
+// optional tails, so a decoder never guesses.
+//
+// # Errors
+//
+// Two kinds. A peer error is an Error frame (TypeError) carrying a FlexLM
+// code and minor number, say "Licensed number of users already reached"
+// (-4); the connection stays usable. A protocol violation (a malformed
+// frame, an unknown type, a bad payload, an unexpected message) is a
+// *Violation: the side that sees it closes the connection and keeps
+// serving everybody else. Nothing in this package panics on any input.
+//
+// # Handshake
+//
+// The first frame in each direction is Hello: the magic "GOLM", the
+// protocol Version, the sender's Role and its identity (user, host,
+// display, pid, LM_PROJECT, program name, and a random JobID naming the
+// client's job across reconnects). A server answers with its own Hello
+// (role RoleServer, its daemon name, host, golm version and RunID, a
+// random number fixed for the life of the process) or with an Error frame
+// and closes. A peer speaking another protocol version gets -83 ("Version
+// of client newer than server") or is refused with a violation.
+//
+// # Conversations
+//
+// After the handshake the client sends one request and reads its reply
+// before sending the next; lmgrd and vendor daemons never send unsolicited
+// frames on client connections. Replies:
+//
+//	Locate{vendor}           → LocateReply{vendor, host, port} | Error(-97)  (lmgrd)
+//	Checkout{...}            → Granted | Error(-4, -5, -10, -18, -25, -31 ...)
+//	Checkin{handle}          → OK | Error(-22 / -41)
+//	Heartbeat{seq}           → HeartbeatAck{seq}
+//	ServerStatusRequest      → ServerStatus, VendorStatus*, End            (lmgrd)
+//	FeatureStatusRequest     → (FeatureHeader, (PoolStatus, (UserEntry | ReservationEntry)*)*)*, End
+//	Shutdown{vendor, force}  → OK{count} | Error(-63 ...)
+//	Reread{vendor}           → OK{count} | Error
+//	Remove{feature, user, host, display} / RemoveHandle{feature, handle} → OK{count} | Error
+//
+// Status replies are streamed, one frame per entry, and end with End (or an
+// Error frame in place of End), so that a large table never has to fit in
+// one frame.
+//
+// # lmgrd and vendor daemons
+//
+// A client connects to lmgrd on the SERVER line's port and sends Locate
+// for its vendor; lmgrd answers with the vendor daemon's TCP port (the
+// redirect), and the client then connects to the vendor daemon directly
+// and does its checkouts there, over one connection per Job.
+//
+// On the control channel between lmgrd and a vendor daemon the vendor
+// daemon sends Hello with RoleVendorControl and then Ready{port, version}
+// once it listens; lmgrd sends Shutdown and Reread; the vendor daemon may
+// send LogLine frames for lmgrd to write to the shared debug log. EOF on
+// the channel means the other side died.
+//
+// # Reconnecting without counting a seat twice
+//
+// A Job's Hello carries a JobID chosen at random when the Job is opened,
+// and the vendor daemon's Hello carries its RunID. Every Granted reply
+// names the handle. When a connection breaks, the client reconnects
+// (through lmgrd again, since a restarted vendor daemon may listen on
+// another port), and re-sends Checkout for each license it held with
+// PrevRun and PrevHandle set. A vendor daemon whose RunID equals PrevRun
+// and which still holds PrevHandle for the same JobID (its side of the old
+// connection not yet noticed dead) re-adopts that handle onto the new
+// connection and answers Granted{Adopted: true} with the same handle;
+// otherwise it treats the request as a fresh checkout. Either way the
+// checkout holds exactly one seat.
+package protocol

@@ -1,0 +1,242 @@
+package protocol
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// MaxFrame is the largest frame length (type byte plus payload) either
+// side accepts or sends.
+const MaxFrame = 64 << 10
+
+// Default deadlines for one frame read or write on a Conn.
+const (
+	DefaultReadTimeout  = 30 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+// Violation is a protocol violation: a malformed frame or payload, an
+// unknown message type, or a message the conversation does not allow. The
+// side that sees it closes the connection.
+type Violation struct {
+	Reason string
+}
+
+func (v *Violation) Error() string { return "protocol violation: " + v.Reason }
+
+// violationf returns a *Violation.
+func violationf(format string, args ...any) error {
+	return &Violation{Reason: fmt.Sprintf(format, args...)}
+}
+
+// IsViolation reports whether err is (or wraps) a *Violation.
+func IsViolation(err error) bool {
+	var v *Violation
+	return errors.As(err, &v)
+}
+
+// Reader reads frames. The payload a ReadFrame returns is valid only until
+// the next call; Decode copies everything it keeps.
+type Reader struct {
+	br  *bufio.Reader
+	buf []byte
+}
+
+// NewReader returns a Reader reading frames from r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, 4096)}
+}
+
+// ReadFrame reads one frame and returns its type and payload. io.EOF means
+// the peer closed the connection cleanly between frames; a short frame is
+// io.ErrUnexpectedEOF; a bad length is a *Violation.
+func (r *Reader) ReadFrame() (Type, []byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n == 0 || n > MaxFrame {
+		return 0, nil, violationf("frame length %d out of range 1..%d", n, MaxFrame)
+	}
+	if cap(r.buf) < int(n) {
+		r.buf = make([]byte, n)
+	}
+	b := r.buf[:n]
+	if _, err := io.ReadFull(r.br, b); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, err
+	}
+	return Type(b[0]), b[1:], nil
+}
+
+// ReadMessage reads one frame and decodes it.
+func (r *Reader) ReadMessage() (Message, error) {
+	t, p, err := r.ReadFrame()
+	if err != nil {
+		return nil, err
+	}
+	return Decode(t, p)
+}
+
+// Writer writes frames. It is not safe for concurrent use; Conn serialises
+// writers.
+type Writer struct {
+	w   io.Writer
+	buf []byte
+}
+
+// NewWriter returns a Writer writing frames to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+
+// WriteMessage encodes m into one frame and writes it with a single Write.
+func (w *Writer) WriteMessage(m Message) error {
+	b, err := AppendFrame(w.buf[:0], m)
+	if err != nil {
+		return err
+	}
+	w.buf = b
+	_, err = w.w.Write(b)
+	return err
+}
+
+// AppendFrame appends m's whole frame (length, type, payload) to b.
+func AppendFrame(b []byte, m Message) ([]byte, error) {
+	start := len(b)
+	b = append(b, 0, 0, 0, 0, byte(m.Type()))
+	b = m.AppendPayload(b)
+	n := len(b) - start - 4
+	if n > MaxFrame {
+		return b[:start], violationf("%s frame of %d bytes exceeds %d", m.Type(), n, MaxFrame)
+	}
+	binary.BigEndian.PutUint32(b[start:], uint32(n))
+	return b, nil
+}
+
+// Conn is a framed connection with a deadline on every read and write.
+// Send may be called from several goroutines; Recv from one at a time.
+type Conn struct {
+	nc net.Conn
+	r  *Reader
+
+	wmu sync.Mutex
+	w   *Writer
+
+	// ReadTimeout bounds each Recv; 0 means DefaultReadTimeout, a negative
+	// value no deadline (a server waiting for an idle client's next
+	// request, which it bounds by heartbeats instead).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each Send; 0 means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+}
+
+// NewConn wraps nc.
+func NewConn(nc net.Conn) *Conn {
+	return &Conn{nc: nc, r: NewReader(nc), w: NewWriter(nc)}
+}
+
+// NetConn returns the underlying connection (for peer addresses and
+// credentials).
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// Send writes m as one frame.
+func (c *Conn) Send(m Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	d := c.WriteTimeout
+	if d == 0 {
+		d = DefaultWriteTimeout
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(d)); err != nil {
+		return err
+	}
+	return c.w.WriteMessage(m)
+}
+
+// Recv reads and decodes the next frame. An Error frame is returned as a
+// message (*Error); use Call or AsError to turn it into a Go error.
+func (c *Conn) Recv() (Message, error) {
+	d := c.ReadTimeout
+	if d == 0 {
+		d = DefaultReadTimeout
+	}
+	var dl time.Time
+	if d > 0 {
+		dl = time.Now().Add(d)
+	}
+	if err := c.nc.SetReadDeadline(dl); err != nil {
+		return nil, err
+	}
+	return c.r.ReadMessage()
+}
+
+// Call sends req and reads one reply. An Error frame comes back as a
+// *PeerError; any other reply is returned as is.
+func (c *Conn) Call(req Message) (Message, error) {
+	if err := c.Send(req); err != nil {
+		return nil, err
+	}
+	m, err := c.Recv()
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := m.(*Error); ok {
+		return nil, &PeerError{Msg: e}
+	}
+	return m, nil
+}
+
+// PeerError is an Error frame the peer sent in reply to a request.
+type PeerError struct{ Msg *Error }
+
+func (e *PeerError) Error() string {
+	return fmt.Sprintf("peer error %d,%d %s", e.Msg.Code, e.Msg.Minor, e.Msg.Text)
+}
+
+// ClientHandshake sends hello and reads the server's Hello. An Error frame
+// in reply is returned as a *PeerError.
+func ClientHandshake(c *Conn, hello *Hello) (*Hello, error) {
+	m, err := c.Call(hello)
+	if err != nil {
+		return nil, err
+	}
+	h, ok := m.(*Hello)
+	if !ok {
+		return nil, violationf("handshake: got %s, want HELLO", m.Type())
+	}
+	if h.Version != Version {
+		return nil, violationf("handshake: server speaks protocol version %d, want %d", h.Version, Version)
+	}
+	return h, nil
+}
+
+// ServerHandshake reads the client's Hello. A wrong protocol version is
+// answered with an Error frame (-83) before the violation is returned; the
+// caller then closes the connection. On success the caller sends its own
+// Hello.
+func ServerHandshake(c *Conn) (*Hello, error) {
+	m, err := c.Recv()
+	if err != nil {
+		return nil, err
+	}
+	h, ok := m.(*Hello)
+	if !ok {
+		return nil, violationf("handshake: got %s, want HELLO", m.Type())
+	}
+	if h.Version != Version {
+		_ = c.Send(&Error{Code: -83, Minor: 1, Text: fmt.Sprintf("protocol version %d, server speaks %d", h.Version, Version)})
+		return nil, violationf("handshake: client speaks protocol version %d, want %d", h.Version, Version)
+	}
+	return h, nil
+}
