@@ -1,0 +1,83 @@
+package protocol
+
+import (
+	"errors"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+func pipe(t *testing.T) (client, server *Conn) {
+	t.Helper()
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return NewConn(a), NewConn(b)
+}
+
+func TestHandshake(t *testing.T) {
+	tests := []struct {
+		name       string
+		version    int
+		wantErr    bool
+		wantServer bool // the server's handshake succeeds
+	}{
+		{"same version", Version, false, true},
+		{"newer client", Version + 1, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, s := pipe(t)
+			done := make(chan error, 1)
+			go func() {
+				h, err := ServerHandshake(s)
+				if err == nil {
+					if h.Identity.User != "joe" {
+						err = errors.New("server saw user " + h.Identity.User)
+					} else {
+						err = s.Send(&Hello{Version: Version, Role: RoleServer, Daemon: "lmgrd", RunID: 5})
+					}
+				}
+				s.Close()
+				done <- err
+			}()
+			h, err := ClientHandshake(c, &Hello{Version: tt.version, Role: RoleAdmin, Identity: Identity{User: "joe"}})
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Fatalf("ClientHandshake error = %v, want error: %v", err, tt.wantErr)
+			}
+			if err == nil && (h.Daemon != "lmgrd" || h.RunID != 5) {
+				t.Errorf("server hello = %+v, want daemon lmgrd run 5", h)
+			}
+			var pe *PeerError
+			if tt.wantErr && (!errors.As(err, &pe) || pe.Msg.Code != -83) {
+				t.Errorf("ClientHandshake error = %v, want a -83 peer error", err)
+			}
+			if serr := <-done; (serr == nil) != tt.wantServer {
+				t.Errorf("ServerHandshake error = %v, want success: %v", serr, tt.wantServer)
+			}
+		})
+	}
+}
+
+func TestRecvDeadline(t *testing.T) {
+	c, _ := pipe(t)
+	c.ReadTimeout = 20 * time.Millisecond
+	_, err := c.Recv()
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Recv from a silent peer: got %v, want a deadline error", err)
+	}
+}
+
+func TestCallPeerError(t *testing.T) {
+	c, s := pipe(t)
+	go func() {
+		if _, err := s.Recv(); err == nil {
+			_ = s.Send(&Error{Code: -4, Minor: 342})
+		}
+	}()
+	_, err := c.Call(&Checkout{Feature: "f1", Version: "1.0", Count: 1})
+	var pe *PeerError
+	if !errors.As(err, &pe) || pe.Msg.Code != -4 {
+		t.Fatalf("Call: got %v, want a -4 peer error", err)
+	}
+}

@@ -1,0 +1,237 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// samples holds one fully populated message of every type; the round-trip
+// test, the fuzz seed corpus and the benchmarks share it.
+func samples() []Message {
+	id := Identity{User: "joe", Host: "pc1", Display: "/dev/pts/0", PID: 4242, Project: "apollo", Program: "simulate"}
+	return []Message{
+		&Hello{Version: Version, Role: RoleClient, Identity: id, Software: "0.1.0", JobID: 0xdeadbeefcafe},
+		&Hello{Version: Version, Role: RoleServer, Identity: Identity{Host: "srv"}, Daemon: "demo", Software: "0.1.0", RunID: 77},
+		&Error{Code: -4, Minor: 342, Text: "", Detail: []string{"Feature: f1"}},
+		&Error{Code: -15, Minor: 570, Errno: 111},
+		&OK{Count: 3},
+		&End{},
+		&Locate{Vendor: "demo"},
+		&LocateReply{Vendor: "demo", Host: "srv", Port: 41000},
+		&Checkout{Feature: "f1", Version: "1.0", Count: 2, VendorData: "[APS Base]", Flags: CheckoutQueue, PrevRun: 9, PrevHandle: 401},
+		&Granted{Handle: 401, Feature: "f1", Version: "2.0", Expiry: "permanent", VendorString: "vs", Adopted: true},
+		&Checkin{Handle: 401},
+		&Heartbeat{Seq: 12},
+		&HeartbeatAck{Seq: 12},
+		&ServerStatusRequest{},
+		&ServerStatus{Host: "srv", Port: 27000, Version: "0.1.0", Master: true, LicenseFiles: []string{"/a.lic", "/b.lic"}},
+		&VendorStatus{Name: "demo", Up: true, Version: "0.1.0", Port: 41000},
+		&VendorStatus{Name: "other", Code: -97, Minor: 121},
+		&FeatureStatusRequest{Feature: "f1"},
+		&FeatureHeader{Name: "f1", Issued: 10, InUse: 3},
+		&FeatureHeader{Name: "f2", Issued: 5, Code: -18, Minor: 147},
+		&PoolStatus{Feature: "f1", Version: "1.0", Vendor: "demo", Expiry: "1-jan-2030", VendorString: "vs", LicenseType: Nodelocked, HostID: "ID=1234", Issued: 10, InUse: 3},
+		&UserEntry{User: "joe", Host: "pc1", Display: "/dev/pts/0", Version: "1.0", ServerHost: "srv", Port: 27000, Handle: 401, Start: 1700000000, Count: 2, LingerRemaining: 10, LingerTotal: 60},
+		&UserEntry{User: "ann", Host: "pc2", Display: "pc2", Version: "1.0", ServerHost: "srv", Port: 27000, Handle: 402, Start: -1, Count: 1, Queued: true},
+		&ReservationEntry{Count: 48, Kind: "GROUP", Name: "GROUP1", ServerHost: "srv", Port: 27000},
+		&Shutdown{Vendor: "demo", Force: true},
+		&Reread{Vendor: ""},
+		&Remove{Feature: "f1", User: "joe", Host: "pc1", Display: "/dev/pts/0"},
+		&RemoveHandle{Feature: "f1", Handle: 401},
+		&Ready{Port: 41000, PID: 99, Version: "0.1.0"},
+		&LogLine{Text: ` 8:49:38 (demo) OUT: "f1" joe@pc1  `},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	seen := map[Type]bool{}
+	for _, m := range samples() {
+		seen[m.Type()] = true
+		t.Run(m.Type().String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := NewWriter(&buf).WriteMessage(m); err != nil {
+				t.Fatalf("WriteMessage: %v", err)
+			}
+			got, err := NewReader(&buf).ReadMessage()
+			if err != nil {
+				t.Fatalf("ReadMessage: %v", err)
+			}
+			if !reflect.DeepEqual(got, m) {
+				t.Errorf("round trip:\n got %#v\nwant %#v", got, m)
+			}
+		})
+	}
+	for ty := Type(1); int(ty) < len(typeNames); ty++ {
+		if !seen[ty] {
+			t.Errorf("no sample of %s", ty)
+		}
+	}
+}
+
+func frame(t Type, payload ...byte) []byte {
+	n := len(payload) + 1
+	return append([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), byte(t)}, payload...)
+}
+
+func TestReadViolations(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        []byte
+		violation bool
+		wantErr   error
+	}{
+		{"zero length", []byte{0, 0, 0, 0}, true, nil},
+		{"too long", []byte{0, 1, 0, 1, 1}, true, nil},
+		{"unknown type", frame(200), true, nil},
+		{"type zero", frame(0), true, nil},
+		{"trailing bytes", frame(TypeEnd, 1), true, nil},
+		{"short payload", frame(TypeLocate, 5, 'a'), true, nil},
+		{"bad bool", frame(TypeShutdown, 0, 2), true, nil},
+		{"bad magic", frame(TypeHello, 'G', 'O', 'L', 'X', 1, 1), true, nil},
+		{"bad role", append(frame(TypeHello, 'G', 'O', 'L', 'M', 1, 9), make([]byte, 9)...), true, nil},
+		{"port out of range", frame(TypeLocateReply, 0, 0, 0xff, 0xff, 0x7f), true, nil},
+		{"huge string", frame(TypeLocate, 0xff, 0xff, 0x03), true, nil},
+		{"huge list", frame(TypeError, 0, 0, 0, 0, 0xff, 0xff, 0x03), true, nil},
+		{"bad license type", frame(TypePoolStatus, 0, 0, 0, 0, 0, 9, 0, 0, 0), true, nil},
+		{"empty", nil, false, io.EOF},
+		{"short header", []byte{0, 0}, false, io.ErrUnexpectedEOF},
+		{"short body", []byte{0, 0, 0, 5, 4}, false, io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewReader(bytes.NewReader(tt.in)).ReadMessage()
+			if err == nil {
+				t.Fatal("got no error, want one")
+			}
+			if got := IsViolation(err); got != tt.violation {
+				t.Errorf("IsViolation(%v) = %v, want %v", err, got, tt.violation)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("got error %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWriteTooLarge(t *testing.T) {
+	m := &LogLine{Text: strings.Repeat("x", MaxFrame)}
+	var buf bytes.Buffer
+	err := NewWriter(&buf).WriteMessage(m)
+	if !IsViolation(err) {
+		t.Fatalf("WriteMessage of %d bytes: got %v, want a violation", MaxFrame, err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("wrote %d bytes of an oversized frame, want 0", buf.Len())
+	}
+}
+
+func TestTypeString(t *testing.T) {
+	tests := []struct {
+		t    Type
+		want string
+	}{
+		{TypeHello, "HELLO"},
+		{TypeLogLine, "LOG_LINE"},
+		{0, "TYPE_0"},
+		{250, "TYPE_250"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.t.String(); got != tt.want {
+				t.Errorf("Type(%d).String() = %q, want %q", byte(tt.t), got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrorLMError(t *testing.T) {
+	m := &Error{Code: -15, Minor: 570, Errno: 111}
+	if got, want := m.LMError().Error(), `Cannot connect to license server system. (-15,570:111 "Connection refused")`; got != want {
+		t.Errorf("LMError().Error() = %q, want %q", got, want)
+	}
+	back := ErrorOf(m.LMError())
+	if !reflect.DeepEqual(back, m) {
+		t.Errorf("ErrorOf(LMError()) = %#v, want %#v", back, m)
+	}
+}
+
+// FuzzDecode feeds arbitrary bytes to the frame reader and every message
+// decoder: nothing may panic, and whatever decodes must re-encode to a
+// frame that decodes to the same message.
+func FuzzDecode(f *testing.F) {
+	for _, m := range samples() {
+		b, err := AppendFrame(nil, m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := NewReader(bytes.NewReader(in))
+		for {
+			m, err := r.ReadMessage()
+			if err != nil {
+				return
+			}
+			b, err := AppendFrame(nil, m)
+			if err != nil {
+				t.Fatalf("re-encoding %s: %v", m.Type(), err)
+			}
+			m2, err := NewReader(bytes.NewReader(b)).ReadMessage()
+			if err != nil {
+				t.Fatalf("decoding re-encoded %s: %v", m.Type(), err)
+			}
+			if !reflect.DeepEqual(m, m2) {
+				t.Fatalf("re-encode changed the message:\n got %#v\nwant %#v", m2, m)
+			}
+		}
+	})
+}
+
+func BenchmarkEncode(b *testing.B) {
+	for _, m := range []Message{
+		&Checkout{Feature: "f1", Version: "1.0", Count: 1},
+		&Granted{Handle: 401, Feature: "f1", Version: "1.0", Expiry: "permanent"},
+		&Heartbeat{Seq: 12},
+		&UserEntry{User: "joe", Host: "pc1", Display: "/dev/pts/0", Version: "1.0", ServerHost: "srv", Port: 27000, Handle: 401, Start: 1700000000, Count: 1},
+	} {
+		b.Run(m.Type().String(), func(b *testing.B) {
+			w := NewWriter(io.Discard)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := w.WriteMessage(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, m := range []Message{
+		&Checkout{Feature: "f1", Version: "1.0", Count: 1},
+		&Granted{Handle: 401, Feature: "f1", Version: "1.0", Expiry: "permanent"},
+		&Heartbeat{Seq: 12},
+		&UserEntry{User: "joe", Host: "pc1", Display: "/dev/pts/0", Version: "1.0", ServerHost: "srv", Port: 27000, Handle: 401, Start: 1700000000, Count: 1},
+	} {
+		b.Run(m.Type().String(), func(b *testing.B) {
+			fr, err := AppendFrame(nil, m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			payload := fr[5:]
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(m.Type(), payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
