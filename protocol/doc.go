@@ -57,7 +57,7 @@
 // before sending the next; lmgrd and vendor daemons never send unsolicited
 // frames on client connections. Replies:
 //
-//	Locate{vendor}           → LocateReply{vendor, host, port} | Error(-97)  (lmgrd)
+//	Locate{vendor, feature}  → LocateReply{vendor, host, port} | Error(-97, -5)  (lmgrd)
 //	Checkout{...}            → Granted | Error(-4, -5, -10, -18, -25, -31 ...)
 //	Checkin{handle}          → OK | Error(-22 / -41)
 //	Heartbeat{seq}           → HeartbeatAck{seq}

@@ -333,15 +333,29 @@ func (*End) Type() Type { return TypeEnd }
 func (*End) AppendPayload(b []byte) []byte { return b }
 func (*End) decode(*decoder)               {}
 
-// Locate asks lmgrd where the vendor daemon Vendor listens.
-type Locate struct{ Vendor string }
+// Locate asks lmgrd where the vendor daemon Vendor listens. A client
+// that knows only the feature (it was given port@host, not a license
+// file) leaves Vendor "" and names Feature: lmgrd answers for the vendor
+// daemon whose license lines serve it, or for its only vendor daemon, and
+// with -5 when no license line names the feature.
+type Locate struct {
+	Vendor  string
+	Feature string
+}
 
 // Type implements Message.
 func (*Locate) Type() Type { return TypeLocate }
 
 // AppendPayload implements Message.
-func (m *Locate) AppendPayload(b []byte) []byte { return appendString(b, m.Vendor) }
-func (m *Locate) decode(d *decoder)             { m.Vendor = d.string() }
+func (m *Locate) AppendPayload(b []byte) []byte {
+	b = appendString(b, m.Vendor)
+	return appendString(b, m.Feature)
+}
+
+func (m *Locate) decode(d *decoder) {
+	m.Vendor = d.string()
+	m.Feature = d.string()
+}
 
 // LocateReply is lmgrd's redirect: connect to Host:Port for Vendor. Host
 // is "" when the vendor daemon runs on lmgrd's own host (the usual case):

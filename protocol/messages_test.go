@@ -20,7 +20,7 @@ func samples() []Message {
 		&Error{Code: -15, Minor: 570, Errno: 111},
 		&OK{Count: 3},
 		&End{},
-		&Locate{Vendor: "demo"},
+		&Locate{Vendor: "demo", Feature: "f1"},
 		&LocateReply{Vendor: "demo", Host: "srv", Port: 41000},
 		&Checkout{Feature: "f1", Version: "1.0", Count: 2, VendorData: "[APS Base]", Flags: CheckoutQueue, PrevRun: 9, PrevHandle: 401},
 		&Granted{Handle: 401, Feature: "f1", Version: "2.0", Expiry: "permanent", VendorString: "vs", Adopted: true},
