@@ -10,22 +10,26 @@ import (
 type Spec struct {
 	Value    map[string]bool // flag always takes the next argument (-c file)
 	Optional map[string]bool // flag takes the next argument unless it is a flag (-f [feature])
+	// Bool lists flags that take no value. Only a name listed here makes a
+	// negative number a flag (lmgrd -2); otherwise -15 is an argument.
+	Bool map[string]bool
 }
 
 // specOf derives the normalisation spec from an applet's flags.
 func specOf(flags []cli.Flag, optional []string) Spec {
-	s := Spec{Value: map[string]bool{}, Optional: map[string]bool{}}
+	s := Spec{Value: map[string]bool{}, Optional: map[string]bool{}, Bool: map[string]bool{}}
 	for _, o := range optional {
 		s.Optional[o] = true
 	}
 	for _, f := range flags {
 		df, ok := f.(cli.DocGenerationFlag)
-		if !ok || !df.TakesValue() {
-			continue
-		}
 		for _, n := range f.Names() {
-			if !s.Optional[n] {
+			switch {
+			case s.Optional[n]:
+			case ok && df.TakesValue():
 				s.Value[n] = true
+			default:
+				s.Bool[n] = true
 			}
 		}
 	}
@@ -42,7 +46,9 @@ func specOf(flags []cli.Flag, optional []string) Spec {
 //   - flags with an optional value (lmstat -f [feature], -i, -S, -s): the
 //     next argument is the value unless it starts with "-";
 //   - "--" ends flag parsing; everything after it is positional as given
-//     (lmwrap feature -- command args).
+//     (lmwrap feature -- command args);
+//   - a negative number is an argument (an error code), unless the spec
+//     declares it as a flag (lmgrd -2 -p).
 //
 // Double-dash spellings (--vendor) are accepted as single-dash ones.
 // Unknown flags are passed through for the parser to reject.
@@ -54,7 +60,7 @@ func Normalize(args []string, spec Spec) []string {
 			pos = append(pos, args[i+1:]...)
 			break
 		}
-		if len(arg) < 2 || arg[0] != '-' || isNumber(arg) {
+		if len(arg) < 2 || arg[0] != '-' || isNumber(arg) && !spec.declares(arg[1:]) {
 			pos = append(pos, arg)
 			continue
 		}
@@ -91,6 +97,11 @@ func Normalize(args []string, spec Spec) []string {
 		flags = append(flags, pos...)
 	}
 	return flags
+}
+
+// declares reports whether name is one of the spec's flags.
+func (s Spec) declares(name string) bool {
+	return s.Value[name] || s.Optional[name] || s.Bool[name]
 }
 
 // isNumber reports whether s is a negative number, which is an argument
