@@ -1,0 +1,796 @@
+package licfile
+
+// Line signatures.
+//
+// A publisher signs each FEATURE, INCREMENT, UPGRADE and PACKAGE line with
+// an Ed25519 private key; the signature goes into the line's SIGN=
+// attribute. What is signed is the line's signed form (SignedText): the
+// fields that FLEXlm computes its license key from, in a normalised
+// spelling, so that every way of writing the same license signs the same.
+//
+// The signed form covers every field of the line except:
+//
+//   - attributes whose keyword is all lower case (vendor_info=, asset_info=,
+//     dist_info=, user_info=, ck=, ...): the manual lets end users edit them;
+//   - SIGN= itself, and the license key of v2-v7.0 lines (the key field is
+//     FLEXlm's own signature, which golm does not compute).
+//
+// Of the SERVER lines only the hostids are signed (they are appended to every
+// FEATURE, INCREMENT and UPGRADE line's signed form, in file order); host
+// names, ports and DAEMON/VENDOR lines are not signed at all, since the
+// administrator may change them. PACKAGE lines do not carry the SERVER
+// hostids: the manual lets them live in a file of their own that is never
+// edited, whatever server it ends up beside.
+//
+// The SIGN= value is the 64-byte signature in base32 (RFC 4648 alphabet
+// A-Z and 2-7, no padding): 103 characters that never need quoting, with no
+// 0/O or 1/I to confuse a person typing it in, and read back in either case.
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golm/lmutil/protocol/lmerr"
+)
+
+// SignedTextVersion starts every signed form. A future change of the
+// signed form gets a new tag, so old and new signatures never collide.
+const SignedTextVersion = "golm-sig-1"
+
+// Minor numbers of the -8 errors raised here (golm's own numbering).
+const (
+	minorSigMissing  = 801 // the line carries no SIGN=
+	minorSigEncoding = 802 // SIGN= is not a base32 signature
+	minorSigMismatch = 803 // the signature does not match the line
+	minorSigNoKey    = 804 // no public key for the vendor
+	minorSigKind     = 805 // the line kind is not signed
+)
+
+// ErrBadSignature is the sentinel every signature failure wraps: an edited
+// line, a malformed SIGN= value, a missing signature. errors.Is(err,
+// ErrBadSignature) holds for each, and lmerr.CodeOf(err) is -8.
+var ErrBadSignature = errors.New("invalid (inconsistent) license key or signature")
+
+// SignatureError is a signature check that failed.
+type SignatureError struct {
+	Line   Line   // the line checked; nil when none applies
+	Reason string // "no SIGN=", "signature does not match", ...
+	Err    *lmerr.Error
+}
+
+func (e *SignatureError) Error() string {
+	return e.Err.Message() + " " + e.Err.Suffix() + ": " + e.Reason
+}
+
+// Unwrap lets errors.Is match ErrBadSignature and errors.As find the
+// *lmerr.Error with code -8.
+func (e *SignatureError) Unwrap() []error { return []error{ErrBadSignature, e.Err} }
+
+func sigError(l Line, minor int, reason string) error {
+	return &SignatureError{Line: l, Reason: reason, Err: lmerr.New(-8, minor)}
+}
+
+// sigEncoding is the SIGN= alphabet: base32 without padding.
+var sigEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// EncodeSignature renders a signature as a SIGN= value.
+func EncodeSignature(sig []byte) string { return sigEncoding.EncodeToString(sig) }
+
+// DecodeSignature parses a SIGN= value, in either case.
+func DecodeSignature(s string) ([]byte, error) {
+	b, err := sigEncoding.DecodeString(strings.ToUpper(strings.TrimSpace(s)))
+	if err != nil || len(b) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("SIGN=%q is not a %d-byte base32 signature", s, ed25519.SignatureSize)
+	}
+	return b, nil
+}
+
+// Signable reports whether l is a line that carries a signature:
+// FEATURE, INCREMENT, UPGRADE or PACKAGE.
+func Signable(l Line) bool {
+	switch any(l).(type) {
+	case *Feature, *Package:
+		return true
+	}
+	return false
+}
+
+// SignedText returns the signed form of a FEATURE, INCREMENT, UPGRADE or
+// PACKAGE line, with the hostids of servers appended (PACKAGE lines leave
+// them out; see the file comment). Other lines have no signed form: "".
+//
+// The form is one item per line, each item a keyword followed by values
+// separated by single spaces; free text is quoted with Go's strconv.Quote,
+// so that no two different lines share a form:
+//
+//	golm-sig-1
+//	FEATURE "f1" "xyzd" 2.3 1-jan-2005 uncounted
+//	HOSTID "08002b32b161"
+//	NOTICE "Licensed to XYZ corp"
+//	VENDOR_STRING "xyz"
+//	SERVER "17007ea8"
+//
+// The first item is the keyword (FEATURE/INCREMENT/UPGRADE/PACKAGE), name,
+// vendor, UPGRADE's from-version, version, expiry and count. Versions are
+// numbers (2.300 is 2.3, 1.0 is 1), dates d-mmm-yyyy without a leading
+// zero and with a lower-case month, any date of year 0 is "permanent", a
+// count of 0 is "uncounted". The attributes follow sorted by keyword (a
+// keyword written twice keeps its order): HOSTID with normalised hostids
+// (hex in lower case, ID= without dashes), VENDOR_STRING (also the v2
+// positional vendor string), ISSUED and START as dates, COMPONENTS as
+// name:version:count with numeric versions, every other attribute whose
+// keyword is not all lower case with its value as written, bare keywords
+// (SUPERSEDE, USER_BASED) alone.
+func SignedText(l Line, servers []*Server) string {
+	switch l := any(l).(type) {
+	case *Feature:
+		return featureSignedText(l, servers)
+	case *Package:
+		return packageSignedText(l)
+	}
+	return ""
+}
+
+// signedItem is one line of the signed form after the first.
+type signedItem struct {
+	key  string
+	text string // the whole item, key included
+}
+
+func featureSignedText(f *Feature, servers []*Server) string {
+	var b strings.Builder
+	b.WriteString(SignedTextVersion + "\n")
+	b.WriteString(kindKeyword(f.Kind))
+	b.WriteString(" " + strconv.Quote(f.Name) + " " + strconv.Quote(f.Vendor))
+	if f.Kind == KindUpgrade {
+		b.WriteString(" " + NormalVersion(f.FromVersion))
+	}
+	b.WriteString(" " + NormalVersion(f.Version))
+	b.WriteString(" " + NormalDate(f.Expiry))
+	b.WriteString(" " + normalCount(f.Count))
+	b.WriteByte('\n')
+
+	var items []signedItem
+	hostidDone, vstrDone := false, false
+	if f.Format == FormatV2 {
+		// The positional vendor string and hostid of the v2 format are
+		// the VENDOR_STRING= and HOSTID= of later formats.
+		items = append(items, quotedItem("VENDOR_STRING", f.VendorString))
+		vstrDone = true
+		if len(f.HostID) > 0 {
+			items = append(items, hostIDItem(f.HostID))
+			hostidDone = true
+		}
+	}
+	for _, a := range f.Attrs {
+		if !signedAttr(a.Key) {
+			continue
+		}
+		key := strings.ToUpper(a.Key)
+		switch key {
+		case "HOSTID":
+			if hostidDone {
+				continue
+			}
+			hostidDone = true
+			items = append(items, hostIDItem(f.HostID))
+		case "VENDOR_STRING":
+			if vstrDone {
+				continue
+			}
+			vstrDone = true
+			items = append(items, quotedItem(key, f.VendorString))
+		case "ISSUED":
+			items = append(items, signedItem{key, key + " " + NormalDate(f.Issued)})
+		case "START":
+			items = append(items, signedItem{key, key + " " + NormalDate(f.Start)})
+		default:
+			items = append(items, attrItem(a))
+		}
+	}
+	writeItems(&b, items)
+	for _, s := range servers {
+		if s == nil {
+			continue
+		}
+		b.WriteString("SERVER " + strconv.Quote(NormalHostID(s.HostID)) + "\n")
+	}
+	return b.String()
+}
+
+func packageSignedText(p *Package) string {
+	var b strings.Builder
+	b.WriteString(SignedTextVersion + "\n")
+	b.WriteString("PACKAGE " + strconv.Quote(p.Name) + " " + strconv.Quote(p.Vendor))
+	if p.Version.Text == "" {
+		b.WriteString(" *") // any enabling version
+	} else {
+		b.WriteString(" " + NormalVersion(p.Version))
+	}
+	b.WriteByte('\n')
+	var items []signedItem
+	compDone := false
+	for _, a := range p.Attrs {
+		if !signedAttr(a.Key) {
+			continue
+		}
+		key := strings.ToUpper(a.Key)
+		switch key {
+		case "COMPONENTS":
+			if compDone {
+				continue
+			}
+			compDone = true
+			parts := make([]string, len(p.Components))
+			for i, c := range p.Components {
+				parts[i] = c.Name + ":" + NormalVersion(c.Version) + ":" + strconv.Itoa(c.Count)
+			}
+			items = append(items, quotedItem(key, strings.Join(parts, " ")))
+		case "OPTIONS":
+			items = append(items, quotedItem(key, strings.ToUpper(a.Value)))
+		default:
+			items = append(items, attrItem(a))
+		}
+	}
+	writeItems(&b, items)
+	return b.String()
+}
+
+func writeItems(b *strings.Builder, items []signedItem) {
+	sort.SliceStable(items, func(i, j int) bool { return items[i].key < items[j].key })
+	for _, it := range items {
+		b.WriteString(it.text + "\n")
+	}
+}
+
+func quotedItem(key, value string) signedItem {
+	return signedItem{key, key + " " + strconv.Quote(value)}
+}
+
+func attrItem(a Attr) signedItem {
+	key := strings.ToUpper(a.Key)
+	if !a.HasValue {
+		return signedItem{key, key}
+	}
+	return quotedItem(key, a.Value)
+}
+
+func hostIDItem(l HostIDList) signedItem {
+	ids := make([]string, len(l))
+	for i, h := range l {
+		ids[i] = NormalHostID(h)
+	}
+	return quotedItem("HOSTID", strings.Join(ids, " "))
+}
+
+// signedAttr reports whether an attribute keyword enters the signature:
+// every keyword except SIGN and the all-lower-case ones the user may edit.
+func signedAttr(key string) bool {
+	if strings.EqualFold(key, "SIGN") {
+		return false
+	}
+	return key != strings.ToLower(key)
+}
+
+func kindKeyword(k Kind) string {
+	switch k {
+	case KindIncrement:
+		return "INCREMENT"
+	case KindUpgrade:
+		return "UPGRADE"
+	case KindPackage:
+		return "PACKAGE"
+	case KindServer:
+		return "SERVER"
+	case KindVendor:
+		return "VENDOR"
+	case KindUseServer:
+		return "USE_SERVER"
+	}
+	return "FEATURE"
+}
+
+// NormalVersion renders a version as the number it is: 2.300 → 2.3,
+// 1.0 → 1, 007 → 7. An empty version renders as 0.
+func NormalVersion(v Version) string {
+	if v.Int == 0 && v.Frac == "" && v.Text != "" && !strings.ContainsAny(v.Text, "0123456789") {
+		return v.Text // not a number at all; keep what was written
+	}
+	frac := strings.TrimRight(v.Frac, "0")
+	if frac == "" {
+		return strconv.FormatUint(v.Int, 10)
+	}
+	return strconv.FormatUint(v.Int, 10) + "." + frac
+}
+
+var monthAbbrev = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// NormalDate renders a date as d-mmm-yyyy without leading zeros and with
+// the month in lower case (01-JAN-2005 → 1-jan-2005); every date of year 0
+// and the keyword permanent render as "permanent"; an absent date as "-".
+func NormalDate(d Date) string {
+	if d.Text == "" && d.Year == 0 && d.Day == 0 && d.Month == 0 {
+		return "-"
+	}
+	if d.Year == 0 {
+		return "permanent"
+	}
+	m := "?"
+	if d.Month >= 1 && d.Month <= 12 {
+		m = monthAbbrev[d.Month-1]
+	}
+	return strconv.Itoa(d.Day) + "-" + m + "-" + strconv.Itoa(d.Year)
+}
+
+func normalCount(n int) string {
+	if n == 0 {
+		return "uncounted"
+	}
+	return strconv.Itoa(n)
+}
+
+// NormalHostID renders a hostid in its normalised spelling: hex digits in
+// lower case, ID= without dashes, the type keyword in upper case, ANY and
+// DEMO in upper case. Hostids of other kinds keep their value as written.
+func NormalHostID(h HostID) string {
+	val := h.Value
+	switch h.Type {
+	case HostIDEther, HostIDLong:
+		if val == "" {
+			val = h.Text
+		}
+		return strings.ToLower(val)
+	case HostIDDecimal:
+		if val == "" {
+			val = strings.TrimPrefix(h.Text, "#")
+		}
+		return "#" + strings.TrimPrefix(val, "#")
+	case HostIDAny:
+		return "ANY"
+	case HostIDDemo:
+		return "DEMO"
+	}
+	typ := ""
+	if i := strings.IndexByte(h.Text, '='); i >= 0 {
+		typ = strings.ToUpper(h.Text[:i])
+		if val == "" {
+			val = h.Text[i+1:]
+		}
+	} else if val == "" {
+		val = h.Text
+	}
+	switch h.Type {
+	case HostIDHostname:
+		typ = "HOSTNAME"
+	case HostIDUser:
+		typ = "USER"
+	case HostIDDisplay:
+		typ = "DISPLAY"
+	case HostIDInternet:
+		typ = "INTERNET"
+	case HostIDID:
+		typ = "ID"
+		val = strings.ReplaceAll(val, "-", "")
+	}
+	if typ == "" {
+		return val
+	}
+	return typ + "=" + val
+}
+
+// Sign returns the SIGN= value for line l of a file whose SERVER lines are
+// servers.
+func Sign(priv ed25519.PrivateKey, l Line, servers []*Server) (string, error) {
+	if len(priv) != ed25519.PrivateKeySize {
+		return "", errors.New("licfile: not an Ed25519 private key")
+	}
+	if !Signable(l) {
+		return "", sigError(l, minorSigKind, "only FEATURE, INCREMENT, UPGRADE and PACKAGE lines are signed")
+	}
+	return EncodeSignature(ed25519.Sign(priv, []byte(SignedText(l, servers)))), nil
+}
+
+// lineSign returns the SIGN= value a line carries.
+func lineSign(l Line) string {
+	switch l := any(l).(type) {
+	case *Feature:
+		return l.Sign
+	case *Package:
+		return l.Sign
+	}
+	return ""
+}
+
+// Verify checks line l of file f against the vendor's public key. It
+// returns nil for a good signature and otherwise an error that wraps
+// ErrBadSignature and carries FlexLM error -8: an unsigned line, a
+// malformed SIGN= value, or a line edited since it was signed.
+func Verify(pub ed25519.PublicKey, f *File, l Line) error {
+	if !Signable(l) {
+		return sigError(l, minorSigKind, "line kind is not signed")
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return sigError(l, minorSigNoKey, "no public key")
+	}
+	s := lineSign(l)
+	if s == "" {
+		return sigError(l, minorSigMissing, "no SIGN=")
+	}
+	sig, err := DecodeSignature(s)
+	if err != nil {
+		return sigError(l, minorSigEncoding, err.Error())
+	}
+	var servers []*Server
+	if f != nil {
+		servers = f.Servers
+	}
+	if !ed25519.Verify(pub, []byte(SignedText(l, servers)), sig) {
+		return sigError(l, minorSigMismatch, "signature does not match the line")
+	}
+	return nil
+}
+
+// Key files.
+//
+// GenerateKey writes a vendor's key pair as two small text files. Lines
+// starting with # are comments; the one other line is
+//
+//	golm-ed25519-private VENDOR <64 hex digits: the Ed25519 seed>
+//	golm-ed25519-public VENDOR <64 hex digits: the public key>
+//
+// so a key file says whose key it is, and a public key can be pasted into
+// a mail or a vendor-specific build.
+
+const (
+	privateKeyTag = "golm-ed25519-private"
+	publicKeyTag  = "golm-ed25519-public"
+)
+
+// PrivateKey is a vendor's signing key.
+type PrivateKey struct {
+	Vendor string
+	Key    ed25519.PrivateKey
+}
+
+// PublicKey is a vendor's verification key.
+type PublicKey struct {
+	Vendor string
+	Key    ed25519.PublicKey
+}
+
+// GenerateKey makes a new key pair for vendor from rand (crypto/rand when
+// nil) and writes it into dir as VENDOR.key (mode 0600) and VENDOR.pub
+// (mode 0644). It refuses to overwrite an existing private key. It returns
+// the paths written.
+func GenerateKey(dir, vendor string, random io.Reader) (keyPath, pubPath string, err error) {
+	if !validVendorName(vendor) {
+		return "", "", fmt.Errorf("invalid vendor name %q", vendor)
+	}
+	if random == nil {
+		random = rand.Reader
+	}
+	pub, priv, err := ed25519.GenerateKey(random)
+	if err != nil {
+		return "", "", err
+	}
+	keyPath = filepath.Join(dir, vendor+".key")
+	pubPath = filepath.Join(dir, vendor+".pub")
+	kf, err := os.OpenFile(keyPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", "", err
+	}
+	_, err = kf.WriteString(FormatPrivateKey(PrivateKey{vendor, priv}))
+	if cerr := kf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(keyPath)
+		return "", "", err
+	}
+	if err := os.WriteFile(pubPath, []byte(FormatPublicKey(PublicKey{vendor, pub})), 0o644); err != nil {
+		return "", "", err
+	}
+	return keyPath, pubPath, nil
+}
+
+// FormatPrivateKey renders a private key file.
+func FormatPrivateKey(k PrivateKey) string {
+	return fmt.Sprintf("# golm license signing key of vendor %s. Keep it secret.\n%s %s %s\n",
+		k.Vendor, privateKeyTag, k.Vendor, hex.EncodeToString(k.Key.Seed()))
+}
+
+// FormatPublicKey renders a public key file.
+func FormatPublicKey(k PublicKey) string {
+	return fmt.Sprintf("# golm license verification key of vendor %s.\n%s %s %s\n",
+		k.Vendor, publicKeyTag, k.Vendor, hex.EncodeToString(k.Key))
+}
+
+// validVendorName accepts names that make safe file names.
+func validVendorName(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for _, r := range v {
+		ok := r == '_' || r == '-' || r == '.' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+		if !ok {
+			return false
+		}
+	}
+	return v[0] != '.' && v[0] != '-'
+}
+
+// parseKeyFile finds the key line of a key file.
+func parseKeyFile(data []byte) (tag, vendor string, key []byte, err error) {
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 3 || (f[0] != privateKeyTag && f[0] != publicKeyTag) {
+			return "", "", nil, errors.New("not a golm key file")
+		}
+		key, err := hex.DecodeString(f[2])
+		if err != nil || len(key) != 32 {
+			return "", "", nil, errors.New("malformed key in key file")
+		}
+		return f[0], f[1], key, nil
+	}
+	return "", "", nil, errors.New("no key in key file")
+}
+
+// ParsePrivateKey reads a private key file's contents.
+func ParsePrivateKey(data []byte) (PrivateKey, error) {
+	tag, vendor, key, err := parseKeyFile(data)
+	if err != nil {
+		return PrivateKey{}, err
+	}
+	if tag != privateKeyTag {
+		return PrivateKey{}, errors.New("a public key file, not a private key")
+	}
+	return PrivateKey{vendor, ed25519.NewKeyFromSeed(key)}, nil
+}
+
+// ParsePublicKey reads a public key file's contents. A private key file
+// is accepted too: its public half is returned.
+func ParsePublicKey(data []byte) (PublicKey, error) {
+	tag, vendor, key, err := parseKeyFile(data)
+	if err != nil {
+		return PublicKey{}, err
+	}
+	if tag == privateKeyTag {
+		return PublicKey{vendor, ed25519.NewKeyFromSeed(key).Public().(ed25519.PublicKey)}, nil
+	}
+	return PublicKey{vendor, ed25519.PublicKey(bytes.Clone(key))}, nil
+}
+
+// LoadPrivateKey reads a private key file.
+func LoadPrivateKey(path string) (PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return PrivateKey{}, err
+	}
+	k, err := ParsePrivateKey(data)
+	if err != nil {
+		return PrivateKey{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// LoadPublicKey reads a public (or private) key file.
+func LoadPublicKey(path string) (PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return PublicKey{}, err
+	}
+	k, err := ParsePublicKey(data)
+	if err != nil {
+		return PublicKey{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// FindPublicKey looks for vendor's public key file VENDOR.pub, first in the
+// directory of the license file, then in the directory of each daemon
+// binary given (the DAEMON line's path, the running vendor daemon). It
+// returns the key and the path it was read from; an error carrying -8 when
+// there is none. A key file that names another vendor is an error.
+func FindPublicKey(vendor, licenseFilePath string, daemonPaths ...string) (PublicKey, string, error) {
+	if !validVendorName(vendor) {
+		return PublicKey{}, "", sigError(nil, minorSigNoKey, fmt.Sprintf("no public key for vendor %q", vendor))
+	}
+	var dirs []string
+	if licenseFilePath != "" {
+		dirs = append(dirs, filepath.Dir(licenseFilePath))
+	}
+	for _, p := range daemonPaths {
+		if p != "" {
+			dirs = append(dirs, filepath.Dir(p))
+		}
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, vendor+".pub")
+		k, err := LoadPublicKey(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return PublicKey{}, p, err
+		}
+		if k.Vendor != vendor {
+			return PublicKey{}, p, fmt.Errorf("%s: key of vendor %q, not %q", p, k.Vendor, vendor)
+		}
+		return k, p, nil
+	}
+	return PublicKey{}, "", sigError(nil, minorSigNoKey, fmt.Sprintf("no %s.pub beside the license file or the vendor daemon", vendor))
+}
+
+// SignedLine reports one line that SignFile signed.
+type SignedLine struct {
+	Line Line
+	Sign string // the SIGN= value written
+	Ck   int    // the ck= value written
+}
+
+// SignFile signs, in data (the bytes f was parsed from), every FEATURE,
+// INCREMENT, UPGRADE and PACKAGE line whose vendor has a key in keys, and
+// returns the new file contents. Each signed line gets SIGN= and ck= with
+// their new values: an existing SIGN= or ck= attribute is replaced where
+// it stands, a missing one is appended at the end of the logical line.
+// Every other byte of data is left as it was. Lines of vendors without a
+// key are left alone; SignFile reports only the lines it signed, in file
+// order.
+func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte, []SignedLine, error) {
+	type edit struct {
+		start, end int
+		text       string
+	}
+	var edits []edit
+	var signed []SignedLine
+	for _, l := range f.Order {
+		if !Signable(l) {
+			continue
+		}
+		priv, ok := keys[lineVendor(l)]
+		if !ok {
+			continue
+		}
+		sp := l.LineSpan()
+		if sp == nil || sp.Offset < 0 || sp.End > len(data) || sp.Offset > sp.End || string(data[sp.Offset:sp.End]) != sp.Raw {
+			return nil, nil, fmt.Errorf("licfile: line %d: position does not match the file contents", spanLine(sp))
+		}
+		sig, err := Sign(priv, l, f.Servers)
+		if err != nil {
+			return nil, nil, err
+		}
+		ck := LineChecksum(l, f.Servers, false)
+		setSign, setCk := "SIGN="+sig, "ck="+strconv.Itoa(ck)
+		haveSign, haveCk := false, false
+		for _, t := range attrTokens(sp.Raw) {
+			key, _, _ := strings.Cut(sp.Raw[t[0]:t[1]], "=")
+			switch {
+			case strings.EqualFold(key, "SIGN"):
+				edits = append(edits, edit{sp.Offset + t[0], sp.Offset + t[1], setSign})
+				haveSign = true
+			case strings.EqualFold(key, "ck"):
+				edits = append(edits, edit{sp.Offset + t[0], sp.Offset + t[1], setCk})
+				haveCk = true
+			}
+		}
+		var add []string
+		if !haveSign {
+			add = append(add, setSign)
+		}
+		if !haveCk {
+			add = append(add, setCk)
+		}
+		if len(add) > 0 {
+			at := appendPoint(sp.Raw)
+			edits = append(edits, edit{sp.Offset + at, sp.Offset + at, " " + strings.Join(add, " ")})
+		}
+		signed = append(signed, SignedLine{Line: l, Sign: sig, Ck: ck})
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	var out bytes.Buffer
+	out.Grow(len(data) + 128*len(signed))
+	prev := 0
+	for _, e := range edits {
+		if e.start < prev {
+			return nil, nil, errors.New("licfile: overlapping signature edits")
+		}
+		out.Write(data[prev:e.start])
+		out.WriteString(e.text)
+		prev = e.end
+	}
+	out.Write(data[prev:])
+	return out.Bytes(), signed, nil
+}
+
+func spanLine(sp *Span) int {
+	if sp == nil {
+		return 0
+	}
+	return sp.Pos.Line
+}
+
+// lineVendor is the vendor daemon of a signable line.
+func lineVendor(l Line) string {
+	switch l := any(l).(type) {
+	case *Feature:
+		return l.Vendor
+	case *Package:
+		return l.Vendor
+	}
+	return ""
+}
+
+// attrTokens splits a raw logical line into its whitespace-separated
+// tokens, [start, end) byte offsets, with double-quoted parts kept inside
+// their token and backslash-newline continuations treated as space.
+func attrTokens(raw string) [][2]int {
+	var toks [][2]int
+	i := 0
+	for i < len(raw) {
+		c := raw[i]
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			i++
+			continue
+		}
+		if c == '\\' && continuationAt(raw, i) {
+			i++
+			continue
+		}
+		start := i
+		quoted := false
+		for i < len(raw) {
+			c := raw[i]
+			if c == '"' {
+				quoted = !quoted
+			} else if !quoted && (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+				break
+			} else if !quoted && c == '\\' && continuationAt(raw, i) {
+				break
+			}
+			i++
+		}
+		toks = append(toks, [2]int{start, i})
+	}
+	return toks
+}
+
+// continuationAt reports whether the backslash at raw[i] ends a physical
+// line: only spaces, tabs or a carriage return follow it before a newline
+// or the end of the line.
+func continuationAt(raw string, i int) bool {
+	for j := i + 1; j < len(raw); j++ {
+		switch raw[j] {
+		case ' ', '\t', '\r':
+			continue
+		case '\n':
+			return true
+		}
+		return false
+	}
+	return true
+}
+
+// appendPoint is where attributes are added to a raw logical line: after
+// its last token, before any trailing blanks or a dangling continuation.
+func appendPoint(raw string) int {
+	toks := attrTokens(raw)
+	if len(toks) == 0 {
+		return len(raw)
+	}
+	return toks[len(toks)-1][1]
+}
