@@ -13,7 +13,7 @@ const TimestampEvery = 6 * time.Hour
 
 // DebugLog writes FLEXlm debug log lines,
 //
-//	 8:49:38 (lmgrd) lmgrd tcp-port 27000
+//	8:49:38 (lmgrd) lmgrd tcp-port 27000
 //
 // to one writer shared by lmgrd and its vendor daemons. Each line is one
 // Write call, so processes appending to the same O_APPEND file never

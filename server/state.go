@@ -1,10 +1,7 @@
 package server
 
 import (
-	"net"
-	"path"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +34,8 @@ type Client struct {
 	Program string
 	PID     int
 	IP      string // peer address of the connection, for INTERNET= hostids
+	// JobID names the client's job across reconnects (0 if it has none).
+	JobID uint64
 }
 
 // Seat is one granted checkout.
@@ -58,9 +57,12 @@ type Seat struct {
 type Command interface{ command() }
 
 // Checkout asks for Count licenses of Feature at Version or later.
-// PrevHandle, when not 0, is the handle the same client held before it
-// reconnected: the seat is moved to the new session instead of counted
-// twice, or the handle is reused after a vendor daemon restart.
+// PrevHandle, when not 0, is the handle the same job held before it
+// reconnected. With Adopt (the handle is from this vendor daemon run) a
+// seat still held under that handle by the same job moves to the new
+// session instead of being counted twice; otherwise the handle is only
+// reused for the new seat when it is free, so that lmstat's handles stay
+// stable across a vendor daemon restart.
 type Checkout struct {
 	Session    uint64
 	Client     Client
@@ -68,6 +70,7 @@ type Checkout struct {
 	Version    string
 	Count      int
 	PrevHandle uint32
+	Adopt      bool
 	Now        time.Time
 }
 
@@ -129,6 +132,8 @@ type Result struct {
 	Freed []Seat
 	// Sessions are the sessions an Expire dropped.
 	Sessions []uint64
+	// Adopted is true when a checkout re-adopted the job's previous seat.
+	Adopted bool
 }
 
 // State owns the pools and seats of one vendor daemon. It is safe for
@@ -254,12 +259,12 @@ func (s *State) checkout(c Checkout) Result {
 		}
 	}
 	// A client that reconnected keeps the seat it already holds.
-	if old := s.seats[c.PrevHandle]; c.PrevHandle != 0 && old != nil {
+	if old := s.seats[c.PrevHandle]; c.Adopt && c.PrevHandle != 0 && old != nil {
 		if old.Pool.Feature == c.Feature && sameClient(old.Client, c.Client) && old.Count == c.Count {
 			old.Session = c.Session
 			old.Client = c.Client
 			cp := *old
-			return Result{Seat: &cp}
+			return Result{Seat: &cp, Adopted: true}
 		}
 	}
 	var named []*Pool
@@ -333,65 +338,22 @@ func (s *State) handleFor(prev uint32) uint32 {
 }
 
 func sameClient(a, b Client) bool {
+	if a.JobID != b.JobID {
+		return false
+	}
 	return a.User == b.User && a.Host == b.Host && a.Display == b.Display && a.Project == b.Project
 }
 
 // clientMatches reports whether the client is on a host the pool is
-// locked to. The server knows the client's name, user, display and real
-// address, not its hardware, so Ethernet and other hardware hostids do
-// not match a remote client.
+// locked to. The server knows the client's host name, user, display and
+// real address, not its hardware, so Ethernet and other hardware hostids
+// do not match a remote client.
 func clientMatches(ids licfile.HostIDList, c Client) bool {
-	for _, id := range ids {
-		switch id.Type {
-		case licfile.HostIDAny, licfile.HostIDDemo:
-			return true
-		case licfile.HostIDHostname:
-			if strings.EqualFold(id.Value, c.Host) || strings.EqualFold(hostValue(id), c.Host) {
-				return true
-			}
-		case licfile.HostIDUser:
-			if id.Value == c.User || hostValue(id) == c.User {
-				return true
-			}
-		case licfile.HostIDDisplay:
-			if id.Value == c.Display || hostValue(id) == c.Display {
-				return true
-			}
-		case licfile.HostIDInternet:
-			if internetMatches(hostValue(id), c.IP) {
-				return true
-			}
-		}
+	m := &licfile.Machine{Hostname: c.Host, User: c.User, Display: c.Display}
+	if c.IP != "" {
+		m.IPs = []string{c.IP}
 	}
-	return false
-}
-
-// hostValue is the part of a typed hostid after "=", whether or not the
-// parser filled Value.
-func hostValue(id licfile.HostID) string {
-	if id.Value != "" {
-		return id.Value
-	}
-	_, v, _ := strings.Cut(id.Text, "=")
-	return v
-}
-
-// internetMatches matches an IPv4 address against an INTERNET= pattern
-// with * wildcards per octet.
-func internetMatches(pattern, ip string) bool {
-	if pattern == "" || net.ParseIP(ip) == nil {
-		return false
-	}
-	pp, ap := strings.Split(pattern, "."), strings.Split(ip, ".")
-	if len(pp) != 4 || len(ap) != 4 {
-		return false
-	}
-	for i := range pp {
-		if ok, _ := path.Match(pp[i], ap[i]); !ok {
-			return false
-		}
-	}
-	return true
+	return ids.Matches(m)
 }
 
 // reread swaps in new pools, moving seats to the pool with the same key.

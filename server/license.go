@@ -1,0 +1,84 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golm/lmutil/licfile"
+)
+
+// LoadLicenses reads and parses the license files of paths. A file with
+// bad lines still yields its good ones; every bad line is written to log.
+// A file that cannot be read is an error.
+func LoadLicenses(paths []string, log *DebugLog) ([]*licfile.File, error) {
+	var files []*licfile.File
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		lf, perr := licfile.Parse(f, p)
+		f.Close()
+		if perr != nil {
+			var list licfile.ErrorList
+			if errors.As(perr, &list) {
+				for _, e := range list {
+					log.Printf("%v", e)
+				}
+			} else {
+				log.Printf("%v", perr)
+			}
+		}
+		if lf == nil {
+			return nil, perr
+		}
+		files = append(files, lf)
+	}
+	return files, nil
+}
+
+// VendorLines returns vendor's FEATURE, INCREMENT and UPGRADE lines of
+// files whose signature verifies with the vendor's public key, found
+// beside each license file or beside one of daemonPaths. Lines that fail
+// are logged as "BAD CODE for f1" and left out; expired lines are logged
+// as "EXPIRED: f1" and kept, so that a checkout is told why it fails.
+func VendorLines(vendor string, files []*licfile.File, daemonPaths []string, now time.Time, log *DebugLog) []*licfile.Feature {
+	var out []*licfile.Feature
+	for _, f := range files {
+		var mine []*licfile.Feature
+		for _, ft := range f.Features {
+			if ft.Vendor == vendor {
+				mine = append(mine, ft)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		key, _, kerr := licfile.FindPublicKey(vendor, f.Name, daemonPaths...)
+		for _, ft := range mine {
+			err := kerr
+			if err == nil {
+				err = licfile.Verify(key.Key, f, ft)
+			}
+			if err != nil {
+				log.Printf("BAD CODE for %s", ft.Name)
+				log.Printf("  %s: %v", lineRef(ft), err)
+				continue
+			}
+			if expired(ft.Expiry, now) {
+				log.Printf("EXPIRED: %s", ft.Name)
+			}
+			out = append(out, ft)
+		}
+	}
+	return out
+}
+
+func lineRef(f *licfile.Feature) string {
+	if f.Pos.File == "" {
+		return fmt.Sprintf("line %d", f.Pos.Line)
+	}
+	return fmt.Sprintf("%s:%d", f.Pos.File, f.Pos.Line)
+}
