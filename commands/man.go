@@ -1,0 +1,408 @@
+package commands
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// The man pages are generated from the applet registry, so -help and the
+// pages never disagree. They carry golm's version, never the date, so the
+// same tree always generates the same bytes ("make man" rewrites man/,
+// TestManPages fails when a committed page is stale).
+
+// ManPages returns every man page by file name: "lmutil.1" and one
+// "<applet>.1" per visible applet.
+func ManPages() map[string]string {
+	pages := map[string]string{"lmutil.1": LmutilManPage()}
+	for _, a := range Applets() {
+		if !a.Hidden {
+			pages[a.Name+".1"] = ManPage(a)
+		}
+	}
+	return pages
+}
+
+// ManPage returns the roff source of applet a's man page.
+func ManPage(a *Applet) string {
+	var b strings.Builder
+	th(&b, a.Name)
+	b.WriteString(".SH NAME\n")
+	fmt.Fprintf(&b, "%s \\- %s\n", a.Name, roffText(a.Summary))
+
+	b.WriteString(".SH SYNOPSIS\n.nf\n")
+	for _, u := range strings.Split(a.Usage, "\n") {
+		fmt.Fprintf(&b, "%s\n", synopsisLine(u))
+	}
+	for _, u := range strings.Split(a.Usage, "\n") {
+		fmt.Fprintf(&b, "%s\n", synopsisLine("lmutil "+u))
+	}
+	b.WriteString(".fi\n")
+
+	b.WriteString(".SH DESCRIPTION\n")
+	if strings.TrimSpace(a.Description) != "" {
+		paragraphs(&b, a.Description)
+	} else {
+		fmt.Fprintf(&b, "%s\n", roffText(sentence(a.Summary)))
+	}
+	b.WriteString(".PP\n")
+	names := []string{"\\fBlmutil " + a.Name + "\\fR"}
+	for _, al := range aliasesOf(a) {
+		names = append(names, "\\fBlmutil "+roffText(al)+"\\fR")
+	}
+	fmt.Fprintf(&b, "The command may also be run as %s, with the same arguments.\n", orList(names))
+
+	b.WriteString(".SH OPTIONS\n")
+	optional := map[string]bool{}
+	for _, o := range a.Optional {
+		optional[o] = true
+	}
+	own := []cli.Flag(nil)
+	if a.Flags != nil {
+		own = a.Flags()
+	}
+	for _, f := range append(own, universalFlags(a)...) {
+		flagItem(&b, f, optional[f.Names()[0]])
+	}
+
+	b.WriteString(".SH EXIT STATUS\n")
+	exitStatus(&b)
+	b.WriteString(".SH ENVIRONMENT\n")
+	environment(&b)
+	b.WriteString(".SH SEE ALSO\n")
+	seeAlso(&b, a.Name)
+	return b.String()
+}
+
+// LmutilManPage returns the roff source of lmutil(1): dispatch, the
+// universal flags, exit statuses, environment and the list of applets.
+func LmutilManPage() string {
+	var b strings.Builder
+	th(&b, "lmutil")
+	b.WriteString(".SH NAME\nlmutil \\- golm license administration tools in one binary\n")
+	b.WriteString(".SH SYNOPSIS\n.nf\n")
+	b.WriteString("\\fBlmutil\\fR \\fIcommand\\fR [\\fIoptions\\fR] [\\fIarguments\\fR]\n")
+	b.WriteString("\\fIcommand\\fR [\\fIoptions\\fR] [\\fIarguments\\fR]\n")
+	b.WriteString("\\fBlmutil\\fR [\\fB\\-help\\fR]\n")
+	b.WriteString("\\fBlmutil \\-v\\fR\n")
+	b.WriteString(".fi\n")
+	b.WriteString(`.SH DESCRIPTION
+All golm license administration tools are one executable,
+\fBlmutil\fR.
+A tool runs either as \fBlmutil\fR \fIcommand\fR (for example
+\fBlmutil lmstat \-a\fR) or under its own name through a link to
+\fBlmutil\fR (\fBlmstat \-a\fR); \fBmake install\fR creates a symbolic link
+for every command.
+.PP
+The command is chosen from the name the program was run as, with any
+directory and a trailing \fB.exe\fR removed; if that is not a command
+name, the first argument names the command.
+Every command also answers to its name without the leading \fBlm\fR
+(\fBlmutil stat\fR, \fBlmutil hostid\fR).
+Run without a command, or with \fB\-help\fR, \fBlmutil\fR prints a
+banner and the usage of every command.
+An unknown command is a usage error.
+.PP
+Each command prints a banner first, naming the program as it was run:
+.PP
+.RS 4
+.nf
+\fIname\fR \- Copyright (c) \fIyear\fR golm authors. All Rights Reserved.
+.fi
+.RE
+.PP
+Flags follow the traditional lmutil syntax: a single dash, long names
+(\fB\-vendor\fR, \fB\-all\fR), flags after the positional arguments,
+and some flags whose value is optional (\fBlmstat \-f\fR [\fIfeature\fR]).
+A double dash before a flag name is accepted as a single one, and
+\fB\-\-\fR ends the flags.
+A negative number is an argument, not a flag.
+`)
+	b.WriteString(".SH COMMANDS\n")
+	for _, a := range Applets() {
+		if a.Hidden {
+			continue
+		}
+		fmt.Fprintf(&b, ".TP\n.BR %s (1)\n%s\n", a.Name, roffText(sentence(a.Summary)))
+	}
+	b.WriteString(`.SH OPTIONS
+These options are understood by every command.
+.TP
+\fB\-c\fR \fIlicense_file_list\fR
+Use these license files (every command that reads a license file).
+The list is separated by colons; an entry is a license file, a
+directory whose \fB*.lic\fR files are read in name order,
+\fIport\fR\fB@\fR\fIhost\fR, \fB@\fR\fIhost\fR (ports 27000 to 27009),
+or three \fIport\fR\fB@\fR\fIhost\fR entries separated by commas for a
+redundant server triad.
+\fB\-c\fR overrides the environment.
+.TP
+\fB\-help\fR
+Print the command's usage and its options, and exit.
+.TP
+\fB\-v\fR
+Print the banner and a version line such as
+"\fBlmstat v1.2.3 build 4 x64_lsb\fR": the command, golm's version,
+the build number and the platform (\fBx64_lsb\fR on Linux x86\-64),
+and exit.
+.TP
+\fB\-verbose\fR
+Print the long form of every FlexLM error: its text, an explanation,
+supporting information and the error numbers.
+.TP
+\fB\-e\fR \fIfilename\fR
+Append error messages to \fIfilename\fR instead of writing them to the
+standard error.
+`)
+	b.WriteString(".SH EXIT STATUS\n")
+	exitStatus(&b)
+	b.WriteString(".SH ENVIRONMENT\n")
+	environment(&b)
+	b.WriteString(`.SH FILES
+.TP
+\fBlicense.dat\fR
+The license file used when neither \fB\-c\fR nor the environment names one.
+.TP
+\fB$HOME/.flexlmrc\fR
+Lines \fIvariable\fR\fB=\fR\fIvalue\fR read as if they were
+environment variables (see ENVIRONMENT).
+`)
+	b.WriteString(".SH SEE ALSO\n")
+	seeAlso(&b, "lmutil")
+	return b.String()
+}
+
+func th(b *strings.Builder, name string) {
+	b.WriteString(".\\\" Generated from the lmutil command registry by \"make man\"; do not edit.\n")
+	fmt.Fprintf(b, ".TH %s 1 \"\" \"golm %s\" \"golm Manual\"\n", strings.ToUpper(name), Version)
+}
+
+func exitStatus(b *strings.Builder) {
+	b.WriteString(`.TP
+\fB0\fR
+Success.
+.TP
+\fB1\fR
+A usage error (unknown command or option, missing argument) or an
+error that has no FlexLM error number.
+.TP
+\fB256\fR + \fIcode\fR
+A FlexLM error: the shell sees 256 plus the (negative) FlexLM error
+number, so \-15 (cannot connect to the license server system) exits
+with 241 and \-1 (cannot find license file) with 255.
+`)
+}
+
+func environment(b *strings.Builder) {
+	b.WriteString(`.TP
+\fBLM_LICENSE_FILE\fR
+License file list used when \fB\-c\fR is not given: license files,
+directories, \fIport\fR\fB@\fR\fIhost\fR or \fB@\fR\fIhost\fR, separated by colons.
+.TP
+\fIVENDOR\fR\fB_LICENSE_FILE\fR
+The same for one vendor's licenses, where \fIVENDOR\fR is the vendor
+daemon name in upper case (\fBXYZD_LICENSE_FILE\fR); it is searched
+before \fBLM_LICENSE_FILE\fR.
+.TP
+\fB$HOME/.flexlmrc\fR
+Holds \fIvariable\fR\fB=\fR\fIvalue\fR lines.
+For \fBLM_LICENSE_FILE\fR and \fIVENDOR\fR\fB_LICENSE_FILE\fR the
+environment comes first and the file's value is appended to it; any
+other variable is read from the file only when the environment does
+not set it.
+.TP
+\fBFLEXLM_DIAGNOSTICS\fR
+Set to 1, 2 or 3 to have license checkouts that fail print diagnostics
+on the standard error: the error and the license files tried (1), also
+the checkout's arguments (2), and also how a successful checkout was
+granted (3).
+.TP
+\fBNO_COLOR\fR
+When set, output is never coloured; output that is not a terminal
+never is.
+`)
+}
+
+func seeAlso(b *strings.Builder, self string) {
+	var refs []string
+	if self != "lmutil" {
+		refs = append(refs, ".BR lmutil (1)")
+	}
+	for _, a := range Applets() {
+		if !a.Hidden && a.Name != self {
+			refs = append(refs, ".BR "+a.Name+" (1)")
+		}
+	}
+	for i, r := range refs {
+		if i < len(refs)-1 {
+			r += " ,"
+		}
+		b.WriteString(r + "\n")
+	}
+}
+
+// aliasesOf lists the other names "lmutil <name>" accepts for a.
+func aliasesOf(a *Applet) []string {
+	seen := map[string]bool{a.Name: true}
+	var out []string
+	add := func(n string) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, al := range a.Aliases {
+		add(al)
+	}
+	if s, ok := strings.CutPrefix(a.Name, "lm"); ok {
+		add(s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func orList(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// sentence makes a summary a sentence: capital first letter, final stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// flagItem writes one .TP entry for flag f.
+func flagItem(b *strings.Builder, f cli.Flag, optional bool) {
+	df, _ := f.(cli.DocGenerationFlag)
+	var heads []string
+	for _, n := range f.Names() {
+		h := "\\fB\\-" + roffText(n) + "\\fR"
+		if df != nil && df.TakesValue() {
+			arg := "\\fI" + roffText(argName(df)) + "\\fR"
+			if optional {
+				h += " [" + arg + "]"
+			} else {
+				h += " " + arg
+			}
+		}
+		heads = append(heads, h)
+	}
+	b.WriteString(".TP\n" + strings.Join(heads, ", ") + "\n")
+	text := ""
+	if df != nil {
+		text = usageText(df)
+		if df.TakesValue() && df.GetValue() != "" && !optional {
+			text += " (default: " + df.GetValue() + ")"
+		}
+	}
+	b.WriteString(roffLine(sentence(text)) + "\n")
+}
+
+// synopsisLine renders one usage line: the command words bold, flags
+// bold, placeholders italic, brackets and bars roman.
+func synopsisLine(u string) string {
+	var out []string
+	for i, w := range strings.Fields(u) {
+		out = append(out, synopsisWord(w, i == 0 || (i == 1 && strings.HasPrefix(u, "lmutil "))))
+	}
+	return strings.Join(out, " ")
+}
+
+func synopsisWord(w string, command bool) string {
+	// Split off the roman punctuation around the word: [-f [feature]].
+	lead := len(w) - len(strings.TrimLeft(w, "[]{}|"))
+	rest := strings.TrimLeft(w, "[]{}|")
+	core := strings.TrimRight(rest, "[]{}|")
+	tail := rest[len(core):]
+	var s string
+	switch {
+	case core == "":
+	case command, strings.HasPrefix(core, "-"), core == "|":
+		s = "\\fB" + roffText(core) + "\\fR"
+	case core == "...":
+		s = "..."
+	default:
+		s = "\\fI" + roffText(core) + "\\fR"
+	}
+	return roffText(w[:lead]) + s + roffText(tail)
+}
+
+// paragraphs writes a Description: paragraphs separated by blank lines;
+// a paragraph whose lines are all indented is an example, printed as is.
+func paragraphs(b *strings.Builder, text string) {
+	for _, p := range strings.Split(strings.Trim(text, "\n"), "\n\n") {
+		p = strings.Trim(p, "\n")
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		lines := strings.Split(p, "\n")
+		literal := true
+		for _, l := range lines {
+			if !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "\t") {
+				literal = false
+			}
+		}
+		b.WriteString(".PP\n")
+		if literal {
+			b.WriteString(".RS 4\n.nf\n")
+			indent := commonIndent(lines)
+			for _, l := range lines {
+				b.WriteString(roffLine(l[min(indent, len(l)):]) + "\n")
+			}
+			b.WriteString(".fi\n.RE\n")
+			continue
+		}
+		for _, l := range lines {
+			b.WriteString(roffLine(strings.TrimSpace(l)) + "\n")
+		}
+	}
+}
+
+func commonIndent(lines []string) int {
+	n := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		i := len(l) - len(strings.TrimLeft(l, " \t"))
+		if n < 0 || i < n {
+			n = i
+		}
+	}
+	return max(n, 0)
+}
+
+// roffText escapes text for use inside a roff line: backslashes and
+// dashes.
+func roffText(s string) string {
+	s = strings.ReplaceAll(s, "\\", "\\e")
+	return strings.ReplaceAll(s, "-", "\\-")
+}
+
+// roffLine escapes a whole text line: roffText, and a leading dot or
+// quote that roff would take for a request.
+func roffLine(s string) string {
+	s = roffText(s)
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+		s = "\\&" + s
+	}
+	if s == "" {
+		return ".sp"
+	}
+	return s
+}
