@@ -1,18 +1,431 @@
 package commands
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol/lmerr"
 )
+
+// Minor numbers of the FlexLM errors lmcrypt raises.
+const minorCryptRead = 7901
 
 func lmcryptApplet() *Applet {
 	return &Applet{
-		Name:    "lmcrypt",
-		Usage:   "lmcrypt",
-		Summary: "TODO",
-		Action: func(c *cli.Context, env *Env) error {
-			return errors.New("lmcrypt: not implemented")
+		Name: "lmcrypt",
+		Usage: "lmcrypt -genkey vendor\n" +
+			"lmcrypt [-k keyfile] [-o outfile] license_file\n" +
+			"lmcrypt -verify [-k pubfile] license_file",
+		Summary: "sign license files and verify their signatures (publisher tool)",
+		Description: `lmcrypt is the software publisher's tool: it makes a vendor's key pair,
+signs license files with the private key and checks their signatures.
+A vendor daemon accepts a FEATURE, INCREMENT, UPGRADE or PACKAGE line only
+when its SIGN= attribute verifies with the vendor's public key; a line
+whose count, date, version, hostid or any other signed field was edited
+is refused with FlexLM error -8.
+
+lmcrypt -genkey vendor writes vendor.key (the private key, mode 0600) and
+vendor.pub (the public key) into the current directory. It refuses to
+overwrite an existing vendor.key. Each is a text file holding one line
+"golm-ed25519-private vendor HEX" or "golm-ed25519-public vendor HEX"
+(64 hex digits) after # comments. Ship vendor.pub beside the license file
+or the vendor daemon; keep vendor.key secret.
+
+lmcrypt [-k keyfile] [-o outfile] license_file signs every FEATURE,
+INCREMENT, UPGRADE and PACKAGE line of the vendors it has a key for: the
+key files given with -k (repeatable), or else vendor.key in the current
+directory for each vendor the file names. Each signed line gets SIGN= and
+ck= set: existing values are replaced where they stand, missing ones are
+appended at the end of the line. Every other byte of the file is kept.
+The file is rewritten in place, atomically and with its mode kept, unless
+-o names another output file. A file with syntax errors is not signed.
+lmcrypt prints "SIGNED: FILE:LINE: KEYWORD feature vendor version" for
+each line it signed and "NOKEY: ..." for each line of a vendor it has no
+key for; those lines are left as they were.
+
+The signature is Ed25519 over golm's signed form of the line: the
+keyword (FEATURE, INCREMENT, UPGRADE, PACKAGE), the feature name, vendor,
+versions as numbers (2.300 is 2.3), dates as d-mmm-yyyy with permanent for
+any year-0 date, the count (uncounted is 0), every attribute whose keyword
+is not all lower case sorted by keyword, with hostids normalised (hex in
+lower case, ID= without dashes), the v2 format's positional vendor
+string as VENDOR_STRING, and for all but PACKAGE lines the hostids of the
+file's SERVER lines in file order. SERVER host names and ports, DAEMON
+and VENDOR lines, the license key of old-format lines, SIGN= itself and
+lowercase keyword=value attributes (vendor_info=, asset_info=, ck=, ...)
+are not signed, so an administrator may change them. Spellings that mean
+the same sign the same: 2.300 and 2.3, permanent and 1-jan-0, uncounted
+and 0. The SIGN= value is the 64-byte signature in base32 (A-Z and 2-7,
+103 characters), read back in either case. ck= is the line's case-folded
+checksum, as lmcksum prints it.
+
+lmcrypt -verify [-k pubfile] license_file checks every signed-form line
+and prints one line for each, in file order:
+
+    OK: FILE:LINE: KEYWORD feature vendor version
+    BAD: FILE:LINE: ...       the signature does not match the line
+    UNSIGNED: FILE:LINE: ...  the line has no SIGN=
+    NOKEY: FILE:LINE: ...     no public key for the line's vendor
+
+The public keys are the files given with -k (private key files are
+accepted too), or else vendor.pub found in the license file's
+directory, then in the directory of the DAEMON line's path, then beside
+this program. Lines that do not parse are reported on standard error.
+
+lmcrypt exits 0 when everything it was asked to do succeeded. -verify
+exits with status 248 (FlexLM error -8) when any line is not OK; a file
+with syntax errors gives 254 (-2); an unreadable file 255 (-1).`,
+		Flags: func() []cli.Flag {
+			return []cli.Flag{
+				&cli.StringFlag{Name: "genkey", Usage: "write a new key pair for `vendor` into the current directory"},
+				&cli.StringSliceFlag{Name: "k", Usage: "sign (or verify) with the key in `keyfile`; may be repeated"},
+				&cli.StringFlag{Name: "o", Usage: "write the signed license to `outfile` instead of in place"},
+				&cli.BoolFlag{Name: "verify", Usage: "check the signatures instead of signing"},
+			}
 		},
+		Action: runLmcrypt,
 	}
+}
+
+func runLmcrypt(c *cli.Context, env *Env) error {
+	a := Lookup("lmcrypt")
+	if v := c.String("genkey"); v != "" {
+		if c.NArg() > 0 || c.Bool("verify") || c.String("o") != "" || len(c.StringSlice("k")) > 0 {
+			return usagef(a, "lmcrypt: -genkey takes only the vendor name")
+		}
+		return genKey(env, v)
+	}
+	if c.NArg() != 1 {
+		return usagef(a, "lmcrypt: give one license file")
+	}
+	if c.Bool("verify") {
+		if c.String("o") != "" {
+			return usagef(a, "lmcrypt: -o does not go with -verify")
+		}
+		return verifyLicense(env, c.Args().First(), c.StringSlice("k"))
+	}
+	return signLicense(env, c.Args().First(), c.String("o"), c.StringSlice("k"))
+}
+
+func genKey(env *Env, vendor string) error {
+	dir := env.Dir
+	if dir == "" {
+		dir = "."
+	}
+	keyPath, pubPath, err := licfile.GenerateKey(dir, vendor, nil)
+	if err != nil {
+		return fmt.Errorf("lmcrypt: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "lmcrypt: wrote %s (private key: keep it secret) and %s (public key)\n",
+		filepath.Base(keyPath), filepath.Base(pubPath))
+	return nil
+}
+
+// readLicense reads and parses a license file for lmcrypt; a file that
+// cannot be read is FlexLM error -1, syntax errors come back as perr with
+// the lines that did parse.
+func readLicense(env *Env, name string) (data []byte, f *licfile.File, perr error, err error) {
+	data, err = os.ReadFile(env.Path(name))
+	if err != nil {
+		return nil, nil, nil, lmerr.FromOS(-1, minorCryptRead, err, "License path: "+name)
+	}
+	f, perr = licfile.Parse(bytes.NewReader(data), name)
+	if f == nil {
+		return nil, nil, nil, lmerr.FromOS(-30, minorCryptRead, perr, "License path: "+name)
+	}
+	return data, f, perr, nil
+}
+
+// signedLines returns f's FEATURE, INCREMENT, UPGRADE and PACKAGE lines.
+func signedLines(f *licfile.File) []licfile.Line {
+	var out []licfile.Line
+	for _, l := range f.Order {
+		if licfile.Signable(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// lineVendors lists the vendors of lines, each once, sorted.
+func lineVendors(lines []licfile.Line) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range lines {
+		if v := lineVendorName(l); !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// describeLine is how lmcrypt names a line: FILE:LINE: KEYWORD name vendor version.
+func describeLine(name string, l licfile.Line) string {
+	line := 0
+	if sp := l.LineSpan(); sp != nil {
+		line = sp.Pos.Line
+	}
+	var what string
+	switch l := any(l).(type) {
+	case *licfile.Feature:
+		kw := "FEATURE"
+		switch l.Kind {
+		case licfile.KindIncrement:
+			kw = "INCREMENT"
+		case licfile.KindUpgrade:
+			kw = "UPGRADE"
+		}
+		what = kw + " " + l.Name + " " + l.Vendor
+		if l.Kind == licfile.KindUpgrade {
+			what += " " + l.FromVersion.Text
+		}
+		what += " " + l.Version.Text
+	case *licfile.Package:
+		what = "PACKAGE " + l.Name + " " + l.Vendor
+		if l.Version.Text != "" {
+			what += " " + l.Version.Text
+		}
+	}
+	return fmt.Sprintf("%s:%d: %s", name, line, what)
+}
+
+func signLicense(env *Env, name, outName string, keyFiles []string) error {
+	data, f, perr, err := readLicense(env, name)
+	if err != nil {
+		return err
+	}
+	if perr != nil {
+		fmt.Fprintln(env.Stderr, perr)
+		fmt.Fprintf(env.Stderr, "lmcrypt: %s has errors; nothing signed\n", name)
+		return &ExitError{Status: lmerr.ExitStatus(-2)}
+	}
+	lines := signedLines(f)
+	if len(lines) == 0 {
+		return fmt.Errorf("lmcrypt: %s: %w", name, errNoLines)
+	}
+	keys := map[string]ed25519.PrivateKey{}
+	if len(keyFiles) > 0 {
+		for _, kf := range keyFiles {
+			k, err := licfile.LoadPrivateKey(env.Path(kf))
+			if err != nil {
+				return fmt.Errorf("lmcrypt: %w", err)
+			}
+			keys[k.Vendor] = k.Key
+		}
+	} else {
+		for _, v := range lineVendors(lines) {
+			k, err := licfile.LoadPrivateKey(env.Path(v + ".key"))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("lmcrypt: %w", err)
+			}
+			if k.Vendor != v {
+				return fmt.Errorf("lmcrypt: %s.key is the key of vendor %q", v, k.Vendor)
+			}
+			keys[v] = k.Key
+		}
+	}
+	out, signed, err := licfile.SignFile(data, f, keys)
+	if err != nil {
+		return fmt.Errorf("lmcrypt: %s: %w", name, err)
+	}
+	if len(signed) == 0 {
+		for _, l := range lines {
+			fmt.Fprintf(env.Stdout, "NOKEY: %s\n", describeLine(name, l))
+		}
+		return fmt.Errorf("lmcrypt: no key for any vendor of %s (looked for %s)", name, keyNames(lines))
+	}
+	if err := checkSigned(out, name, keys, len(signed)); err != nil {
+		return fmt.Errorf("lmcrypt: %s: %w", name, err)
+	}
+	target := name
+	if outName != "" {
+		target = outName
+	}
+	if err := writeAtomic(env.Path(target), env.Path(name), out); err != nil {
+		return fmt.Errorf("lmcrypt: %w", err)
+	}
+	done := map[licfile.Line]bool{}
+	for _, s := range signed {
+		done[s.Line] = true
+	}
+	for _, l := range lines {
+		verdict := "SIGNED"
+		if !done[l] {
+			verdict = "NOKEY"
+		}
+		fmt.Fprintf(env.Stdout, "%s: %s\n", verdict, describeLine(name, l))
+	}
+	return nil
+}
+
+func keyNames(lines []licfile.Line) string {
+	var names []string
+	for _, v := range lineVendors(lines) {
+		names = append(names, v+".key")
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkSigned re-reads the signed output and verifies it, so that a file
+// lmcrypt writes is one the vendor daemon accepts.
+func checkSigned(out []byte, name string, keys map[string]ed25519.PrivateKey, want int) error {
+	f, err := licfile.Parse(bytes.NewReader(out), name)
+	if err != nil {
+		return fmt.Errorf("signed file does not parse: %w", err)
+	}
+	n := 0
+	for _, l := range signedLines(f) {
+		priv, ok := keys[lineVendorName(l)]
+		if !ok {
+			continue
+		}
+		if err := licfile.Verify(priv.Public().(ed25519.PublicKey), f, l); err != nil {
+			return fmt.Errorf("line %d does not verify after signing: %w", l.LineSpan().Pos.Line, err)
+		}
+		n++
+	}
+	if n != want {
+		return fmt.Errorf("signed %d lines but found %d after signing", want, n)
+	}
+	return nil
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// directory and a rename, so that a reader never sees half a license file.
+// The file keeps its mode if it exists, else takes modeFrom's.
+func writeAtomic(path, modeFrom string, data []byte) error {
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	} else if st, err := os.Stat(modeFrom); err == nil {
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".lmcrypt-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func verifyLicense(env *Env, name string, keyFiles []string) error {
+	_, f, perr, err := readLicense(env, name)
+	if err != nil {
+		return err
+	}
+	if perr != nil {
+		fmt.Fprintln(env.Stderr, perr)
+	}
+	lines := signedLines(f)
+	if len(lines) == 0 && perr == nil {
+		return fmt.Errorf("lmcrypt: %s: %w", name, errNoLines)
+	}
+	keys, err := publicKeys(env, f, name, keyFiles, lineVendors(lines))
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for _, l := range lines {
+		verdict := "OK"
+		pub, ok := keys[lineVendorName(l)]
+		switch {
+		case !ok:
+			verdict = "NOKEY"
+		case lineSignValue(l) == "":
+			verdict = "UNSIGNED"
+		case licfile.Verify(pub, f, l) != nil:
+			verdict = "BAD"
+		}
+		if verdict != "OK" {
+			bad++
+		}
+		fmt.Fprintf(env.Stdout, "%s: %s\n", verdict, describeLine(name, l))
+	}
+	if bad > 0 {
+		return &ExitError{Status: lmerr.ExitStatus(-8)}
+	}
+	if perr != nil {
+		return &ExitError{Status: lmerr.ExitStatus(-2)}
+	}
+	return nil
+}
+
+func lineSignValue(l licfile.Line) string {
+	switch l := any(l).(type) {
+	case *licfile.Feature:
+		return l.Sign
+	case *licfile.Package:
+		return l.Sign
+	}
+	return ""
+}
+
+// publicKeys loads the verification keys: the -k files, or each vendor's
+// .pub found where a vendor daemon would look.
+func publicKeys(env *Env, f *licfile.File, name string, keyFiles, vendors []string) (map[string]ed25519.PublicKey, error) {
+	keys := map[string]ed25519.PublicKey{}
+	if len(keyFiles) > 0 {
+		for _, kf := range keyFiles {
+			k, err := licfile.LoadPublicKey(env.Path(kf))
+			if err != nil {
+				return nil, fmt.Errorf("lmcrypt: %w", err)
+			}
+			keys[k.Vendor] = k.Key
+		}
+		return keys, nil
+	}
+	licPath := env.Path(name)
+	if abs, err := filepath.Abs(licPath); err == nil {
+		licPath = abs
+	}
+	for _, v := range vendors {
+		var daemons []string
+		for _, d := range f.Vendors {
+			if d.Name == v && d.Path != "" {
+				daemons = append(daemons, d.Path)
+			}
+		}
+		if exe, err := env.Executable(); err == nil {
+			daemons = append(daemons, exe)
+		}
+		k, _, err := licfile.FindPublicKey(v, licPath, daemons...)
+		if lmerr.CodeOf(err) == -8 {
+			continue // reported as NOKEY per line
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lmcrypt: %w", err)
+		}
+		keys[v] = k.Key
+	}
+	return keys, nil
 }
