@@ -1,11 +1,21 @@
-# golm — build, test, install.
-PREFIX ?= /usr/local
-BINDIR  = $(PREFIX)/bin
-MANDIR  = $(PREFIX)/share/man/man1
-GO     ?= go
-APPLETS = $(shell $(GO) run . -list-applets 2>/dev/null)
+# golm: build, test, install, man pages, demo.
+#
+#   make            build ./lmutil
+#   make test       gofmt check, go vet, go test -race ./...
+#   make install    PREFIX=/usr/local (DESTDIR honoured): lmutil, a link per
+#                   command, man pages
+#   make man        regenerate man/ from the command registry
+#   make demo       show golm at work
+#   make clean      remove what the build made
 
-.PHONY: all build test vet fmt-check install man demo clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
+GO      ?= go
+GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
+
+.PHONY: all build test fmt-check vet install uninstall man demo clean
 
 all: build
 
@@ -13,7 +23,7 @@ build:
 	$(GO) build -o lmutil .
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $(GOFILES)); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
@@ -22,14 +32,19 @@ vet:
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
 
+# One real binary; every command name is a symbolic link to it, so that
+# argv[0] selects the command (lmstat -a is lmutil lmstat -a).
 install: build
 	install -d $(BINDIR) $(MANDIR)
 	install -m 0755 lmutil $(BINDIR)/lmutil
-	for a in $$(./lmutil -list-applets); do ln -sf lmutil $(BINDIR)/$$a; done
+	for a in $$(./lmutil -list-applets); do ln -sfn lmutil $(BINDIR)/$$a || exit 1; done
 	install -m 0644 man/*.1 $(MANDIR)/
 
+uninstall: build
+	for a in lmutil $$(./lmutil -list-applets); do rm -f $(BINDIR)/$$a $(MANDIR)/$$a.1; done
+
 man:
-	$(GO) test ./commands -run TestManPages -update
+	$(GO) test ./commands -run '^TestManPages$$' -count=1 -update
 
 demo: build
 	@sh scripts/demo.sh
