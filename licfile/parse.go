@@ -549,7 +549,7 @@ func (p *lineParser) pkg() *Package {
 	}
 	p.attributes(nil, pk)
 	if pk.Components == nil {
-		p.failEnd("PACKAGE line without COMPONENTS")
+		p.failAt(len(p.l.text), errorf(ErrPackage, "PACKAGE line without COMPONENTS"))
 	}
 	return pk
 }
@@ -605,7 +605,7 @@ func ParseComponent(s string) (Component, error) {
 		return Component{}, errorf(ErrPackage, "invalid component %q", s)
 	}
 	c := Component{Name: parts[0]}
-	if len(parts) > 1 {
+	if len(parts) > 1 && (parts[1] != "" || len(parts) == 2) {
 		v, err := ParseVersion(parts[1])
 		if err != nil {
 			return Component{}, errorf(ErrPackage, "invalid component version %q", s)
