@@ -1,0 +1,253 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"iter"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
+)
+
+// Admin is an lmutil command's connection to one lmgrd: server and
+// vendor status for lmstat, lmdown, lmreread and lmremove. Its calls are
+// not safe for concurrent use, and a status iterator must be drained (or
+// abandoned with break) before the next call.
+type Admin struct {
+	cfg   *config
+	addr  licfile.ServerAddr
+	conn  *protocol.Conn
+	hello *protocol.Hello // lmgrd's
+	mine  *protocol.Hello
+}
+
+// DialAdmin connects to lmgrd at the first answering server of spec (a
+// license file's SERVER lines or a port@host) as an admin tool. The
+// identity sent is the process's (WithUser and friends override it).
+func DialAdmin(ctx context.Context, spec []licfile.ServerAddr, opts ...Option) (*Admin, error) {
+	cfg := newConfig(opts)
+	m := cfg.machine
+	if m == nil {
+		m, _ = licfile.MachineProbe{Getenv: cfg.getenv, Hostname: cfg.hostname}.Machine()
+	}
+	id := protocol.Identity{User: cfg.user, Host: cfg.host, Display: cfg.display, PID: cfg.pid, Project: cfg.project, Program: cfg.program}
+	if id.User == "" {
+		id.User = m.User
+	}
+	if id.Host == "" {
+		id.Host = m.Hostname
+	}
+	if id.Display == "" {
+		id.Display = m.Display
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	mine := &protocol.Hello{Version: protocol.Version, Role: protocol.RoleAdmin, Identity: id, Software: Software, JobID: binary.BigEndian.Uint64(b[:]) | 1}
+	c, h, addr, err := dialLmgrd(ctx, cfg, spec, mine)
+	if err != nil {
+		return nil, err
+	}
+	return &Admin{cfg: cfg, addr: addr, conn: c, hello: h, mine: mine}, nil
+}
+
+// Addr is the lmgrd that answered.
+func (a *Admin) Addr() licfile.ServerAddr { return a.addr }
+
+// Server is lmgrd's Hello: its name, host, version and run.
+func (a *Admin) Server() *protocol.Hello { return a.hello }
+
+// Close closes the connection.
+func (a *Admin) Close() error { return a.conn.Close() }
+
+// call sends req and reads one reply, mapping errors to *Error.
+func (a *Admin) call(req protocol.Message) (protocol.Message, error) {
+	m, err := a.conn.Call(req)
+	if err != nil {
+		return nil, netError(err, -16, minorRead)
+	}
+	return m, nil
+}
+
+// ServerStatus asks lmgrd for its status: lmgrd's own record, then an
+// iterator over its vendor daemons' records that reads them off the wire
+// one by one.
+func (a *Admin) ServerStatus(ctx context.Context) (*protocol.ServerStatus, iter.Seq2[*protocol.VendorStatus, error], error) {
+	m, err := a.call(&protocol.ServerStatusRequest{})
+	if err != nil {
+		return nil, nil, err
+	}
+	st, ok := m.(*protocol.ServerStatus)
+	if !ok {
+		a.conn.Close()
+		return nil, nil, newError(-12, minorProtocol, "SERVER_STATUS_REQUEST answered with "+m.Type().String())
+	}
+	seq := func(yield func(*protocol.VendorStatus, error) bool) {
+		for {
+			if err := ctx.Err(); err != nil {
+				a.conn.Close()
+				yield(nil, err)
+				return
+			}
+			m, err := a.conn.Recv()
+			if err != nil {
+				yield(nil, netError(err, -16, minorRead))
+				return
+			}
+			switch m := m.(type) {
+			case *protocol.End:
+				return
+			case *protocol.Error:
+				yield(nil, fromPeer(m))
+				return
+			case *protocol.VendorStatus:
+				if !yield(m, nil) {
+					a.conn.Close() // the rest of the stream is unread
+					return
+				}
+			default:
+				a.conn.Close()
+				yield(nil, newError(-12, minorProtocol, "unexpected "+m.Type().String()+" in server status"))
+				return
+			}
+		}
+	}
+	return st, seq, nil
+}
+
+// Vendor is an admin connection to one vendor daemon, found through lmgrd.
+type Vendor struct {
+	Name  string
+	conn  *protocol.Conn
+	hello *protocol.Hello
+}
+
+// Vendor connects to vendor daemon name, or to the one serving feature
+// when name is "". A down vendor daemon is -97.
+func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, error) {
+	m, err := a.call(&protocol.Locate{Vendor: name, Feature: feature})
+	if err != nil {
+		return nil, err
+	}
+	r, ok := m.(*protocol.LocateReply)
+	if !ok {
+		return nil, newError(-12, minorProtocol, "LOCATE answered with "+m.Type().String())
+	}
+	host := r.Host
+	if host == "" {
+		host = a.addr.Host
+	}
+	c, h, err := dial(ctx, a.cfg, host, r.Port, a.mine)
+	if err != nil {
+		if codeOf(err) == -15 {
+			err = newError(-97, minorDown, "Vendor daemon: "+r.Vendor)
+		}
+		return nil, err
+	}
+	return &Vendor{Name: r.Vendor, conn: c, hello: h}, nil
+}
+
+// Close closes the connection.
+func (v *Vendor) Close() error { return v.conn.Close() }
+
+// Server is the vendor daemon's Hello: its name, version and run.
+func (v *Vendor) Server() *protocol.Hello { return v.hello }
+
+// FeatureStatus streams feature usage for lmstat -a / -f: for each
+// feature a *protocol.FeatureHeader, then for each of its license lines a
+// *protocol.PoolStatus followed by its *protocol.UserEntry and
+// *protocol.ReservationEntry records. feature "" means every feature.
+func (v *Vendor) FeatureStatus(ctx context.Context, feature string) iter.Seq2[protocol.Message, error] {
+	return func(yield func(protocol.Message, error) bool) {
+		if err := v.conn.Send(&protocol.FeatureStatusRequest{Feature: feature}); err != nil {
+			yield(nil, netError(err, -17, minorWrite))
+			return
+		}
+		for {
+			if err := ctx.Err(); err != nil {
+				v.conn.Close()
+				yield(nil, err)
+				return
+			}
+			m, err := v.conn.Recv()
+			if err != nil {
+				yield(nil, netError(err, -16, minorRead))
+				return
+			}
+			switch m := m.(type) {
+			case *protocol.End:
+				return
+			case *protocol.Error:
+				yield(nil, fromPeer(m))
+				return
+			case *protocol.FeatureHeader, *protocol.PoolStatus, *protocol.UserEntry, *protocol.ReservationEntry:
+				if !yield(m, nil) {
+					v.conn.Close()
+					return
+				}
+			default:
+				v.conn.Close()
+				yield(nil, newError(-12, minorProtocol, "unexpected "+m.Type().String()+" in feature status"))
+				return
+			}
+		}
+	}
+}
+
+// Remove is lmremove feature user host display; it returns how many
+// checkouts were removed.
+func (v *Vendor) Remove(ctx context.Context, feature, user, host, display string) (int, error) {
+	return okCount(v.conn, &protocol.Remove{Feature: feature, User: user, Host: host, Display: display})
+}
+
+// RemoveHandle is lmremove -h feature server_host port handle.
+func (v *Vendor) RemoveHandle(ctx context.Context, feature string, handle uint64) (int, error) {
+	return okCount(v.conn, &protocol.RemoveHandle{Feature: feature, Handle: handle})
+}
+
+// Shutdown is lmdown: vendor "" shuts lmgrd and every vendor daemon
+// down, otherwise only that vendor daemon. It returns how many daemons
+// were shut down.
+func (a *Admin) Shutdown(ctx context.Context, vendor string, force bool) (int, error) {
+	return okCount(a.conn, &protocol.Shutdown{Vendor: vendor, Force: force})
+}
+
+// Reread is lmreread: every vendor daemon, or only vendor.
+func (a *Admin) Reread(ctx context.Context, vendor string) (int, error) {
+	return okCount(a.conn, &protocol.Reread{Vendor: vendor})
+}
+
+// Remove finds the vendor daemon serving feature and removes the user's
+// checkouts of it (lmremove feature user host display).
+func (a *Admin) Remove(ctx context.Context, feature, user, host, display string) (int, error) {
+	v, err := a.Vendor(ctx, "", feature)
+	if err != nil {
+		return 0, err
+	}
+	defer v.Close()
+	return v.Remove(ctx, feature, user, host, display)
+}
+
+// RemoveHandle finds the vendor daemon serving feature and removes the
+// checkout with handle (lmremove -h).
+func (a *Admin) RemoveHandle(ctx context.Context, feature string, handle uint64) (int, error) {
+	v, err := a.Vendor(ctx, "", feature)
+	if err != nil {
+		return 0, err
+	}
+	defer v.Close()
+	return v.RemoveHandle(ctx, feature, handle)
+}
+
+func okCount(c *protocol.Conn, req protocol.Message) (int, error) {
+	m, err := c.Call(req)
+	if err != nil {
+		return 0, netError(err, -16, minorRead)
+	}
+	ok, isOK := m.(*protocol.OK)
+	if !isOK {
+		c.Close()
+		return 0, newError(-12, minorProtocol, req.Type().String()+" answered with "+m.Type().String())
+	}
+	return ok.Count, nil
+}

@@ -1,0 +1,57 @@
+// Package client is the Go package applications link to check licenses out
+// of a golm (FLEXlm-compatible) license server, and the library the lmutil
+// admin commands use to talk to lmgrd and vendor daemons.
+//
+// An application opens a Job on a license path and checks features out:
+//
+//	job, err := client.Open(ctx, "27000@licsrv:/opt/app/license.lic")
+//	if err != nil { ... }
+//	defer job.Close()
+//	lic, err := job.Checkout(ctx, "f1", "1.0", 1)
+//	if err != nil {
+//		var e *client.Error
+//		if errors.As(err, &e) && e.Code == -4 { ... all seats taken ... }
+//	}
+//	defer lic.Checkin(ctx)
+//
+// # The license path
+//
+// The path is a -c style list (license files, directories of *.lic,
+// port@host, @host, port@h1,port@h2,port@h3), or "" for VENDOR_LICENSE_FILE
+// and LM_LICENSE_FILE (licfile.ResolvePath). Checkout walks it in order
+// and takes the first source that grants (manual 4.2, 5.3.1):
+//
+//   - In a license file, uncounted lines before any USE_SERVER line are
+//     granted locally, without a server, when their version, dates, hostid
+//     and signature (the vendor's public key, VENDOR.pub beside the file or
+//     given with WithPublicKey) are good.
+//   - Counted lines, and everything after USE_SERVER, are checked out of
+//     the file's SERVER (lmgrd): the client asks lmgrd where the vendor
+//     daemon listens and talks to the vendor daemon directly.
+//   - A port@host source is a server without a file.
+//
+// A source that is unreachable or denies is skipped; when every source
+// fails, the most telling error is returned: a denial (-4, -10, -25 ...)
+// rather than "no such feature" or "cannot connect".
+//
+// # Connections, heartbeats and reconnects
+//
+// A Job keeps one connection per vendor daemon for all its checkouts and
+// sends the identity of the job on it: user, host, display, pid, LM_PROJECT
+// and a random job id. A goroutine per connection sends heartbeats every
+// heartbeat interval (WithHeartbeat, else $GOLM_HEARTBEAT_INTERVAL, else
+// 30s) and notices at once when the connection breaks. It then reconnects
+// through lmgrd (a restarted vendor daemon may listen elsewhere), retrying
+// with backoff, and re-checks-out every license the job held, presenting
+// each one's previous handle and the vendor daemon run it came from, so
+// that the server re-adopts the seat or grants a fresh one but never
+// both (see package protocol). A license that the server refuses to give
+// back reports the refusal from License.Err.
+//
+// # Diagnostics
+//
+// FLEXLM_DIAGNOSTICS (manual B.2) set to 1, 2 or 3 writes why a checkout
+// failed (level 1: the error and the license path; 2: also the checkout
+// arguments; 3: also how a successful checkout was granted) to the
+// diagnostics writer, standard error unless WithDiagnostics says otherwise.
+package client

@@ -1,0 +1,544 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
+)
+
+// Job is an application's licensing session: its identity, its license
+// path and one connection per vendor daemon it checked licenses out of.
+// A Job is safe for concurrent use.
+type Job struct {
+	cfg     *config
+	sources []licfile.Source
+	ident   protocol.Identity
+	jobID   uint64
+	machine *licfile.Machine
+
+	ctx    context.Context // canceled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	closed   bool
+	conns    map[string]*vendorConn
+	vendorOf map[string]string // spec|feature → vendor, for port@host sources
+	local    map[*License]bool
+}
+
+// License is a granted checkout.
+type License struct {
+	Feature      string
+	Version      string // the version of the license line that granted it
+	Requested    string // the version asked for
+	Count        int
+	Expiry       string // the line's expiry as written
+	VendorString string
+	// Source is the license path entry that granted it: a license file
+	// or a port@host spec.
+	Source string
+	// Server is lmgrd's port@host, "" for a license granted locally from
+	// an uncounted line.
+	Server string
+
+	job *Job
+	vc  *vendorConn // nil for a local license
+
+	mu     sync.Mutex
+	handle uint64
+	run    uint64
+	lost   error
+	done   bool
+}
+
+// Local reports whether the license was granted from an uncounted line
+// without a server.
+func (l *License) Local() bool { return l.vc == nil }
+
+// Handle is the server's handle of the checkout (lmstat -a shows it; 0 for
+// a local license). It can change when the job reconnects to a restarted
+// vendor daemon.
+func (l *License) Handle() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.handle
+}
+
+// Err is non-nil when the license was lost: the server refused to grant
+// it again after a reconnect (it was removed, or its line is gone).
+func (l *License) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+// Open starts a job on licensePath, a -c style license path list, or ""
+// for $VENDOR_LICENSE_FILE and $LM_LICENSE_FILE (see WithVendor). It does
+// not connect to any server yet.
+func Open(ctx context.Context, licensePath string, opts ...Option) (*Job, error) {
+	cfg := newConfig(opts)
+	j := &Job{cfg: cfg, conns: map[string]*vendorConn{}, vendorOf: map[string]string{}, local: map[*License]bool{}}
+	j.sources = licfile.ResolvePath(licensePath, cfg.vendor, licfile.PathEnv{Getenv: cfg.getenv, Dir: cfg.dir, Home: cfg.home})
+	if len(j.sources) == 0 {
+		return nil, newError(-1, minorNoLicenseFile, "License path: "+licensePath)
+	}
+	m := cfg.machine
+	if m == nil {
+		m, _ = licfile.MachineProbe{Getenv: cfg.getenv, Hostname: cfg.hostname}.Machine()
+	}
+	j.machine = m
+	j.ident = protocol.Identity{User: cfg.user, Host: cfg.host, Display: cfg.display, PID: cfg.pid, Project: cfg.project, Program: cfg.program}
+	if j.ident.User == "" {
+		j.ident.User = m.User
+	}
+	if j.ident.Host == "" {
+		j.ident.Host = m.Hostname
+	}
+	if j.ident.Display == "" {
+		j.ident.Display = m.Display
+	}
+	var b [8]byte
+	for j.jobID == 0 {
+		_, _ = rand.Read(b[:])
+		j.jobID = binary.BigEndian.Uint64(b[:])
+	}
+	j.ctx, j.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	return j, nil
+}
+
+// Identity is what the job tells servers about itself.
+func (j *Job) Identity() protocol.Identity { return j.ident }
+
+// Sources is the resolved license path the job walks.
+func (j *Job) Sources() []licfile.Source { return j.sources }
+
+func (j *Job) hello() *protocol.Hello {
+	return &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: j.ident, Software: Software, JobID: j.jobID}
+}
+
+// Software is the golm version the client reports in its Hello.
+var Software = "0.1.0"
+
+// Checkout checks count licenses of feature at version or later out of
+// the first source of the license path that grants them. The error is an
+// *Error with the FlexLM code of the most telling denial.
+func (j *Job) Checkout(ctx context.Context, feature, version string, count int) (*License, error) {
+	lic, tried, err := j.checkout(ctx, feature, version, count)
+	j.diagnose(feature, version, count, lic, tried, err)
+	if err != nil {
+		return nil, err
+	}
+	return lic, nil
+}
+
+func (j *Job) checkout(ctx context.Context, feature, version string, count int) (*License, []string, error) {
+	j.mu.Lock()
+	closed := j.closed
+	j.mu.Unlock()
+	if closed {
+		return nil, nil, newError(-42, minorClosed, "the job is closed")
+	}
+	if feature == "" || count < 1 {
+		return nil, nil, newError(-42, minorBadParam, "Feature: "+feature)
+	}
+	if version == "" {
+		version = "0"
+	}
+	want, err := licfile.ParseVersion(version)
+	if err != nil {
+		return nil, nil, newError(-77, minorBadVersion, "Feature: "+feature, "Version: "+version)
+	}
+	var errs errorSet
+	var tried []string
+	for _, src := range j.sources {
+		if err := ctx.Err(); err != nil {
+			return nil, tried, err
+		}
+		tried = append(tried, src.String())
+		var lic *License
+		var err error
+		if src.IsServer() {
+			lic, err = j.serverCheckout(ctx, src, src.Servers, j.cfg.vendor, feature, version, count)
+		} else {
+			lic, err = j.fileCheckout(ctx, src, feature, version, want, count)
+		}
+		if err == nil {
+			return lic, tried, nil
+		}
+		j.cfg.log("checkout %s from %s: %v", feature, src.String(), err)
+		errs.add(err)
+	}
+	return nil, tried, errs.best(feature, j.sources)
+}
+
+// errorSet keeps the most telling of the errors of the sources tried.
+type errorSet struct{ denial, unreachable, missing error }
+
+func (s *errorSet) add(err error) {
+	var slot *error
+	switch codeOf(err) {
+	case -1, -5, -13:
+		slot = &s.missing
+	case -15, -96, -97, -16, -17, -12:
+		slot = &s.unreachable
+	default:
+		slot = &s.denial
+	}
+	if *slot == nil {
+		*slot = err
+	}
+}
+
+func (s *errorSet) best(feature string, sources []licfile.Source) error {
+	for _, e := range []error{s.denial, s.unreachable, s.missing} {
+		if e != nil {
+			return e
+		}
+	}
+	return newError(-1, minorNoLicenseFile, "Feature: "+feature, "License path: "+licfile.PathString(sources))
+}
+
+// serverSpec turns SERVER lines into addresses, keeping "no port" as 0 so
+// that the whole default range is tried.
+func serverSpec(servers []*licfile.Server) []licfile.ServerAddr {
+	spec := make([]licfile.ServerAddr, 0, len(servers))
+	for _, s := range servers {
+		spec = append(spec, licfile.ServerAddr{Host: s.Host, Port: s.Port})
+	}
+	return spec
+}
+
+func specString(spec []licfile.ServerAddr) string {
+	parts := make([]string, len(spec))
+	for i, a := range spec {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// serverCheckout checks out of the vendor daemon behind spec.
+func (j *Job) serverCheckout(ctx context.Context, src licfile.Source, spec []licfile.ServerAddr, vendor, feature, version string, count int) (*License, error) {
+	key := specString(spec)
+	if vendor == "" {
+		j.mu.Lock()
+		vendor = j.vendorOf[key+"|"+feature]
+		j.mu.Unlock()
+	}
+	vc, err := j.vendorConn(ctx, spec, vendor, feature)
+	if err != nil {
+		return nil, err
+	}
+	return vc.checkout(ctx, src.String(), feature, version, count)
+}
+
+// vendorConn returns the job's connection to the vendor daemon behind
+// spec, creating (and connecting) it if needed. With vendor "" it asks
+// lmgrd which vendor daemon serves feature.
+func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor, feature string) (*vendorConn, error) {
+	key := specString(spec)
+	if vendor != "" {
+		j.mu.Lock()
+		vc := j.conns[key+"|"+vendor]
+		j.mu.Unlock()
+		if vc != nil {
+			return vc, nil
+		}
+	}
+	c, h, name, addr, err := locate(ctx, j.cfg, spec, vendor, feature, j.hello())
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		c.Close()
+		return nil, newError(-42, minorClosed, "the job is closed")
+	}
+	j.vendorOf[key+"|"+feature] = name
+	if vc := j.conns[key+"|"+name]; vc != nil {
+		// Another checkout connected first: keep one connection.
+		c.Close()
+		return vc, nil
+	}
+	vc := &vendorConn{job: j, spec: spec, vendor: name, addr: addr, link: newLink(c, h), stop: make(chan struct{})}
+	j.conns[key+"|"+name] = vc
+	j.wg.Add(1)
+	go vc.keep()
+	return vc, nil
+}
+
+// Close checks in every license of the job and closes its connections.
+func (j *Job) Close() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	conns := make([]*vendorConn, 0, len(j.conns))
+	for _, vc := range j.conns {
+		conns = append(conns, vc)
+		close(vc.stop)
+	}
+	for l := range j.local {
+		l.mu.Lock()
+		l.done = true
+		l.mu.Unlock()
+	}
+	j.mu.Unlock()
+	j.wg.Wait()
+	for _, vc := range conns {
+		vc.close()
+	}
+	j.cancel()
+	return nil
+}
+
+// vendorConn is a job's connection to one vendor daemon, kept alive by a
+// heartbeat goroutine that reconnects and re-checks-out after a break.
+type vendorConn struct {
+	job    *Job
+	spec   []licfile.ServerAddr
+	vendor string
+	stop   chan struct{}
+
+	mu   sync.Mutex // serialises requests, reconnects and held
+	link *link
+	addr licfile.ServerAddr // the lmgrd that answered
+	held []*License
+}
+
+func (v *vendorConn) alive() bool {
+	if v.link == nil {
+		return false
+	}
+	select {
+	case <-v.link.dead:
+		return false
+	default:
+		return true
+	}
+}
+
+func (v *vendorConn) checkout(ctx context.Context, source, feature, version string, count int) (*License, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.alive() {
+		if err := v.reconnectLocked(ctx); err != nil {
+			return nil, err
+		}
+	}
+	m, err := v.link.call(ctx, &protocol.Checkout{Feature: feature, Version: version, Count: count}, v.job.cfg.callTimeout)
+	if err != nil {
+		return nil, err
+	}
+	g, ok := m.(*protocol.Granted)
+	if !ok {
+		v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
+		return nil, newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+	}
+	lic := &License{
+		Feature: feature, Version: g.Version, Requested: version, Count: count,
+		Expiry: g.Expiry, VendorString: g.VendorString, Source: source, Server: v.addr.String(),
+		job: v.job, vc: v, handle: g.Handle, run: v.link.hello.RunID,
+	}
+	v.held = append(v.held, lic)
+	return lic, nil
+}
+
+// reconnectLocked connects through lmgrd again and re-checks-out every
+// held license with its previous handle and run, so the server re-adopts
+// the seat or grants it afresh, never both. Licenses the server refuses
+// are dropped and report the refusal from Err.
+func (v *vendorConn) reconnectLocked(ctx context.Context) error {
+	if v.link != nil {
+		v.link.fail(errReplaced)
+	}
+	v.link = nil
+	j := v.job
+	c, h, _, addr, err := locate(ctx, j.cfg, v.spec, v.vendor, "", j.hello())
+	if err != nil {
+		return err
+	}
+	l := newLink(c, h)
+	v.link, v.addr = l, addr
+	kept := v.held[:0:0]
+	for i, lic := range v.held {
+		lic.mu.Lock()
+		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, PrevRun: lic.run, PrevHandle: lic.handle}
+		lic.mu.Unlock()
+		m, err := l.call(ctx, req, j.cfg.callTimeout)
+		if err != nil && !v.alive() {
+			// The new connection broke too: keep the rest for the next try.
+			v.held = append(kept, v.held[i:]...)
+			return err
+		}
+		g, ok := m.(*protocol.Granted)
+		lic.mu.Lock()
+		switch {
+		case err != nil:
+			lic.lost = err
+		case !ok:
+			lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+		default:
+			lic.handle, lic.run = g.Handle, h.RunID
+			kept = append(kept, lic)
+		}
+		lic.mu.Unlock()
+		if err != nil || !ok {
+			j.cfg.log("lost %s after reconnecting to %s: %v", lic.Feature, v.vendor, lic.lost)
+		} else {
+			j.cfg.log("%s handle %d re-checked-out from %s (adopted %v)", lic.Feature, g.Handle, v.vendor, g.Adopted)
+		}
+	}
+	v.held = kept
+	return nil
+}
+
+var errReplaced = errors.New("connection replaced")
+
+// keep sends heartbeats and recovers a broken connection.
+func (v *vendorConn) keep() {
+	defer v.job.wg.Done()
+	hb := v.job.cfg.heartbeat
+	t := time.NewTicker(hb)
+	defer t.Stop()
+	for {
+		v.mu.Lock()
+		var dead <-chan struct{}
+		if v.link != nil {
+			dead = v.link.dead
+		}
+		v.mu.Unlock()
+		select {
+		case <-v.stop:
+			return
+		case <-t.C:
+			v.heartbeat()
+		case <-dead:
+			v.recover()
+		}
+	}
+}
+
+func (v *vendorConn) heartbeat() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.alive() {
+		return
+	}
+	_, _ = v.link.call(v.job.ctx, &protocol.Heartbeat{}, v.job.cfg.callTimeout)
+}
+
+// recover reconnects with backoff until it succeeds, the job holds
+// nothing here any more, or the job closes.
+func (v *vendorConn) recover() {
+	hb := v.job.cfg.heartbeat
+	backoff := 50 * time.Millisecond
+	limit := min(max(hb/4, 100*time.Millisecond), 2*time.Second)
+	for {
+		v.mu.Lock()
+		if len(v.held) == 0 {
+			if v.link != nil && !v.alive() {
+				v.link = nil
+			}
+			v.mu.Unlock()
+			return
+		}
+		ctx, cancel := context.WithCancel(v.job.ctx)
+		go func() {
+			select {
+			case <-v.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		err := v.reconnectLocked(ctx)
+		cancel()
+		v.mu.Unlock()
+		if err == nil {
+			return
+		}
+		v.job.cfg.log("reconnecting to vendor daemon %s: %v", v.vendor, err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-v.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(backoff*2, limit)
+	}
+}
+
+// checkin returns lic's seats.
+func (v *vendorConn) checkin(ctx context.Context, lic *License) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	found := false
+	for i, l := range v.held {
+		if l == lic {
+			v.held = append(v.held[:i], v.held[i+1:]...)
+			found = true
+			break
+		}
+	}
+	if !found || !v.alive() {
+		// A broken connection has given the seats back already.
+		return nil
+	}
+	_, err := v.link.call(ctx, &protocol.Checkin{Handle: lic.Handle()}, v.job.cfg.callTimeout)
+	if err != nil && !v.alive() {
+		return nil
+	}
+	return err
+}
+
+// close checks in everything still held and closes the connection.
+func (v *vendorConn) close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.alive() {
+		ctx, cancel := context.WithTimeout(context.Background(), v.job.cfg.dialTimeout)
+		for _, lic := range v.held {
+			if _, err := v.link.call(ctx, &protocol.Checkin{Handle: lic.Handle()}, v.job.cfg.callTimeout); err != nil && !v.alive() {
+				break
+			}
+		}
+		cancel()
+		v.link.fail(errReplaced)
+	}
+	for _, lic := range v.held {
+		lic.mu.Lock()
+		lic.done = true
+		lic.mu.Unlock()
+	}
+	v.held = nil
+}
+
+// Checkin returns the license's seats. Checking in twice is an error
+// (-41); checking in after the connection broke is not.
+func (l *License) Checkin(ctx context.Context) error {
+	l.mu.Lock()
+	if l.done {
+		l.mu.Unlock()
+		return newError(-41, minorCheckin, "Feature: "+l.Feature)
+	}
+	l.done = true
+	l.mu.Unlock()
+	if l.vc == nil {
+		l.job.mu.Lock()
+		delete(l.job.local, l)
+		l.job.mu.Unlock()
+		return nil
+	}
+	return l.vc.checkin(ctx, l)
+}

@@ -1,0 +1,126 @@
+package client
+
+import (
+	"context"
+	"os"
+
+	"golm/lmutil/licfile"
+)
+
+// fileCheckout handles a license file source: uncounted lines before any
+// USE_SERVER are granted locally; counted lines and USE_SERVER go to the
+// file's SERVER.
+func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, version string, want licfile.Version, count int) (*License, error) {
+	f, err := readLicenseFile(src.File)
+	if err != nil {
+		return nil, err
+	}
+	var errs errorSet
+	limit := -1 // byte offset of USE_SERVER: lines after it are the server's business
+	if f.UseServer != nil {
+		limit = f.UseServer.Offset
+	}
+	var local, counted []*licfile.Feature
+	for _, ft := range f.Features {
+		if ft.Name != feature || (j.cfg.vendor != "" && ft.Vendor != j.cfg.vendor) {
+			continue
+		}
+		if limit >= 0 && ft.Offset > limit {
+			continue
+		}
+		if ft.Count == 0 {
+			local = append(local, ft)
+		} else {
+			counted = append(counted, ft)
+		}
+	}
+	for _, ft := range local {
+		if err := j.localGrantable(f, src.File, ft, want); err != nil {
+			errs.add(err)
+			continue
+		}
+		lic := &License{
+			Feature: feature, Version: ft.Version.Text, Requested: version, Count: count,
+			Expiry: ft.Expiry.Text, VendorString: ft.VendorString, Source: src.String(), job: j,
+		}
+		j.mu.Lock()
+		j.local[lic] = true
+		j.mu.Unlock()
+		return lic, nil
+	}
+	if len(counted) > 0 || f.UseServer != nil {
+		if len(f.Servers) == 0 {
+			errs.add(newError(-13, minorNoServer, "Feature: "+feature, "License path: "+src.Path))
+			return nil, errs.best(feature, nil)
+		}
+		vendor := j.cfg.vendor
+		if vendor == "" && len(counted) > 0 {
+			vendor = counted[0].Vendor
+		}
+		if vendor == "" && len(f.Vendors) == 1 {
+			vendor = f.Vendors[0].Name
+		}
+		lic, err := j.serverCheckout(ctx, src, serverSpec(f.Servers), vendor, feature, version, count)
+		if err == nil {
+			return lic, nil
+		}
+		errs.add(err)
+	}
+	if len(local) == 0 && len(counted) == 0 && f.UseServer == nil {
+		errs.add(newError(-5, minorNoFeature, "Feature: "+feature, "License path: "+src.Path))
+	}
+	return nil, errs.best(feature, nil)
+}
+
+// readLicenseFile reads and parses a license file. A file with some bad
+// lines still serves its good ones.
+func readLicenseFile(name string) (*licfile.File, error) {
+	r, err := os.Open(name)
+	if err != nil {
+		return nil, fromLM(lmerrFromOS(-1, minorNoLicenseFile, err, "License path: "+name))
+	}
+	defer r.Close()
+	f, perr := licfile.Parse(r, name)
+	if f == nil {
+		if perr == nil {
+			return nil, newError(-2, minorNoLicenseFile, "License path: "+name)
+		}
+		code := licfile.CodeOf(perr)
+		if code == 0 {
+			code = -2
+		}
+		return nil, newError(code, minorNoLicenseFile, "License path: "+name, perr.Error())
+	}
+	return f, nil
+}
+
+// localGrantable checks an uncounted line: version, signature, hostid,
+// dates. The first failing rule's error is returned.
+func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, want licfile.Version) error {
+	detail := []string{"Feature: " + ft.Name, "License path: " + path}
+	if ft.Version.Compare(want) < 0 {
+		return newError(-25, minorVersion, detail...)
+	}
+	key := j.cfg.publicKey
+	if key == nil || key.Vendor != ft.Vendor {
+		k, _, err := licfile.FindPublicKey(ft.Vendor, path)
+		if err != nil {
+			return newError(-8, minorVersion+100, append(detail, err.Error())...)
+		}
+		key = &k
+	}
+	if err := licfile.Verify(key.Key, f, ft); err != nil {
+		return newError(-8, minorVersion+101, append(detail, err.Error())...)
+	}
+	if len(ft.HostID) == 0 || !ft.HostID.Matches(j.machine) {
+		return newError(-9, minorHost, append(detail, "Hostid: "+ft.HostID.String())...)
+	}
+	now := j.cfg.now()
+	if !ft.Start.IsZero() && now.Before(ft.Start.Time()) {
+		return newError(-31, minorStart, detail...)
+	}
+	if ft.Expiry.Expired(now) {
+		return newError(-10, minorExpired, detail...)
+	}
+	return nil
+}

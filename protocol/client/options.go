@@ -1,0 +1,181 @@
+package client
+
+import (
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golm/lmutil/licfile"
+)
+
+// DefaultHeartbeat is the heartbeat interval when neither WithHeartbeat
+// nor $GOLM_HEARTBEAT_INTERVAL sets one.
+const DefaultHeartbeat = 30 * time.Second
+
+// HeartbeatEnv names the environment variable holding the heartbeat
+// interval: a Go duration ("2s") or a number of seconds.
+const HeartbeatEnv = "GOLM_HEARTBEAT_INTERVAL"
+
+// DefaultDialTimeout bounds each TCP connect and handshake.
+const DefaultDialTimeout = 5 * time.Second
+
+// Option configures a Job or an Admin connection.
+type Option func(*config)
+
+type config struct {
+	user, host, display, project, program string
+	vendor                                string
+	heartbeat                             time.Duration
+	dialTimeout                           time.Duration
+	callTimeout                           time.Duration
+	getenv                                func(string) string
+	hostname                              func() (string, error)
+	dir, home                             string
+	diag                                  io.Writer
+	diagLevel                             int
+	logf                                  func(format string, args ...any)
+	publicKey                             *licfile.PublicKey
+	machine                               *licfile.Machine
+	now                                   func() time.Time
+	pid                                   int
+}
+
+// WithUser overrides the user name sent to the server ($USER otherwise).
+func WithUser(u string) Option { return func(c *config) { c.user = u } }
+
+// WithHost overrides the host name sent to the server.
+func WithHost(h string) Option { return func(c *config) { c.host = h } }
+
+// WithDisplay overrides the display sent to the server ($DISPLAY or the
+// terminal otherwise).
+func WithDisplay(d string) Option { return func(c *config) { c.display = d } }
+
+// WithProject overrides the project sent to the server ($LM_PROJECT
+// otherwise).
+func WithProject(p string) Option { return func(c *config) { c.project = p } }
+
+// WithProgram sets the program name sent to the server.
+func WithProgram(p string) Option { return func(c *config) { c.program = p } }
+
+// WithVendor names the vendor whose licenses the job checks out: it picks
+// VENDOR_LICENSE_FILE when the path is "" and the vendor daemon to ask for
+// at a port@host server. Without it the vendor comes from the license
+// file's lines, or lmgrd finds it from the feature name.
+func WithVendor(v string) Option { return func(c *config) { c.vendor = v } }
+
+// WithHeartbeat sets the heartbeat interval.
+func WithHeartbeat(d time.Duration) Option { return func(c *config) { c.heartbeat = d } }
+
+// WithDialTimeout bounds each connect and handshake.
+func WithDialTimeout(d time.Duration) Option { return func(c *config) { c.dialTimeout = d } }
+
+// WithCallTimeout bounds each request's reply (default: the dial timeout
+// plus 10s).
+func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTimeout = d } }
+
+// WithGetenv sets how environment variables are looked up (os.Getenv
+// otherwise): LM_LICENSE_FILE, VENDOR_LICENSE_FILE, LM_PROJECT, USER,
+// DISPLAY, FLEXLM_DIAGNOSTICS, GOLM_HEARTBEAT_INTERVAL.
+func WithGetenv(getenv func(string) string) Option { return func(c *config) { c.getenv = getenv } }
+
+// WithHostname sets how this host's name is found (os.Hostname otherwise).
+func WithHostname(f func() (string, error)) Option { return func(c *config) { c.hostname = f } }
+
+// WithDir resolves relative license file names against dir.
+func WithDir(dir string) Option { return func(c *config) { c.dir = dir } }
+
+// WithHome sets the home directory whose .flexlmrc is read.
+func WithHome(dir string) Option { return func(c *config) { c.home = dir } }
+
+// WithDiagnostics sends FLEXLM_DIAGNOSTICS output to w (os.Stderr
+// otherwise).
+func WithDiagnostics(w io.Writer) Option { return func(c *config) { c.diag = w } }
+
+// WithDiagnosticsLevel sets the diagnostics level, overriding
+// $FLEXLM_DIAGNOSTICS.
+func WithDiagnosticsLevel(n int) Option { return func(c *config) { c.diagLevel = n } }
+
+// WithLogger receives the client's own log: reconnects, lost licenses.
+func WithLogger(logf func(format string, args ...any)) Option {
+	return func(c *config) { c.logf = logf }
+}
+
+// WithPublicKey is the vendor's public key compiled into the application,
+// used for local (uncounted) grants before any VENDOR.pub on disk.
+func WithPublicKey(k licfile.PublicKey) Option { return func(c *config) { c.publicKey = &k } }
+
+// WithMachine sets what this host is for hostid matching (tests).
+func WithMachine(m *licfile.Machine) Option { return func(c *config) { c.machine = m } }
+
+// WithClock sets the clock for expiry and start dates.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithPID overrides the process id sent to the server.
+func WithPID(pid int) Option { return func(c *config) { c.pid = pid } }
+
+func newConfig(opts []Option) *config {
+	c := &config{}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
+	if c.hostname == nil {
+		c.hostname = os.Hostname
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.dialTimeout <= 0 {
+		c.dialTimeout = DefaultDialTimeout
+	}
+	if c.callTimeout <= 0 {
+		c.callTimeout = c.dialTimeout + 10*time.Second
+	}
+	if c.heartbeat <= 0 {
+		c.heartbeat = parseInterval(c.getenv(HeartbeatEnv))
+	}
+	if c.heartbeat <= 0 {
+		c.heartbeat = DefaultHeartbeat
+	}
+	if c.diagLevel == 0 {
+		c.diagLevel, _ = strconv.Atoi(strings.TrimSpace(c.getenv("FLEXLM_DIAGNOSTICS")))
+	}
+	if c.diag == nil {
+		c.diag = os.Stderr
+	}
+	if c.pid == 0 {
+		c.pid = os.Getpid()
+	}
+	if c.project == "" {
+		c.project = c.getenv("LM_PROJECT")
+	}
+	if c.home == "" {
+		c.home = c.getenv("HOME")
+	}
+	return c
+}
+
+// parseInterval reads "2s", "500ms" or "2" (seconds); 0 when invalid.
+func parseInterval(s string) time.Duration {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 && f < 1e6 {
+		return time.Duration(f * float64(time.Second))
+	}
+	return 0
+}
+
+func (c *config) log(format string, args ...any) {
+	if c.logf != nil {
+		c.logf(format, args...)
+	}
+}
