@@ -62,6 +62,7 @@ func Applets() []*Applet {
 		lmhostidApplet(),
 		lmstatApplet(),
 		lmverApplet(),
+		lmwrapApplet(),
 	}
 	list = append(list, serverApplets()...)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })

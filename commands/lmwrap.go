@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/protocol/client"
+)
+
+func lmwrapApplet() *Applet {
+	return &Applet{
+		Name:    "lmwrap",
+		Usage:   "lmwrap [-c license_file_list] [-v version] [-n count] feature -- command [args...]",
+		Summary: "run a command while holding a license",
+		Description: `lmwrap checks count licenses (-n, default 1) of feature at version (-v, default 0, any version) or later out of the license path, ` +
+			`runs command with its arguments, standard input, output and error while holding them, checks them in when the command ends, ` +
+			`and exits with the command's exit status (128 plus the signal number when a signal ended it, 127 when it could not be started).
+
+The license path is -c, else $VENDOR_LICENSE_FILE and $LM_LICENSE_FILE, as for every lmutil command. ` +
+			`lmwrap keeps one connection to the vendor daemon, sends heartbeats every $GOLM_HEARTBEAT_INTERVAL (default 30 seconds), ` +
+			`and reconnects and checks the license out again if the server or vendor daemon restarts.
+
+When the checkout is denied lmwrap runs nothing: it prints the FlexLM error (the long explanation with -verbose) and exits with 256 plus the error number, ` +
+			`so that "Licensed number of users already reached. (-4,342)" exits 252. $FLEXLM_DIAGNOSTICS set to 1, 2 or 3 adds the diagnostics of manual appendix B.2.`,
+		NoUniversalV: true,
+		Flags: func() []cli.Flag {
+			return []cli.Flag{
+				&cli.StringFlag{Name: "c", Usage: "license file list or port@host"},
+				&cli.StringFlag{Name: "v", Usage: "lowest acceptable `version`"},
+				&cli.IntFlag{Name: "n", Value: 1, Usage: "number of licenses"},
+			}
+		},
+		Action: runLmwrap,
+	}
+}
+
+
+func runLmwrap(c *cli.Context, env *Env) error {
+	a := Lookup("lmwrap")
+	args := c.Args().Slice()
+	if len(args) < 2 {
+		return usagef(a, "lmwrap: need a feature and a command")
+	}
+	feature, argv := args[0], args[1:]
+	count := c.Int("n")
+	if count < 1 {
+		return usagef(a, "lmwrap: -n %d: the count must be at least 1", count)
+	}
+	version := c.String("v")
+	if version == "" {
+		version = "0"
+	}
+	opts := []client.Option{
+		client.WithGetenv(env.Env),
+		client.WithDir(env.Dir),
+		client.WithDiagnostics(env.Stderr),
+		client.WithProgram("lmwrap"),
+	}
+	if env.Hostname != nil {
+		opts = append(opts, client.WithHostname(env.Hostname))
+	}
+	if env.Now != nil {
+		opts = append(opts, client.WithClock(env.Now))
+	}
+	ctx := c.Context
+	job, err := client.Open(ctx, c.String("c"), opts...)
+	if err != nil {
+		return err
+	}
+	defer job.Close()
+	lic, err := job.Checkout(ctx, feature, version, count)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.Stdin, env.Stdout, env.Stderr
+	cmd.Dir = env.Dir
+	runErr := cmd.Run()
+	if err := lic.Err(); err != nil {
+		fmt.Fprintf(env.Stderr, "lmwrap: license %s was lost while %s ran: %v\n", feature, argv[0], err)
+	}
+	_ = lic.Checkin(ctx)
+	return commandStatus(argv[0], runErr)
+}
+
+// commandStatus turns the command's end into lmwrap's exit.
+func commandStatus(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return &ExitError{Status: 128 + int(ws.Signal())}
+		}
+		return &ExitError{Status: xe.ExitCode()}
+	}
+	return &ExitError{Status: 127, Err: fmt.Errorf("lmwrap: %s: %w", strconv.Quote(name), err)}
+}

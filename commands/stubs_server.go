@@ -1,4 +1,0 @@
-package commands
-
-// serverApplets are the applets that talk to lmgrd; they arrive with the server.
-func serverApplets() []*Applet { return nil }
