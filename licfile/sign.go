@@ -275,9 +275,10 @@ func hostIDItem(l HostIDList) signedItem {
 }
 
 // signedAttr reports whether an attribute keyword enters the signature:
-// every keyword except SIGN and the all-lower-case ones the user may edit.
+// every keyword except SIGN, ck (in any case, as the parser reads them)
+// and the all-lower-case ones the user may edit.
 func signedAttr(key string) bool {
-	if strings.EqualFold(key, "SIGN") {
+	if strings.EqualFold(key, "SIGN") || strings.EqualFold(key, "ck") {
 		return false
 	}
 	return key != strings.ToLower(key)
@@ -678,8 +679,10 @@ func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte,
 		setSign, setCk := "SIGN="+sig, "ck="+strconv.Itoa(ck)
 		haveSign, haveCk := false, false
 		for _, t := range attrTokens(sp.Raw) {
-			key, _, _ := strings.Cut(sp.Raw[t[0]:t[1]], "=")
+			key, _, hasEq := strings.Cut(sp.Raw[t[0]:t[1]], "=")
 			switch {
+			case !hasEq:
+				// A positional field: a v2 license key may well read SIGN.
 			case strings.EqualFold(key, "SIGN"):
 				edits = append(edits, edit{sp.Offset + t[0], sp.Offset + t[1], setSign})
 				haveSign = true
