@@ -179,8 +179,12 @@ func TestEquivalentSpellings(t *testing.T) {
 			func(f *Feature) { f.Version = Version{Text: "1.0", Int: 1} },
 			func(f *Feature) { f.Version = Version{Text: "1", Int: 1} }},
 		{"hex hostid case",
-			func(f *Feature) { f.HostID = HostIDList{{Type: HostIDEther, Text: "08002B32B161", Value: "08002b32b161"}} },
-			func(f *Feature) { f.HostID = HostIDList{{Type: HostIDEther, Text: "08002b32b161", Value: "08002b32b161"}} }},
+			func(f *Feature) {
+				f.HostID = HostIDList{{Type: HostIDEther, Text: "08002B32B161", Value: "08002b32b161"}}
+			},
+			func(f *Feature) {
+				f.HostID = HostIDList{{Type: HostIDEther, Text: "08002b32b161", Value: "08002b32b161"}}
+			}},
 		{"FEATURE keyword case",
 			func(f *Feature) { f.Kind = KindFeature; f.Raw = "feature f1" },
 			func(f *Feature) { f.Kind = KindFeature; f.Raw = "FEATURE f1" }},
