@@ -128,6 +128,9 @@ func Dispatch(argv []string) (a *Applet, prog string, args []string, err error) 
 // for make install.
 func Main(ctx context.Context, argv []string, env *Env) int {
 	applet, prog, args, err := Dispatch(argv)
+	if a, vprog, vargs, ok := vendorDaemonDispatch(argv, env); ok {
+		applet, prog, args, err = a, vprog, vargs, nil
+	}
 	env.Prog = prog
 	if err != nil {
 		Report(env.Stderr, err, false)

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -62,6 +63,16 @@ func (l *DebugLog) Printf(format string, args ...any) {
 	t := l.now()
 	l.flushLimits(t)
 	l.line(t, fmt.Sprintf(format, args...))
+}
+
+// WriteRaw writes a finished line (one a vendor daemon relayed) as is.
+func (l *DebugLog) WriteRaw(line string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	io.WriteString(l.w, strings.TrimRight(line, "\n")+"\n")
 }
 
 // Limited writes one line unless more than Burst lines of the same key

@@ -1,0 +1,391 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
+	"golm/lmutil/server"
+)
+
+// readyEnv names the environment variable that tells a detaching lmgrd's
+// background half which file descriptor to report "listening" on.
+const readyEnv = "GOLM_LMGRD_READY_FD"
+
+// bindRetryEnv overrides how long lmgrd retries a busy port (a Go
+// duration such as "10s"); the default is about six minutes.
+const bindRetryEnv = "GOLM_LMGRD_BIND_RETRY"
+
+// vendorApplet is the hidden applet a vendor daemon runs as.
+const vendorApplet = "vendord"
+
+// serverApplets are lmgrd and the hidden vendor daemon.
+func serverApplets() []*Applet { return []*Applet{lmgrdApplet(), vendordApplet()} }
+
+func lmgrdApplet() *Applet {
+	return &Applet{
+		Name:    "lmgrd",
+		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-x lmdown] [-x lmremove] [-v] [-help]",
+		Summary: "the license manager daemon",
+		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
+			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
+			`the program the line names if it exists and is executable, else lmutil itself under the vendor's name. ` +
+			`Clients ask lmgrd where their vendor daemon listens and then check licenses out of the vendor daemon.
+
+Without -z lmgrd detaches into the background once it listens and the command returns 0; with -z it stays in the foreground (for systemd). ` +
+			`The debug log goes to standard output, or to debug_log with -l (appended to with -l +debug_log). Vendor daemons write to the same log.
+
+A port in use is retried for about six minutes (the environment variable ` + bindRetryEnv + ` sets another Go duration), logging Retrying socket bind (address in use), then lmgrd exits with status 1. ` +
+			`A vendor daemon that dies is restarted after a pause that doubles up to 30 seconds, and logged as REStarted; after 10 deaths in a row lmgrd gives up on it until the next lmreread. ` +
+			`SIGTERM or SIGINT shut lmgrd and every vendor daemon down (EXITING DUE TO SIGNAL 15).
+
+lmdown, lmreread and lmremove are accepted only from this host. -x lmdown and -x lmremove disable those commands altogether (-63). ` +
+			`-local is accepted for compatibility: admin commands are always local. -2 -p is accepted but does not yet restrict admin commands to root and the lmadmin group.`,
+		Flags: func() []cli.Flag {
+			return []cli.Flag{
+				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
+				&cli.StringFlag{Name: "l", Usage: "write the debug log to `[+]debug_log` (+ appends)"},
+				&cli.BoolFlag{Name: "z", Usage: "run in the foreground"},
+				&cli.BoolFlag{Name: "2", Usage: "with -p: restrict admin commands to license administrators"},
+				&cli.BoolFlag{Name: "p", Usage: "with -2: restrict admin commands to license administrators"},
+				&cli.BoolFlag{Name: "local", Usage: "accept admin commands from this host only (always so)"},
+				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmdown` or lmremove"},
+			}
+		},
+		Action: runLmgrd,
+	}
+}
+
+func runLmgrd(c *cli.Context, env *Env) error {
+	if c.NArg() > 0 {
+		return &UsageError{Applet: "lmgrd", Msg: fmt.Sprintf("lmgrd: unexpected argument %q", c.Args().First())}
+	}
+	var trust server.Trust
+	for _, x := range c.StringSlice("x") {
+		switch x {
+		case "lmdown":
+			trust.NoLmdown = true
+		case "lmremove":
+			trust.NoLmremove = true
+		default:
+			return &UsageError{Applet: "lmgrd", Msg: fmt.Sprintf("lmgrd: -x takes lmdown or lmremove, not %q", x)}
+		}
+	}
+	if c.Bool("2") != c.Bool("p") {
+		return &UsageError{Applet: "lmgrd", Msg: "lmgrd: -2 and -p go together"}
+	}
+	if !c.Bool("z") && env.Env(readyEnv) == "" {
+		return detachLmgrd(c, env)
+	}
+	return foregroundLmgrd(c, env, trust)
+}
+
+// detachLmgrd starts lmgrd again with -z in a new session and returns once
+// it reports that it listens (or why it could not).
+func detachLmgrd(c *cli.Context, env *Env) error {
+	exe, err := env.Executable()
+	if err != nil {
+		return err
+	}
+	args := []string{"lmgrd", "-z"}
+	if v := c.String("c"); v != "" {
+		args = append(args, "-c", absFrom(env, v))
+	}
+	if v := c.String("l"); v != "" {
+		plus := strings.HasPrefix(v, "+")
+		p := absFrom(env, strings.TrimPrefix(v, "+"))
+		if plus {
+			p = "+" + p
+		}
+		args = append(args, "-l", p)
+	}
+	for _, x := range c.StringSlice("x") {
+		args = append(args, "-x", x)
+	}
+	for _, b := range []string{"2", "p", "local"} {
+		if c.Bool(b) {
+			args = append(args, "-"+b)
+		}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cmd := &exec.Cmd{
+		Path:        exe,
+		Args:        args,
+		Env:         append(environ(env), readyEnv+"=3"),
+		Dir:         env.Dir,
+		ExtraFiles:  []*os.File{w},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if c.String("l") == "" {
+		// The log stays on the terminal, as FLEXlm's lmgrd without -l.
+		if f, ok := env.Stdout.(*os.File); ok {
+			cmd.Stdout = f
+		}
+		if f, ok := env.Stderr.(*os.File); ok {
+			cmd.Stderr = f
+		}
+	}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return err
+	}
+	go cmd.Wait() // reap it if it fails before it is ready
+	msg, _ := io.ReadAll(io.LimitReader(r, 4096))
+	text := strings.TrimSpace(string(msg))
+	switch {
+	case text == "OK":
+		return nil
+	case text == "":
+		return errors.New("lmgrd: exited before it listened; see the debug log")
+	}
+	return errors.New(text)
+}
+
+func absFrom(env *Env, p string) string {
+	if p == "" {
+		return p
+	}
+	p = env.Path(p)
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// environ is the environment to hand a child process.
+func environ(env *Env) []string {
+	if env.Getenv == nil {
+		return nil
+	}
+	return os.Environ()
+}
+
+// licenseFiles resolves lmgrd's license path to absolute file names.
+func licenseFiles(c *cli.Context, env *Env) []string {
+	home, _ := os.UserHomeDir()
+	srcs := licfile.ResolvePath(c.String("c"), "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: home})
+	var files []string
+	for _, s := range srcs {
+		if s.IsServer() {
+			continue
+		}
+		p := s.File
+		if a, err := filepath.Abs(p); err == nil {
+			p = a
+		}
+		files = append(files, p)
+	}
+	return files
+}
+
+func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
+	ready := readyPipe(env)
+	defer func() {
+		if ready != nil {
+			if err != nil {
+				fmt.Fprintf(ready, "%v\n", err)
+			}
+			ready.Close()
+		}
+	}()
+	logw, vendorOut, logPath, err := openDebugLog(c.String("l"), env)
+	if err != nil {
+		return err
+	}
+	if f, ok := logw.(*os.File); ok && f != os.Stdout && vendorOut == f {
+		defer f.Close()
+	}
+	log := server.NewDebugLog(logw, "lmgrd", env.Now)
+	host, _ := env.Host()
+	machine, _ := licfile.LocalMachine()
+	if machine != nil && host != "" {
+		machine.Hostname = host
+	}
+	exe, _ := env.Executable()
+	bindRetry := server.DefaultBindRetry
+	if v := env.Env(bindRetryEnv); v != "" {
+		if d, perr := time.ParseDuration(v); perr == nil {
+			bindRetry = d
+		}
+	}
+	log.Printf("-----------------------------------------------")
+	log.Printf("%s", VersionLine("lmgrd"))
+	log.Printf("%s", Banner("lmgrd"))
+	log.Printf("lmgrd running as pid %d", os.Getpid())
+	if c.Bool("2") {
+		log.Printf("-2 -p: restricting admin commands to license administrators is not supported yet; admin commands are accepted from this host only")
+	}
+	lm, err := server.New(c.Context, server.Config{
+		LicenseFiles: licenseFiles(c, env),
+		Log:          log,
+		VendorOutput: vendorOut,
+		Exe:          exe,
+		Hostname:     host,
+		Machine:      machine,
+		Trust:        trust,
+		BindRetry:    bindRetry,
+		Software:     Version,
+		Now:          env.Now,
+		LogPath:      logPath,
+	})
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		fmt.Fprintln(ready, "OK")
+		ready.Close()
+		ready = nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.Context.Done():
+			log.Printf("EXITING DUE TO SIGNAL %d", server.SignalNumber(c.Context))
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return lm.Serve(ctx)
+}
+
+// readyPipe is the pipe a detaching parent waits on, nil in the
+// foreground.
+func readyPipe(env *Env) *os.File {
+	v := env.Env(readyEnv)
+	if v == "" {
+		return nil
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return nil
+	}
+	return os.NewFile(uintptr(fd), "ready")
+}
+
+// openDebugLog opens the -l log (a leading + appends), or returns the
+// applet's stdout. vendorOut is the file vendor daemons write to.
+func openDebugLog(spec string, env *Env) (w io.Writer, vendorOut *os.File, path string, err error) {
+	if spec == "" {
+		f, _ := env.Stdout.(*os.File)
+		return env.Stdout, f, "", nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if strings.HasPrefix(spec, "+") {
+		spec = spec[1:]
+	} else {
+		flags |= os.O_TRUNC
+	}
+	path = env.Path(spec)
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return f, f, path, nil
+}
+
+func vendordApplet() *Applet {
+	return &Applet{
+		Name:    vendorApplet,
+		Hidden:  true,
+		Usage:   "vendord (started by lmgrd under the vendor's name)",
+		Summary: "a vendor daemon; lmgrd starts it",
+		Flags: func() []cli.Flag {
+			return []cli.Flag{
+				&cli.StringSliceFlag{Name: "c", Usage: "license `file`"},
+				&cli.StringFlag{Name: "server-host", Usage: "the SERVER `host` lmstat shows"},
+				&cli.IntFlag{Name: "lmgrd-port", Usage: "lmgrd's `port`"},
+				&cli.IntFlag{Name: "port", Usage: "listen on `port` (0: any)"},
+				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmremove`"},
+				&cli.StringFlag{Name: "daemon-path", Usage: "the DAEMON line's `path`, where the public key may be"},
+			}
+		},
+		Action: runVendord,
+	}
+}
+
+func runVendord(c *cli.Context, env *Env) error {
+	name := env.Prog
+	fdText := env.Env(server.ControlEnv)
+	if fdText == "" || name == vendorApplet || name == "lmutil" {
+		fmt.Fprintf(env.Stderr, "%s: this vendor daemon must be run by lmgrd\n", name)
+		return alreadyPrinted(&ExitError{Status: 1})
+	}
+	fd, err := strconv.Atoi(fdText)
+	if err != nil || fd < 3 {
+		return fmt.Errorf("%s: bad %s=%q", name, server.ControlEnv, fdText)
+	}
+	f := os.NewFile(uintptr(fd), "control")
+	conn, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: control channel: %w", name, err)
+	}
+	var trust server.Trust
+	for _, x := range c.StringSlice("x") {
+		if x == "lmremove" {
+			trust.NoLmremove = true
+		}
+	}
+	host, _ := env.Host()
+	exe, _ := env.Executable()
+	serverHost := c.String("server-host")
+	if serverHost == "" {
+		serverHost = host
+	}
+	err = server.RunVendorDaemon(c.Context, server.VendorConfig{
+		Name:         name,
+		LicenseFiles: c.StringSlice("c"),
+		Addr:         ":" + strconv.Itoa(c.Int("port")),
+		ServerHost:   serverHost,
+		LmgrdPort:    c.Int("lmgrd-port"),
+		Software:     Version,
+		Log:          server.NewDebugLog(env.Stdout, name, env.Now),
+		Now:          env.Now,
+		Trust:        trust,
+		DaemonPaths:  []string{c.String("daemon-path"), exe},
+		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
+	}, conn)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, server.ErrLostLmgrd):
+		return alreadyPrinted(&ExitError{Status: 1})
+	}
+	// Nothing to serve, unreadable files, a port that cannot be bound:
+	// restarting will not help until the files change.
+	fmt.Fprintf(env.Stderr, "%s: %v\n", name, err)
+	return alreadyPrinted(&ExitError{Status: server.ExitNoRestart})
+}
+
+// vendorDaemonDispatch recognises a vendor daemon started by lmgrd: argv[0]
+// is the vendor's name, not an applet's, and the control channel
+// variable is set. It returns the hidden vendor daemon applet.
+func vendorDaemonDispatch(argv []string, env *Env) (a *Applet, prog string, args []string, ok bool) {
+	if len(argv) == 0 || env.Env(server.ControlEnv) == "" {
+		return nil, "", nil, false
+	}
+	prog = baseName(argv[0])
+	if Lookup(prog) != nil || prog == "lmutil" {
+		return nil, "", nil, false
+	}
+	return Lookup(vendorApplet), prog, argv[1:], true
+}

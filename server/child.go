@@ -1,0 +1,398 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/lmerr"
+)
+
+// ControlEnv names the environment variable through which lmgrd tells a
+// vendor daemon the file descriptor number of its control channel (one
+// end of a socketpair). A vendor daemon started without it was not
+// started by lmgrd.
+const ControlEnv = "GOLM_LMGRD_CONTROL_FD"
+
+// ExitNoRestart is the exit status of a vendor daemon that cannot serve
+// (no features, unreadable license file): lmgrd does not restart it until
+// an lmreread.
+const ExitNoRestart = 3
+
+// readyTimeout bounds the time a starting vendor daemon has to listen.
+const readyTimeout = time.Minute
+
+// stopTimeout is how long a vendor daemon has to exit after SHUTDOWN
+// before it is killed.
+const stopTimeout = 5 * time.Second
+
+// RestartPolicy bounds how lmgrd restarts a vendor daemon that died: the
+// pause before a restart doubles from First up to Max, and after Limit
+// deaths in a row (a run shorter than Stable counts as one) lmgrd gives
+// up until the next lmreread.
+type RestartPolicy struct {
+	First  time.Duration
+	Max    time.Duration
+	Limit  int
+	Stable time.Duration
+}
+
+func (p RestartPolicy) withDefaults() RestartPolicy {
+	if p.First == 0 {
+		p.First = 200 * time.Millisecond
+	}
+	if p.Max == 0 {
+		p.Max = 30 * time.Second
+	}
+	if p.Limit == 0 {
+		p.Limit = 10
+	}
+	if p.Stable == 0 {
+		p.Stable = time.Minute
+	}
+	return p
+}
+
+// delay is the pause before restart number n (1-based).
+func (p RestartPolicy) delay(n int) time.Duration {
+	d := p.First
+	for i := 1; i < n && d < p.Max; i++ {
+		d *= 2
+	}
+	return min(d, p.Max)
+}
+
+// child supervises one vendor daemon process.
+type child struct {
+	l    *Lmgrd
+	name string
+	line *licfile.Vendor
+
+	mu      sync.Mutex
+	up      bool
+	port    int
+	pid     int
+	version string
+	ctrl    *protocol.Conn
+	running bool          // a supervisor goroutine is active
+	stopReq chan struct{} // closed to stop the supervisor
+	done    chan struct{} // closed when the supervisor returns
+}
+
+func newChild(l *Lmgrd, vl *licfile.Vendor) *child {
+	return &child{l: l, name: vl.Name, line: vl}
+}
+
+// start runs the supervisor unless it runs already.
+func (c *child) start(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running {
+		return
+	}
+	c.running = true
+	c.stopReq = make(chan struct{})
+	c.done = make(chan struct{})
+	go c.supervise(ctx, c.stopReq, c.done)
+}
+
+// stop shuts the vendor daemon down and waits for it.
+func (c *child) stop() {
+	c.mu.Lock()
+	if !c.running {
+		c.mu.Unlock()
+		return
+	}
+	stopReq, done := c.stopReq, c.done
+	select {
+	case <-stopReq:
+	default:
+		close(stopReq)
+	}
+	c.mu.Unlock()
+	<-done
+}
+
+// reread passes an lmreread on, or starts the vendor daemon when it is
+// not running. It reports whether it did anything.
+func (c *child) reread(ctx context.Context) bool {
+	c.mu.Lock()
+	running, up, ctrl := c.running, c.up, c.ctrl
+	c.mu.Unlock()
+	if !running {
+		c.start(ctx)
+		return true
+	}
+	if up && ctrl != nil {
+		return ctrl.Send(&protocol.Reread{Vendor: c.name}) == nil
+	}
+	return false
+}
+
+// status is the vendor daemon's line of lmstat.
+func (c *child) status() *protocol.VendorStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.up {
+		return &protocol.VendorStatus{Name: c.name, Code: -97, Minor: 121}
+	}
+	return &protocol.VendorStatus{Name: c.name, Up: true, Version: c.version, Port: c.port}
+}
+
+func (c *child) setUp(ready *protocol.Ready, ctrl *protocol.Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.up, c.port, c.pid, c.version, c.ctrl = true, ready.Port, ready.PID, ready.Version, ctrl
+}
+
+func (c *child) setDown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.up, c.ctrl = false, nil
+}
+
+// proc is one started vendor daemon process.
+type proc struct {
+	cmd    *exec.Cmd
+	ctrl   *protocol.Conn
+	ready  chan *protocol.Ready
+	exited chan error // receives cmd.Wait's result once
+}
+
+func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
+	defer func() {
+		c.setDown()
+		c.mu.Lock()
+		c.running = false
+		c.mu.Unlock()
+		close(done)
+	}()
+	pol := c.l.cfg.Restart.withDefaults()
+	log := c.l.log
+	deaths := 0
+	for restart := false; ; restart = true {
+		began := time.Now()
+		p, err := c.spawn()
+		if err != nil {
+			log.Printf("Cannot start vendor daemon %s: %v", c.name, err)
+		} else {
+			status, stopped := c.run(ctx, p, stopReq, restart)
+			if stopped {
+				return
+			}
+			if exitCode(status) == ExitNoRestart {
+				log.Printf("%s exited with status %d, not restarting it (lmreread restarts it)", c.name, ExitNoRestart)
+				return
+			}
+			log.Printf("%s exited: %s", c.name, describeExit(status))
+		}
+		if time.Since(began) >= pol.Stable {
+			deaths = 0
+		}
+		deaths++
+		if deaths > pol.Limit {
+			log.Printf("%s died %d times in a row, not restarting it (lmreread restarts it)", c.name, deaths)
+			return
+		}
+		t := time.NewTimer(pol.delay(deaths))
+		select {
+		case <-stopReq:
+			t.Stop()
+			return
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// run waits for the vendor daemon to be ready and then to exit. stopped
+// is true when it ended because lmgrd asked it to.
+func (c *child) run(ctx context.Context, p *proc, stopReq chan struct{}, restart bool) (status error, stopped bool) {
+	log := c.l.log
+	timeout := time.NewTimer(readyTimeout)
+	defer timeout.Stop()
+	select {
+	case r := <-p.ready:
+		c.setUp(r, p.ctrl)
+		verb := "Started"
+		if restart {
+			verb = "REStarted"
+		}
+		log.Printf("%s %s (internet tcp_port %d pid %d)", verb, c.name, r.Port, p.cmd.Process.Pid)
+	case err := <-p.exited:
+		return err, false
+	case <-timeout.C:
+		log.Printf("%s did not start listening within %s; killing it", c.name, readyTimeout)
+		p.cmd.Process.Kill()
+		return <-p.exited, false
+	case <-stopReq:
+		return c.terminate(p), true
+	case <-ctx.Done():
+		return c.terminate(p), true
+	}
+	select {
+	case err := <-p.exited:
+		c.setDown()
+		return err, false
+	case <-stopReq:
+		return c.terminate(p), true
+	case <-ctx.Done():
+		return c.terminate(p), true
+	}
+}
+
+// terminate asks the vendor daemon to exit, kills it when it does not
+// within stopTimeout, and waits for it.
+func (c *child) terminate(p *proc) error {
+	c.setDown()
+	_ = p.ctrl.Send(&protocol.Shutdown{Vendor: c.name})
+	t := time.NewTimer(stopTimeout)
+	defer t.Stop()
+	select {
+	case err := <-p.exited:
+		return err
+	case <-t.C:
+		p.cmd.Process.Kill()
+		return <-p.exited
+	}
+}
+
+// spawn starts the vendor daemon process with its control channel.
+func (c *child) spawn() (*proc, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	mine := os.NewFile(uintptr(fds[0]), "control")
+	theirs := os.NewFile(uintptr(fds[1]), "control")
+	defer theirs.Close()
+	nc, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		return nil, err
+	}
+	path := c.l.cfg.Exe
+	if c.line.Path != "" && isExecutable(c.line.Path) {
+		path = c.line.Path
+	}
+	if path == "" {
+		nc.Close()
+		return nil, errors.New("no vendor daemon binary")
+	}
+	env := c.l.cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append(append([]string(nil), env...), ControlEnv+"=3")
+	cmd := &exec.Cmd{
+		Path:        path,
+		Args:        append([]string{c.name}, c.args(path)...),
+		Env:         env,
+		ExtraFiles:  []*os.File{theirs},
+		SysProcAttr: vendorProcAttr(),
+	}
+	if out := c.l.cfg.VendorOutput; out != nil {
+		cmd.Stdout, cmd.Stderr = out, out
+	}
+	if err := cmd.Start(); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	ctrl := protocol.NewConn(nc)
+	ctrl.ReadTimeout = -1
+	p := &proc{cmd: cmd, ctrl: ctrl, ready: make(chan *protocol.Ready, 1), exited: make(chan error, 1)}
+	go func() {
+		err := cmd.Wait()
+		ctrl.Close()
+		p.exited <- err
+	}()
+	go c.readControl(p)
+	return p, nil
+}
+
+// args are the vendor daemon's command line arguments.
+func (c *child) args(path string) []string {
+	cfg := c.l.cfg
+	var a []string
+	for _, f := range cfg.LicenseFiles {
+		a = append(a, "-c", f)
+	}
+	a = append(a, "-server-host", c.l.host, "-lmgrd-port", strconv.Itoa(c.l.Port()))
+	if c.line.Port != 0 {
+		a = append(a, "-port", strconv.Itoa(c.line.Port))
+	}
+	if cfg.Trust.NoLmremove {
+		a = append(a, "-x", "lmremove")
+	}
+	if c.line.Path != "" {
+		a = append(a, "-daemon-path", c.line.Path)
+	}
+	return a
+}
+
+// readControl reads the vendor daemon's frames: its Hello, Ready, and
+// any LogLine frames, until the channel closes.
+func (c *child) readControl(p *proc) {
+	for {
+		m, err := p.ctrl.Recv()
+		if err != nil {
+			return
+		}
+		switch m := m.(type) {
+		case *protocol.Ready:
+			select {
+			case p.ready <- m:
+			default:
+			}
+		case *protocol.LogLine:
+			c.l.log.WriteRaw(m.Text)
+		case *protocol.Hello:
+		default:
+			p.ctrl.Close()
+			return
+		}
+	}
+}
+
+func isExecutable(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return 0
+}
+
+func describeExit(err error) string {
+	if err == nil {
+		return "status 0"
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return fmt.Sprintf("signal %d (%s)", int(ws.Signal()), ws.Signal())
+		}
+		return fmt.Sprintf("status %d", ee.ExitCode())
+	}
+	return err.Error()
+}
+
+// vendorDownError is what a client asking for a down vendor daemon gets.
+func vendorDownError(vendor string) *lmerr.Error {
+	return lmerr.New(-97, 121, "Vendor: "+vendor)
+}

@@ -1,0 +1,572 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/lmerr"
+)
+
+// DefaultBindRetry is how long lmgrd keeps retrying a port that is in use
+// (the manual says approximately six minutes).
+const DefaultBindRetry = 6 * time.Minute
+
+// bindRetryEvery is the pause between two bind attempts.
+const bindRetryEvery = 2 * time.Second
+
+// Config configures lmgrd.
+type Config struct {
+	// LicenseFiles are the license files to serve, in order.
+	LicenseFiles []string
+	// Log is the debug log; nil discards it.
+	Log *DebugLog
+	// VendorOutput is where vendor daemons write their debug log lines:
+	// the log file lmgrd writes (opened O_APPEND) or lmgrd's stdout. nil
+	// discards them.
+	VendorOutput *os.File
+	// Exe is the binary vendor daemons run when a DAEMON line has no
+	// executable path.
+	Exe string
+	// Hostname is this host's name; Machine describes it for hostids.
+	Hostname string
+	Machine  *licfile.Machine
+	// Trust decides on admin requests; it is passed on to vendor daemons.
+	Trust Trust
+	// BindRetry bounds the retries of a busy port; 0 means DefaultBindRetry.
+	BindRetry time.Duration
+	// Software is golm's version ("0.1.0").
+	Software string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Listener, when not nil, is used instead of binding the SERVER port.
+	Listener net.Listener
+	// Restart bounds vendor daemon restarts; zero values take defaults.
+	Restart RestartPolicy
+	// Env is the environment of vendor daemons; nil means lmgrd's own.
+	Env []string
+	// LogPath is passed to vendor daemons for their messages; "" when the
+	// log is lmgrd's standard output.
+	LogPath string
+}
+
+// Lmgrd is a running license manager daemon.
+type Lmgrd struct {
+	cfg      Config
+	log      *DebugLog
+	ln       net.Listener
+	server   *licfile.Server
+	host     string // the name lmstat shows for this server
+	files    []*licfile.File
+	identity protocol.Identity
+	runID    uint64
+
+	mu       sync.Mutex
+	vendors  []*child
+	byName   map[string]*child
+	conns    map[*protocol.Conn]struct{}
+	closing  bool
+	wg       sync.WaitGroup
+	shutdown chan struct{} // closed by an lmdown of everything
+	downOnce sync.Once
+}
+
+// ConfigError is a license file problem that keeps lmgrd from starting,
+// worded as the manual's log messages ("host: Not a valid server host,
+// exiting").
+type ConfigError struct {
+	Msg string
+	Err *lmerr.Error // the FlexLM error behind it, if any
+}
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// Unwrap returns the FlexLM error.
+func (e *ConfigError) Unwrap() error {
+	if e.Err == nil {
+		return nil
+	}
+	return e.Err
+}
+
+// New reads the license files, checks that a SERVER line names this host
+// and binds the lmgrd port, retrying a busy port for cfg.BindRetry. It
+// does not start vendor daemons: Serve does.
+func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = NewDebugLog(io.Discard, "lmgrd", cfg.Now)
+	}
+	if cfg.BindRetry == 0 {
+		cfg.BindRetry = DefaultBindRetry
+	}
+	l := &Lmgrd{
+		cfg:      cfg,
+		log:      cfg.Log,
+		byName:   map[string]*child{},
+		conns:    map[*protocol.Conn]struct{}{},
+		shutdown: make(chan struct{}),
+		runID:    randomID(),
+	}
+	if len(cfg.LicenseFiles) == 0 {
+		return nil, &ConfigError{Msg: "No license file given", Err: lmerr.New(-1, 1)}
+	}
+	l.log.Printf("License file(s): %s", strings.Join(cfg.LicenseFiles, " "))
+	files, err := LoadLicenses(cfg.LicenseFiles, l.log)
+	if err != nil {
+		l.log.Printf("Cannot read license file: %v", err)
+		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.FromOS(-1, 2, err)}
+	}
+	l.files = files
+	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
+	if err != nil {
+		l.log.Printf("%v", err)
+		return nil, err
+	}
+	l.server = srv
+	l.host = srv.Host
+	if strings.EqualFold(l.host, "this_host") || l.host == "" {
+		l.host = cfg.Hostname
+	}
+	l.identity = protocol.Identity{User: currentUser(), Host: l.host, PID: os.Getpid(), Program: "lmgrd"}
+	if len(vendorLines(files)) == 0 {
+		l.log.Printf("No DAEMON lines, exiting")
+		return nil, &ConfigError{Msg: "No DAEMON lines, exiting"}
+	}
+	l.ln = cfg.Listener
+	if l.ln == nil {
+		l.ln, err = l.bind(ctx, srv.Port)
+		if err != nil {
+			return nil, err
+		}
+	}
+	l.log.Printf("lmgrd tcp-port %d", l.Port())
+	return l, nil
+}
+
+// FindServerLine returns the SERVER line that names this host: by name
+// (this_host, localhost, the host name or its first label, or an address
+// of this host) with a hostid that matches m (ANY matches). When no line
+// names the host, a line whose specific hostid matches this machine is
+// taken (the host was renamed). The errors are the manual's: "host: Not a
+// valid server host, exiting" and "host: Wrong hostid, exiting".
+func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) (*licfile.Server, error) {
+	var servers []*licfile.Server
+	for _, f := range files {
+		servers = append(servers, f.Servers...)
+	}
+	if len(servers) == 0 {
+		return nil, &ConfigError{Msg: "No SERVER lines in license file, exiting", Err: lmerr.New(-13, 1)}
+	}
+	var wrongID *licfile.Server
+	for _, s := range servers {
+		if !namesThisHost(s.Host, hostname, m) {
+			continue
+		}
+		if s.HostID.Matches(m) {
+			return s, nil
+		}
+		if wrongID == nil {
+			wrongID = s
+		}
+	}
+	if wrongID != nil {
+		return nil, &ConfigError{Msg: fmt.Sprintf("%s: Wrong hostid, exiting", wrongID.Host), Err: lmerr.New(-9, 1)}
+	}
+	for _, s := range servers {
+		switch s.HostID.Type {
+		case licfile.HostIDAny, licfile.HostIDDemo, licfile.HostIDID, 0:
+			continue
+		}
+		if s.HostID.Matches(m) {
+			return s, nil
+		}
+	}
+	return nil, &ConfigError{Msg: fmt.Sprintf("%s: Not a valid server host, exiting", servers[0].Host), Err: lmerr.New(-9, 2)}
+}
+
+// namesThisHost reports whether a SERVER line's host is this host.
+func namesThisHost(host, hostname string, m *licfile.Machine) bool {
+	h := strings.ToLower(host)
+	switch h {
+	case "this_host", "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	name := strings.ToLower(hostname)
+	if name != "" {
+		short, _, _ := strings.Cut(name, ".")
+		hshort, _, _ := strings.Cut(h, ".")
+		if h == name || h == short || (hshort == short && net.ParseIP(h) == nil) {
+			return true
+		}
+	}
+	if m != nil {
+		for _, ip := range m.IPs {
+			if ip == h {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// vendorLines returns the DAEMON/VENDOR lines of files, one per vendor
+// name, first one wins.
+func vendorLines(files []*licfile.File) []*licfile.Vendor {
+	var out []*licfile.Vendor
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, v := range f.Vendors {
+			if !seen[v.Name] {
+				seen[v.Name] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// bind listens on port (the first free of 27000-27009 when 0), retrying
+// while the address is in use for at most BindRetry.
+func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
+	ports := []int{port}
+	if port == 0 {
+		ports = ports[:0]
+		for p := licfile.DefaultPortFirst; p <= licfile.DefaultPortLast; p++ {
+			ports = append(ports, p)
+		}
+	}
+	deadline := time.Now().Add(l.cfg.BindRetry)
+	for {
+		var lastErr error
+		for _, p := range ports {
+			ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+			if err == nil {
+				return ln, nil
+			}
+			lastErr = err
+			if !errors.Is(err, syscall.EADDRINUSE) {
+				l.log.Printf("Cannot listen on port %d: %v", p, err)
+				return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on port %d: %v", p, err), Err: lmerr.FromOS(-57, 1, err)}
+			}
+		}
+		if !time.Now().Add(bindRetryEvery).Before(deadline) {
+			l.log.Printf("Failed to open the TCP port number in the license.")
+			return nil, &ConfigError{
+				Msg: fmt.Sprintf("cannot bind port %s: address in use (gave up after %s)", portList(ports), l.cfg.BindRetry),
+				Err: lmerr.FromOS(-57, 2, lastErr),
+			}
+		}
+		l.log.Limited("bind", "Retrying socket bind (address in use)")
+		t := time.NewTimer(bindRetryEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func portList(ports []int) string {
+	if len(ports) == 1 {
+		return strconv.Itoa(ports[0])
+	}
+	return fmt.Sprintf("%d-%d", ports[0], ports[len(ports)-1])
+}
+
+// Addr is lmgrd's listening address.
+func (l *Lmgrd) Addr() net.Addr { return l.ln.Addr() }
+
+// Port is lmgrd's TCP port.
+func (l *Lmgrd) Port() int {
+	if a, ok := l.ln.Addr().(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return 0
+}
+
+// Host is the server host name lmstat shows.
+func (l *Lmgrd) Host() string { return l.host }
+
+// ShutdownRequested is closed when an lmdown asked lmgrd to exit.
+func (l *Lmgrd) ShutdownRequested() <-chan struct{} { return l.shutdown }
+
+// Serve starts the vendor daemons and answers clients until ctx ends or
+// an lmdown stops everything; then it stops the vendor daemons. The
+// caller logs why it stopped (EXITING DUE TO SIGNAL 15) before cancelling.
+func (l *Lmgrd) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l.log.Printf("Starting vendor daemons ... ")
+	for _, vl := range vendorLines(l.files) {
+		l.addVendor(ctx, vl)
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-l.shutdown:
+		}
+		l.closeListener()
+	}()
+	var pause time.Duration
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if l.isClosing() || errors.Is(err, net.ErrClosed) {
+				break
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			l.log.Limited("accept", "accept: %v", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			continue
+		}
+		pause = 0
+		c := protocol.NewConn(nc)
+		if !l.track(c) {
+			c.Close()
+			break
+		}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			defer l.untrack(c)
+			l.serveConn(ctx, c)
+		}()
+	}
+	l.stopVendors()
+	l.closeConns()
+	l.wg.Wait()
+	return nil
+}
+
+func (l *Lmgrd) isClosing() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closing
+}
+
+func (l *Lmgrd) closeListener() {
+	l.mu.Lock()
+	l.closing = true
+	l.mu.Unlock()
+	l.ln.Close()
+}
+
+func (l *Lmgrd) track(c *protocol.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	return true
+}
+
+func (l *Lmgrd) untrack(c *protocol.Conn) {
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+	c.Close()
+}
+
+func (l *Lmgrd) closeConns() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close()
+	}
+}
+
+// RequestShutdown stops lmgrd and every vendor daemon, as lmdown does.
+func (l *Lmgrd) RequestShutdown() {
+	l.downOnce.Do(func() { close(l.shutdown) })
+}
+
+func (l *Lmgrd) addVendor(ctx context.Context, vl *licfile.Vendor) *child {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c := l.byName[vl.Name]; c != nil {
+		return c
+	}
+	c := newChild(l, vl)
+	l.vendors = append(l.vendors, c)
+	l.byName[vl.Name] = c
+	c.start(ctx)
+	return c
+}
+
+func (l *Lmgrd) vendorList() []*child {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]*child(nil), l.vendors...)
+}
+
+// stopVendors shuts every vendor daemon down and waits for them.
+func (l *Lmgrd) stopVendors() {
+	var wg sync.WaitGroup
+	for _, c := range l.vendorList() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.stop()
+		}()
+	}
+	wg.Wait()
+}
+
+// serveConn answers one client of lmgrd: Locate, status and admin
+// requests.
+func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
+	hello, err := protocol.ServerHandshake(c)
+	if err != nil {
+		return
+	}
+	if hello.Role == protocol.RoleVendorControl {
+		_ = c.Send(protocol.ErrorOf(lmerr.New(-85, 2)))
+		return
+	}
+	if err := c.Send(&protocol.Hello{
+		Version:  protocol.Version,
+		Role:     protocol.RoleServer,
+		Identity: l.identity,
+		Daemon:   "lmgrd",
+		Software: l.cfg.Software,
+		RunID:    l.runID,
+	}); err != nil {
+		return
+	}
+	peer := c.NetConn().RemoteAddr()
+	for {
+		m, err := c.Recv()
+		if err != nil {
+			return
+		}
+		var reply error
+		switch m := m.(type) {
+		case *protocol.Locate:
+			reply = l.locate(c, m)
+		case *protocol.ServerStatusRequest:
+			reply = l.status(c)
+		case *protocol.Shutdown:
+			reply = l.lmdown(c, hello, peer, m)
+		case *protocol.Reread:
+			reply = l.lmreread(ctx, c, peer, m)
+		case *protocol.Heartbeat:
+			reply = c.Send(&protocol.HeartbeatAck{Seq: m.Seq})
+		default:
+			return // a protocol violation: close
+		}
+		if reply != nil {
+			return
+		}
+	}
+}
+
+func (l *Lmgrd) locate(c *protocol.Conn, m *protocol.Locate) error {
+	l.mu.Lock()
+	ch := l.byName[m.Vendor]
+	l.mu.Unlock()
+	if ch == nil {
+		return c.Send(protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+m.Vendor)))
+	}
+	st := ch.status()
+	if !st.Up {
+		return c.Send(protocol.ErrorOf(lmerr.New(-97, 121, "Vendor: "+m.Vendor)))
+	}
+	return c.Send(&protocol.LocateReply{Vendor: m.Vendor, Port: st.Port})
+}
+
+func (l *Lmgrd) status(c *protocol.Conn) error {
+	if err := c.Send(&protocol.ServerStatus{
+		Host:         l.host,
+		Port:         l.Port(),
+		Version:      l.cfg.Software,
+		Master:       true,
+		LicenseFiles: l.cfg.LicenseFiles,
+	}); err != nil {
+		return err
+	}
+	for _, ch := range l.vendorList() {
+		if err := c.Send(ch.status()); err != nil {
+			return err
+		}
+	}
+	return c.Send(&protocol.End{})
+}
+
+func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m *protocol.Shutdown) error {
+	if e := l.cfg.Trust.Check(AdminLmdown, peer); e != nil {
+		l.log.Limited("refused", "%s request from %s at node %s refused: %s", "SHUTDOWN", hello.Identity.User, hello.Identity.Host, e.Message())
+		return c.Send(protocol.ErrorOf(e))
+	}
+	if m.Vendor != "" {
+		l.mu.Lock()
+		ch := l.byName[m.Vendor]
+		l.mu.Unlock()
+		if ch == nil {
+			return c.Send(protocol.ErrorOf(lmerr.New(-97, 122, "Vendor: "+m.Vendor)))
+		}
+		l.log.Printf("SHUTDOWN request from %s at node %s for vendor daemon %s", hello.Identity.User, hello.Identity.Host, m.Vendor)
+		ch.stop()
+		return c.Send(&protocol.OK{Count: 1})
+	}
+	l.log.Printf("SHUTDOWN request from %s at node %s", hello.Identity.User, hello.Identity.Host)
+	err := c.Send(&protocol.OK{Count: 1})
+	l.log.Printf("EXITING DUE TO SIGNAL 15")
+	l.RequestShutdown()
+	return err
+}
+
+func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, peer net.Addr, m *protocol.Reread) error {
+	if e := l.cfg.Trust.Check(AdminLmreread, peer); e != nil {
+		return c.Send(protocol.ErrorOf(e))
+	}
+	n := 0
+	if m.Vendor == "" {
+		files, err := LoadLicenses(l.cfg.LicenseFiles, l.log)
+		if err != nil {
+			return c.Send(protocol.ErrorOf(lmerr.FromOS(-30, 1, err)))
+		}
+		l.mu.Lock()
+		l.files = files
+		l.mu.Unlock()
+		l.log.Printf("Rereading license file...")
+		for _, vl := range vendorLines(files) {
+			l.mu.Lock()
+			_, known := l.byName[vl.Name]
+			l.mu.Unlock()
+			if !known {
+				l.addVendor(ctx, vl)
+				n++
+			}
+		}
+	}
+	for _, ch := range l.vendorList() {
+		if m.Vendor != "" && ch.name != m.Vendor {
+			continue
+		}
+		if ch.reread(ctx) {
+			n++
+		}
+	}
+	if m.Vendor != "" && n == 0 {
+		return c.Send(protocol.ErrorOf(lmerr.New(-97, 123, "Vendor: "+m.Vendor)))
+	}
+	return c.Send(&protocol.OK{Count: n})
+}

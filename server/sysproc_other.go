@@ -1,0 +1,11 @@
+//go:build !linux
+
+package server
+
+import "syscall"
+
+// vendorProcAttr puts a vendor daemon in its own process group; it exits
+// when its control channel to lmgrd closes.
+func vendorProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}

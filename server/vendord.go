@@ -1,0 +1,126 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"golm/lmutil/protocol"
+)
+
+// ErrLostLmgrd is returned by RunVendorDaemon when the control channel to
+// lmgrd closed: lmgrd died, and a vendor daemon does not outlive it.
+var ErrLostLmgrd = errors.New("lost connection to lmgrd")
+
+// RunVendorDaemon runs a vendor daemon started by lmgrd: it builds the
+// vendor daemon from cfg, reports Ready with its port over the control
+// channel, serves clients, and obeys SHUTDOWN and REREAD from lmgrd until
+// the channel closes or ctx ends (a signal). It returns ErrNoFeatures when
+// there is nothing to serve.
+func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) error {
+	ctrl := protocol.NewConn(control)
+	ctrl.ReadTimeout = -1
+	defer ctrl.Close()
+	log := cfg.Log
+	v, err := NewVendor(cfg)
+	if err != nil {
+		return err
+	}
+	if err := ctrl.Send(&protocol.Hello{
+		Version: protocol.Version, Role: protocol.RoleVendorControl,
+		Identity: cfg.Identity, Daemon: cfg.Name, Software: cfg.Software, RunID: v.runID,
+	}); err != nil {
+		v.Shutdown(context.Background())
+		return ErrLostLmgrd
+	}
+	if err := ctrl.Send(&protocol.Ready{Port: v.Port(), PID: os.Getpid(), Version: cfg.Software}); err != nil {
+		v.Shutdown(context.Background())
+		return ErrLostLmgrd
+	}
+	serveCtx, stopServe := context.WithCancel(context.Background())
+	defer stopServe()
+	served := make(chan struct{})
+	go func() {
+		v.Serve(serveCtx)
+		close(served)
+	}()
+	msgs := make(chan protocol.Message)
+	lost := make(chan struct{})
+	go func() {
+		defer close(lost)
+		for {
+			m, err := ctrl.Recv()
+			if err != nil {
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-served:
+				return
+			}
+		}
+	}()
+	finish := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		v.Shutdown(sctx)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			log.Printf("EXITING DUE TO SIGNAL %d", SignalNumber(ctx))
+			finish()
+			return nil
+		case <-lost:
+			log.Printf("Lost connection to lmgrd, exiting")
+			finish()
+			return ErrLostLmgrd
+		case m := <-msgs:
+			switch m.(type) {
+			case *protocol.Shutdown:
+				log.Printf("EXITING DUE TO SIGNAL 15")
+				finish()
+				return nil
+			case *protocol.Reread:
+				v.Reread()
+			}
+		}
+	}
+}
+
+// SignalNumber is the number of the signal that ended ctx (as
+// signal.NotifyContext records it), 15 when it cannot tell.
+func SignalNumber(ctx context.Context) int {
+	cause := context.Cause(ctx)
+	if cause == nil {
+		return 15
+	}
+	s := cause.Error()
+	switch {
+	case strings.HasPrefix(s, "interrupt"):
+		return 2
+	case strings.HasPrefix(s, "hangup"):
+		return 1
+	case strings.HasPrefix(s, "quit"):
+		return 3
+	}
+	return 15
+}
+
+// currentUser is the login name of this process.
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// pollInterval is how often tests and tools poll a starting server.
+const pollInterval = 20 * time.Millisecond
