@@ -4,5 +4,52 @@
 // hostids, ck= checksums and Ed25519 line signatures.
 //
 // Parse reports every bad line in one pass as file:line:column with the
-// FlexLM error code, and never panics.
+// FlexLM error code, and never panics:
+//
+//	license.lic:4:31: invalid date "31-foo-2005" (-11)
+//
+// The lines that parsed are returned in the *File all the same, so a
+// command can show the good part of a damaged file.
+//
+// # Syntax
+//
+// A line whose first non-blank character is # is a comment; blank lines
+// are skipped; CRLF line ends are accepted. A line whose last non-blank
+// character is \ continues on the next line, unless that line is blank
+// or the file ends. Words are separated by blanks; a value holding blanks
+// is written in double quotes, which cannot themselves be quoted.
+//
+// Line keywords (SERVER, DAEMON, VENDOR, USE_SERVER, FEATURE, INCREMENT,
+// UPGRADE, PACKAGE) and upper-case attribute keywords are recognised in
+// any case. An attribute keyword written all in lower case is, by the
+// manual's rule, a user-editable one (vendor_info, dist_info, user_info,
+// asset_info or any other): it is kept in Attrs but never interpreted,
+// so hostid=... does not lock anything; ck is the one lower-case keyword
+// golm decodes. An unknown upper-case keyword is ErrFuture (-90), which
+// catches misspellings; the attributes of later FlexNet files (BORROW,
+// TS_OK, FLOAT_OK, ...) are known and kept. Dates (d-mmm-yyyy, month in
+// any case), permanent, uncounted, ANY, DEMO and hex hostids are read in
+// any case; everything else is case sensitive.
+//
+// # FEATURE line formats
+//
+// After the count, a bare word (no "=", no quotes) is the license key of
+// the v2 and v3-v7.0 formats, unless it is a stand-alone attribute
+// keyword (SUPERSEDE, USER_BASED, HOST_BASED, BORROW, TS_OK, ...). A
+// quoted string right after the key makes the line v2: it is the vendor
+// string, and an optional positional hostid may follow. A key without a
+// quoted string is v3-v7.0; no key at all (attributes, SIGN=, or nothing
+// straight after the count) is v7.1. A bare word anywhere after the
+// attributes began is ErrFuture.
+//
+// PACKAGE takes up to two bare words after the vendor: version and key.
+// A single one is the version when it is a number that has a dot or is
+// shorter than 12 characters, and the license key otherwise.
+//
+// # Canonical form
+//
+// Every Line's String renders one canonical line: the keyword upper
+// case, single spaces, no continuations, attributes in the order
+// written, a value in quotes when it was written quoted or needs quotes.
+// Parsing a canonical line gives the same canonical line again.
 package licfile
