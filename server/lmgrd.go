@@ -479,17 +479,43 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 }
 
 func (l *Lmgrd) locate(c *protocol.Conn, m *protocol.Locate) error {
+	vendor := m.Vendor
+	if vendor == "" {
+		vendor = l.vendorOf(m.Feature)
+		if vendor == "" {
+			return c.Send(protocol.ErrorOf(lmerr.New(-5, minorNoFeature, "Feature:       "+m.Feature)))
+		}
+	}
 	l.mu.Lock()
-	ch := l.byName[m.Vendor]
+	ch := l.byName[vendor]
 	l.mu.Unlock()
 	if ch == nil {
-		return c.Send(protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+m.Vendor)))
+		return c.Send(protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+vendor)))
 	}
 	st := ch.status()
 	if !st.Up {
-		return c.Send(protocol.ErrorOf(lmerr.New(-97, 121, "Vendor: "+m.Vendor)))
+		return c.Send(protocol.ErrorOf(vendorDownError(vendor)))
 	}
-	return c.Send(&protocol.LocateReply{Vendor: m.Vendor, Port: st.Port})
+	return c.Send(&protocol.LocateReply{Vendor: vendor, Port: st.Port})
+}
+
+// vendorOf names the vendor daemon that serves feature: the vendor of the
+// first license line for it, or the only vendor daemon there is; "" when
+// neither.
+func (l *Lmgrd) vendorOf(feature string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, f := range l.files {
+		for _, ft := range f.Features {
+			if ft.Name == feature && l.byName[ft.Vendor] != nil {
+				return ft.Vendor
+			}
+		}
+	}
+	if len(l.vendors) == 1 {
+		return l.vendors[0].name
+	}
+	return ""
 }
 
 func (l *Lmgrd) status(c *protocol.Conn) error {
