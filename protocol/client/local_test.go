@@ -1,0 +1,119 @@
+package client
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golm/lmutil/licfile"
+)
+
+// writeSigned writes text as a license file signed with a fresh "demo"
+// key (demo.pub beside it) and returns its path.
+func writeSigned(t *testing.T, text string) string {
+	t.Helper()
+	dir := t.TempDir()
+	keyPath, _, err := licfile.GenerateKey(dir, "demo", nil)
+	if err != nil {
+		t.Fatalf("GenerateKey: %v", err)
+	}
+	priv, err := licfile.LoadPrivateKey(keyPath)
+	if err != nil {
+		t.Fatalf("LoadPrivateKey: %v", err)
+	}
+	path := filepath.Join(dir, "license.lic")
+	f, err := licfile.Parse(strings.NewReader(text), path)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	data, _, err := licfile.SignFile([]byte(text), f, map[string]ed25519.PrivateKey{"demo": priv.Key})
+	if err != nil {
+		t.Fatalf("SignFile: %v", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLocalUncounted(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		lines    string
+		version  string
+		tamper   func(string) string
+		wantCode int
+	}{
+		{"granted", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "1.0", nil, 0},
+		{"any hostid", "FEATURE f1 demo 1.0 1-jan-2030 uncounted HOSTID=ANY\n", "0.5", nil, 0},
+		{"version too old", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n", "2.0", nil, -25},
+		{"other host", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=elsewhere\n", "1.0", nil, -9},
+		{"expired", "FEATURE f1 demo 1.0 1-jan-2020 uncounted HOSTID=ANY\n", "1.0", nil, -10},
+		{"not started", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY START=1-jan-2030\n", "1.0", nil, -31},
+		{"edited after signing", "FEATURE f1 demo 1.0 1-jan-2030 uncounted HOSTID=ANY\n", "1.0",
+			func(s string) string { return strings.Replace(s, "1-jan-2030", "1-jan-2040", 1) }, -8},
+		{"no such feature", "FEATURE f2 demo 1.0 permanent uncounted HOSTID=ANY\n", "1.0", nil, -5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeSigned(t, "VENDOR demo\n"+tt.lines)
+			if tt.tamper != nil {
+				data, _ := os.ReadFile(path)
+				os.WriteFile(path, []byte(tt.tamper(string(data))), 0o644)
+			}
+			var diag bytes.Buffer
+			j := openJob(t, path, WithClock(func() time.Time { return now }), WithDiagnostics(&diag), WithDiagnosticsLevel(3))
+			lic, err := j.Checkout(context.Background(), "f1", tt.version, 1)
+			if tt.wantCode != 0 {
+				if !codeIs(err, tt.wantCode) {
+					t.Fatalf("Checkout: got %v, want code %d", err, tt.wantCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Checkout: %v", err)
+			}
+			if !lic.Local() || lic.Server != "" {
+				t.Errorf("license local=%v server=%q, want a local grant", lic.Local(), lic.Server)
+			}
+			if !strings.Contains(diag.String(), "No server used") {
+				t.Errorf("level 3 diagnostics %q lack \"No server used\"", diag.String())
+			}
+			if err := lic.Checkin(context.Background()); err != nil {
+				t.Errorf("Checkin: %v", err)
+			}
+		})
+	}
+}
+
+func TestUseServer(t *testing.T) {
+	srv := newFakeServer(t, map[string]int{"f1": 1})
+	port := srv.lmgrd.Addr().String()[strings.LastIndexByte(srv.lmgrd.Addr().String(), ':')+1:]
+	// The uncounted line after USE_SERVER is the server's business: the
+	// client must not grant it locally but ask the server.
+	path := writeSigned(t, "SERVER 127.0.0.1 ANY "+port+"\nVENDOR demo\nUSE_SERVER\nFEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n")
+	lic, err := openJob(t, path).Checkout(context.Background(), "f1", "1.0", 1)
+	if err != nil {
+		t.Fatalf("Checkout: %v", err)
+	}
+	if lic.Local() {
+		t.Errorf("license granted locally despite USE_SERVER")
+	}
+	if got := srv.InUse("f1"); got != 1 {
+		t.Errorf("server seats in use = %d, want 1", got)
+	}
+}
+
+func TestCountedNeedsServer(t *testing.T) {
+	path := writeSigned(t, "VENDOR demo\nFEATURE f1 demo 1.0 permanent 5\n")
+	_, err := openJob(t, path).Checkout(context.Background(), "f1", "1.0", 1)
+	if !codeIs(err, -13) {
+		t.Fatalf("Checkout of a counted line without SERVER: got %v, want -13", err)
+	}
+}
