@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"golm/lmutil/protocol/lmerr"
 )
@@ -96,7 +97,8 @@ func Report(w io.Writer, err error, verbose bool) {
 			fmt.Fprintln(w, ue.Msg)
 		}
 		if a := Lookup(ue.Applet); a != nil {
-			fmt.Fprintf(w, "usage: %s\n", a.Usage)
+			// A synopsis of several lines (lmcrypt) lines up under the first.
+			fmt.Fprintf(w, "usage: %s\n", strings.ReplaceAll(a.Usage, "\n", "\n       "))
 		}
 		return
 	}
