@@ -39,7 +39,6 @@ When the checkout is denied lmwrap runs nothing: it prints the FlexLM error (the
 	}
 }
 
-
 func runLmwrap(c *cli.Context, env *Env) error {
 	a := Lookup("lmwrap")
 	args := c.Args().Slice()

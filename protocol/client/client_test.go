@@ -341,4 +341,3 @@ func TestParseInterval(t *testing.T) {
 		})
 	}
 }
-
