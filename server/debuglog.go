@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -103,7 +104,13 @@ func (l *DebugLog) Limited(key, format string, args ...any) {
 // flushLimits closes the windows that have passed, reporting what they
 // suppressed.
 func (l *DebugLog) flushLimits(t time.Time) {
-	for key, lim := range l.limits {
+	keys := make([]string, 0, len(l.limits))
+	for key := range l.limits {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys) // the summaries come out in a stable order
+	for _, key := range keys {
+		lim := l.limits[key]
 		if t.Sub(lim.start) < l.Window && !t.Before(lim.start) {
 			continue
 		}
