@@ -45,7 +45,7 @@ func client(user, host string) Client {
 func TestBuildPools(t *testing.T) {
 	lines := []*licfile.Feature{
 		line(t, licfile.KindFeature, "f1", "1.0", "permanent", 2),
-		line(t, licfile.KindFeature, "f1", "1.0", "permanent", 7), // ignored: a second FEATURE
+		line(t, licfile.KindFeature, "f1", "1.0", "permanent", 7),   // ignored: a second FEATURE
 		line(t, licfile.KindIncrement, "f1", "1.0", "permanent", 3), // added to the first
 		line(t, licfile.KindIncrement, "f1", "2.0", "permanent", 1), // a pool of its own
 		line(t, licfile.KindIncrement, "f2", "1.0", "1-jan-2030", 0),
