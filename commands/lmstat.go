@@ -2,18 +2,184 @@ package commands
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol/lmerr"
+)
+
+// Minor numbers of the errors lmstat raises (golm's own numbering).
+const (
+	minorStatNoFile = 801 // a license file of the path cannot be read
+	minorStatSyntax = 802 // a license file has bad lines
 )
 
 func lmstatApplet() *Applet {
 	return &Applet{
 		Name:    "lmstat",
 		Aliases: []string{"stat"},
-		Usage:   "lmstat",
-		Summary: "TODO",
-		Action: func(c *cli.Context, env *Env) error {
-			return errors.New("lmstat: not implemented")
+		Usage:   "lmstat [-a] [-A] [-c license_file_list] [-f [feature]] [-i [feature]] [-s [server]] [-S [vendor]] [-t timeout] [-lm] [-vd] [-asec]",
+		Summary: "report license server status and the features of a license file",
+		Description: `lmstat reports the status of the license servers and vendor daemons of the license path and who uses which license.
+
+lmstat -i [feature] reads only the license files, not the server: after the banner and the date line ` +
+			`it prints a note saying so and a table with one row per FEATURE and INCREMENT line, in file order, ` +
+			`with the feature name, its version, the number of licenses (uncounted for uncounted lines), the vendor daemon ` +
+			`and the expiration date as written (permanent(no expiration date) for permanent). ` +
+			`With a feature name only that feature's lines are listed. ` +
+			`Bad lines of a license file are reported on standard error as file:line:column: message (code) and left out of the table; ` +
+			`the good lines are still listed, and lmstat exits with 256 plus the code of the first error. ` +
+			`A license file that cannot be read is reported as Cannot find license file. (-1).
+
+The license path is the -c list (entries separated by colons), else LM_LICENSE_FILE, else license.dat in the current directory.
+
+The modes that ask the license server (-a, -A, -f, -s, -S, -lm, -vd and no option at all) are not yet implemented in this version.`,
+		Flags: func() []cli.Flag {
+			return []cli.Flag{
+				&cli.BoolFlag{Name: "a", Usage: "display everything"},
+				&cli.BoolFlag{Name: "A", Usage: "list all active licenses"},
+				&cli.StringFlag{Name: "c", Usage: "use the license files or servers of `license_file_list`"},
+				&cli.StringFlag{Name: "f", Usage: "list the users of `[feature]`, of every feature without one"},
+				&cli.StringFlag{Name: "i", Usage: "list the license file lines of `[feature]`, of every feature without one"},
+				&cli.StringFlag{Name: "s", Usage: "display the status of license server `[server]`, of every server without one"},
+				&cli.StringFlag{Name: "S", Usage: "list the users of the features of vendor daemon `[vendor]`"},
+				&cli.IntFlag{Name: "t", Usage: "wait at most `timeout` seconds for a server"},
+				&cli.BoolFlag{Name: "lm", Usage: "display the license server status only"},
+				&cli.BoolFlag{Name: "vd", Usage: "display the vendor daemon status only"},
+				&cli.BoolFlag{Name: "asec", Usage: "show start times with seconds"},
+			}
 		},
+		Optional: []string{"f", "i", "S", "s"},
+		Action:   runLmstat,
 	}
+}
+
+func runLmstat(c *cli.Context, env *Env) error {
+	if c.NArg() > 0 {
+		return &UsageError{Applet: "lmstat", Msg: fmt.Sprintf("lmstat: unexpected argument %q", c.Args().First())}
+	}
+	if c.IsSet("i") {
+		return lmstatInfo(c, env, c.String("i"))
+	}
+	mode := "lmstat"
+	for _, f := range []string{"a", "A", "f", "s", "S", "lm", "vd"} {
+		if c.IsSet(f) {
+			mode = "lmstat -" + f
+			break
+		}
+	}
+	return fmt.Errorf("%s: querying the license server is not implemented yet; lmstat -i reads the license file", mode)
+}
+
+// licensePaths is the license path lmstat reads: the -c list split on
+// ':', else LM_LICENSE_FILE, else license.dat. Entries are resolved
+// against the Env's working directory.
+func licensePaths(c *cli.Context, env *Env) []string {
+	list := c.String("c")
+	if list == "" {
+		list = env.Env("LM_LICENSE_FILE")
+	}
+	if list == "" {
+		list = "license.dat"
+	}
+	var paths []string
+	for _, p := range strings.Split(list, ":") {
+		if p != "" {
+			paths = append(paths, env.Path(p))
+		}
+	}
+	return paths
+}
+
+// statusDate is the date line of lmstat output: weekday, month/day/year
+// unpadded, hour and minute padded (Mon 5/6/2019 18:20).
+func statusDate(t time.Time) string {
+	return fmt.Sprintf("%s %d/%d/%d %02d:%02d", t.Weekday().String()[:3], int(t.Month()), t.Day(), t.Year(), t.Hour(), t.Minute())
+}
+
+// lmstatInfo is lmstat -i [feature]: the license file lines, read from
+// the files of the license path, without asking any server.
+func lmstatInfo(c *cli.Context, env *Env, feature string) error {
+	var files []*licfile.File
+	var firstErr error
+	for _, path := range licensePaths(c, env) {
+		f, err := licfile.ParseFile(path)
+		var list licfile.ErrorList
+		switch {
+		case errors.As(err, &list):
+			for _, e := range list {
+				fmt.Fprintln(env.Stderr, e)
+			}
+			if firstErr == nil {
+				firstErr = lmerr.New(list[0].Code, minorStatSyntax)
+			}
+		case err != nil:
+			le := lmerr.FromOS(-1, minorStatNoFile, err, "License path: "+path)
+			fmt.Fprintf(env.Stderr, "lmstat: %s: %v\n", path, le)
+			if firstErr == nil {
+				firstErr = le
+			}
+			continue
+		}
+		files = append(files, f)
+	}
+	fmt.Fprintln(env.Stdout, Banner(env.Prog))
+	fmt.Fprintln(env.Stdout, statusDate(env.Time()))
+	fmt.Fprintln(env.Stdout)
+	writeInfoTable(env.Stdout, files, feature)
+	return alreadyPrinted(firstErr)
+}
+
+// infoNote opens lmstat -i output; the second line ends with a space.
+const infoNote = "NOTE: lmstat -i does not give information from the server,\n" +
+	"      but only reads the license file.  For this reason, \n" +
+	"      lmstat -a is recommended instead.\n"
+
+// writeInfoTable writes the note and the table of lmstat -i. Headings
+// start at columns 0, 32, 44, 57 and 71; a row's count starts one column
+// right of its heading, at 45. A value too wide for its column is
+// followed by one space, so that the fields stay separable.
+func writeInfoTable(w io.Writer, files []*licfile.File, feature string) {
+	io.WriteString(w, infoNote)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, pad("Feature", 32)+pad("Version", 12)+pad("#licenses", 13)+pad("Vendor", 14)+"Expires")
+	fmt.Fprintln(w, pad("_______", 32)+pad("_________", 12)+pad("_________", 13)+pad("______", 14)+"________")
+	for _, f := range files {
+		for _, l := range f.Features {
+			if l.Kind == licfile.KindUpgrade || (feature != "" && l.Name != feature) {
+				continue
+			}
+			fmt.Fprintln(w, pad(l.Name, 32)+pad(l.Version.Text, 13)+pad(infoCount(l), 12)+pad(l.Vendor, 14)+infoExpiry(l.Expiry))
+		}
+	}
+}
+
+// pad left-aligns s in width columns, with at least one space after it.
+func pad(s string, width int) string {
+	n := width - len(s)
+	if n < 1 {
+		n = 1
+	}
+	return s + strings.Repeat(" ", n)
+}
+
+func infoCount(f *licfile.Feature) string {
+	if f.Count == 0 {
+		return "uncounted"
+	}
+	return fmt.Sprint(f.Count)
+}
+
+// infoExpiry is the expiry as written, but the keyword permanent reads
+// permanent(no expiration date) as in lmstat -a.
+func infoExpiry(d licfile.Date) string {
+	if strings.EqualFold(d.Text, "permanent") {
+		return "permanent(no expiration date)"
+	}
+	return d.Text
 }
