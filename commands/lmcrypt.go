@@ -69,7 +69,8 @@ and 0. The SIGN= value is the 64-byte signature in base32 (A-Z and 2-7,
 103 characters), read back in either case. ck= is the line's case-folded
 checksum, as lmcksum prints it.
 
-lmcrypt -verify [-k pubfile] license_file checks every signed-form line
+lmcrypt -verify [-k pubfile] license_file checks every FEATURE,
+INCREMENT, UPGRADE and PACKAGE line
 and prints one line for each, in file order:
 
     OK: FILE:LINE: KEYWORD feature vendor version
