@@ -32,14 +32,16 @@ func ManPage(a *Applet) string {
 	b.WriteString(".SH NAME\n")
 	fmt.Fprintf(&b, "%s \\- %s\n", a.Name, roffText(a.Summary))
 
-	b.WriteString(".SH SYNOPSIS\n.nf\n")
-	for _, u := range strings.Split(a.Usage, "\n") {
-		fmt.Fprintf(&b, "%s\n", synopsisLine(u))
+	// Each usage line is filled with a hanging indent after the command
+	// name, without hyphenation; bracketed groups never break.
+	b.WriteString(".SH SYNOPSIS\n.nh\n.ad l\n")
+	for _, prefix := range []string{"", "lmutil "} {
+		for _, u := range strings.Split(a.Usage, "\n") {
+			n := len(prefix) + len(strings.Fields(u + " ")[0]) + 1
+			fmt.Fprintf(&b, ".in +%dn\n.ti -%dn\n%s\n.in -%dn\n", n, n, synopsisLine(prefix+u), n)
+		}
 	}
-	for _, u := range strings.Split(a.Usage, "\n") {
-		fmt.Fprintf(&b, "%s\n", synopsisLine("lmutil "+u))
-	}
-	b.WriteString(".fi\n")
+	b.WriteString(".ad\n.hy\n")
 
 	b.WriteString(".SH DESCRIPTION\n")
 	if strings.TrimSpace(a.Description) != "" {
@@ -293,8 +295,9 @@ func flagItem(b *strings.Builder, f cli.Flag, optional bool) {
 	for _, n := range f.Names() {
 		h := "\\fB\\-" + roffText(n) + "\\fR"
 		if df != nil && df.TakesValue() {
-			arg := "\\fI" + roffText(argName(df)) + "\\fR"
-			if optional {
+			name := argName(df)
+			arg := "\\fI" + roffText(strings.Trim(name, "[]")) + "\\fR"
+			if optional || strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
 				h += " [" + arg + "]"
 			} else {
 				h += " " + arg
@@ -306,7 +309,7 @@ func flagItem(b *strings.Builder, f cli.Flag, optional bool) {
 	text := ""
 	if df != nil {
 		text = usageText(df)
-		if df.TakesValue() && df.GetValue() != "" && !optional {
+		if v := df.GetValue(); df.TakesValue() && v != "" && v != "0" && !optional {
 			text += " (default: " + df.GetValue() + ")"
 		}
 	}
@@ -316,30 +319,49 @@ func flagItem(b *strings.Builder, f cli.Flag, optional bool) {
 // synopsisLine renders one usage line: the command words bold, flags
 // bold, placeholders italic, brackets and bars roman.
 func synopsisLine(u string) string {
-	var out []string
+	var b strings.Builder
+	depth := 0
 	for i, w := range strings.Fields(u) {
-		out = append(out, synopsisWord(w, i == 0 || (i == 1 && strings.HasPrefix(u, "lmutil "))))
+		if i > 0 {
+			if depth > 0 {
+				b.WriteString("\\ ") // unbreakable inside [ ] and { }
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(synopsisWord(w, i == 0 || (i == 1 && strings.HasPrefix(u, "lmutil "))))
+		depth += strings.Count(w, "[") + strings.Count(w, "{") - strings.Count(w, "]") - strings.Count(w, "}")
+		depth = max(depth, 0)
 	}
-	return strings.Join(out, " ")
+	return b.String()
 }
 
 func synopsisWord(w string, command bool) string {
-	// Split off the roman punctuation around the word: [-f [feature]].
-	lead := len(w) - len(strings.TrimLeft(w, "[]{}|"))
-	rest := strings.TrimLeft(w, "[]{}|")
-	core := strings.TrimRight(rest, "[]{}|")
-	tail := rest[len(core):]
-	var s string
-	switch {
-	case core == "":
-	case command, strings.HasPrefix(core, "-"), core == "|":
-		s = "\\fB" + roffText(core) + "\\fR"
-	case core == "...":
-		s = "..."
-	default:
-		s = "\\fI" + roffText(core) + "\\fR"
+	// Brackets, braces and bars are roman; the text between them is bold
+	// for the command and flags, italic for placeholders.
+	var b strings.Builder
+	for w != "" {
+		i := strings.IndexAny(w, "[]{}|")
+		if i == 0 {
+			b.WriteByte(w[0])
+			w = w[1:]
+			continue
+		}
+		text := w
+		if i > 0 {
+			text = w[:i]
+		}
+		w = w[len(text):]
+		switch {
+		case command || strings.HasPrefix(text, "-"):
+			b.WriteString("\\fB" + roffText(text) + "\\fR")
+		case text == "...":
+			b.WriteString(text)
+		default:
+			b.WriteString("\\fI" + roffText(text) + "\\fR")
+		}
 	}
-	return roffText(w[:lead]) + s + roffText(tail)
+	return b.String()
 }
 
 // paragraphs writes a Description: paragraphs separated by blank lines;

@@ -127,7 +127,8 @@ func TestManPageContent(t *testing.T) {
 func checkRoff(t *testing.T, page string) {
 	t.Helper()
 	known := map[string]bool{".\\\"": true, ".TH": true, ".SH": true, ".PP": true, ".TP": true,
-		".B": true, ".BR": true, ".RS": true, ".RE": true, ".nf": true, ".fi": true, ".sp": true}
+		".B": true, ".BR": true, ".RS": true, ".RE": true, ".nf": true, ".fi": true, ".sp": true,
+		".in": true, ".ti": true, ".nh": true, ".hy": true, ".ad": true}
 	for i, l := range strings.Split(strings.TrimSuffix(page, "\n"), "\n") {
 		if strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'") {
 			req, _, _ := strings.Cut(l, " ")
@@ -165,10 +166,13 @@ func TestSynopsisLine(t *testing.T) {
 		in, want string
 	}{
 		{"lmstat [-a] [-c license_file_list] [-f [feature]]",
-			`\fBlmstat\fR [\fB\-a\fR] [\fB\-c\fR \fIlicense_file_list\fR] [\fB\-f\fR [\fIfeature\fR]]`},
+			`\fBlmstat\fR [\fB\-a\fR] [\fB\-c\fR\ \fIlicense_file_list\fR] [\fB\-f\fR\ [\fIfeature\fR]]`},
 		{"lmutil lmhostid [-n] [type]", `\fBlmutil\fR \fBlmhostid\fR [\fB\-n\fR] [\fItype\fR]`},
-		{"lminstall [-overfmt {2|3}]", `\fBlminstall\fR [\fB\-overfmt\fR {\fI2|3\fR}]`},
+		{"lminstall [-overfmt {2 | 3}]", `\fBlminstall\fR [\fB\-overfmt\fR\ {\fI2\fR\ |\ \fI3\fR}]`},
+		{"lmhostid [-ether|-long]", `\fBlmhostid\fR [\fB\-ether\fR|\fB\-long\fR]`},
+		{"lmgrd [-l [+]debug_log] [-z]", `\fBlmgrd\fR [\fB\-l\fR\ [\fI+\fR]\fIdebug_log\fR] [\fB\-z\fR]`},
 		{"lmwrap feature -- command [args...]", `\fBlmwrap\fR \fIfeature\fR \fB\-\-\fR \fIcommand\fR [\fIargs...\fR]`},
+		{"lmtest ] [x", `\fBlmtest\fR ] [\fIx\fR`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
