@@ -83,21 +83,14 @@ type Lmgrd struct {
 
 // ConfigError is a license file problem that keeps lmgrd from starting,
 // worded as the manual's log messages ("host: Not a valid server host,
-// exiting").
+// exiting"). It does not unwrap to its FlexLM error, so that lmgrd exits
+// with status 1 rather than 256+code.
 type ConfigError struct {
 	Msg string
 	Err *lmerr.Error // the FlexLM error behind it, if any
 }
 
 func (e *ConfigError) Error() string { return e.Msg }
-
-// Unwrap returns the FlexLM error.
-func (e *ConfigError) Unwrap() error {
-	if e.Err == nil {
-		return nil
-	}
-	return e.Err
-}
 
 // New reads the license files, checks that a SERVER line names this host
 // and binds the lmgrd port, retrying a busy port for cfg.BindRetry. It
@@ -262,7 +255,7 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 				return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on port %d: %v", p, err), Err: lmerr.FromOS(-57, 1, err)}
 			}
 		}
-		if !time.Now().Add(bindRetryEvery).Before(deadline) {
+		if !time.Now().Before(deadline) {
 			l.log.Printf("Failed to open the TCP port number in the license.")
 			return nil, &ConfigError{
 				Msg: fmt.Sprintf("cannot bind port %s: address in use (gave up after %s)", portList(ports), l.cfg.BindRetry),
@@ -270,7 +263,7 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 			}
 		}
 		l.log.Limited("bind", "Retrying socket bind (address in use)")
-		t := time.NewTimer(bindRetryEvery)
+		t := time.NewTimer(min(bindRetryEvery, max(time.Until(deadline), time.Millisecond)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
