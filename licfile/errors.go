@@ -80,6 +80,7 @@ type ParseError struct {
 	Err    error
 }
 
+// Error prints file:line:column: message (code).
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -110,9 +111,13 @@ func newParseError(pos Pos, err error) *ParseError {
 // it. Its Error method prints one error per line, sorted by position.
 type ErrorList []*ParseError
 
-// Len, Less and Swap sort the list by file, line and column.
-func (l ErrorList) Len() int      { return len(l) }
+// Len is the number of errors (sort.Interface).
+func (l ErrorList) Len() int { return len(l) }
+
+// Swap swaps two errors (sort.Interface).
 func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
+
+// Less orders errors by file, line and column (sort.Interface).
 func (l ErrorList) Less(i, j int) bool {
 	a, b := l[i], l[j]
 	if a.File != b.File {
@@ -127,6 +132,7 @@ func (l ErrorList) Less(i, j int) bool {
 // Sort sorts the list in place by position.
 func (l ErrorList) Sort() { sort.Stable(l) }
 
+// Error prints every error, one per line, sorted by position.
 func (l ErrorList) Error() string {
 	s := make(ErrorList, len(l))
 	copy(s, l)

@@ -116,8 +116,8 @@ type Feature struct {
 	Platforms  []string
 	SN         string
 	Start      Date
-	Supersede  []string // SUPERSEDE="f1 f2"; empty with HasSupersede for bare SUPERSEDE
-	Superseded bool     // HasSupersede: the line carries SUPERSEDE
+	Supersede  []string // SUPERSEDE="f1 f2"; empty for a bare SUPERSEDE
+	Superseded bool     // the line carries SUPERSEDE, bare or with a list
 	UserBased  int      // -1 absent, 0 for bare USER_BASED (limit = count), n for USER_BASED=n
 	HostBased  int      // as UserBased
 	Sign       string   // SIGN= value, "" if unsigned
