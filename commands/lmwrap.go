@@ -59,6 +59,7 @@ func runLmwrap(c *cli.Context, env *Env) error {
 		client.WithDir(env.Dir),
 		client.WithDiagnostics(env.Stderr),
 		client.WithProgram("lmwrap"),
+		client.WithSoftware(Version),
 	}
 	if env.Hostname != nil {
 		opts = append(opts, client.WithHostname(env.Hostname))

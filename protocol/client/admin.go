@@ -43,7 +43,7 @@ func DialAdmin(ctx context.Context, spec []licfile.ServerAddr, opts ...Option) (
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	mine := &protocol.Hello{Version: protocol.Version, Role: protocol.RoleAdmin, Identity: id, Software: Software, JobID: binary.BigEndian.Uint64(b[:]) | 1}
+	mine := &protocol.Hello{Version: protocol.Version, Role: protocol.RoleAdmin, Identity: id, Software: cfg.software, JobID: binary.BigEndian.Uint64(b[:]) | 1}
 	c, h, addr, err := dialLmgrd(ctx, cfg, spec, mine)
 	if err != nil {
 		return nil, err

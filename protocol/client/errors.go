@@ -48,6 +48,8 @@ const (
 	minorClosed        = 368 // -42: the job is closed
 	minorCheckin       = 369 // -41: license already checked in
 	minorDown          = 121 // -97: vendor daemon down
+	minorNoKey         = 461 // -8: no public key to verify a local line
+	minorSignature     = 462 // -8: a local line's signature does not verify
 )
 
 func newError(code, minor int, detail ...string) *Error {

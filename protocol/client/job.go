@@ -121,11 +121,12 @@ func (j *Job) Identity() protocol.Identity { return j.ident }
 func (j *Job) Sources() []licfile.Source { return j.sources }
 
 func (j *Job) hello() *protocol.Hello {
-	return &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: j.ident, Software: Software, JobID: j.jobID}
+	return &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: j.ident, Software: j.cfg.software, JobID: j.jobID}
 }
 
-// Software is the golm version the client reports in its Hello.
-var Software = "0.1.0"
+// DefaultSoftware is the golm version a client reports in its Hello
+// unless WithSoftware says otherwise.
+const DefaultSoftware = "0.1.0"
 
 // Checkout checks count licenses of feature at version or later out of
 // the first source of the license path that grants them. The error is an
@@ -294,11 +295,13 @@ func (j *Job) Close() error {
 		l.mu.Unlock()
 	}
 	j.mu.Unlock()
+	// Cancelling first cuts short a reconnect or heartbeat in flight;
+	// the checkins below use their own deadline.
+	j.cancel()
 	j.wg.Wait()
 	for _, vc := range conns {
 		vc.close()
 	}
-	j.cancel()
 	return nil
 }
 

@@ -105,12 +105,12 @@ func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, 
 	if key == nil || key.Vendor != ft.Vendor {
 		k, _, err := licfile.FindPublicKey(ft.Vendor, path)
 		if err != nil {
-			return newError(-8, minorVersion+100, append(detail, err.Error())...)
+			return newError(-8, minorNoKey, append(detail, err.Error())...)
 		}
 		key = &k
 	}
 	if err := licfile.Verify(key.Key, f, ft); err != nil {
-		return newError(-8, minorVersion+101, append(detail, err.Error())...)
+		return newError(-8, minorSignature, append(detail, err.Error())...)
 	}
 	if len(ft.HostID) == 0 || !ft.HostID.Matches(j.machine) {
 		return newError(-9, minorHost, append(detail, "Hostid: "+ft.HostID.String())...)

@@ -40,6 +40,7 @@ type config struct {
 	machine                               *licfile.Machine
 	now                                   func() time.Time
 	pid                                   int
+	software                              string
 }
 
 // WithUser overrides the user name sent to the server ($USER otherwise).
@@ -112,6 +113,9 @@ func WithMachine(m *licfile.Machine) Option { return func(c *config) { c.machine
 // WithClock sets the clock for expiry and start dates.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
+// WithSoftware sets the golm version reported to servers.
+func WithSoftware(v string) Option { return func(c *config) { c.software = v } }
+
 // WithPID overrides the process id sent to the server.
 func WithPID(pid int) Option { return func(c *config) { c.pid = pid } }
 
@@ -146,6 +150,9 @@ func newConfig(opts []Option) *config {
 	}
 	if c.diag == nil {
 		c.diag = os.Stderr
+	}
+	if c.software == "" {
+		c.software = DefaultSoftware
 	}
 	if c.pid == 0 {
 		c.pid = os.Getpid()
