@@ -206,7 +206,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 			ready.Close()
 		}
 	}()
-	logw, vendorOut, logPath, err := openDebugLog(c.String("l"), env)
+	logw, vendorOut, _, err := openDebugLog(c.String("l"), env)
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,6 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		BindRetry:    bindRetry,
 		Software:     Version,
 		Now:          env.Now,
-		LogPath:      logPath,
 	})
 	if err != nil {
 		return err

@@ -55,9 +55,6 @@ type Config struct {
 	Restart RestartPolicy
 	// Env is the environment of vendor daemons; nil means lmgrd's own.
 	Env []string
-	// LogPath is passed to vendor daemons for their messages; "" when the
-	// log is lmgrd's standard output.
-	LogPath string
 }
 
 // Lmgrd is a running license manager daemon.

@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 )
@@ -520,11 +518,3 @@ func poolStatus(ps PoolStatus) *protocol.PoolStatus {
 	}
 	return m
 }
-
-// hostname returns this host's name, "" if unknown.
-func hostname() string {
-	h, _ := os.Hostname()
-	return h
-}
-
-var _ = licfile.KindFeature

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/user"
 	"strings"
-	"time"
 
 	"golm/lmutil/protocol"
 )
@@ -121,6 +120,3 @@ func currentUser() string {
 	}
 	return "unknown"
 }
-
-// pollInterval is how often tests and tools poll a starting server.
-const pollInterval = 20 * time.Millisecond

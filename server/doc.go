@@ -1,0 +1,73 @@
+// Package server is golm's license server: lmgrd, which reads the
+// license files, listens on the SERVER port and supervises one vendor
+// daemon process per DAEMON/VENDOR line, and the vendor daemon, which
+// counts seats and answers checkouts.
+//
+// # lmgrd
+//
+// New reads the license files, finds the SERVER line that names this
+// host (FindServerLine: this_host, localhost, the host name or its first
+// label, or an address of this host, with a hostid that matches; a line
+// whose specific hostid matches is taken when no name does) and binds its
+// port, the first free of 27000-27009 when the line has none. A port in
+// use is retried for Config.BindRetry, logging "Retrying socket bind
+// (address in use)". Serve starts the vendor daemons and answers LOCATE
+// (the redirect to a vendor daemon's port, by vendor or by feature),
+// server status for lmstat, and the admin requests SHUTDOWN (lmdown) and
+// REREAD (lmreread). lmremove and feature status go to the vendor daemon.
+//
+// # Vendor daemon processes
+//
+// A vendor daemon is the DAEMON line's program when it exists and is
+// executable, else the lmutil binary itself, started with argv[0] set to
+// the vendor's name. Its control channel is one end of a Unix socketpair
+// passed as file descriptor 3, named by the environment variable
+// ControlEnv; started without it the vendor daemon says it must be run by
+// lmgrd. Over the channel (protocol frames) the vendor daemon sends HELLO
+// and READY with its port; lmgrd sends SHUTDOWN and REREAD. Each side
+// notices the other's death as EOF: a vendor daemon whose lmgrd died
+// exits, and on Linux the kernel also sends it SIGTERM (Pdeathsig), so a
+// kill -9 of lmgrd leaves nothing behind. Vendor daemons run in their own
+// process group, so a terminal's ^C reaches only lmgrd, which shuts them
+// down in order.
+//
+// lmgrd restarts a vendor daemon that dies after a pause that doubles up
+// to RestartPolicy.Max and gives up after RestartPolicy.Limit deaths in a
+// row, until the next lmreread; a vendor daemon that exits with
+// ExitNoRestart (nothing to serve, unreadable license) is not restarted.
+// The first start is logged "Started demo (internet tcp_port N pid P)",
+// every later one "REStarted ...".
+//
+// # Debug log
+//
+// lmgrd and its vendor daemons share one debug log. lmgrd opens the file
+// (O_APPEND) and hands it to each vendor daemon as its standard output and
+// error, so every process writes its own lines directly, each line with
+// one write(2), which keeps lines whole. (The protocol's LOG_LINE frame,
+// a vendor daemon relaying a line through lmgrd, is also accepted on the
+// control channel.) DebugLog writes the manual's format with an injected
+// clock, TIMESTAMP lines at start, every TimestampEvery and at midnight,
+// and rate-limits every line a client can cause (OUT, IN, DENIED, ...).
+//
+// # License state
+//
+// The vendor daemon's pools and seats change only through Commands
+// (Checkout, Checkin, Heartbeat, Disconnect, Expire, Remove,
+// RemoveHandle, Reread) applied one at a time by State.Apply; network
+// handlers translate requests into commands and never touch pools. This
+// is what a replicated log needs later for three-server redundancy. Pools
+// follow manual 3.2.4: the first FEATURE line of a name counts, INCREMENT
+// lines add to the pool with the same name, version, hostid and vendor
+// string. Only lines whose SIGN= verifies with the vendor's public key
+// (VENDOR.pub beside the license file or the daemon) are served; the
+// others are logged as "BAD CODE for f1". A client that stops sending
+// frames for VendorConfig.ClientTimeout is dropped, and a closed
+// connection frees all its seats at once.
+//
+// # Trust
+//
+// Admin requests are accepted only from this host (loopback or one of its
+// own addresses); lmgrd -x lmdown and -x lmremove refuse those commands
+// with -63. Restricting them to root and the lmadmin group (-2 -p) by
+// kernel peer credentials is not implemented yet.
+package server
