@@ -69,6 +69,9 @@ type SignatureError struct {
 	Err    *lmerr.Error
 }
 
+// Error prints the FlexLM text and number, then the reason:
+// "Invalid (inconsistent) license key or signature. (-8,803): signature
+// does not match the line".
 func (e *SignatureError) Error() string {
 	return e.Err.Message() + " " + e.Err.Suffix() + ": " + e.Reason
 }
