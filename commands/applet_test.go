@@ -430,6 +430,8 @@ func TestReport(t *testing.T) {
 		{"plain", errors.New("lmver: cannot open x"), true, "lmver: cannot open x\n"},
 		{"usage of a registered applet", &UsageError{Applet: "lmstat", Msg: "lmstat: bad"}, false, "lmstat: bad\nusage: " + Lookup("lmstat").Usage + "\n"},
 		{"usage without message", &UsageError{Applet: "nosuch"}, false, ""},
+		{"usage of several lines", &UsageError{Applet: "lmcrypt", Msg: "lmcrypt: bad"}, false,
+			"lmcrypt: bad\nusage: " + strings.ReplaceAll(Lookup("lmcrypt").Usage, "\n", "\n       ") + "\n"},
 		{"already printed", alreadyPrinted(e15), false, ""},
 		{"silent exit", &ExitError{Status: 1}, false, ""},
 		{"exit with error", &ExitError{Status: 1, Err: errors.New("x")}, false, "x\n"},
