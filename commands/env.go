@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"golm/lmutil/licfile"
 )
 
 // Env is everything an applet may use from the outside world.
@@ -89,4 +91,12 @@ func (e *Env) Executable() (string, error) {
 		return e.Exe, nil
 	}
 	return os.Executable()
+}
+
+// LicenseSources resolves a -c value (may be empty) for vendor (may be
+// empty) with the one resolver every command uses: -c, else
+// VENDOR_LICENSE_FILE and LM_LICENSE_FILE from the environment and
+// $HOME/.flexlmrc, else license.dat.
+func (e *Env) LicenseSources(cflag, vendor string) []licfile.Source {
+	return licfile.ResolvePath(cflag, vendor, licfile.PathEnv{Getenv: e.Getenv, Dir: e.Dir, Home: e.Env("HOME")})
 }

@@ -76,22 +76,17 @@ func runLmstat(c *cli.Context, env *Env) error {
 	return fmt.Errorf("%s: querying the license server is not implemented yet; lmstat -i reads the license file", mode)
 }
 
-// licensePaths is the license path lmstat reads: the -c list split on
-// ':', else LM_LICENSE_FILE, else license.dat. Entries are resolved
-// against the Env's working directory.
+// licensePaths is the license files lmstat -i reads, from the one
+// license path resolver (Env.LicenseSources). A port@host entry has no
+// file to read; it is returned as written and fails to open.
 func licensePaths(c *cli.Context, env *Env) []string {
-	list := c.String("c")
-	if list == "" {
-		list = env.Env("LM_LICENSE_FILE")
-	}
-	if list == "" {
-		list = "license.dat"
-	}
 	var paths []string
-	for _, p := range strings.Split(list, ":") {
-		if p != "" {
-			paths = append(paths, env.Path(p))
+	for _, s := range env.LicenseSources(c.String("c"), "") {
+		if s.IsServer() {
+			paths = append(paths, s.String())
+			continue
 		}
+		paths = append(paths, s.File)
 	}
 	return paths
 }
