@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"golm/lmutil/server"
 )
 
 // update rewrites golden files (man pages, help snapshots, ...) instead of
@@ -22,6 +24,12 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata and ma
 // under the name lmutil or any applet name, it is that program, exactly as
 // a symlink made by make install would be.
 func TestMain(m *testing.M) {
+	// lmgrd started by a script starts its vendor daemons as this binary
+	// under the vendor's name, with the control channel in the
+	// environment; they must run, not the tests.
+	if os.Getenv(server.ControlEnv) != "" {
+		scriptMain()
+	}
 	cmds := map[string]func(){
 		"lmutil": scriptMain,
 	}
