@@ -71,6 +71,23 @@
 // Error frame in place of End), so that a large table never has to fit in
 // one frame.
 //
+// Locate, ServerStatusRequest, Shutdown and Reread go to lmgrd (Heartbeat
+// is answered there too); Checkout, Checkin, Heartbeat,
+// FeatureStatusRequest, Remove and RemoveHandle go to a vendor daemon.
+// Admin tools (RoleAdmin) use Locate like clients to find the vendor
+// daemon for FeatureStatusRequest and the Remove requests. A request on
+// the wrong daemon is answered with an Error frame; a message that is not
+// a request at all is a violation.
+//
+// # Deadlines
+//
+// Conn puts a deadline on every frame read and write (ReadTimeout,
+// WriteTimeout). A side that waits for an idle peer's next request sets
+// a long ReadTimeout bounded by the heartbeat (a vendor daemon drops a
+// client silent for longer than its client timeout); the client package
+// reads in a goroutine without a deadline, so that a closed connection is
+// noticed at once, and bounds each request by a timer instead.
+//
 // # lmgrd and vendor daemons
 //
 // A client connects to lmgrd on the SERVER line's port and sends Locate

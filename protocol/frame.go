@@ -46,6 +46,7 @@ func IsViolation(err error) bool {
 type Reader struct {
 	br  *bufio.Reader
 	buf []byte
+	dec decoder
 }
 
 // NewReader returns a Reader reading frames from r.
@@ -84,7 +85,7 @@ func (r *Reader) ReadMessage() (Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Decode(t, p)
+	return decodeWith(&r.dec, t, p)
 }
 
 // Writer writes frames. It is not safe for concurrent use; Conn serialises

@@ -81,3 +81,44 @@ func TestCallPeerError(t *testing.T) {
 		t.Fatalf("Call: got %v, want a -4 peer error", err)
 	}
 }
+
+// BenchmarkRoundTrip measures one checkout request and its reply over a
+// loopback TCP connection, the hot path of a vendor daemon.
+func BenchmarkRoundTrip(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		s := NewConn(nc)
+		s.ReadTimeout = -1
+		g := &Granted{Handle: 401, Feature: "f1", Version: "1.0", Expiry: "permanent"}
+		for {
+			if _, err := s.Recv(); err != nil {
+				nc.Close()
+				return
+			}
+			if err := s.Send(g); err != nil {
+				return
+			}
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := NewConn(nc)
+	defer c.Close()
+	req := &Checkout{Feature: "f1", Version: "1.0", Count: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Call(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

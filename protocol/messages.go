@@ -148,13 +148,21 @@ func New(t Type) Message {
 // Decode decodes payload as a message of type t. Any malformation is a
 // *Violation.
 func Decode(t Type, payload []byte) (Message, error) {
+	return decodeWith(new(decoder), t, payload)
+}
+
+// decodeWith decodes with d, which a Reader reuses so that decoding a
+// frame allocates only the message and its strings.
+func decodeWith(d *decoder, t Type, payload []byte) (Message, error) {
 	m := New(t)
 	if m == nil {
 		return nil, violationf("unknown message type %d", byte(t))
 	}
-	d := decoder{b: payload}
-	m.decode(&d)
-	if err := d.done(); err != nil {
+	*d = decoder{b: payload}
+	m.decode(d)
+	err := d.done()
+	d.b = nil
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t, err)
 	}
 	return m, nil

@@ -226,9 +226,10 @@ func BenchmarkDecode(b *testing.B) {
 				b.Fatal(err)
 			}
 			payload := fr[5:]
+			var d decoder // as a Reader decodes: one decoder for every frame
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Decode(m.Type(), payload); err != nil {
+				if _, err := decodeWith(&d, m.Type(), payload); err != nil {
 					b.Fatal(err)
 				}
 			}
