@@ -119,13 +119,13 @@ type link struct {
 
 func newLink(c *protocol.Conn, hello *protocol.Hello) *link {
 	l := &link{c: c, hello: hello, replies: make(chan protocol.Message, 1), dead: make(chan struct{})}
+	c.ReadTimeout = -1 // idle between requests; calls carry their own timeout
 	go l.read()
 	return l
 }
 
 func (l *link) read() {
 	c := l.c
-	c.ReadTimeout = -1 // idle between requests; calls carry their own timeout
 	for {
 		m, err := c.Recv()
 		if err != nil {

@@ -317,6 +317,7 @@ type vendorConn struct {
 	link *link
 	addr licfile.ServerAddr // the lmgrd that answered
 	held []*License
+	seq  uint64 // last heartbeat sequence number
 }
 
 func (v *vendorConn) alive() bool {
@@ -438,7 +439,12 @@ func (v *vendorConn) heartbeat() {
 	if !v.alive() {
 		return
 	}
-	_, _ = v.link.call(v.job.ctx, &protocol.Heartbeat{}, v.job.cfg.callTimeout)
+	// A server that does not answer within two heartbeats (and at least
+	// a second) is taken for dead: the link fails and recover takes over.
+	cfg := v.job.cfg
+	timeout := min(cfg.callTimeout, max(2*cfg.heartbeat, time.Second))
+	v.seq++
+	_, _ = v.link.call(v.job.ctx, &protocol.Heartbeat{Seq: v.seq}, timeout)
 }
 
 // recover reconnects with backoff until it succeeds, the job holds
