@@ -35,6 +35,11 @@ func TestMain(m *testing.M) {
 	bin := filepath.Join(dir, "lmutil")
 	out, err := exec.Command("go", "build", "-o", bin, "golm/lmutil").CombinedOutput()
 	if err != nil {
+		// Once more: a build cache shared with concurrent builds can
+		// fail spuriously; a real compile error fails again.
+		out, err = exec.Command("go", "build", "-o", bin, "golm/lmutil").CombinedOutput()
+	}
+	if err != nil {
 		buildErr = fmt.Errorf("go build golm/lmutil: %v\n%s", err, out)
 	} else {
 		lmutilBin = bin
