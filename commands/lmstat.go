@@ -38,7 +38,7 @@ lmstat -i [feature] reads only the license files, not the server: after the bann
 
 The license path is the -c list (entries separated by colons), else LM_LICENSE_FILE, else license.dat in the current directory.
 
-The modes that ask the license server (-a, -A, -f, -s, -S, -lm, -vd and no option at all) are not yet implemented in this version.`,
+` + lmstatServerDescription,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.BoolFlag{Name: "a", Usage: "display everything"},
@@ -66,14 +66,7 @@ func runLmstat(c *cli.Context, env *Env) error {
 	if c.IsSet("i") {
 		return lmstatInfo(c, env, c.String("i"))
 	}
-	mode := "lmstat"
-	for _, f := range []string{"a", "A", "f", "s", "S", "lm", "vd"} {
-		if c.IsSet(f) {
-			mode = "lmstat -" + f
-			break
-		}
-	}
-	return fmt.Errorf("%s: querying the license server is not implemented yet; lmstat -i reads the license file", mode)
+	return lmstatServer(c, env)
 }
 
 // licensePaths is the license files lmstat -i reads, from the one

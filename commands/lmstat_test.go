@@ -87,9 +87,6 @@ func TestLmstatInfo(t *testing.T) {
 		{"malformed", []string{"-i", "-c", "bad-date.lic:syntax.lic"}, bad, nil},
 		{"missing", []string{"-i", "-c", "no-such.lic:manual-3.5-demo.lic"}, lic, nil},
 		{"default-missing", []string{"-i"}, lic, nil},
-		{"not-yet-a", []string{"-a", "-c", "manual-3.3-sample.lic"}, lic, nil},
-		{"not-yet-none", []string{"-c", "manual-3.3-sample.lic"}, lic, nil},
-		{"not-yet-f", []string{"-f", "f1"}, lic, nil},
 		{"stray-argument", []string{"-i", "f1", "extra"}, lic, nil},
 	}
 	for _, tt := range tests {

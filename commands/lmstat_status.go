@@ -1,0 +1,523 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/client"
+	"golm/lmutil/protocol/lmerr"
+)
+
+// Minor numbers of the errors the server modes of lmstat raise themselves.
+const (
+	minorStatNoServer = 803 // a license file has no SERVER line to ask
+)
+
+// lmstatServerDescription documents the lmstat modes that ask lmgrd; it
+// ends lmstat's man page.
+const lmstatServerDescription = `Every other mode asks the license servers. ` +
+	`For each source of the license path (a license file's SERVER line, or a port@host) lmstat prints one block; ` +
+	`blocks are separated by a line of 76 dashes. A block is, as far as the mode asks for it: ` +
+	`License server status: port@host, the license files lmgrd serves after "    License file(s) on host:" (ending with ':'), ` +
+	`the server line "host: license server UP (MASTER) vVERSION" with the host right-aligned in 10 columns, ` +
+	`"Vendor daemon status (on host):" and one line per vendor daemon, "name: UP vVERSION" or "name: The desired vendor daemon is down. (-97,121)", ` +
+	`then "Feature usage info:" and, per feature in license file order, ` +
+	`"Users of F:  (Total of N licenses issued;  Total of M licenses in use)" (license in the singular for exactly 1), ` +
+	`"(Uncounted, node-locked)", "(Error: N licenses, unsupported by licensed server)" or "Cannot get users of F: error". ` +
+	`Each license line with users follows as a block: "  "F" vVERSION, vendor: V, expiry: DATE", its vendor_string, its type ` +
+	`(floating license, nodelocked license, locked to "HOSTID", uncounted nodelocked license locked to NOTHING (hostid=ANY)), ` +
+	`and one line per checkout: "    user host display (vVERSION) (server_host/port handle), start Dow M/D H:MM", ` +
+	`followed by ", N licenses" for several and "  (linger: remaining / total)" for a lingering seat; ` +
+	`queued requests end in "queued for N licenses" and reservations are TAB-led "N RESERVATIONs for TYPE name (server_host/port)". ` +
+	`The handle is what lmremove -h takes.
+
+With no option lmstat prints the server and vendor daemon status only. -a adds every feature; -A only the features in use. ` +
+	`-f feature prints only the users of feature (of every feature without one), without the server status. ` +
+	`-S [vendor] prints the server, that vendor daemon (every one without a name) and "Users of features served by vendor:" before its features. ` +
+	`-s [server] prints the server and vendor daemon status of the sources whose server is server (every source without a name). ` +
+	`-lm prints the license server status only and -vd the vendor daemon status only. ` +
+	`-asec shows start times with seconds. -t timeout bounds, in seconds, the wait for each server to answer.
+
+Output is written as the server streams it. When a source cannot be read or its server does not answer, its block is the single line ` +
+	`"Error getting status: Cannot connect to license server system. (-15,570:111 "Connection refused")" (or the error met), ` +
+	`and lmstat exits with 256 plus the first such error number (241 for -15); a down vendor daemon or a feature error does not change the exit status.`
+
+// statMode says which parts of the server status lmstat prints.
+type statMode struct {
+	server   bool   // the "License server status" block
+	vendors  bool   // the "Vendor daemon status" block
+	features bool   // feature usage
+	usage    bool   // "Feature usage info:" before the features
+	active   bool   // -A: only features in use
+	feature  string // -f feature: only this one, without server status
+	byVendor bool   // -S: "Users of features served by V:" per vendor
+	vendor   string // -S vendor: only this vendor daemon
+	host     string // -s server: only sources of this server
+	seconds  bool   // -asec
+}
+
+// statModeOf reads lmstat's flags.
+func statModeOf(c *cli.Context) statMode {
+	m := statMode{seconds: c.Bool("asec")}
+	switch {
+	case c.Bool("a"):
+		m.server, m.vendors, m.features, m.usage = true, true, true, true
+	case c.Bool("A"):
+		m.server, m.vendors, m.features, m.usage, m.active = true, true, true, true, true
+	case c.IsSet("f"):
+		m.features, m.feature = true, c.String("f")
+	case c.IsSet("S"):
+		m.server, m.vendors, m.features, m.byVendor, m.vendor = true, true, true, true, c.String("S")
+	case c.Bool("lm"):
+		m.server = true
+	case c.Bool("vd"):
+		m.vendors = true
+	case c.IsSet("s"):
+		m.server, m.vendors, m.host = true, true, c.String("s")
+	default:
+		m.server, m.vendors = true, true
+	}
+	if c.Bool("asec") && !m.features {
+		m.server, m.vendors, m.features, m.usage = true, true, true, true
+	}
+	return m
+}
+
+// lmstatServer runs every lmstat mode that asks lmgrd.
+func lmstatServer(c *cli.Context, env *Env) error {
+	opts := []client.Option{
+		client.WithGetenv(env.Env),
+		client.WithDir(env.Dir),
+		client.WithProgram("lmstat"),
+	}
+	if env.Hostname != nil {
+		opts = append(opts, client.WithHostname(env.Hostname))
+	}
+	if t := c.Int("t"); t > 0 {
+		opts = append(opts, client.WithDialTimeout(time.Duration(t)*time.Second), client.WithCallTimeout(time.Duration(t)*time.Second))
+	}
+	dial := func(ctx context.Context, spec []licfile.ServerAddr) (statServer, error) {
+		adm, err := client.DialAdmin(ctx, spec, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return adminServer{adm}, nil
+	}
+	sources := licfile.ResolvePath(c.String("c"), "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: env.Env("HOME")})
+	return writeStatus(c.Context, env, statModeOf(c), sources, dial)
+}
+
+// statServer is what lmstat needs of one lmgrd: its status stream, and
+// the feature status stream of one of its vendor daemons (vendor "" for
+// the one serving feature). Tests replay recorded streams through it.
+type statServer interface {
+	ServerStatus(ctx context.Context) (*protocol.ServerStatus, iter.Seq2[*protocol.VendorStatus, error], error)
+	FeatureStatus(ctx context.Context, vendor, feature string) (iter.Seq2[protocol.Message, error], error)
+	Close() error
+}
+
+// adminServer is a statServer on a live lmgrd.
+type adminServer struct{ adm *client.Admin }
+
+func (a adminServer) ServerStatus(ctx context.Context) (*protocol.ServerStatus, iter.Seq2[*protocol.VendorStatus, error], error) {
+	return a.adm.ServerStatus(ctx)
+}
+
+func (a adminServer) FeatureStatus(ctx context.Context, vendor, feature string) (iter.Seq2[protocol.Message, error], error) {
+	v, err := a.adm.Vendor(ctx, vendor, feature)
+	if err != nil {
+		return nil, err
+	}
+	seq := v.FeatureStatus(ctx, feature)
+	return func(yield func(protocol.Message, error) bool) {
+		defer v.Close()
+		seq(yield)
+	}, nil
+}
+
+func (a adminServer) Close() error { return a.adm.Close() }
+
+// statDialer connects to the lmgrd of a server spec.
+type statDialer func(ctx context.Context, spec []licfile.ServerAddr) (statServer, error)
+
+// writeStatus prints lmstat's server modes for the sources, one block
+// each, and returns the first source's error that kept it from being
+// shown, already printed.
+func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile.Source, dial statDialer) error {
+	w := newStatWriter(env.Stdout, mode, env.Time().Location())
+	w.line(Banner(env.Prog))
+	w.line("Flexible License Manager status on " + statusDate(env.Time()))
+	w.blank()
+	var first error
+	shown := 0
+	for _, src := range sources {
+		spec, file, err := sourceSpec(src)
+		if err == nil && mode.host != "" && !specNames(spec, mode.host) {
+			continue
+		}
+		if shown > 0 {
+			w.line(strings.Repeat("-", 76))
+		}
+		shown++
+		w.vendorHeader = false
+		if err == nil {
+			var srv statServer
+			srv, err = dial(ctx, spec)
+			if err == nil {
+				err = statSource(ctx, w, spec, file, srv)
+				srv.Close()
+			}
+		}
+		if err != nil {
+			w.line("Error getting status: " + err.Error())
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return alreadyPrinted(first)
+}
+
+// sourceSpec is the server spec lmstat asks for a source, and the parsed
+// license file behind it (nil for port@host).
+func sourceSpec(src licfile.Source) ([]licfile.ServerAddr, *licfile.File, error) {
+	if src.IsServer() {
+		return src.Servers, nil, nil
+	}
+	f, err := licfile.ParseFile(src.File)
+	var list licfile.ErrorList
+	if err != nil && !errors.As(err, &list) {
+		return nil, nil, lmerr.FromOS(-1, minorStatNoFile, err, "License path: "+src.Path)
+	}
+	if f == nil {
+		return nil, nil, lmerr.New(list[0].Code, minorStatSyntax)
+	}
+	spec := licfile.ServerSpecOf(f.Servers)
+	if len(spec) == 0 {
+		return nil, nil, lmerr.New(-13, minorStatNoServer, "License path: "+src.Path)
+	}
+	return spec, f, nil
+}
+
+// specNames reports whether one of spec's servers is host (lmstat -s).
+func specNames(spec []licfile.ServerAddr, host string) bool {
+	for _, a := range spec {
+		if strings.EqualFold(a.Host, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// statSource prints the block of one source: lmgrd's status, then the
+// feature usage of its vendor daemons. Only a failure to get lmgrd's
+// status is returned; later errors are printed in place.
+func statSource(ctx context.Context, w *statWriter, spec []licfile.ServerAddr, file *licfile.File, srv statServer) error {
+	if w.mode.feature != "" {
+		statFeatures(ctx, w, srv, "", w.mode.feature, nil)
+		return nil
+	}
+	st, seq, err := srv.ServerStatus(ctx)
+	if err != nil {
+		return err
+	}
+	w.server(specString(spec), st)
+	var vendors []*protocol.VendorStatus
+	for vs, err := range seq {
+		if err != nil {
+			return err
+		}
+		vendors = append(vendors, vs)
+		if w.mode.vendor == "" || w.mode.vendor == vs.Name {
+			w.vendor(st.Host, vs)
+		}
+	}
+	if !w.mode.features {
+		return nil
+	}
+	if w.mode.usage {
+		w.line("Feature usage info:")
+		w.blank()
+	}
+	for _, vs := range vendors {
+		if w.mode.vendor != "" && w.mode.vendor != vs.Name {
+			continue
+		}
+		if w.mode.byVendor {
+			w.line("Users of features served by " + vs.Name + ":")
+		}
+		if !vs.Up {
+			statDown(w, vs.Name, vendorDown(vs), file)
+			continue
+		}
+		statFeatures(ctx, w, srv, vs.Name, "", file)
+	}
+	return nil
+}
+
+// statFeatures prints the feature usage one vendor daemon streams (of
+// every feature, or of feature only).
+func statFeatures(ctx context.Context, w *statWriter, srv statServer, vendor, feature string, file *licfile.File) {
+	seq, err := srv.FeatureStatus(ctx, vendor, feature)
+	if err != nil {
+		if feature != "" {
+			w.cannot(feature, err)
+		} else {
+			statDown(w, vendor, err, file)
+		}
+		return
+	}
+	for m, err := range seq {
+		if err != nil {
+			w.endFeature()
+			w.line("Error getting status: " + err.Error())
+			return
+		}
+		w.message(m)
+	}
+	w.endFeature()
+}
+
+// statDown prints, for a vendor daemon that cannot be asked, each of its
+// features in the license file with the reason (nothing for port@host).
+func statDown(w *statWriter, vendor string, err error, file *licfile.File) {
+	if file == nil || w.mode.active {
+		return
+	}
+	seen := map[string]bool{}
+	for _, f := range file.Features {
+		if f.Vendor != vendor || seen[f.Name] || f.Kind == licfile.KindUpgrade {
+			continue
+		}
+		seen[f.Name] = true
+		w.cannot(f.Name, err)
+	}
+}
+
+func vendorDown(vs *protocol.VendorStatus) *lmerr.Error {
+	if vs.Code == 0 {
+		return lmerr.New(-97, 121)
+	}
+	return lmerr.New(vs.Code, vs.Minor)
+}
+
+// specString is the port@host list lmstat queried.
+func specString(spec []licfile.ServerAddr) string {
+	parts := make([]string, len(spec))
+	for i, a := range spec {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// statWriter renders lmstat's server modes line by line as the status
+// records arrive: nothing is buffered beyond the one license line block
+// whose header is printed only when its first user shows up.
+type statWriter struct {
+	w    io.Writer
+	mode statMode
+	loc  *time.Location
+
+	vendorHeader bool // the vendor block's header was printed
+
+	skip    bool                 // the current feature is not shown (-A)
+	pool    *protocol.PoolStatus // current license line, header not yet printed
+	entries bool                 // entries of the current line were printed
+}
+
+func newStatWriter(w io.Writer, mode statMode, loc *time.Location) *statWriter {
+	if loc == nil {
+		loc = time.Local
+	}
+	return &statWriter{w: w, mode: mode, loc: loc}
+}
+
+func (s *statWriter) line(text string) { io.WriteString(s.w, text+"\n") }
+func (s *statWriter) blank()           { io.WriteString(s.w, "\n") }
+
+// server prints the License server status block.
+func (s *statWriter) server(spec string, st *protocol.ServerStatus) {
+	if !s.mode.server {
+		return
+	}
+	s.line("License server status: " + spec)
+	s.line("    License file(s) on " + st.Host + ": " + strings.Join(st.LicenseFiles, ":") + ":")
+	s.blank()
+	up := fmt.Sprintf("%10s: license server UP", st.Host)
+	if st.Master {
+		up += " (MASTER)"
+	}
+	s.line(up + " v" + st.Version)
+	s.blank()
+}
+
+// vendor prints one vendor daemon line, with the block header before
+// the first.
+func (s *statWriter) vendor(host string, vs *protocol.VendorStatus) {
+	if !s.mode.vendors {
+		return
+	}
+	if !s.vendorHeader {
+		s.vendorHeader = true
+		s.line("Vendor daemon status (on " + host + "):")
+		s.blank()
+	}
+	if vs.Up {
+		s.line(fmt.Sprintf("%10s: UP v%s", vs.Name, vs.Version))
+		return
+	}
+	s.line(fmt.Sprintf("%10s: %s", vs.Name, vendorDown(vs).Error()))
+}
+
+// message renders one record of a feature status stream.
+func (s *statWriter) message(m protocol.Message) {
+	switch m := m.(type) {
+	case *protocol.FeatureHeader:
+		s.header(m)
+	case *protocol.PoolStatus:
+		s.endPool()
+		s.pool = m
+	case *protocol.UserEntry:
+		if s.skip || s.pool == nil {
+			return
+		}
+		s.poolHeader()
+		s.line(userLine(m, s.loc, s.mode.seconds))
+	case *protocol.ReservationEntry:
+		if s.skip || s.pool == nil {
+			return
+		}
+		s.poolHeader()
+		s.line(reservationLine(m))
+	}
+}
+
+// header prints the "Users of F:" line of a feature.
+func (s *statWriter) header(h *protocol.FeatureHeader) {
+	s.endFeature()
+	s.skip = s.mode.active && (h.InUse == 0 || h.Code != 0)
+	if s.skip {
+		return
+	}
+	s.line(featureHeaderLine(h))
+	s.blank()
+}
+
+// cannot prints a feature whose users cannot be had.
+func (s *statWriter) cannot(feature string, err error) {
+	s.endFeature()
+	s.line("Users of " + feature + ": Cannot get users of " + feature + ": " + err.Error())
+	s.blank()
+}
+
+// poolHeader prints the pending license line block header.
+func (s *statWriter) poolHeader() {
+	if s.entries {
+		return
+	}
+	s.entries = true
+	for _, l := range poolLines(s.pool) {
+		s.line(l)
+	}
+	s.blank()
+}
+
+// endPool closes the current license line block.
+func (s *statWriter) endPool() {
+	if s.entries {
+		s.blank()
+	}
+	s.pool, s.entries = nil, false
+}
+
+// endFeature closes the current feature.
+func (s *statWriter) endFeature() {
+	s.endPool()
+	s.skip = false
+}
+
+// featureHeaderLine is "Users of F:  (Total of N licenses issued;  Total
+// of M licenses in use)" or one of its variants.
+func featureHeaderLine(h *protocol.FeatureHeader) string {
+	prefix := "Users of " + h.Name + ":"
+	switch {
+	case h.Code == -18:
+		return fmt.Sprintf("%s  (Error: %d licenses, unsupported by licensed server)", prefix, h.Issued)
+	case h.Code != 0:
+		return prefix + " Cannot get users of " + h.Name + ": " + lmerr.New(h.Code, h.Minor).Error()
+	case h.Uncounted:
+		return prefix + "  (Uncounted, node-locked)"
+	}
+	return fmt.Sprintf("%s  (Total of %d %s issued;  Total of %d %s in use)", prefix, h.Issued, licenses(h.Issued), h.InUse, licenses(h.InUse))
+}
+
+// licenses is "license" for exactly one, "licenses" otherwise.
+func licenses(n int) string {
+	if n == 1 {
+		return "license"
+	}
+	return "licenses"
+}
+
+// poolLines are the header lines of a license line block.
+func poolLines(p *protocol.PoolStatus) []string {
+	lines := []string{fmt.Sprintf("  %q v%s, vendor: %s, expiry: %s", p.Feature, p.Version, p.Vendor, infoExpiry(licfile.Date{Text: p.Expiry}))}
+	if p.VendorString != "" {
+		lines = append(lines, "  vendor_string: "+p.VendorString)
+	}
+	switch {
+	case p.LicenseType == protocol.UncountedNodelocked && (p.HostID == "" || strings.EqualFold(p.HostID, "ANY")):
+		lines = append(lines, "  uncounted nodelocked license locked to NOTHING (hostid=ANY)")
+	case p.LicenseType == protocol.UncountedNodelocked:
+		lines = append(lines, fmt.Sprintf("  uncounted nodelocked license, locked to %q", p.HostID))
+	case p.LicenseType == protocol.Nodelocked:
+		lines = append(lines, fmt.Sprintf("  nodelocked license, locked to %q", p.HostID))
+	default:
+		lines = append(lines, "  floating license")
+	}
+	return lines
+}
+
+// userLine is one checkout (or queued request) of lmstat -a.
+func userLine(u *protocol.UserEntry, loc *time.Location, seconds bool) string {
+	var b strings.Builder
+	b.WriteString("    " + u.User + " " + u.Host + " " + u.Display)
+	if u.VendorData != "" {
+		b.WriteString(" " + u.VendorData)
+	}
+	fmt.Fprintf(&b, " (v%s) (%s/%d %d)", u.Version, u.ServerHost, u.Port, u.Handle)
+	if u.Queued {
+		fmt.Fprintf(&b, " queued for %d %s", u.Count, licenses(u.Count))
+		return b.String()
+	}
+	t := time.Unix(u.Start, 0).In(loc)
+	fmt.Fprintf(&b, ", start %s %d/%d %d:%02d", t.Weekday().String()[:3], int(t.Month()), t.Day(), t.Hour(), t.Minute())
+	if seconds {
+		fmt.Fprintf(&b, ":%02d", t.Second())
+	}
+	if u.Count > 1 {
+		fmt.Fprintf(&b, ", %d licenses", u.Count)
+	}
+	if u.LingerTotal > 0 {
+		fmt.Fprintf(&b, "  (linger: %d / %d)", u.LingerRemaining, u.LingerTotal)
+	}
+	return b.String()
+}
+
+// reservationLine is a TAB-led reservation line of lmstat -a.
+func reservationLine(r *protocol.ReservationEntry) string {
+	s := ""
+	if r.Count != 1 {
+		s = "s"
+	}
+	return fmt.Sprintf("\t%d RESERVATION%s for %s %s (%s/%d)", r.Count, s, r.Kind, r.Name, r.ServerHost, r.Port)
+}
