@@ -53,7 +53,9 @@ A port in use is retried for about six minutes (the environment variable ` + bin
 			`SIGTERM or SIGINT shut lmgrd and every vendor daemon down (EXITING DUE TO SIGNAL 15).
 
 lmdown, lmreread and lmremove are accepted only from this host. -x lmdown and -x lmremove disable those commands altogether (-63). ` +
-			`-local is accepted for compatibility: admin commands are always local. -2 -p is accepted but does not yet restrict admin commands to root and the lmadmin group.`,
+			`-local is accepted for compatibility: admin commands are always local. ` +
+			`With -2 -p admin commands are taken only on a local Unix socket (@golm-lmgrd-PORT and @golm-VENDOR-PORT in the abstract namespace) ` +
+			`and only from members of the lmadmin group (from root and group 0 when there is no lmadmin group), as the kernel reports the caller.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
@@ -87,6 +89,7 @@ func runLmgrd(c *cli.Context, env *Env) error {
 	if c.Bool("2") != c.Bool("p") {
 		return &UsageError{Applet: "lmgrd", Msg: "lmgrd: -2 and -p go together"}
 	}
+	trust.AdminOnly = c.Bool("2")
 	if !c.Bool("z") && env.Env(readyEnv) == "" {
 		return detachLmgrd(c, env)
 	}
@@ -230,9 +233,6 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	log.Printf("%s", VersionLine("lmgrd"))
 	log.Printf("%s", Banner("lmgrd"))
 	log.Printf("lmgrd running as pid %d", os.Getpid())
-	if c.Bool("2") {
-		log.Printf("-2 -p: restricting admin commands to license administrators is not supported yet; admin commands are accepted from this host only")
-	}
 	lm, err := server.New(c.Context, server.Config{
 		LicenseFiles: licenseFiles(c, env),
 		Log:          log,
@@ -315,6 +315,8 @@ func vendordApplet() *Applet {
 				&cli.IntFlag{Name: "port", Usage: "listen on `port` (0: any)"},
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmremove`"},
 				&cli.StringFlag{Name: "daemon-path", Usage: "the DAEMON line's `path`, where the public key may be"},
+				&cli.BoolFlag{Name: "2", Usage: "with -p: lmremove only from license administrators"},
+				&cli.BoolFlag{Name: "p", Usage: "with -2"},
 			}
 		},
 		Action: runVendord,
@@ -338,7 +340,7 @@ func runVendord(c *cli.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("%s: control channel: %w", name, err)
 	}
-	var trust server.Trust
+	trust := server.Trust{AdminOnly: c.Bool("2") && c.Bool("p")}
 	for _, x := range c.StringSlice("x") {
 		if x == "lmremove" {
 			trust.NoLmremove = true

@@ -335,6 +335,9 @@ func (c *child) args(path string) []string {
 	if cfg.Trust.NoLmremove {
 		a = append(a, "-x", "lmremove")
 	}
+	if cfg.Trust.AdminOnly {
+		a = append(a, "-2", "-p")
+	}
 	if c.line.Path != "" {
 		a = append(a, "-daemon-path", c.line.Path)
 	}

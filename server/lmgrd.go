@@ -62,6 +62,7 @@ type Lmgrd struct {
 	cfg      Config
 	log      *DebugLog
 	ln       net.Listener
+	adminLn  net.Listener // the -2 -p admin socket, nil without -2 -p
 	server   *licfile.Server
 	host     string // the name lmstat shows for this server
 	files    []*licfile.File
@@ -143,6 +144,14 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		}
 	}
 	l.log.Printf("lmgrd tcp-port %d", l.Port())
+	if cfg.Trust.AdminOnly {
+		l.adminLn, err = net.Listen("unix", AdminSocket("lmgrd", l.Port()))
+		if err != nil {
+			l.ln.Close()
+			return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on the admin socket: %v", err)}
+		}
+		l.log.Printf("Admin commands restricted to root and group %s on %s", AdminGroup, l.adminLn.Addr())
+	}
 	return l, nil
 }
 
@@ -311,12 +320,29 @@ func (l *Lmgrd) Serve(ctx context.Context) error {
 		}
 		l.closeListener()
 	}()
+	var loops sync.WaitGroup
+	for _, ln := range l.listeners() {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			l.acceptLoop(ctx, ln)
+		}()
+	}
+	loops.Wait()
+	l.stopVendors()
+	l.closeConns()
+	l.wg.Wait()
+	return nil
+}
+
+// acceptLoop serves one listener until it is closed.
+func (l *Lmgrd) acceptLoop(ctx context.Context, ln net.Listener) {
 	var pause time.Duration
 	for {
-		nc, err := l.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if l.isClosing() || errors.Is(err, net.ErrClosed) {
-				break
+				return
 			}
 			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
 			l.log.Limited("accept", "accept: %v", err)
@@ -330,7 +356,7 @@ func (l *Lmgrd) Serve(ctx context.Context) error {
 		c := protocol.NewConn(nc)
 		if !l.track(c) {
 			c.Close()
-			break
+			return
 		}
 		l.wg.Add(1)
 		go func() {
@@ -339,10 +365,13 @@ func (l *Lmgrd) Serve(ctx context.Context) error {
 			l.serveConn(ctx, c)
 		}()
 	}
-	l.stopVendors()
-	l.closeConns()
-	l.wg.Wait()
-	return nil
+}
+
+func (l *Lmgrd) listeners() []net.Listener {
+	if l.adminLn != nil {
+		return []net.Listener{l.ln, l.adminLn}
+	}
+	return []net.Listener{l.ln}
 }
 
 func (l *Lmgrd) isClosing() bool {
@@ -355,7 +384,9 @@ func (l *Lmgrd) closeListener() {
 	l.mu.Lock()
 	l.closing = true
 	l.mu.Unlock()
-	l.ln.Close()
+	for _, ln := range l.listeners() {
+		ln.Close()
+	}
 }
 
 func (l *Lmgrd) track(c *protocol.Conn) bool {
@@ -527,7 +558,7 @@ func (l *Lmgrd) status(c *protocol.Conn) error {
 }
 
 func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m *protocol.Shutdown) error {
-	if e := l.cfg.Trust.Check(AdminLmdown, peer); e != nil {
+	if e := l.cfg.Trust.Check(AdminLmdown, c.NetConn()); e != nil {
 		l.log.Limited("refused", "%s request from %s at node %s refused: %s", "SHUTDOWN", hello.Identity.User, hello.Identity.Host, e.Message())
 		return c.Send(protocol.ErrorOf(e))
 	}
@@ -550,7 +581,7 @@ func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m
 }
 
 func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, peer net.Addr, m *protocol.Reread) error {
-	if e := l.cfg.Trust.Check(AdminLmreread, peer); e != nil {
+	if e := l.cfg.Trust.Check(AdminLmreread, c.NetConn()); e != nil {
 		return c.Send(protocol.ErrorOf(e))
 	}
 	n := 0

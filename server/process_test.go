@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
+	golm "golm/lmutil/server"
 )
 
 // lmutil is the binary under test, built once by TestMain.
@@ -472,4 +474,27 @@ func TestDetach(t *testing.T) {
 		t.Fatalf("lmdown: %v", err)
 	}
 	eventually(t, "lmgrd and its vendor daemon to exit", func() bool { return gone(lmgrdPID) && gone(vpid) })
+}
+
+func TestAdminOnly(t *testing.T) {
+	s := startLmgrd(t, "-2", "-p")
+	if _, err := admin(t, s.port, &protocol.Shutdown{}); codeOf(err) != -63 {
+		t.Fatalf("lmdown over TCP with -2 -p: %v, want -63", err)
+	}
+	if _, err := user.LookupGroup(golm.AdminGroup); os.Getuid() != 0 || err == nil {
+		t.Skip("the admin socket half needs root and no lmadmin group")
+	}
+	nc, err := net.Dial("unix", golm.AdminSocket("lmgrd", s.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := protocol.NewConn(nc)
+	defer c.Close()
+	if _, err := protocol.ClientHandshake(c, &protocol.Hello{Version: protocol.Version, Role: protocol.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Call(&protocol.Shutdown{}); err != nil {
+		t.Fatalf("lmdown as root on the admin socket: %v", err)
+	}
+	s.waitExit()
 }

@@ -60,11 +60,12 @@ type VendorConfig struct {
 // Vendor is a running vendor daemon: its listener, its license state and
 // its client connections.
 type Vendor struct {
-	cfg   VendorConfig
-	ln    net.Listener
-	state *State
-	runID uint64
-	log   *DebugLog
+	cfg     VendorConfig
+	ln      net.Listener
+	adminLn net.Listener // the -2 -p admin socket, nil without -2 -p
+	state   *State
+	runID   uint64
+	log     *DebugLog
 
 	nextSession atomic.Uint64
 	mu          sync.Mutex
@@ -104,6 +105,13 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	if v.ln == nil {
 		v.ln, err = net.Listen("tcp", cfg.Addr)
 		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Trust.AdminOnly {
+		v.adminLn, err = net.Listen("unix", AdminSocket(cfg.Name, cfg.LmgrdPort))
+		if err != nil {
+			v.ln.Close()
 			return nil, err
 		}
 	}
@@ -161,15 +169,35 @@ func (v *Vendor) State() *State { return v.state }
 func (v *Vendor) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { v.Shutdown(context.Background()) })
 	defer stop()
+	var loops sync.WaitGroup
+	for _, ln := range v.listeners() {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			v.acceptLoop(ctx, ln)
+		}()
+	}
+	loops.Wait()
+	return nil
+}
+
+func (v *Vendor) listeners() []net.Listener {
+	if v.adminLn != nil {
+		return []net.Listener{v.ln, v.adminLn}
+	}
+	return []net.Listener{v.ln}
+}
+
+func (v *Vendor) acceptLoop(ctx context.Context, ln net.Listener) {
 	var pause time.Duration
 	for {
-		nc, err := v.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			v.mu.Lock()
 			closing := v.closing
 			v.mu.Unlock()
 			if closing || errors.Is(err, net.ErrClosed) {
-				return nil
+				return
 			}
 			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
 			v.log.Limited("accept", "accept: %v", err)
@@ -177,7 +205,7 @@ func (v *Vendor) Serve(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil
+				return
 			case <-t.C:
 			}
 			continue
@@ -186,7 +214,7 @@ func (v *Vendor) Serve(ctx context.Context) error {
 		c := protocol.NewConn(nc)
 		if !v.track(c) {
 			c.Close()
-			return nil
+			return
 		}
 		v.wg.Add(1)
 		go func() {
@@ -220,7 +248,9 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 	v.mu.Lock()
 	if !v.closing {
 		v.closing = true
-		v.ln.Close()
+		for _, ln := range v.listeners() {
+			ln.Close()
+		}
 		for c := range v.conns {
 			c.Close()
 		}
@@ -340,13 +370,13 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)
 	case *protocol.Remove:
-		if e := v.cfg.Trust.Check(AdminLmremove, s.peer); e != nil {
+		if e := v.cfg.Trust.Check(AdminLmremove, s.conn.NetConn()); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
 		r := v.state.Apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display})
 		return v.removed(s, r)
 	case *protocol.RemoveHandle:
-		if e := v.cfg.Trust.Check(AdminLmremove, s.peer); e != nil {
+		if e := v.cfg.Trust.Check(AdminLmremove, s.conn.NetConn()); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
 		h, ok := handle32(m.Handle)
