@@ -498,3 +498,27 @@ func TestAdminOnly(t *testing.T) {
 	}
 	s.waitExit()
 }
+
+func TestLmdownVendorAndRereadRestarts(t *testing.T) {
+	dir := t.TempDir()
+	port, vport := freePort(t), freePort(t)
+	writeLicense(t, dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo port=%d\nFEATURE f1 demo 1.0 permanent 2\n", port, vport))
+	s := launch(t, dir, port)
+	vpid := s.waitStarted(1)
+	s.waitLog(fmt.Sprintf("(lmgrd) Started demo (internet tcp_port %d pid %d)", vport, vpid))
+	if _, err := admin(t, port, &protocol.Shutdown{Vendor: "demo"}); err != nil {
+		t.Fatalf("lmdown -vendor demo: %v", err)
+	}
+	eventually(t, "the vendor daemon to exit", func() bool { return gone(vpid) })
+	lc := dial(t, port, protocol.RoleClient, "u")
+	if _, err := lc.Call(&protocol.Locate{Vendor: "demo"}); codeOf(err) != -97 {
+		t.Fatalf("locate of a stopped vendor daemon: %v, want -97", err)
+	}
+	if _, err := admin(t, port, &protocol.Reread{Vendor: "demo"}); err != nil {
+		t.Fatalf("lmreread -vendor demo: %v", err)
+	}
+	s.waitStarted(2)
+	if _, code := checkout(t, s.vendor("u"), "f1"); code != 0 {
+		t.Fatalf("checkout after lmreread restarted the vendor daemon: %d", code)
+	}
+}

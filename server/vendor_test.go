@@ -248,3 +248,27 @@ func TestVendorStatusStream(t *testing.T) {
 		t.Errorf("status stream = %s, want %s", strings.Join(got, " "), want)
 	}
 }
+
+func TestVendorDropsSilentClient(t *testing.T) {
+	dir := t.TempDir()
+	p := signedLicense(t, dir, twoSeats)
+	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0", ClientTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { v.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	c := connect(t, v.Addr(), "quiet")
+	if _, err := c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for v.State().Status()[0].InUse != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a client that stopped heartbeating still holds its seat")
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+}
