@@ -19,7 +19,7 @@ import (
 
 // signedLicense writes text as license.lic in dir, signed with a new demo
 // key whose demo.pub sits beside it.
-func signedLicense(t *testing.T, dir, text string) string {
+func signedLicense(t testing.TB, dir, text string) string {
 	t.Helper()
 	keyPath, _, err := licfile.GenerateKey(dir, "demo", nil)
 	if err != nil {

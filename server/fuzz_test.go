@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"golm/lmutil/protocol"
+)
+
+// FuzzVendorRequests feeds arbitrary bytes after a valid HELLO to a vendor
+// daemon connection handler: it must answer or close, never panic, and the
+// state must never hand out more seats than a pool has.
+func FuzzVendorRequests(f *testing.F) {
+	frame := func(ms ...protocol.Message) []byte {
+		var b []byte
+		for _, m := range ms {
+			b, _ = protocol.AppendFrame(b, m)
+		}
+		return b
+	}
+	f.Add(frame(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1}, &protocol.Checkin{Handle: 101}))
+	f.Add(frame(&protocol.Checkout{Feature: "f1", Count: 5}, &protocol.FeatureStatusRequest{}))
+	f.Add(frame(&protocol.Remove{Feature: "f1", User: "u"}, &protocol.RemoveHandle{Handle: 1 << 40}))
+	f.Add(frame(&protocol.Heartbeat{Seq: 3}, &protocol.Shutdown{}))
+	f.Add([]byte{0, 0, 0, 2, byte(protocol.TypeCheckout), 0xff})
+	dir := f.TempDir()
+	p := signedLicense(f, dir, twoSeats)
+	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer v.Shutdown(context.Background())
+	hello := frame(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cc, sc := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c := protocol.NewConn(sc)
+			c.ReadTimeout = time.Second
+			v.serveConn(c)
+			sc.Close()
+		}()
+		go io.Copy(io.Discard, cc)
+		cc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		cc.Write(hello)
+		cc.Write(data)
+		cc.Close()
+		<-done
+		for _, ps := range v.State().Status() {
+			if !ps.Pool.Uncounted && ps.InUse > ps.Pool.Count {
+				t.Fatalf("%d seats of %s out, count %d", ps.InUse, ps.Pool.Feature, ps.Pool.Count)
+			}
+		}
+	})
+}
