@@ -59,7 +59,10 @@ func Applets() []*Applet {
 	list := []*Applet{
 		lmcksumApplet(),
 		lmcryptApplet(),
+		lmdownApplet(),
 		lmhostidApplet(),
+		lmrereadApplet(),
+		lmremoveApplet(),
 		lmstatApplet(),
 		lmverApplet(),
 		lmwrapApplet(),

@@ -1,0 +1,139 @@
+package commands
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+func lmdownApplet() *Applet {
+	return &Applet{
+		Name:    "lmdown",
+		Aliases: []string{"down"},
+		Usage:   "lmdown [-c license_file_list] [-vendor vendor] [-q] [-all] [-force]",
+		Summary: "shut license servers or vendor daemons down",
+		Description: `lmdown shuts lmgrd and all its vendor daemons down gracefully, or with -vendor only that vendor daemon (lmgrd keeps running; lmreread -vendor starts it again).
+
+The license servers are those of the license path (-c, else $LM_LICENSE_FILE, else license.dat): the SERVER lines of each license file, or port@host entries. ` +
+			`After the banner lmdown prints a blank line and a table of the servers that answer, "   Port@Host            Vendors" and one numbered row per server ` +
+			`("1) 27000@host     xyzd", the port@host padded to 21 columns, then the vendor daemons), a blank line, and asks "Are you sure (y/n)?  " on standard input; ` +
+			`only an answer starting with y or Y goes on. With several servers it first asks which one to shut down ("Enter the number of the license server to shut down (1-N) or a for all:  "). ` +
+			`-q neither prints the table nor asks, and shuts down only the first server that answers; -all implies -q and shuts down every server of the path. ` +
+			`-force is passed on to lmgrd, which shuts down even with licenses checked out (golm's lmgrd always does).
+
+lmdown then prints "    N License Server shut down" ("Servers" for several). A server that refuses prints its FlexLM error on standard error ` +
+			`(You are not a license administrator. (-63,...) when lmgrd runs with -x lmdown or the request comes from another host) and lmdown exits with 256 plus the error number; ` +
+			`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
+		Flags: func() []cli.Flag {
+			return []cli.Flag{
+				&cli.StringFlag{Name: "c", Usage: "use the license servers of `license_file_list`"},
+				&cli.StringFlag{Name: "vendor", Usage: "shut down only vendor daemon `vendor`"},
+				&cli.BoolFlag{Name: "q", Usage: "do not print the table or ask"},
+				&cli.BoolFlag{Name: "all", Usage: "shut down every server of the license path (implies -q)"},
+				&cli.BoolFlag{Name: "force", Usage: "shut down even with licenses checked out"},
+			}
+		},
+		Action: runLmdown,
+	}
+}
+
+func runLmdown(c *cli.Context, env *Env) error {
+	if c.NArg() > 0 {
+		return usagef(Lookup("lmdown"), "lmdown: unexpected argument %q", c.Args().First())
+	}
+	all := c.Bool("all")
+	quiet := c.Bool("q") || all
+	fmt.Fprintln(env.Stdout, Banner(env.Prog))
+	targets, err := adminTargets(env, c.String("c"))
+	if err != nil {
+		return err
+	}
+	conns, dialErr := dialAdmins(c.Context, env, "lmdown", targets, !quiet || all)
+	defer closeAdmins(conns)
+	if len(conns) == 0 {
+		return dialErr
+	}
+	chosen := conns
+	if !quiet {
+		in := bufio.NewReader(stdinOf(env))
+		fmt.Fprintln(env.Stdout)
+		writeServerTable(env.Stdout, conns)
+		fmt.Fprintln(env.Stdout)
+		if len(conns) > 1 {
+			fmt.Fprintf(env.Stdout, "Enter the number of the license server to shut down (1-%d) or a for all:  ", len(conns))
+			chosen = pickServers(readAnswer(in), conns)
+			if chosen == nil {
+				return nil
+			}
+		}
+		fmt.Fprint(env.Stdout, "Are you sure (y/n)?  ")
+		if a := readAnswer(in); !strings.HasPrefix(a, "y") && !strings.HasPrefix(a, "Y") {
+			return nil
+		}
+	} else if !all {
+		chosen = conns[:1]
+	}
+	n := 0
+	var first error
+	for _, ac := range chosen {
+		if _, err := ac.adm.Shutdown(c.Context, c.String("vendor"), c.Bool("force")); err != nil {
+			if first == nil {
+				first = err
+			}
+			if len(chosen) > 1 {
+				fmt.Fprintf(env.Stderr, "lmdown: %s: %v\n", ac.addr, err)
+			}
+			continue
+		}
+		n++
+	}
+	if n > 0 {
+		s := ""
+		if n > 1 {
+			s = "s"
+		}
+		fmt.Fprintf(env.Stdout, "    %d License Server%s shut down\n", n, s)
+	}
+	if len(chosen) > 1 {
+		return alreadyPrinted(first)
+	}
+	return first
+}
+
+// writeServerTable is lmdown's list of servers.
+func writeServerTable(w io.Writer, conns []*adminConn) {
+	fmt.Fprintln(w, "   Port@Host            Vendors")
+	for i, ac := range conns {
+		fmt.Fprintf(w, "%d) %-21s%s\n", i+1, ac.addr, strings.Join(ac.vendors, " "))
+	}
+}
+
+// pickServers reads the answer to "which server": a number, or a for all;
+// nil for anything else.
+func pickServers(answer string, conns []*adminConn) []*adminConn {
+	if answer == "a" || answer == "A" {
+		return conns
+	}
+	n, err := strconv.Atoi(answer)
+	if err != nil || n < 1 || n > len(conns) {
+		return nil
+	}
+	return conns[n-1 : n]
+}
+
+// readAnswer reads one line of the user's answer, trimmed; "" at EOF.
+func readAnswer(r *bufio.Reader) string {
+	line, _ := r.ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+func stdinOf(env *Env) io.Reader {
+	if env.Stdin == nil {
+		return strings.NewReader("")
+	}
+	return env.Stdin
+}
