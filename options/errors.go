@@ -1,0 +1,187 @@
+package options
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// The sentinel errors a ParseError wraps. Test with errors.Is.
+var (
+	// ErrSyntax is a malformed line: a missing or extra field, an
+	// unterminated quote, a bad number (-2).
+	ErrSyntax = errors.New("invalid options file syntax")
+	// ErrKeyword is an unknown option keyword, member type or NOLOG
+	// item: a newer options file or a misspelling (-90).
+	ErrKeyword = errors.New("unknown keyword")
+	// ErrSelector is a bad feature:keyword=value selector: an unknown
+	// keyword or a value that keyword cannot take (-2).
+	ErrSelector = errors.New("invalid feature selector")
+	// ErrVersion is a VERSION= selector that is not a decimal number (-77).
+	ErrVersion = errors.New("invalid version")
+	// ErrInternet is an INTERNET address pattern that is not four
+	// dot-separated parts, each 0-255 or * (-2).
+	ErrInternet = errors.New("invalid INTERNET address")
+	// ErrGroup is a reference to a GROUP or HOST_GROUP that no line
+	// defines. The line stays in effect and matches nobody through that
+	// group, so a misspelt group in an INCLUDE denies rather than admits (-2).
+	ErrGroup = errors.New("undefined group")
+	// ErrLineLength is a logical line (continuations joined) longer than
+	// MaxLineLength characters (-2).
+	ErrLineLength = errors.New("line too long")
+)
+
+// codes maps each sentinel to the FlexLM error code it is reported with.
+var codes = []struct {
+	err  error
+	code int
+}{
+	{ErrSyntax, -2},
+	{ErrKeyword, -90},
+	{ErrSelector, -2},
+	{ErrVersion, -77},
+	{ErrInternet, -2},
+	{ErrGroup, -2},
+	{ErrLineLength, -2},
+}
+
+// CodeOf returns the FlexLM error code of a parse error or sentinel: the
+// Code of a *ParseError, the code of a wrapped sentinel, or 0.
+func CodeOf(err error) int {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return 0
+}
+
+// detail is a message that wraps a sentinel: the message says what was
+// wrong with which text, the sentinel which class of error it is.
+type detail struct {
+	msg      string
+	sentinel error
+}
+
+func (d *detail) Error() string { return d.msg }
+func (d *detail) Unwrap() error { return d.sentinel }
+
+func errorf(sentinel error, format string, args ...any) error {
+	return &detail{msg: fmt.Sprintf(format, args...), sentinel: sentinel}
+}
+
+// Pos is a position in an options file: 1-based line and byte column.
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// String prints file:line:column, or line:column without a file name.
+func (p Pos) String() string {
+	if p.File == "" {
+		return fmt.Sprintf("%d:%d", p.Line, p.Column)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// ParseError is one bad line of an options file. It prints as
+//
+//	vendor.opt:4:9: unknown member type "USR" (-90)
+//
+// with the position of the offending text and the FlexLM error code.
+// Err wraps one of the Err sentinels.
+type ParseError struct {
+	File   string
+	Line   int
+	Column int
+	Code   int // FlexLM error code (-2, -77, -90)
+	Err    error
+}
+
+// Error prints file:line:column: message (code).
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteByte(':')
+	}
+	fmt.Fprintf(&b, "%d:%d: %v (%d)", e.Line, e.Column, e.Err, e.Code)
+	return b.String()
+}
+
+// Unwrap returns the underlying error, which wraps an Err sentinel.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+func newParseError(pos Pos, err error) *ParseError {
+	code := -2
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			code = c.code
+			break
+		}
+	}
+	return &ParseError{File: pos.File, Line: pos.Line, Column: pos.Column, Code: code, Err: err}
+}
+
+// ErrorList is every error of an options file, as Parse returns it. Its
+// Error method prints one error per line, sorted by position.
+type ErrorList []*ParseError
+
+// Len is the number of errors (sort.Interface).
+func (l ErrorList) Len() int { return len(l) }
+
+// Swap swaps two errors (sort.Interface).
+func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
+
+// Less orders errors by file, line and column (sort.Interface).
+func (l ErrorList) Less(i, j int) bool {
+	a, b := l[i], l[j]
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	return a.Column < b.Column
+}
+
+// Sort sorts the list in place by position.
+func (l ErrorList) Sort() { sort.Stable(l) }
+
+// Error prints every error, one per line, sorted by position.
+func (l ErrorList) Error() string {
+	s := make(ErrorList, len(l))
+	copy(s, l)
+	s.Sort()
+	var b strings.Builder
+	for i, e := range s {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Err returns the list as an error, or nil when it is empty.
+func (l ErrorList) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// Unwrap gives errors.Is and errors.As access to every error of the list.
+func (l ErrorList) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
