@@ -1,0 +1,68 @@
+// Package reportlog writes and reads golm's report log: the vendor daemon's
+// record of every checkout, checkin, denial, queue, reread, server start and
+// stop and log switch, kept so that usage can be reported on later
+// (lmreport) and so that nothing an administrator is billed by can be lost
+// or altered unnoticed.
+//
+// # Format (version 1)
+//
+// A report log is a UTF-8 text file of lines ending in '\n'. The first line
+// of every file is a header:
+//
+//	#golm-reportlog v1	seq=1	prev=00000000000000000000000000000000	vendor=demo
+//
+// seq is the sequence number of the first record that follows and prev the
+// hash of the record before it (all zeros at the start of a chain). Every
+// other line is one record: fifteen tab-separated key=value fields, always
+// all of them and always in this order:
+//
+//	time     UTC time, RFC 3339 with milliseconds (2026-11-23T13:09:06.123Z)
+//	seq      sequence number, 1, 2, 3, ... with no gap, across rotated files
+//	event    START STOP OUT IN DENY QUEUE DEQUEUE REREAD SWITCH
+//	feature  feature name ("" for server events)
+//	version  feature version
+//	user     user name
+//	host     user's host
+//	display  user's display
+//	project  LM_PROJECT of the client
+//	count    number of licenses
+//	handle   license handle of the checkout
+//	pool     license pool the checkout came from
+//	code     FlexLM error number of a DENY (-4), 0 otherwise
+//	reason   IN: normal, exit, lmremove, timeout or shutdown; SWITCH:
+//	         lmswitchr or lmnewlog; otherwise free text
+//	detail   free text: SWITCH names the file the log continues in (to=)
+//	hash     hex SHA-256, first 32 digits, of the previous record's hash,
+//	         a tab, and this line up to (without) "\thash="
+//
+// Values are escaped so that no user-supplied string can forge a field or a
+// line: backslash is written \\, tab \t, newline \n, carriage return \r,
+// and every other control character, DEL and every byte that is not part
+// of valid UTF-8 as \xHH. Readers must accept the fields in this order and
+// reject a line that has any other layout; later versions change the
+// version word of the header.
+//
+// # Chain and rotation
+//
+// The hash chain and the sequence continue across files. Rotation
+// (lmswitchr: Writer.Switch, lmnewlog: Writer.NewLog) appends a SWITCH
+// record to the old file, whose detail names the new file, and starts the
+// new file with a header whose seq and prev continue from that record. A
+// set of rotated files can therefore be put back in order from their
+// headers alone (Open does), and Verify checks the whole set: every line
+// well formed, every hash right, no sequence number missing or repeated,
+// and each file's header matching the last record of the file before.
+//
+// # Durability
+//
+// Writer.Append returns once write(2) of the record's line has completed,
+// so a record is in the file, and survives the vendor daemon being killed,
+// before the caller answers its client. Syncing to disk is batched (see
+// SyncMode): many records share one fsync, so throughput is not bound by
+// the disk's sync rate. A write that fails (ENOSPC, EIO, ...) is reported
+// through Config.OnError, the partial line is cut off again, and the write
+// is retried until Config.WriteTimeout; then Append returns an error
+// wrapping ErrNotLogged, the record is not part of the log (its sequence
+// number is not used) and the server must deny the request it was for.
+// An acknowledged record is never dropped.
+package reportlog

@@ -1,0 +1,549 @@
+package reportlog
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// SyncMode says when the writer calls fsync.
+type SyncMode int
+
+const (
+	// SyncBatched (the default): Append returns once write(2) is done; a
+	// background fsync covers every record written so far, at most
+	// Config.SyncDelay after the first unsynced one. A killed daemon loses
+	// nothing; a power cut loses at most SyncDelay of records.
+	SyncBatched SyncMode = iota
+	// SyncGroup: Append returns once an fsync covering its record has
+	// completed. Concurrent appenders share one fsync (group commit), so
+	// throughput grows with concurrency instead of being one record per
+	// disk sync.
+	SyncGroup
+	// SyncEach: every record is fsynced on its own while the log is
+	// locked. Slow; the baseline the benchmarks compare against.
+	SyncEach
+)
+
+// Defaults of Config.
+const (
+	DefaultSyncDelay     = 50 * time.Millisecond
+	DefaultWriteTimeout  = 10 * time.Second
+	DefaultRetryInterval = 100 * time.Millisecond
+	maxRetryInterval     = time.Second
+)
+
+// Errors of the writer.
+var (
+	// ErrNotLogged is wrapped by Append's error when the record could not
+	// be written within Config.WriteTimeout. The record is not in the log
+	// and its sequence number is not used; the server denies the request.
+	ErrNotLogged = errors.New("report log: record not written")
+	// ErrClosed is returned by a Writer's methods after Close.
+	ErrClosed = errors.New("report log: closed")
+)
+
+// Config is what OpenWriter needs.
+type Config struct {
+	// Path is the report log (REPORTLOG path, without the '+').
+	Path string
+	// Append is REPORTLOG's '+': continue the existing file and its
+	// chain. Without it an existing file is kept beside the new one as
+	// Path.N (the first free N from 1) and the new file continues the old
+	// one's chain, so the kept set still verifies as one.
+	Append bool
+	// Vendor names the vendor daemon in file headers.
+	Vendor string
+	// Mode is the permission of created files; 0 means DefaultMode.
+	Mode fs.FileMode
+	// Sync is the fsync policy.
+	Sync SyncMode
+	// SyncDelay bounds how long a written record may wait for its fsync
+	// in SyncBatched mode; 0 means DefaultSyncDelay.
+	SyncDelay time.Duration
+	// WriteTimeout bounds how long Append keeps retrying a failing write
+	// (disk full) before it gives up with ErrNotLogged; 0 means
+	// DefaultWriteTimeout. Appenders queue behind a retrying one, and once
+	// the log has been failing for longer than this, each later Append
+	// tries once and fails at once until a write succeeds again.
+	WriteTimeout time.Duration
+	// RetryInterval is the first pause between retries; it doubles up to
+	// one second. 0 means DefaultRetryInterval.
+	RetryInterval time.Duration
+	// Now stamps records that carry no time; nil means time.Now.
+	Now func() time.Time
+	// OnError receives every write, sync and recovery problem, for the
+	// debug log (nil: dropped). It is called with the log locked: it must
+	// not call back into the Writer.
+	OnError func(error)
+}
+
+// Writer appends records to a report log. Its methods are safe for
+// concurrent use.
+type Writer struct {
+	cfg Config
+
+	// syncMu serialises fsyncs and file changes (rotation, Close); it is
+	// always taken before mu.
+	syncMu sync.Mutex
+	// mu guards the fields below and every write.
+	mu      sync.Mutex
+	f       *os.File
+	path    string
+	size    int64  // length of the file's good content
+	seq     uint64 // next sequence number
+	prev    string // hash of the last record
+	written uint64 // last sequence number written
+	synced  uint64 // last sequence number known to be fsynced
+	failing time.Time
+	closed  bool
+
+	// writeAt writes to the log file; tests replace it to fail.
+	writeAt func(f *os.File, b []byte, off int64) (int, error)
+
+	kick     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+// OpenWriter opens the report log cfg.Path: it continues it (cfg.Append),
+// or keeps an existing file beside it and starts a new one. The tail of an
+// existing file is verified; a line cut by a crash is reported through
+// cfg.OnError, saved to Path.torn and cut off, and the chain continues
+// from the last good record. A tail that does not verify is reported and
+// the file kept beside the new one, which starts a new chain.
+func OpenWriter(cfg Config) (*Writer, error) {
+	p, err := CleanPath(cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Path = p
+	if cfg.Mode == 0 {
+		cfg.Mode = DefaultMode
+	}
+	if cfg.SyncDelay <= 0 {
+		cfg.SyncDelay = DefaultSyncDelay
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = DefaultRetryInterval
+	}
+	w := &Writer{cfg: cfg, path: p, seq: 1, prev: Genesis, writeAt: (*os.File).WriteAt,
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := w.open(); err != nil {
+		return nil, err
+	}
+	if cfg.Sync == SyncBatched {
+		w.wg.Add(1)
+		go w.syncer()
+	}
+	return w, nil
+}
+
+func (w *Writer) report(err error) {
+	if w.cfg.OnError != nil {
+		w.cfg.OnError(err)
+	}
+}
+
+func (w *Writer) now() time.Time {
+	if w.cfg.Now != nil {
+		return w.cfg.Now()
+	}
+	return time.Now()
+}
+
+// open does OpenWriter's work on the file.
+func (w *Writer) open() error {
+	f, err := openRegular(w.path, os.O_RDWR, w.cfg.Mode)
+	if errors.Is(err, fs.ErrNotExist) {
+		return w.create(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+	}
+	if err != nil {
+		return err
+	}
+	t, err := readTail(f)
+	if err != nil {
+		f.Close()
+		w.report(fmt.Errorf("report log %s: %v; keeping it and starting a new chain", w.path, err))
+		if _, err := moveAside(w.path); err != nil {
+			return err
+		}
+		return w.create(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+	}
+	if len(t.torn) > 0 {
+		kept := w.path + ".torn"
+		if err := os.WriteFile(kept, t.torn, w.cfg.Mode); err != nil {
+			kept = "(not kept: " + err.Error() + ")"
+		}
+		w.report(fmt.Errorf("report log %s: last line cut off at byte %d (%d bytes, saved to %s); continuing after seq %d",
+			w.path, t.good, len(t.torn), kept, t.seq-1))
+		if err := f.Truncate(t.good); err != nil {
+			f.Close()
+			return fmt.Errorf("report log: %w", err)
+		}
+	}
+	if t.empty {
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return fmt.Errorf("report log: %w", err)
+		}
+		h := Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor}.Line()
+		if _, err := f.WriteAt([]byte(h), 0); err != nil {
+			f.Close()
+			return fmt.Errorf("report log: %w", err)
+		}
+		t.good = int64(len(h))
+	}
+	if w.cfg.Append || t.empty {
+		w.f, w.size, w.seq, w.prev = f, t.good, t.seq, t.prev
+		w.written, w.synced = t.seq-1, t.seq-1
+		return nil
+	}
+	f.Close()
+	if _, err := moveAside(w.path); err != nil {
+		return err
+	}
+	return w.create(w.path, Header{Seq: t.seq, Prev: t.prev, Vendor: w.cfg.Vendor})
+}
+
+// create makes a new log file with header h and makes it current.
+func (w *Writer) create(path string, h Header) error {
+	f, err := w.createFile(path, h)
+	if err != nil {
+		return err
+	}
+	w.f, w.path, w.size = f, path, int64(len(h.Line()))
+	w.seq, w.prev = h.Seq, h.Prev
+	w.written, w.synced = h.Seq-1, h.Seq-1
+	return nil
+}
+
+// createFile creates path (which must not exist) holding header h, synced
+// with its directory.
+func (w *Writer) createFile(path string, h Header) (*os.File, error) {
+	f, err := openRegular(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, w.cfg.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteAt([]byte(h.Line()), 0); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("report log: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		w.report(fmt.Errorf("report log %s: fsync: %w", path, err))
+	}
+	syncDir(filepath.Dir(path))
+	return f, nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Path returns the file records are currently appended to.
+func (w *Writer) Path() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.path
+}
+
+// Next returns the sequence number the next record will get.
+func (w *Writer) Next() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seq
+}
+
+// Append writes rec as the next record and returns it with its Seq, Hash
+// and (if it had none) Time set. It returns once the line is in the file
+// (and, with SyncGroup or SyncEach, on disk). On an error wrapping
+// ErrNotLogged or ErrClosed the record is not in the log.
+func (w *Writer) Append(rec Record) (Record, error) {
+	rec.truncate()
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return rec, ErrClosed
+	}
+	if rec.Time.IsZero() {
+		rec.Time = w.now()
+	}
+	rec.Time = rec.Time.UTC().Truncate(time.Millisecond)
+	rec.Seq = w.seq
+	line := rec.Line(w.prev)
+	if err := w.writeLocked(w.f, &w.size, []byte(line), rec.Seq); err != nil {
+		w.mu.Unlock()
+		rec.Seq, rec.Hash = 0, ""
+		return rec, err
+	}
+	w.seq++
+	w.prev = rec.Hash
+	w.written = rec.Seq
+	switch w.cfg.Sync {
+	case SyncEach:
+		if err := w.f.Sync(); err != nil {
+			w.report(fmt.Errorf("report log %s: fsync after seq %d: %w", w.path, rec.Seq, err))
+		} else {
+			w.synced = rec.Seq
+		}
+	case SyncBatched:
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+	w.mu.Unlock()
+	if w.cfg.Sync == SyncGroup {
+		w.syncTo(rec.Seq)
+	}
+	return rec, nil
+}
+
+// writeLocked writes b at *size, retrying a failing write until
+// WriteTimeout; a partial write is cut off before each retry. w.mu is held.
+func (w *Writer) writeLocked(f *os.File, size *int64, b []byte, seq uint64) error {
+	pause := w.cfg.RetryInterval
+	for attempt := 1; ; attempt++ {
+		n, err := w.writeAt(f, b, *size)
+		if err == nil {
+			*size += int64(n)
+			if !w.failing.IsZero() {
+				w.report(fmt.Errorf("report log %s: writing again after %s", w.path, time.Since(w.failing).Round(time.Millisecond)))
+				w.failing = time.Time{}
+			}
+			return nil
+		}
+		if n > 0 {
+			if terr := f.Truncate(*size); terr != nil {
+				w.report(fmt.Errorf("report log %s: cutting a partial line: %w", w.path, terr))
+			}
+		}
+		w.report(fmt.Errorf("report log %s: writing seq %d (attempt %d): %w", w.path, seq, attempt, err))
+		if w.failing.IsZero() {
+			w.failing = time.Now()
+		}
+		if time.Since(w.failing) >= w.cfg.WriteTimeout {
+			return fmt.Errorf("%w: %w", ErrNotLogged, err)
+		}
+		time.Sleep(min(pause, w.cfg.WriteTimeout-time.Since(w.failing)))
+		pause = min(2*pause, maxRetryInterval)
+	}
+}
+
+// syncTo makes sure the record seq is on disk: it returns at once if an
+// fsync already covered it, else it runs one covering every record
+// written so far. Concurrent callers queue on syncMu and most find their
+// record covered by the fsync the one before them ran.
+func (w *Writer) syncTo(seq uint64) {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	if w.synced >= seq || w.closed {
+		w.mu.Unlock()
+		return
+	}
+	f, upto, path := w.f, w.written, w.path
+	w.mu.Unlock()
+	err := f.Sync()
+	w.mu.Lock()
+	if err != nil {
+		w.report(fmt.Errorf("report log %s: fsync: %w", path, err))
+	} else if upto > w.synced {
+		w.synced = upto
+	}
+	w.mu.Unlock()
+}
+
+// Sync makes every record appended so far durable.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	upto := w.written
+	w.mu.Unlock()
+	w.syncTo(upto)
+	return nil
+}
+
+// syncer is SyncBatched's background fsync: after a record is written it
+// waits until SyncDelay has passed since the last fsync, then syncs
+// everything written so far in one call.
+func (w *Writer) syncer() {
+	defer w.wg.Done()
+	last := time.Time{}
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-w.kick:
+		}
+		if d := w.cfg.SyncDelay - time.Since(last); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-w.done:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		last = time.Now()
+		w.mu.Lock()
+		upto := w.written
+		w.mu.Unlock()
+		w.syncTo(upto)
+	}
+}
+
+// Switch is lmswitchr: the log continues in newPath. A SWITCH record
+// naming newPath ends the current file, which is synced and closed; the
+// new file starts with a header continuing the chain. An existing
+// non-empty newPath is kept as newPath.N first. Appends wait while the
+// switch happens; none is lost or written twice.
+func (w *Writer) Switch(newPath string) error {
+	np, err := CleanPath(newPath)
+	if err != nil {
+		return err
+	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if np == w.path || sameFile(np, w.path) {
+		return fmt.Errorf("report log: %s is the current report log", newPath)
+	}
+	if fi, err := os.Lstat(np); err == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("report log %s: %w (%s)", np, ErrNotRegular, typeName(fi.Mode()))
+		}
+		if fi.Size() > 0 {
+			kept, err := moveAside(np)
+			if err != nil {
+				return err
+			}
+			w.report(fmt.Errorf("report log: %s existed; kept as %s", np, kept))
+		} else if err := os.Remove(np); err != nil {
+			return fmt.Errorf("report log: %w", err)
+		}
+	}
+	return w.rotateLocked(np, ReasonSwitchr, func() {})
+}
+
+// NewLog is lmnewlog: the current file is renamed to renamedPath (which
+// must not exist) and the log continues in a fresh file under the
+// original name. The renamed file ends with a SWITCH record; the fresh
+// one starts with a header continuing the chain.
+func (w *Writer) NewLog(renamedPath string) error {
+	rp, err := CleanPath(renamedPath)
+	if err != nil {
+		return err
+	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	orig := w.path
+	if rp == orig {
+		return fmt.Errorf("report log: %s is the current report log", renamedPath)
+	}
+	if err := renameNoReplace(orig, rp); err != nil {
+		return err
+	}
+	undo := func() {
+		if err := renameNoReplace(rp, orig); err != nil {
+			w.report(fmt.Errorf("report log: moving %s back to %s: %v", rp, orig, err))
+		}
+	}
+	return w.rotateLocked(orig, ReasonNewLog, undo)
+}
+
+// rotateLocked ends the current file with a SWITCH record (reason,
+// to=newPath) and continues in a new file at newPath. The new file and its
+// header are made first, so that on any failure undo runs and the log
+// stays as it was.
+func (w *Writer) rotateLocked(newPath, reason string, undo func()) error {
+	sw := Record{Time: w.now().UTC().Truncate(time.Millisecond), Seq: w.seq, Event: EventSwitch,
+		Reason: reason, Detail: "to=" + newPath}
+	sw.truncate()
+	line := sw.Line(w.prev)
+	h := Header{Seq: sw.Seq + 1, Prev: sw.Hash, Vendor: w.cfg.Vendor}
+	nf, err := w.createFile(newPath, h)
+	if err != nil {
+		undo()
+		return err
+	}
+	if err := w.writeLocked(w.f, &w.size, []byte(line), sw.Seq); err != nil {
+		nf.Close()
+		os.Remove(newPath)
+		undo()
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		w.report(fmt.Errorf("report log %s: fsync: %w", w.path, err))
+	}
+	if err := w.f.Close(); err != nil {
+		w.report(fmt.Errorf("report log %s: close: %w", w.path, err))
+	}
+	w.f, w.path, w.size = nf, newPath, int64(len(h.Line()))
+	w.seq, w.prev = h.Seq, h.Prev
+	w.written, w.synced = sw.Seq, sw.Seq
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
+}
+
+// Close syncs and closes the log. The server appends its STOP record
+// first.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.mu.Unlock()
+	w.stopOnce.Do(func() { close(w.done) })
+	w.wg.Wait()
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.closed = true
+	serr := w.f.Sync()
+	cerr := w.f.Close()
+	if serr != nil {
+		return fmt.Errorf("report log %s: fsync: %w", w.path, serr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("report log %s: %w", w.path, cerr)
+	}
+	return nil
+}
