@@ -38,7 +38,7 @@ func (t Type) String() string {
 	if int(t) < len(typeNames) && typeNames[t] != "" {
 		return typeNames[t]
 	}
-	return "UNKNOWN"
+	return ""
 }
 
 // parseType reads a member type keyword in any case; USER_GROUP is an
@@ -241,9 +241,14 @@ func parseIPPattern(s string) (ipPattern, bool) {
 	return p, true
 }
 
-// String renders the member list: type then names.
+// String renders the member list: type then names. The list of an
+// INCLUDE kept in spite of an error may lack both.
 func (m *Members) String() string {
-	return m.Type.String() + " " + strings.Join(m.Names, " ")
+	s := m.Type.String()
+	for _, n := range m.Names {
+		s += " " + n
+	}
+	return strings.TrimSpace(s)
 }
 
 // Rule is one INCLUDE, INCLUDEALL, EXCLUDE or EXCLUDEALL line.
@@ -265,10 +270,14 @@ func (r *Rule) Include() bool { return strings.HasPrefix(r.Keyword, "INCLUDE") }
 
 // String renders the rule as a canonical options line.
 func (r *Rule) String() string {
-	if r.All() {
-		return r.Keyword + " " + r.Members.String()
+	s := r.Keyword
+	if !r.All() {
+		s += " " + r.Selector.String()
 	}
-	return r.Keyword + " " + r.Selector.String() + " " + r.Members.String()
+	if m := r.Members.String(); m != "" {
+		s += " " + m
+	}
+	return s
 }
 
 // Reservation is one member of a RESERVE line: RESERVE 2 f1 USER a b

@@ -325,7 +325,9 @@ func (p *lineParser) access(kw string) *lineError {
 		return e
 	}
 	ru.Members = m
-	p.o.Access = append(p.o.Access, ru)
+	if len(m.Names) > 0 || ru.Include() {
+		p.o.Access = append(p.o.Access, ru)
+	}
 	return nil
 }
 
@@ -392,6 +394,9 @@ func (p *lineParser) max() *lineError {
 	m, e := p.members()
 	if e != nil {
 		return e
+	}
+	if len(m.Names) == 0 {
+		return nil // every name was bad, and reported
 	}
 	p.o.Limits = append(p.o.Limits, &Max{Pos: pos, Limit: n, Selector: s, Members: m, g: p.o.g})
 	return nil
