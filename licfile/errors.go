@@ -35,6 +35,9 @@ var codes = map[error]int{
 	ErrVersion: -77,
 	ErrPackage: -82,
 	ErrFuture:  -90,
+
+	ErrNotDecimal: -98,
+	ErrDecimal:    -99,
 }
 
 // CodeOf returns the FlexLM error code of a parse error or sentinel: the
