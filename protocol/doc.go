@@ -58,8 +58,11 @@
 // frames on client connections. Replies:
 //
 //	Locate{vendor, feature}  → LocateReply{vendor, host, port} | Error(-97, -5)  (lmgrd)
-//	Checkout{...}            → Granted | Error(-4, -5, -10, -18, -25, -31 ...)
-//	Checkin{handle}          → OK | Error(-22 / -41)
+//	Checkout{...}            → Granted | Queued{handle} | Error(-4, -5, -10, -18, -24, -25, -31, -38, -39, -87, -101 ...)
+//	QueuePoll{handle}        → Granted | Queued{handle} | Error(-41)
+//	Checkin{handle}          → OK | Error(-22 / -41)   (a queued handle leaves the queue)
+//	Idle{idle}               → OK
+//	HostIDs{ethers}          → OK
 //	Heartbeat{seq}           → HeartbeatAck{seq}
 //	ServerStatusRequest      → ServerStatus, VendorStatus*, End            (lmgrd)
 //	FeatureStatusRequest     → (FeatureHeader, (PoolStatus, (UserEntry | ReservationEntry)*)*)*, End
@@ -72,12 +75,24 @@
 // one frame.
 //
 // Locate, ServerStatusRequest, Shutdown and Reread go to lmgrd (Heartbeat
-// is answered there too); Checkout, Checkin, Heartbeat,
-// FeatureStatusRequest, Remove and RemoveHandle go to a vendor daemon.
+// is answered there too); Checkout, QueuePoll, Checkin, Heartbeat, Idle,
+// HostIDs, FeatureStatusRequest, Remove and RemoveHandle go to a vendor
+// daemon.
 // Admin tools (RoleAdmin) use Locate like clients to find the vendor
 // daemon for FeatureStatusRequest and the Remove requests. A request on
 // the wrong daemon is answered with an Error frame; a message that is not
 // a request at all is a violation.
+//
+// # Queueing
+//
+// A Checkout with the CheckoutQueue flag (FlexLM's LM_CO_QUEUE and
+// LM_CO_WAIT) that finds no free seat is answered Queued{handle}: the
+// vendor daemon keeps the request and grants queued requests strictly in
+// arrival order as seats free up, holding each granted seat for its
+// client. Since servers send nothing unsolicited, the client asks with
+// QueuePoll{handle} until the answer is Granted; Checkin{handle} or
+// closing the connection leaves the queue. A Checkout without the flag
+// while others are queued for the feature is refused with -24.
 //
 // # Deadlines
 //

@@ -42,6 +42,10 @@ const (
 	TypeRemoveHandle         Type = 23
 	TypeReady                Type = 24
 	TypeLogLine              Type = 25
+	TypeQueued               Type = 26
+	TypeQueuePoll            Type = 27
+	TypeIdle                 Type = 28
+	TypeHostIDs              Type = 29
 )
 
 var typeNames = [...]string{
@@ -70,6 +74,10 @@ var typeNames = [...]string{
 	TypeRemoveHandle:         "REMOVE_HANDLE",
 	TypeReady:                "READY",
 	TypeLogLine:              "LOG_LINE",
+	TypeQueued:               "QUEUED",
+	TypeQueuePoll:            "QUEUE_POLL",
+	TypeIdle:                 "IDLE",
+	TypeHostIDs:              "HOSTIDS",
 }
 
 func (t Type) String() string {
@@ -141,6 +149,14 @@ func New(t Type) Message {
 		return new(Ready)
 	case TypeLogLine:
 		return new(LogLine)
+	case TypeQueued:
+		return new(Queued)
+	case TypeQueuePoll:
+		return new(QueuePoll)
+	case TypeIdle:
+		return new(Idle)
+	case TypeHostIDs:
+		return new(HostIDs)
 	}
 	return nil
 }
@@ -885,3 +901,72 @@ func (*LogLine) Type() Type { return TypeLogLine }
 // AppendPayload implements Message.
 func (m *LogLine) AppendPayload(b []byte) []byte { return appendString(b, m.Text) }
 func (m *LogLine) decode(d *decoder)             { m.Text = d.string() }
+
+// Queued answers a Checkout with CheckoutQueue that found no free seat,
+// and a QueuePoll whose request still waits: the request is in the queue
+// under Handle (lmstat shows it "queued for N licenses").
+type Queued struct {
+	Handle uint64
+	// Position is the request's place among those queued for the
+	// feature, 1 for the next to be granted.
+	Position int
+}
+
+// Type implements Message.
+func (*Queued) Type() Type { return TypeQueued }
+
+// AppendPayload implements Message.
+func (m *Queued) AppendPayload(b []byte) []byte {
+	b = appendUint(b, m.Handle)
+	return appendUint(b, uint64(m.Position))
+}
+
+func (m *Queued) decode(d *decoder) {
+	m.Handle = d.uint()
+	m.Position = d.uint32()
+}
+
+// QueuePoll asks about the queued request Handle: the answer is Granted
+// once the vendor daemon granted it (the seat is then the client's),
+// Queued while it waits, or Error(-41) when there is no such request.
+// Checkin{Handle} takes a request out of the queue.
+type QueuePoll struct{ Handle uint64 }
+
+// Type implements Message.
+func (*QueuePoll) Type() Type { return TypeQueuePoll }
+
+// AppendPayload implements Message.
+func (m *QueuePoll) AppendPayload(b []byte) []byte { return appendUint(b, m.Handle) }
+func (m *QueuePoll) decode(d *decoder)             { m.Handle = d.uint() }
+
+// Idle tells the vendor daemon that the application is idle (or busy
+// again), for the options file's TIMEOUT; answered with OK.
+type Idle struct{ Idle bool }
+
+// Type implements Message.
+func (*Idle) Type() Type { return TypeIdle }
+
+// AppendPayload implements Message.
+func (m *Idle) AppendPayload(b []byte) []byte { return appendBool(b, m.Idle) }
+func (m *Idle) decode(d *decoder)             { m.Idle = d.bool() }
+
+// MaxHostIDs bounds the hostids one HostIDs message carries.
+const MaxHostIDs = 32
+
+// HostIDs reports the client's Ethernet hostids (12 lower-case hex digits
+// each) so that node-locked counted lines can match a remote client;
+// answered with OK. A client sends it once after the handshake.
+type HostIDs struct{ Ethers []string }
+
+// Type implements Message.
+func (*HostIDs) Type() Type { return TypeHostIDs }
+
+// AppendPayload implements Message.
+func (m *HostIDs) AppendPayload(b []byte) []byte { return appendStrings(b, m.Ethers) }
+
+func (m *HostIDs) decode(d *decoder) {
+	m.Ethers = d.strings()
+	if d.err == nil && len(m.Ethers) > MaxHostIDs {
+		d.fail("%d hostids, at most %d", len(m.Ethers), MaxHostIDs)
+	}
+}

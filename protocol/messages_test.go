@@ -44,6 +44,10 @@ func samples() []Message {
 		&RemoveHandle{Feature: "f1", Handle: 401},
 		&Ready{Port: 41000, PID: 99, Version: "0.1.0"},
 		&LogLine{Text: ` 8:49:38 (demo) OUT: "f1" joe@pc1  `},
+		&Queued{Handle: 403, Position: 2},
+		&QueuePoll{Handle: 403},
+		&Idle{Idle: true},
+		&HostIDs{Ethers: []string{"08002b32b161", "a41fd5028d74"}},
 	}
 }
 

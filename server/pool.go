@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -8,9 +9,10 @@ import (
 	"golm/lmutil/licfile"
 )
 
-// Pool is a group of licenses counted together: the first FEATURE line of
-// a feature name, plus every INCREMENT line with the same name, version,
-// node-lock hostid and vendor string (manual 3.2.4). Uncounted lines make
+// Pool is a group of licenses counted together: the first counted
+// FEATURE line of a feature name, plus every INCREMENT (and UPGRADE) line
+// with the same name, version and node-lock hostid, and vendor string
+// when the publisher asks for that (manual 3.2.4). Uncounted lines make
 // pools of their own with Count 0 and no limit.
 type Pool struct {
 	Feature      string
@@ -22,6 +24,23 @@ type Pool struct {
 	Uncounted    bool
 	HostID       licfile.HostIDList
 	VendorString string
+	// Overdraft is how many seats beyond Count the license allows.
+	Overdraft int
+	// Dup is the pool's duplicate grouping (DUP_GROUP=).
+	Dup DupMask
+	// UserBased and HostBased are the USER_BASED / HOST_BASED limits:
+	// -1 when absent, else the number of INCLUDEd users or hosts allowed.
+	UserBased, HostBased int
+	// Linger is the publisher's linger (LINGER= on the line).
+	Linger time.Duration
+	// Package is the PACKAGE name a component pool came from, "" else.
+	Package string
+	// Suite is the pool of the package feature that a checkout of this
+	// component also checks out (OPTIONS=SUITE), nil otherwise.
+	Suite *Pool
+	// SuiteOnly marks the pool of an OPTIONS=SUITE package feature: it is
+	// checked out only together with a component (-125 alone).
+	SuiteOnly bool
 	// Lines are the license lines that make up the pool, in file order.
 	Lines []*licfile.Feature
 	// Removed marks a pool that an lmreread took away: its seats stay out
@@ -29,11 +48,25 @@ type Pool struct {
 	Removed bool
 }
 
-// Key identifies a pool across rereads: name, version, hostid and vendor
-// string.
+// Key identifies a pool across rereads: name, version, hostid and
+// vendor string.
 func (p *Pool) Key() string {
 	return poolKey(p.Feature, p.Version, p.HostID, p.VendorString)
 }
+
+// NodeLocked reports whether the pool is locked to hosts: it has a hostid
+// other than ANY or DEMO.
+func (p *Pool) NodeLocked() bool {
+	for _, h := range p.HostID {
+		if h.Type != licfile.HostIDAny && h.Type != licfile.HostIDDemo {
+			return true
+		}
+	}
+	return false
+}
+
+// Limit is the most seats the pool may have out: Count plus Overdraft.
+func (p *Pool) Limit() int { return p.Count + p.Overdraft }
 
 func poolKey(name string, v licfile.Version, h licfile.HostIDList, vs string) string {
 	var b strings.Builder
@@ -52,55 +85,340 @@ func poolKey(name string, v licfile.Version, h licfile.HostIDList, vs string) st
 	return b.String()
 }
 
+// DupMask is a DUP_GROUP: which parts of a client's identity make two
+// checkouts duplicates that share one seat.
+type DupMask uint8
+
+// The DUP_GROUP letters (manual 3.2.4). DupSite makes every checkout of
+// the pool a duplicate of every other.
+const (
+	DupUser DupMask = 1 << iota
+	DupHost
+	DupDisplay
+	DupVendorData
+	DupSite
+)
+
+// ParseDupGroup reads a DUP_GROUP value: any combination of U, H, D and V,
+// SITE, or NONE ("" and NONE are no grouping). ok is false for anything
+// else.
+func ParseDupGroup(s string) (m DupMask, ok bool) {
+	switch u := strings.ToUpper(strings.TrimSpace(s)); u {
+	case "", "NONE":
+		return 0, true
+	case "SITE":
+		return DupSite, true
+	default:
+		for _, c := range u {
+			switch c {
+			case 'U':
+				m |= DupUser
+			case 'H':
+				m |= DupHost
+			case 'D':
+				m |= DupDisplay
+			case 'V':
+				m |= DupVendorData
+			default:
+				return 0, false
+			}
+		}
+	}
+	return m, true
+}
+
+// dupKey is the key that makes two seats of a pool with mask m
+// duplicates; "" when m groups nothing.
+func dupKey(m DupMask, c Client, vendorData string) string {
+	if m == 0 {
+		return ""
+	}
+	if m&DupSite != 0 {
+		return "site"
+	}
+	var b strings.Builder
+	b.WriteByte('g')
+	if m&DupUser != 0 {
+		b.WriteString("|u=" + c.User)
+	}
+	if m&DupHost != 0 {
+		b.WriteString("|h=" + strings.ToLower(c.Host))
+	}
+	if m&DupDisplay != 0 {
+		b.WriteString("|d=" + c.Display)
+	}
+	if m&DupVendorData != 0 {
+		b.WriteString("|v=" + vendorData)
+	}
+	return b.String()
+}
+
+// PoolRules are the publisher's choices about how lines form pools.
+type PoolRules struct {
+	// VendorStringPools keeps INCREMENT lines whose VENDOR_STRING differs
+	// in separate pools; by default they add to one pool.
+	VendorStringPools bool
+}
+
 // BuildPools groups a vendor's verified license lines into pools, in file
-// order. Lines of other vendors, UPGRADE lines and FEATURE lines that
-// follow a line of the same name are skipped.
-func BuildPools(vendor string, lines []*licfile.Feature) []*Pool {
+// order, with the default PoolRules.
+func BuildPools(vendor string, lines []*licfile.Feature, packages ...*licfile.Package) []*Pool {
+	return PoolRules{}.Build(vendor, lines, packages)
+}
+
+// Build groups a vendor's verified license lines into pools, in file
+// order (manual 3.2.4-3.2.6): the first counted FEATURE line of a name
+// counts and later counted FEATURE lines of that name are ignored;
+// INCREMENT lines add to the pool with the same key; UPGRADE lines move
+// seats from the closest preceding line with version >= from and < to
+// into a pool of the new version; lines superseded by a later SUPERSEDE
+// line are dropped; PACKAGE lines enabled by a pool of the package's name
+// turn it into component pools.
+func (r PoolRules) Build(vendor string, lines []*licfile.Feature, packages []*licfile.Package) []*Pool {
+	lines = dropSuperseded(vendor, lines)
 	var pools []*Pool
 	byKey := map[string]*Pool{}
-	seen := map[string]bool{}
+	counted := map[string]bool{} // a counted FEATURE line of the name was seen
+	type placed struct {
+		line *licfile.Feature
+		pool *Pool
+	}
+	var done []placed
+	key := func(name string, v licfile.Version, f *licfile.Feature) string {
+		vs := ""
+		if r.VendorStringPools {
+			vs = f.VendorString
+		}
+		return poolKey(name, v, f.HostID, vs)
+	}
+	add := func(f *licfile.Feature, version licfile.Version, count int, merge bool) *Pool {
+		k := key(f.Name, version, f)
+		if p := byKey[k]; p != nil && merge && count > 0 && !p.Uncounted {
+			p.Count += count
+			p.Overdraft += f.Overdraft
+			p.Lines = append(p.Lines, f)
+			if laterDate(f.Expiry, p.Expiry) {
+				p.Expiry = f.Expiry
+			}
+			return p
+		}
+		p := newPool(f, version, count)
+		if count > 0 {
+			if _, dup := byKey[k]; !dup {
+				byKey[k] = p
+			}
+		}
+		pools = append(pools, p)
+		return p
+	}
 	for _, f := range lines {
 		if f == nil || f.Vendor != vendor {
 			continue
 		}
 		switch f.Kind {
 		case licfile.KindFeature:
-			if seen[f.Name] {
-				continue // only the first FEATURE line of a name is used
+			if f.Count > 0 {
+				if counted[f.Name] {
+					continue // only the first counted FEATURE line is used
+				}
+				counted[f.Name] = true
 			}
+			done = append(done, placed{f, add(f, f.Version, f.Count, false)})
 		case licfile.KindIncrement:
-		default:
-			continue
-		}
-		seen[f.Name] = true
-		counted := f.Count > 0
-		key := poolKey(f.Name, f.Version, f.HostID, f.VendorString)
-		if p := byKey[key]; p != nil && counted && !p.Uncounted && f.Kind == licfile.KindIncrement {
-			p.Count += f.Count
-			p.Lines = append(p.Lines, f)
-			if laterDate(f.Expiry, p.Expiry) {
-				p.Expiry = f.Expiry
+			done = append(done, placed{f, add(f, f.Version, f.Count, true)})
+		case licfile.KindUpgrade:
+			// The closest preceding line of the name with from <= version < to.
+			var from *Pool
+			for i := len(done) - 1; i >= 0; i-- {
+				d := done[i]
+				if d.line.Name == f.Name && compareVersion(d.line.Version, f.FromVersion) >= 0 &&
+					compareVersion(d.line.Version, f.Version) < 0 && !d.pool.Uncounted {
+					from = d.pool
+					break
+				}
 			}
+			if from == nil {
+				continue
+			}
+			n := min(f.Count, from.Count)
+			from.Count -= n
+			if n > 0 {
+				done = append(done, placed{f, add(f, f.Version, n, true)})
+			}
+		}
+	}
+	return expandPackages(pools, vendor, packages)
+}
+
+func newPool(f *licfile.Feature, version licfile.Version, count int) *Pool {
+	dup, _ := ParseDupGroup(f.DupGroup)
+	p := &Pool{
+		Feature:      f.Name,
+		Vendor:       f.Vendor,
+		Version:      version,
+		Expiry:       f.Expiry,
+		Start:        f.Start,
+		Count:        count,
+		Uncounted:    count <= 0,
+		HostID:       f.HostID,
+		VendorString: f.VendorString,
+		Overdraft:    max(f.Overdraft, 0),
+		Dup:          dup,
+		UserBased:    basedLimit(f.UserBased, count),
+		HostBased:    basedLimit(f.HostBased, count),
+		Linger:       lingerAttr(f),
+		Lines:        []*licfile.Feature{f},
+	}
+	if p.Uncounted {
+		p.Overdraft = 0
+	}
+	// USER_BASED and HOST_BASED count users or hosts, not processes.
+	if p.Dup == 0 && p.UserBased >= 0 {
+		p.Dup = DupUser
+	}
+	if p.Dup == 0 && p.HostBased >= 0 {
+		p.Dup = DupHost
+	}
+	return p
+}
+
+// basedLimit turns USER_BASED / HOST_BASED (-1 absent, 0 bare, n) into the
+// number of users or hosts allowed (-1 when absent).
+func basedLimit(v, count int) int {
+	switch {
+	case v < 0:
+		return -1
+	case v == 0:
+		return count
+	}
+	return v
+}
+
+// lingerAttr reads the publisher's LINGER=seconds attribute.
+func lingerAttr(f *licfile.Feature) time.Duration {
+	for _, a := range f.Attrs {
+		if strings.EqualFold(a.Key, "LINGER") && a.HasValue {
+			if n, err := strconv.Atoi(a.Value); err == nil && n > 0 && n < 1<<31 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return 0
+}
+
+// issueDate is when a line was issued: ISSUED=, else START=; ok false if
+// the line says neither.
+func issueDate(f *licfile.Feature) (time.Time, bool) {
+	if t, ok := dateTime(f.Issued); ok {
+		return t, true
+	}
+	return dateTime(f.Start)
+}
+
+// dropSuperseded removes the lines that a SUPERSEDE line makes
+// ineffective: lines of the superseded feature names (the line's own name
+// for a bare SUPERSEDE) issued before its ISSUED date, or, when it has no
+// date, every such line written before it.
+func dropSuperseded(vendor string, lines []*licfile.Feature) []*licfile.Feature {
+	gone := map[*licfile.Feature]bool{}
+	for i, s := range lines {
+		if s == nil || s.Vendor != vendor || !s.Superseded {
 			continue
 		}
-		p := &Pool{
-			Feature:      f.Name,
-			Vendor:       f.Vendor,
-			Version:      f.Version,
-			Expiry:       f.Expiry,
-			Start:        f.Start,
-			Count:        f.Count,
-			Uncounted:    !counted,
-			HostID:       f.HostID,
-			VendorString: f.VendorString,
-			Lines:        []*licfile.Feature{f},
+		names := s.Supersede
+		if len(names) == 0 {
+			names = []string{s.Name}
 		}
-		if counted {
-			byKey[key] = p
+		cut, dated := issueDate(s)
+		for j, f := range lines {
+			if f == nil || f == s || f.Vendor != vendor || !slices.Contains(names, f.Name) {
+				continue
+			}
+			if dated {
+				if t, ok := issueDate(f); ok && !t.Before(cut) {
+					continue
+				}
+			} else if j > i {
+				continue
+			}
+			gone[f] = true
 		}
-		pools = append(pools, p)
 	}
-	return pools
+	if len(gone) == 0 {
+		return lines
+	}
+	out := make([]*licfile.Feature, 0, len(lines))
+	for _, f := range lines {
+		if !gone[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// expandPackages turns every pool enabled for a PACKAGE (a pool of the
+// package's name, and its version when the package has one) into
+// component pools (manual 3.2.5). A component's version and count
+// override the enabling line's; a count multiplies the enabling count.
+// Without OPTIONS=SUITE the package feature's pool goes away; with it,
+// it stays as the suite that every component checkout also takes.
+func expandPackages(pools []*Pool, vendor string, packages []*licfile.Package) []*Pool {
+	if len(packages) == 0 {
+		return pools
+	}
+	pkgOf := map[string]*licfile.Package{}
+	for _, pk := range packages {
+		if pk != nil && pk.Vendor == vendor {
+			if _, dup := pkgOf[pk.Name]; !dup {
+				pkgOf[pk.Name] = pk
+			}
+		}
+	}
+	var out []*Pool
+	byKey := map[string]*Pool{}
+	for _, p := range pools {
+		pk := pkgOf[p.Feature]
+		if pk == nil || p.Package != "" || (pk.Version.Text != "" && compareVersion(pk.Version, p.Version) != 0) {
+			out = append(out, p)
+			continue
+		}
+		if pk.Suite {
+			p.SuiteOnly = true
+			if p.Dup == 0 {
+				// One user's components share one seat of the suite.
+				p.Dup = DupUser | DupHost | DupDisplay
+			}
+			out = append(out, p)
+		}
+		for _, comp := range pk.Components {
+			cp := *p
+			cp.Feature = comp.Name
+			cp.Package = pk.Name
+			cp.SuiteOnly = false
+			cp.Suite = nil
+			cp.Lines = slices.Clone(p.Lines)
+			if comp.Version.Text != "" {
+				cp.Version = comp.Version
+			}
+			if comp.Count > 0 && !pk.Suite && !p.Uncounted {
+				cp.Count = comp.Count * p.Count
+			}
+			if pk.Suite {
+				cp.Suite = p
+				cp.Dup, _ = ParseDupGroup(p.Lines[0].DupGroup)
+			}
+			k := cp.Key()
+			if q := byKey[k]; q != nil && !q.Uncounted && !cp.Uncounted && q.Suite == cp.Suite {
+				q.Count += cp.Count
+				q.Lines = append(q.Lines, cp.Lines...)
+				continue
+			}
+			np := &cp
+			byKey[k] = np
+			out = append(out, np)
+		}
+	}
+	return out
 }
 
 // compareVersion compares two feature versions as numbers: -1, 0 or 1.

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +25,14 @@ const (
 	minorNoHandle   = 352
 	minorRemovedFtr = 353
 	minorBadVersion = 354
+	minorQueued     = 355
+	minorInQueue    = 356
+	minorReserved   = 357
+	minorMax        = 358
+	minorNoUsers    = 359
+	minorPackage    = 360
+	minorLinger     = 361
+	minorNotInclude = 362
 )
 
 // Client is who holds or asks for a seat: the identity a client sent in
@@ -34,6 +45,9 @@ type Client struct {
 	Program string
 	PID     int
 	IP      string // peer address of the connection, for INTERNET= hostids
+	// Ethers are the Ethernet hostids the client reported, for
+	// node-locked lines.
+	Ethers []string
 	// JobID names the client's job across reconnects (0 if it has none).
 	JobID uint64
 }
@@ -42,12 +56,39 @@ type Client struct {
 type Seat struct {
 	Handle  uint32
 	Pool    *Pool
-	Session uint64 // the connection that holds it
+	Session uint64 // the connection that holds it; 0 while lingering
 	Client  Client
 	// Version is the version the client asked for (lmstat shows it).
 	Version string
-	Count   int
-	Start   time.Time
+	// VendorData is the vendor-defined checkout data (DUP_GROUP=V).
+	VendorData string
+	Count      int
+	Start      time.Time
+	// Dup is the duplicate-group key: seats of a pool with the same
+	// non-empty key share their licenses.
+	Dup string
+	// Companion links a component seat and the suite seat it took.
+	Companion uint32
+	// Linger is the linger time of a lingering seat, LingerUntil when it
+	// goes back; both zero for a seat in use.
+	Linger      time.Duration
+	LingerUntil time.Time
+}
+
+// Lingering reports whether the seat was checked in and lingers.
+func (s *Seat) Lingering() bool { return !s.LingerUntil.IsZero() }
+
+// Waiter is a queued checkout (manual B.2.2): it is granted, in arrival
+// order, as soon as seats free up.
+type Waiter struct {
+	Handle     uint32
+	Session    uint64
+	Client     Client
+	Feature    string
+	Version    string
+	VendorData string
+	Count      int
+	Since      time.Time
 }
 
 // Command is one change to the license state. Network handlers turn
@@ -62,22 +103,27 @@ type Command interface{ command() }
 // seat still held under that handle by the same job moves to the new
 // session instead of being counted twice; otherwise the handle is only
 // reused for the new seat when it is free, so that lmstat's handles stay
-// stable across a vendor daemon restart.
+// stable across a vendor daemon restart. With Queue a checkout that finds
+// no free seat waits in the queue instead of failing with -4.
 type Checkout struct {
 	Session    uint64
 	Client     Client
 	Feature    string
 	Version    string
+	VendorData string
 	Count      int
+	Queue      bool
 	PrevHandle uint32
 	Adopt      bool
 	Now        time.Time
 }
 
-// Checkin returns one seat of Session.
+// Checkin returns one seat of Session, or takes a queued request of
+// Session out of the queue.
 type Checkin struct {
 	Session uint64
 	Handle  uint32
+	Now     time.Time
 }
 
 // Heartbeat records that Session is alive at Now.
@@ -86,8 +132,20 @@ type Heartbeat struct {
 	Now     time.Time
 }
 
-// Disconnect frees every seat of Session at once (its connection closed).
-type Disconnect struct{ Session uint64 }
+// SetIdle records that Session's application declared itself idle (or
+// busy again) at Now, for TIMEOUT.
+type SetIdle struct {
+	Session uint64
+	Idle    bool
+	Now     time.Time
+}
+
+// Disconnect frees every seat of Session at once (its connection closed)
+// and drops its queued requests; seats with a linger time linger.
+type Disconnect struct {
+	Session uint64
+	Now     time.Time
+}
 
 // Expire drops sessions whose last heartbeat is older than Now - Timeout.
 type Expire struct {
@@ -95,17 +153,24 @@ type Expire struct {
 	Timeout time.Duration
 }
 
+// Tick advances the clock to Now: lingering seats whose time is up go
+// back, seats idle for longer than their TIMEOUT are reclaimed, and the
+// queue is served.
+type Tick struct{ Now time.Time }
+
 // Remove is lmremove feature user host display: every seat of Feature
 // held by that user, host and display.
 type Remove struct {
 	Feature, User, Host, Display string
+	Now                          time.Time
 }
 
 // RemoveHandle is lmremove -h: the seat with Handle (of Feature, when
-// Feature is not "").
+// Feature is not "") and its duplicates.
 type RemoveHandle struct {
 	Feature string
 	Handle  uint32
+	Now     time.Time
 }
 
 // Reread replaces the pools with new ones built from the rereadable
@@ -113,14 +178,20 @@ type RemoveHandle struct {
 // pool that is gone stay out until checked in.
 type Reread struct{ Pools []*Pool }
 
+// SetPolicy replaces the options policy (an options file was read).
+type SetPolicy struct{ Policy Policy }
+
 func (Checkout) command()     {}
 func (Checkin) command()      {}
 func (Heartbeat) command()    {}
+func (SetIdle) command()      {}
 func (Disconnect) command()   {}
 func (Expire) command()       {}
+func (Tick) command()         {}
 func (Remove) command()       {}
 func (RemoveHandle) command() {}
 func (Reread) command()       {}
+func (SetPolicy) command()    {}
 
 // Result is what a command did.
 type Result struct {
@@ -128,12 +199,30 @@ type Result struct {
 	Err *lmerr.Error
 	// Seat is the seat a checkout granted (a copy).
 	Seat *Seat
-	// Freed are the seats a checkin, disconnect, expire or remove gave back.
+	// Queued is the queued request a checkout with Queue became.
+	Queued *Waiter
+	// Freed are the seats a command gave back.
 	Freed []Seat
+	// Lingering are the seats a checkin, disconnect or remove left
+	// lingering.
+	Lingering []Seat
+	// Inactive are the seats reclaimed by TIMEOUT.
+	Inactive []Seat
+	// Granted are queued requests the command granted.
+	Granted []Seat
 	// Sessions are the sessions an Expire dropped.
 	Sessions []uint64
 	// Adopted is true when a checkout re-adopted the job's previous seat.
 	Adopted bool
+	// Warnings are debug log lines the command asks for (reservations
+	// dropped, USER_BASED lines without users).
+	Warnings []string
+}
+
+type sessionInfo struct {
+	seen      time.Time
+	idle      bool
+	idleSince time.Time
 }
 
 // State owns the pools and seats of one vendor daemon. It is safe for
@@ -142,9 +231,13 @@ type State struct {
 	mu         sync.Mutex
 	pools      []*Pool
 	seats      map[uint32]*Seat
-	sessions   map[uint64]time.Time
-	used       map[*Pool]int // licenses out per pool
+	sessions   map[uint64]*sessionInfo
+	queue      []*Waiter
+	policy     Policy
+	res        map[*Pool][]Reservation // effective reservations
+	now        time.Time               // the latest time a command carried
 	nextHandle uint32
+	invariant  func(error)
 }
 
 // firstHandle is the first handle of a vendor daemon run; handles grow
@@ -152,89 +245,254 @@ type State struct {
 // reconnecting after a restart gets its old handle back when it is free.
 const firstHandle = 101
 
-// NewState returns a state serving pools.
+// NewState returns a state serving pools with no options policy.
 func NewState(pools []*Pool) *State {
-	return &State{pools: pools, seats: map[uint32]*Seat{}, sessions: map[uint64]time.Time{}, used: map[*Pool]int{}, nextHandle: firstHandle}
+	s := &State{
+		pools:      pools,
+		seats:      map[uint32]*Seat{},
+		sessions:   map[uint64]*sessionInfo{},
+		policy:     NoPolicy{},
+		nextHandle: firstHandle,
+	}
+	s.refresh()
+	return s
+}
+
+// CheckInvariants makes the state check, after every command, that no
+// pool has more seats out than its count plus its allowed overdraft
+// (reserved seats included) unless an lmreread or options change lowered
+// it, and report a violation to fail. Tests turn it on.
+func (s *State) CheckInvariants(fail func(error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.invariant = fail
 }
 
 // Apply applies one command and returns its result.
 func (s *State) Apply(cmd Command) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.invariant == nil {
+		return s.apply(cmd)
+	}
+	before := s.totals()
+	r := s.apply(cmd)
+	switch cmd.(type) {
+	case Reread, SetPolicy:
+	default:
+		for p, n := range s.totals() {
+			if lim := s.limit(p); n > lim && n > before[p] {
+				s.invariant(fmt.Errorf("after %T: pool %s has %d seats out, limit %d", cmd, p.Key(), n, lim))
+			}
+		}
+	}
+	if err := s.checkLocked(); err != nil {
+		s.invariant(fmt.Errorf("after %T: %v", cmd, err))
+	}
+	return r
+}
+
+func (s *State) tick(t time.Time) {
+	if t.After(s.now) {
+		s.now = t
+	}
+}
+
+func (s *State) apply(cmd Command) Result {
 	switch c := cmd.(type) {
 	case Checkout:
-		return s.checkout(c)
+		s.tick(c.Now)
+		var r Result
+		r.Freed = s.endLingers()
+		s.checkout(c, &r)
+		return r
 	case Checkin:
+		s.tick(c.Now)
+		if i := s.waiterIndex(c.Handle); i >= 0 && s.queue[i].Session == c.Session {
+			s.queue = slices.Delete(s.queue, i, i+1)
+			var r Result
+			s.serveQueue(&r)
+			return r
+		}
 		seat := s.seats[c.Handle]
-		if seat == nil || seat.Session != c.Session {
+		if seat == nil || seat.Session != c.Session || c.Session == 0 {
 			return Result{Err: lmerr.New(-41, minorNoHandle)}
 		}
-		return Result{Freed: []Seat{s.free(seat)}}
+		var r Result
+		s.release([]*Seat{seat}, &r, false)
+		s.serveQueue(&r)
+		return r
 	case Heartbeat:
-		s.sessions[c.Session] = c.Now
+		s.tick(c.Now)
+		s.session(c.Session).seen = c.Now
+		return Result{}
+	case SetIdle:
+		s.tick(c.Now)
+		si := s.session(c.Session)
+		si.seen = c.Now
+		if c.Idle && !si.idle {
+			si.idleSince = c.Now
+		}
+		si.idle = c.Idle
 		return Result{}
 	case Disconnect:
-		delete(s.sessions, c.Session)
-		return Result{Freed: s.freeWhere(func(st *Seat) bool { return st.Session == c.Session })}
+		s.tick(c.Now)
+		var r Result
+		s.dropSession(c.Session, &r)
+		s.serveQueue(&r)
+		return r
 	case Expire:
+		s.tick(c.Now)
 		var dead []uint64
-		for id, seen := range s.sessions {
-			if c.Now.Sub(seen) > c.Timeout {
+		for id, si := range s.sessions {
+			if c.Now.Sub(si.seen) > c.Timeout {
 				dead = append(dead, id)
 			}
 		}
-		sort.Slice(dead, func(i, j int) bool { return dead[i] < dead[j] })
+		slices.Sort(dead)
 		var r Result
 		for _, id := range dead {
-			delete(s.sessions, id)
-			r.Freed = append(r.Freed, s.freeWhere(func(st *Seat) bool { return st.Session == id })...)
+			s.dropSession(id, &r)
 		}
 		r.Sessions = dead
+		s.serveQueue(&r)
+		return r
+	case Tick:
+		s.tick(c.Now)
+		var r Result
+		r.Freed = s.endLingers()
+		s.reclaimIdle(&r)
+		s.serveQueue(&r)
 		return r
 	case Remove:
-		freed := s.freeWhere(func(st *Seat) bool {
-			return st.Pool.Feature == c.Feature && st.Client.User == c.User &&
-				st.Client.Host == c.Host && st.Client.Display == c.Display
-		})
-		if len(freed) == 0 {
-			return Result{Err: lmerr.New(-41, minorNoHandle)}
+		s.tick(c.Now)
+		var match []*Seat
+		for _, st := range s.sortedSeats() {
+			if st.Pool.Feature == c.Feature && st.Client.User == c.User &&
+				strings.EqualFold(st.Client.Host, c.Host) && st.Client.Display == c.Display {
+				match = append(match, st)
+			}
 		}
-		return Result{Freed: freed}
+		return s.remove(match)
 	case RemoveHandle:
+		s.tick(c.Now)
 		seat := s.seats[c.Handle]
 		if seat == nil || (c.Feature != "" && seat.Pool.Feature != c.Feature) {
 			return Result{Err: lmerr.New(-41, minorNoHandle)}
 		}
-		return Result{Freed: []Seat{s.free(seat)}}
+		match := []*Seat{seat}
+		if seat.Dup != "" {
+			// lmremove -h of one duplicate removes the whole group.
+			for _, st := range s.sortedSeats() {
+				if st != seat && st.Pool == seat.Pool && st.Dup == seat.Dup {
+					match = append(match, st)
+				}
+			}
+		}
+		return s.remove(match)
 	case Reread:
 		s.reread(c.Pools)
-		return Result{}
+		var r Result
+		r.Warnings = s.refresh()
+		s.serveQueue(&r)
+		return r
+	case SetPolicy:
+		s.policy = c.Policy
+		if s.policy == nil {
+			s.policy = NoPolicy{}
+		}
+		var r Result
+		r.Warnings = s.refresh()
+		s.serveQueue(&r)
+		return r
 	}
 	return Result{Err: lmerr.New(-85, 0)}
 }
 
-func (s *State) free(seat *Seat) Seat {
-	delete(s.seats, seat.Handle)
-	s.used[seat.Pool] -= seat.Count
-	s.dropEmptyRemoved()
-	return *seat
+func (s *State) session(id uint64) *sessionInfo {
+	si := s.sessions[id]
+	if si == nil {
+		si = &sessionInfo{seen: s.now}
+		s.sessions[id] = si
+	}
+	return si
 }
 
-// freeWhere frees every seat match selects, in handle order.
-func (s *State) freeWhere(match func(*Seat) bool) []Seat {
-	var hs []uint32
-	for h, st := range s.seats {
-		if match(st) {
-			hs = append(hs, h)
+// remove is lmremove: seats go back, or start their linger ("lmremove
+// will start, but not override, the license's linger time"); a seat
+// already lingering cannot be removed (-100).
+func (s *State) remove(match []*Seat) Result {
+	if len(match) == 0 {
+		return Result{Err: lmerr.New(-41, minorNoHandle)}
+	}
+	var live []*Seat
+	for _, st := range match {
+		if !st.Lingering() {
+			live = append(live, st)
 		}
 	}
-	sort.Slice(hs, func(i, j int) bool { return hs[i] < hs[j] })
-	out := make([]Seat, 0, len(hs))
-	for _, h := range hs {
-		st := s.seats[h]
-		out = append(out, *st)
-		s.used[st.Pool] -= st.Count
-		delete(s.seats, h)
+	if len(live) == 0 {
+		return Result{Err: lmerr.New(-100, minorLinger)}
+	}
+	var r Result
+	s.release(live, &r, false)
+	s.serveQueue(&r)
+	return r
+}
+
+// dropSession releases every seat of a closed session and drops its
+// queued requests.
+func (s *State) dropSession(id uint64, r *Result) {
+	delete(s.sessions, id)
+	s.queue = slices.DeleteFunc(s.queue, func(w *Waiter) bool { return w.Session == id })
+	var mine []*Seat
+	for _, st := range s.sortedSeats() {
+		if st.Session == id && id != 0 {
+			mine = append(mine, st)
+		}
+	}
+	s.release(mine, r, false)
+}
+
+// release gives seats back (and their companions): those whose pool
+// lingers start lingering, the others are freed. With inactive they are
+// reclaimed by TIMEOUT and never linger.
+func (s *State) release(seats []*Seat, r *Result, inactive bool) {
+	done := map[uint32]bool{}
+	for _, st := range seats {
+		for _, x := range []*Seat{st, s.seats[st.Companion]} {
+			if x == nil || done[x.Handle] || s.seats[x.Handle] != x {
+				continue
+			}
+			done[x.Handle] = true
+			if l := s.lingerOf(x.Pool); l > 0 && !inactive && !x.Lingering() {
+				x.Session = 0
+				x.Linger = l
+				x.LingerUntil = s.now.Add(l)
+				r.Lingering = append(r.Lingering, *x)
+				continue
+			}
+			delete(s.seats, x.Handle)
+			if inactive {
+				r.Inactive = append(r.Inactive, *x)
+			} else {
+				r.Freed = append(r.Freed, *x)
+			}
+		}
+	}
+	if len(done) > 0 {
+		s.dropEmptyRemoved()
+	}
+}
+
+// endLingers frees the lingering seats whose linger is over.
+func (s *State) endLingers() []Seat {
+	var out []Seat
+	for _, st := range s.sortedSeats() {
+		if st.Lingering() && !s.now.Before(st.LingerUntil) {
+			delete(s.seats, st.Handle)
+			out = append(out, *st)
+		}
 	}
 	if len(out) > 0 {
 		s.dropEmptyRemoved()
@@ -242,43 +500,188 @@ func (s *State) freeWhere(match func(*Seat) bool) []Seat {
 	return out
 }
 
-// inUse is the number of licenses of p checked out.
-func (s *State) inUse(p *Pool) int { return s.used[p] }
+// reclaimIdle takes back the seats of sessions idle for longer than their
+// pool's TIMEOUT: an application that declared itself idle, or one that
+// stopped heartbeating.
+func (s *State) reclaimIdle(r *Result) {
+	var idle []*Seat
+	for _, st := range s.sortedSeats() {
+		if st.Session == 0 || st.Lingering() {
+			continue
+		}
+		t := s.policy.Timeout(st.Pool)
+		if t <= 0 {
+			continue
+		}
+		si := s.sessions[st.Session]
+		if si == nil {
+			continue
+		}
+		since := si.seen
+		if si.idle {
+			since = si.idleSince
+		}
+		if s.now.Sub(since) >= t {
+			idle = append(idle, st)
+		}
+	}
+	s.release(idle, r, true)
+}
 
-func (s *State) checkout(c Checkout) Result {
+func (s *State) lingerOf(p *Pool) time.Duration {
+	return max(p.Linger, s.policy.Linger(p))
+}
+
+func (s *State) sortedSeats() []*Seat {
+	out := make([]*Seat, 0, len(s.seats))
+	for _, st := range s.seats {
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Handle < out[j].Handle })
+	return out
+}
+
+func (s *State) waiterIndex(h uint32) int {
+	for i, w := range s.queue {
+		if w.Handle == h {
+			return i
+		}
+	}
+	return -1
+}
+
+// request is a checkout being decided.
+type request struct {
+	session    uint64
+	client     Client
+	feature    string
+	version    licfile.Version
+	verText    string
+	vendorData string
+	count      int
+}
+
+func (s *State) checkout(c Checkout, r *Result) {
 	if c.Count <= 0 {
 		c.Count = 1
 	}
 	want, ok := ParseVersion(c.Version)
 	if !ok {
-		return Result{Err: lmerr.New(-77, minorBadVersion)}
+		r.Err = lmerr.New(-77, minorBadVersion)
+		return
 	}
 	if c.Session != 0 {
-		if _, known := s.sessions[c.Session]; !known {
-			s.sessions[c.Session] = c.Now
-		}
+		s.session(c.Session).seen = c.Now
 	}
 	// A client that reconnected keeps the seat it already holds.
-	if old := s.seats[c.PrevHandle]; c.Adopt && c.PrevHandle != 0 && old != nil {
+	if old := s.seats[c.PrevHandle]; c.Adopt && c.PrevHandle != 0 && old != nil && !old.Lingering() {
 		if old.Pool.Feature == c.Feature && sameClient(old.Client, c.Client) && old.Count == c.Count {
 			old.Session = c.Session
 			old.Client = c.Client
+			if comp := s.seats[old.Companion]; comp != nil {
+				comp.Session = c.Session
+				comp.Client = c.Client
+			}
 			cp := *old
-			return Result{Seat: &cp, Adopted: true}
+			r.Seat, r.Adopted = &cp, true
+			return
 		}
 	}
-	var named []*Pool
+	req := request{session: c.Session, client: c.Client, feature: c.Feature, version: want, verText: c.Version, vendorData: c.VendorData, count: c.Count}
+	queued := false
+	for _, w := range s.queue {
+		if w.Feature == c.Feature {
+			queued = true
+			break
+		}
+	}
+	seat, err := s.grant(req, func() uint32 { return s.handleFor(c.PrevHandle) }, queued)
+	switch {
+	case err == nil:
+		r.Seat = seat
+	case queued && (err.Code == -4 || err.Code == -101 || err.Code == -24):
+		if !c.Queue {
+			r.Err = lmerr.New(-24, minorQueued)
+			return
+		}
+		r.Queued = s.enqueue(c)
+	case c.Queue && (err.Code == -4 || err.Code == -101):
+		r.Queued = s.enqueue(c)
+	default:
+		r.Err = err
+	}
+}
+
+func (s *State) enqueue(c Checkout) *Waiter {
+	w := &Waiter{Handle: s.handleFor(0), Session: c.Session, Client: c.Client, Feature: c.Feature,
+		Version: c.Version, VendorData: c.VendorData, Count: c.Count, Since: s.now}
+	s.queue = append(s.queue, w)
+	cp := *w
+	return &cp
+}
+
+// serveQueue grants queued requests in arrival order; a request that
+// still finds no seat holds back the later requests for its feature.
+func (s *State) serveQueue(r *Result) {
+	if len(s.queue) == 0 {
+		return
+	}
+	blocked := map[string]bool{}
+	kept := s.queue[:0:0]
+	for _, w := range s.queue {
+		if blocked[w.Feature] {
+			kept = append(kept, w)
+			continue
+		}
+		want, _ := ParseVersion(w.Version)
+		seat, err := s.grant(request{session: w.Session, client: w.Client, feature: w.Feature, version: want,
+			verText: w.Version, vendorData: w.VendorData, count: w.Count}, func() uint32 { return w.Handle }, false)
+		if err != nil {
+			blocked[w.Feature] = true
+			kept = append(kept, w)
+			continue
+		}
+		r.Granted = append(r.Granted, *seat)
+	}
+	s.queue = kept
+}
+
+// candidates are the pools that may serve feature, in the order of manual
+// 3.6 for v7+: node-locked uncounted lines first, then node-locked
+// counted, then floating ones, each in file order, so that a floating
+// seat is not used where a node-locked line would do.
+func (s *State) candidates(feature string) []*Pool {
+	var out []*Pool
 	for _, p := range s.pools {
-		if p.Feature == c.Feature && !p.Removed {
-			named = append(named, p)
+		if p.Feature == feature && !p.Removed {
+			out = append(out, p)
 		}
 	}
-	if len(named) == 0 {
-		return Result{Err: lmerr.New(-5, minorNoFeature)}
+	class := func(p *Pool) int {
+		switch {
+		case p.NodeLocked() && p.Uncounted:
+			return 0
+		case p.NodeLocked():
+			return 1
+		case p.Uncounted:
+			return 2
+		}
+		return 3
 	}
-	// Walk the pools in file order; the first usable one with room wins.
-	// A denial reports the most specific reason of the pools that matched
-	// furthest.
+	sort.SliceStable(out, func(i, j int) bool { return class(out[i]) < class(out[j]) })
+	return out
+}
+
+// grant finds a pool for req and takes a seat under the handle pick
+// gives. With
+// noNewSeats (others are queued) only a duplicate of a seat already out
+// may be granted. The error is the most telling denial of the pools that
+// matched furthest.
+func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, *lmerr.Error) {
+	pools := s.candidates(req.feature)
+	if len(pools) == 0 {
+		return nil, lmerr.New(-5, minorNoFeature)
+	}
 	var denial *lmerr.Error
 	rank := 0
 	deny := func(r int, e *lmerr.Error) {
@@ -286,50 +689,341 @@ func (s *State) checkout(c Checkout) Result {
 			rank, denial = r, e
 		}
 	}
-	for _, p := range named {
-		switch {
-		case compareVersion(p.Version, want) < 0:
-			deny(1, lmerr.New(-25, minorVersion))
-		case expired(p.Expiry, c.Now):
-			deny(2, lmerr.New(-10, minorExpired))
-		case notStarted(p.Start, c.Now):
-			deny(2, lmerr.New(-31, minorStart))
-		case len(p.HostID) > 0 && !clientMatches(p.HostID, c.Client):
-			deny(3, lmerr.New(-9, minorHost))
-		case !p.Uncounted && c.Count > p.Count:
-			deny(4, lmerr.New(-26, minorTooMany))
-		case !p.Uncounted && s.inUse(p)+c.Count > p.Count:
-			deny(5, lmerr.New(-4, minorUsers))
-		default:
-			seat := &Seat{
-				Handle:  s.handleFor(c.PrevHandle),
-				Pool:    p,
-				Session: c.Session,
-				Client:  c.Client,
-				Version: c.Version,
-				Count:   c.Count,
-				Start:   c.Now,
+	type fit struct {
+		p   *Pool
+		dup string
+	}
+	var fits []fit
+	for _, p := range pools {
+		if p.SuiteOnly {
+			deny(1, lmerr.New(-125, minorPackage))
+			continue
+		}
+		if e, r := s.usable(p, req); e != nil {
+			deny(r, e)
+			continue
+		}
+		fits = append(fits, fit{p, dupKey(p.Dup, req.client, req.vendorData)})
+	}
+	// A duplicate of a seat already out shares it: try those pools first.
+	for pass := 0; pass < 2; pass++ {
+		for _, f := range fits {
+			joins := f.dup != "" && s.hasGroup(f.p, f.dup)
+			if (pass == 0) != joins {
+				continue
 			}
-			s.seats[seat.Handle] = seat
-			s.used[p] += seat.Count
+			if noNewSeats && s.extra(f.p, f.dup, req.count) > 0 {
+				deny(9, lmerr.New(-24, minorQueued))
+				continue
+			}
+			if e, r := s.room(f.p, req, f.dup); e != nil {
+				deny(r, e)
+				continue
+			}
+			var suite *Pool
+			suiteDup := ""
+			if f.p.Suite != nil {
+				suite = f.p.Suite
+				suiteDup = dupKey(suite.Dup, req.client, req.vendorData)
+				if e, r := s.usable(suite, req); e != nil {
+					deny(r, e)
+					continue
+				}
+				if e, r := s.room(suite, req, suiteDup); e != nil {
+					deny(r, e)
+					continue
+				}
+			}
+			handle := pick()
+			seat := &Seat{Handle: handle, Pool: f.p, Session: req.session, Client: req.client, Version: req.verText,
+				VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: f.dup}
+			s.seats[handle] = seat
+			if suite != nil {
+				sh := s.handleFor(0)
+				s.seats[sh] = &Seat{Handle: sh, Pool: suite, Session: req.session, Client: req.client, Version: req.verText,
+					VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: suiteDup, Companion: handle}
+				seat.Companion = sh
+			}
 			cp := *seat
-			return Result{Seat: &cp}
+			return &cp, nil
 		}
 	}
-	return Result{Err: denial}
+	return nil, denial
+}
+
+// usable checks everything about pool p and req except free seats.
+func (s *State) usable(p *Pool, req request) (*lmerr.Error, int) {
+	switch {
+	case compareVersion(p.Version, req.version) < 0:
+		return lmerr.New(-25, minorVersion), 1
+	case expired(p.Expiry, s.now):
+		return lmerr.New(-10, minorExpired), 2
+	case notStarted(p.Start, s.now):
+		return lmerr.New(-31, minorStart), 2
+	case len(p.HostID) > 0 && !clientMatches(p.HostID, req.client):
+		return lmerr.New(-9, minorHost), 3
+	case !p.Uncounted && req.count > s.limit(p):
+		return lmerr.New(-26, minorTooMany), 4
+	}
+	if e := s.policy.Allow(p, req.client); e != nil {
+		return e, 5
+	}
+	for _, b := range []struct {
+		limit int
+		kind  string
+		who   string
+	}{{p.UserBased, "USER", req.client.User}, {p.HostBased, "HOST", req.client.Host}} {
+		if b.limit < 0 {
+			continue
+		}
+		inc := s.policy.Included(p, b.kind)
+		if len(inc) == 0 {
+			return lmerr.New(-84, minorNoUsers), 5
+		}
+		inc = inc[:min(len(inc), b.limit)]
+		if !slices.ContainsFunc(inc, func(n string) bool { return strings.EqualFold(n, b.who) }) {
+			return lmerr.New(-39, minorNotInclude), 5
+		}
+	}
+	return nil, 0
+}
+
+// room checks that pool p has seats for req (in duplicate group dup):
+// within MAX, within count plus overdraft, and not taking a seat
+// reserved for somebody else.
+func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
+	if p.Uncounted {
+		return nil, 0
+	}
+	extra := s.extra(p, dup, req.count)
+	if extra == 0 {
+		return nil, 0
+	}
+	for _, l := range s.policy.Limits(p) {
+		if l.Match == nil || !l.Match(req.client) {
+			continue
+		}
+		used := 0
+		for _, g := range s.groupsOfFeature(p.Feature) {
+			if l.Match(g.client) {
+				used += g.count
+			}
+		}
+		if used+extra > l.Max {
+			return lmerr.New(-87, minorMax), 6
+		}
+	}
+	tentative := &Seat{Handle: 0, Pool: p, Client: req.client, Count: req.count, Dup: dup}
+	total, raw := s.load(p, tentative)
+	if total <= s.limit(p) {
+		return nil, 0
+	}
+	if raw <= s.limit(p) {
+		return lmerr.New(-101, minorReserved), 7
+	}
+	return lmerr.New(-4, minorUsers), 7
+}
+
+// group is a set of duplicate seats sharing licenses (a lone seat is a
+// group of one): it uses its largest count.
+type group struct {
+	key    string
+	count  int
+	client Client
+}
+
+func (s *State) groups(p *Pool, extra *Seat) []group {
+	var out []group
+	idx := map[string]int{}
+	add := func(st *Seat) {
+		if st.Dup != "" {
+			if i, ok := idx[st.Dup]; ok {
+				out[i].count = max(out[i].count, st.Count)
+				return
+			}
+			idx[st.Dup] = len(out)
+		}
+		out = append(out, group{key: st.Dup, count: st.Count, client: st.Client})
+	}
+	for _, st := range s.sortedSeats() {
+		if st.Pool == p {
+			add(st)
+		}
+	}
+	if extra != nil {
+		add(extra)
+	}
+	return out
+}
+
+func (s *State) groupsOfFeature(feature string) []group {
+	var out []group
+	for _, p := range s.pools {
+		if p.Feature == feature && !p.Uncounted {
+			out = append(out, s.groups(p, nil)...)
+		}
+	}
+	return out
+}
+
+func (s *State) hasGroup(p *Pool, dup string) bool {
+	for _, st := range s.seats {
+		if st.Pool == p && st.Dup == dup {
+			return true
+		}
+	}
+	return false
+}
+
+// extra is how many more licenses of p a checkout of count in duplicate
+// group dup takes.
+func (s *State) extra(p *Pool, dup string, count int) int {
+	if dup == "" {
+		return count
+	}
+	have := -1
+	for _, st := range s.seats {
+		if st.Pool == p && st.Dup == dup {
+			have = max(have, st.Count)
+		}
+	}
+	if have < 0 {
+		return count
+	}
+	return max(0, count-have)
+}
+
+// load is what pool p has out with extra added: total counts reserved
+// seats as in use whether their holders use them or not, raw only the
+// licenses checked out. Holders use their reservations first, in options
+// file order.
+func (s *State) load(p *Pool, extra *Seat) (total, raw int) {
+	res := s.res[p]
+	left := make([]int, len(res))
+	reserved := 0
+	for i, r := range res {
+		left[i] = r.Count
+		reserved += r.Count
+	}
+	free := 0
+	for _, g := range s.groups(p, extra) {
+		raw += g.count
+		n := g.count
+		for i, r := range res {
+			if n == 0 {
+				break
+			}
+			if left[i] > 0 && r.Match != nil && r.Match(g.client) {
+				take := min(n, left[i])
+				left[i] -= take
+				n -= take
+			}
+		}
+		free += n
+	}
+	return reserved + free, raw
+}
+
+// limit is how many licenses pool p may have out: its count plus the
+// overdraft the license allows, lowered by MAX_OVERDRAFT.
+func (s *State) limit(p *Pool) int {
+	od := p.Overdraft
+	if n, ok := s.policy.MaxOverdraft(p); ok && n < od {
+		od = max(n, 0)
+	}
+	return p.Count + od
+}
+
+func (s *State) totals() map[*Pool]int {
+	out := map[*Pool]int{}
+	for _, p := range s.pools {
+		if !p.Uncounted {
+			out[p], _ = s.load(p, nil)
+		}
+	}
+	return out
+}
+
+// checkLocked verifies the state's own consistency: every seat's pool is
+// known, companions point at each other, queued handles are not seats.
+func (s *State) checkLocked() error {
+	known := map[*Pool]bool{}
+	for _, p := range s.pools {
+		known[p] = true
+	}
+	for h, st := range s.seats {
+		if st.Handle != h {
+			return fmt.Errorf("seat %d filed under %d", st.Handle, h)
+		}
+		if !known[st.Pool] {
+			return fmt.Errorf("seat %d of a pool the state does not know", h)
+		}
+		if st.Companion != 0 {
+			if c := s.seats[st.Companion]; c == nil || c.Companion != h {
+				return fmt.Errorf("seat %d has a broken companion %d", h, st.Companion)
+			}
+		}
+	}
+	for _, w := range s.queue {
+		if s.seats[w.Handle] != nil {
+			return fmt.Errorf("queued handle %d is also a seat", w.Handle)
+		}
+	}
+	return nil
+}
+
+// refresh recomputes the effective reservations after the pools or the
+// policy changed: each feature's RESERVE lines go, in options file order,
+// to the first of its pools with enough unreserved seats; those that fit
+// nowhere are dropped with a warning (manual 6.5.1).
+func (s *State) refresh() []string {
+	s.res = map[*Pool][]Reservation{}
+	var warn []string
+	seen := map[string]bool{}
+	for _, p := range s.pools {
+		if seen[p.Feature] || p.Removed || p.Uncounted {
+			continue
+		}
+		seen[p.Feature] = true
+		var same []*Pool
+		for _, q := range s.pools {
+			if q.Feature == p.Feature && !q.Removed && !q.Uncounted {
+				same = append(same, q)
+			}
+		}
+		room := map[*Pool]int{}
+		for _, q := range same {
+			room[q] = q.Count
+		}
+		for _, r := range s.policy.Reservations(p) {
+			placed := false
+			for _, q := range same {
+				if r.Count > 0 && room[q] >= r.Count {
+					room[q] -= r.Count
+					s.res[q] = append(s.res[q], r)
+					placed = true
+					break
+				}
+			}
+			if !placed {
+				warn = append(warn, fmt.Sprintf("RESERVE %d %s %s %s: not enough licenses left, reservation ignored", r.Count, p.Feature, r.Kind, r.Name))
+			}
+		}
+	}
+	return warn
 }
 
 // handleFor picks the handle of a new seat: the client's previous one
 // when it is free (a restarted vendor daemon keeps lmstat's handles
 // stable), else the next unused one.
 func (s *State) handleFor(prev uint32) uint32 {
-	if prev != 0 && s.seats[prev] == nil {
+	if prev != 0 && s.seats[prev] == nil && s.waiterIndex(prev) < 0 {
 		if prev >= s.nextHandle {
 			s.nextHandle = prev + 1
 		}
 		return prev
 	}
-	for s.seats[s.nextHandle] != nil || s.nextHandle == 0 {
+	for s.seats[s.nextHandle] != nil || s.nextHandle == 0 || s.waiterIndex(s.nextHandle) >= 0 {
 		s.nextHandle++
 	}
 	h := s.nextHandle
@@ -345,11 +1039,10 @@ func sameClient(a, b Client) bool {
 }
 
 // clientMatches reports whether the client is on a host the pool is
-// locked to. The server knows the client's host name, user, display and
-// real address, not its hardware, so Ethernet and other hardware hostids
-// do not match a remote client.
+// locked to: by its host name, user, display, real address, or an
+// Ethernet address it reported.
 func clientMatches(ids licfile.HostIDList, c Client) bool {
-	m := &licfile.Machine{Hostname: c.Host, User: c.User, Display: c.Display}
+	m := &licfile.Machine{Hostname: c.Host, User: c.User, Display: c.Display, Ethers: c.Ethers}
 	if c.IP != "" {
 		m.IPs = []string{c.IP}
 	}
@@ -383,10 +1076,6 @@ func (s *State) reread(pools []*Pool) {
 	}
 	s.pools = append([]*Pool(nil), pools...)
 	s.pools = append(s.pools, orderedPools(kept)...)
-	s.used = map[*Pool]int{}
-	for _, st := range s.seats {
-		s.used[st.Pool] += st.Count
-	}
 }
 
 func findUncounted(pools []*Pool, old *Pool) *Pool {
@@ -409,24 +1098,27 @@ func orderedPools(m map[*Pool]bool) []*Pool {
 
 // dropEmptyRemoved forgets removed pools whose last seat went back.
 func (s *State) dropEmptyRemoved() {
-	j := 0
-	for _, p := range s.pools {
-		if p.Removed && s.inUse(p) == 0 {
-			delete(s.used, p)
-			continue
-		}
-		s.pools[j] = p
-		j++
+	busy := map[*Pool]bool{}
+	for _, st := range s.seats {
+		busy[st.Pool] = true
 	}
-	clear(s.pools[j:])
-	s.pools = s.pools[:j]
+	s.pools = slices.DeleteFunc(s.pools, func(p *Pool) bool { return p.Removed && !busy[p] })
 }
 
 // PoolStatus is one pool and its seats as lmstat shows them.
 type PoolStatus struct {
-	Pool  Pool // a copy
+	Pool Pool // a copy
+	// InUse counts the licenses out, duplicates once, plus reserved
+	// seats nobody uses.
 	InUse int
+	// Limit is Count plus the allowed overdraft.
+	Limit int
 	Seats []Seat // in handle order
+	// Reservations are the pool's reservations with the seats still
+	// unused in Count.
+	Reservations []Reservation
+	// Queued are the queued requests shown under this pool.
+	Queued []Waiter
 }
 
 // Status returns every pool with its seats, pools in file order.
@@ -437,17 +1129,77 @@ func (s *State) Status() []PoolStatus {
 	idx := make(map[*Pool]int, len(s.pools))
 	for i, p := range s.pools {
 		out[i].Pool = *p
+		out[i].Limit = s.limit(p)
+		if p.Uncounted {
+			for _, g := range s.groups(p, nil) {
+				out[i].InUse += g.count
+			}
+		} else {
+			out[i].InUse, _ = s.load(p, nil)
+		}
+		out[i].Reservations = s.unusedReservations(p)
 		idx[p] = i
 	}
-	for _, st := range s.seats {
+	for _, st := range s.sortedSeats() {
 		i := idx[st.Pool]
-		out[i].InUse += st.Count
 		out[i].Seats = append(out[i].Seats, *st)
 	}
-	for i := range out {
-		sort.Slice(out[i].Seats, func(a, b int) bool { return out[i].Seats[a].Handle < out[i].Seats[b].Handle })
+	for _, w := range s.queue {
+		want, _ := ParseVersion(w.Version)
+		for i, p := range s.pools {
+			if p.Feature == w.Feature && !p.Removed && compareVersion(p.Version, want) >= 0 {
+				out[i].Queued = append(out[i].Queued, *w)
+				break
+			}
+		}
 	}
 	return out
+}
+
+// unusedReservations are p's reservations with the seats their holders
+// do not use right now.
+func (s *State) unusedReservations(p *Pool) []Reservation {
+	res := s.res[p]
+	if len(res) == 0 {
+		return nil
+	}
+	left := make([]int, len(res))
+	for i, r := range res {
+		left[i] = r.Count
+	}
+	for _, g := range s.groups(p, nil) {
+		n := g.count
+		for i, r := range res {
+			if n > 0 && left[i] > 0 && r.Match != nil && r.Match(g.client) {
+				take := min(n, left[i])
+				left[i] -= take
+				n -= take
+			}
+		}
+	}
+	var out []Reservation
+	for i, r := range res {
+		if left[i] > 0 {
+			r.Count = left[i]
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Lookup reports what handle is for session: a granted seat (a copy), or
+// a request still in the queue.
+func (s *State) Lookup(session uint64, handle uint32) (seat *Seat, queued bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.seats[handle]; st != nil && st.Session == session && session != 0 {
+		cp := *st
+		return &cp, false
+	}
+	if i := s.waiterIndex(handle); i >= 0 && s.queue[i].Session == session {
+		return nil, true
+	}
+	return nil, false
 }
 
 // Features is the number of pools that grant licenses.

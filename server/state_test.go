@@ -35,7 +35,7 @@ func date(t testing.TB, s string) licfile.Date {
 
 // line builds a license line for pool tests.
 func line(t testing.TB, kind licfile.Kind, name, version, expiry string, count int) *licfile.Feature {
-	return &licfile.Feature{Kind: kind, Name: name, Vendor: "demo", Version: mustVersion(t, version), Expiry: date(t, expiry), Count: count}
+	return &licfile.Feature{Kind: kind, Name: name, Vendor: "demo", Version: mustVersion(t, version), Expiry: date(t, expiry), Count: count, UserBased: -1, HostBased: -1}
 }
 
 func client(user, host string) Client {
