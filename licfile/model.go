@@ -120,7 +120,7 @@ type Feature struct {
 	Superseded bool     // the line carries SUPERSEDE, bare or with a list
 	UserBased  int      // -1 absent, 0 for bare USER_BASED (limit = count), n for USER_BASED=n
 	HostBased  int      // as UserBased
-	Sign       string   // SIGN= value, "" if unsigned
+	Sign       string   // SIGN= value, or a golm signature written as the license key; "" if unsigned
 	Ck         int      // ck= value
 	HasCk      bool
 }

@@ -328,7 +328,7 @@ func (p *lineParser) feature(kind Kind) *Feature {
 	// string right after the key is the v2 vendor string; no key is v7.1.
 	f.Format = FormatV71
 	if t := p.peek(); t != nil && t.plain() && !isBareKey(t.text) {
-		f.Key = t.text
+		f.Key, f.Sign = t.text, keySignature(t.text)
 		f.Format = FormatV3
 		p.i++
 		if t := p.peek(); t != nil && t.quoted && !t.hasEq {
@@ -538,13 +538,13 @@ func (p *lineParser) pkg() *Package {
 	switch len(bare) {
 	case 2:
 		pk.Version = p.pkgVersion(bare[0])
-		pk.Key = bare[1].text
+		pk.Key, pk.Sign = bare[1].text, keySignature(bare[1].text)
 	case 1:
 		t := bare[0]
 		if _, err := ParseVersion(t.text); err == nil && (len(t.text) < 12 || strings.Contains(t.text, ".")) {
 			pk.Version = p.pkgVersion(t)
 		} else {
-			pk.Key = t.text
+			pk.Key, pk.Sign = t.text, keySignature(t.text)
 		}
 	}
 	p.attributes(nil, pk)
