@@ -76,6 +76,38 @@ func VendorLines(vendor string, files []*licfile.File, daemonPaths []string, now
 	return out
 }
 
+// VendorPackages returns vendor's PACKAGE lines of files whose signature
+// verifies, as VendorLines does for FEATURE lines; bad ones are logged
+// as "BAD CODE for pkg" and left out.
+func VendorPackages(vendor string, files []*licfile.File, daemonPaths []string, log *DebugLog) []*licfile.Package {
+	var out []*licfile.Package
+	for _, f := range files {
+		var mine []*licfile.Package
+		for _, p := range f.Packages {
+			if p.Vendor == vendor {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		key, _, kerr := licfile.FindPublicKey(vendor, f.Name, daemonPaths...)
+		for _, p := range mine {
+			err := kerr
+			if err == nil {
+				err = licfile.Verify(key.Key, f, p)
+			}
+			if err != nil {
+				log.Printf("BAD CODE for %s", p.Name)
+				log.Printf("  %s:%d: %v", p.Pos.File, p.Pos.Line, err)
+				continue
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func lineRef(f *licfile.Feature) string {
 	if f.Pos.File == "" {
 		return fmt.Sprintf("line %d", f.Pos.Line)

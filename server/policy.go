@@ -32,19 +32,21 @@ type Policy interface {
 // Reservation is one RESERVE line as it applies to a pool: Count seats
 // dedicated to the clients Match selects.
 type Reservation struct {
+	// Pos is where the RESERVE line is ("xyzd.opt:3"), for warnings.
+	Pos   string
 	Count int
 	Kind  string // USER, HOST, DISPLAY, INTERNET, PROJECT, GROUP, HOST_GROUP
 	Name  string
 	Match func(Client) bool
 }
 
-// Limit is one MAX line: the clients Match selects may hold at most Max
-// seats of the pool's feature together.
+// Limit is one MAX line: a requester it Applies to may not take a seat
+// when the seats of the feature held by the holders it Counts for that
+// requester already reach Max.
 type Limit struct {
-	Max   int
-	Kind  string
-	Name  string
-	Match func(Client) bool
+	Max     int
+	Applies func(requester Client) bool
+	Counts  func(holder, requester Client) bool
 }
 
 // NoPolicy is the policy of a vendor daemon without an options file:

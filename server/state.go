@@ -800,12 +800,12 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 		return nil, 0
 	}
 	for _, l := range s.policy.Limits(p) {
-		if l.Match == nil || !l.Match(req.client) {
+		if l.Applies == nil || l.Counts == nil || !l.Applies(req.client) {
 			continue
 		}
 		used := 0
 		for _, g := range s.groupsOfFeature(p.Feature) {
-			if l.Match(g.client) {
+			if l.Counts(g.client, req.client) {
 				used += g.count
 			}
 		}
@@ -996,21 +996,43 @@ func (s *State) refresh() []string {
 			room[q] = q.Count
 		}
 		for _, r := range s.policy.Reservations(p) {
-			placed := false
+			if r.Count <= 0 {
+				continue
+			}
+			var at *Pool
 			for _, q := range same {
-				if r.Count > 0 && room[q] >= r.Count {
-					room[q] -= r.Count
-					s.res[q] = append(s.res[q], r)
-					placed = true
+				if room[q] >= r.Count {
+					at = q
 					break
 				}
 			}
-			if !placed {
-				warn = append(warn, fmt.Sprintf("RESERVE %d %s %s %s: not enough licenses left, reservation ignored", r.Count, p.Feature, r.Kind, r.Name))
+			if at == nil {
+				// Cut down to the seats left, or dropped (manual 6.5.1).
+				for _, q := range same {
+					if room[q] > 0 {
+						at = q
+						break
+					}
+				}
+				if at == nil {
+					warn = append(warn, fmt.Sprintf("%sRESERVE %d %s %s %s: reservation dropped: all licenses are reserved", posPrefix(r.Pos), r.Count, p.Feature, r.Kind, r.Name))
+					continue
+				}
+				warn = append(warn, fmt.Sprintf("%sRESERVE %d %s %s %s: only %d licenses reserved", posPrefix(r.Pos), r.Count, p.Feature, r.Kind, r.Name, room[at]))
+				r.Count = room[at]
 			}
+			room[at] -= r.Count
+			s.res[at] = append(s.res[at], r)
 		}
 	}
 	return warn
+}
+
+func posPrefix(pos string) string {
+	if pos == "" {
+		return ""
+	}
+	return pos + ": "
 }
 
 // handleFor picks the handle of a new seat: the client's previous one
@@ -1187,19 +1209,26 @@ func (s *State) unusedReservations(p *Pool) []Reservation {
 	return out
 }
 
-// Lookup reports what handle is for session: a granted seat (a copy), or
-// a request still in the queue.
-func (s *State) Lookup(session uint64, handle uint32) (seat *Seat, queued bool) {
+// Lookup reports what handle is for session: a granted seat (a copy),
+// or a request still queued at position pos (1 is next for its feature;
+// 0 when it is not queued).
+func (s *State) Lookup(session uint64, handle uint32) (seat *Seat, pos int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.seats[handle]; st != nil && st.Session == session && session != 0 {
 		cp := *st
-		return &cp, false
+		return &cp, 0
 	}
-	if i := s.waiterIndex(handle); i >= 0 && s.queue[i].Session == session {
-		return nil, true
+	i := s.waiterIndex(handle)
+	if i < 0 || s.queue[i].Session != session {
+		return nil, 0
 	}
-	return nil, false
+	for _, w := range s.queue[:i+1] {
+		if w.Feature == s.queue[i].Feature {
+			pos++
+		}
+	}
+	return nil, pos
 }
 
 // Features is the number of pools that grant licenses.

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 )
@@ -55,7 +56,19 @@ type VendorConfig struct {
 	DaemonPaths []string
 	// Identity is the daemon's own identity for its Hello.
 	Identity protocol.Identity
+	// TickInterval is how often lingering seats, idle TIMEOUTs and the
+	// queue are looked at; 0 means DefaultTickInterval.
+	TickInterval time.Duration
+	// MinTimeout is the publisher's minimum for the options file's
+	// TIMEOUT and TIMEOUTALL; 0 means the options package's default.
+	MinTimeout time.Duration
+	// Pools are the publisher's rules for grouping lines into pools.
+	Pools PoolRules
 }
+
+// DefaultTickInterval is how often a vendor daemon ends lingers, reclaims
+// idle seats and serves its queue when nothing else happens.
+const DefaultTickInterval = time.Second
 
 // Vendor is a running vendor daemon: its listener, its license state and
 // its client connections.
@@ -73,6 +86,8 @@ type Vendor struct {
 	closing     bool
 	wg          sync.WaitGroup
 	rereadMu    sync.Mutex
+	stopTick    chan struct{}
+	nolog       atomic.Uint32 // options.NoLog of the options file
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -91,8 +106,11 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	if cfg.Log == nil {
 		cfg.Log = NewDebugLog(io.Discard, cfg.Name, cfg.Now)
 	}
-	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID()}
-	pools, err := v.loadPools()
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = DefaultTickInterval
+	}
+	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
+	pools, policy, nolog, err := v.load()
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +119,8 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		return nil, ErrNoFeatures
 	}
 	v.state = NewState(pools)
+	v.nolog.Store(uint32(nolog))
+	v.logResult(v.state.Apply(SetPolicy{Policy: policy}))
 	v.ln = cfg.Listener
 	if v.ln == nil {
 		v.ln, err = net.Listen("tcp", cfg.Addr)
@@ -119,14 +139,50 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	return v, nil
 }
 
-// loadPools reads the license files and builds the vendor's pools.
-func (v *Vendor) loadPools() ([]*Pool, error) {
+// load reads the license files and the options file and builds the
+// vendor's pools and policy.
+func (v *Vendor) load() ([]*Pool, Policy, options.NoLog, error) {
 	files, err := LoadLicenses(v.cfg.LicenseFiles, v.log)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	lines := VendorLines(v.cfg.Name, files, v.cfg.DaemonPaths, v.cfg.Now(), v.log)
-	return BuildPools(v.cfg.Name, lines), nil
+	pkgs := VendorPackages(v.cfg.Name, files, v.cfg.DaemonPaths, v.log)
+	pools := v.cfg.Pools.Build(v.cfg.Name, lines, pkgs)
+	var policy Policy = NoPolicy{}
+	var nolog options.NoLog
+	if path := OptionsPath(v.cfg.Name, files); path != "" {
+		if o := LoadOptions(path, pkgs, v.cfg.MinTimeout, v.log); o != nil {
+			v.log.Printf("Using options file: %q", path)
+			policy, nolog = OptionsPolicy{Opts: o}, o.NoLog
+		}
+	}
+	return pools, policy, nolog, nil
+}
+
+// logs reports whether the options file leaves event e in the debug log.
+func (v *Vendor) logs(e options.NoLog) bool { return !options.NoLog(v.nolog.Load()).Has(e) }
+
+// logResult writes the debug log lines of what a command did: seats
+// that went back (IN), were reclaimed as idle (IN ... INACTIVE), were
+// granted from the queue (OUT), and the command's warnings.
+func (v *Vendor) logResult(r Result) {
+	for _, w := range r.Warnings {
+		v.log.Printf("%s", w)
+	}
+	if v.logs(options.NoLogIn) {
+		for _, st := range r.Freed {
+			v.log.Limited("IN", "IN: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+		}
+		for _, st := range r.Inactive {
+			v.log.Limited("IN", "IN: %s(INACTIVE)", usageText(st.Pool.Feature, st.Client, st.Count))
+		}
+	}
+	if v.logs(options.NoLogOut) {
+		for _, st := range r.Granted {
+			v.log.Limited("OUT", "OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+		}
+	}
 }
 
 // featureList renders " f1 f2 f3" for the "Server started" line.
@@ -170,6 +226,11 @@ func (v *Vendor) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { v.Shutdown(context.Background()) })
 	defer stop()
 	var loops sync.WaitGroup
+	loops.Add(1)
+	go func() {
+		defer loops.Done()
+		v.tickLoop()
+	}()
 	for _, ln := range v.listeners() {
 		loops.Add(1)
 		go func() {
@@ -179,6 +240,21 @@ func (v *Vendor) Serve(ctx context.Context) error {
 	}
 	loops.Wait()
 	return nil
+}
+
+// tickLoop ends lingers, reclaims idle seats and serves the queue every
+// TickInterval until Shutdown.
+func (v *Vendor) tickLoop() {
+	t := time.NewTicker(v.cfg.TickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-v.stopTick:
+			return
+		case <-t.C:
+			v.logResult(v.state.Apply(Tick{Now: v.cfg.Now()}))
+		}
+	}
 }
 
 func (v *Vendor) listeners() []net.Listener {
@@ -248,6 +324,7 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 	v.mu.Lock()
 	if !v.closing {
 		v.closing = true
+		close(v.stopTick)
 		for _, ln := range v.listeners() {
 			ln.Close()
 		}
@@ -272,12 +349,14 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
-	pools, err := v.loadPools()
+	pools, policy, nolog, err := v.load()
 	if err != nil {
 		v.log.Printf("Reread of license file failed: %v", err)
 		return err
 	}
-	v.state.Apply(Reread{Pools: pools})
+	v.logResult(v.state.Apply(Reread{Pools: pools}))
+	v.nolog.Store(uint32(nolog))
+	v.logResult(v.state.Apply(SetPolicy{Policy: policy}))
 	v.log.Printf("Rereading license file%s", featureList(pools))
 	return nil
 }
@@ -340,10 +419,7 @@ func (v *Vendor) serveConn(c *protocol.Conn) {
 
 // disconnect frees every seat of a closed session at once.
 func (v *Vendor) disconnect(s *session) {
-	r := v.state.Apply(Disconnect{Session: s.id})
-	for _, st := range r.Freed {
-		v.log.Limited("IN", "IN: %s", usageText(st.Pool.Feature, st.Client, st.Count))
-	}
+	v.logResult(v.state.Apply(Disconnect{Session: s.id, Now: v.cfg.Now()}))
 }
 
 // handle answers one request. A returned error closes the connection.
@@ -356,14 +432,28 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
 		}
-		r := v.state.Apply(Checkin{Session: s.id, Handle: h})
+		r := v.state.Apply(Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
 		if r.Err != nil {
 			return s.conn.Send(protocol.ErrorOf(r.Err))
 		}
-		for _, st := range r.Freed {
-			v.log.Limited("IN", "IN: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+		v.logResult(r)
+		return s.conn.Send(&protocol.OK{Count: len(r.Freed) + len(r.Lingering)})
+	case *protocol.QueuePoll:
+		h, _ := handle32(m.Handle)
+		seat, pos := v.state.Lookup(s.id, h)
+		switch {
+		case seat != nil:
+			return s.conn.Send(granted(seat, false))
+		case pos > 0:
+			return s.conn.Send(&protocol.Queued{Handle: m.Handle, Position: pos})
 		}
-		return s.conn.Send(&protocol.OK{Count: len(r.Freed)})
+		return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
+	case *protocol.Idle:
+		v.state.Apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
+		return s.conn.Send(&protocol.OK{})
+	case *protocol.HostIDs:
+		s.client.Ethers = normalEthers(m.Ethers)
+		return s.conn.Send(&protocol.OK{Count: len(s.client.Ethers)})
 	case *protocol.Heartbeat:
 		v.state.Apply(Heartbeat{Session: s.id, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})
@@ -373,7 +463,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if e := v.cfg.Trust.Check(AdminLmremove, s.conn.NetConn()); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
-		r := v.state.Apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display})
+		r := v.state.Apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.RemoveHandle:
 		if e := v.cfg.Trust.Check(AdminLmremove, s.conn.NetConn()); e != nil {
@@ -383,7 +473,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
 		}
-		r := v.state.Apply(RemoveHandle{Feature: m.Feature, Handle: h})
+		r := v.state.Apply(RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.Shutdown, *protocol.Reread:
 		// These go to lmgrd, which passes them on over the control channel.
@@ -396,10 +486,38 @@ func (v *Vendor) removed(s *session, r Result) error {
 	if r.Err != nil {
 		return s.conn.Send(protocol.ErrorOf(r.Err))
 	}
-	for _, st := range r.Freed {
+	for _, st := range append(r.Freed, r.Lingering...) {
 		v.log.Printf("REMOVING %s@%s from %s", st.Client.User, st.Client.Host, st.Pool.Feature)
 	}
-	return s.conn.Send(&protocol.OK{Count: len(r.Freed)})
+	n := len(r.Freed) + len(r.Lingering)
+	r.Freed = nil // logged as REMOVING
+	v.logResult(r)
+	return s.conn.Send(&protocol.OK{Count: n})
+}
+
+// normalEthers keeps the well-formed Ethernet hostids of a client's
+// report, lower-cased.
+func normalEthers(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		id = strings.ToLower(strings.TrimSpace(id))
+		if len(id) != 12 || strings.Trim(id, "0123456789abcdef") != "" {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+func granted(st *Seat, adopted bool) *protocol.Granted {
+	return &protocol.Granted{
+		Handle:       uint64(st.Handle),
+		Feature:      st.Pool.Feature,
+		Version:      st.Pool.Version.Text,
+		Expiry:       st.Pool.Expiry.Text,
+		VendorString: st.Pool.VendorString,
+		Adopted:      adopted,
+	}
 }
 
 func handle32(h uint64) (uint32, bool) {
@@ -419,11 +537,21 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		Client:     s.client,
 		Feature:    m.Feature,
 		Version:    m.Version,
+		VendorData: m.VendorData,
 		Count:      m.Count,
+		Queue:      m.Flags&protocol.CheckoutQueue != 0,
 		PrevHandle: prev,
 		Adopt:      m.PrevRun == v.runID,
 		Now:        v.cfg.Now(),
 	})
+	v.logResult(r)
+	if w := r.Queued; w != nil {
+		if v.logs(options.NoLogQueued) {
+			v.log.Limited("QUEUED", "QUEUED: %s", usageText(w.Feature, w.Client, w.Count))
+		}
+		_, pos := v.state.Lookup(s.id, w.Handle)
+		return s.conn.Send(&protocol.Queued{Handle: uint64(w.Handle), Position: pos})
+	}
 	if r.Err != nil {
 		v.logDenial(m.Feature, s.client, r.Err)
 		e := *r.Err
@@ -431,20 +559,16 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		return s.conn.Send(protocol.ErrorOf(&e))
 	}
 	st := r.Seat
-	if !r.Adopted {
+	if !r.Adopted && v.logs(options.NoLogOut) {
 		v.log.Limited("OUT", "OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
 	}
-	return s.conn.Send(&protocol.Granted{
-		Handle:       uint64(st.Handle),
-		Feature:      st.Pool.Feature,
-		Version:      st.Pool.Version.Text,
-		Expiry:       st.Pool.Expiry.Text,
-		VendorString: st.Pool.VendorString,
-		Adopted:      r.Adopted,
-	})
+	return s.conn.Send(granted(st, r.Adopted))
 }
 
 func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
+	if !v.logs(options.NoLogDenied) {
+		return
+	}
 	switch e.Code {
 	case -5, -18:
 		v.log.Limited("UNSUPPORTED", "UNSUPPORTED: %q (PORT_AT_HOST_PLUS ) %s@%s (%v)", feature, c.User, c.Host, e)
@@ -467,6 +591,7 @@ func usageText(feature string, c Client, count int) string {
 // per pool a PoolStatus and its UserEntry frames, then End. Every pool is
 // sent, also those with no users; lmstat decides what to print.
 func (v *Vendor) status(s *session, only string) error {
+	now := v.cfg.Now()
 	pools := v.state.Status()
 	var names []string
 	byName := map[string][]PoolStatus{}
@@ -501,27 +626,66 @@ func (v *Vendor) status(s *session, only string) error {
 			return err
 		}
 		for _, ps := range byName[name] {
-			if err := s.conn.Send(poolStatus(ps)); err != nil {
+			if err := v.sendPool(s, ps, now); err != nil {
 				return err
-			}
-			for _, st := range ps.Seats {
-				if err := s.conn.Send(&protocol.UserEntry{
-					User:       st.Client.User,
-					Host:       st.Client.Host,
-					Display:    st.Client.Display,
-					Version:    st.Version,
-					ServerHost: v.cfg.ServerHost,
-					Port:       v.cfg.LmgrdPort,
-					Handle:     uint64(st.Handle),
-					Start:      st.Start.Unix(),
-					Count:      st.Count,
-				}); err != nil {
-					return err
-				}
 			}
 		}
 	}
 	return s.conn.Send(&protocol.End{})
+}
+
+// sendPool streams one pool: its PoolStatus, a UserEntry per seat
+// (lingering ones with their linger), a ReservationEntry per reservation
+// with unused seats, and a queued UserEntry per queued request.
+func (v *Vendor) sendPool(s *session, ps PoolStatus, now time.Time) error {
+	if err := s.conn.Send(poolStatus(ps)); err != nil {
+		return err
+	}
+	for _, st := range ps.Seats {
+		u := &protocol.UserEntry{
+			User:       st.Client.User,
+			Host:       st.Client.Host,
+			Display:    st.Client.Display,
+			VendorData: st.VendorData,
+			Version:    st.Version,
+			ServerHost: v.cfg.ServerHost,
+			Port:       v.cfg.LmgrdPort,
+			Handle:     uint64(st.Handle),
+			Start:      st.Start.Unix(),
+			Count:      st.Count,
+		}
+		if st.Lingering() {
+			u.LingerTotal = int(st.Linger / time.Second)
+			u.LingerRemaining = max(0, int((st.LingerUntil.Sub(now)+time.Second-1)/time.Second))
+		}
+		if err := s.conn.Send(u); err != nil {
+			return err
+		}
+	}
+	for _, r := range ps.Reservations {
+		if err := s.conn.Send(&protocol.ReservationEntry{Count: r.Count, Kind: r.Kind, Name: r.Name,
+			ServerHost: v.cfg.ServerHost, Port: v.cfg.LmgrdPort}); err != nil {
+			return err
+		}
+	}
+	for _, w := range ps.Queued {
+		if err := s.conn.Send(&protocol.UserEntry{
+			User:       w.Client.User,
+			Host:       w.Client.Host,
+			Display:    w.Client.Display,
+			VendorData: w.VendorData,
+			Version:    w.Version,
+			ServerHost: v.cfg.ServerHost,
+			Port:       v.cfg.LmgrdPort,
+			Handle:     uint64(w.Handle),
+			Start:      w.Since.Unix(),
+			Count:      w.Count,
+			Queued:     true,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func poolStatus(ps PoolStatus) *protocol.PoolStatus {
