@@ -1,0 +1,235 @@
+package reportlog
+
+import (
+	"sort"
+	"time"
+)
+
+// Filter selects what Usage reports on: records in [From, To] (a zero
+// bound is open) of Feature ("" for every feature).
+type Filter struct {
+	From, To time.Time
+	Feature  string
+}
+
+func (f Filter) before(t time.Time) bool { return !f.From.IsZero() && t.Before(f.From) }
+func (f Filter) after(t time.Time) bool  { return !f.To.IsZero() && t.After(f.To) }
+
+// FeatureUsage is what a report log says about one feature.
+type FeatureUsage struct {
+	Feature   string
+	Checkouts int         // OUT records
+	Denials   map[int]int // DENY records by FlexLM error code
+	Queued    int         // QUEUE records
+	Peak      int         // most seats out at once
+	PeakAt    time.Time   // when Peak was first reached
+	SeatHours float64     // seats held × hours, within the window
+	Users     []UserUsage // by seat-hours, then checkouts, then name
+}
+
+// DenialCount is the total of Denials.
+func (u *FeatureUsage) DenialCount() int {
+	n := 0
+	for _, c := range u.Denials {
+		n += c
+	}
+	return n
+}
+
+// DenialCodes returns the codes of Denials, most frequent first.
+func (u *FeatureUsage) DenialCodes() []int {
+	codes := make([]int, 0, len(u.Denials))
+	for c := range u.Denials {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if u.Denials[codes[i]] != u.Denials[codes[j]] {
+			return u.Denials[codes[i]] > u.Denials[codes[j]]
+		}
+		return codes[i] > codes[j]
+	})
+	return codes
+}
+
+// UserUsage is one user's share of a feature.
+type UserUsage struct {
+	User      string
+	Checkouts int
+	Denials   int
+	SeatHours float64
+}
+
+// open is a checkout not yet returned.
+type open struct {
+	feature, user string
+	count         int
+	since         time.Time
+}
+
+// Usage accumulates usage statistics from records given in chain order.
+type Usage struct {
+	filter   Filter
+	features map[string]*FeatureUsage
+	users    map[string]map[string]*UserUsage
+	current  map[string]int // seats out now, by feature
+	handles  map[uint64]*open
+	entered  bool
+	last     time.Time
+}
+
+// NewUsage starts the statistics for filter.
+func NewUsage(filter Filter) *Usage {
+	return &Usage{filter: filter, features: map[string]*FeatureUsage{},
+		users: map[string]map[string]*UserUsage{}, current: map[string]int{},
+		handles: map[uint64]*open{}}
+}
+
+func (u *Usage) feature(name string) *FeatureUsage {
+	f := u.features[name]
+	if f == nil {
+		f = &FeatureUsage{Feature: name, Denials: map[int]int{}}
+		u.features[name] = f
+		u.users[name] = map[string]*UserUsage{}
+	}
+	return f
+}
+
+func (u *Usage) user(feature, name string) *UserUsage {
+	u.feature(feature)
+	uu := u.users[feature][name]
+	if uu == nil {
+		uu = &UserUsage{User: name}
+		u.users[feature][name] = uu
+	}
+	return uu
+}
+
+// clip returns the hours of [a, b] inside the window.
+func (u *Usage) clip(a, b time.Time) float64 {
+	if !u.filter.From.IsZero() && a.Before(u.filter.From) {
+		a = u.filter.From
+	}
+	if !u.filter.To.IsZero() && b.After(u.filter.To) {
+		b = u.filter.To
+	}
+	if !b.After(a) {
+		return 0
+	}
+	return b.Sub(a).Hours()
+}
+
+// release returns an open checkout at t.
+func (u *Usage) release(h uint64, o *open, t time.Time) {
+	hours := u.clip(o.since, t) * float64(o.count)
+	if hours > 0 {
+		u.feature(o.feature).SeatHours += hours
+		u.user(o.feature, o.user).SeatHours += hours
+	}
+	u.current[o.feature] -= o.count
+	delete(u.handles, h)
+}
+
+// Add takes the next record.
+func (u *Usage) Add(r Record) {
+	if u.filter.after(r.Time) {
+		u.finish(u.filter.To)
+		return
+	}
+	if !u.entered && !u.filter.before(r.Time) {
+		// Seats held when the window opens count towards its peak.
+		u.entered = true
+		for name, n := range u.current {
+			if f := u.feature(name); n > f.Peak {
+				f.Peak, f.PeakAt = n, u.filter.From
+			}
+		}
+	}
+	u.last = r.Time
+	in := u.entered
+	if u.filter.Feature != "" && r.Feature != u.filter.Feature && r.Event != EventStart && r.Event != EventStop {
+		return
+	}
+	switch r.Event {
+	case EventOut:
+		if _, dup := u.handles[r.Handle]; dup {
+			return
+		}
+		n := max(r.Count, 1)
+		u.handles[r.Handle] = &open{feature: r.Feature, user: r.User, count: n, since: r.Time}
+		u.current[r.Feature] += n
+		if in {
+			f := u.feature(r.Feature)
+			f.Checkouts++
+			u.user(r.Feature, r.User).Checkouts++
+			if c := u.current[r.Feature]; c > f.Peak {
+				f.Peak, f.PeakAt = c, r.Time
+			}
+		}
+	case EventIn:
+		if o := u.handles[r.Handle]; o != nil {
+			u.release(r.Handle, o, r.Time)
+		}
+	case EventDeny:
+		if in {
+			u.feature(r.Feature).Denials[r.Code]++
+			u.user(r.Feature, r.User).Denials++
+		}
+	case EventQueue:
+		if in {
+			u.feature(r.Feature).Queued++
+		}
+	case EventStart, EventStop:
+		// A vendor daemon that starts or stops holds no seats.
+		for h, o := range u.handles {
+			u.release(h, o, r.Time)
+		}
+	}
+}
+
+// finish returns every open checkout at t.
+func (u *Usage) finish(t time.Time) {
+	for h, o := range u.handles {
+		u.release(h, o, t)
+	}
+}
+
+// Result returns the statistics by feature name. Checkouts still open are
+// counted up to the window's end, or to the last record when the window
+// has none.
+func (u *Usage) Result() []*FeatureUsage {
+	end := u.last
+	if !u.filter.To.IsZero() && u.filter.To.After(end) && len(u.handles) > 0 {
+		end = u.filter.To
+	}
+	u.finish(end)
+	names := make([]string, 0, len(u.features))
+	for n := range u.features {
+		if u.filter.Feature == "" || n == u.filter.Feature {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := make([]*FeatureUsage, 0, len(names))
+	for _, n := range names {
+		f := u.features[n]
+		if f.Checkouts == 0 && f.DenialCount() == 0 && f.Queued == 0 && f.SeatHours == 0 {
+			continue
+		}
+		f.Users = f.Users[:0]
+		for _, uu := range u.users[n] {
+			f.Users = append(f.Users, *uu)
+		}
+		sort.Slice(f.Users, func(i, j int) bool {
+			a, b := f.Users[i], f.Users[j]
+			if a.SeatHours != b.SeatHours {
+				return a.SeatHours > b.SeatHours
+			}
+			if a.Checkouts != b.Checkouts {
+				return a.Checkouts > b.Checkouts
+			}
+			return a.User < b.User
+		})
+		out = append(out, f)
+	}
+	return out
+}
