@@ -178,6 +178,9 @@ func (p *lineParser) parse() {
 		p.report(bad, errorf(ErrSyntax, "unterminated quote"))
 		return
 	}
+	if len(toks) == 0 {
+		return // a lone \ at the end of the file
+	}
 	p.toks, p.i = toks, 1
 	var e *lineError
 	switch kw := p.keyword(); kw {
