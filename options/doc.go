@@ -6,6 +6,8 @@
 //
 // # Reading
 //
+// Locate finds a vendor daemon's options file: the path on its DAEMON
+// line (positional or options=), else vendor.opt beside the license file.
 // Parse, like licfile.Parse, reports every bad line in one pass as an
 // ErrorList of *ParseError printing file:line:column: message (code),
 //
