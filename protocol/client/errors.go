@@ -50,6 +50,7 @@ const (
 	minorDown          = 121 // -97: vendor daemon down
 	minorNoKey         = 461 // -8: no public key to verify a local line
 	minorSignature     = 462 // -8: a local line's signature does not verify
+	minorQueued        = 374 // -35: the request waits in the server's queue
 )
 
 func newError(code, minor int, detail ...string) *Error {

@@ -52,11 +52,12 @@ type License struct {
 	job *Job
 	vc  *vendorConn // nil for a local license
 
-	mu     sync.Mutex
-	handle uint64
-	run    uint64
-	lost   error
-	done   bool
+	mu      sync.Mutex
+	handle  uint64
+	run     uint64
+	lost    error
+	done    bool
+	pending bool // queued at the server, not granted yet
 }
 
 // Local reports whether the license was granted from an uncounted line
@@ -132,7 +133,7 @@ const DefaultSoftware = "0.1.0"
 // the first source of the license path that grants them. The error is an
 // *Error with the FlexLM code of the most telling denial.
 func (j *Job) Checkout(ctx context.Context, feature, version string, count int) (*License, error) {
-	lic, tried, err := j.checkout(ctx, feature, version, count)
+	lic, tried, err := j.checkout(ctx, feature, version, count, 0)
 	j.diagnose(feature, version, count, lic, tried, err)
 	if err != nil {
 		return nil, err
@@ -140,7 +141,64 @@ func (j *Job) Checkout(ctx context.Context, feature, version string, count int) 
 	return lic, nil
 }
 
-func (j *Job) checkout(ctx context.Context, feature, version string, count int) (*License, []string, error) {
+// CheckoutQueued is a non-blocking queued checkout (FlexLM's
+// LM_CO_QUEUE, manual B.2.2): a license granted at once is returned with
+// a nil error; when every seat is taken the request waits in the vendor
+// daemon's queue, and CheckoutQueued returns the pending License with
+// error -35 ("In the queue for this feature"). Its Wait blocks until the
+// vendor daemon grants it; its Checkin leaves the queue. Queued requests
+// are granted strictly in arrival order. Other denials are returned as
+// by Checkout, with a nil License.
+func (j *Job) CheckoutQueued(ctx context.Context, feature, version string, count int) (*License, error) {
+	lic, tried, err := j.checkout(ctx, feature, version, count, protocol.CheckoutQueue)
+	j.diagnose(feature, version, count, lic, tried, err)
+	if err != nil && !(lic != nil && codeOf(err) == -35) {
+		return nil, err
+	}
+	return lic, err
+}
+
+// CheckoutWait is a blocking queued checkout (FlexLM's LM_CO_WAIT): it
+// waits in the vendor daemon's queue until a seat is granted or ctx
+// ends; then it leaves the queue and returns ctx's error.
+func (j *Job) CheckoutWait(ctx context.Context, feature, version string, count int) (*License, error) {
+	lic, err := j.CheckoutQueued(ctx, feature, version, count)
+	if codeOf(err) != -35 {
+		return lic, err
+	}
+	if err := lic.Wait(ctx); err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.cfg.dialTimeout)
+		defer cancel()
+		_ = lic.Checkin(cctx)
+		return nil, err
+	}
+	return lic, nil
+}
+
+// SetIdle tells every vendor daemon the job holds licenses from that the
+// application is idle (or busy again), so that the options file's
+// TIMEOUT may reclaim its seats (manual 6.2.13).
+func (j *Job) SetIdle(ctx context.Context, idle bool) error {
+	j.mu.Lock()
+	conns := make([]*vendorConn, 0, len(j.conns))
+	for _, vc := range j.conns {
+		conns = append(conns, vc)
+	}
+	j.mu.Unlock()
+	var first error
+	for _, vc := range conns {
+		vc.mu.Lock()
+		if vc.alive() {
+			if _, err := vc.link.call(ctx, &protocol.Idle{Idle: idle}, j.cfg.callTimeout); err != nil && first == nil {
+				first = err
+			}
+		}
+		vc.mu.Unlock()
+	}
+	return first
+}
+
+func (j *Job) checkout(ctx context.Context, feature, version string, count int, flags uint64) (*License, []string, error) {
 	j.mu.Lock()
 	closed := j.closed
 	j.mu.Unlock()
@@ -167,12 +225,15 @@ func (j *Job) checkout(ctx context.Context, feature, version string, count int) 
 		var lic *License
 		var err error
 		if src.IsServer() {
-			lic, err = j.serverCheckout(ctx, src, src.Servers, j.cfg.vendor, feature, version, count)
+			lic, err = j.serverCheckout(ctx, src, src.Servers, j.cfg.vendor, feature, version, count, flags)
 		} else {
-			lic, err = j.fileCheckout(ctx, src, feature, version, want, count)
+			lic, err = j.fileCheckout(ctx, src, feature, version, want, count, flags)
 		}
 		if err == nil {
 			return lic, tried, nil
+		}
+		if lic != nil && codeOf(err) == -35 {
+			return lic, tried, err
 		}
 		j.cfg.log("checkout %s from %s: %v", feature, src.String(), err)
 		errs.add(err)
@@ -226,7 +287,7 @@ func specString(spec []licfile.ServerAddr) string {
 }
 
 // serverCheckout checks out of the vendor daemon behind spec.
-func (j *Job) serverCheckout(ctx context.Context, src licfile.Source, spec []licfile.ServerAddr, vendor, feature, version string, count int) (*License, error) {
+func (j *Job) serverCheckout(ctx context.Context, src licfile.Source, spec []licfile.ServerAddr, vendor, feature, version string, count int, flags uint64) (*License, error) {
 	key := specString(spec)
 	if vendor == "" {
 		j.mu.Lock()
@@ -237,7 +298,7 @@ func (j *Job) serverCheckout(ctx context.Context, src licfile.Source, spec []lic
 	if err != nil {
 		return nil, err
 	}
-	return vc.checkout(ctx, src.String(), feature, version, count)
+	return vc.checkout(ctx, src.String(), feature, version, count, flags)
 }
 
 // vendorConn returns the job's connection to the vendor daemon behind
@@ -257,6 +318,7 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 	if err != nil {
 		return nil, err
 	}
+	j.reportHostIDs(c)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -274,6 +336,23 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 	j.wg.Add(1)
 	go vc.keep()
 	return vc, nil
+}
+
+// reportHostIDs tells a freshly connected vendor daemon the Ethernet
+// hostids of this machine, so that lines node-locked to one of them
+// serve this client. A server that does not know the request refuses it
+// with an Error frame, which changes nothing.
+func (j *Job) reportHostIDs(c *protocol.Conn) {
+	if j.machine == nil || len(j.machine.Ethers) == 0 {
+		return
+	}
+	ethers := j.machine.Ethers
+	if len(ethers) > protocol.MaxHostIDs {
+		ethers = ethers[:protocol.MaxHostIDs]
+	}
+	if _, err := c.Call(&protocol.HostIDs{Ethers: ethers}); err != nil {
+		j.cfg.log("reporting hostids: %v", err)
+	}
 }
 
 // Close checks in every license of the job and closes its connections.
@@ -332,7 +411,7 @@ func (v *vendorConn) alive() bool {
 	}
 }
 
-func (v *vendorConn) checkout(ctx context.Context, source, feature, version string, count int) (*License, error) {
+func (v *vendorConn) checkout(ctx context.Context, source, feature, version string, count int, flags uint64) (*License, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if !v.alive() {
@@ -340,9 +419,16 @@ func (v *vendorConn) checkout(ctx context.Context, source, feature, version stri
 			return nil, err
 		}
 	}
-	m, err := v.link.call(ctx, &protocol.Checkout{Feature: feature, Version: version, Count: count}, v.job.cfg.callTimeout)
+	m, err := v.link.call(ctx, &protocol.Checkout{Feature: feature, Version: version, Count: count, Flags: flags}, v.job.cfg.callTimeout)
 	if err != nil {
 		return nil, err
+	}
+	if q, ok := m.(*protocol.Queued); ok && flags&protocol.CheckoutQueue != 0 {
+		lic := &License{
+			Feature: feature, Requested: version, Count: count, Source: source, Server: v.addr.String(),
+			job: v.job, vc: v, handle: q.Handle, run: v.link.hello.RunID, pending: true,
+		}
+		return lic, newError(-35, minorQueued, "Feature: "+feature)
 	}
 	g, ok := m.(*protocol.Granted)
 	if !ok {
@@ -488,10 +574,86 @@ func (v *vendorConn) recover() {
 	}
 }
 
-// checkin returns lic's seats.
+// poll asks whether the queued lic was granted; done is true once it was.
+func (v *vendorConn) poll(ctx context.Context, lic *License) (done bool, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	lic.mu.Lock()
+	h, run, pending := lic.handle, lic.run, lic.pending
+	lic.mu.Unlock()
+	if !pending {
+		return true, nil
+	}
+	if !v.alive() || v.link.hello.RunID != run {
+		return false, newError(-16, minorRead, "Feature: "+lic.Feature, "the connection broke while the request was queued")
+	}
+	m, err := v.link.call(ctx, &protocol.QueuePoll{Handle: h}, v.job.cfg.callTimeout)
+	if err != nil {
+		return false, err
+	}
+	switch m := m.(type) {
+	case *protocol.Queued:
+		return false, nil
+	case *protocol.Granted:
+		lic.mu.Lock()
+		lic.Version, lic.Expiry, lic.VendorString = m.Version, m.Expiry, m.VendorString
+		lic.handle, lic.pending = m.Handle, false
+		lic.mu.Unlock()
+		v.held = append(v.held, lic)
+		return true, nil
+	}
+	v.link.fail(errors.New("QUEUE_POLL answered with " + m.Type().String()))
+	return false, newError(-12, minorProtocol, "QUEUE_POLL answered with "+m.Type().String())
+}
+
+// Wait blocks until the vendor daemon grants a license that
+// CheckoutQueued left in its queue, or ctx ends (the request then stays
+// queued: Checkin leaves the queue). It returns at once for a granted
+// license. A connection that breaks while the request is queued loses
+// the request, and Wait returns the error.
+func (l *License) Wait(ctx context.Context) error {
+	if l.vc == nil {
+		return nil
+	}
+	t := time.NewTicker(l.job.cfg.queuePoll)
+	defer t.Stop()
+	for {
+		done, err := l.vc.poll(ctx, l)
+		if done || err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Queued reports whether the license still waits in the server's queue.
+func (l *License) Queued() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pending
+}
+
+// checkin returns lic's seats, or takes it out of the queue.
 func (v *vendorConn) checkin(ctx context.Context, lic *License) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	lic.mu.Lock()
+	pending := lic.pending
+	lic.mu.Unlock()
+	if pending {
+		if !v.alive() {
+			return nil
+		}
+		_, err := v.link.call(ctx, &protocol.Checkin{Handle: lic.Handle()}, v.job.cfg.callTimeout)
+		if err != nil && (!v.alive() || codeOf(err) == -41) {
+			return nil
+		}
+		return err
+	}
 	found := false
 	for i, l := range v.held {
 		if l == lic {

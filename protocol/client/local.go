@@ -10,7 +10,7 @@ import (
 // fileCheckout handles a license file source: uncounted lines before any
 // USE_SERVER are granted locally; counted lines and USE_SERVER go to the
 // file's SERVER.
-func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, version string, want licfile.Version, count int) (*License, error) {
+func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, version string, want licfile.Version, count int, flags uint64) (*License, error) {
 	f, err := readLicenseFile(src.File)
 	if err != nil {
 		return nil, err
@@ -20,9 +20,24 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 	if f.UseServer != nil {
 		limit = f.UseServer.Offset
 	}
+	// A PACKAGE component is served by the lines of its package name.
+	pkgs := map[string]bool{}
+	for _, pk := range f.Packages {
+		for _, c := range pk.Components {
+			if c.Name == feature {
+				pkgs[pk.Name] = true
+			}
+		}
+	}
 	var local, counted []*licfile.Feature
 	for _, ft := range f.Features {
-		if ft.Name != feature || (j.cfg.vendor != "" && ft.Vendor != j.cfg.vendor) {
+		if j.cfg.vendor != "" && ft.Vendor != j.cfg.vendor {
+			continue
+		}
+		if ft.Name != feature {
+			if pkgs[ft.Name] && ft.Count > 0 {
+				counted = append(counted, ft)
+			}
 			continue
 		}
 		if limit >= 0 && ft.Offset > limit {
@@ -60,9 +75,9 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 		if vendor == "" && len(f.Vendors) == 1 {
 			vendor = f.Vendors[0].Name
 		}
-		lic, err := j.serverCheckout(ctx, src, serverSpec(f.Servers), vendor, feature, version, count)
-		if err == nil {
-			return lic, nil
+		lic, err := j.serverCheckout(ctx, src, serverSpec(f.Servers), vendor, feature, version, count, flags)
+		if err == nil || (lic != nil && codeOf(err) == -35) {
+			return lic, err
 		}
 		errs.add(err)
 	}

@@ -41,7 +41,16 @@ type config struct {
 	now                                   func() time.Time
 	pid                                   int
 	software                              string
+	queuePoll                             time.Duration
 }
+
+// DefaultQueuePoll is how often a queued checkout asks the vendor daemon
+// whether it was granted, unless WithQueuePoll says otherwise.
+const DefaultQueuePoll = 250 * time.Millisecond
+
+// WithQueuePoll sets how often a queued checkout asks whether it was
+// granted.
+func WithQueuePoll(d time.Duration) Option { return func(c *config) { c.queuePoll = d } }
 
 // WithUser overrides the user name sent to the server ($USER otherwise).
 func WithUser(u string) Option { return func(c *config) { c.user = u } }
@@ -150,6 +159,9 @@ func newConfig(opts []Option) *config {
 	}
 	if c.diag == nil {
 		c.diag = os.Stderr
+	}
+	if c.queuePoll <= 0 {
+		c.queuePoll = DefaultQueuePoll
 	}
 	if c.software == "" {
 		c.software = DefaultSoftware
