@@ -61,6 +61,8 @@ func Applets() []*Applet {
 		lmcryptApplet(),
 		lmdownApplet(),
 		lmhostidApplet(),
+		lmpathApplet(),
+		lmreportApplet(),
 		lmrereadApplet(),
 		lmremoveApplet(),
 		lmstatApplet(),
