@@ -8,7 +8,7 @@ import (
 	"golm/lmutil/licfile"
 )
 
-// The FlexLM error codes the policy decides (ERROR-CODES.md).
+// The FlexLM error codes the policy decides; protocol/lmerr has their texts.
 const (
 	CodeExcluded    = -38  // User/host on EXCLUDE list for feature.
 	CodeNotIncluded = -39  // User/host not on INCLUDE list for feature.
