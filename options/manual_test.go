@@ -261,3 +261,80 @@ func TestManual62Examples(t *testing.T) {
 		}
 	})
 }
+
+// TestManual62Keywords checks the one-line examples of manual 6.2, whose
+// option lines are lost from the manual's text and rebuilt from the
+// sentence that introduces each.
+func TestManual62Keywords(t *testing.T) {
+	type check struct {
+		feature string
+		r       Requester
+		ok      bool
+		code    int
+	}
+	for _, c := range []struct {
+		quote  string
+		src    string
+		checks []check
+	}{
+		{`To exclude the user "hank" from the list of users able to use feature "f1"`,
+			"EXCLUDE f1 USER hank\n",
+			[]check{{"f1", Requester{User: "hank"}, false, CodeExcluded}, {"f1", Requester{User: "bob"}, true, 0}, {"f2", Requester{User: "hank"}, true, 0}}},
+		{`To exclude any user on the machine "chaos" from using all features served by this vendor daemon`,
+			"EXCLUDEALL HOST chaos\n",
+			[]check{{"f1", Requester{User: "a", Host: "chaos"}, false, CodeExcluded}, {"f2", Requester{User: "a", Host: "chaos"}, false, CodeExcluded}, {"f1", Requester{User: "a", Host: "order"}, true, 0}}},
+		{`To include user "bob" in the list of users able to use feature "f1"`,
+			"INCLUDE f1 USER bob\n",
+			[]check{{"f1", Requester{User: "bob"}, true, 0}, {"f1", Requester{User: "hank"}, false, CodeNotIncluded}, {"f2", Requester{User: "hank"}, true, 0}}},
+		{`To allow the user "jane" to use all features served by this vendor daemon`,
+			"INCLUDEALL USER jane\n",
+			[]check{{"f1", Requester{User: "jane"}, true, 0}, {"f2", Requester{User: "jane"}, true, 0}, {"f1", Requester{User: "bob"}, false, CodeNotIncluded}}},
+		{`In FLEXlm v3.0, multiple GROUP lines will add all the specified users into the group ... USER_GROUP is an alias for GROUP`,
+			"GROUP Hackers bob howard\nUSER_GROUP Hackers james\nEXCLUDE f1 GROUP Hackers\n",
+			[]check{{"f1", Requester{User: "bob"}, false, CodeExcluded}, {"f1", Requester{User: "james"}, false, CodeExcluded}, {"f1", Requester{User: "ann"}, true, 0}}},
+		{`Multiple HOST_GROUP lines will add all the specified hosts into the group`,
+			"HOST_GROUP Pacific tokyo seattle\nHOST_GROUP Pacific auckland\nINCLUDE f1 HOST_GROUP Pacific\n",
+			[]check{{"f1", Requester{User: "a", Host: "auckland"}, true, 0}, {"f1", Requester{User: "a", Host: "tokyo"}, true, 0}, {"f1", Requester{User: "a", Host: "lima"}, false, CodeNotIncluded}}},
+	} {
+		t.Run(c.quote, func(t *testing.T) {
+			o := mustParse(t, c.src)
+			for _, k := range c.checks {
+				ok, code := o.Allowed(k.feature, nil, k.r)
+				if ok != k.ok || code != k.code {
+					t.Errorf("Allowed(%q, %+v) = %v, %d; want %v, %d", k.feature, k.r, ok, code, k.ok, k.code)
+				}
+			}
+		})
+	}
+
+	t.Run(`To reserve one license of feature "f1" for user "mel"`, func(t *testing.T) {
+		rs := mustParse(t, "RESERVE 1 f1 USER mel\n").Reservations("f1", nil)
+		if len(rs) != 1 || rs[0].Count != 1 || !rs[0].Matches(Requester{User: "mel"}) || rs[0].Matches(Requester{User: "ann"}) {
+			t.Errorf("Reservations(f1) = %v, want one seat for mel only", rs)
+		}
+	})
+	t.Run(`To turn off logging of checkins`, func(t *testing.T) {
+		if n := mustParse(t, "NOLOG IN\n").NoLog; n != NoLogIn {
+			t.Errorf("NoLog = %b, want IN only", n)
+		}
+	})
+	t.Run(`To turn off logging of checkouts and queued requests two separate NOLOG lines are required`, func(t *testing.T) {
+		if n := mustParse(t, "NOLOG OUT\nNOLOG QUEUED\n").NoLog; n != NoLogOut|NoLogQueued {
+			t.Errorf("NoLog = %b, want OUT and QUEUED", n)
+		}
+	})
+	t.Run(`We recommend preceding the report_log_path with a + character to append logging entries`, func(t *testing.T) {
+		for _, c := range []struct {
+			src    string
+			path   string
+			append bool
+		}{
+			{"REPORTLOG +/a/b/xyzd/report.log\n", "/a/b/xyzd/report.log", true},
+			{"REPORTLOG /a/b/xyzd/report.log\n", "/a/b/xyzd/report.log", false},
+		} {
+			if got := mustParse(t, c.src).ReportLog; got.Path != c.path || got.Append != c.append {
+				t.Errorf("%q: ReportLog = %+v, want %s append %v", c.src, got, c.path, c.append)
+			}
+		}
+	})
+}
