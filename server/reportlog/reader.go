@@ -251,9 +251,15 @@ func Verify(files ...string) (Summary, error) {
 			prev, last, s.First = h.Prev, h.Seq-1, h.Seq
 			return
 		}
-		if chainErr == nil && (h.Seq != last+1 || h.Prev != prev) {
-			chainErr = &RecordError{Position{r.files[idx].name, 1}, fmt.Errorf("%w: header says seq %d follows hash %s, but %s ends at seq %d hash %s",
-				ErrChain, h.Seq, h.Prev, r.files[idx-1].name, last, prev)}
+		if chainErr != nil {
+			return
+		}
+		pos, before := Position{r.files[idx].name, 1}, r.files[idx-1].name
+		switch {
+		case h.Seq != last+1:
+			chainErr = &RecordError{pos, fmt.Errorf("%w: it starts at seq %d, but %s ends at seq %d", ErrChain, h.Seq, before, last)}
+		case h.Prev != prev:
+			chainErr = &RecordError{pos, fmt.Errorf("%w: its prev=%s is not the hash %s of the last record of %s", ErrChain, h.Prev, prev, before)}
 		}
 	}
 	for {
