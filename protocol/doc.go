@@ -63,6 +63,7 @@
 //	Checkin{handle}          → OK | Error(-22 / -41)   (a queued handle leaves the queue)
 //	Idle{idle}               → OK
 //	HostIDs{ethers}          → OK
+//	Linger{seconds}          → OK   (the linger of the connection's later checkouts)
 //	Heartbeat{seq}           → HeartbeatAck{seq}
 //	ServerStatusRequest      → ServerStatus, VendorStatus*, End            (lmgrd)
 //	FeatureStatusRequest     → (FeatureHeader, (PoolStatus, (UserEntry | ReservationEntry)*)*)*, End

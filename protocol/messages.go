@@ -46,6 +46,7 @@ const (
 	TypeQueuePoll            Type = 27
 	TypeIdle                 Type = 28
 	TypeHostIDs              Type = 29
+	TypeLinger               Type = 30
 )
 
 var typeNames = [...]string{
@@ -78,6 +79,7 @@ var typeNames = [...]string{
 	TypeQueuePoll:            "QUEUE_POLL",
 	TypeIdle:                 "IDLE",
 	TypeHostIDs:              "HOSTIDS",
+	TypeLinger:               "LINGER",
 }
 
 func (t Type) String() string {
@@ -157,6 +159,8 @@ func New(t Type) Message {
 		return new(Idle)
 	case TypeHostIDs:
 		return new(HostIDs)
+	case TypeLinger:
+		return new(Linger)
 	}
 	return nil
 }
@@ -970,3 +974,16 @@ func (m *HostIDs) decode(d *decoder) {
 		d.fail("%d hostids, at most %d", len(m.Ethers), MaxHostIDs)
 	}
 }
+
+// Linger sets the linger of the connection's later checkouts (FlexLM's
+// LM_A_LINGER, the publisher's linger): a checked-in seat stays held for
+// Seconds more; answered with OK. The options file's LINGER may make it
+// longer.
+type Linger struct{ Seconds int }
+
+// Type implements Message.
+func (*Linger) Type() Type { return TypeLinger }
+
+// AppendPayload implements Message.
+func (m *Linger) AppendPayload(b []byte) []byte { return appendUint(b, uint64(m.Seconds)) }
+func (m *Linger) decode(d *decoder)             { m.Seconds = d.uint32() }

@@ -48,6 +48,7 @@ func samples() []Message {
 		&QueuePoll{Handle: 403},
 		&Idle{Idle: true},
 		&HostIDs{Ethers: []string{"08002b32b161", "a41fd5028d74"}},
+		&Linger{Seconds: 30},
 	}
 }
 

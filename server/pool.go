@@ -31,8 +31,6 @@ type Pool struct {
 	// UserBased and HostBased are the USER_BASED / HOST_BASED limits:
 	// -1 when absent, else the number of INCLUDEd users or hosts allowed.
 	UserBased, HostBased int
-	// Linger is the publisher's linger (LINGER= on the line).
-	Linger time.Duration
 	// Package is the PACKAGE name a component pool came from, "" else.
 	Package string
 	// Suite is the pool of the package feature that a checkout of this
@@ -266,7 +264,6 @@ func newPool(f *licfile.Feature, version licfile.Version, count int) *Pool {
 		Dup:          dup,
 		UserBased:    basedLimit(f.UserBased, count),
 		HostBased:    basedLimit(f.HostBased, count),
-		Linger:       lingerAttr(f),
 		Lines:        []*licfile.Feature{f},
 	}
 	if p.Uncounted {
@@ -292,18 +289,6 @@ func basedLimit(v, count int) int {
 		return count
 	}
 	return v
-}
-
-// lingerAttr reads the publisher's LINGER=seconds attribute.
-func lingerAttr(f *licfile.Feature) time.Duration {
-	for _, a := range f.Attrs {
-		if strings.EqualFold(a.Key, "LINGER") && a.HasValue {
-			if n, err := strconv.Atoi(a.Value); err == nil && n > 0 && n < 1<<31 {
-				return time.Duration(n) * time.Second
-			}
-		}
-	}
-	return 0
 }
 
 // issueDate is when a line was issued: ISSUED=, else START=; ok false if

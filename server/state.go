@@ -69,6 +69,9 @@ type Seat struct {
 	Dup string
 	// Companion links a component seat and the suite seat it took.
 	Companion uint32
+	// AppLinger is the linger the application asked for (the
+	// publisher's linger, FlexLM's LM_A_LINGER).
+	AppLinger time.Duration
 	// Linger is the linger time of a lingering seat, LingerUntil when it
 	// goes back; both zero for a seat in use.
 	Linger      time.Duration
@@ -88,6 +91,7 @@ type Waiter struct {
 	Version    string
 	VendorData string
 	Count      int
+	Linger     time.Duration
 	Since      time.Time
 }
 
@@ -113,6 +117,9 @@ type Checkout struct {
 	VendorData string
 	Count      int
 	Queue      bool
+	// Linger is how long the seat stays held after it is checked in, as
+	// the application asks (the options file's LINGER may say longer).
+	Linger     time.Duration
 	PrevHandle uint32
 	Adopt      bool
 	Now        time.Time
@@ -465,7 +472,7 @@ func (s *State) release(seats []*Seat, r *Result, inactive bool) {
 				continue
 			}
 			done[x.Handle] = true
-			if l := s.lingerOf(x.Pool); l > 0 && !inactive && !x.Lingering() {
+			if l := max(x.AppLinger, s.lingerOf(x.Pool)); l > 0 && !inactive && !x.Lingering() {
 				x.Session = 0
 				x.Linger = l
 				x.LingerUntil = s.now.Add(l)
@@ -528,9 +535,7 @@ func (s *State) reclaimIdle(r *Result) {
 	s.release(idle, r, true)
 }
 
-func (s *State) lingerOf(p *Pool) time.Duration {
-	return max(p.Linger, s.policy.Linger(p))
-}
+func (s *State) lingerOf(p *Pool) time.Duration { return s.policy.Linger(p) }
 
 func (s *State) sortedSeats() []*Seat {
 	out := make([]*Seat, 0, len(s.seats))
@@ -559,6 +564,7 @@ type request struct {
 	verText    string
 	vendorData string
 	count      int
+	linger     time.Duration
 }
 
 func (s *State) checkout(c Checkout, r *Result) {
@@ -587,7 +593,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 			return
 		}
 	}
-	req := request{session: c.Session, client: c.Client, feature: c.Feature, version: want, verText: c.Version, vendorData: c.VendorData, count: c.Count}
+	req := request{session: c.Session, client: c.Client, feature: c.Feature, version: want, verText: c.Version, vendorData: c.VendorData, count: c.Count, linger: c.Linger}
 	queued := false
 	for _, w := range s.queue {
 		if w.Feature == c.Feature {
@@ -614,7 +620,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 
 func (s *State) enqueue(c Checkout) *Waiter {
 	w := &Waiter{Handle: s.handleFor(0), Session: c.Session, Client: c.Client, Feature: c.Feature,
-		Version: c.Version, VendorData: c.VendorData, Count: c.Count, Since: s.now}
+		Version: c.Version, VendorData: c.VendorData, Count: c.Count, Linger: c.Linger, Since: s.now}
 	s.queue = append(s.queue, w)
 	cp := *w
 	return &cp
@@ -635,7 +641,7 @@ func (s *State) serveQueue(r *Result) {
 		}
 		want, _ := ParseVersion(w.Version)
 		seat, err := s.grant(request{session: w.Session, client: w.Client, feature: w.Feature, version: want,
-			verText: w.Version, vendorData: w.VendorData, count: w.Count}, func() uint32 { return w.Handle }, false)
+			verText: w.Version, vendorData: w.VendorData, count: w.Count, linger: w.Linger}, func() uint32 { return w.Handle }, false)
 		if err != nil {
 			blocked[w.Feature] = true
 			kept = append(kept, w)
@@ -736,12 +742,12 @@ func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, 
 			}
 			handle := pick()
 			seat := &Seat{Handle: handle, Pool: f.p, Session: req.session, Client: req.client, Version: req.verText,
-				VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: f.dup}
+				VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: f.dup, AppLinger: req.linger}
 			s.seats[handle] = seat
 			if suite != nil {
 				sh := s.handleFor(0)
 				s.seats[sh] = &Seat{Handle: sh, Pool: suite, Session: req.session, Client: req.client, Version: req.verText,
-					VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: suiteDup, Companion: handle}
+					VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: suiteDup, Companion: handle, AppLinger: req.linger}
 				seat.Companion = sh
 			}
 			cp := *seat

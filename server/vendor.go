@@ -368,7 +368,11 @@ type session struct {
 	hello  *protocol.Hello
 	client Client
 	peer   net.Addr
+	linger time.Duration // the application's linger for its checkouts
 }
+
+// maxLinger bounds the linger an application may ask for, in seconds.
+const maxLinger = 7 * 24 * 3600
 
 func (v *Vendor) serveConn(c *protocol.Conn) {
 	hello, err := protocol.ServerHandshake(c)
@@ -450,6 +454,9 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
 	case *protocol.Idle:
 		v.state.Apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
+		return s.conn.Send(&protocol.OK{})
+	case *protocol.Linger:
+		s.linger = time.Duration(min(m.Seconds, maxLinger)) * time.Second
 		return s.conn.Send(&protocol.OK{})
 	case *protocol.HostIDs:
 		s.client.Ethers = normalEthers(m.Ethers)
@@ -540,6 +547,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		VendorData: m.VendorData,
 		Count:      m.Count,
 		Queue:      m.Flags&protocol.CheckoutQueue != 0,
+		Linger:     s.linger,
 		PrevHandle: prev,
 		Adopt:      m.PrevRun == v.runID,
 		Now:        v.cfg.Now(),

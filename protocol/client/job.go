@@ -318,7 +318,7 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 	if err != nil {
 		return nil, err
 	}
-	j.reportHostIDs(c)
+	j.setup(c)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -338,20 +338,24 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 	return vc, nil
 }
 
-// reportHostIDs tells a freshly connected vendor daemon the Ethernet
-// hostids of this machine, so that lines node-locked to one of them
-// serve this client. A server that does not know the request refuses it
-// with an Error frame, which changes nothing.
-func (j *Job) reportHostIDs(c *protocol.Conn) {
-	if j.machine == nil || len(j.machine.Ethers) == 0 {
-		return
+// setup tells a freshly connected vendor daemon the Ethernet hostids of
+// this machine, so that lines node-locked to one of them serve this
+// client, and the job's linger. A server that does not know a request
+// refuses it with an Error frame, which changes nothing.
+func (j *Job) setup(c *protocol.Conn) {
+	if j.machine != nil && len(j.machine.Ethers) > 0 {
+		ethers := j.machine.Ethers
+		if len(ethers) > protocol.MaxHostIDs {
+			ethers = ethers[:protocol.MaxHostIDs]
+		}
+		if _, err := c.Call(&protocol.HostIDs{Ethers: ethers}); err != nil {
+			j.cfg.log("reporting hostids: %v", err)
+		}
 	}
-	ethers := j.machine.Ethers
-	if len(ethers) > protocol.MaxHostIDs {
-		ethers = ethers[:protocol.MaxHostIDs]
-	}
-	if _, err := c.Call(&protocol.HostIDs{Ethers: ethers}); err != nil {
-		j.cfg.log("reporting hostids: %v", err)
+	if j.cfg.linger > 0 {
+		if _, err := c.Call(&protocol.Linger{Seconds: int(j.cfg.linger / time.Second)}); err != nil {
+			j.cfg.log("setting linger: %v", err)
+		}
 	}
 }
 
@@ -458,6 +462,7 @@ func (v *vendorConn) reconnectLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	j.setup(c)
 	l := newLink(c, h)
 	v.link, v.addr = l, addr
 	kept := v.held[:0:0]

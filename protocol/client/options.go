@@ -42,7 +42,13 @@ type config struct {
 	pid                                   int
 	software                              string
 	queuePoll                             time.Duration
+	linger                                time.Duration
 }
+
+// WithLinger makes every license the job checks out out of a vendor
+// daemon stay held for d after it is checked in or the job ends
+// (FlexLM's LM_A_LINGER, the publisher's linger).
+func WithLinger(d time.Duration) Option { return func(c *config) { c.linger = d } }
 
 // DefaultQueuePoll is how often a queued checkout asks the vendor daemon
 // whether it was granted, unless WithQueuePoll says otherwise.
