@@ -61,6 +61,7 @@ func Applets() []*Applet {
 		lmcryptApplet(),
 		lmdownApplet(),
 		lmhostidApplet(),
+		lminstallApplet(),
 		lmpathApplet(),
 		lmreportApplet(),
 		lmrereadApplet(),

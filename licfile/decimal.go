@@ -302,7 +302,9 @@ type DecimalError struct {
 }
 
 // Error prints the FlexLM text and the reason.
-func (e *DecimalError) Error() string { return ErrDecimal.Error() + " " + e.Reason }
+func (e *DecimalError) Error() string {
+	return strings.TrimSuffix(ErrDecimal.Error(), ".") + ": " + e.Reason
+}
 
 // Unwrap makes errors.Is(err, ErrDecimal) hold.
 func (e *DecimalError) Unwrap() error { return ErrDecimal }
