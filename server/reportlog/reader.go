@@ -249,6 +249,9 @@ func Verify(files ...string) (Summary, error) {
 		h := r.files[idx].header
 		if idx == 0 {
 			prev, last, s.First = h.Prev, h.Seq-1, h.Seq
+			if h.Seq == 1 && h.Prev != Genesis {
+				chainErr = &RecordError{Position{r.files[0].name, 1}, fmt.Errorf("%w: seq 1 must follow prev=%s", ErrChain, Genesis)}
+			}
 			return
 		}
 		if chainErr != nil {

@@ -22,7 +22,8 @@ const (
 	// SyncGroup: Append returns once an fsync covering its record has
 	// completed. Concurrent appenders share one fsync (group commit), so
 	// throughput grows with concurrency instead of being one record per
-	// disk sync.
+	// disk sync. A failing fsync is reported through Config.OnError; the
+	// record is in the file either way and Append does not fail.
 	SyncGroup
 	// SyncEach: every record is fsynced on its own while the log is
 	// locked. Slow; the baseline the benchmarks compare against.
@@ -45,6 +46,9 @@ var (
 	ErrNotLogged = errors.New("report log: record not written")
 	// ErrClosed is returned by a Writer's methods after Close.
 	ErrClosed = errors.New("report log: closed")
+	// ErrEvent is returned by Append for a record whose Event is not one
+	// of the format's events; nothing is written.
+	ErrEvent = errors.New("report log: unknown event")
 )
 
 // Config is what OpenWriter needs.
@@ -271,6 +275,9 @@ func (w *Writer) Next() uint64 {
 // (and, with SyncGroup or SyncEach, on disk). On an error wrapping
 // ErrNotLogged or ErrClosed the record is not in the log.
 func (w *Writer) Append(rec Record) (Record, error) {
+	if !rec.Event.Valid() {
+		return rec, fmt.Errorf("%w %q", ErrEvent, rec.Event)
+	}
 	rec.truncate()
 	w.mu.Lock()
 	if w.closed {

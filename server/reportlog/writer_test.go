@@ -495,3 +495,18 @@ func TestNewLogKeepsOrderOfNames(t *testing.T) {
 		t.Errorf("records read in order %q, want 0123", got)
 	}
 }
+
+func TestAppendRefusesUnknownEvent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.log")
+	w := openTest(t, Config{Path: path})
+	for _, e := range []Event{"", "out", "STEAL"} {
+		if _, err := w.Append(Record{Event: e}); !errors.Is(err, ErrEvent) {
+			t.Errorf("Append(event %q) error = %v, want ErrEvent", e, err)
+		}
+	}
+	appendN(t, w, 1, "a")
+	w.Close()
+	if s := mustVerify(t, path); s.Records != 1 {
+		t.Errorf("Verify = %+v, want the one good record", s)
+	}
+}
