@@ -1,44 +1,7 @@
 package licfile
 
-// # Decimal format
-//
-// A decimal line is golm's all-digit spelling of one license line, for
-// licenses that are read out over the telephone or typed in by hand:
-//
-//	xyzd-04182-90319-27706-...-51833
-//
-// It starts with a name and a dash, then groups of five digits separated
-// by dashes. The name is the line's vendor daemon (FEATURE, INCREMENT,
-// UPGRADE, PACKAGE, DAEMON and VENDOR lines) or the keyword itself
-// (SERVER, USE_SERVER lines). The vendor name tells the person typing
-// whose license it is, as the decimal lines of FLEXlm do, and it is not
-// spelled again in the digits. A decimal line is one word, so it can sit
-// in a license file among readable lines: every readable line but
-// USE_SERVER has blanks, and no readable line ends in dash-separated
-// groups of five digits. A long decimal line may be broken after any
-// group with a \ at the end of the physical line; the pieces are joined
-// without a blank.
-//
-// Every group holds four data digits and a fifth check digit (Damm's
-// algorithm), so any single mistyped digit and any swap of two
-// neighbouring digits is caught in the group where it happened. The last
-// group is the line check: four digits of a CRC-32 over the name and
-// every data digit, and its own check digit, which catches a group left
-// out, typed twice or moved, and a mistyped name. A line that fails is
-// ErrDecimal (-99, "The decimal format license is typed incorrectly.")
-// at the column of the bad group.
-//
-// The data digits, read as one decimal number, hold the line's canonical
-// text (see Canonical form) as a sequence of symbols in mixed radix: a
-// format number (1), then one symbol of 128 for each printable ASCII
-// character or common keyword ("FEATURE ", " permanent", " SIGN=", ...),
-// the vendor name, an escape followed by a raw byte for any other byte, a
-// marker followed by the 64 bytes of a golm signature written in base32,
-// and an end marker. Decoding gives back exactly the canonical line, so
-// its signature still verifies. A line whose canonical text does not
-// read back as itself, that is longer than MaxDecimalText bytes, or whose
-// vendor name holds anything but letters, digits, _, . and - (or a dash
-// before a digit) cannot be written in decimal: ErrNotDecimal (-98).
+// The decimal format: EncodeDecimal, DecodeDecimal and ExpandDecimal,
+// described in the package doc.
 
 import (
 	"errors"
