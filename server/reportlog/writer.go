@@ -98,13 +98,17 @@ type Writer struct {
 	mu      sync.Mutex
 	f       *os.File
 	path    string
-	size    int64  // length of the file's good content
-	seq     uint64 // next sequence number
-	prev    string // hash of the last record
-	written uint64 // last sequence number written
-	synced  uint64 // last sequence number known to be fsynced
-	failing time.Time
+	size    int64     // length of the file's good content
+	seq     uint64    // next sequence number
+	prev    string    // hash of the last record
+	written uint64    // last sequence number written
+	synced  uint64    // last sequence number known to be fsynced
+	failing time.Time // when the current run of failed writes began
 	closed  bool
+	// lastReport and suppressed rate-limit the reports of failed writes.
+	lastReport time.Time
+	suppressed int
+	failures   int // failed writes in the current run
 
 	// writeAt writes to the log file; tests replace it to fail.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
@@ -327,7 +331,8 @@ func (w *Writer) writeLocked(f *os.File, size *int64, b []byte, seq uint64) erro
 		if err == nil {
 			*size += int64(n)
 			if !w.failing.IsZero() {
-				w.report(fmt.Errorf("report log %s: writing again after %s", w.path, time.Since(w.failing).Round(time.Millisecond)))
+				w.report(fmt.Errorf("report log %s: writing again after %s and %d failed writes",
+					w.path, time.Since(w.failing).Round(time.Millisecond), w.failures))
 				w.failing = time.Time{}
 			}
 			return nil
@@ -337,9 +342,22 @@ func (w *Writer) writeLocked(f *os.File, size *int64, b []byte, seq uint64) erro
 				w.report(fmt.Errorf("report log %s: cutting a partial line: %w", w.path, terr))
 			}
 		}
-		w.report(fmt.Errorf("report log %s: writing seq %d (attempt %d): %w", w.path, seq, attempt, err))
 		if w.failing.IsZero() {
 			w.failing = time.Now()
+			w.suppressed, w.failures = 0, 0
+		}
+		w.failures++
+		// Every client request retries while the disk is full: at most
+		// one report a second, saying how many were held back.
+		if time.Since(w.lastReport) >= time.Second || w.lastReport.Before(w.failing) {
+			msg := fmt.Errorf("report log %s: writing seq %d (attempt %d): %w", w.path, seq, attempt, err)
+			if w.suppressed > 0 {
+				msg = fmt.Errorf("%w (%d more failed writes not reported)", msg, w.suppressed)
+			}
+			w.report(msg)
+			w.lastReport, w.suppressed = time.Now(), 0
+		} else {
+			w.suppressed++
 		}
 		if time.Since(w.failing) >= w.cfg.WriteTimeout {
 			return fmt.Errorf("%w: %w", ErrNotLogged, err)
