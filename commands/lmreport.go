@@ -40,7 +40,7 @@ Otherwise lmreport prints, for each feature, a table of its usage: checkouts, de
 
 FORMAT. A report log is text, one line per record. The first line of each file is a header: #golm-reportlog v1, then tab-separated seq= (the first record's sequence number), prev= (the hash of the record before it) and vendor=. ` +
 			`Each other line is a record of sixteen tab-separated key=value fields in this order: time (UTC, RFC 3339 with milliseconds), seq, event (START, STOP, OUT, IN, DENY, QUEUE, DEQUEUE, REREAD, SWITCH), feature, version, user, host, display, project, count, handle, pool, ` +
-			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr, lmnewlog or restart), detail (for SWITCH: to= the file the log continues in) and hash. ` +
+			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr or lmnewlog), detail (for SWITCH: to= the file the log continues in) and hash. ` +
 			`hash is the first 32 hex digits of the SHA-256 of the previous record's hash, a tab, and the line up to the tab before hash=. ` +
 			`In values a backslash is written \\, a tab \t, a newline \n, a carriage return \r and any other control character or byte that is not UTF-8 \xHH. ` +
 			`Sequence numbers and the hash chain continue across rotated files; a file that ends because the log was switched ends with a SWITCH record.`,

@@ -13,7 +13,7 @@
 //
 // seq is the sequence number of the first record that follows and prev the
 // hash of the record before it (all zeros at the start of a chain). Every
-// other line is one record: fifteen tab-separated key=value fields, always
+// other line is one record: sixteen tab-separated key=value fields, always
 // all of them and always in this order:
 //
 //	time     UTC time, RFC 3339 with milliseconds (2026-11-23T13:09:06.123Z)

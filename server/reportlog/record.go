@@ -70,7 +70,6 @@ const (
 const (
 	ReasonSwitchr = "lmswitchr"
 	ReasonNewLog  = "lmnewlog"
-	ReasonRestart = "restart" // a restart without '+' moved the old file aside
 )
 
 // Record is one event of the report log.
