@@ -6,8 +6,10 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -43,8 +45,14 @@ func TestMain(m *testing.M) {
 
 // scriptMain is main.go's body for the copies of the test binary that
 // testscript puts on $PATH.
+// Like main.go it turns SIGINT and SIGTERM into a cancelled context, so
+// that a script's kill of a background lmwrap or lmgrd shuts it down
+// cleanly instead of orphaning its children.
 func scriptMain() {
-	os.Exit(Main(context.Background(), os.Args, OSEnv("lmutil")))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	status := Main(ctx, os.Args, OSEnv("lmutil"))
+	stop()
+	os.Exit(status)
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script/*.txtar
@@ -57,7 +65,11 @@ func TestScripts(t *testing.T) {
 		Dir:                 filepath.Join("..", "testdata", "script"),
 		RequireExplicitExec: true,
 		UpdateScripts:       *update,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"status": cmdStatus},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"status":   cmdStatus,
+			"freeport": cmdFreeport,
+			"waitfile": cmdWaitfile,
+		},
 		Setup: func(e *testscript.Env) error {
 			home := filepath.Join(e.WorkDir, "home")
 			e.Setenv("HOME", home)
