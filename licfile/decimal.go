@@ -9,15 +9,17 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // ErrDecimal is a decimal line that fails its check digits or does not
 // decode: -99, "The decimal format license is typed incorrectly."
-var ErrDecimal = errors.New("The decimal format license is typed incorrectly.")
+var ErrDecimal = errors.New("decimal format license typed incorrectly")
 
 // ErrNotDecimal is a license line that cannot be written in the decimal
 // format: -98, "This FEATURE line can't be converted to decimal format."
-var ErrNotDecimal = errors.New("This FEATURE line can't be converted to decimal format.")
+var ErrNotDecimal = errors.New("line cannot be converted to decimal format")
 
 // MaxDecimalText is the longest canonical line, in bytes, that the decimal
 // format holds; a decimal line longer than maxDecimalDigits digits is
@@ -264,9 +266,11 @@ type DecimalError struct {
 	Reason string
 }
 
-// Error prints the FlexLM text and the reason.
+// Error prints the FlexLM text of -99 and the reason: "The decimal
+// format license is typed incorrectly: group 7 "06442" fails its check
+// digit".
 func (e *DecimalError) Error() string {
-	return strings.TrimSuffix(ErrDecimal.Error(), ".") + ": " + e.Reason
+	return strings.TrimSuffix(lmerr.Text(-99), ".") + ": " + e.Reason
 }
 
 // Unwrap makes errors.Is(err, ErrDecimal) hold.
