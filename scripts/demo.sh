@@ -91,12 +91,12 @@ cat debug.log
 
 # hold USER: lmwrap checks f1 out for USER and holds it while a sleep runs.
 hold() {
-	USER=$1 LOGNAME=$1 DISPLAY=":$2" "$LMUTIL" lmwrap -c license.lic f1 -- \
+	USER=$1 LOGNAME=$1 DISPLAY=":$2" "$LMUTIL" lmwrap -c license.lic -v 1.0 f1 -- \
 		sh -c 'echo $$ >"sleep-$USER.pid"; exec sleep 600' &
 	HOLDERS="$HOLDERS $!"
 	waitfor 100 in_use "$2" || { echo "demo: $1 got no seat" >&2; exit 1; }
 	echo
-	echo "\$ USER=$1 lmwrap -c license.lic f1 -- sleep 600 &    # holds seat $2 of 2"
+	echo "\$ USER=$1 lmwrap -c license.lic -v 1.0 f1 -- sleep 600 &    # holds seat $2 of 2"
 }
 hold alice 1
 hold bob 2
