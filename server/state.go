@@ -282,7 +282,7 @@ func (s *State) Apply(cmd Command) Result {
 	if s.invariant == nil {
 		return s.apply(cmd)
 	}
-	before := s.totals()
+	before, beforeOthers := s.totals(), s.othersLoad()
 	r := s.apply(cmd)
 	switch cmd.(type) {
 	case Reread, SetPolicy:
@@ -290,6 +290,11 @@ func (s *State) Apply(cmd Command) Result {
 		for p, n := range s.totals() {
 			if lim := s.limit(p); n > lim && n > before[p] {
 				s.invariant(fmt.Errorf("after %T: pool %s has %d seats out, limit %d", cmd, p.Key(), n, lim))
+			}
+		}
+		for p, n := range s.othersLoad() {
+			if lim := s.limit(p); n > lim && n > beforeOthers[p] {
+				s.invariant(fmt.Errorf("after %T: pool %s gives reserved seats to others: %d reserved plus seats of others, limit %d", cmd, p.Key(), n, lim))
 			}
 		}
 	}
@@ -946,6 +951,30 @@ func (s *State) totals() map[*Pool]int {
 		if !p.Uncounted {
 			out[p], _ = s.load(p, nil)
 		}
+	}
+	return out
+}
+
+// othersLoad is, per counted pool, its reserved seats plus the licenses
+// held by clients no reservation of the pool is for: more than the
+// pool's limit means a reserved seat went to somebody else. It is
+// computed apart from load, as a check on it.
+func (s *State) othersLoad() map[*Pool]int {
+	out := map[*Pool]int{}
+	for _, p := range s.pools {
+		if p.Uncounted {
+			continue
+		}
+		n := 0
+		for _, r := range s.res[p] {
+			n += r.Count
+		}
+		for _, g := range s.groups(p, nil) {
+			if !slices.ContainsFunc(s.res[p], func(r Reservation) bool { return r.Match != nil && r.Match(g.client) }) {
+				n += g.count
+			}
+		}
+		out[p] = n
 	}
 	return out
 }
