@@ -80,7 +80,7 @@ func TestOptionsExcludeExample(t *testing.T) {
 		h.client(u, "pc", "d").want("spell", "1.0", 1, -38)
 	}
 	h.client("ann", "123.123.123.9", "d").want("spell", "1.0", 1, 0) // a claimed name is no address
-	h.client("ann", "pc", "d").want("grammar", "1.0", 1, -38)          // the loopback peer is
+	h.client("ann", "pc", "d").want("grammar", "1.0", 1, -38)        // the loopback peer is
 }
 
 // TestOptionsIncludeExample implements manual 6.5.4:

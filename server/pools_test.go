@@ -70,7 +70,7 @@ func TestUpgradeClosestPrecedingLine(t *testing.T) {
 	h := newHarness(t, lic(
 		"INCREMENT f1 demo 1.0 permanent 4",
 		"INCREMENT f1 demo 1.5 permanent 4",
-		"INCREMENT f1 demo 3.0 permanent 1", // not < to
+		"INCREMENT f1 demo 3.0 permanent 1",   // not < to
 		"UPGRADE f1 demo 1.0 2.0 permanent 6", // takes the 4 of v1.5 only
 	), "")
 	h.wantStatus("f1", "f1 issued=9 inuse=0\n v1.0 floating issued=4 inuse=0\n v1.5 floating issued=0 inuse=0\n v3.0 floating issued=1 inuse=0\n v2.0 floating issued=4 inuse=0\n")
