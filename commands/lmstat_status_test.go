@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
@@ -286,6 +288,47 @@ func TestLmstatStatusServerLine(t *testing.T) {
 			lines := strings.Split(b.String(), "\n")
 			if len(lines) < 4 || lines[3] != tt.want {
 				t.Errorf("server line of\n%s\nwant %q", b.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestLmstatModeFlags checks which parts of the status each command line
+// asks for, legacy spellings included.
+func TestLmstatModeFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want statMode
+	}{
+		{nil, statMode{server: true, vendors: true}},
+		{[]string{"-a"}, statMode{server: true, vendors: true, features: true, usage: true}},
+		{[]string{"-a", "-asec"}, statMode{server: true, vendors: true, features: true, usage: true, seconds: true}},
+		{[]string{"-asec"}, statMode{server: true, vendors: true, features: true, usage: true, seconds: true}},
+		{[]string{"-A"}, statMode{server: true, vendors: true, features: true, usage: true, active: true}},
+		{[]string{"-f"}, statMode{features: true}},
+		{[]string{"-f", "f1"}, statMode{features: true, feature: "f1"}},
+		{[]string{"-f", "-c", "x.lic"}, statMode{features: true}},
+		{[]string{"-S"}, statMode{server: true, vendors: true, features: true, byVendor: true}},
+		{[]string{"-S", "xyzd"}, statMode{server: true, vendors: true, features: true, byVendor: true, vendor: "xyzd"}},
+		{[]string{"-s"}, statMode{server: true, vendors: true}},
+		{[]string{"-s", "host1"}, statMode{server: true, vendors: true, host: "host1"}},
+		{[]string{"-lm"}, statMode{server: true}},
+		{[]string{"-vd"}, statMode{vendors: true}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(append([]string{"lmstat"}, tt.args...), " "), func(t *testing.T) {
+			a := lmstatApplet()
+			var got statMode
+			a.Action = func(c *cli.Context, _ *Env) error {
+				got = statModeOf(c)
+				return nil
+			}
+			var out bytes.Buffer
+			if err := Run(context.Background(), &Env{Stdout: &out, Stderr: &out}, a, tt.args); err != nil {
+				t.Fatalf("Run: %v\n%s", err, out.String())
+			}
+			if got != tt.want {
+				t.Errorf("mode %+v, want %+v", got, tt.want)
 			}
 		})
 	}
