@@ -114,6 +114,11 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	if len(cfg.LicenseFiles) == 0 {
 		return nil, &ConfigError{Msg: "No license file given", Err: lmerr.New(-1, 1)}
 	}
+	if os.Geteuid() == 0 {
+		for _, line := range rootWarning {
+			l.log.Printf("%s", line)
+		}
+	}
 	l.log.Printf("License file(s): %s", strings.Join(cfg.LicenseFiles, " "))
 	files, err := LoadLicenses(cfg.LicenseFiles, l.log)
 	if err != nil {
@@ -487,7 +492,7 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 		case *protocol.Shutdown:
 			reply = l.lmdown(c, hello, peer, m)
 		case *protocol.Reread:
-			reply = l.lmreread(ctx, c, peer, m)
+			reply = l.lmreread(ctx, c, hello, m)
 		case *protocol.Heartbeat:
 			reply = c.Send(&protocol.HeartbeatAck{Seq: m.Seq})
 		default:
@@ -558,8 +563,7 @@ func (l *Lmgrd) status(c *protocol.Conn) error {
 }
 
 func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m *protocol.Shutdown) error {
-	if e := l.cfg.Trust.Check(AdminLmdown, c.NetConn()); e != nil {
-		l.log.Limited("refused", "%s request from %s at node %s refused: %s", "SHUTDOWN", hello.Identity.User, hello.Identity.Host, e.Message())
+	if e := l.cfg.Trust.Authorize(m, c.NetConn(), hello.Identity, l.log); e != nil {
 		return c.Send(protocol.ErrorOf(e))
 	}
 	if m.Vendor != "" {
@@ -580,8 +584,8 @@ func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m
 	return err
 }
 
-func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, peer net.Addr, m *protocol.Reread) error {
-	if e := l.cfg.Trust.Check(AdminLmreread, c.NetConn()); e != nil {
+func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.Hello, m *protocol.Reread) error {
+	if e := l.cfg.Trust.Authorize(m, c.NetConn(), hello.Identity, l.log); e != nil {
 		return c.Send(protocol.ErrorOf(e))
 	}
 	n := 0

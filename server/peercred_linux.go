@@ -5,12 +5,13 @@ import (
 	"syscall"
 )
 
-// peerCredentials returns the uid and gid of the process at the other end
-// of a local Unix socket, as the kernel recorded them (SO_PEERCRED).
-func peerCredentials(c *net.UnixConn) (uid, gid uint32, err error) {
+// peerCredentials returns the uid, gid and pid of the process at the
+// other end of a local Unix socket, as the kernel recorded them
+// (SO_PEERCRED).
+func peerCredentials(c *net.UnixConn) (uid, gid uint32, pid int32, err error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var cred *syscall.Ucred
 	var credErr error
@@ -21,7 +22,7 @@ func peerCredentials(c *net.UnixConn) (uid, gid uint32, err error) {
 		err = credErr
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return cred.Uid, cred.Gid, nil
+	return cred.Uid, cred.Gid, cred.Pid, nil
 }

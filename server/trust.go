@@ -6,7 +6,9 @@ import (
 	"os/user"
 	"slices"
 	"strconv"
+	"strings"
 
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 )
 
@@ -23,7 +25,7 @@ const (
 const AdminGroup = "lmadmin"
 
 // Trust is the admin policy of DESIGN.md "Trust": who may run lmdown,
-// lmreread and lmremove.
+// lmreread, lmremove and the other privileged commands.
 type Trust struct {
 	// NoLmdown and NoLmremove are lmgrd -x lmdown / -x lmremove.
 	NoLmdown   bool
@@ -34,56 +36,172 @@ type Trust struct {
 	// there is no lmadmin group, root and members of group 0 are
 	// administrators (manual 7.2).
 	AdminOnly bool
-	// AllowRemote lets admin requests in from other hosts. No flag sets it
-	// today; admin commands are local only, as lmgrd -local asks.
+	// AllowRemote (lmgrd -allow-remote-admin) lets admin requests in
+	// over TCP from other hosts. Without it only the local Unix socket
+	// and loopback connections may send them. It does not weaken
+	// AdminOnly, which always wants the local socket.
 	AllowRemote bool
 	// lookupGroup and userGroups are os/user lookups, replaced in tests.
 	lookupGroup func(name string) (gid string, ok bool)
 	userGroups  func(uid uint32) []string
 }
 
-// Admin requests a Trust decides on.
+// The privileged commands a Trust decides on, by the lmutil command that
+// sends them.
 const (
 	AdminLmdown   = "lmdown"
 	AdminLmreread = "lmreread"
 	AdminLmremove = "lmremove"
 )
 
+// adminCommand says which privileged command a request is, and whether
+// an lmgrd -x switch disables it; ok is false for requests anyone may
+// send. It is the one place that lists privileged requests: lmswitchr,
+// lmswitch and lmnewlog join by adding their message type here.
+func (t Trust) adminCommand(typ protocol.Type) (cmd string, disabled bool, ok bool) {
+	switch typ {
+	case protocol.TypeShutdown:
+		return AdminLmdown, t.NoLmdown, true
+	case protocol.TypeReread:
+		return AdminLmreread, false, true
+	case protocol.TypeRemove, protocol.TypeRemoveHandle:
+		return AdminLmremove, t.NoLmremove, true
+	}
+	return "", false, false
+}
+
+// IsAdminRequest reports whether a request of type typ is privileged.
+func IsAdminRequest(typ protocol.Type) bool {
+	_, _, ok := Trust{}.adminCommand(typ)
+	return ok
+}
+
 // AdminSocket is the local Unix socket address (in Linux's abstract
-// namespace) where a server started with -2 -p takes admin requests:
-// "@golm-lmgrd-27000" for lmgrd on port 27000, "@golm-demo-27000" for
-// its vendor daemon demo.
+// namespace) where lmgrd and its vendor daemons take admin requests with
+// the caller's kernel credentials: "@golm-lmgrd-27000" for lmgrd on port
+// 27000, "@golm-demo-27000" for its vendor daemon demo.
 func AdminSocket(daemon string, lmgrdPort int) string {
 	return "@golm-" + daemon + "-" + strconv.Itoa(lmgrdPort)
 }
 
-// Check decides whether the peer of nc may run the admin command cmd. It
-// returns nil or a -63 error.
-func (t Trust) Check(cmd string, nc net.Conn) *lmerr.Error {
-	switch {
-	case cmd == AdminLmdown && t.NoLmdown:
-		return lmerr.New(-63, minorLmdownOff, "lmdown is disabled on this license server (lmgrd -x lmdown)")
-	case cmd == AdminLmremove && t.NoLmremove:
-		return lmerr.New(-63, minorLmremoveOff, "lmremove is disabled on this license server (lmgrd -x lmremove)")
-	}
-	if t.AdminOnly {
-		uc, ok := nc.(*net.UnixConn)
-		if !ok {
-			return lmerr.New(-63, minorNoCredentials, cmd+": this license server takes admin commands only on its local socket (lmgrd -2 -p)")
-		}
-		uid, gid, err := peerCredentials(uc)
-		if err != nil {
-			return lmerr.New(-63, minorNoCredentials, fmt.Sprintf("%s: cannot read peer credentials: %v", cmd, err))
-		}
-		if !t.isAdmin(uid, gid) {
-			return lmerr.New(-63, minorNotLmadmin, fmt.Sprintf("%s: uid %d is not a license administrator (group %s)", cmd, uid, AdminGroup))
-		}
+// Authorize decides whether the peer of nc, which introduced itself as
+// who, may send req. It returns nil for requests that are not privileged
+// and for allowed ones; a refusal is a -63 error, also written to log
+// (rate limited) with who asked and from where.
+func (t Trust) Authorize(req protocol.Message, nc net.Conn, who protocol.Identity, log *DebugLog) *lmerr.Error {
+	cmd, disabled, ok := t.adminCommand(req.Type())
+	if !ok {
 		return nil
 	}
-	if !t.AllowRemote && !IsLocalPeer(nc.RemoteAddr()) {
-		return lmerr.New(-63, minorNotLocal, cmd+" must be run on the license server machine")
+	e, peer := t.decide(cmd, disabled, nc)
+	if e != nil {
+		log.Limited("refused", "%s request (%s) from %s refused: %s %s", req.Type(), cmd, adminRequester(who, peer, nc), e.Message(), e.Suffix())
+		for _, d := range e.Detail {
+			log.Limited("refused", "    %s", d)
+		}
 	}
-	return nil
+	return e
+}
+
+// Check decides whether the peer of nc may run the admin command cmd
+// (AdminLmdown, ...). It returns nil or a -63 error and logs nothing.
+func (t Trust) Check(cmd string, nc net.Conn) *lmerr.Error {
+	disabled := (cmd == AdminLmdown && t.NoLmdown) || (cmd == AdminLmremove && t.NoLmremove)
+	e, _ := t.decide(cmd, disabled, nc)
+	return e
+}
+
+// peerCred is what the kernel says about the process at the other end of
+// a Unix socket.
+type peerCred struct {
+	uid, gid uint32
+	pid      int32
+}
+
+// decide applies the rules in order: a disabled command, then -2 -p
+// (local socket and administrator), then the host rule. It also returns
+// the peer credentials when it read them.
+func (t Trust) decide(cmd string, disabled bool, nc net.Conn) (*lmerr.Error, *peerCred) {
+	if disabled {
+		minor := minorLmdownOff
+		if cmd == AdminLmremove {
+			minor = minorLmremoveOff
+		}
+		return lmerr.New(-63, minor, fmt.Sprintf("%s is disabled on this license server (lmgrd -x %s)", cmd, cmd)), nil
+	}
+	var cred *peerCred
+	if uc, ok := nc.(*net.UnixConn); ok {
+		if uid, gid, pid, err := peerCredentials(uc); err == nil {
+			cred = &peerCred{uid: uid, gid: gid, pid: pid}
+		} else if t.AdminOnly {
+			return lmerr.New(-63, minorNoCredentials, fmt.Sprintf("%s: cannot read peer credentials: %v", cmd, err)), nil
+		}
+	}
+	if t.AdminOnly {
+		if cred == nil {
+			return lmerr.New(-63, minorNoCredentials, cmd+": this license server takes admin commands only on its local socket (lmgrd -2 -p)"), nil
+		}
+		if !t.isAdmin(cred.uid, cred.gid) {
+			return lmerr.New(-63, minorNotLmadmin, fmt.Sprintf("%s: uid %d is not a license administrator (group %s)", cmd, cred.uid, t.adminGroupName())), cred
+		}
+		return nil, cred
+	}
+	if !t.AllowRemote && !IsLocalPeer(nc.RemoteAddr()) {
+		return lmerr.New(-63, minorNotLocal, cmd+" must be run on the license server machine (lmgrd -allow-remote-admin accepts other hosts)"), cred
+	}
+	return nil, cred
+}
+
+// adminGroupName names the group that decides: lmadmin, or group 0 when
+// there is no lmadmin group.
+func (t Trust) adminGroupName() string {
+	lookupGroup := t.lookupGroup
+	if lookupGroup == nil {
+		lookupGroup = osLookupGroup
+	}
+	if _, ok := lookupGroup(AdminGroup); ok {
+		return AdminGroup
+	}
+	return "0"
+}
+
+// adminRequester describes who sent an admin request for the log: the user and
+// host the client claims, the kernel's uid and pid on the local socket or
+// the pid the client claims, and the peer address.
+func adminRequester(who protocol.Identity, cred *peerCred, nc net.Conn) string {
+	var b strings.Builder
+	u, h := who.User, who.Host
+	if u == "" {
+		u = "?"
+	}
+	if h == "" {
+		h = "?"
+	}
+	fmt.Fprintf(&b, "%s at node %s", u, h)
+	var extra []string
+	if cred != nil {
+		extra = append(extra, fmt.Sprintf("uid %d", cred.uid), fmt.Sprintf("pid %d", cred.pid))
+	} else if who.PID != 0 {
+		extra = append(extra, fmt.Sprintf("pid %d", who.PID))
+	}
+	extra = append(extra, "peer "+peerString(nc))
+	b.WriteString(" (" + strings.Join(extra, ", ") + ")")
+	return b.String()
+}
+
+// peerString is the peer address of nc as the log shows it.
+func peerString(nc net.Conn) string {
+	a := nc.RemoteAddr()
+	if a == nil {
+		return "?"
+	}
+	if _, ok := a.(*net.UnixAddr); ok {
+		if l := nc.LocalAddr(); l != nil {
+			return "unix:" + l.String()
+		}
+		return "unix"
+	}
+	return a.String()
 }
 
 // isAdmin applies manual 7.2: members of lmadmin when that group exists,
@@ -121,32 +239,16 @@ func osUserGroups(uid uint32) []string {
 }
 
 // IsLocalPeer reports whether a connection from addr comes from this
-// host: a loopback address, one of this host's own addresses, or a Unix
-// socket.
+// host as far as admin requests go: a Unix socket or a loopback address.
+// A TCP connection from one of this host's other addresses is not
+// trusted: it cannot be told apart from a forwarded one, and the admin
+// commands use the local socket or loopback for a server on this host.
 func IsLocalPeer(addr net.Addr) bool {
-	var ip net.IP
 	switch a := addr.(type) {
 	case *net.TCPAddr:
-		ip = a.IP
+		return a.IP != nil && a.IP.IsLoopback()
 	case *net.UnixAddr:
 		return true
-	default:
-		return false
-	}
-	if ip == nil {
-		return false
-	}
-	if ip.IsLoopback() {
-		return true
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
-			return true
-		}
 	}
 	return false
 }
@@ -161,4 +263,13 @@ func peerIP(addr net.Addr) string {
 		return a.IP.String()
 	}
 	return ""
+}
+
+// rootWarning is what lmgrd logs when it runs as root (manual D.3.6,
+// D.3.7): it works, but should not.
+var rootWarning = []string{
+	"WARNING: lmgrd is running as root.",
+	"    No part of the license server needs root permissions, and a daemon",
+	"    running as root is a security risk. Run lmgrd as a non-privileged user,",
+	`    for example from a boot script: su username -c "umask 022; lmgrd ..."`,
 }

@@ -467,13 +467,13 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)
 	case *protocol.Remove:
-		if e := v.cfg.Trust.Check(AdminLmremove, s.conn.NetConn()); e != nil {
+		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
 		r := v.state.Apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.RemoveHandle:
-		if e := v.cfg.Trust.Check(AdminLmremove, s.conn.NetConn()); e != nil {
+		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
 		h, ok := handle32(m.Handle)
