@@ -52,17 +52,57 @@
 // # License state
 //
 // The vendor daemon's pools and seats change only through Commands
-// (Checkout, Checkin, Heartbeat, Disconnect, Expire, Remove,
-// RemoveHandle, Reread) applied one at a time by State.Apply; network
-// handlers translate requests into commands and never touch pools. This
-// is what a replicated log needs later for three-server redundancy. Pools
-// follow manual 3.2.4: the first FEATURE line of a name counts, INCREMENT
-// lines add to the pool with the same name, version, hostid and vendor
-// string. Only lines whose SIGN= verifies with the vendor's public key
-// (VENDOR.pub beside the license file or the daemon) are served; the
-// others are logged as "BAD CODE for f1". A client that stops sending
-// frames for VendorConfig.ClientTimeout is dropped, and a closed
-// connection frees all its seats at once.
+// (Checkout, Checkin, Heartbeat, SetIdle, Disconnect, Expire, Tick,
+// Remove, RemoveHandle, Reread, SetPolicy) applied one at a time by
+// State.Apply; network handlers translate requests into commands and
+// never touch pools. Every command carries the time it happens at, so the
+// same commands give the same state: what a replicated log needs later
+// for three-server redundancy. Only lines whose SIGN= verifies with the
+// vendor's public key (VENDOR.pub beside the license file or the daemon)
+// are served; the others are logged as "BAD CODE for f1". A client that
+// stops sending frames for VendorConfig.ClientTimeout is dropped, and a
+// closed connection frees all its seats at once.
+//
+// # Pools (manual 3.2.4-3.2.6, 3.4, 3.6)
+//
+// The first counted FEATURE line of a name counts and later counted
+// FEATURE lines of it are ignored; INCREMENT lines add to the pool with
+// the same name, version and node-lock hostid (and vendor string, when
+// the publisher sets PoolRules.VendorStringPools); anything else is a
+// pool of its own, and lmstat shows each pool as its own block. An
+// UPGRADE line moves up to its count from the closest preceding line
+// with from <= version < to into a pool of the new version. A PACKAGE
+// line enabled by a pool of its name becomes one pool per component, with
+// the component's version and its count times the enabling count; without
+// OPTIONS=SUITE the package feature itself is gone (-5), with it every
+// component checkout also takes a seat of the suite, shared by one user's
+// components, and the suite alone is refused (-125). Lines issued before
+// a later SUPERSEDE line's ISSUED= date are dropped. A checkout tries
+// node-locked uncounted lines first, then node-locked counted ones, then
+// floating ones (the v7+ order of 3.6). A client reports its Ethernet
+// addresses (HostIDs) so that lines locked to them serve it.
+//
+// # Policies
+//
+// DUP_GROUP (U, H, D, V, SITE, NONE): checkouts whose identity agrees on
+// the grouped parts share their licenses, and lmremove -h of one removes
+// the group. OVERDRAFT seats beyond the count are granted, lowered by the
+// options file's MAX_OVERDRAFT. USER_BASED and HOST_BASED lines serve
+// only the first n users or hosts the options file INCLUDEs (-84 when it
+// INCLUDEs none). A checkout with the queue flag that finds no seat
+// waits; waiters are granted strictly in arrival order as seats free up,
+// and a checkout without the flag gets -24 while others wait. A
+// checked-in seat lingers (stays out) for the application's linger or the
+// options file's LINGER, whichever is longer. TIMEOUT and TIMEOUTALL
+// reclaim seats of applications that declared themselves idle or stopped
+// heartbeating. The options file (found through the DAEMON line or as
+// VENDOR.opt beside the license file, reread by lmreread) also decides
+// INCLUDE/EXCLUDE (-39/-38), RESERVE (seats dedicated to their holders and
+// counted in use; -101 when only others' remain; reservations beyond the
+// count dropped in file order with a warning), MAX (-87) and NOLOG.
+// State.CheckInvariants makes the state check after every command that
+// no pool goes over its count plus overdraft and no reserved seat goes to
+// anybody else.
 //
 // # Trust
 //
