@@ -38,7 +38,7 @@ func serverApplets() []*Applet { return []*Applet{lmgrdApplet(), vendordApplet()
 func lmgrdApplet() *Applet {
 	return &Applet{
 		Name:    "lmgrd",
-		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-x lmdown] [-x lmremove] [-v] [-help]",
+		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-v] [-help]",
 		Summary: "the license manager daemon",
 		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
 			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
@@ -52,13 +52,13 @@ A port in use is retried for about six minutes (the environment variable ` + bin
 			`A vendor daemon that dies is restarted after a pause that doubles up to 30 seconds, and logged as REStarted; after 10 deaths in a row lmgrd gives up on it until the next lmreread. ` +
 			`SIGTERM or SIGINT shut lmgrd and every vendor daemon down (EXITING DUE TO SIGNAL 15).
 
-lmdown, lmreread and lmremove are accepted only from this host. -x lmdown and -x lmremove disable those commands altogether (-63). ` +
-			`-local is accepted for compatibility: admin commands are always local. ` +
+lmdown, lmreread and lmremove are accepted only from this host: on the local Unix socket or from a loopback address (the admin commands use those for a server on this host). ` +
+			`A request from another host is refused with You are not a license administrator. (-63,601) and logged with the user, host, pid and address it came from. ` +
+			`-allow-remote-admin, golm's own flag, accepts them from other hosts too (FLEXlm's lmgrd did). -x lmdown and -x lmremove disable those commands for everyone (-63). ` +
+			`-local is accepted for compatibility: admin commands are local unless -allow-remote-admin is given. ` +
 			`With -2 -p admin commands are taken only on a local Unix socket (@golm-lmgrd-PORT and @golm-VENDOR-PORT in the abstract namespace) ` +
-			`and only from members of the lmadmin group (from root and group 0 when there is no lmadmin group), as the kernel reports the caller.
-
-Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
-			`A bad line of it is logged with its file:line and skipped. Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once.`,
+			`and only from members of the lmadmin group (from root and group 0 when there is no lmadmin group), as the kernel reports the caller (other users get -63,604). ` +
+			`lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
@@ -66,7 +66,8 @@ Each vendor daemon reads its options file: the one its DAEMON or VENDOR line nam
 				&cli.BoolFlag{Name: "z", Usage: "run in the foreground"},
 				&cli.BoolFlag{Name: "2", Usage: "with -p: restrict admin commands to license administrators"},
 				&cli.BoolFlag{Name: "p", Usage: "with -2: restrict admin commands to license administrators"},
-				&cli.BoolFlag{Name: "local", Usage: "accept admin commands from this host only (always so)"},
+				&cli.BoolFlag{Name: "local", Usage: "accept admin commands from this host only (the default)"},
+				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmdown, lmreread and lmremove from other hosts"},
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmdown` or lmremove"},
 			}
 		},
@@ -93,6 +94,7 @@ func runLmgrd(c *cli.Context, env *Env) error {
 		return &UsageError{Applet: "lmgrd", Msg: "lmgrd: -2 and -p go together"}
 	}
 	trust.AdminOnly = c.Bool("2")
+	trust.AllowRemote = c.Bool("allow-remote-admin")
 	if !c.Bool("z") && env.Env(readyEnv) == "" {
 		return detachLmgrd(c, env)
 	}
@@ -121,7 +123,7 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	for _, x := range c.StringSlice("x") {
 		args = append(args, "-x", x)
 	}
-	for _, b := range []string{"2", "p", "local"} {
+	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
 			args = append(args, "-"+b)
 		}
@@ -320,6 +322,7 @@ func vendordApplet() *Applet {
 				&cli.StringFlag{Name: "daemon-path", Usage: "the DAEMON line's `path`, where the public key may be"},
 				&cli.BoolFlag{Name: "2", Usage: "with -p: lmremove only from license administrators"},
 				&cli.BoolFlag{Name: "p", Usage: "with -2"},
+				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmremove from other hosts"},
 			}
 		},
 		Action: runVendord,
@@ -343,7 +346,7 @@ func runVendord(c *cli.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("%s: control channel: %w", name, err)
 	}
-	trust := server.Trust{AdminOnly: c.Bool("2") && c.Bool("p")}
+	trust := server.Trust{AdminOnly: c.Bool("2") && c.Bool("p"), AllowRemote: c.Bool("allow-remote-admin")}
 	for _, x := range c.StringSlice("x") {
 		if x == "lmremove" {
 			trust.NoLmremove = true

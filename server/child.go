@@ -338,6 +338,9 @@ func (c *child) args(path string) []string {
 	if cfg.Trust.AdminOnly {
 		a = append(a, "-2", "-p")
 	}
+	if cfg.Trust.AllowRemote {
+		a = append(a, "-allow-remote-admin")
+	}
 	if c.line.Path != "" {
 		a = append(a, "-daemon-path", c.line.Path)
 	}
