@@ -333,3 +333,39 @@ func TestLmstatModeFlags(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStatWriter feeds lmstat's renderer any sequence of decodable
+// status records, in any order and with any values: it must never panic,
+// and every line it writes ends with a newline. The input is a list of
+// (type byte, 2-byte length, payload) records.
+func FuzzStatWriter(f *testing.F) {
+	var seed []byte
+	for _, m := range busyServer().streams["xyzd"] {
+		p := m.AppendPayload(nil)
+		seed = append(seed, byte(m.Type()), byte(len(p)>>8), byte(len(p)))
+		seed = append(seed, p...)
+	}
+	f.Add(seed)
+	f.Add([]byte{byte(protocol.TypeUserEntry), 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out bytes.Buffer
+		for _, mode := range []statMode{{features: true, usage: true, seconds: true}, {features: true, active: true}} {
+			w := newStatWriter(&out, mode, time.UTC)
+			for b := data; len(b) >= 3; {
+				typ, n := protocol.Type(b[0]), int(b[1])<<8|int(b[2])
+				b = b[3:]
+				if n > len(b) {
+					break
+				}
+				if m, err := protocol.Decode(typ, b[:n]); err == nil {
+					w.message(m)
+				}
+				b = b[n:]
+			}
+			w.endFeature()
+		}
+		if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
+			t.Errorf("output does not end with a newline: %q", out.String())
+		}
+	})
+}
