@@ -105,7 +105,8 @@ const twoSeats = "FEATURE f1 demo 1.0 permanent 2 VENDOR_STRING=e2e\nINCREMENT f
 
 // startServer writes the license signed with the bundled demo key and
 // starts lmgrd -z on it; it returns once the vendor daemon is up.
-func startServer(t *testing.T, features string) *server {
+// extra are more lmgrd flags.
+func startServer(t *testing.T, features string, extra ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range []string{"demo.key", "demo.pub"} {
@@ -120,7 +121,7 @@ func startServer(t *testing.T, features string) *server {
 	host, _ := os.Hostname()
 	s := &server{t: t, dir: dir, port: freePort(t), lic: filepath.Join(dir, "license.lic"), log: filepath.Join(dir, "debug.log"), done: make(chan struct{}), host: host}
 	s.writeLicense(features)
-	s.cmd = exec.Command(lmutil, "lmgrd", "-z", "-c", s.lic, "-l", s.log)
+	s.cmd = exec.Command(lmutil, append([]string{"lmgrd", "-z", "-c", s.lic, "-l", s.log}, extra...)...)
 	s.cmd.Dir = dir
 	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s")
 	// Output goes to a file, not a pipe: the vendor daemons inherit it,
@@ -603,5 +604,31 @@ func TestLmdownVendor(t *testing.T) {
 	case <-s.done:
 		t.Fatal("lmgrd exited on lmdown -vendor")
 	default:
+	}
+}
+
+// TestAdminDisabled: lmgrd -x lmdown -x lmremove refuses both with -63;
+// the server keeps running and the seat stays.
+func TestAdminDisabled(t *testing.T) {
+	s := startServer(t, twoSeats, "-x", "lmdown", "-x", "lmremove")
+	s.hold("alice", ":1", "f1")
+	s.waitInUse("f1", 1)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"lmdown", []string{"lmdown", "-q", "-c", s.lic}},
+		{"lmremove", []string{"lmremove", "-c", s.lic, "f1", "alice", s.host, ":1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.run(nil, tt.args...)
+			if r.status != 256-63 || !strings.Contains(r.stderr, "You are not a license administrator. (-63,") {
+				t.Errorf("%s: exit %d, stderr %q; want 193 and -63", tt.name, r.status, r.stderr)
+			}
+		})
+	}
+	if u := s.usage()["f1"]; u != [2]int{2, 1} {
+		t.Errorf("after the refusals: f1 %v, want [2 1]", u)
 	}
 }
