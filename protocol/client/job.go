@@ -580,7 +580,7 @@ func (v *vendorConn) recover() {
 }
 
 // poll asks whether the queued lic was granted; done is true once it was.
-func (v *vendorConn) poll(ctx context.Context, lic *License) (done bool, err error) {
+func (v *vendorConn) poll(lic *License) (done bool, err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	lic.mu.Lock()
@@ -592,7 +592,9 @@ func (v *vendorConn) poll(ctx context.Context, lic *License) (done bool, err err
 	if !v.alive() || v.link.hello.RunID != run {
 		return false, newError(-16, minorRead, "Feature: "+lic.Feature, "the connection broke while the request was queued")
 	}
-	m, err := v.link.call(ctx, &protocol.QueuePoll{Handle: h}, v.job.cfg.callTimeout)
+	// The caller's ctx ends the waiting, not a poll under way: a call
+	// cut short would close the connection and lose the queued request.
+	m, err := v.link.call(v.job.ctx, &protocol.QueuePoll{Handle: h}, v.job.cfg.callTimeout)
 	if err != nil {
 		return false, err
 	}
@@ -623,7 +625,10 @@ func (l *License) Wait(ctx context.Context) error {
 	t := time.NewTicker(l.job.cfg.queuePoll)
 	defer t.Stop()
 	for {
-		done, err := l.vc.poll(ctx, l)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		done, err := l.vc.poll(l)
 		if done || err != nil {
 			return err
 		}
