@@ -26,6 +26,10 @@ func FuzzVendorRequests(f *testing.F) {
 	f.Add(frame(&protocol.Remove{Feature: "f1", User: "u"}, &protocol.RemoveHandle{Handle: 1 << 40}))
 	f.Add(frame(&protocol.Heartbeat{Seq: 3}, &protocol.Shutdown{}))
 	f.Add([]byte{0, 0, 0, 2, byte(protocol.TypeCheckout), 0xff})
+	f.Add(frame(&protocol.Checkout{Feature: "f1", Count: 2}, &protocol.Checkout{Feature: "f1", Count: 1, Flags: protocol.CheckoutQueue},
+		&protocol.QueuePoll{Handle: 102}, &protocol.Checkin{Handle: 102}))
+	f.Add(frame(&protocol.Linger{Seconds: 5}, &protocol.Idle{Idle: true}, &protocol.HostIDs{Ethers: []string{"08002b32b161"}},
+		&protocol.Checkout{Feature: "f1", Count: 1, VendorData: "x"}, &protocol.Checkin{Handle: 101}))
 	dir := f.TempDir()
 	p := signedLicense(f, dir, twoSeats)
 	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0"})
@@ -33,6 +37,8 @@ func FuzzVendorRequests(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer v.Shutdown(context.Background())
+	var violation error
+	v.State().CheckInvariants(func(err error) { violation = err })
 	hello := frame(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cc, sc := net.Pipe()
@@ -50,6 +56,9 @@ func FuzzVendorRequests(f *testing.F) {
 		cc.Write(data)
 		cc.Close()
 		<-done
+		if violation != nil {
+			t.Fatal(violation)
+		}
 		for _, ps := range v.State().Status() {
 			if !ps.Pool.Uncounted && ps.InUse > ps.Pool.Count {
 				t.Fatalf("%d seats of %s out, count %d", ps.InUse, ps.Pool.Feature, ps.Pool.Count)
