@@ -25,11 +25,18 @@ type Admin struct {
 // DialAdmin connects to lmgrd at the first answering server of spec (a
 // license file's SERVER lines or a port@host) as an admin tool. The
 // identity sent is the process's (WithUser and friends override it).
+//
+// A server on this host is reached on its local admin socket when it has
+// one (lmgrd -2 -p decides there by the caller's kernel credentials),
+// else over loopback: lmgrd takes admin requests over TCP only from
+// loopback unless started with -allow-remote-admin. Vendor and the
+// lmremove calls reach the vendor daemon the same way.
 func DialAdmin(ctx context.Context, spec []licfile.ServerAddr, opts ...Option) (*Admin, error) {
 	cfg := newConfig(opts)
 	m := cfg.machine
 	if m == nil {
 		m, _ = licfile.MachineProbe{Getenv: cfg.getenv, Hostname: cfg.hostname}.Machine()
+		cfg.machine = m
 	}
 	id := protocol.Identity{User: cfg.user, Host: cfg.host, Display: cfg.display, PID: cfg.pid, Project: cfg.project, Program: cfg.program}
 	if id.User == "" {
@@ -44,7 +51,7 @@ func DialAdmin(ctx context.Context, spec []licfile.ServerAddr, opts ...Option) (
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	mine := &protocol.Hello{Version: protocol.Version, Role: protocol.RoleAdmin, Identity: id, Software: cfg.software, JobID: binary.BigEndian.Uint64(b[:]) | 1}
-	c, h, addr, err := dialLmgrd(ctx, cfg, spec, mine)
+	c, h, addr, err := dialAdminLmgrd(ctx, cfg, spec, mine)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +144,7 @@ func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, erro
 	if host == "" {
 		host = a.addr.Host
 	}
-	c, h, err := dial(ctx, a.cfg, host, r.Port, a.mine)
+	c, h, err := dialAdminDaemon(ctx, a.cfg, host, r.Vendor, r.Port, a.addr.Port, a.mine)
 	if err != nil {
 		if codeOf(err) == -15 {
 			err = newError(-97, minorDown, "Vendor daemon: "+r.Vendor)

@@ -24,10 +24,16 @@ func dialHost(h string) string {
 
 // dial connects to host:port and does the handshake.
 func dial(ctx context.Context, cfg *config, host string, port int, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, error) {
+	return dialNetwork(ctx, cfg, "tcp", net.JoinHostPort(dialHost(host), strconv.Itoa(port)), hello)
+}
+
+// dialNetwork connects to address on network ("tcp", or "unix" for a
+// server's local admin socket) and does the handshake.
+func dialNetwork(ctx context.Context, cfg *config, network, address string, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
 	defer cancel()
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(dialHost(host), strconv.Itoa(port)))
+	nc, err := d.DialContext(ctx, network, address)
 	if err != nil {
 		return nil, nil, netError(err, -15, minorConnect)
 	}

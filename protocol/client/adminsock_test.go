@@ -1,0 +1,100 @@
+package client
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"golm/lmutil/licfile"
+)
+
+func TestIsThisHost(t *testing.T) {
+	m := &licfile.Machine{Hostname: "pc1.example.com", IPs: []string{"192.0.2.7"}}
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"this_host", true},
+		{"THIS_HOST", true},
+		{"localhost", true},
+		{"127.0.0.1", true},
+		{"::1", true},
+		{"pc1", true},
+		{"pc1.example.com", true},
+		{"PC1.example.com.", true},
+		{"192.0.2.7", true},
+		{"192.0.2.8", false},
+		{"pc2", false},
+		{"pc2.example.com", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			if got := isThisHost(tt.host, m); got != tt.want {
+				t.Errorf("isThisHost(%q) = %v, want %v", tt.host, got, tt.want)
+			}
+		})
+	}
+	t.Run("no machine", func(t *testing.T) {
+		if isThisHost("pc1", nil) {
+			t.Error("isThisHost(pc1, nil) = true, want false")
+		}
+	})
+}
+
+func TestAdminSocketName(t *testing.T) {
+	if got, want := adminSocketName("lmgrd", 27000), "@golm-lmgrd-27000"; got != want {
+		t.Errorf("adminSocketName = %q, want %q", got, want)
+	}
+}
+
+// TestDialAdminLocalSocket checks that an admin command reaches a server
+// on this host through its local admin socket when it has one: nothing
+// listens on the TCP port, so only the socket can answer.
+func TestDialAdminLocalSocket(t *testing.T) {
+	f := newFakeServer(t, map[string]int{"f1": 1})
+	port := closedPort(t)
+	ln, err := net.Listen("unix", adminSocketName("lmgrd", port))
+	if err != nil {
+		t.Skipf("no abstract Unix sockets here: %v", err)
+	}
+	defer ln.Close()
+	go f.accept(ln, f.serveLmgrd)
+	ctx := context.Background()
+	for _, host := range []string{"localhost", "this_host", "pc1"} {
+		t.Run(host, func(t *testing.T) {
+			a, err := DialAdmin(ctx, []licfile.ServerAddr{{Host: host, Port: port}}, testOpts()...)
+			if err != nil {
+				t.Fatalf("DialAdmin(%s) = %v, want the local socket to answer", host, err)
+			}
+			defer a.Close()
+			if n, err := a.Reread(ctx, ""); err != nil || n != 1 {
+				t.Fatalf("Reread = %d, %v, want 1, nil", n, err)
+			}
+		})
+	}
+	t.Run("other host", func(t *testing.T) {
+		// Another host is reached over TCP only: the socket is not tried.
+		if a, err := DialAdmin(ctx, []licfile.ServerAddr{{Host: "pc2.invalid", Port: port}}, testOpts()...); err == nil {
+			a.Close()
+			t.Fatal("DialAdmin to another host answered through the local socket")
+		}
+	})
+}
+
+// TestDialAdminFallsBackToTCP checks that without a local admin socket a
+// server on this host is reached over loopback TCP.
+func TestDialAdminFallsBackToTCP(t *testing.T) {
+	f := newFakeServer(t, map[string]int{"f1": 1})
+	port := f.lmgrd.Addr().(*net.TCPAddr).Port
+	a, err := DialAdmin(context.Background(), []licfile.ServerAddr{{Host: "pc1", Port: port}}, testOpts()...)
+	if err != nil {
+		t.Fatalf("DialAdmin = %v", err)
+	}
+	defer a.Close()
+	if got := a.Addr(); got.Host != "pc1" || got.Port != port {
+		t.Errorf("Addr = %+v, want pc1:%d", got, port)
+	}
+	if n, err := a.Shutdown(context.Background(), "", false); err != nil || n != 2 {
+		t.Fatalf("Shutdown = %d, %v, want 2, nil", n, err)
+	}
+}
