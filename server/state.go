@@ -584,14 +584,15 @@ func (s *State) checkout(c Checkout, r *Result) {
 	if c.Session != 0 {
 		s.session(c.Session).seen = c.Now
 	}
-	// A client that reconnected keeps the seat it already holds.
-	if old := s.seats[c.PrevHandle]; c.Adopt && c.PrevHandle != 0 && old != nil && !old.Lingering() {
+	// A client that reconnected keeps the seat it already holds, also
+	// one that started lingering when the old connection closed.
+	if old := s.seats[c.PrevHandle]; c.Adopt && c.PrevHandle != 0 && old != nil {
 		if old.Pool.Feature == c.Feature && sameClient(old.Client, c.Client) && old.Count == c.Count {
-			old.Session = c.Session
-			old.Client = c.Client
-			if comp := s.seats[old.Companion]; comp != nil {
-				comp.Session = c.Session
-				comp.Client = c.Client
+			for _, x := range []*Seat{old, s.seats[old.Companion]} {
+				if x != nil {
+					x.Session, x.Client = c.Session, c.Client
+					x.Linger, x.LingerUntil = 0, time.Time{}
+				}
 			}
 			cp := *old
 			r.Seat, r.Adopted = &cp, true
@@ -856,10 +857,15 @@ func (s *State) groups(p *Pool, extra *Seat) []group {
 		}
 		out = append(out, group{key: st.Dup, count: st.Count, client: st.Client})
 	}
-	for _, st := range s.sortedSeats() {
+	var mine []*Seat
+	for _, st := range s.seats {
 		if st.Pool == p {
-			add(st)
+			mine = append(mine, st)
 		}
+	}
+	sort.Slice(mine, func(i, j int) bool { return mine[i].Handle < mine[j].Handle })
+	for _, st := range mine {
+		add(st)
 	}
 	if extra != nil {
 		add(extra)

@@ -368,3 +368,23 @@ func TestConcurrentNeverOverCount(t *testing.T) {
 		t.Errorf("pool %s had more seats out than its count", k)
 	}
 }
+
+// TestReconnectAdoptsLingeringSeat: a job whose connection broke while it
+// asked for a linger gets its lingering seat back on reconnect instead of
+// a second one.
+func TestReconnectAdoptsLingeringSeat(t *testing.T) {
+	s := twoSeatState(t)
+	c := client("u", "h")
+	c.JobID = 42
+	first := s.Apply(Checkout{Session: 1, Client: c, Feature: "f1", Count: 1, Linger: time.Minute, Now: testNow}).Seat
+	if r := s.Apply(Disconnect{Session: 1, Now: testNow}); len(r.Lingering) != 1 {
+		t.Fatalf("disconnect = %+v, want the seat lingering", r)
+	}
+	r := s.Apply(Checkout{Session: 2, Client: c, Feature: "f1", Count: 1, PrevHandle: first.Handle, Adopt: true, Now: testNow})
+	if !r.Adopted || r.Seat.Lingering() {
+		t.Fatalf("reconnect = %+v, want the seat adopted and no longer lingering", r)
+	}
+	if got := s.Status()[0].InUse; got != 1 {
+		t.Fatalf("in use = %d, want 1", got)
+	}
+}
