@@ -106,8 +106,13 @@
 //
 // # Trust
 //
-// Admin requests are accepted only from this host (loopback or one of its
-// own addresses); lmgrd -x lmdown and -x lmremove refuse those commands
-// with -63. Restricting them to root and the lmadmin group (-2 -p) by
-// kernel peer credentials is not implemented yet.
+// Admin requests (Shutdown, Reread, Remove, RemoveHandle: Trust lists
+// them by message type) are accepted only from this host: over loopback
+// or the local admin socket (AdminSocket), unless lmgrd runs with
+// -allow-remote-admin. lmgrd -x lmdown and -x lmremove refuse those
+// commands with -63. With -2 -p they are taken only on the local admin
+// socket, from members of the lmadmin group (root and group 0 when there
+// is no such group) as the kernel's peer credentials say. Every refusal
+// is logged with the user and host the client claims, the uid and pid
+// the kernel reports or the pid the client claims, and the peer address.
 package server

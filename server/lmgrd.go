@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 			l.ln.Close()
 			return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on the admin socket: %v", err)}
 		}
-		l.log.Printf("Admin commands restricted to root and group %s on %s", AdminGroup, l.adminLn.Addr())
+		l.log.Printf("Admin commands restricted to members of group %s on %s", cfg.Trust.adminGroupName(), l.adminLn.Addr())
 	}
 	return l, nil
 }
