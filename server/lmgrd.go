@@ -526,8 +526,8 @@ func (l *Lmgrd) locate(c *protocol.Conn, m *protocol.Locate) error {
 }
 
 // vendorOf names the vendor daemon that serves feature: the vendor of the
-// first license line for it, or the only vendor daemon there is; "" when
-// neither.
+// first license line for it (or of a PACKAGE line that has it as a
+// component), or the only vendor daemon there is; "" when neither.
 func (l *Lmgrd) vendorOf(feature string) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -535,6 +535,13 @@ func (l *Lmgrd) vendorOf(feature string) string {
 		for _, ft := range f.Features {
 			if ft.Name == feature && l.byName[ft.Vendor] != nil {
 				return ft.Vendor
+			}
+		}
+		for _, pk := range f.Packages {
+			for _, c := range pk.Components {
+				if c.Name == feature && l.byName[pk.Vendor] != nil {
+					return pk.Vendor
+				}
 			}
 		}
 	}
