@@ -1,0 +1,684 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/bench"
+)
+
+// suite is one run of the benchmark suite.
+type suite struct {
+	ctx       context.Context
+	lmutil    string
+	self      string
+	keys      string
+	dir       string
+	runs      int
+	dur       time.Duration
+	clients   int
+	big       int
+	perProc   int
+	heartbeat time.Duration
+	features  int
+	machine   *licfile.Machine
+
+	srv     *bench.Server
+	rows    []row
+	notes   []string
+	goBench []goBench
+}
+
+// row is one line of the results table.
+type row struct {
+	Measure, Result, Target, Met string
+}
+
+func (s *suite) add(measure, result, target string, met *bool) {
+	m := ""
+	if met != nil {
+		m = "no"
+		if *met {
+			m = "yes"
+		}
+	}
+	r := row{measure, result, target, m}
+	s.rows = append(s.rows, r)
+	fmt.Printf("%-58s %-40s %-22s %s\n", r.Measure, r.Result, r.Target, r.Met)
+}
+
+func (s *suite) note(format string, args ...any) {
+	n := fmt.Sprintf(format, args...)
+	s.notes = append(s.notes, n)
+	fmt.Println("note:", n)
+}
+
+func ptr(b bool) *bool { return &b }
+
+func suiteMain(args []string) error {
+	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
+	s := &suite{}
+	fs.StringVar(&s.lmutil, "lmutil", "./lmutil", "the lmutil binary")
+	fs.StringVar(&s.keys, "keys", "testdata/keys", "directory of demo.key and demo.pub")
+	out := fs.String("out", "BENCHMARKS.md", "report to write (\"\" for none)")
+	fs.IntVar(&s.runs, "runs", 5, "runs per figure (the median is reported)")
+	fs.DurationVar(&s.dur, "dur", 2*time.Second, "length of one throughput run")
+	fs.IntVar(&s.clients, "clients", 10000, "connected clients for the latency, memory and lmstat figures")
+	fs.IntVar(&s.big, "big", 50000, "connected clients for the large memory figure (0 skips it)")
+	fs.IntVar(&s.perProc, "per-proc", 5000, "clients per driver process")
+	fs.DurationVar(&s.heartbeat, "heartbeat", 5*time.Second, "heartbeat interval of the connected clients")
+	fs.IntVar(&s.features, "features", 1000, "features in the served license")
+	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
+	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if s.lmutil, err = filepath.Abs(s.lmutil); err != nil {
+		return err
+	}
+	if s.self, err = os.Executable(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	s.ctx = ctx
+	lim, err := bench.RaiseNoFile(1 << 18)
+	if err != nil {
+		s.note("RLIMIT_NOFILE could not be raised above %d (%v): a vendor daemon here cannot hold more than about %d clients", lim, err, lim-100)
+	}
+	if s.big > 0 && uint64(s.big)+100 > lim {
+		s.note("the %d-client figure is measured with %d clients, the most the file-descriptor limit allows one vendor daemon", s.big, lim-200)
+		s.big = int(lim - 200)
+	}
+	s.machine = probeMachine()
+	if s.dir, err = os.MkdirTemp("", "golm-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(s.dir)
+	start := time.Now()
+
+	if *goPkgs != "" {
+		if err := s.runGoBench(strings.Fields(*goPkgs), *goTime); err != nil {
+			return err
+		}
+	}
+	err = s.servers()
+	if err == nil {
+		err = s.licenseFiles()
+	}
+	if err == nil {
+		err = s.commands()
+	}
+	if err == nil {
+		s.reportLog()
+	}
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := s.write(*out, time.Since(start)); err != nil {
+			return err
+		}
+		fmt.Println("wrote", *out)
+	}
+	return nil
+}
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// servers runs every measurement against a real lmgrd.
+func (s *suite) servers() error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	lic, err := bench.WriteLicense(s.dir, s.keys, port, s.features, 100)
+	if err != nil {
+		return err
+	}
+	srv, err := bench.StartLmgrd(s.lmutil, lic, s.dir, nil, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	s.srv = srv
+	defer srv.Stop()
+	fmt.Printf("lmgrd pid %d port %d, vendor daemon pid %d port %d, %d features\n", srv.PID(), srv.Port, srv.VendorPID, srv.VendorPort, s.features)
+	idleL, _ := bench.RSS(srv.PID())
+	idleV, _ := bench.RSS(srv.VendorPID)
+	s.add("RSS idle, lmgrd", mb(idleL), "< 12 MB", ptr(idleL < 12<<20))
+	s.add(fmt.Sprintf("RSS idle, vendor daemon (%d features)", s.features), mb(idleV), "< 12 MB", ptr(idleV < 12<<20))
+
+	if err := s.throughput(); err != nil {
+		return err
+	}
+	if err := s.churn(); err != nil {
+		return err
+	}
+	if err := s.connected(s.clients, true, idleL, idleV); err != nil {
+		return err
+	}
+	if s.big > 0 {
+		if err := s.connected(s.big, false, idleL, idleV); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+// path is the license path of a client that connects to loopback
+// address 127.0.0.ip: lmgrd and the vendor daemon listen on every
+// address, and spreading clients over destination addresses keeps each
+// (source, destination) pair's ephemeral ports from running out.
+func (s *suite) path(ip int) string { return fmt.Sprintf("%d@127.0.0.%d", s.srv.Port, ip) }
+
+func (s *suite) openJob(ip, id int) (*client.Job, error) {
+	return client.Open(s.ctx, s.path(ip), client.WithMachine(s.machine),
+		client.WithUser(fmt.Sprintf("load%d", id)), client.WithDisplay(fmt.Sprintf(":%d", id)), client.WithPID(id+1))
+}
+
+// throughput measures checkout+checkin pairs/s with 1, 100 and 1000 jobs
+// and, interleaved run by run, the echo baseline with as many
+// connections.
+func (s *suite) throughput() error {
+	echo, echoAddr, err := s.startEcho()
+	if err != nil {
+		return err
+	}
+	defer echo()
+	for _, n := range []int{1, 100, 1000} {
+		jobs := make([]*client.Job, n)
+		for i := range jobs {
+			if jobs[i], err = s.openJob(1, 1_000_000+i); err != nil {
+				return err
+			}
+		}
+		var golm, rt, frac bench.Runs
+		for r := range s.runs {
+			pairs, err := s.pairs(jobs)
+			if err != nil {
+				return fmt.Errorf("%d jobs: %w", n, err)
+			}
+			e, err := s.echoRate(echoAddr, n)
+			if err != nil {
+				return fmt.Errorf("echo with %d connections: %w", n, err)
+			}
+			golm = append(golm, pairs)
+			rt = append(rt, e)
+			frac = append(frac, 2*pairs/e*100)
+			fmt.Printf("  run %d: %d jobs %.0f pairs/s, echo %.0f round trips/s\n", r+1, n, pairs, e)
+		}
+		for _, j := range jobs {
+			j.Close()
+		}
+		var target string
+		var met *bool
+		if n == 1000 {
+			target = "≥ 30,000 pairs/s"
+			met = ptr(golm.Median() >= 30000)
+		}
+		s.add(fmt.Sprintf("checkout+checkin pairs/s, %d jobs", n), golm.Format("pairs/s", 0), target, met)
+		s.add(fmt.Sprintf("TCP echo round trips/s, %d connections", n), rt.Format("rt/s", 0), "", nil)
+		target, met = "", nil
+		if n == 1000 {
+			target = "≥ 60%"
+			met = ptr(frac.Median() >= 60)
+		}
+		s.add(fmt.Sprintf("golm round trips / echo round trips, %d", n), frac.Format("%", 1), target, met)
+	}
+	return nil
+}
+
+// pairs runs checkout+checkin loops on every job for s.dur and returns
+// pairs per second.
+func (s *suite) pairs(jobs []*client.Job) (float64, error) {
+	var count atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(s.dur)
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := bench.FeatureName(i % s.features)
+			for time.Now().Before(end) {
+				lic, err := j.Checkout(s.ctx, f, "1.0", 1)
+				if err == nil {
+					err = lic.Checkin(s.ctx)
+				}
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				count.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(count.Load()) / time.Since(start).Seconds(), firstErr
+}
+
+// startEcho starts the echo baseline server process.
+func (s *suite) startEcho() (stop func(), addr string, err error) {
+	cmd := exec.Command(s.self, "echo")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	stop = func() {
+		in.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	port, ok := strings.CutPrefix(strings.TrimSpace(line), "port ")
+	if err != nil || !ok {
+		stop()
+		return nil, "", fmt.Errorf("echo server: %q %v", line, err)
+	}
+	return stop, "127.0.0.1:" + port, nil
+}
+
+// echoRate runs n echo connections for s.dur and returns round trips/s.
+func (s *suite) echoRate(addr string, n int) (float64, error) {
+	xs := exchanges()
+	cs := make([]*bench.EchoClient, n)
+	defer func() {
+		for _, c := range cs {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	for i := range cs {
+		c, err := bench.DialEcho(addr, xs)
+		if err != nil {
+			return 0, err
+		}
+		cs[i] = c
+	}
+	var count atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(s.dur)
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				if err := c.RoundTrip(); err != nil {
+					firstErr.CompareAndSwap(nil, err.Error())
+					return
+				}
+				count.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return 0, errors.New(e.(string))
+	}
+	return float64(count.Load()) / time.Since(start).Seconds(), nil
+}
+
+// churn measures full new-client cycles: a new job, lmgrd's redirect, the
+// vendor daemon connection and handshake, checkout, checkin, close.
+func (s *suite) churn() error {
+	const workers = 16
+	var rate bench.Runs
+	for r := range s.runs {
+		var count atomic.Int64
+		var firstErr atomic.Value
+		var wg sync.WaitGroup
+		start := time.Now()
+		end := start.Add(s.dur)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(end); i++ {
+					err := s.cycle(20+r, w*1_000_000+i)
+					if err != nil {
+						firstErr.CompareAndSwap(nil, err.Error())
+						return
+					}
+					count.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if e := firstErr.Load(); e != nil {
+			return fmt.Errorf("new-client cycle: %s", e)
+		}
+		rate = append(rate, float64(count.Load())/time.Since(start).Seconds())
+		fmt.Printf("  run %d: %.0f cycles/s\n", r+1, rate[len(rate)-1])
+	}
+	s.add(fmt.Sprintf("new-client cycles/s (%d at once)", workers), rate.Format("cycles/s", 0), "≥ 5,000/s", ptr(rate.Median() >= 5000))
+	return nil
+}
+
+func (s *suite) cycle(ip, id int) error {
+	j, err := s.openJob(ip, id)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	lic, err := j.Checkout(s.ctx, bench.FeatureName(id%s.features), "1.0", 1)
+	if err != nil {
+		return err
+	}
+	return lic.Checkin(s.ctx)
+}
+
+// holder is a driver process holding clients.
+type holder struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+	done chan struct{}
+}
+
+// connect starts driver processes holding n clients in all and waits until
+// each has tried them all; it returns the drivers and how many clients
+// failed.
+func (s *suite) connect(n, ipBase int) ([]*holder, int, error) {
+	var hs []*holder
+	for off := 0; off < n; off += s.perProc {
+		k := min(s.perProc, n-off)
+		cmd := exec.Command(s.self, "hold", "-c", s.path(ipBase+len(hs)), "-n", strconv.Itoa(k),
+			"-offset", strconv.Itoa(off), "-features", strconv.Itoa(s.features), "-heartbeat", s.heartbeat.String())
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return hs, 0, err
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return hs, 0, err
+		}
+		if err := cmd.Start(); err != nil {
+			return hs, 0, err
+		}
+		h := &holder{cmd: cmd, in: in, out: bufio.NewReader(out), done: make(chan struct{})}
+		hs = append(hs, h)
+	}
+	failed := 0
+	for _, h := range hs {
+		line, err := h.out.ReadString('\n')
+		var ok, bad int
+		if _, err2 := fmt.Sscanf(line, "ready %d %d", &ok, &bad); err != nil || err2 != nil {
+			return hs, 0, fmt.Errorf("driver: %q: %v %v", line, err, err2)
+		}
+		failed += bad
+	}
+	return hs, failed, nil
+}
+
+// release stops driver processes and returns the seats they still held
+// and those they lost while connected.
+func release(hs []*holder) (held, lost int) {
+	for _, h := range hs {
+		h.in.Close()
+	}
+	for _, h := range hs {
+		line, _ := h.out.ReadString('\n')
+		var a, b int
+		if _, err := fmt.Sscanf(line, "done %d %d", &a, &b); err == nil {
+			held += a
+			lost += b
+		}
+		done := make(chan struct{})
+		go func() { _ = h.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	return held, lost
+}
+
+// connected measures with n clients connected, holding a seat each and
+// heartbeating: the memory of both daemons and, when full, checkout
+// latency and lmstat's wall time.
+func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
+	t0 := time.Now()
+	hs, failed, err := s.connect(n, 100+n/s.perProc*2)
+	defer func() {
+		held, lost := release(hs)
+		s.add(fmt.Sprintf("%d clients: seats held at the end / lost", n), fmt.Sprintf("%d / %d", held, lost), "no loss", ptr(lost == 0 && held == n))
+		// Wait until the vendor daemon has freed them all, so that the
+		// next figure starts from an idle server.
+		s.waitIdle()
+	}()
+	if err != nil {
+		return err
+	}
+	s.add(fmt.Sprintf("%d clients connected and holding a seat: errors", n), fmt.Sprintf("%d (connected in %.1f s)", failed, time.Since(t0).Seconds()), "0", ptr(failed == 0))
+	// Let every client heartbeat at least once before measuring memory.
+	s.sleep(s.heartbeat + time.Second)
+	rl, _ := bench.RSS(s.srv.PID())
+	rv, _ := bench.RSS(s.srv.VendorPID)
+	target, met := "", (*bool)(nil)
+	if n == 10000 {
+		target, met = "< 100 MB", ptr(rv < 100<<20)
+	}
+	s.add(fmt.Sprintf("RSS, vendor daemon, %d clients", n), mb(rv), target, met)
+	s.add(fmt.Sprintf("RSS, lmgrd, %d clients", n), mb(rl), "", nil)
+	s.add(fmt.Sprintf("bytes per client, vendor daemon (%d)", n), bench.Group(float64(rv-idleV)/float64(n), 0)+" B", "", nil)
+	if !full {
+		return nil
+	}
+	if err := s.latency(n); err != nil {
+		return err
+	}
+	return s.lmstat(n)
+}
+
+// sleep waits d or until the suite is interrupted.
+func (s *suite) sleep(d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-s.ctx.Done():
+	}
+}
+
+// waitIdle polls lmstat until no seat is in use, for up to a minute.
+func (s *suite) waitIdle() {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) && s.ctx.Err() == nil {
+		out, err := exec.Command(s.lmutil, "lmstat", "-a", "-c", s.path(1)).Output()
+		if err == nil && !strings.Contains(string(out), "start ") {
+			return
+		}
+		s.sleep(500 * time.Millisecond)
+	}
+	s.note("seats still in use a minute after their clients left")
+}
+
+// latency measures sequential checkout latencies from one job while n
+// other clients are connected and heartbeating.
+func (s *suite) latency(n int) error {
+	j, err := s.openJob(1, 2_000_000)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	var p50, p99, p999 bench.Runs
+	samples := 0
+	for r := range s.runs {
+		var lat []time.Duration
+		end := time.Now().Add(s.dur)
+		for i := 0; time.Now().Before(end); i++ {
+			t := time.Now()
+			lic, err := j.Checkout(s.ctx, bench.FeatureName((i*7+r)%s.features), "1.0", 1)
+			d := time.Since(t)
+			if err != nil {
+				return fmt.Errorf("checkout with %d clients: %w", n, err)
+			}
+			if err := lic.Checkin(s.ctx); err != nil {
+				return err
+			}
+			lat = append(lat, d)
+		}
+		slices.Sort(lat)
+		samples += len(lat)
+		p50 = append(p50, bench.Millis(bench.Percentile(lat, 0.50)))
+		p99 = append(p99, bench.Millis(bench.Percentile(lat, 0.99)))
+		p999 = append(p999, bench.Millis(bench.Percentile(lat, 0.999)))
+	}
+	s.add(fmt.Sprintf("checkout latency p50, %d clients heartbeating", n), p50.Format("ms", 3), "", nil)
+	s.add(fmt.Sprintf("checkout latency p99, %d clients heartbeating", n), p99.Format("ms", 3), "< 2 ms", ptr(p99.Median() < 2))
+	s.add(fmt.Sprintf("checkout latency p999, %d clients heartbeating", n), p999.Format("ms", 3), "", nil)
+	s.note("latency: %d sequential checkouts from one job in %d runs of %v, while %d clients heartbeat every %v (%.0f heartbeats/s)",
+		samples, s.runs, s.dur, n, s.heartbeat, float64(n)/s.heartbeat.Seconds())
+	return nil
+}
+
+// lmstat times whole lmstat processes against n seats in use.
+func (s *suite) lmstat(n int) error {
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"lmstat -a", []string{"lmstat", "-a", "-c", s.path(1)}},
+		{"lmstat -f " + bench.FeatureName(500), []string{"lmstat", "-f", bench.FeatureName(500), "-c", s.path(1)}},
+	} {
+		var wall bench.Runs
+		var bytes int64
+		for range max(s.runs, 5) {
+			d, nb, err := bench.WallTime(s.ctx, s.dir, s.lmutil, c.args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			wall = append(wall, bench.Millis(d))
+			bytes = nb
+		}
+		s.add(fmt.Sprintf("%s wall, %d seats over %d features (%s out)", c.name, n, s.features, kb(bytes)), wall.Format("ms", 1), "< 100 ms", ptr(wall.Median() < 100))
+	}
+	return nil
+}
+
+func kb(n int64) string { return fmt.Sprintf("%d KB", n>>10) }
+
+// licenseFiles times parse+verify of a 20,000-line signed license.
+func (s *suite) licenseFiles() error {
+	key, err := licfile.LoadPrivateKey(filepath.Join(s.keys, bench.Vendor+".key"))
+	if err != nil {
+		return err
+	}
+	pub, err := licfile.LoadPublicKey(filepath.Join(s.keys, bench.Vendor+".pub"))
+	if err != nil {
+		return err
+	}
+	const lines = 20000
+	data, err := bench.SignLicense(bench.LicenseText(27000, lines-2, 10), key.Key)
+	if err != nil {
+		return err
+	}
+	var t bench.Runs
+	for range s.runs {
+		start := time.Now()
+		n, err := bench.ParseVerify(data, pub.Key)
+		d := time.Since(start)
+		if err != nil || n != lines-2 {
+			return fmt.Errorf("parse+verify: %d lines, %v", n, err)
+		}
+		t = append(t, bench.Millis(d))
+	}
+	s.add(fmt.Sprintf("parse+verify, %d-line signed license (%s)", lines, kb(int64(len(data)))), t.Format("ms", 1), "< 100 ms", ptr(t.Median() < 100))
+	return nil
+}
+
+// commands times small lmutil processes.
+func (s *suite) commands() error {
+	for _, c := range []struct {
+		name   string
+		args   []string
+		target float64
+	}{
+		{"lmhostid -n", []string{"lmhostid", "-n"}, 10},
+		{"lmutil -v", []string{"-v"}, 0},
+	} {
+		var wall bench.Runs
+		for range max(s.runs, 11) {
+			d, _, err := bench.WallTime(s.ctx, s.dir, s.lmutil, c.args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			wall = append(wall, bench.Millis(d))
+		}
+		target, met := "", (*bool)(nil)
+		if c.target > 0 {
+			target, met = fmt.Sprintf("< %.0f ms", c.target), ptr(wall.Median() < c.target)
+		}
+		s.add(c.name+" process wall time", wall.Format("ms", 2), target, met)
+	}
+	return nil
+}
+
+// reportLog adds the report log's Go benchmarks to the table.
+func (s *suite) reportLog() {
+	for _, b := range s.goBench {
+		var mode, target string
+		switch b.Name {
+		case "BenchmarkAppendBatched":
+			mode, target = "batched sync", "not bound by sync rate"
+		case "BenchmarkAppendGroup":
+			mode = "group sync"
+		case "BenchmarkAppendEach":
+			mode = "a sync per record"
+		default:
+			continue
+		}
+		s.add("report log records/s, "+mode, b.metric("records/s").Format("records/s", 0), target, nil)
+	}
+}

@@ -1,0 +1,100 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Server is an lmgrd process (and the vendor daemon it started) in its own
+// process group.
+type Server struct {
+	cmd         *exec.Cmd
+	LicensePath string
+	LogPath     string
+	Port        int // lmgrd's port
+	VendorPort  int
+	VendorPID   int
+	done        chan struct{}
+}
+
+var startedRE = regexp.MustCompile(`Started ` + Vendor + ` \(internet tcp_port (\d+) pid (\d+)\)`)
+var lmgrdPortRE = regexp.MustCompile(`lmgrd tcp-port (\d+)`)
+
+// StartLmgrd runs lmutil lmgrd -z on license in its own process group,
+// with its debug log in dir/debug.log, and waits (polling the log, up to
+// timeout) until the vendor daemon has started. env is added to the
+// environment.
+func StartLmgrd(lmutil, license, dir string, env []string, timeout time.Duration) (*Server, error) {
+	s := &Server{LicensePath: license, LogPath: filepath.Join(dir, "debug.log"), done: make(chan struct{})}
+	_ = os.Remove(s.LogPath)
+	s.cmd = exec.Command(lmutil, "lmgrd", "-z", "-c", license, "-l", s.LogPath)
+	s.cmd.Dir = dir
+	s.cmd.Env = append(append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s"), env...)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(timeout)
+	for {
+		data, _ := os.ReadFile(s.LogPath)
+		if m := startedRE.FindSubmatch(data); m != nil {
+			s.VendorPort, _ = strconv.Atoi(string(m[1]))
+			s.VendorPID, _ = strconv.Atoi(string(m[2]))
+			if m := lmgrdPortRE.FindSubmatch(data); m != nil {
+				s.Port, _ = strconv.Atoi(string(m[1]))
+			}
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("lmgrd exited before its vendor daemon started:\n%s", data)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			return nil, fmt.Errorf("vendor daemon not started within %v:\n%s", timeout, data)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a log file, not waiting blindly
+	}
+}
+
+// PID is lmgrd's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// Stop sends SIGTERM to lmgrd's process group, waits up to ten seconds for
+// lmgrd to exit and then kills the group.
+func (s *Server) Stop() {
+	pg := s.cmd.Process.Pid
+	_ = syscall.Kill(-pg, syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+	}
+	// Whatever is left of the group (a vendor daemon slow to exit).
+	_ = syscall.Kill(-pg, syscall.SIGKILL)
+	<-s.done
+}
+
+// WallTime runs name with args once in dir and returns its wall time, the
+// bytes it wrote to stdout, and its error. ctx bounds it.
+func WallTime(ctx context.Context, dir, name string, args ...string) (time.Duration, int64, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	var out countWriter
+	cmd.Stdout = &out
+	start := time.Now()
+	err := cmd.Run()
+	return time.Since(start), out.n, err
+}
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }

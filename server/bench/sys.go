@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// RaiseNoFile raises this process's RLIMIT_NOFILE, soft and hard, to at
+// least n (as root the hard limit may grow up to fs.nr_open), and returns
+// the soft limit in force afterwards. Children started later inherit it.
+func RaiseNoFile(n uint64) (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	if lim.Cur >= n {
+		return lim.Cur, nil
+	}
+	want := syscall.Rlimit{Cur: n, Max: max(n, lim.Max)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+		// Not allowed to raise the hard limit: take what it allows.
+		want = syscall.Rlimit{Cur: lim.Max, Max: lim.Max}
+		if err2 := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err2 != nil {
+			return lim.Cur, err
+		}
+		return lim.Max, fmt.Errorf("RLIMIT_NOFILE hard limit is %d: %w", lim.Max, err)
+	}
+	return n, nil
+}
+
+// RSS returns the resident set size of process pid in bytes (VmRSS in
+// /proc/PID/status).
+func RSS(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	return statusKB(data, "VmRSS:")
+}
+
+// statusKB returns the value of a "Key:   N kB" line of a status file in
+// bytes.
+func statusKB(data []byte, key string) (int64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, key) {
+			continue
+		}
+		f := strings.Fields(line[len(key):])
+		if len(f) == 0 {
+			break
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s %q: %w", key, line, err)
+		}
+		if len(f) > 1 && f[1] == "kB" {
+			n *= 1024
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("no %s line", key)
+}
+
+// Children returns the pids of the processes whose parent is pid.
+func Children(pid int) ([]int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var kids []int
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+		if err != nil {
+			continue
+		}
+		pp, err := statusKB(data, "PPid:")
+		if err == nil && int(pp) == pid {
+			kids = append(kids, p)
+		}
+	}
+	return kids, nil
+}
+
+// Machine describes the host: CPU model, cores, memory, kernel and Go.
+type Machine struct {
+	CPU     string
+	Cores   int
+	MemMB   int64
+	Kernel  string
+	Go      string
+	NoFile  uint64
+	PortLow int
+	PortHi  int
+}
+
+// Probe reads the machine's description from /proc.
+func Probe() Machine {
+	m := Machine{Cores: runtime.NumCPU(), Go: runtime.Version()}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if n, err := statusKB(data, "MemTotal:"); err == nil {
+			m.MemMB = n >> 20
+		}
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(data))
+	}
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		fmt.Sscan(string(data), &m.PortLow, &m.PortHi)
+	}
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
+		m.NoFile = lim.Cur
+	}
+	return m
+}
