@@ -6,6 +6,8 @@
 #                   command, man pages
 #   make man        regenerate man/ from the command registry
 #   make demo       show golm at work
+#   make bench      benchmark suite against real lmgrd processes; writes
+#                   BENCHMARKS.md (not part of make test)
 #   make clean      remove what the build made
 
 PREFIX  ?= /usr/local
@@ -15,7 +17,7 @@ MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 GO      ?= go
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-.PHONY: all build test fmt-check vet install uninstall man demo clean
+.PHONY: all build test fmt-check vet install uninstall man demo bench clean
 
 all: build
 
@@ -49,5 +51,12 @@ man:
 demo: build
 	@sh scripts/demo.sh
 
+# The suite starts lmgrd, its vendor daemon and driver processes in their
+# own process groups and stops them all, even when interrupted.
+BENCHFLAGS ?=
+bench: build
+	$(GO) build -o golm-load ./server/bench/cmd/golm-load
+	./golm-load -lmutil ./lmutil -out BENCHMARKS.md $(BENCHFLAGS); status=$$?; rm -f golm-load; exit $$status
+
 clean:
-	rm -f lmutil
+	rm -f lmutil golm-load
