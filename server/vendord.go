@@ -25,6 +25,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	ctrl.ReadTimeout = -1
 	defer ctrl.Close()
 	log := cfg.Log
+	defer startProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	v, err := NewVendor(cfg)
 	if err != nil {
 		return err
