@@ -341,7 +341,11 @@ func newStatWriter(w io.Writer, mode statMode, loc *time.Location) *statWriter {
 	return &statWriter{w: w, mode: mode, loc: loc}
 }
 
-func (s *statWriter) line(text string) { io.WriteString(s.w, text+"\n") }
+// line writes one line of output. What servers and their clients sent
+// (user, host and display names, features, vendor strings) may hold
+// control characters or bad UTF-8: they are escaped, so that no client
+// can forge lines of lmstat's output or reach the reader's terminal.
+func (s *statWriter) line(text string) { io.WriteString(s.w, protocol.Printable(text)+"\n") }
 func (s *statWriter) blank()           { io.WriteString(s.w, "\n") }
 
 // server prints the License server status block.

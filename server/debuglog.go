@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golm/lmutil/protocol"
 )
 
 // TimestampEvery is how often a debug log writes a TIMESTAMP line, besides
@@ -73,7 +75,7 @@ func (l *DebugLog) WriteRaw(line string) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	io.WriteString(l.w, strings.TrimRight(line, "\n")+"\n")
+	io.WriteString(l.w, protocol.Printable(strings.TrimRight(line, "\n"))+"\n")
 }
 
 // Limited writes one line unless more than Burst lines of the same key
@@ -122,13 +124,15 @@ func (l *DebugLog) flushLimits(t time.Time) {
 }
 
 // line writes one line, preceded by a TIMESTAMP line when one is due.
+// Control characters and bad UTF-8 in msg (a user or host name a client
+// sent) are escaped, so that no client can forge or split a log line.
 // The caller holds mu.
 func (l *DebugLog) line(t time.Time, msg string) {
 	if l.lastStamp.IsZero() || t.Sub(l.lastStamp) >= TimestampEvery || t.YearDay() != l.lastStamp.YearDay() || t.Before(l.lastStamp) {
 		l.lastStamp = t
 		io.WriteString(l.w, formatLine(t, l.daemon, fmt.Sprintf("TIMESTAMP %d/%d/%d", int(t.Month()), t.Day(), t.Year())))
 	}
-	io.WriteString(l.w, formatLine(t, l.daemon, msg))
+	io.WriteString(l.w, formatLine(t, l.daemon, protocol.Printable(msg)))
 }
 
 // formatLine renders "hh:mm:ss (daemon) message\n" with the hour padded

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"golm/lmutil/protocol"
+)
+
+// loopbackConn is one end of a net.Pipe that says it comes from a
+// loopback address, so that the fuzzer reaches the admin handlers as a
+// local lmdown or lmreread would.
+type loopbackConn struct{ net.Conn }
+
+func (loopbackConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
+
+// fuzzLmgrd is an lmgrd on a license with one vendor daemon, demo, that it
+// believes is up on port 27001. No process is started: a Reread that
+// would start one finds no binary and waits an hour before retrying.
+func fuzzLmgrd(f *testing.F, log io.Writer) *Lmgrd {
+	dir := f.TempDir()
+	p := signedLicense(f, dir, twoSeats)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { ln.Close() })
+	l, err := New(context.Background(), Config{
+		LicenseFiles: []string{p},
+		Log:          NewDebugLog(log, "lmgrd", nil),
+		Hostname:     "srv",
+		Software:     "0.1.0",
+		Listener:     ln,
+		Restart:      RestartPolicy{First: time.Hour, Max: time.Hour},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, vl := range vendorLines(l.files) {
+		ch := newChild(l, vl)
+		ch.setUp(&protocol.Ready{Port: 27001, Version: "v0.1.0"}, nil)
+		l.vendors = append(l.vendors, ch)
+		l.byName[vl.Name] = ch
+	}
+	return l
+}
+
+// FuzzLmgrdRequests feeds arbitrary bytes after a valid HELLO to lmgrd's
+// connection handler, as from a local admin tool: it must answer or close,
+// never panic or hang, and whatever it writes to its debug log must stay
+// one printable line per entry, whatever the client claimed to be.
+func FuzzLmgrdRequests(f *testing.F) {
+	frame := func(ms ...protocol.Message) []byte {
+		var b []byte
+		for _, m := range ms {
+			b, _ = protocol.AppendFrame(b, m)
+		}
+		return b
+	}
+	f.Add([]byte(nil), frame(&protocol.Locate{Vendor: "demo"}, &protocol.Locate{Feature: "f1"}, &protocol.Locate{Feature: "nosuch"}))
+	f.Add([]byte(nil), frame(&protocol.ServerStatusRequest{}, &protocol.Heartbeat{Seq: 7}))
+	f.Add([]byte("root\x1b[2J\n12:00:00 (lmgrd) forged"), frame(&protocol.Shutdown{Vendor: "demo"}, &protocol.Locate{Vendor: "demo"}))
+	f.Add([]byte("\xff\xfe"), frame(&protocol.Shutdown{Vendor: "nosuch"}, &protocol.Reread{Vendor: "nosuch"}))
+	f.Add([]byte("admin"), frame(&protocol.Reread{}, &protocol.ServerStatusRequest{}))
+	f.Add([]byte(nil), frame(&protocol.Shutdown{}, &protocol.Heartbeat{Seq: 1}))
+	f.Add([]byte(nil), frame(&protocol.Checkout{Feature: "f1", Count: 1}))
+	f.Add([]byte(nil), []byte{0, 0, 0, 0})
+	f.Add([]byte(nil), []byte{0xff, 0xff, 0xff, 0xff, byte(protocol.TypeLocate)})
+	f.Add([]byte(nil), []byte{0, 0, 0, 3, 0xee, 1, 2})
+	f.Add([]byte(nil), []byte("GET / HTTP/1.0\r\n\r\n"))
+	log := &logBuffer{}
+	l := fuzzLmgrd(f, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.Fuzz(func(t *testing.T, user []byte, data []byte) {
+		mark := len(log.String())
+		id := protocol.Identity{User: string(user), Host: string(user) + "\r\nhost", Display: string(user), Program: string(user)}
+		hello := frame(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleAdmin, Identity: id})
+		cc, sc := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c := protocol.NewConn(loopbackConn{sc})
+			c.ReadTimeout = time.Second
+			l.serveConn(ctx, c)
+			sc.Close()
+		}()
+		go io.Copy(io.Discard, cc)
+		cc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		cc.Write(hello)
+		cc.Write(data)
+		cc.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("lmgrd's handler did not return 10 s after its client closed")
+		}
+		for _, line := range strings.SplitAfter(log.String()[mark:], "\n") {
+			if line == "" {
+				continue
+			}
+			if !utf8.ValidString(line) || strings.ContainsFunc(strings.TrimSuffix(line, "\n"), isControl) {
+				t.Fatalf("debug log line with a raw control character or bad UTF-8: %q", line)
+			}
+		}
+	})
+}
+
+// isControl reports whether r must not appear raw in a log line.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)
+}
