@@ -55,6 +55,9 @@ type Config struct {
 	Restart RestartPolicy
 	// Env is the environment of vendor daemons; nil means lmgrd's own.
 	Env []string
+	// MaxConnections bounds open client connections; 0 means
+	// MaxConnectionsEnv or DefaultMaxConnections.
+	MaxConnections int
 }
 
 // Lmgrd is a running license manager daemon.
@@ -68,6 +71,7 @@ type Lmgrd struct {
 	files    []*licfile.File
 	identity protocol.Identity
 	runID    uint64
+	limit    *connLimit
 
 	mu       sync.Mutex
 	vendors  []*child
@@ -110,6 +114,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		conns:    map[*protocol.Conn]struct{}{},
 		shutdown: make(chan struct{}),
 		runID:    randomID(),
+		limit:    newConnLimit(cfg.MaxConnections, cfg.Log),
 	}
 	if len(cfg.LicenseFiles) == 0 {
 		return nil, &ConfigError{Msg: "No license file given", Err: lmerr.New(-1, 1)}
@@ -358,14 +363,20 @@ func (l *Lmgrd) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		pause = 0
+		if !l.limit.accept() {
+			nc.Close()
+			continue
+		}
 		c := protocol.NewConn(nc)
 		if !l.track(c) {
+			l.limit.release()
 			c.Close()
 			return
 		}
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
+			defer l.limit.release()
 			defer l.untrack(c)
 			l.serveConn(ctx, c)
 		}()
@@ -459,8 +470,15 @@ func (l *Lmgrd) stopVendors() {
 // serveConn answers one client of lmgrd: Locate, status and admin
 // requests.
 func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
+	readTimeout := c.ReadTimeout
+	c.ReadTimeout = HandshakeTimeout
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
+		return
+	}
+	c.ReadTimeout = readTimeout
+	if e := l.limit.admit(hello, c.NetConn()); e != nil {
+		_ = c.Send(protocol.ErrorOf(e))
 		return
 	}
 	if hello.Role == protocol.RoleVendorControl {

@@ -64,6 +64,9 @@ type VendorConfig struct {
 	MinTimeout time.Duration
 	// Pools are the publisher's rules for grouping lines into pools.
 	Pools PoolRules
+	// MaxConnections bounds open client connections; 0 means
+	// MaxConnectionsEnv or DefaultMaxConnections.
+	MaxConnections int
 }
 
 // DefaultTickInterval is how often a vendor daemon ends lingers, reclaims
@@ -88,6 +91,7 @@ type Vendor struct {
 	rereadMu    sync.Mutex
 	stopTick    chan struct{}
 	nolog       atomic.Uint32 // options.NoLog of the options file
+	limit       *connLimit
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -110,6 +114,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		cfg.TickInterval = DefaultTickInterval
 	}
 	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
+	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
 	pools, policy, nolog, err := v.load()
 	if err != nil {
 		return nil, err
@@ -287,14 +292,20 @@ func (v *Vendor) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		pause = 0
+		if !v.limit.accept() {
+			nc.Close()
+			continue
+		}
 		c := protocol.NewConn(nc)
 		if !v.track(c) {
+			v.limit.release()
 			c.Close()
 			return
 		}
 		v.wg.Add(1)
 		go func() {
 			defer v.wg.Done()
+			defer v.limit.release()
 			defer v.untrack(c)
 			v.serveConn(c)
 		}()
@@ -375,8 +386,15 @@ type session struct {
 const maxLinger = 7 * 24 * 3600
 
 func (v *Vendor) serveConn(c *protocol.Conn) {
+	if c.ReadTimeout == 0 || c.ReadTimeout > HandshakeTimeout {
+		c.ReadTimeout = HandshakeTimeout // a silent new connection is dropped
+	}
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
+		return
+	}
+	if e := v.limit.admit(hello, c.NetConn()); e != nil {
+		_ = c.Send(protocol.ErrorOf(e))
 		return
 	}
 	if err := c.Send(&protocol.Hello{
