@@ -59,6 +59,7 @@ func Applets() []*Applet {
 	list := []*Applet{
 		lmcksumApplet(),
 		lmcryptApplet(),
+		lmdiagApplet(),
 		lmdownApplet(),
 		lmhostidApplet(),
 		lminstallApplet(),
