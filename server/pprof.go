@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -11,7 +12,8 @@ import (
 // ProfileEnv names a hidden environment variable for performance work:
 // when it names a directory, a vendor daemon writes a CPU profile of its
 // whole life there (NAME-PID.cpu.pprof) and a heap profile when it exits
-// (NAME-PID.heap.pprof).
+// (NAME-PID.heap.pprof), and one more each time it gets SIGUSR1
+// (NAME-PID.heap-N.pprof), to see the memory of connected clients.
 const ProfileEnv = "GOLM_PPROF"
 
 // startProfile starts profiling into dir (from ProfileEnv) and returns
@@ -32,18 +34,40 @@ func startProfile(dir, name string, logf func(format string, args ...any)) (stop
 		f.Close()
 		return func() {}
 	}
+	usr1 := make(chan os.Signal, 1)
+	if sig := heapSignals(); len(sig) > 0 {
+		signal.Notify(usr1, sig...)
+	}
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-usr1:
+				writeHeap(fmt.Sprintf("%s.heap-%d.pprof", base, n), logf)
+			case <-done:
+				return
+			}
+		}
+	}()
 	return func() {
+		signal.Stop(usr1)
+		close(done)
 		pprof.StopCPUProfile()
 		f.Close()
-		h, err := os.Create(base + ".heap.pprof")
-		if err != nil {
-			logf("profile: %v", err)
-			return
-		}
-		defer h.Close()
-		runtime.GC()
-		if err := pprof.WriteHeapProfile(h); err != nil {
-			logf("profile: %v", err)
-		}
+		writeHeap(base+".heap.pprof", logf)
+	}
+}
+
+// writeHeap writes a heap profile to path after a garbage collection.
+func writeHeap(path string, logf func(format string, args ...any)) {
+	h, err := os.Create(path)
+	if err != nil {
+		logf("profile: %v", err)
+		return
+	}
+	defer h.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(h); err != nil {
+		logf("profile: %v", err)
 	}
 }
