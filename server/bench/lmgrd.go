@@ -37,7 +37,7 @@ func StartLmgrd(lmutil, license, dir string, env []string, timeout time.Duration
 	s.cmd = exec.Command(lmutil, "lmgrd", "-z", "-c", license, "-l", s.LogPath)
 	s.cmd.Dir = dir
 	s.cmd.Env = append(append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s"), env...)
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,13 @@ func (s *Server) Stop() {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
 	}
-	// Whatever is left of the group (a vendor daemon slow to exit).
+	// Give the vendor daemon the same time to finish (its profile, its
+	// logs), then kill whatever is left of the group.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if syscall.Kill(s.VendorPID, 0) != nil {
+			break
+		}
+	}
 	_ = syscall.Kill(-pg, syscall.SIGKILL)
 	<-s.done
 }

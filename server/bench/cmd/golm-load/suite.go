@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,7 +40,11 @@ type suite struct {
 	perProc   int
 	heartbeat time.Duration
 	features  int
+	jobCounts []int
 	machine   *licfile.Machine
+
+	only    map[string]bool // stages to run; empty: all
+	profile string          // GOLM_PPROF for the vendor daemon
 
 	srv     *bench.Server
 	rows    []row
@@ -85,11 +90,27 @@ func suiteMain(args []string) error {
 	fs.IntVar(&s.big, "big", 50000, "connected clients for the large memory figure (0 skips it)")
 	fs.IntVar(&s.perProc, "per-proc", 5000, "clients per driver process")
 	fs.DurationVar(&s.heartbeat, "heartbeat", 5*time.Second, "heartbeat interval of the connected clients")
+	jobs := fs.String("jobs", "1,100,1000", "concurrent jobs of the throughput figures")
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
+	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, license, commands (default all)")
+	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for _, j := range strings.Split(*jobs, ",") {
+		n, err := strconv.Atoi(j)
+		if err != nil || n < 1 {
+			return fmt.Errorf("-jobs: bad count %q", j)
+		}
+		s.jobCounts = append(s.jobCounts, n)
+	}
+	s.only = map[string]bool{}
+	for _, st := range strings.Split(*only, ",") {
+		if st != "" {
+			s.only[st] = true
+		}
 	}
 	var err error
 	if s.lmutil, err = filepath.Abs(s.lmutil); err != nil {
@@ -106,10 +127,21 @@ func suiteMain(args []string) error {
 		s.note("RLIMIT_NOFILE could not be raised above %d (%v): a vendor daemon here cannot hold more than about %d clients", lim, err, lim-100)
 	}
 	if s.big > 0 && uint64(s.big)+100 > lim {
-		s.note("the %d-client figure is measured with %d clients, the most the file-descriptor limit allows one vendor daemon", s.big, lim-200)
-		s.big = int(lim - 200)
+		s.note("the %d-client figure is measured with %d clients, close to the most the file-descriptor limit allows one vendor daemon", s.big, lim-300)
+		s.big = int(lim - 300)
 	}
 	s.machine = probeMachine()
+	if s.profile != "" {
+		f, err := os.Create(filepath.Join(s.profile, fmt.Sprintf("golm-load-%d.cpu.pprof", os.Getpid())))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if s.dir, err = os.MkdirTemp("", "golm-bench-"); err != nil {
 		return err
 	}
@@ -121,11 +153,13 @@ func suiteMain(args []string) error {
 			return err
 		}
 	}
-	err = s.servers()
-	if err == nil {
+	if s.stage("throughput") || s.stage("churn") || s.stage("connected") || s.stage("big") {
+		err = s.servers()
+	}
+	if err == nil && s.stage("license") {
 		err = s.licenseFiles()
 	}
-	if err == nil {
+	if err == nil && s.stage("commands") {
 		err = s.commands()
 	}
 	if err == nil {
@@ -142,6 +176,9 @@ func suiteMain(args []string) error {
 	}
 	return nil
 }
+
+// stage reports whether stage is to run.
+func (s *suite) stage(name string) bool { return len(s.only) == 0 || s.only[name] }
 
 // freePort returns a TCP port that was free a moment ago.
 func freePort() (int, error) {
@@ -163,7 +200,13 @@ func (s *suite) servers() error {
 	if err != nil {
 		return err
 	}
-	srv, err := bench.StartLmgrd(s.lmutil, lic, s.dir, nil, 30*time.Second)
+	// Past its connection limit (10,000 by default) a daemon refuses
+	// clients; the suite wants as many as the file-descriptor limit allows.
+	env := []string{"GOLM_MAX_CONNECTIONS=1000000"}
+	if s.profile != "" {
+		env = append(env, "GOLM_PPROF="+s.profile)
+	}
+	srv, err := bench.StartLmgrd(s.lmutil, lic, s.dir, env, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -175,16 +218,22 @@ func (s *suite) servers() error {
 	s.add("RSS idle, lmgrd", mb(idleL), "< 12 MB", ptr(idleL < 12<<20))
 	s.add(fmt.Sprintf("RSS idle, vendor daemon (%d features)", s.features), mb(idleV), "< 12 MB", ptr(idleV < 12<<20))
 
-	if err := s.throughput(); err != nil {
-		return err
+	if s.stage("throughput") {
+		if err := s.throughput(); err != nil {
+			return err
+		}
 	}
-	if err := s.churn(); err != nil {
-		return err
+	if s.stage("churn") {
+		if err := s.churn(); err != nil {
+			return err
+		}
 	}
-	if err := s.connected(s.clients, true, idleL, idleV); err != nil {
-		return err
+	if s.stage("connected") {
+		if err := s.connected(s.clients, true, idleL, idleV); err != nil {
+			return err
+		}
 	}
-	if s.big > 0 {
+	if s.big > 0 && s.stage("big") {
 		if err := s.connected(s.big, false, idleL, idleV); err != nil {
 			return err
 		}
@@ -214,7 +263,7 @@ func (s *suite) throughput() error {
 		return err
 	}
 	defer echo()
-	for _, n := range []int{1, 100, 1000} {
+	for _, n := range s.jobCounts {
 		jobs := make([]*client.Job, n)
 		for i := range jobs {
 			if jobs[i], err = s.openJob(1, 1_000_000+i); err != nil {
@@ -291,7 +340,7 @@ func (s *suite) pairs(jobs []*client.Job) (float64, error) {
 // startEcho starts the echo baseline server process.
 func (s *suite) startEcho() (stop func(), addr string, err error) {
 	cmd := exec.Command(s.self, "echo")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, "", err
@@ -433,7 +482,7 @@ func (s *suite) connect(n, ipBase int) ([]*holder, int, error) {
 		k := min(s.perProc, n-off)
 		cmd := exec.Command(s.self, "hold", "-c", s.path(ipBase+len(hs)), "-n", strconv.Itoa(k),
 			"-offset", strconv.Itoa(off), "-features", strconv.Itoa(s.features), "-heartbeat", s.heartbeat.String())
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		cmd.Stderr = os.Stderr
 		in, err := cmd.StdinPipe()
 		if err != nil {
