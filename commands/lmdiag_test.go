@@ -219,3 +219,26 @@ func TestScanPorts(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLmdiagSelector checks that no feature[:keyword=value] argument
+// makes the selector parser or matcher panic, and that an accepted
+// selector keeps its feature name.
+func FuzzLmdiagSelector(f *testing.F) {
+	for _, s := range []string{"f1", "f1:HOSTID=12345678", "f1:VERSION=2.0", "f1:KEY=", ":", "f1::=", "f1:HOSTID=HOSTNAME=a:b", "f1:VERSION=x.y"} {
+		f.Add(s)
+	}
+	lic, err := licfile.Parse(strings.NewReader("FEATURE f1 demo 2.0 1-jan-2099 uncounted HOSTID=12345678 SN=7\n"), "t.lic")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, arg string) {
+		s, err := parseSelector(arg)
+		if err != nil {
+			return
+		}
+		if name, _, _ := strings.Cut(arg, ":"); s.name != name {
+			t.Fatalf("parseSelector(%q).name = %q, want %q", arg, s.name, name)
+		}
+		s.matches(lic.Features[0])
+	})
+}
