@@ -58,7 +58,10 @@ lmdown, lmreread and lmremove are accepted only from this host: on the local Uni
 			`-local is accepted for compatibility: admin commands are local unless -allow-remote-admin is given. ` +
 			`With -2 -p admin commands are taken only on a local Unix socket (@golm-lmgrd-PORT and @golm-VENDOR-PORT in the abstract namespace) ` +
 			`and only from members of the lmadmin group (from root and group 0 when there is no lmadmin group), as the kernel reports the caller (other users get -63,604). ` +
-			`lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.`,
+			`lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
+
+Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
+			`A bad line of it is logged with its file:line and skipped. Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
