@@ -1,0 +1,68 @@
+package licfile
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+	"testing"
+)
+
+// benchLicense is a signed license file of lines lines (a SERVER, a
+// VENDOR and FEATURE lines) and the key that verifies it.
+func benchLicense(b *testing.B, lines int) ([]byte, ed25519.PublicKey) {
+	b.Helper()
+	pub, priv, err := ed25519.GenerateKey(bytes.NewReader(make([]byte, 64))) // fixed seed: same file every run
+	if err != nil {
+		b.Fatal(err)
+	}
+	var text bytes.Buffer
+	text.WriteString("SERVER this_host ANY 27000\nVENDOR demo\n")
+	for i := range lines - 2 {
+		fmt.Fprintf(&text, "FEATURE f%05d demo 1.0 permanent 10 VENDOR_STRING=\"bench %d\"\n", i, i)
+	}
+	f, err := Parse(bytes.NewReader(text.Bytes()), "bench.lic")
+	if err != nil {
+		b.Fatal(err)
+	}
+	signed, _, err := SignFile(text.Bytes(), f, map[string]ed25519.PrivateKey{"demo": priv})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return signed, pub
+}
+
+// BenchmarkParseVerify measures parsing a signed license file and
+// verifying every line's signature, as a vendor daemon does at start and
+// at lmreread; one op is the whole file.
+func BenchmarkParseVerify(b *testing.B) {
+	for _, lines := range []int{100, 2000} {
+		data, pub := benchLicense(b, lines)
+		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				f, err := Parse(bytes.NewReader(data), "bench.lic")
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, l := range f.Features {
+					if err := Verify(pub, f, l); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParse measures parsing alone, without signatures.
+func BenchmarkParse(b *testing.B) {
+	data, _ := benchLicense(b, 2000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(data), "bench.lic"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
