@@ -3,8 +3,8 @@ package options
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
+
+	"golm/lmutil/licfile"
 )
 
 // The sentinel errors a ParseError wraps. Test with errors.Is.
@@ -90,33 +90,18 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 }
 
-// ParseError is one bad line of an options file. It prints as
+// ParseError is one bad line of an options file. It is the license
+// file's error type, so both print alike:
 //
 //	vendor.opt:4:9: unknown member type "USR" (-90)
 //
 // with the position of the offending text and the FlexLM error code.
 // Err wraps one of the Err sentinels.
-type ParseError struct {
-	File   string
-	Line   int
-	Column int
-	Code   int // FlexLM error code (-2, -77, -90)
-	Err    error
-}
+type ParseError = licfile.ParseError
 
-// Error prints file:line:column: message (code).
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteByte(':')
-	}
-	fmt.Fprintf(&b, "%d:%d: %v (%d)", e.Line, e.Column, e.Err, e.Code)
-	return b.String()
-}
-
-// Unwrap returns the underlying error, which wraps an Err sentinel.
-func (e *ParseError) Unwrap() error { return e.Err }
+// ErrorList is every error of an options file, as Parse returns it. Its
+// Error method prints one error per line, sorted by position.
+type ErrorList = licfile.ErrorList
 
 func newParseError(pos Pos, err error) *ParseError {
 	code := -2
@@ -127,61 +112,4 @@ func newParseError(pos Pos, err error) *ParseError {
 		}
 	}
 	return &ParseError{File: pos.File, Line: pos.Line, Column: pos.Column, Code: code, Err: err}
-}
-
-// ErrorList is every error of an options file, as Parse returns it. Its
-// Error method prints one error per line, sorted by position.
-type ErrorList []*ParseError
-
-// Len is the number of errors (sort.Interface).
-func (l ErrorList) Len() int { return len(l) }
-
-// Swap swaps two errors (sort.Interface).
-func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
-
-// Less orders errors by file, line and column (sort.Interface).
-func (l ErrorList) Less(i, j int) bool {
-	a, b := l[i], l[j]
-	if a.File != b.File {
-		return a.File < b.File
-	}
-	if a.Line != b.Line {
-		return a.Line < b.Line
-	}
-	return a.Column < b.Column
-}
-
-// Sort sorts the list in place by position.
-func (l ErrorList) Sort() { sort.Stable(l) }
-
-// Error prints every error, one per line, sorted by position.
-func (l ErrorList) Error() string {
-	s := make(ErrorList, len(l))
-	copy(s, l)
-	s.Sort()
-	var b strings.Builder
-	for i, e := range s {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
-
-// Err returns the list as an error, or nil when it is empty.
-func (l ErrorList) Err() error {
-	if len(l) == 0 {
-		return nil
-	}
-	return l
-}
-
-// Unwrap gives errors.Is and errors.As access to every error of the list.
-func (l ErrorList) Unwrap() []error {
-	out := make([]error, len(l))
-	for i, e := range l {
-		out[i] = e
-	}
-	return out
 }
