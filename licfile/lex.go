@@ -183,3 +183,25 @@ func tokenize(s string) ([]token, int, error) {
 		toks = append(toks, t)
 	}
 }
+
+// LogicalLine is one logical line of a FLEXlm-style text file: its
+// physical lines joined at \ continuations, blank lines and # comments
+// dropped. The options file has the same line rules and reads its lines
+// through SplitLogical too.
+type LogicalLine struct{ l *logical }
+
+// SplitLogical returns the logical lines of src.
+func SplitLogical(src string) []LogicalLine {
+	ls := splitLines(src)
+	out := make([]LogicalLine, len(ls))
+	for i, l := range ls {
+		out[i] = LogicalLine{l}
+	}
+	return out
+}
+
+// Text is the logical line with each \ and line break replaced by a space.
+func (l LogicalLine) Text() string { return l.l.text }
+
+// Pos is the file position of byte i of Text.
+func (l LogicalLine) Pos(file string, i int) Pos { return l.l.pos(file, i) }

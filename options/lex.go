@@ -2,85 +2,15 @@ package options
 
 import "strings"
 
-// An options file is read in two steps, like a license file: splitLines
-// joins \ continuations into logical lines and drops blank lines and #
-// comments; tokenize cuts a logical line into words, keeping the file
-// position of each.
+// An options file is read in two steps, like a license file:
+// licfile.SplitLogical joins \ continuations into logical lines and drops
+// blank lines and # comments; tokenize cuts a logical line into words,
+// keeping the file position of each.
 
 // MaxLineLength is the longest logical line (continuations joined) an
 // options file may have. The 7.1 manual allows 2048; later vendor
 // daemons 4000, which golm follows.
 const MaxLineLength = 4000
-
-// segment maps a stretch of a logical line back to the file: text from
-// offset off on comes from file line line, starting at column col.
-type segment struct {
-	off, line, col int
-}
-
-// logical is one logical line: its physical lines joined, each \ and line
-// break replaced by a single space.
-type logical struct {
-	text string
-	segs []segment
-}
-
-// pos returns the file position of byte i of the logical line.
-func (l *logical) pos(file string, i int) Pos {
-	s := l.segs[0]
-	for _, g := range l.segs[1:] {
-		if g.off > i {
-			break
-		}
-		s = g
-	}
-	return Pos{File: file, Line: s.line, Column: s.col + i - s.off}
-}
-
-func isBlank(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
-}
-
-const blanks = " \t\r\v\f"
-
-// splitLines returns the logical lines of src. A line whose last
-// non-blank character is \ continues on the next physical line unless
-// that line is blank or the file ends. A line whose first non-blank
-// character is # is a comment. CRLF line ends are accepted.
-func splitLines(src string) []*logical {
-	phys := strings.Split(src, "\n")
-	if len(phys) > 0 && phys[len(phys)-1] == "" {
-		phys = phys[:len(phys)-1]
-	}
-	var out []*logical
-	for i := 0; i < len(phys); i++ {
-		text := strings.TrimRight(phys[i], blanks)
-		lead := len(text) - len(strings.TrimLeft(text, blanks))
-		if lead == len(text) || text[lead] == '#' {
-			continue
-		}
-		l := &logical{segs: []segment{{off: 0, line: i + 1, col: 1 + lead}}}
-		var b strings.Builder
-		cur := text[lead:]
-		for {
-			if !strings.HasSuffix(cur, `\`) {
-				b.WriteString(cur)
-				break
-			}
-			b.WriteString(cur[:len(cur)-1])
-			if i+1 >= len(phys) || strings.TrimLeft(phys[i+1], blanks) == "" {
-				break
-			}
-			b.WriteByte(' ')
-			i++
-			cur = strings.TrimRight(phys[i], blanks)
-			l.segs = append(l.segs, segment{off: b.Len(), line: i + 1, col: 1})
-		}
-		l.text = b.String()
-		out = append(out, l)
-	}
-	return out
-}
 
 // token is one word of a logical line.
 type token struct {
@@ -132,4 +62,8 @@ func tokenize(s string) (toks []token, badQuote int, ok bool) {
 		toks = append(toks, t)
 	}
 	return toks, 0, true
+}
+
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
 }

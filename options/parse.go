@@ -49,7 +49,7 @@ func parseString(src, filename string) (*Options, error) {
 	}
 	var errs ErrorList
 	var refs []groupRef
-	for _, l := range splitLines(src) {
+	for _, l := range licfile.SplitLogical(src) {
 		p := &lineParser{file: filename, l: l, o: o}
 		p.parse()
 		errs = append(errs, p.errs...)
@@ -106,7 +106,7 @@ func flatten(defs map[string][]string, fold bool) map[string]map[string]struct{}
 // lineParser parses one logical line into o.
 type lineParser struct {
 	file string
-	l    *logical
+	l    licfile.LogicalLine
 	o    *Options
 	toks []token
 	i    int
@@ -120,7 +120,10 @@ type lineError struct {
 	err error
 }
 
-func (p *lineParser) pos(off int) Pos { return p.l.pos(p.file, off) }
+func (p *lineParser) pos(off int) Pos {
+	lp := p.l.Pos(p.file, off)
+	return Pos{File: lp.File, Line: lp.Line, Column: lp.Column}
+}
 
 func (p *lineParser) report(off int, err error) {
 	p.errs = append(p.errs, newParseError(p.pos(off), err))
@@ -133,7 +136,7 @@ func (p *lineParser) fail(off int, sentinel error, format string, args ...any) *
 // next returns the next word, or fails naming what was expected.
 func (p *lineParser) next(what string) (*token, *lineError) {
 	if p.i >= len(p.toks) {
-		return nil, p.fail(len(p.l.text), ErrSyntax, "%s: missing %s", p.keyword(), what)
+		return nil, p.fail(len(p.l.Text()), ErrSyntax, "%s: missing %s", p.keyword(), what)
 	}
 	t := &p.toks[p.i]
 	p.i++
@@ -169,11 +172,11 @@ func (p *lineParser) number(what string) (int, *lineError) {
 }
 
 func (p *lineParser) parse() {
-	if len(p.l.text) > MaxLineLength {
-		p.report(0, errorf(ErrLineLength, "line of %d characters, longer than %d", len(p.l.text), MaxLineLength))
+	if len(p.l.Text()) > MaxLineLength {
+		p.report(0, errorf(ErrLineLength, "line of %d characters, longer than %d", len(p.l.Text()), MaxLineLength))
 		return
 	}
-	toks, bad, ok := tokenize(p.l.text)
+	toks, bad, ok := tokenize(p.l.Text())
 	if !ok {
 		p.report(bad, errorf(ErrSyntax, "unterminated quote"))
 		return
@@ -283,7 +286,7 @@ func (p *lineParser) members() (Members, *lineError) {
 	}
 	m := Members{Type: typ}
 	if p.i >= len(p.toks) {
-		return m, p.fail(len(p.l.text), ErrSyntax, "%s: missing %s name", p.keyword(), typ)
+		return m, p.fail(len(p.l.Text()), ErrSyntax, "%s: missing %s name", p.keyword(), typ)
 	}
 	for ; p.i < len(p.toks); p.i++ {
 		w := &p.toks[p.i]
@@ -342,7 +345,7 @@ func (p *lineParser) group(defs map[string][]string, what string) *lineError {
 		return e
 	}
 	if p.i >= len(p.toks) {
-		return p.fail(len(p.l.text), ErrSyntax, "%s %s: no members", what, name.raw)
+		return p.fail(len(p.l.Text()), ErrSyntax, "%s %s: no members", what, name.raw)
 	}
 	list := defs[name.value]
 	for ; p.i < len(p.toks); p.i++ {
@@ -444,7 +447,7 @@ func (p *lineParser) timeoutAll() *lineError {
 // one line as well.
 func (p *lineParser) nolog() *lineError {
 	if p.i >= len(p.toks) {
-		return p.fail(len(p.l.text), ErrSyntax, "NOLOG: missing IN, OUT, DENIED or QUEUED")
+		return p.fail(len(p.l.Text()), ErrSyntax, "NOLOG: missing IN, OUT, DENIED or QUEUED")
 	}
 	var set NoLog
 	for ; p.i < len(p.toks); p.i++ {
