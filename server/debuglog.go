@@ -52,6 +52,18 @@ func NewDebugLog(w io.Writer, daemon string, now func() time.Time) *DebugLog {
 	return &DebugLog{w: w, daemon: daemon, now: now, limits: map[string]*limit{}, Burst: 50, Window: time.Minute}
 }
 
+// SetOutput makes later lines go to w (DEBUGLOG, lmswitch) and returns
+// the writer lines went to before. The next line starts with a TIMESTAMP
+// line, so that the new file says what day it is.
+func (l *DebugLog) SetOutput(w io.Writer) io.Writer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.w
+	l.w = w
+	l.lastStamp = time.Time{}
+	return old
+}
+
 // Daemon is the name this log writes in parentheses.
 func (l *DebugLog) Daemon() string { return l.daemon }
 

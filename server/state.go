@@ -188,6 +188,13 @@ type Reread struct{ Pools []*Pool }
 // SetPolicy replaces the options policy (an options file was read).
 type SetPolicy struct{ Policy Policy }
 
+// Revoke takes back a grant the client has not been told about: the
+// seats (with their companions) and queued requests with these handles
+// go at once, without lingering and without serving the queue. The
+// vendor daemon revokes a checkout whose report log record could not be
+// written, so that no seat is out that the report log does not show.
+type Revoke struct{ Handles []uint32 }
+
 func (Checkout) command()     {}
 func (Checkin) command()      {}
 func (Heartbeat) command()    {}
@@ -199,6 +206,7 @@ func (Remove) command()       {}
 func (RemoveHandle) command() {}
 func (Reread) command()       {}
 func (SetPolicy) command()    {}
+func (Revoke) command()       {}
 
 // Result is what a command did.
 type Result struct {
@@ -217,6 +225,9 @@ type Result struct {
 	Inactive []Seat
 	// Granted are queued requests the command granted.
 	Granted []Seat
+	// Dequeued are queued requests that left the queue without a seat:
+	// checked in while queued, or their connection closed.
+	Dequeued []Waiter
 	// Sessions are the sessions an Expire dropped.
 	Sessions []uint64
 	// Adopted is true when a checkout re-adopted the job's previous seat.
@@ -321,8 +332,9 @@ func (s *State) apply(cmd Command) Result {
 	case Checkin:
 		s.tick(c.Now)
 		if i := s.waiterIndex(c.Handle); i >= 0 && s.queue[i].Session == c.Session {
-			s.queue = slices.Delete(s.queue, i, i+1)
 			var r Result
+			r.Dequeued = append(r.Dequeued, *s.queue[i])
+			s.queue = slices.Delete(s.queue, i, i+1)
 			s.serveQueue(&r)
 			return r
 		}
@@ -408,6 +420,9 @@ func (s *State) apply(cmd Command) Result {
 		r.Warnings = s.refresh()
 		s.serveQueue(&r)
 		return r
+	case Revoke:
+		s.revoke(c.Handles)
+		return Result{}
 	case SetPolicy:
 		s.policy = c.Policy
 		if s.policy == nil {
@@ -452,11 +467,30 @@ func (s *State) remove(match []*Seat) Result {
 	return r
 }
 
+// revoke drops the seats (and companions) and queued requests with
+// handles at once.
+func (s *State) revoke(handles []uint32) {
+	for _, h := range handles {
+		if st := s.seats[h]; st != nil {
+			delete(s.seats, st.Companion)
+			delete(s.seats, h)
+		}
+		s.queue = slices.DeleteFunc(s.queue, func(w *Waiter) bool { return w.Handle == h })
+	}
+	s.dropEmptyRemoved()
+}
+
 // dropSession releases every seat of a closed session and drops its
 // queued requests.
 func (s *State) dropSession(id uint64, r *Result) {
 	delete(s.sessions, id)
-	s.queue = slices.DeleteFunc(s.queue, func(w *Waiter) bool { return w.Session == id })
+	s.queue = slices.DeleteFunc(s.queue, func(w *Waiter) bool {
+		if w.Session == id {
+			r.Dequeued = append(r.Dequeued, *w)
+			return true
+		}
+		return false
+	})
 	var mine []*Seat
 	for _, st := range s.sortedSeats() {
 		if st.Session == id && id != 0 {

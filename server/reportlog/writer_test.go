@@ -512,3 +512,51 @@ func TestAppendRefusesUnknownEvent(t *testing.T) {
 		t.Errorf("Verify = %+v, want the one good record", s)
 	}
 }
+
+// TestOpenFile: OpenFile creates and appends to regular files and
+// refuses symbolic links, directories and devices.
+func TestOpenFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	flag := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	for _, c := range []struct {
+		name, path string
+		regular    bool // want a refusal wrapping ErrNotRegular
+		ok         bool
+	}{
+		{"new file", filepath.Join(dir, "new.log"), false, true},
+		{"existing file", target, false, true},
+		{"symbolic link", link, true, false},
+		{"directory", dir, true, false},
+		{"device", os.DevNull, true, false},
+		{"missing directory", filepath.Join(dir, "no", "such.log"), false, false},
+		{"empty", "", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := OpenFile(c.path, flag, 0)
+			if f != nil {
+				f.Close()
+			}
+			if (err == nil) != c.ok {
+				t.Fatalf("OpenFile(%q) error = %v, want ok %v", c.path, err, c.ok)
+			}
+			if got := errors.Is(err, ErrNotRegular); got != c.regular {
+				t.Errorf("OpenFile(%q) = %v; wraps ErrNotRegular %v, want %v", c.path, err, got, c.regular)
+			}
+		})
+	}
+	fi, err := os.Stat(filepath.Join(dir, "new.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got&^DefaultMode != 0 {
+		t.Errorf("created file mode %v, want at most %v", got, DefaultMode)
+	}
+}
