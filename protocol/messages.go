@@ -47,6 +47,10 @@ const (
 	TypeIdle                 Type = 28
 	TypeHostIDs              Type = 29
 	TypeLinger               Type = 30
+	TypeSwitchReportLog      Type = 31
+	TypeNewReportLog         Type = 32
+	TypeSwitchDebugLog       Type = 33
+	TypeLogSwitched          Type = 34
 )
 
 var typeNames = [...]string{
@@ -80,6 +84,10 @@ var typeNames = [...]string{
 	TypeIdle:                 "IDLE",
 	TypeHostIDs:              "HOSTIDS",
 	TypeLinger:               "LINGER",
+	TypeSwitchReportLog:      "SWITCH_REPORT_LOG",
+	TypeNewReportLog:         "NEW_REPORT_LOG",
+	TypeSwitchDebugLog:       "SWITCH_DEBUG_LOG",
+	TypeLogSwitched:          "LOG_SWITCHED",
 }
 
 func (t Type) String() string {
@@ -161,6 +169,14 @@ func New(t Type) Message {
 		return new(HostIDs)
 	case TypeLinger:
 		return new(Linger)
+	case TypeSwitchReportLog:
+		return new(SwitchReportLog)
+	case TypeNewReportLog:
+		return new(NewReportLog)
+	case TypeSwitchDebugLog:
+		return new(SwitchDebugLog)
+	case TypeLogSwitched:
+		return new(LogSwitched)
 	}
 	return nil
 }
@@ -987,3 +1003,67 @@ func (*Linger) Type() Type { return TypeLinger }
 // AppendPayload implements Message.
 func (m *Linger) AppendPayload(b []byte) []byte { return appendUint(b, uint64(m.Seconds)) }
 func (m *Linger) decode(d *decoder)             { m.Seconds = d.uint32() }
+
+// SwitchReportLog is lmswitchr: the vendor daemon ends its report log
+// file and continues the log in Path, a path on the server (relative to
+// the directory of the vendor daemon's options file). Answered with
+// LogSwitched or an Error.
+type SwitchReportLog struct{ Path string }
+
+// Type implements Message.
+func (*SwitchReportLog) Type() Type { return TypeSwitchReportLog }
+
+// AppendPayload implements Message.
+func (m *SwitchReportLog) AppendPayload(b []byte) []byte { return appendString(b, m.Path) }
+func (m *SwitchReportLog) decode(d *decoder)             { m.Path = d.string() }
+
+// NewReportLog is lmnewlog: the vendor daemon renames its report log
+// file to Path (a path on the server, as for SwitchReportLog) and
+// continues the log in a new file under the REPORTLOG name. Answered with
+// LogSwitched or an Error.
+type NewReportLog struct{ Path string }
+
+// Type implements Message.
+func (*NewReportLog) Type() Type { return TypeNewReportLog }
+
+// AppendPayload implements Message.
+func (m *NewReportLog) AppendPayload(b []byte) []byte { return appendString(b, m.Path) }
+func (m *NewReportLog) decode(d *decoder)             { m.Path = d.string() }
+
+// SwitchDebugLog is lmswitch: the vendor daemon writes its debug log
+// lines to Path (a path on the server, as for SwitchReportLog) from now
+// on. Answered with LogSwitched or an Error.
+type SwitchDebugLog struct{ Path string }
+
+// Type implements Message.
+func (*SwitchDebugLog) Type() Type { return TypeSwitchDebugLog }
+
+// AppendPayload implements Message.
+func (m *SwitchDebugLog) AppendPayload(b []byte) []byte { return appendString(b, m.Path) }
+func (m *SwitchDebugLog) decode(d *decoder)             { m.Path = d.string() }
+
+// LogSwitched answers SwitchReportLog, NewReportLog and SwitchDebugLog:
+// the log now goes to Path (absolute, on the server); Kept is where
+// lmnewlog moved the records so far ("" otherwise); Seq is the sequence
+// number of the report log's SWITCH record (0 for the debug log).
+type LogSwitched struct {
+	Path string
+	Kept string
+	Seq  uint64
+}
+
+// Type implements Message.
+func (*LogSwitched) Type() Type { return TypeLogSwitched }
+
+// AppendPayload implements Message.
+func (m *LogSwitched) AppendPayload(b []byte) []byte {
+	b = appendString(b, m.Path)
+	b = appendString(b, m.Kept)
+	return appendUint(b, m.Seq)
+}
+
+func (m *LogSwitched) decode(d *decoder) {
+	m.Path = d.string()
+	m.Kept = d.string()
+	m.Seq = d.uint()
+}

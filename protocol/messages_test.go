@@ -49,6 +49,10 @@ func samples() []Message {
 		&Idle{Idle: true},
 		&HostIDs{Ethers: []string{"08002b32b161", "a41fd5028d74"}},
 		&Linger{Seconds: 30},
+		&SwitchReportLog{Path: "report-2.rl"},
+		&NewReportLog{Path: "/var/log/golm/demo-monday.rl"},
+		&SwitchDebugLog{Path: "demo.dl"},
+		&LogSwitched{Path: "/var/log/golm/demo.rl", Kept: "/var/log/golm/demo-monday.rl", Seq: 10234},
 	}
 }
 
