@@ -66,6 +66,12 @@ func (t Trust) adminCommand(typ protocol.Type) (cmd string, disabled bool, ok bo
 		return AdminLmreread, false, true
 	case protocol.TypeRemove, protocol.TypeRemoveHandle:
 		return AdminLmremove, t.NoLmremove, true
+	case protocol.TypeSwitchReportLog:
+		return "lmswitchr", false, true
+	case protocol.TypeNewReportLog:
+		return "lmnewlog", false, true
+	case protocol.TypeSwitchDebugLog:
+		return "lmswitch", false, true
 	}
 	return "", false, false
 }
