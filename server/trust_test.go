@@ -168,7 +168,8 @@ func TestAuthorize(t *testing.T) {
 
 func TestIsAdminRequest(t *testing.T) {
 	for typ := protocol.Type(1); typ < 64; typ++ {
-		want := typ == protocol.TypeShutdown || typ == protocol.TypeReread || typ == protocol.TypeRemove || typ == protocol.TypeRemoveHandle
+		want := typ == protocol.TypeShutdown || typ == protocol.TypeReread || typ == protocol.TypeRemove || typ == protocol.TypeRemoveHandle ||
+			typ == protocol.TypeSwitchReportLog || typ == protocol.TypeNewReportLog || typ == protocol.TypeSwitchDebugLog
 		if got := IsAdminRequest(typ); got != want {
 			t.Errorf("IsAdminRequest(%v) = %v, want %v", typ, got, want)
 		}

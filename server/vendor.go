@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,6 +93,7 @@ type Vendor struct {
 	stopTick    chan struct{}
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
+	report      reportState // REPORTLOG and DEBUGLOG (report.go)
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -115,7 +117,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	}
 	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
-	pools, policy, nolog, err := v.load()
+	pools, policy, nolog, logs, err := v.load()
 	if err != nil {
 		return nil, err
 	}
@@ -140,29 +142,35 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 			return nil, err
 		}
 	}
+	v.openLogs(logs)
 	v.log.Printf("Server started on %s for:%s", cfg.ServerHost, featureList(pools))
 	return v, nil
 }
 
 // load reads the license files and the options file and builds the
-// vendor's pools and policy.
-func (v *Vendor) load() ([]*Pool, Policy, options.NoLog, error) {
+// vendor's pools and policy; logs is what the options file says about the
+// report and debug logs.
+func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, err error) {
 	files, err := LoadLicenses(v.cfg.LicenseFiles, v.log)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, logConfig{}, err
 	}
 	lines := VendorLines(v.cfg.Name, files, v.cfg.DaemonPaths, v.cfg.Now(), v.log)
 	pkgs := VendorPackages(v.cfg.Name, files, v.cfg.DaemonPaths, v.log)
-	pools := v.cfg.Pools.Build(v.cfg.Name, lines, pkgs)
-	var policy Policy = NoPolicy{}
-	var nolog options.NoLog
+	pools = v.cfg.Pools.Build(v.cfg.Name, lines, pkgs)
+	policy = NoPolicy{}
+	if len(v.cfg.LicenseFiles) > 0 {
+		logs.Dir = filepath.Dir(v.cfg.LicenseFiles[0])
+	}
 	if path := OptionsPath(v.cfg.Name, files); path != "" {
+		logs = logConfigOf(path, nil)
 		if o := LoadOptions(path, pkgs, v.cfg.MinTimeout, v.log); o != nil {
 			v.log.Printf("Using options file: %q", path)
 			policy, nolog = OptionsPolicy{Opts: o}, o.NoLog
+			logs = logConfigOf(path, o)
 		}
 	}
-	return pools, policy, nolog, nil
+	return pools, policy, nolog, logs, nil
 }
 
 // logs reports whether the options file leaves event e in the debug log.
@@ -257,7 +265,7 @@ func (v *Vendor) tickLoop() {
 		case <-v.stopTick:
 			return
 		case <-t.C:
-			v.logResult(v.state.Apply(Tick{Now: v.cfg.Now()}))
+			v.logResult(v.apply(Tick{Now: v.cfg.Now()}))
 		}
 	}
 }
@@ -332,6 +340,7 @@ func (v *Vendor) untrack(c *protocol.Conn) {
 // Shutdown closes the listener and every connection and waits for their
 // handlers, or for ctx.
 func (v *Vendor) Shutdown(ctx context.Context) error {
+	v.report.stopping.Store(true)
 	v.mu.Lock()
 	if !v.closing {
 		v.closing = true
@@ -345,7 +354,7 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 	}
 	v.mu.Unlock()
 	done := make(chan struct{})
-	go func() { v.wg.Wait(); close(done) }()
+	go func() { v.wg.Wait(); v.closeLogs(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -360,14 +369,15 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
-	pools, policy, nolog, err := v.load()
+	pools, policy, nolog, logs, err := v.load()
 	if err != nil {
 		v.log.Printf("Reread of license file failed: %v", err)
 		return err
 	}
-	v.logResult(v.state.Apply(Reread{Pools: pools}))
+	v.rereadLogs(logs)
+	v.logResult(v.apply(Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
-	v.logResult(v.state.Apply(SetPolicy{Policy: policy}))
+	v.logResult(v.apply(SetPolicy{Policy: policy}))
 	v.log.Printf("Rereading license file%s", featureList(pools))
 	return nil
 }
@@ -441,7 +451,7 @@ func (v *Vendor) serveConn(c *protocol.Conn) {
 
 // disconnect frees every seat of a closed session at once.
 func (v *Vendor) disconnect(s *session) {
-	v.logResult(v.state.Apply(Disconnect{Session: s.id, Now: v.cfg.Now()}))
+	v.logResult(v.apply(Disconnect{Session: s.id, Now: v.cfg.Now()}))
 }
 
 // handle answers one request. A returned error closes the connection.
@@ -454,7 +464,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
 		}
-		r := v.state.Apply(Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
+		r := v.apply(Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
 		if r.Err != nil {
 			return s.conn.Send(protocol.ErrorOf(r.Err))
 		}
@@ -462,7 +472,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return s.conn.Send(&protocol.OK{Count: len(r.Freed) + len(r.Lingering)})
 	case *protocol.QueuePoll:
 		h, _ := handle32(m.Handle)
-		seat, pos := v.state.Lookup(s.id, h)
+		seat, pos := v.lookup(s.id, h)
 		switch {
 		case seat != nil:
 			return s.conn.Send(granted(seat, false))
@@ -471,7 +481,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		}
 		return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
 	case *protocol.Idle:
-		v.state.Apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
+		v.apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.OK{})
 	case *protocol.Linger:
 		s.linger = time.Duration(min(m.Seconds, maxLinger)) * time.Second
@@ -480,7 +490,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		s.client.Ethers = normalEthers(m.Ethers)
 		return s.conn.Send(&protocol.OK{Count: len(s.client.Ethers)})
 	case *protocol.Heartbeat:
-		v.state.Apply(Heartbeat{Session: s.id, Now: v.cfg.Now()})
+		v.apply(Heartbeat{Session: s.id, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)
@@ -488,7 +498,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
-		r := v.state.Apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
+		r := v.apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.RemoveHandle:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
@@ -498,8 +508,26 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
 		}
-		r := v.state.Apply(RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
+		r := v.apply(RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
 		return v.removed(s, r)
+	case *protocol.SwitchReportLog, *protocol.NewReportLog, *protocol.SwitchDebugLog:
+		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
+			return s.conn.Send(protocol.ErrorOf(e))
+		}
+		var r *protocol.LogSwitched
+		var e *lmerr.Error
+		switch m := m.(type) {
+		case *protocol.SwitchReportLog:
+			r, e = v.switchReportLog(m.Path, false)
+		case *protocol.NewReportLog:
+			r, e = v.switchReportLog(m.Path, true)
+		case *protocol.SwitchDebugLog:
+			r, e = v.switchDebugLog(m.Path)
+		}
+		if e != nil {
+			return s.conn.Send(protocol.ErrorOf(e))
+		}
+		return s.conn.Send(r)
 	case *protocol.Shutdown, *protocol.Reread:
 		// These go to lmgrd, which passes them on over the control channel.
 		return s.conn.Send(protocol.ErrorOf(lmerr.New(-85, 1)))
@@ -557,7 +585,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		return s.conn.Send(protocol.ErrorOf(lmerr.New(-42, 1)))
 	}
 	prev, _ := handle32(m.PrevHandle)
-	r := v.state.Apply(Checkout{
+	r := v.apply(Checkout{
 		Session:    s.id,
 		Client:     s.client,
 		Feature:    m.Feature,

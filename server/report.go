@@ -1,0 +1,424 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golm/lmutil/options"
+	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/reportlog"
+)
+
+// Minor numbers of the report log's and the log switches' errors.
+const (
+	// minorNotLogged: a checkout or queued request denied with -23
+	// because its report log record could not be written.
+	minorNotLogged = 370
+	// minorLogPath: lmswitchr, lmnewlog or lmswitch named a path the
+	// vendor daemon refuses or cannot create (-42).
+	minorLogPath = 371
+	// minorNoReportLog: lmnewlog to a vendor daemon without a report
+	// log (-42).
+	minorNoReportLog = 372
+)
+
+// DebugLogMode is the permission of a debug log file the vendor daemon
+// creates (DEBUGLOG, lmswitch): its user reads and writes, its group
+// reads.
+const DebugLogMode fs.FileMode = 0o640
+
+// logConfig is what the options file says about the vendor daemon's logs.
+type logConfig struct {
+	Report options.LogPath // REPORTLOG
+	Debug  options.LogPath // DEBUGLOG
+	// Dir is the options file's directory: relative log paths, in the
+	// options file and in lmswitchr, lmnewlog and lmswitch requests, are
+	// taken relative to it.
+	Dir string
+}
+
+// logConfigOf is the log configuration of the options file at path
+// (nil o: none).
+func logConfigOf(path string, o *options.Options) logConfig {
+	lc := logConfig{Dir: filepath.Dir(path)}
+	if o != nil {
+		lc.Report, lc.Debug = o.ReportLog, o.DebugLog
+	}
+	return lc
+}
+
+// resolve makes a log path absolute against the options file's
+// directory (the working directory when there is no options file).
+func (lc logConfig) resolve(p string) string {
+	if p == "" {
+		return ""
+	}
+	if !filepath.IsAbs(p) && lc.Dir != "" {
+		p = filepath.Join(lc.Dir, p)
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return filepath.Clean(p)
+}
+
+// reportState is the vendor daemon's report log and its own debug log
+// file. mu serialises every state change that writes records with the
+// writing of its records, so that the log holds the events in the order
+// the state machine applied them, and a client hears of a grant only
+// after its record is in the file.
+type reportState struct {
+	mu sync.Mutex
+	w  *reportlog.Writer // nil without a report log
+	// broken is why the configured REPORTLOG could not be opened; while
+	// it is set, grants are refused as not logged.
+	broken error
+	cfg    logConfig
+	// debugFile is the file the debug log was moved to (DEBUGLOG,
+	// lmswitch); nil while it goes to lmgrd's log.
+	debugFile *os.File
+	// stopping is set by Shutdown: sessions closing from then on check
+	// their seats in for "shutdown", not "exit".
+	stopping atomic.Bool
+	stopOnce sync.Once
+}
+
+// openLogs applies the options file's DEBUGLOG and REPORTLOG when the
+// vendor daemon starts, and writes the START record.
+func (v *Vendor) openLogs(lc logConfig) {
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.cfg = lc
+	if lc.Debug.Path != "" {
+		p := lc.resolve(lc.Debug.Path)
+		flag := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		if !lc.Debug.Append {
+			flag |= os.O_TRUNC
+		}
+		if f, err := reportlog.OpenFile(p, flag, DebugLogMode); err != nil {
+			v.log.Printf("DEBUGLOG: %v; the debug log stays in lmgrd's", trimLogPrefix(err))
+		} else {
+			v.log.Printf("Debug log for %s continues in %s", v.cfg.Name, p)
+			v.log.SetOutput(f)
+			rs.debugFile = f
+		}
+	}
+	if lc.Report.Path == "" {
+		return
+	}
+	p := lc.resolve(lc.Report.Path)
+	w, err := v.openReportWriter(p, lc.Report.Append)
+	if err != nil {
+		rs.broken = err
+		v.log.Printf("Cannot open report log %s: %v", p, trimLogPrefix(err))
+		v.log.Printf("Checkouts are refused until the report log can be written (lmswitchr %s new_file)", v.cfg.Name)
+		return
+	}
+	rs.w = w
+	v.log.Printf("Report log: %s", w.Path())
+	v.appendLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
+}
+
+func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer, error) {
+	return reportlog.OpenWriter(reportlog.Config{
+		Path:    path,
+		Append:  appendTo,
+		Vendor:  v.cfg.Name,
+		Now:     v.cfg.Now,
+		OnError: func(err error) { v.log.Limited("REPORTLOG", "REPORTLOG: %v", trimLogPrefix(err)) },
+	})
+}
+
+// rereadLogs notes a REPORTLOG that appeared in a reread options file;
+// a changed path or DEBUGLOG takes effect at the next start (lmswitchr
+// and lmswitch change them at once).
+func (v *Vendor) rereadLogs(lc logConfig) {
+	rs := &v.report
+	rs.mu.Lock()
+	old := rs.cfg
+	rs.cfg.Dir = lc.Dir
+	rs.mu.Unlock()
+	if lc.Report.Path != "" && lc.resolve(lc.Report.Path) != old.resolve(old.Report.Path) {
+		v.log.Printf("REPORTLOG changed to %s: it applies when %s restarts (lmswitchr switches now)", lc.resolve(lc.Report.Path), v.cfg.Name)
+	}
+}
+
+// closeLogs writes the STOP record and closes the report log and the
+// debug log file, once.
+func (v *Vendor) closeLogs() {
+	rs := &v.report
+	rs.stopOnce.Do(func() {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		if rs.w != nil {
+			v.appendLocked(reportlog.Record{Event: reportlog.EventStop})
+			if err := rs.w.Close(); err != nil {
+				v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
+			}
+		}
+	})
+}
+
+// apply applies cmd to the state and appends the report log records of
+// what it did before anybody is told: a grant whose record cannot be
+// written is revoked and turned into a -23 denial.
+func (v *Vendor) apply(cmd Command) Result {
+	switch cmd.(type) {
+	case Heartbeat, SetIdle:
+		return v.state.Apply(cmd) // nothing to record
+	}
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r := v.state.Apply(cmd)
+	if rs.w == nil && rs.broken == nil {
+		return r
+	}
+	v.record(cmd, &r)
+	return r
+}
+
+// lookup is State.Lookup ordered after apply, so that a queued request
+// is not seen granted before its record is written.
+func (v *Vendor) lookup(session uint64, handle uint32) (*Seat, int) {
+	v.report.mu.Lock()
+	defer v.report.mu.Unlock()
+	return v.state.Lookup(session, handle)
+}
+
+// errNotLogged is the denial of a grant whose record was not written.
+func errNotLogged() *lmerr.Error {
+	return lmerr.New(-23, minorNotLogged, "The report log cannot be written; see the vendor daemon's debug log")
+}
+
+// record appends the records of r, the result of cmd. rs.mu is held.
+func (v *Vendor) record(cmd Command, r *Result) {
+	reason := v.reasonOf(cmd)
+	var revoke []uint32
+	switch c := cmd.(type) {
+	case Checkout:
+		switch {
+		case r.Seat != nil && !r.Adopted:
+			if err := v.appendLocked(seatRecord(reportlog.EventOut, *r.Seat, "", "")); err != nil {
+				revoke = append(revoke, r.Seat.Handle)
+				r.Seat, r.Err = nil, errNotLogged()
+			}
+		case r.Queued != nil:
+			w := r.Queued
+			rec := reportlog.Record{Event: reportlog.EventQueue, Feature: w.Feature, Version: w.Version, Count: w.Count, Handle: uint64(w.Handle)}
+			setClient(&rec, w.Client)
+			if err := v.appendLocked(rec); err != nil {
+				revoke = append(revoke, w.Handle)
+				r.Queued, r.Err = nil, errNotLogged()
+			}
+		case r.Err != nil:
+			rec := reportlog.Record{Event: reportlog.EventDeny, Feature: c.Feature, Version: c.Version, Count: max(c.Count, 1), Code: r.Err.Code,
+				Detail: fmt.Sprintf("minor=%d", r.Err.Minor)}
+			setClient(&rec, c.Client)
+			v.appendLocked(rec)
+		}
+	case Reread:
+		v.appendLocked(reportlog.Record{Event: reportlog.EventReread})
+	}
+	for _, w := range r.Dequeued {
+		rec := reportlog.Record{Event: reportlog.EventDequeue, Feature: w.Feature, Version: w.Version, Count: w.Count, Handle: uint64(w.Handle), Reason: reason}
+		setClient(&rec, w.Client)
+		v.appendLocked(rec)
+	}
+	kept := r.Granted[:0:0]
+	for _, st := range r.Granted {
+		if err := v.appendLocked(seatRecord(reportlog.EventOut, st, "", "queued")); err != nil {
+			revoke = append(revoke, st.Handle)
+			continue
+		}
+		kept = append(kept, st)
+	}
+	r.Granted = kept
+	for _, st := range r.Freed {
+		// A seat that was lingering was recorded IN when its linger began.
+		if !st.Lingering() {
+			v.appendLocked(seatRecord(reportlog.EventIn, st, reason, ""))
+		}
+	}
+	for _, st := range r.Lingering {
+		v.appendLocked(seatRecord(reportlog.EventIn, st, reason, fmt.Sprintf("linger=%d", int(st.Linger/time.Second))))
+	}
+	for _, st := range r.Inactive {
+		v.appendLocked(seatRecord(reportlog.EventIn, st, reportlog.ReasonTimeout, ""))
+	}
+	if len(revoke) > 0 {
+		v.state.Apply(Revoke{Handles: revoke})
+		v.log.Limited("REPORTLOG", "REPORTLOG: %d grants revoked: their records could not be written", len(revoke))
+	}
+}
+
+// reasonOf is the checkin reason of the seats cmd gives back.
+func (v *Vendor) reasonOf(cmd Command) string {
+	switch cmd.(type) {
+	case Checkin:
+		return reportlog.ReasonNormal
+	case Disconnect:
+		if v.report.stopping.Load() {
+			return reportlog.ReasonShutdown
+		}
+		return reportlog.ReasonExit
+	case Expire, Tick:
+		return reportlog.ReasonTimeout
+	case Remove, RemoveHandle:
+		return reportlog.ReasonRemove
+	}
+	return ""
+}
+
+// seatRecord is the OUT or IN record of seat st.
+func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Record {
+	rec := reportlog.Record{Event: e, Feature: st.Pool.Feature, Version: st.Version, Count: st.Count,
+		Handle: uint64(st.Handle), Pool: st.Pool.Key(), Reason: reason, Detail: detail}
+	if rec.Version == "" {
+		rec.Version = st.Pool.Version.Text
+	}
+	setClient(&rec, st.Client)
+	return rec
+}
+
+func setClient(rec *reportlog.Record, c Client) {
+	rec.User, rec.Host, rec.Display, rec.Project = c.User, c.Host, c.Display, c.Project
+}
+
+// appendLocked appends rec to the report log. A record that cannot be
+// written is named in the debug log, so that it is not lost without a
+// trace; the error tells the caller to deny what the record was for.
+// rs.mu is held.
+func (v *Vendor) appendLocked(rec reportlog.Record) error {
+	rs := &v.report
+	if rs.w == nil {
+		if rs.broken != nil {
+			return rs.broken
+		}
+		return nil
+	}
+	if _, err := rs.w.Append(rec); err != nil {
+		v.log.Limited("REPORTLOG", "REPORTLOG: %s %q %s@%s handle %d not logged: %v",
+			rec.Event, rec.Feature, rec.User, rec.Host, rec.Handle, trimLogPrefix(err))
+		return err
+	}
+	return nil
+}
+
+// switchReportLog is lmswitchr (newLog false) and lmnewlog (newLog
+// true) with path as the client sent it.
+func (v *Vendor) switchReportLog(path string, newLog bool) (*protocol.LogSwitched, *lmerr.Error) {
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	what := "lmswitchr"
+	if newLog {
+		what = "lmnewlog"
+	}
+	if strings.TrimSpace(path) == "" {
+		return nil, pathError(what, path, errors.New("empty path"))
+	}
+	p := rs.cfg.resolve(path)
+	switch {
+	case rs.w == nil && newLog:
+		e := lmerr.New(-42, minorNoReportLog)
+		e.Text = fmt.Sprintf("Cannot rename the report log: vendor daemon %s has none (REPORTLOG in its options file).", v.cfg.Name)
+		return nil, e
+	case rs.w == nil:
+		// lmswitchr starts a report log when there is none (manual 7.13).
+		w, err := v.openReportWriter(p, false)
+		if err != nil {
+			return nil, pathError(what, p, err)
+		}
+		rs.w, rs.broken = w, nil
+		v.log.Printf("Report log started in %s (lmswitchr)", w.Path())
+		return &protocol.LogSwitched{Path: w.Path(), Seq: w.Next() - 1}, nil
+	}
+	old := rs.w.Path()
+	var err error
+	if newLog {
+		err = rs.w.NewLog(p)
+	} else {
+		err = rs.w.Switch(p)
+	}
+	if err != nil {
+		v.log.Printf("%s %s refused: %v", what, p, trimLogPrefix(err))
+		return nil, pathError(what, p, err)
+	}
+	m := &protocol.LogSwitched{Path: rs.w.Path(), Seq: rs.w.Next() - 1}
+	if newLog {
+		m.Kept = p
+		v.log.Printf("Report log %s moved to %s; logging continues in %s (lmnewlog)", old, p, m.Path)
+	} else {
+		v.log.Printf("Report log switched from %s to %s (lmswitchr)", old, m.Path)
+	}
+	return m, nil
+}
+
+// switchDebugLog is lmswitch: the vendor daemon's debug log lines go to
+// path from now on.
+func (v *Vendor) switchDebugLog(path string) (*protocol.LogSwitched, *lmerr.Error) {
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if strings.TrimSpace(path) == "" {
+		return nil, pathError("lmswitch", path, errors.New("empty path"))
+	}
+	p := rs.cfg.resolve(path)
+	if rs.debugFile != nil && sameFileAs(rs.debugFile, p) {
+		return nil, pathError("lmswitch", p, errors.New("it is the current debug log"))
+	}
+	f, err := reportlog.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, DebugLogMode)
+	if err != nil {
+		v.log.Printf("lmswitch %s refused: %v", p, trimLogPrefix(err))
+		return nil, pathError("lmswitch", p, err)
+	}
+	v.log.Printf("Switching debug log to %s (lmswitch)", p)
+	v.log.SetOutput(f)
+	if rs.debugFile != nil {
+		rs.debugFile.Close()
+	}
+	rs.debugFile = f
+	v.log.Printf("Debug log switched to %s (lmswitch)", p)
+	return &protocol.LogSwitched{Path: p}, nil
+}
+
+func sameFileAs(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
+}
+
+// pathError is the -42 refusal of a log path, carrying the OS error
+// number when there is one.
+func pathError(what, path string, err error) *lmerr.Error {
+	e := lmerr.FromOS(-42, minorLogPath, err)
+	kind := "report log"
+	if what == "lmswitch" {
+		kind = "debug log"
+	}
+	e.Text = fmt.Sprintf("Cannot switch the %s to %s: %s.", kind, path, trimLogPrefix(err))
+	return e
+}
+
+// trimLogPrefix drops the "report log: " the reportlog package starts
+// its errors with, where the context already says it.
+func trimLogPrefix(err error) string {
+	s := err.Error()
+	for _, p := range []string{"report log: ", "report log "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
