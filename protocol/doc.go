@@ -70,9 +70,9 @@
 //	Shutdown{vendor, force}  → OK{count} | Error(-63 ...)
 //	Reread{vendor}           → OK{count} | Error
 //	Remove{feature, user, host, display} / RemoveHandle{feature, handle} → OK{count} | Error
-//	SwitchReportLog{path}    → LogSwitched{path, kept, seq} | Error(-42, -63, -85 ...)   (lmswitchr)
-//	NewReportLog{path}       → LogSwitched{path, kept, seq} | Error(-42, -63, -85 ...)   (lmnewlog)
-//	SwitchDebugLog{path}     → LogSwitched{path} | Error(-42, -63 ...)                   (lmswitch)
+//	SwitchReportLog{path}    → LogSwitched{vendor, path, kept, seq} | Error(-42, -63, -85 ...)   (lmswitchr)
+//	NewReportLog{path}       → LogSwitched{vendor, path, kept, seq} | Error(-42, -63, -85 ...)   (lmnewlog)
+//	SwitchDebugLog{path}     → LogSwitched{vendor, path} | Error(-42, -63 ...)                   (lmswitch)
 //
 // Status replies are streamed, one frame per entry, and end with End (or an
 // Error frame in place of End), so that a large table never has to fit in
@@ -86,9 +86,8 @@
 // vendor daemon's options file.
 // Admin tools (RoleAdmin) use Locate like clients to find the vendor
 // daemon for FeatureStatusRequest, the Remove requests and the log
-// switches. A request on
-// the wrong daemon is answered with an Error frame; a message that is not
-// a request at all is a violation.
+// switches. A request on the wrong daemon is answered with an Error
+// frame; a message that is not a request at all is a violation.
 //
 // # Queueing
 //

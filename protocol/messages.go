@@ -1043,13 +1043,14 @@ func (m *SwitchDebugLog) AppendPayload(b []byte) []byte { return appendString(b,
 func (m *SwitchDebugLog) decode(d *decoder)             { m.Path = d.string() }
 
 // LogSwitched answers SwitchReportLog, NewReportLog and SwitchDebugLog:
-// the log now goes to Path (absolute, on the server); Kept is where
+// vendor daemon Vendor's log now goes to Path (absolute, on the server); Kept is where
 // lmnewlog moved the records so far ("" otherwise); Seq is the sequence
 // number of the report log's SWITCH record (0 for the debug log).
 type LogSwitched struct {
-	Path string
-	Kept string
-	Seq  uint64
+	Vendor string
+	Path   string
+	Kept   string
+	Seq    uint64
 }
 
 // Type implements Message.
@@ -1057,12 +1058,14 @@ func (*LogSwitched) Type() Type { return TypeLogSwitched }
 
 // AppendPayload implements Message.
 func (m *LogSwitched) AppendPayload(b []byte) []byte {
+	b = appendString(b, m.Vendor)
 	b = appendString(b, m.Path)
 	b = appendString(b, m.Kept)
 	return appendUint(b, m.Seq)
 }
 
 func (m *LogSwitched) decode(d *decoder) {
+	m.Vendor = d.string()
 	m.Path = d.string()
 	m.Kept = d.string()
 	m.Seq = d.uint()

@@ -52,7 +52,7 @@ func samples() []Message {
 		&SwitchReportLog{Path: "report-2.rl"},
 		&NewReportLog{Path: "/var/log/golm/demo-monday.rl"},
 		&SwitchDebugLog{Path: "demo.dl"},
-		&LogSwitched{Path: "/var/log/golm/demo.rl", Kept: "/var/log/golm/demo-monday.rl", Seq: 10234},
+		&LogSwitched{Vendor: "demo", Path: "/var/log/golm/demo.rl", Kept: "/var/log/golm/demo-monday.rl", Seq: 10234},
 	}
 }
 

@@ -341,7 +341,7 @@ func (v *Vendor) switchReportLog(path string, newLog bool) (*protocol.LogSwitche
 		}
 		rs.w, rs.broken = w, nil
 		v.log.Printf("Report log started in %s (lmswitchr)", w.Path())
-		return &protocol.LogSwitched{Path: w.Path(), Seq: w.Next() - 1}, nil
+		return &protocol.LogSwitched{Vendor: v.cfg.Name, Path: w.Path(), Seq: w.Next() - 1}, nil
 	}
 	old := rs.w.Path()
 	var err error
@@ -354,7 +354,7 @@ func (v *Vendor) switchReportLog(path string, newLog bool) (*protocol.LogSwitche
 		v.log.Printf("%s %s refused: %v", what, p, trimLogPrefix(err))
 		return nil, pathError(what, p, err)
 	}
-	m := &protocol.LogSwitched{Path: rs.w.Path(), Seq: rs.w.Next() - 1}
+	m := &protocol.LogSwitched{Vendor: v.cfg.Name, Path: rs.w.Path(), Seq: rs.w.Next() - 1}
 	if newLog {
 		m.Kept = p
 		v.log.Printf("Report log %s moved to %s; logging continues in %s (lmnewlog)", old, p, m.Path)
@@ -389,7 +389,7 @@ func (v *Vendor) switchDebugLog(path string) (*protocol.LogSwitched, *lmerr.Erro
 	}
 	rs.debugFile = f
 	v.log.Printf("Debug log switched to %s (lmswitch)", p)
-	return &protocol.LogSwitched{Path: p}, nil
+	return &protocol.LogSwitched{Vendor: v.cfg.Name, Path: p}, nil
 }
 
 func sameFileAs(f *os.File, path string) bool {

@@ -1,0 +1,107 @@
+package commands
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/protocol"
+)
+
+// logSwitchFlags are the flags of lmswitchr, lmnewlog and lmswitch.
+func logSwitchFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "c", Usage: "use the license servers of `license_file_list`"},
+	}
+}
+
+// logSwitchPaths is the part of the log switch commands' descriptions
+// that they share.
+const logSwitchPaths = `The path is a file on the license server, not on the machine the command runs on: a relative path is taken relative to the directory of the vendor daemon's options file (where a relative REPORTLOG is taken from too). ` +
+	`The vendor daemon refuses a path that is a symbolic link, a directory, a device or anything else that is not a regular file, and one it cannot create; ` +
+	`files it creates have mode 0640. The server is the first of the license path (-c, else $LM_LICENSE_FILE, else license.dat) that answers. ` +
+	`Only license administrators may switch logs, as for lmdown and lmremove: the request must come from the license server machine unless lmgrd runs with -allow-remote-admin, and with lmgrd -2 -p from root or a member of the lmadmin group.`
+
+// logSwitchErrors is the shared end of the descriptions.
+const logSwitchErrors = `A refused path prints Cannot switch the report log to path: why. (-42,...) with the operating system's error number when there is one; ` +
+	`a request from another host is You are not a license administrator. (-63,...). Errors exit with 256 plus the error number (-42: 214); ` +
+	`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`
+
+func lmswitchrApplet() *Applet {
+	return &Applet{
+		Name:    "lmswitchr",
+		Aliases: []string{"switchr"},
+		Usage:   "lmswitchr [-c license_file_list] feature|vendor new_report_log",
+		Summary: "continue a vendor daemon's report log in a new file",
+		Description: `lmswitchr ends the report log file of vendor daemon vendor (or of the vendor daemon that serves feature) and continues the log in new_report_log, while checkouts go on: ` +
+			`the old file ends with a SWITCH record naming the new file, the new file's header continues the sequence numbers and the hash chain, and no record is lost or written twice, so lmreport -verify accepts the old and new files as one log. ` +
+			`An existing new_report_log that is not empty is kept beside it as new_report_log.N first. A vendor daemon without a report log starts one in new_report_log. ` +
+			`The REPORTLOG line of the options file is not changed: the vendor daemon goes back to it when it restarts (lmnewlog rotates without that).
+
+` + logSwitchPaths + `
+
+On success lmswitchr prints one line after the banner,
+
+    demo: report log switched to /var/log/golm/demo-2.rl
+
+naming the vendor daemon and the file the log now goes to, as the server resolved it. ` + logSwitchErrors,
+		Flags:  logSwitchFlags,
+		Action: func(c *cli.Context, env *Env) error { return runLogSwitch(c, env, "lmswitchr") },
+	}
+}
+
+// runLogSwitch is lmswitchr, lmnewlog and lmswitch.
+func runLogSwitch(c *cli.Context, env *Env, name string) error {
+	a := Lookup(name)
+	args := c.Args().Slice()
+	if len(args) != 2 {
+		return usagef(a, "%s: need 2 arguments (feature or vendor, and a file), not %d", name, len(args))
+	}
+	target, path := args[0], args[1]
+	if target == "" || path == "" {
+		return usagef(a, "%s: empty argument", name)
+	}
+	fmt.Fprintln(env.Stdout, Banner(env.Prog))
+	targets, err := adminTargets(env, c.String("c"))
+	if err != nil {
+		return err
+	}
+	conns, dialErr := dialAdmins(c.Context, env, name, targets, false)
+	defer closeAdmins(conns)
+	if len(conns) == 0 {
+		return dialErr
+	}
+	ac := conns[0]
+	// A vendor daemon's name wins over a feature of the same name.
+	vendor, feature := "", target
+	if slices.Contains(ac.vendors, target) {
+		vendor, feature = target, ""
+	}
+	var r *protocol.LogSwitched
+	switch name {
+	case "lmswitchr":
+		r, err = ac.adm.SwitchReportLog(c.Context, vendor, feature, path)
+	case "lmnewlog":
+		r, err = ac.adm.NewReportLog(c.Context, vendor, feature, path)
+	default:
+		r, err = ac.adm.SwitchDebugLog(c.Context, vendor, feature, path)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, logSwitchLine(name, r))
+	return nil
+}
+
+// logSwitchLine is the line a successful log switch prints.
+func logSwitchLine(name string, r *protocol.LogSwitched) string {
+	vendor := r.Vendor
+	switch name {
+	case "lmswitchr":
+		return fmt.Sprintf("%s: report log switched to %s", vendor, r.Path)
+	case "lmnewlog":
+		return fmt.Sprintf("%s: report log moved to %s, continuing in %s", vendor, r.Kept, r.Path)
+	}
+	return fmt.Sprintf("%s: debug log switched to %s", vendor, r.Path)
+}
