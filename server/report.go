@@ -234,6 +234,26 @@ func (v *Vendor) record(cmd Command, r *Result) {
 		setClient(&rec, w.Client)
 		v.appendLocked(rec)
 	}
+	for _, st := range r.Freed {
+		// A seat that was lingering was recorded IN when its linger
+		// began; a suite's seat is its component's record.
+		if !st.Lingering() && !st.Pool.SuiteOnly {
+			v.appendLocked(seatRecord(reportlog.EventIn, st, reason, ""))
+		}
+	}
+	for _, st := range r.Lingering {
+		if st.Pool.SuiteOnly {
+			continue
+		}
+		v.appendLocked(seatRecord(reportlog.EventIn, st, reason, fmt.Sprintf("linger=%d", int(st.Linger/time.Second))))
+	}
+	for _, st := range r.Inactive {
+		if st.Pool.SuiteOnly {
+			continue
+		}
+		v.appendLocked(seatRecord(reportlog.EventIn, st, reportlog.ReasonTimeout, ""))
+	}
+	// Seats go back before the queue is served with them.
 	kept := r.Granted[:0:0]
 	for _, st := range r.Granted {
 		if err := v.appendLocked(seatRecord(reportlog.EventOut, st, "", "queued")); err != nil {
@@ -243,18 +263,6 @@ func (v *Vendor) record(cmd Command, r *Result) {
 		kept = append(kept, st)
 	}
 	r.Granted = kept
-	for _, st := range r.Freed {
-		// A seat that was lingering was recorded IN when its linger began.
-		if !st.Lingering() {
-			v.appendLocked(seatRecord(reportlog.EventIn, st, reason, ""))
-		}
-	}
-	for _, st := range r.Lingering {
-		v.appendLocked(seatRecord(reportlog.EventIn, st, reason, fmt.Sprintf("linger=%d", int(st.Linger/time.Second))))
-	}
-	for _, st := range r.Inactive {
-		v.appendLocked(seatRecord(reportlog.EventIn, st, reportlog.ReasonTimeout, ""))
-	}
 	if len(revoke) > 0 {
 		v.state.Apply(Revoke{Handles: revoke})
 		v.log.Limited("REPORTLOG", "REPORTLOG: %d grants revoked: their records could not be written", len(revoke))
@@ -300,13 +308,11 @@ func setClient(rec *reportlog.Record, c Client) {
 // rs.mu is held.
 func (v *Vendor) appendLocked(rec reportlog.Record) error {
 	rs := &v.report
-	if rs.w == nil {
-		if rs.broken != nil {
-			return rs.broken
-		}
-		return nil
+	err := rs.broken
+	if rs.w != nil {
+		_, err = rs.w.Append(rec)
 	}
-	if _, err := rs.w.Append(rec); err != nil {
+	if err != nil {
 		v.log.Limited("REPORTLOG", "REPORTLOG: %s %q %s@%s handle %d not logged: %v",
 			rec.Event, rec.Feature, rec.User, rec.Host, rec.Handle, trimLogPrefix(err))
 		return err

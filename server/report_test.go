@@ -1,0 +1,411 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golm/lmutil/protocol"
+	"golm/lmutil/server/reportlog"
+)
+
+// records reads and verifies the report log set files and renders each
+// record compactly: "OUT f1 alice h101", "IN f1 alice h101 normal",
+// "DENY f1 carol -4".
+func records(t *testing.T, files ...string) []string {
+	t.Helper()
+	if _, err := reportlog.Verify(files...); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	recs, err := reportlog.ReadAll(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, compact(r))
+	}
+	return out
+}
+
+func compact(r reportlog.Record) string {
+	s := string(r.Event)
+	if r.Feature != "" {
+		s += " " + r.Feature + " " + r.User
+	}
+	switch r.Event {
+	case reportlog.EventOut, reportlog.EventIn, reportlog.EventQueue, reportlog.EventDequeue:
+		s += fmt.Sprintf(" h%d", r.Handle)
+	case reportlog.EventDeny:
+		s += fmt.Sprintf(" %d", r.Code)
+	}
+	if r.Reason != "" {
+		s += " " + r.Reason
+	}
+	if r.Detail != "" && r.Event != reportlog.EventStart && r.Event != reportlog.EventSwitch && r.Event != reportlog.EventDeny {
+		s += " " + r.Detail
+	}
+	return s
+}
+
+// waitRecords polls the report log until it holds n records.
+func waitRecords(t *testing.T, n int, files ...string) []string {
+	t.Helper()
+	end := time.Now().Add(10 * time.Second)
+	for {
+		recs, err := reportlog.ReadAll(files...)
+		if err == nil && len(recs) >= n {
+			return records(t, files...)
+		}
+		if time.Now().After(end) {
+			t.Fatalf("report log has %d records, want %d (%v)", len(recs), n, err)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for an event
+	}
+}
+
+// TestReportLogEvents: one record per event, in order, each before the
+// client hears its answer.
+func TestReportLogEvents(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n")
+	path := filepath.Join(h.dir, "report.rl")
+	alice := h.client("alice", "ws1", "/dev/pts/1")
+	bob := h.client("bob", "ws2", "/dev/pts/2")
+	carol := h.client("carol", "ws3", "/dev/pts/3")
+
+	a1 := alice.want("f1", "1.0", 1, 0)
+	carol.want("f1", "1.0", 1, -4)
+	q, queued, _ := bob.queue("f1", "1.0", 1)
+	if !queued {
+		t.Fatal("bob's checkout was not queued")
+	}
+	if got := alice.checkin(a1); got != 0 {
+		t.Fatalf("checkin: %d", got)
+	}
+	if granted, _ := bob.poll(q); !granted {
+		t.Fatal("bob's queued checkout was not granted")
+	}
+	if n := h.v.State().Status()[0].InUse; n != 1 {
+		t.Fatalf("in use %d, want 1", n)
+	}
+	r := h.v.State().Status()[0].Seats[0]
+	remove := h.client("admin", "srv", "console")
+	remove.call(&protocol.RemoveHandle{Feature: "f1", Handle: uint64(r.Handle)})
+	q2, queued, _ := carol.queue("f1", "1.0", 1)
+	if queued {
+		t.Fatal("carol's checkout was queued with a free seat")
+	}
+	dan := h.client("dan", "ws4", "/dev/pts/4")
+	q3, queued, _ := dan.queue("f1", "1.0", 1)
+	if !queued {
+		t.Fatal("dan's checkout was not queued")
+	}
+	if got := dan.checkin(q3); got != 0 {
+		t.Fatalf("checkin of a queued request: %d", got)
+	}
+	if err := h.v.Reread(); err != nil {
+		t.Fatal(err)
+	}
+	carol.c.Close()
+	waitRecords(t, 12, path)
+	if err := h.v.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := records(t, path)
+	want := []string{
+		"START",
+		fmt.Sprintf("OUT f1 alice h%d", a1),
+		"DENY f1 carol -4",
+		fmt.Sprintf("QUEUE f1 bob h%d", q),
+		fmt.Sprintf("IN f1 alice h%d normal", a1),
+		fmt.Sprintf("OUT f1 bob h%d queued", q),
+		fmt.Sprintf("IN f1 bob h%d lmremove", q),
+		fmt.Sprintf("OUT f1 carol h%d", q2),
+		fmt.Sprintf("QUEUE f1 dan h%d", q3),
+		fmt.Sprintf("DEQUEUE f1 dan h%d normal", q3),
+		"REREAD",
+		fmt.Sprintf("IN f1 carol h%d exit", q2),
+		"STOP",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// TestReportLogShutdownAndLinger: seats out at shutdown are checked in
+// for "shutdown", a lingering seat is IN when its linger begins.
+func TestReportLogShutdownAndLinger(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 permanent 1"),
+		"REPORTLOG report.rl\nLINGER f2 60\n")
+	path := filepath.Join(h.dir, "report.rl")
+	c := h.client("alice", "ws1", "/dev/pts/1")
+	h1 := c.want("f1", "1.0", 1, 0)
+	h2 := c.want("f2", "1.0", 1, 0)
+	c.checkin(h2)
+	h.clock.Add(2 * time.Minute) // the linger ends: no second IN
+	waitTick(t, h)
+	h.v.Shutdown(context.Background())
+	got := records(t, path)
+	want := []string{
+		"START",
+		fmt.Sprintf("OUT f1 alice h%d", h1),
+		fmt.Sprintf("OUT f2 alice h%d", h2),
+		fmt.Sprintf("IN f2 alice h%d normal linger=60", h2),
+		fmt.Sprintf("IN f1 alice h%d shutdown", h1),
+		"STOP",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// waitTick waits until the lingering seats are gone.
+func waitTick(t *testing.T, h *harness) {
+	t.Helper()
+	end := time.Now().Add(10 * time.Second)
+	for {
+		n := 0
+		for _, ps := range h.v.State().Status() {
+			n += len(ps.Seats)
+		}
+		if n <= 1 {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatal("linger did not end")
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+}
+
+// TestReportLogNotWritable: a REPORTLOG that cannot be opened refuses
+// every grant with -23 and leaves no seat out, until lmswitchr gives the
+// log a file.
+func TestReportLogNotWritable(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +no/such/dir/report.rl\n")
+	c := h.client("alice", "ws1", "/dev/pts/1")
+	c.want("f1", "1.0", 1, -23)
+	if _, queued, code := c.queue("f1", "1.0", 1); queued || code != -23 {
+		t.Errorf("queued checkout: queued %v code %d, want -23", queued, code)
+	}
+	if n := h.v.State().Status()[0].InUse; n != 0 {
+		t.Errorf("%d seats out after refused grants, want 0", n)
+	}
+	h.wantLog("Cannot open report log", "REPORTLOG: OUT \"f1\" alice@ws1")
+	admin := h.client("admin", "srv", "console")
+	m, err := admin.c.Call(&protocol.SwitchReportLog{Path: "good.rl"})
+	if err != nil {
+		t.Fatalf("lmswitchr: %v", err)
+	}
+	want := filepath.Join(h.dir, "good.rl")
+	if got := m.(*protocol.LogSwitched).Path; got != want {
+		t.Errorf("lmswitchr answered %s, want %s", got, want)
+	}
+	hd := c.want("f1", "1.0", 1, 0)
+	if got := records(t, want); len(got) != 1 || got[0] != fmt.Sprintf("OUT f1 alice h%d", hd) {
+		t.Errorf("records %q, want the checkout", got)
+	}
+}
+
+// TestLogSwitchRefused: lmswitchr, lmnewlog and lmswitch refuse paths
+// that are not regular files or cannot be created, with -42, and the log
+// goes on where it was.
+func TestLogSwitchRefused(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +report.rl\n")
+	if err := os.WriteFile(filepath.Join(h.dir, "target"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(h.dir, "target"), filepath.Join(h.dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.dir, "exists.rl"), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(h.dir, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Far enough up to reach / from any temporary directory, then into
+	// /proc, where nobody (root included) can create a file.
+	up := strings.Repeat("../", 40) + "proc/golm-test.rl"
+	admin := h.client("admin", "srv", "console")
+	tests := []struct {
+		name string
+		req  protocol.Message
+		text string // part of the error text
+	}{
+		{"lmswitchr symlink", &protocol.SwitchReportLog{Path: "link"}, "symbolic link"},
+		{"lmswitchr device", &protocol.SwitchReportLog{Path: os.DevNull}, "device"},
+		{"lmswitchr directory", &protocol.SwitchReportLog{Path: "dir"}, "directory"},
+		{"lmswitchr dotdot", &protocol.SwitchReportLog{Path: up}, "/proc/golm-test.rl"},
+		{"lmswitchr empty", &protocol.SwitchReportLog{Path: ""}, "empty path"},
+		{"lmswitchr current", &protocol.SwitchReportLog{Path: "report.rl"}, "current report log"},
+		{"lmnewlog symlink", &protocol.NewReportLog{Path: "link"}, "symbolic link"},
+		{"lmnewlog device", &protocol.NewReportLog{Path: os.DevNull}, "device"},
+		{"lmnewlog exists", &protocol.NewReportLog{Path: "exists.rl"}, "exists"},
+		{"lmnewlog dotdot", &protocol.NewReportLog{Path: up}, "/proc/golm-test.rl"},
+		{"lmswitch symlink", &protocol.SwitchDebugLog{Path: "link"}, "symbolic link"},
+		{"lmswitch device", &protocol.SwitchDebugLog{Path: os.DevNull}, "device"},
+		{"lmswitch directory", &protocol.SwitchDebugLog{Path: "dir"}, "directory"},
+		{"lmswitch dotdot", &protocol.SwitchDebugLog{Path: up}, "/proc/golm-test.rl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := admin.c.Call(tt.req)
+			pe, ok := err.(*protocol.PeerError)
+			if !ok {
+				t.Fatalf("answer: %v, want a -42 refusal", err)
+			}
+			if pe.Msg.Code != -42 || !strings.Contains(pe.Msg.Text, tt.text) || !strings.HasPrefix(pe.Msg.Text, "Cannot switch the ") {
+				t.Errorf("refusal %d %q, want -42 naming %q", pe.Msg.Code, pe.Msg.Text, tt.text)
+			}
+		})
+	}
+	if fi, err := os.Lstat(filepath.Join(h.dir, "link")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symbolic link was replaced: %v", err)
+	}
+	c := h.client("alice", "ws1", "/dev/pts/1")
+	hd := c.want("f1", "1.0", 1, 0)
+	got := records(t, filepath.Join(h.dir, "report.rl"))
+	if last := got[len(got)-1]; last != fmt.Sprintf("OUT f1 alice h%d", hd) {
+		t.Errorf("last record %q, want the checkout after the refusals", last)
+	}
+}
+
+// TestLmnewlogWithoutReportLog: lmnewlog needs a report log to rename.
+func TestLmnewlogWithoutReportLog(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "")
+	admin := h.client("admin", "srv", "console")
+	_, err := admin.c.Call(&protocol.NewReportLog{Path: "x.rl"})
+	pe, ok := err.(*protocol.PeerError)
+	if !ok || pe.Msg.Code != -42 || !strings.Contains(pe.Msg.Text, "has none") {
+		t.Fatalf("lmnewlog without a report log: %v, want -42 saying it has none", err)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "x.rl")); err == nil {
+		t.Error("lmnewlog created a file")
+	}
+}
+
+// TestDebugLogSwitch: DEBUGLOG moves the vendor daemon's lines to its
+// file, lmswitch moves them again.
+func TestDebugLogSwitch(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "DEBUGLOG +demo.dl\n")
+	first := filepath.Join(h.dir, "demo.dl")
+	h.wantLog("Debug log for demo continues in " + first)
+	c := h.client("alice", "ws1", "/dev/pts/1")
+	c.want("f1", "1.0", 1, 0)
+	b, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "Server started on srv") || !strings.Contains(string(b), `OUT: "f1" alice@ws1`) {
+		t.Errorf("DEBUGLOG file:\n%s\nwant the start and the checkout", b)
+	}
+	if strings.Contains(h.log.String(), "OUT:") {
+		t.Errorf("the checkout went to the old log too:\n%s", h.log.String())
+	}
+	admin := h.client("admin", "srv", "console")
+	m, err := admin.c.Call(&protocol.SwitchDebugLog{Path: "sub.dl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := filepath.Join(h.dir, "sub.dl")
+	if got := m.(*protocol.LogSwitched); got.Path != second || got.Vendor != "demo" {
+		t.Errorf("lmswitch answered %+v, want demo and %s", got, second)
+	}
+	c.want("f1", "1.0", 1, 0)
+	b1, _ := os.ReadFile(first)
+	b2, _ := os.ReadFile(second)
+	if !strings.Contains(string(b1), "Switching debug log to "+second) || strings.Count(string(b1), "OUT:") != 1 {
+		t.Errorf("old debug log:\n%s", b1)
+	}
+	if !strings.Contains(string(b2), "TIMESTAMP") || strings.Count(string(b2), "OUT:") != 1 {
+		t.Errorf("new debug log:\n%s", b2)
+	}
+	fi, err := os.Stat(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm&^DebugLogMode != 0 {
+		t.Errorf("new debug log mode %v, want at most %v", perm, DebugLogMode)
+	}
+}
+
+// TestReportLogRotationUnderLoad: checkouts and checkins from many
+// clients while lmswitchr and lmnewlog rotate the log: the set verifies,
+// and every checkout has exactly one checkin.
+func TestReportLogRotationUnderLoad(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 8"), "REPORTLOG +report.rl\n")
+	const clients, rounds = 8, 60
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := range clients {
+		c := h.client(fmt.Sprintf("u%d", i), "ws", "d")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				m, err := c.c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := c.c.Call(&protocol.Checkin{Handle: m.(*protocol.Granted).Handle}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	admin := h.client("admin", "srv", "console")
+	go func() { wg.Wait(); close(stop) }()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+		default:
+			var req protocol.Message = &protocol.SwitchReportLog{Path: fmt.Sprintf("switched-%d.rl", i)}
+			if i%2 == 1 {
+				req = &protocol.NewReportLog{Path: fmt.Sprintf("renamed-%d.rl", i)}
+			}
+			if _, err := admin.c.Call(req); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		break
+	}
+	h.v.Shutdown(context.Background())
+	// Rotation renames and creates files but never drops one: the
+	// report logs in the directory are the whole set.
+	files, err := filepath.Glob(filepath.Join(h.dir, "*.rl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := reportlog.ReadAll(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records(t, files...) // verifies
+	out, in := map[uint64]int{}, map[uint64]int{}
+	for _, r := range recs {
+		switch r.Event {
+		case reportlog.EventOut:
+			out[r.Handle]++
+		case reportlog.EventIn:
+			in[r.Handle]++
+		}
+	}
+	if len(out) != clients*rounds {
+		t.Errorf("%d checkouts in the log, want %d", len(out), clients*rounds)
+	}
+	for hd, n := range out {
+		if n != 1 || in[hd] != 1 {
+			t.Errorf("handle %d: %d OUT and %d IN records, want 1 and 1", hd, n, in[hd])
+		}
+	}
+	t.Logf("%d files, %d records", len(files), len(recs))
+}
