@@ -108,7 +108,17 @@ const twoSeats = "FEATURE f1 demo 1.0 permanent 2 VENDOR_STRING=e2e\nINCREMENT f
 // extra are more lmgrd flags.
 func startServer(t *testing.T, features string, extra ...string) *server {
 	t.Helper()
+	return startServerWith(t, features, nil, extra...)
+}
+
+// startServerWith is startServer with setup run on the server's
+// directory before lmgrd starts (to write an options file, say).
+func startServerWith(t *testing.T, features string, setup func(dir string), extra ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
+	if setup != nil {
+		setup(dir)
+	}
 	for _, f := range []string{"demo.key", "demo.pub"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", f))
 		if err != nil {
