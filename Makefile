@@ -6,6 +6,9 @@
 #                   command, man pages
 #   make man        regenerate man/ from the command registry
 #   make demo       show golm at work
+#   make fuzz       run every fuzz target for FUZZTIME (30s) each
+#   make soak       the soak: SOAK_CLIENTS (300) clients for SOAK_TIME (60s)
+#                   against a real lmgrd, with kills, rereads and removes
 #   make bench      benchmark suite against real lmgrd processes; writes
 #                   BENCHMARKS.md (not part of make test)
 #   make clean      remove what the build made
@@ -15,6 +18,9 @@ DESTDIR ?=
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 GO      ?= go
+FUZZTIME ?= 30s
+SOAK_TIME ?= 60s
+SOAK_CLIENTS ?= 300
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
 .PHONY: all build test fmt-check vet install uninstall man demo bench clean
@@ -33,6 +39,21 @@ vet:
 
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+
+# Each fuzz target of each package in turn (go test -fuzz takes one target
+# of one package at a time). Their seed corpora also run in make test.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
+
+# The long soak; go test runs only a short form of it.
+soak:
+	GOLM_SOAK_TIME=$(SOAK_TIME) GOLM_SOAK_CLIENTS=$(SOAK_CLIENTS) \
+		$(GO) test ./commands/e2e -run '^TestSoak$$' -count=1 -v -timeout 60m
 
 # One real binary; every command name is a symbolic link to it, so that
 # argv[0] selects the command (lmstat -a is lmutil lmstat -a).

@@ -127,7 +127,8 @@ func TestReadViolations(t *testing.T) {
 }
 
 func TestWriteTooLarge(t *testing.T) {
-	m := &LogLine{Text: strings.Repeat("x", MaxFrame)}
+	x := strings.Repeat("x", MaxString) // strings are cut to MaxString: take several
+	m := &Error{Detail: []string{x, x, x, x, x}}
 	var buf bytes.Buffer
 	err := NewWriter(&buf).WriteMessage(m)
 	if !IsViolation(err) {
