@@ -10,6 +10,7 @@ const (
 
 func appendUint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 func appendInt(b []byte, v int64) []byte   { return binary.AppendVarint(b, v) }
+
 // appendString appends s, cut to MaxString bytes: a string built from a
 // peer's (an error detail quoting a feature name of MaxString bytes) must
 // not make a frame the peer refuses.
