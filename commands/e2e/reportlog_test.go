@@ -1,0 +1,328 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/reportlog"
+)
+
+// withReportLog writes demo.opt with opts into the server directory.
+func withReportLog(opts string) func(dir string) {
+	return func(dir string) {
+		if err := os.WriteFile(filepath.Join(dir, "demo.opt"), []byte(opts), 0o644); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// reportFiles are the report logs in the server directory: rotation
+// renames and creates files but never drops one, so they are the whole
+// set.
+func (s *server) reportFiles() []string {
+	s.t.Helper()
+	files, err := filepath.Glob(filepath.Join(s.dir, "*.rl"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return files
+}
+
+// lmreportVerify runs lmutil lmreport -verify on the set and fails the
+// test unless it accepts it.
+func (s *server) lmreportVerify(files []string) {
+	s.t.Helper()
+	if r := s.run(nil, append([]string{"lmreport", "-verify"}, files...)...); r.status != 0 {
+		s.t.Fatalf("lmreport -verify %s: status %d\n%s%s", strings.Join(files, " "), r.status, r.stdout, r.stderr)
+	}
+}
+
+// openJob opens a client Job on the server as user.
+func (s *server) openJob(ctx context.Context, user string) *client.Job {
+	s.t.Helper()
+	job, err := client.Open(ctx, fmt.Sprintf("%d@localhost", s.port),
+		client.WithUser(user), client.WithHost("ws-"+user), client.WithDisplay("/dev/pts/1"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return job
+}
+
+// TestReportLogRotation10000: 10,000 checkouts and checkins from 40
+// concurrent Jobs while lmnewlog and lmswitchr each rotate the report
+// log three times: lmreport -verify accepts the set, and every checkout
+// the clients were granted is in it exactly once, with exactly one
+// checkin.
+func TestReportLogRotation10000(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 checkouts against a real server")
+	}
+	s := startServerWith(t, "FEATURE f1 demo 1.0 permanent 100\n", withReportLog("REPORTLOG +report.rl\n"))
+	const jobs, each = 40, 250
+	ctx := context.Background()
+	var done atomic.Int64
+	var mu sync.Mutex
+	granted := map[uint64]bool{}
+	var wg sync.WaitGroup
+	errs := make(chan error, jobs)
+	for i := range jobs {
+		job := s.openJob(ctx, fmt.Sprintf("u%d", i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer job.Close()
+			for range each {
+				lic, err := job.Checkout(ctx, "f1", "1.0", 1)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				if granted[lic.Handle()] {
+					errs <- fmt.Errorf("handle %d granted twice", lic.Handle())
+				}
+				granted[lic.Handle()] = true
+				mu.Unlock()
+				if err := lic.Checkin(ctx); err != nil {
+					errs <- err
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	// Rotate at six points of the run, lmnewlog and lmswitchr in turn,
+	// naming the vendor daemon and the feature in turn.
+	var rotations []string
+	for i := 1; i <= 6; i++ {
+		at := int64(i * jobs * each / 7)
+		poll(t, fmt.Sprintf("%d checkouts", at), func() bool { return done.Load() >= at })
+		var r result
+		if i%2 == 1 {
+			r = s.run(nil, "lmnewlog", "-c", s.lic, "demo", fmt.Sprintf("monday-%d.rl", i))
+		} else {
+			r = s.run(nil, "lmswitchr", "-c", s.lic, "f1", fmt.Sprintf("switched-%d.rl", i))
+		}
+		if r.status != 0 {
+			t.Fatalf("rotation %d: status %d\n%s%s", i, r.status, r.stdout, r.stderr)
+		}
+		rotations = append(rotations, strings.TrimSpace(r.stdout[strings.Index(r.stdout, "\n")+1:]))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := done.Load(); n != jobs*each {
+		t.Fatalf("%d checkouts and checkins done, want %d", n, jobs*each)
+	}
+	t.Logf("rotations:\n%s", strings.Join(rotations, "\n"))
+	wantFirst := fmt.Sprintf("demo: report log moved to %s, continuing in %s",
+		filepath.Join(s.dir, "monday-1.rl"), filepath.Join(s.dir, "report.rl"))
+	if rotations[0] != wantFirst {
+		t.Errorf("lmnewlog printed %q, want %q", rotations[0], wantFirst)
+	}
+	// Every checkin was answered, so its record is in the file.
+	files := s.reportFiles()
+	if len(files) != 7 {
+		t.Errorf("%d report log files %q, want 7", len(files), files)
+	}
+	s.lmreportVerify(files)
+	recs, err := reportlog.ReadAll(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, in := map[uint64]int{}, map[uint64]int{}
+	switches := 0
+	for _, r := range recs {
+		switch r.Event {
+		case reportlog.EventOut:
+			out[r.Handle]++
+		case reportlog.EventIn:
+			in[r.Handle]++
+			if r.Reason != reportlog.ReasonNormal {
+				t.Errorf("IN of handle %d for %q, want normal", r.Handle, r.Reason)
+			}
+		case reportlog.EventSwitch:
+			switches++
+		}
+	}
+	if len(out) != jobs*each || len(granted) != jobs*each {
+		t.Errorf("%d handles with OUT records, %d granted, want %d", len(out), len(granted), jobs*each)
+	}
+	for h := range granted {
+		if out[h] != 1 || in[h] != 1 {
+			t.Errorf("handle %d: %d OUT and %d IN records, want 1 and 1", h, out[h], in[h])
+		}
+	}
+	if switches != 6 {
+		t.Errorf("%d SWITCH records, want 6", switches)
+	}
+}
+
+// TestReportLogVendorKilled: a vendor daemon killed with -9 while
+// clients check out loses no record of a checkout a client was told
+// it was granted, and the restarted vendor daemon continues the chain.
+func TestReportLogVendorKilled(t *testing.T) {
+	s := startServerWith(t, "FEATURE f1 demo 1.0 permanent 1000\n", withReportLog("REPORTLOG +report.rl\n"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	acked := map[uint64]bool{}
+	var count atomic.Int64
+	var wg sync.WaitGroup
+	var jobsList []*client.Job
+	for i := range 8 {
+		job := s.openJob(ctx, fmt.Sprintf("k%d", i))
+		jobsList = append(jobsList, job)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				lic, err := job.Checkout(ctx, "f1", "1.0", 1)
+				if err != nil {
+					return // the vendor daemon is gone
+				}
+				mu.Lock()
+				acked[lic.Handle()] = true
+				mu.Unlock()
+				count.Add(1)
+				if lic.Handle()%2 == 0 {
+					lic.Checkin(ctx)
+				}
+			}
+		}()
+	}
+	poll(t, "300 checkouts", func() bool { return count.Load() >= 300 })
+	pids := s.vendorPIDs()
+	if err := syscall.Kill(pids[len(pids)-1], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	seen := make(map[uint64]bool, len(acked))
+	for h := range acked {
+		seen[h] = true
+	}
+	mu.Unlock()
+	cancel()
+	wg.Wait()
+	for _, j := range jobsList {
+		j.Close()
+	}
+	s.waitLog(`\(lmgrd\) REStarted demo`, 1)
+	// The restarted vendor daemon has continued the file (REPORTLOG +):
+	// the set verifies once it has written its START record.
+	var recs []reportlog.Record
+	poll(t, "the restarted vendor daemon's START record", func() bool {
+		var err error
+		recs, err = reportlog.ReadAll(s.reportFiles()...)
+		starts := 0
+		for _, r := range recs {
+			if r.Event == reportlog.EventStart {
+				starts++
+			}
+		}
+		return err == nil && starts == 2
+	})
+	// Clients' connections closing may still be written: wait for a
+	// quiet moment, when the set verifies.
+	poll(t, "a report log set lmreport -verify accepts", func() bool {
+		return s.run(nil, append([]string{"lmreport", "-verify"}, s.reportFiles()...)...).status == 0
+	})
+	logged := map[uint64]bool{}
+	for _, r := range recs {
+		if r.Event == reportlog.EventOut {
+			logged[r.Handle] = true
+		}
+	}
+	lost := 0
+	for h := range seen {
+		if !logged[h] {
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of %d acknowledged checkouts are not in the report log", lost, len(seen))
+	}
+	t.Logf("%d acknowledged checkouts, %d records", len(seen), len(recs))
+}
+
+// TestLmswitchDebugLog: lmswitch moves the vendor daemon's debug log
+// lines to a new file; lmgrd's stay in its own.
+func TestLmswitchDebugLog(t *testing.T) {
+	s := startServer(t, twoSeats)
+	r := s.run(nil, "lmswitch", "-c", s.lic, "demo", "vendor.dl")
+	want := "demo: debug log switched to " + filepath.Join(s.dir, "vendor.dl")
+	if r.status != 0 || !strings.HasSuffix(r.stdout, want+"\n") {
+		t.Fatalf("lmswitch: status %d, stdout %q, want the line %q\n%s", r.status, r.stdout, want, r.stderr)
+	}
+	h := s.hold("alice", "/dev/pts/1", "f1")
+	defer h.kill9(t)
+	path := filepath.Join(s.dir, "vendor.dl")
+	poll(t, "the checkout in the new debug log", func() bool {
+		b, _ := os.ReadFile(path)
+		return strings.Contains(string(b), `(demo) OUT: "f1" alice@`)
+	})
+	if old := s.logText(); !strings.Contains(old, "(demo) Switching debug log to "+path) || strings.Contains(old, `(demo) OUT: "f1"`) {
+		t.Errorf("lmgrd's debug log after lmswitch:\n%s", old)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm()&0o137 != 0 {
+		t.Errorf("new debug log has mode %v", fi.Mode().Perm())
+	}
+}
+
+// TestLogSwitchBadPaths: symbolic links, devices, directories and paths
+// that climb into a place nobody can write are refused with -42 (exit
+// status 214), and the report log goes on in its file.
+func TestLogSwitchBadPaths(t *testing.T) {
+	s := startServerWith(t, twoSeats, withReportLog("REPORTLOG +report.rl\n"))
+	if err := os.WriteFile(filepath.Join(s.dir, "target"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(s.dir, "target"), filepath.Join(s.dir, "link.rl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(s.dir, "dir.rl"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	up := strings.Repeat("../", 40) + "proc/golm-e2e.rl"
+	for _, cmd := range []string{"lmswitchr", "lmnewlog", "lmswitch"} {
+		for _, c := range []struct{ name, path, why string }{
+			{"symlink", "link.rl", "symbolic link"},
+			{"device", os.DevNull, "device"},
+			{"directory", "dir.rl", "directory"},
+			{"dotdot", up, "/proc/golm-e2e.rl"},
+		} {
+			t.Run(cmd+"/"+c.name, func(t *testing.T) {
+				r := s.run(nil, cmd, "-c", s.lic, "demo", c.path)
+				both := r.stdout + r.stderr
+				if r.status != 214 || !strings.Contains(both, "Cannot switch the ") || !strings.Contains(both, c.why) || !strings.Contains(both, "(-42,371") {
+					t.Errorf("%s %s: status %d, output\n%s\nwant exit 214 and a -42 refusal naming %q", cmd, c.path, r.status, both, c.why)
+				}
+			})
+		}
+	}
+	if fi, err := os.Lstat(filepath.Join(s.dir, "link.rl")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symbolic link was replaced (%v)", err)
+	}
+	h := s.hold("alice", "/dev/pts/1", "f1")
+	defer h.kill9(t)
+	path := filepath.Join(s.dir, "report.rl")
+	poll(t, "the checkout in the report log", func() bool {
+		recs, err := reportlog.ReadAll(path)
+		return err == nil && len(recs) > 0 && recs[len(recs)-1].Event == reportlog.EventOut
+	})
+	s.lmreportVerify([]string{path})
+}
