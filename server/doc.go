@@ -49,6 +49,44 @@
 // clock, TIMESTAMP lines at start, every TimestampEvery and at midnight,
 // and rate-limits every line a client can cause (OUT, IN, DENIED, ...).
 //
+// # Report log
+//
+// REPORTLOG [+]path in the options file (relative to the options file's
+// directory) names the vendor daemon's report log (package reportlog:
+// '+' continues the file and its chain; without it an existing file is
+// kept beside the new one as path.N). Every state change that makes
+// records goes through one lock together with the writing of its
+// records, so the log holds events in the order the state machine
+// applied them, and each record is in the file before the client hears
+// its answer. The records: START (detail version=) and STOP; OUT for a
+// grant (detail "queued" when a queued request was granted, whose QUEUE
+// record has the same handle); IN when a seat is given back, with the
+// reason normal (checkin), exit (the connection closed), lmremove,
+// timeout (TIMEOUT reclaimed an idle seat) or shutdown, written when a
+// lingering seat's linger begins (detail linger=N), so that every OUT has
+// exactly one IN with its handle; DENY with the FlexLM code (detail
+// minor=N); QUEUE; DEQUEUE when a queued request leaves the queue without
+// a seat (reason normal or exit); REREAD; SWITCH (lmswitchr, lmnewlog). A
+// suite's own seat (OPTIONS=SUITE) is not recorded: its component's is.
+//
+// A grant whose OUT or QUEUE record cannot be written (reportlog.ErrNotLogged:
+// the disk stayed full past the writer's timeout) is revoked (the Revoke
+// command) and the client is denied with -23, "License server temporarily
+// busy", which clients retry; a REPORTLOG that cannot be opened at start
+// denies every grant that way until lmswitchr names a file that can be
+// written. IN, DENY and DEQUEUE records that cannot be written do not
+// change the answer (the seat is back either way) and are named in the
+// debug log instead.
+//
+// lmswitchr (SwitchReportLog) continues the log in another file, starting
+// one when there is none; lmnewlog (NewReportLog) renames the current file
+// and continues under its name; lmswitch (SwitchDebugLog) moves the
+// vendor daemon's debug log lines to a file, as DEBUGLOG [+]path does at
+// start. Their paths are resolved on the server against the options
+// file's directory; symbolic links, directories, devices and other files
+// that are not regular are refused with -42, and new files get mode 0640.
+// They are admin requests (Trust).
+//
 // # License state
 //
 // The vendor daemon's pools and seats change only through Commands
@@ -106,8 +144,8 @@
 //
 // # Trust
 //
-// Admin requests (Shutdown, Reread, Remove, RemoveHandle: Trust lists
-// them by message type) are accepted only from this host: over loopback
+// Admin requests (Shutdown, Reread, Remove, RemoveHandle and the log
+// switches: Trust lists them by message type) are accepted only from this host: over loopback
 // or the local admin socket (AdminSocket), unless lmgrd runs with
 // -allow-remote-admin. lmgrd -x lmdown and -x lmremove refuse those
 // commands with -63. With -2 -p they are taken only on the local admin
