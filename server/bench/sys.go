@@ -103,6 +103,9 @@ type Machine struct {
 	NoFile  uint64
 	PortLow int
 	PortHi  int
+	// Load is /proc/loadavg's first three fields: other work on the
+	// machine while the suite ran.
+	Load string
 }
 
 // Probe reads the machine's description from /proc.
@@ -126,6 +129,11 @@ func Probe() Machine {
 	}
 	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
 		fmt.Sscan(string(data), &m.PortLow, &m.PortHi)
+	}
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(data)); len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
 	}
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {

@@ -50,6 +50,8 @@ type suite struct {
 	rows    []row
 	notes   []string
 	goBench []goBench
+
+	loadStart, loadEnd string // load averages
 }
 
 // row is one line of the results table.
@@ -147,6 +149,7 @@ func suiteMain(args []string) error {
 	}
 	defer os.RemoveAll(s.dir)
 	start := time.Now()
+	s.loadStart = bench.Probe().Load
 
 	if *goPkgs != "" {
 		if err := s.runGoBench(strings.Fields(*goPkgs), *goTime); err != nil {
@@ -556,6 +559,10 @@ func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
 	s.sleep(s.heartbeat + time.Second)
 	rl, _ := bench.RSS(s.srv.PID())
 	rv, _ := bench.RSS(s.srv.VendorPID)
+	if s.profile != "" {
+		// A profiling vendor daemon writes a heap profile on SIGUSR1.
+		_ = syscall.Kill(s.srv.VendorPID, syscall.SIGUSR1)
+	}
 	target, met := "", (*bool)(nil)
 	if n == 10000 {
 		target, met = "< 100 MB", ptr(rv < 100<<20)
