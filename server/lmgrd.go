@@ -617,7 +617,12 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 	if m.Vendor == "" {
 		files, err := LoadLicenses(l.cfg.LicenseFiles, l.log)
 		if err != nil {
+			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 			return c.Send(protocol.ErrorOf(lmerr.FromOS(-30, 1, err)))
+		}
+		if err := checkRereadable(l.cfg.LicenseFiles); err != nil {
+			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
+			return c.Send(protocol.ErrorOf(lmerr.New(-2, 1, err.Error())))
 		}
 		l.mu.Lock()
 		l.files = files

@@ -369,10 +369,18 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
+	if err := checkRereadable(v.cfg.LicenseFiles); err != nil {
+		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
+		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)
+	}
 	pools, policy, nolog, logs, err := v.load()
 	if err != nil {
 		v.log.Printf("Reread of license file failed: %v", err)
 		return err
+	}
+	if len(pools) == 0 {
+		v.log.Printf("Reread of license file failed: no features to serve; %v", ErrKeptLastGood)
+		return fmt.Errorf("%w: %w", ErrKeptLastGood, ErrNoFeatures)
 	}
 	v.rereadLogs(logs)
 	v.logResult(v.apply(Reread{Pools: pools}))
