@@ -129,13 +129,17 @@ func (v *Vendor) openLogs(lc logConfig) {
 }
 
 func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer, error) {
-	return reportlog.OpenWriter(reportlog.Config{
+	cfg := reportlog.Config{
 		Path:    path,
 		Append:  appendTo,
 		Vendor:  v.cfg.Name,
 		Now:     v.cfg.Now,
 		OnError: func(err error) { v.log.Limited("REPORTLOG", "REPORTLOG: %v", trimLogPrefix(err)) },
-	})
+	}
+	if v.cfg.ReportLog != nil {
+		v.cfg.ReportLog(&cfg)
+	}
+	return reportlog.OpenWriter(cfg)
 }
 
 // rereadLogs notes a REPORTLOG that appeared in a reread options file;

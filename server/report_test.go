@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -408,4 +410,98 @@ func TestReportLogRotationUnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("%d files, %d records", len(files), len(recs))
+}
+
+// failingDisk makes report log writes fail while full is set, as a full
+// disk does.
+type failingDisk struct{ full atomic.Bool }
+
+func (d *failingDisk) writeAt(f *os.File, b []byte, off int64) (int, error) {
+	if d.full.Load() {
+		return 0, syscall.ENOSPC
+	}
+	return f.WriteAt(b, off)
+}
+
+// TestReportLogDiskFull: while the report log cannot be written, a
+// checkout is denied with -23 and no seat stays out, a queued request
+// granted by a checkin is revoked; once writes succeed again checkouts
+// are granted, and the log that was written verifies and holds no OUT
+// for a refused grant.
+func TestReportLogDiskFull(t *testing.T) {
+	disk := &failingDisk{}
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n", func(c *VendorConfig) {
+		c.ReportLog = func(rc *reportlog.Config) {
+			rc.WriteAt = disk.writeAt
+			rc.WriteTimeout = 20 * time.Millisecond
+			rc.RetryInterval = time.Millisecond
+		}
+	})
+	path := filepath.Join(h.dir, "report.rl")
+	alice := h.client("alice", "ws1", "/dev/pts/1")
+	bob := h.client("bob", "ws2", "/dev/pts/2")
+	a1 := alice.want("f1", "1.0", 1, 0)
+	q, queued, _ := bob.queue("f1", "1.0", 1)
+	if !queued {
+		t.Fatal("bob's checkout was not queued")
+	}
+
+	disk.full.Store(true)
+	// alice's checkin cannot be logged: it is still a checkin (the seat
+	// is back), but bob's grant from the queue is revoked.
+	if got := alice.checkin(a1); got != 0 {
+		t.Fatalf("checkin while the disk is full: %d", got)
+	}
+	if granted, code := bob.poll(q); granted || code != -41 {
+		t.Errorf("bob's poll: granted %v, code %d; want the grant revoked (-41)", granted, code)
+	}
+	carol := h.client("carol", "ws3", "/dev/pts/3")
+	carol.want("f1", "1.0", 1, -23)
+	if n := h.v.State().Status()[0].InUse; n != 0 {
+		t.Errorf("%d seats out while nothing can be logged, want 0", n)
+	}
+	h.wantLog(`REPORTLOG: IN "f1" alice@ws1 handle`, `REPORTLOG: OUT "f1" carol@ws3`)
+
+	disk.full.Store(false)
+	c1 := carol.want("f1", "1.0", 1, 0)
+	got := records(t, path)
+	want := []string{
+		"START",
+		fmt.Sprintf("OUT f1 alice h%d", a1),
+		fmt.Sprintf("QUEUE f1 bob h%d", q),
+		fmt.Sprintf("OUT f1 carol h%d", c1),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// TestLogSwitchTrust: the log switches are admin requests: under -2 -p
+// they are refused over TCP with -63, and the log stays.
+func TestLogSwitchTrust(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n", func(c *VendorConfig) {
+		c.Trust = Trust{AdminOnly: true}
+		// Its own admin socket name, apart from other tests'.
+		c.LmgrdPort = 40000 + os.Getpid()%20000
+	})
+	c := h.client("mallory", "ws9", "/dev/pts/9")
+	for _, req := range []protocol.Message{
+		&protocol.SwitchReportLog{Path: "x.rl"},
+		&protocol.NewReportLog{Path: "y.rl"},
+		&protocol.SwitchDebugLog{Path: "z.dl"},
+	} {
+		t.Run(req.Type().String(), func(t *testing.T) {
+			_, err := c.c.Call(req)
+			pe, ok := err.(*protocol.PeerError)
+			if !ok || pe.Msg.Code != -63 {
+				t.Fatalf("%s over TCP under -2 -p: %v, want -63", req.Type(), err)
+			}
+		})
+	}
+	for _, f := range []string{"x.rl", "y.rl", "z.dl"} {
+		if _, err := os.Lstat(filepath.Join(h.dir, f)); err == nil {
+			t.Errorf("%s was created by a refused request", f)
+		}
+	}
+	h.wantLog("SWITCH_REPORT_LOG request (lmswitchr) from mallory at node ws9")
 }

@@ -17,6 +17,7 @@ import (
 	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/reportlog"
 )
 
 // DefaultClientTimeout is how long a vendor daemon waits for the next
@@ -68,6 +69,10 @@ type VendorConfig struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// ReportLog, when not nil, adjusts the report log writer's
+	// configuration before it is opened (its fsync policy, its write
+	// timeout; tests make writes fail).
+	ReportLog func(*reportlog.Config)
 }
 
 // DefaultTickInterval is how often a vendor daemon ends lingers, reclaims

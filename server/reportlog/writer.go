@@ -84,6 +84,10 @@ type Config struct {
 	// debug log (nil: dropped). It is called with the log locked: it must
 	// not call back into the Writer.
 	OnError func(error)
+	// WriteAt writes a record's line to the log file at off; nil means
+	// (*os.File).WriteAt. Tests replace it to make writes fail as on a
+	// full disk.
+	WriteAt func(f *os.File, b []byte, off int64) (int, error)
 }
 
 // Writer appends records to a report log. Its methods are safe for
@@ -143,8 +147,11 @@ func OpenWriter(cfg Config) (*Writer, error) {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = DefaultRetryInterval
 	}
-	w := &Writer{cfg: cfg, path: p, seq: 1, prev: Genesis, writeAt: (*os.File).WriteAt,
+	w := &Writer{cfg: cfg, path: p, seq: 1, prev: Genesis, writeAt: cfg.WriteAt,
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if w.writeAt == nil {
+		w.writeAt = (*os.File).WriteAt
+	}
 	if err := w.open(); err != nil {
 		return nil, err
 	}
