@@ -54,7 +54,10 @@
 // REPORTLOG [+]path in the options file (relative to the options file's
 // directory) names the vendor daemon's report log (package reportlog:
 // '+' continues the file and its chain; without it an existing file is
-// kept beside the new one as path.N). Every state change that makes
+// kept beside the new one as path.N); a vendor daemon without a working
+// report log opens the one a reread options file names, and a changed
+// REPORTLOG or DEBUGLOG otherwise applies at the next start. Every state
+// change that makes
 // records goes through one lock together with the writing of its
 // records, so the log holds events in the order the state machine
 // applied them, and each record is in the file before the client hears

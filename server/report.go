@@ -142,22 +142,36 @@ func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer
 	return reportlog.OpenWriter(cfg)
 }
 
-// rereadLogs notes a REPORTLOG that appeared in a reread options file;
-// a changed path or DEBUGLOG takes effect at the next start (lmswitchr
-// and lmswitch change them at once).
+// rereadLogs applies a reread options file's REPORTLOG: a vendor daemon
+// without a working report log opens it now; a changed path takes effect
+// at the next start (lmswitchr switches at once), as does a changed
+// DEBUGLOG (lmswitch).
 func (v *Vendor) rereadLogs(lc logConfig) {
 	rs := &v.report
 	rs.mu.Lock()
+	defer rs.mu.Unlock()
 	old := rs.cfg
 	rs.cfg.Dir = lc.Dir
-	rs.mu.Unlock()
-	if lc.Report.Path != "" && lc.resolve(lc.Report.Path) != old.resolve(old.Report.Path) {
-		v.log.Printf("REPORTLOG changed to %s: it applies when %s restarts (lmswitchr switches now)", lc.resolve(lc.Report.Path), v.cfg.Name)
+	if lc.Report.Path == "" || lc.resolve(lc.Report.Path) == old.resolve(old.Report.Path) && rs.broken == nil {
+		return
 	}
+	p := lc.resolve(lc.Report.Path)
+	if rs.w != nil {
+		v.log.Printf("REPORTLOG changed to %s: it applies when %s restarts (lmswitchr switches now)", p, v.cfg.Name)
+		return
+	}
+	w, err := v.openReportWriter(p, lc.Report.Append)
+	if err != nil {
+		rs.broken = err
+		v.log.Printf("Cannot open report log %s: %v", p, trimLogPrefix(err))
+		return
+	}
+	rs.w, rs.broken, rs.cfg.Report = w, nil, lc.Report
+	v.log.Printf("Report log: %s", w.Path())
 }
 
-// closeLogs writes the STOP record and closes the report log and the
-// debug log file, once.
+// closeLogs writes the STOP record and closes the report log, once. The
+// debug log file stays open for the vendor daemon's last lines.
 func (v *Vendor) closeLogs() {
 	rs := &v.report
 	rs.stopOnce.Do(func() {

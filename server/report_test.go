@@ -505,3 +505,23 @@ func TestLogSwitchTrust(t *testing.T) {
 	}
 	h.wantLog("SWITCH_REPORT_LOG request (lmswitchr) from mallory at node ws9")
 }
+
+// TestReportLogAddedByReread: a REPORTLOG added to the options file
+// starts the report log at the next lmreread, with its REREAD record.
+func TestReportLogAddedByReread(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "NOLOG QUEUED\n")
+	c := h.client("alice", "ws1", "/dev/pts/1")
+	c.want("f1", "1.0", 1, 0) // before the report log: not recorded
+	if err := os.WriteFile(filepath.Join(h.dir, "demo.opt"), []byte("REPORTLOG +later.rl\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.v.Reread(); err != nil {
+		t.Fatal(err)
+	}
+	c.want("f1", "1.0", 1, -4)
+	got := records(t, filepath.Join(h.dir, "later.rl"))
+	want := []string{"REREAD", "DENY f1 alice -4"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%q\nwant:\n%q", got, want)
+	}
+}
