@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +154,12 @@ type statDialer func(ctx context.Context, spec []licfile.ServerAddr) (statServer
 // each, and returns the first source's error that kept it from being
 // shown, already printed.
 func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile.Source, dial statDialer) error {
-	w := newStatWriter(env.Stdout, mode, env.Time().Location())
+	// One write per line was a system call per seat: buffer, and flush
+	// after each source so that a slow server holds back only its own
+	// block.
+	out := bufio.NewWriter(env.Stdout)
+	defer out.Flush()
+	w := newStatWriter(out, mode, env.Time().Location())
 	w.line(Banner(env.Prog))
 	w.line("Flexible License Manager status on " + statusDate(env.Time()))
 	w.blank()
@@ -183,6 +189,7 @@ func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile
 				first = err
 			}
 		}
+		out.Flush()
 	}
 	return alreadyPrinted(first)
 }
