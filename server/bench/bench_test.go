@@ -116,6 +116,13 @@ func TestRSSAndChildren(t *testing.T) {
 	if err != nil || n <= 0 {
 		t.Errorf("RSS(self) = %d, %v; want a positive size", n, err)
 	}
+	m, err := ReadMemory(os.Getpid())
+	if err != nil || m.RSS <= 0 || m.Anon+m.File > m.RSS+4096 {
+		t.Errorf("ReadMemory(self) = %+v, %v; want RSS ≥ own + file", m, err)
+	}
+	if got := (Memory{RSS: 3 << 20, Anon: 1 << 20, File: 2 << 20}).String(); got != "3.0 MB (own 1.0 MB, binary 2.0 MB)" {
+		t.Errorf("Memory.String() = %q", got)
+	}
 	kids, err := Children(os.Getppid())
 	if err != nil {
 		t.Fatal(err)

@@ -216,10 +216,14 @@ func (s *suite) servers() error {
 	s.srv = srv
 	defer srv.Stop()
 	fmt.Printf("lmgrd pid %d port %d, vendor daemon pid %d port %d, %d features\n", srv.PID(), srv.Port, srv.VendorPID, srv.VendorPort, s.features)
-	idleL, _ := bench.RSS(srv.PID())
-	idleV, _ := bench.RSS(srv.VendorPID)
-	s.add("RSS idle, lmgrd", mb(idleL), "< 12 MB", ptr(idleL < 12<<20))
-	s.add(fmt.Sprintf("RSS idle, vendor daemon (%d features)", s.features), mb(idleV), "< 12 MB", ptr(idleV < 12<<20))
+	if err := s.idleSmall(); err != nil {
+		return err
+	}
+	ml, _ := bench.ReadMemory(srv.PID())
+	mv, _ := bench.ReadMemory(srv.VendorPID)
+	idleL, idleV := ml.RSS, mv.RSS
+	s.add(fmt.Sprintf("RSS idle, lmgrd (%d features)", s.features), ml.String(), "< 12 MB", ptr(idleL < 12<<20))
+	s.add(fmt.Sprintf("RSS idle, vendor daemon (%d features)", s.features), mv.String(), "< 12 MB", ptr(idleV < 12<<20))
 
 	if s.stage("throughput") {
 		if err := s.throughput(); err != nil {
@@ -241,6 +245,33 @@ func (s *suite) servers() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// idleSmall measures an idle lmgrd and vendor daemon serving a license
+// of one feature.
+func (s *suite) idleSmall() error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(s.dir, "small")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	lic, err := bench.WriteLicense(dir, s.keys, port, 1, 10)
+	if err != nil {
+		return err
+	}
+	srv, err := bench.StartLmgrd(s.lmutil, lic, dir, nil, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	ml, _ := bench.ReadMemory(srv.PID())
+	mv, _ := bench.ReadMemory(srv.VendorPID)
+	s.add("RSS idle, lmgrd (1 feature)", ml.String(), "< 12 MB", ptr(ml.RSS < 12<<20))
+	s.add("RSS idle, vendor daemon (1 feature)", mv.String(), "< 12 MB", ptr(mv.RSS < 12<<20))
 	return nil
 }
 
@@ -557,8 +588,9 @@ func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
 	s.add(fmt.Sprintf("%d clients connected and holding a seat: errors", n), fmt.Sprintf("%d (connected in %.1f s)", failed, time.Since(t0).Seconds()), "0", ptr(failed == 0))
 	// Let every client heartbeat at least once before measuring memory.
 	s.sleep(s.heartbeat + time.Second)
-	rl, _ := bench.RSS(s.srv.PID())
-	rv, _ := bench.RSS(s.srv.VendorPID)
+	ml, _ := bench.ReadMemory(s.srv.PID())
+	mv, _ := bench.ReadMemory(s.srv.VendorPID)
+	rv := mv.RSS
 	if s.profile != "" {
 		// A profiling vendor daemon writes a heap profile on SIGUSR1.
 		_ = syscall.Kill(s.srv.VendorPID, syscall.SIGUSR1)
@@ -567,8 +599,8 @@ func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
 	if n == 10000 {
 		target, met = "< 100 MB", ptr(rv < 100<<20)
 	}
-	s.add(fmt.Sprintf("RSS, vendor daemon, %d clients", n), mb(rv), target, met)
-	s.add(fmt.Sprintf("RSS, lmgrd, %d clients", n), mb(rl), "", nil)
+	s.add(fmt.Sprintf("RSS, vendor daemon, %d clients", n), mv.String(), target, met)
+	s.add(fmt.Sprintf("RSS, lmgrd, %d clients", n), ml.String(), "", nil)
 	s.add(fmt.Sprintf("bytes per client, vendor daemon (%d)", n), bench.Group(float64(rv-idleV)/float64(n), 0)+" B", "", nil)
 	if !full {
 		return nil
