@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golm/lmutil/protocol"
 )
 
 // launch starts another lmgrd -z for s (after the first one died), with
@@ -293,5 +296,65 @@ func TestVendorBinaryBroken(t *testing.T) {
 				t.Error("lmgrd exited")
 			}
 		})
+	}
+}
+
+// TestDebugLogDiskFull: lmgrd and its vendor daemon run with a file size
+// limit (RLIMIT_FSIZE through prlimit, as a full disk would stop their
+// writes) on a debug log that clients fill with long denials: writes past
+// the limit fail (the processes do not die of SIGXFSZ), the steady loop
+// goes on, and lmstat still answers. The report log on a full disk is
+// covered in the server package (TestReportLogDiskFull: grants whose
+// record cannot be written are denied with -23).
+func TestDebugLogDiskFull(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("no prlimit to set RLIMIT_FSIZE on lmgrd: " + err.Error())
+	}
+	const limit = 64 << 10
+	dir := t.TempDir()
+	copyKeys(t, dir)
+	s := &server{t: t, dir: dir, port: freePort(t), lic: filepath.Join(dir, "license.lic"), done: make(chan struct{})}
+	s.host, _ = os.Hostname()
+	s.writeLicense(hostileFeatures)
+	cmd, done := s.launch("debug.log", prlimit, fmt.Sprintf("--fsize=%d", limit), "--")
+	s.cmd, s.done = cmd, done
+	s.waitLog(`\(lmgrd\) Started demo \(internet tcp_port \d+ pid \d+\)`, 1)
+	st := startSteady(t, s, "steady")
+	st.progress(t, "start")
+	// Each denial of a 16 KiB feature name writes a line of about 16 KiB.
+	job := dialRaw(t, s.vendorPort())
+	job.SetDeadline(time.Now().Add(4 * deadline))
+	pc := protocol.NewConn(job)
+	if _, err := protocol.ClientHandshake(pc, clientHello(protocol.Identity{User: "filler", Host: "h", Display: "d"})); err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("F", protocol.MaxString)
+	for range 2 * limit / protocol.MaxString {
+		_, err := pc.Call(&protocol.Checkout{Feature: name, Version: "1.0", Count: 1})
+		var pe *protocol.PeerError
+		if !errors.As(err, &pe) || pe.Msg.Code != -5 {
+			t.Fatalf("checkout of an unknown feature: %v, want -5", err)
+		}
+	}
+	poll(t, "the debug log to reach the file size limit", func() bool {
+		fi, err := os.Stat(s.log)
+		return err == nil && fi.Size() > limit-protocol.MaxString
+	})
+	if fi, _ := os.Stat(s.log); fi.Size() > limit {
+		t.Errorf("the debug log grew to %d bytes past the %d byte limit", fi.Size(), limit)
+	}
+	st.progress(t, "a full debug log")
+	r := s.run(nil, "lmstat", "-a", "-c", s.lic)
+	if r.status != 0 || !strings.Contains(r.stdout, "Users of steady:") {
+		t.Errorf("lmstat -a with the debug log full: exit %d\n%s", r.status, r.stdout)
+	}
+	if exited(done) {
+		t.Fatal("lmgrd died when its debug log could not grow")
+	}
+	for _, p := range s.vendorPIDs() {
+		if !alive(p) {
+			t.Errorf("vendor daemon %d died when the debug log could not grow", p)
+		}
 	}
 }
