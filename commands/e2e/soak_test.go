@@ -233,14 +233,22 @@ func soakClient(ctx context.Context, s *server, rnd *rand.Rand, st *soakStats) {
 func soakChaos(ctx context.Context, s *server, st *soakStats) (newlogs []string, holders []*holder) {
 	rnd := rand.New(rand.NewSource(99))
 	var lastKill time.Time
+	gaveUp := 0
 	for ctx.Err() == nil {
 		time.Sleep(time.Duration(100+rnd.Intn(300)) * time.Millisecond) // the chaos's pace
 		if ctx.Err() != nil {
 			break
 		}
+		// lmgrd stops restarting a vendor daemon that dies ten times in a
+		// row (each run shorter than a minute); lmreread starts it again,
+		// as an administrator would.
+		if n := strings.Count(s.logText(), "not restarting it"); n > gaveUp {
+			gaveUp = n
+			s.run(nil, "lmreread", "-c", s.lic)
+		}
 		switch rnd.Intn(6) {
-		case 0: // kill -9 the vendor daemon, at most every 2 s
-			if time.Since(lastKill) < 2*time.Second {
+		case 0: // kill -9 the vendor daemon, at most every 5 s
+			if time.Since(lastKill) < 5*time.Second {
 				continue
 			}
 			pids := s.vendorPIDs()
