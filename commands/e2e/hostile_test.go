@@ -492,8 +492,10 @@ func TestOutOfOrderRequests(t *testing.T) {
 // TestForgedAdmin: under lmgrd -2 -p an admin request over TCP is refused
 // whatever identity it claims (root, lmgrd itself), because only the
 // kernel's peer credentials on the local socket count. Requests from
-// another host are covered by the server package's trust tests
-// (TestAdminTrustRealLmgrd and its neighbours in trust_process_test.go).
+// another host and from a non-admin user under -2 -p are covered by the
+// server package's TestRemoteAdminRefused and
+// TestAdminOnlyRefusesNonAdminUser; log paths with "..", symbolic links
+// and devices by TestLogSwitchBadPaths here and TestLogSwitchRefused there.
 func TestForgedAdmin(t *testing.T) {
 	s := startServer(t, hostileFeatures, "-2", "-p")
 	st := startSteady(t, s, "steady")
