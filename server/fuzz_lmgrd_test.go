@@ -145,3 +145,53 @@ func (r *resetBuffer) Reset() {
 func isControl(r rune) bool {
 	return (r < 0x20 && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0)
 }
+
+// FuzzLmgrdControl feeds arbitrary bytes to lmgrd's end of a vendor
+// daemon's control channel: lmgrd must take a READY, relay LOGLINEs as
+// single harmless debug log lines, close on anything else, and never
+// panic or hang.
+func FuzzLmgrdControl(f *testing.F) {
+	frame := func(ms ...protocol.Message) []byte {
+		var b []byte
+		for _, m := range ms {
+			b, _ = protocol.AppendFrame(b, m)
+		}
+		return b
+	}
+	f.Add(frame(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleVendorControl, Daemon: "demo"},
+		&protocol.Ready{Port: 27001, PID: 42, Version: "v0.1.0"}, &protocol.LogLine{Text: " 9:00:00 (demo) Server started\n"}))
+	f.Add(frame(&protocol.LogLine{Text: "a\nb\r\x1b[2J"}, &protocol.Ready{}, &protocol.Ready{Port: 1}))
+	f.Add(frame(&protocol.Checkout{Feature: "f1"}))
+	f.Add([]byte{0, 0, 0, 1})
+	log := &resetBuffer{}
+	l := fuzzLmgrd(f, log)
+	ch := l.byName["demo"]
+	f.Fuzz(func(t *testing.T, data []byte) {
+		log.Reset()
+		cc, sc := net.Pipe()
+		p := &proc{ctrl: protocol.NewConn(sc), ready: make(chan *protocol.Ready, 1)}
+		p.ctrl.ReadTimeout = time.Second
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ch.readControl(p)
+			sc.Close()
+		}()
+		cc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		cc.Write(data)
+		cc.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("lmgrd's control channel reader did not return 10 s after the vendor daemon closed it")
+		}
+		for _, line := range strings.SplitAfter(log.String(), "\n") {
+			if line == "" {
+				continue
+			}
+			if !utf8.ValidString(line) || strings.ContainsFunc(strings.TrimSuffix(line, "\n"), isControl) {
+				t.Fatalf("relayed debug log line with a raw control character or bad UTF-8: %q", line)
+			}
+		}
+	})
+}
