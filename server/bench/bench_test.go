@@ -37,7 +37,7 @@ func TestRuns(t *testing.T) {
 	if got, want := (Runs{}).Format("x", 0), "n/a"; got != want {
 		t.Errorf("Format of no runs = %q, want %q", got, want)
 	}
-	if got, want := (Runs{30000, 32000, 31000}).Format("pairs/s", 0), "31,000 pairs/s ±3% (n=3)"; got != want {
+	if got, want := (Runs{30000, 32000, 31000}).Format("pairs/s", 0), "31,000 pairs/s (30,000–32,000, n=3)"; got != want {
 		t.Errorf("Format = %q, want %q", got, want)
 	}
 }

@@ -38,12 +38,16 @@ func (r Runs) Spread() float64 {
 	return (slices.Max(r) - slices.Min(r)) / 2 / math.Abs(m) * 100
 }
 
-// Format prints the median with unit and the spread: "31,204 pairs/s ±3%".
+// Format prints the median with unit and the spread, as the range of the
+// runs: "31,204 pairs/s (29,800–32,100, n=5)".
 func (r Runs) Format(unit string, digits int) string {
 	if len(r) == 0 {
 		return "n/a"
 	}
-	return fmt.Sprintf("%s %s ±%.0f%% (n=%d)", Group(r.Median(), digits), unit, r.Spread(), len(r))
+	if len(r) == 1 {
+		return fmt.Sprintf("%s %s (n=1)", Group(r[0], digits), unit)
+	}
+	return fmt.Sprintf("%s %s (%s–%s, n=%d)", Group(r.Median(), digits), unit, Group(slices.Min(r), digits), Group(slices.Max(r), digits), len(r))
 }
 
 // Group formats v with digits decimals and thousands separators.

@@ -23,7 +23,7 @@ func (s *suite) write(path string, took time.Duration) error {
 	fmt.Fprintf(&b, "Machine: %d cores, %s, %d MB RAM, Linux %s, %s; RLIMIT_NOFILE raised to %d; ephemeral ports %d-%d.\n\n",
 		m.Cores, m.CPU, m.MemMB, m.Kernel, m.Go, m.NoFile, m.PortLow, m.PortHi)
 	fmt.Fprintf(&b, "Load average (1, 5, 15 min) when the suite started: %s; when it ended: %s. The machine is shared: other work on its two cores widens the spreads.\n\n", s.loadStart, s.loadEnd)
-	fmt.Fprintf(&b, "Each figure is the median of n runs; ± is half the range of the runs relative to the median.\n\n")
+	fmt.Fprintf(&b, "Each figure is the median of n runs, with the lowest and highest run in brackets.\n\n")
 	b.WriteString("| Measure | Result | Target | Met |\n|---|---|---|---|\n")
 	for _, r := range s.rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Measure, r.Result, r.Target, r.Met)
