@@ -72,6 +72,15 @@ func (s *suite) add(measure, result, target string, met *bool) {
 	fmt.Printf("%-58s %-40s %-22s %s\n", r.Measure, r.Result, r.Target, r.Met)
 }
 
+// printTable prints the whole results table once more, without the
+// progress lines between its rows.
+func (s *suite) printTable() {
+	fmt.Println()
+	for _, r := range s.rows {
+		fmt.Printf("%-62s %-46s %-24s %s\n", r.Measure, r.Result, r.Target, r.Met)
+	}
+}
+
 func (s *suite) note(format string, args ...any) {
 	n := fmt.Sprintf(format, args...)
 	s.notes = append(s.notes, n)
@@ -171,6 +180,7 @@ func suiteMain(args []string) error {
 	if err != nil {
 		return err
 	}
+	s.printTable()
 	if *out != "" {
 		if err := s.write(*out, time.Since(start)); err != nil {
 			return err
