@@ -200,7 +200,7 @@ func TestHostileFrames(t *testing.T) {
 	rnd := make([]byte, 4096)
 	rand.New(rand.NewSource(8)).Read(rnd)
 	filler := bytes.Repeat([]byte{'A'}, 64<<10)
-	max := append(length(protocol.MaxFrame, byte(protocol.TypeHello)), bytes.Repeat([]byte{0x7f}, protocol.MaxFrame-1)...)
+	maxFrame := append(length(protocol.MaxFrame, byte(protocol.TypeHello)), bytes.Repeat([]byte{0x7f}, protocol.MaxFrame-1)...)
 	tests := []struct {
 		name string
 		send []byte
@@ -212,7 +212,7 @@ func TestHostileFrames(t *testing.T) {
 		{"length short of its payload", append(length(2, byte(protocol.TypeHello)), hello...), ""},
 		{"length longer than sent, stalling", length(1000, byte(protocol.TypeHello), 'G', 'O'), ""},
 		{"length 65535 of filler", append(length(65535), bytes.Repeat([]byte{0xee}, 65535)...), ""},
-		{"length MaxFrame", max, ""},
+		{"length MaxFrame", maxFrame, ""},
 		{"length MaxFrame+1", length(protocol.MaxFrame + 1), ""},
 		{"length 4 GiB", length(0xffffffff, 1, 2, 3), ""},
 		{"64 KiB of filler", filler, ""},

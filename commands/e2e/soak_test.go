@@ -7,7 +7,6 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -406,7 +405,7 @@ func processesIn(dir string) []string {
 		if err != nil || !bytes.Contains(b, []byte(dir)) || !alive(pid) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%d %s", pid, regexp.MustCompile(`\x00`).ReplaceAllString(string(b), " ")))
+		out = append(out, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
 	}
 	return out
 }
