@@ -72,10 +72,13 @@ type Seat struct {
 	// AppLinger is the linger the application asked for (the
 	// publisher's linger, FlexLM's LM_A_LINGER).
 	AppLinger time.Duration
-	// Linger is the linger time of a lingering seat, LingerUntil when it
+	// Linger is the linger time of a lingering seat, LingerUntil (on the
+	// state's elapsed-time clock, not the wall clock) when it
 	// goes back; both zero for a seat in use.
 	Linger      time.Duration
 	LingerUntil time.Time
+	// LingerLeft is the linger still to run, set in Status snapshots.
+	LingerLeft time.Duration
 }
 
 // Lingering reports whether the seat was checked in and lingers.
@@ -246,16 +249,21 @@ type sessionInfo struct {
 // State owns the pools and seats of one vendor daemon. It is safe for
 // concurrent use; Apply serialises commands.
 type State struct {
-	mu         sync.Mutex
-	pools      []*Pool
-	seats      map[uint32]*Seat
-	sessions   map[uint64]*sessionInfo
-	queue      []*Waiter
-	policy     Policy
-	res        map[*Pool][]Reservation // effective reservations
-	now        time.Time               // the latest time a command carried
-	nextHandle uint32
-	invariant  func(error)
+	mu       sync.Mutex
+	pools    []*Pool
+	seats    map[uint32]*Seat
+	sessions map[uint64]*sessionInfo
+	queue    []*Waiter
+	policy   Policy
+	res      map[*Pool][]Reservation // effective reservations
+	now      time.Time               // the latest time a command carried: dates and expiry never go back
+	// elapsed is the clock lingers and idle times run on: it advances by
+	// the time between commands and stands still, rather than jumping,
+	// when the system clock is stepped back. last is the command time it
+	// last advanced from.
+	elapsed, last time.Time
+	nextHandle    uint32
+	invariant     func(error)
 }
 
 // firstHandle is the first handle of a vendor daemon run; handles grow
@@ -315,9 +323,24 @@ func (s *State) Apply(cmd Command) Result {
 	return r
 }
 
+// clockStep is how far back a command's time must be before the state
+// takes it for a system clock stepped backwards, rather than two commands
+// whose times were read in one order and applied in the other.
+const clockStep = time.Second
+
 func (s *State) tick(t time.Time) {
 	if t.After(s.now) {
 		s.now = t
+	}
+	switch {
+	case s.last.IsZero():
+		s.elapsed, s.last = t, t
+	case t.After(s.last):
+		s.elapsed = s.elapsed.Add(t.Sub(s.last))
+		s.last = t
+	case s.last.Sub(t) > clockStep:
+		// Stepped back: elapsed time goes on from here.
+		s.last = t
 	}
 }
 
@@ -348,14 +371,14 @@ func (s *State) apply(cmd Command) Result {
 		return r
 	case Heartbeat:
 		s.tick(c.Now)
-		s.session(c.Session).seen = c.Now
+		s.session(c.Session).seen = s.elapsed
 		return Result{}
 	case SetIdle:
 		s.tick(c.Now)
 		si := s.session(c.Session)
-		si.seen = c.Now
+		si.seen = s.elapsed
 		if c.Idle && !si.idle {
-			si.idleSince = c.Now
+			si.idleSince = s.elapsed
 		}
 		si.idle = c.Idle
 		return Result{}
@@ -369,7 +392,7 @@ func (s *State) apply(cmd Command) Result {
 		s.tick(c.Now)
 		var dead []uint64
 		for id, si := range s.sessions {
-			if c.Now.Sub(si.seen) > c.Timeout {
+			if s.elapsed.Sub(si.seen) > c.Timeout {
 				dead = append(dead, id)
 			}
 		}
@@ -439,7 +462,7 @@ func (s *State) apply(cmd Command) Result {
 func (s *State) session(id uint64) *sessionInfo {
 	si := s.sessions[id]
 	if si == nil {
-		si = &sessionInfo{seen: s.now}
+		si = &sessionInfo{seen: s.elapsed}
 		s.sessions[id] = si
 	}
 	return si
@@ -514,7 +537,7 @@ func (s *State) release(seats []*Seat, r *Result, inactive bool) {
 			if l := max(x.AppLinger, s.lingerOf(x.Pool)); l > 0 && !inactive && !x.Lingering() {
 				x.Session = 0
 				x.Linger = l
-				x.LingerUntil = s.now.Add(l)
+				x.LingerUntil = s.elapsed.Add(l)
 				r.Lingering = append(r.Lingering, *x)
 				continue
 			}
@@ -535,7 +558,7 @@ func (s *State) release(seats []*Seat, r *Result, inactive bool) {
 func (s *State) endLingers() []Seat {
 	var out []Seat
 	for _, st := range s.sortedSeats() {
-		if st.Lingering() && !s.now.Before(st.LingerUntil) {
+		if st.Lingering() && !s.elapsed.Before(st.LingerUntil) {
 			delete(s.seats, st.Handle)
 			out = append(out, *st)
 		}
@@ -567,7 +590,7 @@ func (s *State) reclaimIdle(r *Result) {
 		if si.idle {
 			since = si.idleSince
 		}
-		if s.now.Sub(since) >= t {
+		if s.elapsed.Sub(since) >= t {
 			idle = append(idle, st)
 		}
 	}
@@ -616,7 +639,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 		return
 	}
 	if c.Session != 0 {
-		s.session(c.Session).seen = c.Now
+		s.session(c.Session).seen = s.elapsed
 	}
 	// A client that reconnected keeps the seat it already holds, also
 	// one that started lingering when the old connection closed.
@@ -1222,6 +1245,19 @@ type PoolStatus struct {
 func (s *State) Status() []PoolStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.status()
+}
+
+// StatusAt is Status with the clock first advanced to now, so that the
+// linger left of each lingering seat (Seat.LingerLeft) is current.
+func (s *State) StatusAt(now time.Time) []PoolStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(now)
+	return s.status()
+}
+
+func (s *State) status() []PoolStatus {
 	out := make([]PoolStatus, len(s.pools))
 	idx := make(map[*Pool]int, len(s.pools))
 	for i, p := range s.pools {
@@ -1239,7 +1275,11 @@ func (s *State) Status() []PoolStatus {
 	}
 	for _, st := range s.sortedSeats() {
 		i := idx[st.Pool]
-		out[i].Seats = append(out[i].Seats, *st)
+		c := *st
+		if c.Lingering() {
+			c.LingerLeft = max(0, c.LingerUntil.Sub(s.elapsed))
+		}
+		out[i].Seats = append(out[i].Seats, c)
 	}
 	for _, w := range s.queue {
 		want, _ := ParseVersion(w.Version)

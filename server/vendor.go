@@ -659,7 +659,7 @@ func usageText(feature string, c Client, count int) string {
 // sent, also those with no users; lmstat decides what to print.
 func (v *Vendor) status(s *session, only string) error {
 	now := v.cfg.Now()
-	pools := v.state.Status()
+	pools := v.state.StatusAt(now)
 	var names []string
 	byName := map[string][]PoolStatus{}
 	for _, ps := range pools {
@@ -693,7 +693,7 @@ func (v *Vendor) status(s *session, only string) error {
 			return err
 		}
 		for _, ps := range byName[name] {
-			if err := v.sendPool(s, ps, now); err != nil {
+			if err := v.sendPool(s, ps); err != nil {
 				return err
 			}
 		}
@@ -704,7 +704,7 @@ func (v *Vendor) status(s *session, only string) error {
 // sendPool streams one pool: its PoolStatus, a UserEntry per seat
 // (lingering ones with their linger), a ReservationEntry per reservation
 // with unused seats, and a queued UserEntry per queued request.
-func (v *Vendor) sendPool(s *session, ps PoolStatus, now time.Time) error {
+func (v *Vendor) sendPool(s *session, ps PoolStatus) error {
 	if err := s.conn.Send(poolStatus(ps)); err != nil {
 		return err
 	}
@@ -723,7 +723,7 @@ func (v *Vendor) sendPool(s *session, ps PoolStatus, now time.Time) error {
 		}
 		if st.Lingering() {
 			u.LingerTotal = int(st.Linger / time.Second)
-			u.LingerRemaining = max(0, int((st.LingerUntil.Sub(now)+time.Second-1)/time.Second))
+			u.LingerRemaining = int((st.LingerLeft + time.Second - 1) / time.Second)
 		}
 		if err := s.conn.Send(u); err != nil {
 			return err
