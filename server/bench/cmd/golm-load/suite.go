@@ -763,13 +763,26 @@ func (s *suite) commands() error {
 	return nil
 }
 
-// reportLog adds the report log's Go benchmarks to the table.
+// reportLog adds the report log's Go benchmarks to the table. Batched
+// syncing counts as not bound by the disk's sync rate when it appends at
+// least ten times as many records as a sync per record allows.
 func (s *suite) reportLog() {
+	var each float64
+	for _, b := range s.goBench {
+		if b.Name == "BenchmarkAppendEach" {
+			each = b.metric("records/s").Median()
+		}
+	}
 	for _, b := range s.goBench {
 		var mode, target string
+		var met *bool
+		r := b.metric("records/s")
 		switch b.Name {
 		case "BenchmarkAppendBatched":
 			mode, target = "batched sync", "not bound by sync rate"
+			if each > 0 {
+				met = ptr(r.Median() >= 10*each)
+			}
 		case "BenchmarkAppendGroup":
 			mode = "group sync"
 		case "BenchmarkAppendEach":
@@ -777,6 +790,6 @@ func (s *suite) reportLog() {
 		default:
 			continue
 		}
-		s.add("report log records/s, "+mode, b.metric("records/s").Format("records/s", 0), target, nil)
+		s.add("report log records/s, "+mode, r.Format("records/s", 0), target, met)
 	}
 }
