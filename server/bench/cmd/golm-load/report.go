@@ -53,7 +53,7 @@ func (s *suite) write(path string, took time.Duration) error {
 			for _, u := range g.order {
 				r := g.Metrics[u]
 				digits := 0
-				if r.Median() < 100 {
+				if m := r.Median(); m < 100 && m != float64(int64(m)) {
 					digits = 1
 				}
 				parts = append(parts, bench.Group(r.Median(), digits)+" "+u)
