@@ -45,8 +45,12 @@ func BenchmarkParseVerify(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, l := range f.Features {
-					if err := Verify(pub, f, l); err != nil {
+				lines := make([]Line, len(f.Features))
+				for i, l := range f.Features {
+					lines[i] = l
+				}
+				for _, err := range VerifyAll(pub, f, lines) {
+					if err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -57,10 +57,18 @@ func VendorLines(vendor string, files []*licfile.File, daemonPaths []string, now
 			continue
 		}
 		key, _, kerr := licfile.FindPublicKey(vendor, f.Name, daemonPaths...)
-		for _, ft := range mine {
+		var errs []error
+		if kerr == nil {
+			lines := make([]licfile.Line, len(mine))
+			for i, ft := range mine {
+				lines[i] = ft
+			}
+			errs = licfile.VerifyAll(key.Key, f, lines)
+		}
+		for i, ft := range mine {
 			err := kerr
 			if err == nil {
-				err = licfile.Verify(key.Key, f, ft)
+				err = errs[i]
 			}
 			if err != nil {
 				log.Printf("BAD CODE for %s", ft.Name)

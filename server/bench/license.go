@@ -74,15 +74,16 @@ func ParseVerify(data []byte, pub ed25519.PublicKey) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	var lines []licfile.Line
 	for _, l := range f.Order {
-		if !licfile.Signable(l) {
-			continue
+		if licfile.Signable(l) {
+			lines = append(lines, l)
 		}
-		if err := licfile.Verify(pub, f, l); err != nil {
-			return n, err
-		}
-		n++
 	}
-	return n, nil
+	for i, err := range licfile.VerifyAll(pub, f, lines) {
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(lines), nil
 }
