@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -613,17 +614,23 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 	if e := l.cfg.Trust.Authorize(m, c.NetConn(), hello.Identity, l.log); e != nil {
 		return c.Send(protocol.ErrorOf(e))
 	}
-	n := 0
-	if m.Vendor == "" {
-		files, err := LoadLicenses(l.cfg.LicenseFiles, l.log)
-		if err != nil {
-			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
+	// The vendor daemons read the same files, also for lmreread -vendor:
+	// a file they would refuse is refused here, where lmreread hears why.
+	var files []*licfile.File
+	err := checkRereadable(l.cfg.LicenseFiles)
+	if err == nil && m.Vendor == "" {
+		files, err = LoadLicenses(l.cfg.LicenseFiles, l.log)
+	}
+	if err != nil {
+		l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // the file cannot be read at all
 			return c.Send(protocol.ErrorOf(lmerr.FromOS(-30, 1, err)))
 		}
-		if err := checkRereadable(l.cfg.LicenseFiles); err != nil {
-			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
-			return c.Send(protocol.ErrorOf(lmerr.New(-2, 1, err.Error())))
-		}
+		return c.Send(protocol.ErrorOf(lmerr.New(-2, 1, err.Error())))
+	}
+	n := 0
+	if m.Vendor == "" {
 		l.mu.Lock()
 		l.files = files
 		l.mu.Unlock()

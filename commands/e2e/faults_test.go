@@ -166,7 +166,13 @@ func TestBrokenLicenseReread(t *testing.T) {
 			tt.spoil(t, s)
 			// The license file is broken: lmreread finds lmgrd by its port.
 			at := fmt.Sprintf("%d@localhost", s.port)
-			r := s.run(nil, "lmreread", "-c", at)
+			// lmreread -vendor makes only the vendor daemon reread, but it
+			// reads the same file: it is refused the same way.
+			r := s.run(nil, "lmreread", "-c", at, "-vendor", "demo")
+			if r.status != tt.status {
+				t.Errorf("lmreread -vendor of a %s license: exit %d, want %d\n%s%s", tt.name, r.status, tt.status, r.stdout, r.stderr)
+			}
+			r = s.run(nil, "lmreread", "-c", at)
 			if r.status != tt.status {
 				t.Errorf("lmreread of a %s license: exit %d, want %d\n%s%s", tt.name, r.status, tt.status, r.stdout, r.stderr)
 			}
