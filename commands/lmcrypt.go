@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/fatih/color"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -336,6 +337,7 @@ func verifyLicense(env *Env, name string, keyFiles []string) error {
 		return err
 	}
 	bad := 0
+	good, wrong := paint(env, color.FgGreen), paint(env, color.FgRed, color.Bold)
 	for _, l := range lines {
 		verdict := "OK"
 		pub, ok := keys[lineVendorName(l)]
@@ -347,10 +349,12 @@ func verifyLicense(env *Env, name string, keyFiles []string) error {
 		case licfile.Verify(pub, f, l) != nil:
 			verdict = "BAD"
 		}
+		shown := good(verdict)
 		if verdict != "OK" {
 			bad++
+			shown = wrong(verdict)
 		}
-		fmt.Fprintf(env.Stdout, "%s: %s\n", verdict, describeLine(name, l))
+		fmt.Fprintf(env.Stdout, "%s: %s\n", shown, describeLine(name, l))
 	}
 	if bad > 0 {
 		return &ExitError{Status: lmerr.ExitStatus(-8)}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fatih/color"
 	"io"
 	"os"
 	"slices"
@@ -410,13 +411,13 @@ func (r *lmdiagRun) tryCheckout(path, vendor, feature, version string) error {
 func (r *lmdiagRun) verdict(err error) {
 	fmt.Fprintln(r.w)
 	if err == nil {
-		fmt.Fprintln(r.w, "This license can be checked out")
+		fmt.Fprintln(r.w, paint(r.env, color.FgGreen)("This license can be checked out"))
 		return
 	}
 	if r.first == nil {
 		r.first = err
 	}
-	fmt.Fprintln(r.w, "This license cannot be checked out because:")
+	fmt.Fprintln(r.w, paint(r.env, color.FgRed, color.Bold)("This license cannot be checked out because:"))
 	var long interface{ Long() string }
 	if errors.As(err, &long) {
 		fmt.Fprintln(r.w, long.Long())
