@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/heap"
 	"fmt"
 	"slices"
 	"sort"
@@ -264,6 +265,17 @@ type State struct {
 	elapsed, last time.Time
 	nextHandle    uint32
 	invariant     func(error)
+
+	// The indexes (index.go): seats by pool and by session, pools by
+	// feature, the pools with a TIMEOUT, and the lingering seats by
+	// the end of their linger.
+	byPool       map[*Pool]*poolInfo
+	bySession    map[uint64][]*Seat
+	byFeature    map[string][]*Pool // in file order, removed pools too
+	cands        map[string][]*Pool // what a checkout tries, in order
+	timed        []*Pool
+	lingers      lingerHeap
+	emptyRemoved bool // a removed pool may have no seat left
 }
 
 // firstHandle is the first handle of a vendor daemon run; handles grow
@@ -277,6 +289,8 @@ func NewState(pools []*Pool) *State {
 		pools:      pools,
 		seats:      map[uint32]*Seat{},
 		sessions:   map[uint64]*sessionInfo{},
+		byPool:     map[*Pool]*poolInfo{},
+		bySession:  map[uint64][]*Seat{},
 		policy:     NoPolicy{},
 		nextHandle: firstHandle,
 	}
@@ -318,6 +332,9 @@ func (s *State) Apply(cmd Command) Result {
 		}
 	}
 	if err := s.checkLocked(); err != nil {
+		s.invariant(fmt.Errorf("after %T: %v", cmd, err))
+	}
+	if err := s.checkIndexes(); err != nil {
 		s.invariant(fmt.Errorf("after %T: %v", cmd, err))
 	}
 	return r
@@ -417,12 +434,14 @@ func (s *State) apply(cmd Command) Result {
 	case Remove:
 		s.tick(c.Now)
 		var match []*Seat
-		for _, st := range s.sortedSeats() {
-			if st.Pool.Feature == c.Feature && st.Client.User == c.User &&
-				strings.EqualFold(st.Client.Host, c.Host) && st.Client.Display == c.Display {
-				match = append(match, st)
+		for _, p := range s.byFeature[c.Feature] {
+			for _, st := range s.poolSeats(p) {
+				if st.Client.User == c.User && strings.EqualFold(st.Client.Host, c.Host) && st.Client.Display == c.Display {
+					match = append(match, st)
+				}
 			}
 		}
+		sortByHandle(match)
 		return s.remove(match)
 	case RemoveHandle:
 		s.tick(c.Now)
@@ -433,8 +452,8 @@ func (s *State) apply(cmd Command) Result {
 		match := []*Seat{seat}
 		if seat.Dup != "" {
 			// lmremove -h of one duplicate removes the whole group.
-			for _, st := range s.sortedSeats() {
-				if st != seat && st.Pool == seat.Pool && st.Dup == seat.Dup {
+			for _, st := range s.poolSeats(seat.Pool) {
+				if st != seat && st.Dup == seat.Dup {
 					match = append(match, st)
 				}
 			}
@@ -498,8 +517,10 @@ func (s *State) remove(match []*Seat) Result {
 func (s *State) revoke(handles []uint32) {
 	for _, h := range handles {
 		if st := s.seats[h]; st != nil {
-			delete(s.seats, st.Companion)
-			delete(s.seats, h)
+			if c := s.seats[st.Companion]; c != nil {
+				s.dropSeat(c)
+			}
+			s.dropSeat(st)
 		}
 		s.queue = slices.DeleteFunc(s.queue, func(w *Waiter) bool { return w.Handle == h })
 	}
@@ -517,34 +538,34 @@ func (s *State) dropSession(id uint64, r *Result) {
 		}
 		return false
 	})
-	var mine []*Seat
-	for _, st := range s.sortedSeats() {
-		if st.Session == id && id != 0 {
-			mine = append(mine, st)
-		}
+	if id == 0 {
+		return
 	}
-	s.release(mine, r, false)
+	s.release(slices.Clone(s.bySession[id]), r, false)
 }
 
 // release gives seats back (and their companions): those whose pool
 // lingers start lingering, the others are freed. With inactive they are
 // reclaimed by TIMEOUT and never linger.
 func (s *State) release(seats []*Seat, r *Result, inactive bool) {
-	done := map[uint32]bool{}
+	// done holds the handles already released; a command releases
+	// few seats, so a slice beats a map.
+	var done []uint32
 	for _, st := range seats {
-		for _, x := range []*Seat{st, s.seats[st.Companion]} {
-			if x == nil || done[x.Handle] || s.seats[x.Handle] != x {
+		for _, x := range [2]*Seat{st, s.seats[st.Companion]} {
+			if x == nil || slices.Contains(done, x.Handle) || s.seats[x.Handle] != x {
 				continue
 			}
-			done[x.Handle] = true
+			done = append(done, x.Handle)
 			if l := max(x.AppLinger, s.lingerOf(x.Pool)); l > 0 && !inactive && !x.Lingering() {
-				x.Session = 0
+				s.setSession(x, 0)
 				x.Linger = l
 				x.LingerUntil = s.elapsed.Add(l)
+				s.pushLinger(x)
 				r.Lingering = append(r.Lingering, *x)
 				continue
 			}
-			delete(s.seats, x.Handle)
+			s.dropSeat(x)
 			if inactive {
 				r.Inactive = append(r.Inactive, *x)
 			} else {
@@ -560,13 +581,15 @@ func (s *State) release(seats []*Seat, r *Result, inactive bool) {
 // endLingers frees the lingering seats whose linger is over.
 func (s *State) endLingers() []Seat {
 	var out []Seat
-	for _, st := range s.sortedSeats() {
-		if st.Lingering() && !s.elapsed.Before(st.LingerUntil) {
-			delete(s.seats, st.Handle)
-			out = append(out, *st)
+	for len(s.lingers) > 0 && !s.elapsed.Before(s.lingers[0].until) {
+		it := heap.Pop(&s.lingers).(lingerItem)
+		if s.live(it) {
+			s.dropSeat(it.st)
+			out = append(out, *it.st)
 		}
 	}
 	if len(out) > 0 {
+		slices.SortFunc(out, func(a, b Seat) int { return cmpHandle(a.Handle, b.Handle) })
 		s.dropEmptyRemoved()
 	}
 	return out
@@ -577,38 +600,42 @@ func (s *State) endLingers() []Seat {
 // stopped heartbeating.
 func (s *State) reclaimIdle(r *Result) {
 	var idle []*Seat
-	for _, st := range s.sortedSeats() {
-		if st.Session == 0 || st.Lingering() {
-			continue
+	for _, p := range s.timed {
+		pi := s.byPool[p]
+		if pi == nil {
+			continue // a removed pool that has gone
 		}
-		t := s.policy.Timeout(st.Pool)
-		if t <= 0 {
-			continue
-		}
-		si := s.sessions[st.Session]
-		if si == nil {
-			continue
-		}
-		since := si.seen
-		if si.idle {
-			since = si.idleSince
-		}
-		if s.elapsed.Sub(since) >= t {
-			idle = append(idle, st)
+		t := pi.timeout
+		for _, st := range s.poolSeats(p) {
+			if st.Session == 0 || st.Lingering() {
+				continue
+			}
+			si := s.sessions[st.Session]
+			if si == nil {
+				continue
+			}
+			since := si.seen
+			if si.idle {
+				since = si.idleSince
+			}
+			if s.elapsed.Sub(since) >= t {
+				idle = append(idle, st)
+			}
 		}
 	}
+	sortByHandle(idle)
 	s.release(idle, r, true)
 }
 
-func (s *State) lingerOf(p *Pool) time.Duration { return s.policy.Linger(p) }
-
-func (s *State) sortedSeats() []*Seat {
-	out := make([]*Seat, 0, len(s.seats))
-	for _, st := range s.seats {
-		out = append(out, st)
+func (s *State) lingerOf(p *Pool) time.Duration {
+	if pi := s.byPool[p]; pi != nil {
+		return pi.linger
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Handle < out[j].Handle })
-	return out
+	return s.policy.Linger(p)
+}
+
+func sortByHandle(seats []*Seat) {
+	slices.SortFunc(seats, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
 }
 
 func (s *State) waiterIndex(h uint32) int {
@@ -648,9 +675,10 @@ func (s *State) checkout(c Checkout, r *Result) {
 	// one that started lingering when the old connection closed.
 	if old := s.seats[c.PrevHandle]; c.Adopt && c.PrevHandle != 0 && old != nil {
 		if old.Pool.Feature == c.Feature && sameClient(old.Client, c.Client) && old.Count == c.Count {
-			for _, x := range []*Seat{old, s.seats[old.Companion]} {
+			for _, x := range [2]*Seat{old, s.seats[old.Companion]} {
 				if x != nil {
-					x.Session, x.Client = c.Session, c.Client
+					s.setSession(x, c.Session)
+					x.Client = c.Client
 					x.Linger, x.LingerUntil = 0, time.Time{}
 				}
 			}
@@ -722,10 +750,14 @@ func (s *State) serveQueue(r *Result) {
 // 3.6 for v7+: node-locked uncounted lines first, then node-locked
 // counted, then floating ones, each in file order, so that a floating
 // seat is not used where a node-locked line would do.
-func (s *State) candidates(feature string) []*Pool {
+func (s *State) candidates(feature string) []*Pool { return s.cands[feature] }
+
+// candidateOrder is candidates computed from the feature's pools in file
+// order.
+func candidateOrder(pools []*Pool) []*Pool {
 	var out []*Pool
-	for _, p := range s.pools {
-		if p.Feature == feature && !p.Removed {
+	for _, p := range pools {
+		if !p.Removed {
 			out = append(out, p)
 		}
 	}
@@ -809,11 +841,11 @@ func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, 
 			handle := pick()
 			seat := &Seat{Handle: handle, Pool: f.p, Session: req.session, Client: req.client, Version: req.verText,
 				VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: f.dup, AppLinger: req.linger}
-			s.seats[handle] = seat
+			s.addSeat(seat)
 			if suite != nil {
 				sh := s.handleFor(0)
-				s.seats[sh] = &Seat{Handle: sh, Pool: suite, Session: req.session, Client: req.client, Version: req.verText,
-					VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: suiteDup, Companion: handle, AppLinger: req.linger}
+				s.addSeat(&Seat{Handle: sh, Pool: suite, Session: req.session, Client: req.client, Version: req.verText,
+					VendorData: req.vendorData, Count: req.count, Start: s.now, Dup: suiteDup, Companion: handle, AppLinger: req.linger})
 				seat.Companion = sh
 			}
 			cp := *seat
@@ -904,27 +936,26 @@ type group struct {
 	client Client
 }
 
+// groups are the groups of pool p's seats (with extra added), in the
+// order of their first seat's handle.
 func (s *State) groups(p *Pool, extra *Seat) []group {
-	var out []group
-	idx := map[string]int{}
+	seats := s.poolSeats(p)
+	out := make([]group, 0, len(seats)+1)
+	var idx map[string]int // made at the first duplicate group
 	add := func(st *Seat) {
 		if st.Dup != "" {
 			if i, ok := idx[st.Dup]; ok {
 				out[i].count = max(out[i].count, st.Count)
 				return
 			}
+			if idx == nil {
+				idx = map[string]int{}
+			}
 			idx[st.Dup] = len(out)
 		}
 		out = append(out, group{key: st.Dup, count: st.Count, client: st.Client})
 	}
-	var mine []*Seat
-	for _, st := range s.seats {
-		if st.Pool == p {
-			mine = append(mine, st)
-		}
-	}
-	sort.Slice(mine, func(i, j int) bool { return mine[i].Handle < mine[j].Handle })
-	for _, st := range mine {
+	for _, st := range seats {
 		add(st)
 	}
 	if extra != nil {
@@ -935,8 +966,8 @@ func (s *State) groups(p *Pool, extra *Seat) []group {
 
 func (s *State) groupsOfFeature(feature string) []group {
 	var out []group
-	for _, p := range s.pools {
-		if p.Feature == feature && !p.Uncounted {
+	for _, p := range s.byFeature[feature] {
+		if !p.Uncounted {
 			out = append(out, s.groups(p, nil)...)
 		}
 	}
@@ -944,8 +975,8 @@ func (s *State) groupsOfFeature(feature string) []group {
 }
 
 func (s *State) hasGroup(p *Pool, dup string) bool {
-	for _, st := range s.seats {
-		if st.Pool == p && st.Dup == dup {
+	for _, st := range s.poolSeats(p) {
+		if st.Dup == dup {
 			return true
 		}
 	}
@@ -959,8 +990,8 @@ func (s *State) extra(p *Pool, dup string, count int) int {
 		return count
 	}
 	have := -1
-	for _, st := range s.seats {
-		if st.Pool == p && st.Dup == dup {
+	for _, st := range s.poolSeats(p) {
+		if st.Dup == dup {
 			have = max(have, st.Count)
 		}
 	}
@@ -976,6 +1007,16 @@ func (s *State) extra(p *Pool, dup string, count int) int {
 // file order.
 func (s *State) load(p *Pool, extra *Seat) (total, raw int) {
 	res := s.res[p]
+	if len(res) == 0 && !hasDup(s.poolSeats(p), extra) {
+		// No reservation and no duplicates: every seat is its own group.
+		for _, st := range s.poolSeats(p) {
+			raw += st.Count
+		}
+		if extra != nil {
+			raw += extra.Count
+		}
+		return raw, raw
+	}
 	left := make([]int, len(res))
 	reserved := 0
 	for i, r := range res {
@@ -1001,9 +1042,30 @@ func (s *State) load(p *Pool, extra *Seat) (total, raw int) {
 	return reserved + free, raw
 }
 
+// hasDup reports whether any of seats, or extra, is in a duplicate group.
+func hasDup(seats []*Seat, extra *Seat) bool {
+	if extra != nil && extra.Dup != "" {
+		return true
+	}
+	for _, st := range seats {
+		if st.Dup != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // limit is how many licenses pool p may have out: its count plus the
 // overdraft the license allows, lowered by MAX_OVERDRAFT.
 func (s *State) limit(p *Pool) int {
+	if pi := s.byPool[p]; pi != nil {
+		return pi.limit
+	}
+	return s.policyLimit(p)
+}
+
+// policyLimit is limit computed from the pool and the policy.
+func (s *State) policyLimit(p *Pool) int {
 	od := p.Overdraft
 	if n, ok := s.policy.MaxOverdraft(p); ok && n < od {
 		od = max(n, 0)
@@ -1078,6 +1140,7 @@ func (s *State) checkLocked() error {
 // to the first of its pools with enough unreserved seats; those that fit
 // nowhere are dropped with a warning (manual 6.5.1).
 func (s *State) refresh() []string {
+	s.reindex()
 	s.res = map[*Pool][]Reservation{}
 	var warn []string
 	seen := map[string]bool{}
@@ -1219,13 +1282,26 @@ func orderedPools(m map[*Pool]bool) []*Pool {
 	return out
 }
 
-// dropEmptyRemoved forgets removed pools whose last seat went back.
+// dropEmptyRemoved forgets removed pools whose last seat went back. It
+// does nothing unless dropSeat saw the last seat of a removed pool go.
 func (s *State) dropEmptyRemoved() {
-	busy := map[*Pool]bool{}
-	for _, st := range s.seats {
-		busy[st.Pool] = true
+	if !s.emptyRemoved {
+		return
 	}
-	s.pools = slices.DeleteFunc(s.pools, func(p *Pool) bool { return p.Removed && !busy[p] })
+	s.emptyRemoved = false
+	empty := func(p *Pool) bool { return p.Removed && len(s.poolSeats(p)) == 0 }
+	for _, p := range s.pools {
+		if empty(p) {
+			delete(s.byPool, p)
+			if l := slices.DeleteFunc(s.byFeature[p.Feature], func(q *Pool) bool { return q == p }); len(l) > 0 {
+				s.byFeature[p.Feature] = l
+			} else {
+				delete(s.byFeature, p.Feature)
+			}
+		}
+	}
+	s.pools = slices.DeleteFunc(s.pools, empty)
+	s.timed = slices.DeleteFunc(s.timed, func(p *Pool) bool { return s.byPool[p] == nil })
 }
 
 // PoolStatus is one pool and its seats as lmstat shows them.
@@ -1260,10 +1336,40 @@ func (s *State) StatusAt(now time.Time) []PoolStatus {
 	return s.status()
 }
 
-func (s *State) status() []PoolStatus {
-	out := make([]PoolStatus, len(s.pools))
-	idx := make(map[*Pool]int, len(s.pools))
-	for i, p := range s.pools {
+func (s *State) status() []PoolStatus { return s.statusOf(s.pools) }
+
+// FeatureNames are the names of the features the state has pools of, in
+// file order of their first pool.
+func (s *State) FeatureNames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.byFeature))
+	for _, p := range s.pools {
+		if ps := s.byFeature[p.Feature]; len(ps) > 0 && ps[0] == p {
+			out = append(out, p.Feature)
+		}
+	}
+	return out
+}
+
+// FeatureStatusAt is StatusAt for the pools of one feature only: it costs
+// what that feature's seats cost, not what all seats cost. It is nil
+// when the state has no pool of feature.
+func (s *State) FeatureStatusAt(now time.Time, feature string) []PoolStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(now)
+	pools := s.byFeature[feature]
+	if len(pools) == 0 {
+		return nil
+	}
+	return s.statusOf(pools)
+}
+
+// statusOf is the status of pools (pools of the state, in file order).
+func (s *State) statusOf(pools []*Pool) []PoolStatus {
+	out := make([]PoolStatus, len(pools))
+	for i, p := range pools {
 		out[i].Pool = *p
 		out[i].Limit = s.limit(p)
 		if p.Uncounted {
@@ -1274,21 +1380,32 @@ func (s *State) status() []PoolStatus {
 			out[i].InUse, _ = s.load(p, nil)
 		}
 		out[i].Reservations = s.unusedReservations(p)
-		idx[p] = i
-	}
-	for _, st := range s.sortedSeats() {
-		i := idx[st.Pool]
-		c := *st
-		if c.Lingering() {
-			c.LingerLeft = max(0, c.LingerUntil.Sub(s.elapsed))
+		seats := s.poolSeats(p)
+		if len(seats) > 0 {
+			out[i].Seats = make([]Seat, len(seats))
 		}
-		out[i].Seats = append(out[i].Seats, c)
+		for j, st := range seats {
+			c := *st
+			if c.Lingering() {
+				c.LingerLeft = max(0, c.LingerUntil.Sub(s.elapsed))
+			}
+			out[i].Seats[j] = c
+		}
+	}
+	var idx map[*Pool]int
+	if len(s.queue) > 0 {
+		idx = make(map[*Pool]int, len(pools))
+		for i, p := range pools {
+			idx[p] = i
+		}
 	}
 	for _, w := range s.queue {
 		want, _ := ParseVersion(w.Version)
-		for i, p := range s.pools {
-			if p.Feature == w.Feature && !p.Removed && compareVersion(p.Version, want) >= 0 {
-				out[i].Queued = append(out[i].Queued, *w)
+		for _, p := range s.byFeature[w.Feature] {
+			if !p.Removed && compareVersion(p.Version, want) >= 0 {
+				if i, ok := idx[p]; ok {
+					out[i].Queued = append(out[i].Queued, *w)
+				}
 				break
 			}
 		}
