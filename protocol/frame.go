@@ -173,6 +173,33 @@ func (c *Conn) Send(m Message) error {
 	return c.w.WriteMessage(m)
 }
 
+// SendAll writes ms as consecutive frames with one deadline and one
+// Write: a stream of many small frames (a status) costs one system call
+// instead of one per frame. The buffer is not kept after the call.
+func (c *Conn) SendAll(ms []Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	var b []byte
+	for _, m := range ms {
+		var err error
+		if b, err = AppendFrame(b, m); err != nil {
+			return err
+		}
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	d := c.WriteTimeout
+	if d == 0 {
+		d = DefaultWriteTimeout
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(d)); err != nil {
+		return err
+	}
+	_, err := c.nc.Write(b)
+	return err
+}
+
 // Recv reads and decodes the next frame. An Error frame is returned as a
 // message (*Error); use Call or AsError to turn it into a Go error.
 func (c *Conn) Recv() (Message, error) {

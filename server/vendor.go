@@ -656,31 +656,28 @@ func usageText(feature string, c Client, count int) string {
 
 // status streams feature usage: per feature name a FeatureHeader, then
 // per pool a PoolStatus and its UserEntry frames, then End. Every pool is
-// sent, also those with no users; lmstat decides what to print.
+// sent, also those with no users; lmstat decides what to print. The
+// state is read one feature at a time, so that the state lock is held
+// only while one feature's pools are copied, and the frames go out in
+// batches of about statusBatch bytes.
 func (v *Vendor) status(s *session, only string) error {
-	now := v.cfg.Now()
-	pools := v.state.StatusAt(now)
-	var names []string
-	byName := map[string][]PoolStatus{}
-	for _, ps := range pools {
-		if only != "" && ps.Pool.Feature != only {
-			continue
-		}
-		if _, ok := byName[ps.Pool.Feature]; !ok {
-			names = append(names, ps.Pool.Feature)
-		}
-		byName[ps.Pool.Feature] = append(byName[ps.Pool.Feature], ps)
+	names := []string{only}
+	if only == "" {
+		names = v.state.FeatureNames()
 	}
-	if only != "" && len(names) == 0 {
-		e := lmerr.New(-5, minorNoFeature)
-		if err := s.conn.Send(&protocol.FeatureHeader{Name: only, Code: e.Code, Minor: e.Minor}); err != nil {
-			return err
-		}
-		return s.conn.Send(&protocol.End{})
-	}
+	out := statusWriter{conn: s.conn}
 	for _, name := range names {
+		pools := v.state.FeatureStatusAt(v.cfg.Now(), name)
+		if len(pools) == 0 {
+			if only == "" {
+				continue // gone since the names were read (lmreread)
+			}
+			e := lmerr.New(-5, minorNoFeature)
+			out.add(&protocol.FeatureHeader{Name: only, Code: e.Code, Minor: e.Minor})
+			break
+		}
 		h := &protocol.FeatureHeader{Name: name, Uncounted: true}
-		for _, ps := range byName[name] {
+		for _, ps := range pools {
 			if !ps.Pool.Uncounted {
 				h.Uncounted = false
 				if !ps.Pool.Removed {
@@ -689,25 +686,53 @@ func (v *Vendor) status(s *session, only string) error {
 			}
 			h.InUse += ps.InUse
 		}
-		if err := s.conn.Send(h); err != nil {
+		out.add(h)
+		for _, ps := range pools {
+			v.addPool(&out, ps)
+		}
+		if err := out.flushIfFull(); err != nil {
 			return err
 		}
-		for _, ps := range byName[name] {
-			if err := v.sendPool(s, ps); err != nil {
-				return err
-			}
-		}
 	}
-	return s.conn.Send(&protocol.End{})
+	out.add(&protocol.End{})
+	return out.flush()
 }
 
-// sendPool streams one pool: its PoolStatus, a UserEntry per seat
+// statusBatch is about how many bytes of status frames the vendor daemon
+// collects before it writes them.
+const statusBatch = 32 << 10
+
+// statusWriter collects status frames and writes them in batches.
+type statusWriter struct {
+	conn *protocol.Conn
+	ms   []protocol.Message
+	size int // a rough count of the bytes collected
+}
+
+func (w *statusWriter) add(m protocol.Message) {
+	w.ms = append(w.ms, m)
+	w.size += 64
+}
+
+func (w *statusWriter) flushIfFull() error {
+	if w.size < statusBatch {
+		return nil
+	}
+	return w.flush()
+}
+
+func (w *statusWriter) flush() error {
+	err := w.conn.SendAll(w.ms)
+	clear(w.ms)
+	w.ms, w.size = w.ms[:0], 0
+	return err
+}
+
+// addPool adds one pool's frames: its PoolStatus, a UserEntry per seat
 // (lingering ones with their linger), a ReservationEntry per reservation
 // with unused seats, and a queued UserEntry per queued request.
-func (v *Vendor) sendPool(s *session, ps PoolStatus) error {
-	if err := s.conn.Send(poolStatus(ps)); err != nil {
-		return err
-	}
+func (v *Vendor) addPool(out *statusWriter, ps PoolStatus) {
+	out.add(poolStatus(ps))
 	for _, st := range ps.Seats {
 		u := &protocol.UserEntry{
 			User:       st.Client.User,
@@ -725,18 +750,14 @@ func (v *Vendor) sendPool(s *session, ps PoolStatus) error {
 			u.LingerTotal = int(st.Linger / time.Second)
 			u.LingerRemaining = int((st.LingerLeft + time.Second - 1) / time.Second)
 		}
-		if err := s.conn.Send(u); err != nil {
-			return err
-		}
+		out.add(u)
 	}
 	for _, r := range ps.Reservations {
-		if err := s.conn.Send(&protocol.ReservationEntry{Count: r.Count, Kind: r.Kind, Name: r.Name,
-			ServerHost: v.cfg.ServerHost, Port: v.cfg.LmgrdPort}); err != nil {
-			return err
-		}
+		out.add(&protocol.ReservationEntry{Count: r.Count, Kind: r.Kind, Name: r.Name,
+			ServerHost: v.cfg.ServerHost, Port: v.cfg.LmgrdPort})
 	}
 	for _, w := range ps.Queued {
-		if err := s.conn.Send(&protocol.UserEntry{
+		out.add(&protocol.UserEntry{
 			User:       w.Client.User,
 			Host:       w.Client.Host,
 			Display:    w.Client.Display,
@@ -748,11 +769,8 @@ func (v *Vendor) sendPool(s *session, ps PoolStatus) error {
 			Start:      w.Since.Unix(),
 			Count:      w.Count,
 			Queued:     true,
-		}); err != nil {
-			return err
-		}
+		})
 	}
-	return nil
 }
 
 func poolStatus(ps PoolStatus) *protocol.PoolStatus {
