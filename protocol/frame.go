@@ -159,6 +159,35 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // Close closes the connection.
 func (c *Conn) Close() error { return c.nc.Close() }
 
+// Wait blocks until the next frame has begun to arrive (or the read
+// deadline of Recv passes, or the connection fails), reading what is
+// there into the connection's buffer; Recv then decodes it. Wait keeps
+// the waiting goroutine's stack shallow: a server that waits for many
+// idle clients with Wait and handles their requests elsewhere keeps
+// small stacks.
+func (c *Conn) Wait() error {
+	if c.r.br.Buffered() > 0 {
+		return nil
+	}
+	if err := c.setReadDeadline(); err != nil {
+		return err
+	}
+	_, err := c.r.br.Peek(1)
+	return err
+}
+
+func (c *Conn) setReadDeadline() error {
+	d := c.ReadTimeout
+	if d == 0 {
+		d = DefaultReadTimeout
+	}
+	var dl time.Time
+	if d > 0 {
+		dl = time.Now().Add(d)
+	}
+	return c.nc.SetReadDeadline(dl)
+}
+
 // Send writes m as one frame.
 func (c *Conn) Send(m Message) error {
 	c.wmu.Lock()
@@ -203,15 +232,7 @@ func (c *Conn) SendAll(ms []Message) error {
 // Recv reads and decodes the next frame. An Error frame is returned as a
 // message (*Error); use Call or AsError to turn it into a Go error.
 func (c *Conn) Recv() (Message, error) {
-	d := c.ReadTimeout
-	if d == 0 {
-		d = DefaultReadTimeout
-	}
-	var dl time.Time
-	if d > 0 {
-		dl = time.Now().Add(d)
-	}
-	if err := c.nc.SetReadDeadline(dl); err != nil {
+	if err := c.setReadDeadline(); err != nil {
 		return nil, err
 	}
 	return c.r.ReadMessage()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,34 @@ type VendorConfig struct {
 	ReportLog func(*reportlog.Config)
 }
 
+// The garbage collector settings of a vendor daemon process. A vendor
+// daemon keeps a goroutine per connected client, and the collector's
+// heap goal grows with the goroutines' stacks as well as with the live
+// heap: with the Go default (GOGC=100, no limit) 10,000 idle clients let
+// the heap grow by tens of megabytes of garbage between collections.
+// vendorGCPercent collects sooner; vendorMemoryLimit is a soft limit on
+// the memory the Go runtime manages, past which it collects harder (and
+// returns memory to the system) rather than grow. A soft limit is not a
+// cap: a daemon whose live memory is above it keeps running, at the cost
+// of more collector CPU (the runtime bounds that to about half of it).
+// GOGC and GOMEMLIMIT in the environment override either.
+const (
+	vendorGCPercent   = 50
+	vendorMemoryLimit = 80 << 20
+)
+
+// TuneMemory applies the vendor daemon's garbage collector settings to
+// this process, except those the environment (GOGC, GOMEMLIMIT) sets.
+// Only a vendor daemon process calls it: the settings are process-wide.
+func TuneMemory(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(vendorGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(vendorMemoryLimit)
+	}
+}
+
 // DefaultTickInterval is how often a vendor daemon ends lingers, reclaims
 // idle seats and serves its queue when nothing else happens.
 const DefaultTickInterval = time.Second
@@ -99,6 +128,7 @@ type Vendor struct {
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
 	report      reportState // REPORTLOG and DEBUGLOG (report.go)
+	deepAbove   int64       // deepAbove, or what a test sets
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -120,7 +150,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	if cfg.TickInterval <= 0 {
 		cfg.TickInterval = DefaultTickInterval
 	}
-	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
+	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{}), deepAbove: deepAbove}
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
 	pools, policy, nolog, logs, err := v.load()
 	if err != nil {
@@ -399,26 +429,80 @@ func (v *Vendor) Reread() error {
 type session struct {
 	id     uint64
 	conn   *protocol.Conn
-	hello  *protocol.Hello
 	client Client
 	peer   net.Addr
 	linger time.Duration // the application's linger for its checkouts
 }
 
+// identity is the identity the client sent in its handshake. The
+// session keeps it only as the client's fields, not the whole Hello.
+func (s *session) identity() protocol.Identity {
+	c := &s.client
+	return protocol.Identity{User: c.User, Host: c.Host, Display: c.Display, PID: c.PID, Project: c.Project, Program: c.Program}
+}
+
 // maxLinger bounds the linger an application may ask for, in seconds.
 const maxLinger = 7 * 24 * 3600
 
+// serveConn serves one client connection. A vendor daemon keeps one
+// goroutine per connected client, mostly waiting for the client's next
+// heartbeat, so with many clients that goroutine's stack is most of what
+// an idle client costs: a stack grows while a request is handled
+// (decoding, the state, logging), and the runtime shrinks it back at a
+// garbage collection only while less than a quarter of it is in use,
+// never to its smallest. So the connection's goroutine waits on a
+// shallow stack (serveConn, serveSession, protocol.Conn.Wait), and with
+// many connections open each step that needs a deep stack (the
+// handshake, a request, the disconnect) runs on a short-lived goroutine
+// of its own (see run); the waiting goroutine's stack then stays at the
+// runtime's smallest, 2 KB instead of 8.
 func (v *Vendor) serveConn(c *protocol.Conn) {
+	var s *session
+	v.run(func() { s = v.handshake(c) })
+	if s == nil {
+		return
+	}
+	v.serveSession(s)
+	v.run(func() { v.disconnect(s) })
+}
+
+// deepAbove is how many open connections make a vendor daemon handle
+// requests on goroutines of their own. Below it memory is no concern and
+// a request is answered on the connection's goroutine, which saves
+// starting a goroutine (and growing its stack) per request: about a
+// fifth of the throughput of a few busy clients.
+const deepAbove = 1000
+
+// run runs f, on a goroutine of its own when more than deepAbove
+// connections are open, and waits for it: then f's deep stack is that
+// goroutine's, which goes back to the runtime when f returns, not the
+// stack of the goroutine that waits for the connection's next request.
+func (v *Vendor) run(f func()) {
+	if v.limit.n.Load() <= v.deepAbove {
+		f()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
+// handshake answers the client's Hello and makes its session; nil when
+// the handshake failed or the client is not admitted.
+func (v *Vendor) handshake(c *protocol.Conn) *session {
 	if c.ReadTimeout == 0 || c.ReadTimeout > HandshakeTimeout {
 		c.ReadTimeout = HandshakeTimeout // a silent new connection is dropped
 	}
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
-		return
+		return nil
 	}
 	if e := v.limit.admit(hello, c.NetConn()); e != nil {
 		_ = c.Send(protocol.ErrorOf(e))
-		return
+		return nil
 	}
 	if err := c.Send(&protocol.Hello{
 		Version:  protocol.Version,
@@ -428,14 +512,16 @@ func (v *Vendor) serveConn(c *protocol.Conn) {
 		Software: v.cfg.Software,
 		RunID:    v.runID,
 	}); err != nil {
-		return
+		return nil
 	}
 	peer := c.NetConn().RemoteAddr()
-	s := &session{
-		id:    v.nextSession.Add(1),
-		conn:  c,
-		hello: hello,
-		peer:  peer,
+	// An idle client is bounded by its heartbeats: no frame for
+	// ClientTimeout drops it.
+	c.ReadTimeout = v.cfg.ClientTimeout
+	return &session{
+		id:   v.nextSession.Add(1),
+		conn: c,
+		peer: peer,
 		client: Client{
 			User:    hello.Identity.User,
 			Host:    hello.Identity.Host,
@@ -447,19 +533,31 @@ func (v *Vendor) serveConn(c *protocol.Conn) {
 			JobID:   hello.JobID,
 		},
 	}
-	// An idle client is bounded by its heartbeats: no frame for
-	// ClientTimeout drops it.
-	c.ReadTimeout = v.cfg.ClientTimeout
-	defer v.disconnect(s)
+}
+
+// serveSession answers the session's requests until the connection
+// closes, fails, or stays silent for the read timeout.
+func (v *Vendor) serveSession(s *session) {
 	for {
-		m, err := c.Recv()
-		if err != nil {
+		if s.conn.Wait() != nil {
 			return
 		}
-		if err := v.handle(s, m); err != nil {
+		ok := false
+		v.run(func() { ok = v.serveOne(s) })
+		if !ok {
 			return
 		}
 	}
+}
+
+// serveOne reads and answers one request; false when the connection is
+// done.
+func (v *Vendor) serveOne(s *session) bool {
+	m, err := s.conn.Recv()
+	if err != nil {
+		return false
+	}
+	return v.handle(s, m) == nil
 }
 
 // disconnect frees every seat of a closed session at once.
@@ -508,13 +606,13 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)
 	case *protocol.Remove:
-		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
+		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
 		r := v.apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.RemoveHandle:
-		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
+		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
 		h, ok := handle32(m.Handle)
@@ -524,7 +622,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		r := v.apply(RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.SwitchReportLog, *protocol.NewReportLog, *protocol.SwitchDebugLog:
-		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.hello.Identity, v.log); e != nil {
+		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
 		var r *protocol.LogSwitched

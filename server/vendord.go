@@ -24,6 +24,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	ctrl := protocol.NewConn(control)
 	ctrl.ReadTimeout = -1
 	defer ctrl.Close()
+	TuneMemory(os.Getenv)
 	log := cfg.Log
 	defer startProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	v, err := NewVendor(cfg)

@@ -1,8 +1,11 @@
 package protocol
 
 import (
+	"errors"
+	"os"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // TestSendAll checks that frames sent in one batch arrive as the same
@@ -48,4 +51,33 @@ func TestSendAll(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWait checks that Wait returns once a frame has begun to arrive,
+// at once when one is already buffered, and with the read timeout's
+// error when nothing comes.
+func TestWait(t *testing.T) {
+	t.Run("frame arrives", func(t *testing.T) {
+		a, b := pipe(t)
+		go a.SendAll([]Message{&OK{Count: 1}, &OK{Count: 2}})
+		for want := 1; want <= 2; want++ {
+			if err := b.Wait(); err != nil {
+				t.Fatalf("Wait before frame %d: %v", want, err)
+			}
+			m, err := b.Recv()
+			if err != nil {
+				t.Fatalf("Recv: %v", err)
+			}
+			if got := m.(*OK).Count; got != want {
+				t.Errorf("frame %d: got count %d", want, got)
+			}
+		}
+	})
+	t.Run("nothing comes", func(t *testing.T) {
+		_, b := pipe(t)
+		b.ReadTimeout = 20 * time.Millisecond
+		if err := b.Wait(); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Wait: got %v, want a deadline error", err)
+		}
+	})
 }
