@@ -19,7 +19,7 @@ func TestServeDeep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, license, "")
-			h.v.deepAbove = tt.deepAbove
+			h.v.deepAbove.Store(tt.deepAbove)
 			joe := h.client("joe", "h1", "d1")
 			ann := h.client("ann", "h2", "d2")
 			joe.want("f1", "1.0", 1, 0)

@@ -127,8 +127,8 @@ type Vendor struct {
 	stopTick    chan struct{}
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
-	report      reportState // REPORTLOG and DEBUGLOG (report.go)
-	deepAbove   int64       // deepAbove, or what a test sets
+	report      reportState  // REPORTLOG and DEBUGLOG (report.go)
+	deepAbove   atomic.Int64 // deepAbove, or what a test sets
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -150,7 +150,8 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	if cfg.TickInterval <= 0 {
 		cfg.TickInterval = DefaultTickInterval
 	}
-	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{}), deepAbove: deepAbove}
+	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
+	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
 	pools, policy, nolog, logs, err := v.load()
 	if err != nil {
@@ -478,7 +479,7 @@ const deepAbove = 1000
 // goroutine's, which goes back to the runtime when f returns, not the
 // stack of the goroutine that waits for the connection's next request.
 func (v *Vendor) run(f func()) {
-	if v.limit.n.Load() <= v.deepAbove {
+	if v.limit.n.Load() <= v.deepAbove.Load() {
 		f()
 		return
 	}
