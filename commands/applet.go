@@ -181,25 +181,7 @@ func Banner(prog string) string {
 }
 
 // Platform is the FlexNet platform name of this build (x64_lsb on linux/amd64).
-func Platform() string {
-	switch runtime.GOOS + "/" + runtime.GOARCH {
-	case "linux/amd64":
-		return "x64_lsb"
-	case "linux/386":
-		return "i86_lsb"
-	case "linux/arm64":
-		return "a64_lsb"
-	case "darwin/amd64":
-		return "x64_mac"
-	case "darwin/arm64":
-		return "a64_mac"
-	case "windows/amd64":
-		return "x64_n6"
-	case "windows/386":
-		return "i86_n3"
-	}
-	return runtime.GOARCH + "_" + runtime.GOOS
-}
+func Platform() string { return platformFor(runtime.GOOS, runtime.GOARCH) }
 
 // VersionLine is what -v prints after the banner.
 func VersionLine(name string) string {

@@ -69,23 +69,7 @@ func dialAdminDaemon(ctx context.Context, cfg *config, host, daemon string, port
 // dialAdminLmgrd is dialLmgrd for admin commands: each server of spec in
 // order through dialAdminDaemon.
 func dialAdminLmgrd(ctx context.Context, cfg *config, spec []licfile.ServerAddr, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, licfile.ServerAddr, error) {
-	var first error
-	for _, a := range spec {
-		for _, p := range a.Ports() {
-			c, h, err := dialAdminDaemon(ctx, cfg, a.Host, "lmgrd", p, p, hello)
-			if err == nil {
-				return c, h, licfile.ServerAddr{Host: a.Host, Port: p}, nil
-			}
-			if first == nil {
-				first = err
-			}
-			if ctx.Err() != nil {
-				return nil, nil, licfile.ServerAddr{}, first
-			}
-		}
-	}
-	if first == nil {
-		first = newError(-15, minorConnect)
-	}
-	return nil, nil, licfile.ServerAddr{}, first
+	return dialFirst(ctx, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
+		return dialAdminDaemon(ctx, cfg, host, "lmgrd", port, port, hello)
+	})
 }

@@ -57,10 +57,19 @@ func dialNetwork(ctx context.Context, cfg *config, network, address string, hell
 // dialLmgrd tries each server of spec (and each port of an @host) in
 // order and returns the first lmgrd that answers.
 func dialLmgrd(ctx context.Context, cfg *config, spec []licfile.ServerAddr, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, licfile.ServerAddr, error) {
+	return dialFirst(ctx, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
+		return dial(ctx, cfg, host, port, hello)
+	})
+}
+
+// dialFirst calls try for each server of spec (and each port of an
+// @host) in order and returns the first connection it makes, or the first
+// error when none answers.
+func dialFirst(ctx context.Context, spec []licfile.ServerAddr, try func(host string, port int) (*protocol.Conn, *protocol.Hello, error)) (*protocol.Conn, *protocol.Hello, licfile.ServerAddr, error) {
 	var first error
 	for _, a := range spec {
 		for _, p := range a.Ports() {
-			c, h, err := dial(ctx, cfg, a.Host, p, hello)
+			c, h, err := try(a.Host, p)
 			if err == nil {
 				return c, h, licfile.ServerAddr{Host: a.Host, Port: p}, nil
 			}
