@@ -19,28 +19,13 @@ import (
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 	golm "golm/lmutil/server"
+	"golm/lmutil/server/servertest"
 )
 
 // lmutil is the binary under test, built once by TestMain.
 var lmutil string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "golm-server-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lmutil = filepath.Join(dir, "lmutil")
-	out, err := exec.Command("go", "build", "-o", lmutil, "golm/lmutil").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building lmutil: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &lmutil)) }
 
 // waitTimeout bounds every poll of a starting or stopping process.
 const waitTimeout = 15 * time.Second
@@ -48,25 +33,11 @@ const waitTimeout = 15 * time.Second
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval, not a wait for the server
-	}
+	servertest.Poll(t, what, waitTimeout, cond)
 }
 
 // freePort returns a TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return servertest.FreePort(t) }
 
 func run(t *testing.T, dir string, args ...string) string {
 	t.Helper()

@@ -11,7 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
+	"golm/lmutil/server/servertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,21 +32,7 @@ var lmutil string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "golm-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lmutil = filepath.Join(dir, "lmutil")
-	out, err := exec.Command("go", "build", "-o", lmutil, "golm/lmutil").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building lmutil: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(servertest.Main(m, &lmutil))
 }
 
 // deadline bounds every poll for a process or a server to reach a state.
@@ -57,25 +43,11 @@ const deadline = 20 * time.Second
 // poll calls cond until it holds; it fails the test at the deadline.
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(25 * time.Millisecond) // the polling interval
-	}
+	servertest.Poll(t, what, deadline, cond)
 }
 
 // freePort returns a TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return servertest.FreePort(t) }
 
 // result is what a finished lmutil command left.
 type result struct {

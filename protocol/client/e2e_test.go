@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,34 +19,13 @@ import (
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/servertest"
 )
 
-// lmutilBin is the lmutil binary TestMain builds for the end-to-end tests,
-// "" when the build failed (the tests then fail with the reason).
-var lmutilBin, buildErr = "", error(nil)
+// lmutilBin is the lmutil binary TestMain builds for the end-to-end tests.
+var lmutilBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "golm-client-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin := filepath.Join(dir, "lmutil")
-	out, err := exec.Command("go", "build", "-o", bin, "golm/lmutil").CombinedOutput()
-	if err != nil {
-		// Once more: a build cache shared with concurrent builds can
-		// fail spuriously; a real compile error fails again.
-		out, err = exec.Command("go", "build", "-o", bin, "golm/lmutil").CombinedOutput()
-	}
-	if err != nil {
-		buildErr = fmt.Errorf("go build golm/lmutil: %v\n%s", err, out)
-	} else {
-		lmutilBin = bin
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &lmutilBin)) }
 
 // server is a real lmgrd with its vendor daemon "demo" on loopback.
 type server struct {
@@ -61,23 +39,12 @@ type server struct {
 	key     ed25519.PrivateKey
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return servertest.FreePort(t) }
 
 // startServer writes a signed license with features (FEATURE lines
 // without SIGN=) and starts lmgrd -z on it.
 func startServer(t *testing.T, features string) *server {
 	t.Helper()
-	if lmutilBin == "" {
-		t.Fatal(buildErr)
-	}
 	s := &server{t: t, dir: t.TempDir(), port: freePort(t), exited: make(chan struct{})}
 	s.license = filepath.Join(s.dir, "license.lic")
 	s.log = filepath.Join(s.dir, "debug.log")
@@ -150,13 +117,7 @@ func (s *server) waitLog(text string, n int) string {
 // poll waits for cond with a deadline.
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	servertest.Poll(t, what, 15*time.Second, cond)
 }
 
 func (s *server) spec() string { return strconv.Itoa(s.port) + "@localhost" }
