@@ -90,34 +90,13 @@ func (a *Admin) ServerStatus(ctx context.Context) (*protocol.ServerStatus, iter.
 		return nil, nil, newError(-12, minorProtocol, "SERVER_STATUS_REQUEST answered with "+m.Type().String())
 	}
 	seq := func(yield func(*protocol.VendorStatus, error) bool) {
-		for {
-			if err := ctx.Err(); err != nil {
-				a.conn.Close()
-				yield(nil, err)
-				return
-			}
-			m, err := a.conn.Recv()
-			if err != nil {
-				yield(nil, netError(err, -16, minorRead))
-				return
-			}
-			switch m := m.(type) {
-			case *protocol.End:
-				return
-			case *protocol.Error:
-				yield(nil, fromPeer(m))
-				return
-			case *protocol.VendorStatus:
-				if !yield(m, nil) {
-					a.conn.Close() // the rest of the stream is unread
-					return
-				}
-			default:
-				a.conn.Close()
-				yield(nil, newError(-12, minorProtocol, "unexpected "+m.Type().String()+" in server status"))
-				return
-			}
-		}
+		readStream(ctx, a.conn, "server status", func(m protocol.Message) bool {
+			_, ok := m.(*protocol.VendorStatus)
+			return ok
+		}, func(m protocol.Message, err error) bool {
+			vs, _ := m.(*protocol.VendorStatus)
+			return yield(vs, err)
+		})
 	}
 	return st, seq, nil
 }
@@ -170,34 +149,13 @@ func (v *Vendor) FeatureStatus(ctx context.Context, feature string) iter.Seq2[pr
 			yield(nil, netError(err, -17, minorWrite))
 			return
 		}
-		for {
-			if err := ctx.Err(); err != nil {
-				v.conn.Close()
-				yield(nil, err)
-				return
-			}
-			m, err := v.conn.Recv()
-			if err != nil {
-				yield(nil, netError(err, -16, minorRead))
-				return
-			}
-			switch m := m.(type) {
-			case *protocol.End:
-				return
-			case *protocol.Error:
-				yield(nil, fromPeer(m))
-				return
+		readStream(ctx, v.conn, "feature status", func(m protocol.Message) bool {
+			switch m.(type) {
 			case *protocol.FeatureHeader, *protocol.PoolStatus, *protocol.UserEntry, *protocol.ReservationEntry:
-				if !yield(m, nil) {
-					v.conn.Close()
-					return
-				}
-			default:
-				v.conn.Close()
-				yield(nil, newError(-12, minorProtocol, "unexpected "+m.Type().String()+" in feature status"))
-				return
+				return true
 			}
-		}
+			return false
+		}, yield)
 	}
 }
 
@@ -257,4 +215,39 @@ func okCount(c *protocol.Conn, req protocol.Message) (int, error) {
 		return 0, newError(-12, minorProtocol, req.Type().String()+" answered with "+m.Type().String())
 	}
 	return ok.Count, nil
+}
+
+// readStream reads the records of a status stream off c until its END,
+// yielding each record accept allows. An ERROR frame ends it with the
+// server's error; any other record, a cancelled ctx or a caller that stops
+// early closes the connection, since the rest of the stream is unread.
+func readStream(ctx context.Context, c *protocol.Conn, what string, accept func(protocol.Message) bool, yield func(protocol.Message, error) bool) {
+	for {
+		if err := ctx.Err(); err != nil {
+			c.Close()
+			yield(nil, err)
+			return
+		}
+		m, err := c.Recv()
+		if err != nil {
+			yield(nil, netError(err, -16, minorRead))
+			return
+		}
+		switch {
+		case m.Type() == protocol.TypeEnd:
+			return
+		case m.Type() == protocol.TypeError:
+			yield(nil, fromPeer(m.(*protocol.Error)))
+			return
+		case accept(m):
+			if !yield(m, nil) {
+				c.Close()
+				return
+			}
+		default:
+			c.Close()
+			yield(nil, newError(-12, minorProtocol, "unexpected "+m.Type().String()+" in "+what))
+			return
+		}
+	}
 }
