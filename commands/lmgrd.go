@@ -61,7 +61,11 @@ lmdown, lmreread and lmremove are accepted only from this host: on the local Uni
 			`lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
 
 Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
-			`A bad line of it is logged with its file:line and skipped. Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once.`,
+			`A bad line of it is logged with its file:line and skipped. Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once.
+
+lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (default 10000, lowered to fit the open-file limit), keeping 8 more for admin tools on this host; past that clients get -106. ` +
+			`A new connection must send its handshake within 10 seconds. ` +
+			`A vendor daemon runs with GOGC=50 and a soft memory limit of 80 MiB unless $GOGC or $GOMEMLIMIT is set in lmgrd's environment; raise GOMEMLIMIT for more than about 12,000 idle clients.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
