@@ -13,6 +13,7 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/servertest"
 )
 
 func noEnv(string) string { return "" }
@@ -38,13 +39,7 @@ func openJob(t *testing.T, path string, opts ...Option) *Job {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	servertest.Poll(t, what, 10*time.Second, cond)
 }
 
 // closedPort returns a loopback port nothing listens on.
