@@ -27,8 +27,14 @@ GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -
 
 all: build
 
+# A static binary without cgo: it runs on any Linux of the same
+# architecture, and each daemon saves the 1.5 MB of resident memory the C
+# library's mapping costs. User and group names then come from
+# /etc/passwd and /etc/group; CGO_ENABLED=1 make build uses the system's
+# name services (NSS: LDAP, SSSD) instead.
+CGO_ENABLED ?= 0
 build:
-	$(GO) build -o lmutil .
+	CGO_ENABLED=$(CGO_ENABLED) $(GO) build -o lmutil .
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); \

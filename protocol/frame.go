@@ -139,6 +139,13 @@ type Conn struct {
 	wmu sync.Mutex
 	w   *Writer
 
+	// rdl and wdl are the read and write deadlines last set (zero: none
+	// set yet, or none wanted), so that a busy connection does not reset
+	// its deadlines on every frame (see nextDeadline).
+	rdl, wdl time.Time
+	rset     bool // rdl was set
+	wset     bool // wdl was set
+
 	// ReadTimeout bounds each Recv; 0 means DefaultReadTimeout, a negative
 	// value no deadline (a server waiting for an idle client's next
 	// request, which it bounds by heartbeats instead).
@@ -181,22 +188,62 @@ func (c *Conn) setReadDeadline() error {
 	if d == 0 {
 		d = DefaultReadTimeout
 	}
-	var dl time.Time
-	if d > 0 {
-		dl = time.Now().Add(d)
+	dl, change := nextDeadline(c.rdl, c.rset, time.Now(), d)
+	if !change {
+		return nil
 	}
-	return c.nc.SetReadDeadline(dl)
+	if err := c.nc.SetReadDeadline(dl); err != nil {
+		return err
+	}
+	c.rdl, c.rset = dl, true
+	return nil
+}
+
+// setWriteDeadline is setReadDeadline for writes; c.wmu is held.
+func (c *Conn) setWriteDeadline() error {
+	d := c.WriteTimeout
+	if d == 0 {
+		d = DefaultWriteTimeout
+	}
+	dl, change := nextDeadline(c.wdl, c.wset, time.Now(), d)
+	if !change {
+		return nil
+	}
+	if err := c.nc.SetWriteDeadline(dl); err != nil {
+		return err
+	}
+	c.wdl, c.wset = dl, true
+	return nil
+}
+
+// deadlineSlack is the fraction of a timeout by which a deadline may
+// outlast it: a deadline is set to now+d+d/deadlineSlack and left alone
+// while it still lies at least d ahead, so an operation times out between
+// d and d+d/deadlineSlack after it began, never sooner, and a connection
+// busy with many frames a second sets its deadline a few times a second
+// instead of once per frame (each set takes the runtime's timer locks).
+const deadlineSlack = 8
+
+// nextDeadline returns the deadline to set for an operation with timeout
+// d (d < 0: none) starting at now, given the deadline cur last set (set
+// false: none was), and whether it differs from cur.
+func nextDeadline(cur time.Time, set bool, now time.Time, d time.Duration) (time.Time, bool) {
+	if d < 0 {
+		return time.Time{}, !set || !cur.IsZero()
+	}
+	lo := now.Add(d)
+	hi := lo.Add(d / deadlineSlack)
+	if set && !cur.IsZero() && !cur.Before(lo) && !cur.After(hi) {
+		return cur, false
+	}
+	return hi, true
 }
 
 // Send writes m as one frame.
 func (c *Conn) Send(m Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	d := c.WriteTimeout
-	if d == 0 {
-		d = DefaultWriteTimeout
-	}
-	if err := c.nc.SetWriteDeadline(time.Now().Add(d)); err != nil {
+	if err := c.setWriteDeadline(); err != nil {
 		return err
 	}
 	return c.w.WriteMessage(m)
@@ -218,11 +265,7 @@ func (c *Conn) SendAll(ms []Message) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	d := c.WriteTimeout
-	if d == 0 {
-		d = DefaultWriteTimeout
-	}
-	if err := c.nc.SetWriteDeadline(time.Now().Add(d)); err != nil {
+	if err := c.setWriteDeadline(); err != nil {
 		return err
 	}
 	_, err := c.nc.Write(b)

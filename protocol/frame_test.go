@@ -122,3 +122,34 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+func TestNextDeadline(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	const d = 8 * time.Second
+	tests := []struct {
+		name       string
+		cur        time.Time
+		set        bool
+		d          time.Duration
+		want       time.Time
+		wantChange bool
+	}{
+		{"first", time.Time{}, false, d, now.Add(9 * time.Second), true},
+		{"still ahead by d", now.Add(8500 * time.Millisecond), true, d, now.Add(8500 * time.Millisecond), false},
+		{"exactly d ahead", now.Add(d), true, d, now.Add(d), false},
+		{"less than d ahead", now.Add(7 * time.Second), true, d, now.Add(9 * time.Second), true},
+		{"too far ahead (timeout shortened)", now.Add(time.Minute), true, d, now.Add(9 * time.Second), true},
+		{"was none, now wanted", time.Time{}, true, d, now.Add(9 * time.Second), true},
+		{"none wanted, first", time.Time{}, false, -1, time.Time{}, true},
+		{"none wanted, none set", time.Time{}, true, -1, time.Time{}, false},
+		{"none wanted, one set", now.Add(d), true, -1, time.Time{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, change := nextDeadline(tt.cur, tt.set, now, tt.d)
+			if !got.Equal(tt.want) || change != tt.wantChange {
+				t.Errorf("nextDeadline = %v, %v; want %v, %v", got, change, tt.want, tt.wantChange)
+			}
+		})
+	}
+}

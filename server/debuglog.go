@@ -30,6 +30,10 @@ type DebugLog struct {
 	// lastStamp is when the last TIMESTAMP line was written.
 	lastStamp time.Time
 	limits    map[string]*limit
+	// nextFlush is when the earliest open window ends (zero: none open)
+	// and lastStart when the latest began, so that a line looks at the
+	// windows only when one is over or the clock went back.
+	nextFlush, lastStart time.Time
 	// Burst and Window bound lines written through Limited: at most Burst
 	// lines per key per Window; the rest are counted and summarised once
 	// the window has passed.
@@ -95,8 +99,18 @@ func (l *DebugLog) WriteRaw(line string) {
 // Suppressed lines are counted and reported as one line when the window
 // ends, at the next line written.
 func (l *DebugLog) Limited(key, format string, args ...any) {
+	if l.Take(key) {
+		l.Printf(format, args...)
+	}
+}
+
+// Take counts one line of key against its window and reports whether it
+// may be written (with Printf); a false counts it as suppressed. A caller
+// whose line is costly to build, such as one per checkout, asks Take
+// first and builds the line only when it is going to be written.
+func (l *DebugLog) Take(key string) bool {
 	if l == nil {
-		return
+		return false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -106,32 +120,50 @@ func (l *DebugLog) Limited(key, format string, args ...any) {
 	if lim == nil {
 		lim = &limit{start: t}
 		l.limits[key] = lim
+		l.noteWindow(t)
 	}
 	if lim.n >= l.Burst {
 		lim.suppressed++
-		return
+		return false
 	}
 	lim.n++
-	l.line(t, fmt.Sprintf(format, args...))
+	return true
 }
 
 // flushLimits closes the windows that have passed, reporting what they
-// suppressed.
+// suppressed. It looks at the windows only when the earliest one is
+// over (or the clock went back).
 func (l *DebugLog) flushLimits(t time.Time) {
+	if len(l.limits) == 0 || (t.Before(l.nextFlush) && !t.Before(l.lastStart)) {
+		return
+	}
 	keys := make([]string, 0, len(l.limits))
 	for key := range l.limits {
 		keys = append(keys, key)
 	}
 	sort.Strings(keys) // the summaries come out in a stable order
+	l.nextFlush, l.lastStart = time.Time{}, time.Time{}
 	for _, key := range keys {
 		lim := l.limits[key]
 		if t.Sub(lim.start) < l.Window && !t.Before(lim.start) {
+			l.noteWindow(lim.start)
 			continue
 		}
 		if lim.suppressed > 0 {
 			l.line(t, fmt.Sprintf("(%d more %s messages not logged)", lim.suppressed, key))
 		}
 		delete(l.limits, key)
+	}
+}
+
+// noteWindow takes a window that began at start into nextFlush and
+// lastStart.
+func (l *DebugLog) noteWindow(start time.Time) {
+	if end := start.Add(l.Window); l.nextFlush.IsZero() || end.Before(l.nextFlush) {
+		l.nextFlush = end
+	}
+	if start.After(l.lastStart) {
+		l.lastStart = start
 	}
 }
 

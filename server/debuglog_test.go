@@ -79,3 +79,35 @@ func TestDebugLogRateLimit(t *testing.T) {
 		" 9:02:00 (demo) DENIED: later",
 	})
 }
+
+// TestDebugLogWindows checks that each key's window ends on its own
+// clock: a window opened later is not closed with an earlier one, and a
+// clock that goes back closes the windows it went back past.
+func TestDebugLogWindows(t *testing.T) {
+	var b strings.Builder
+	clk := newClock(9, 0, 0)
+	log := NewDebugLog(&b, "demo", clk.now)
+	log.Burst = 1
+	log.Limited("A", "A1")
+	log.Limited("A", "A2") // suppressed
+	clk.add(30 * time.Second)
+	log.Limited("B", "B1")
+	if log.Take("B") {
+		t.Fatal("Take: second B line in its window admitted")
+	}
+	clk.add(40 * time.Second) // A's window is over, B's is not
+	log.Limited("C", "C1")
+	log.Limited("B", "B3")    // still suppressed
+	clk.add(-2 * time.Minute) // before every window began
+	log.Limited("B", "B4")
+	equalLines(t, lines(&b), []string{
+		" 9:00:00 (demo) TIMESTAMP 2/10/2026",
+		" 9:00:00 (demo) A1",
+		" 9:00:30 (demo) B1",
+		" 9:01:10 (demo) (1 more A messages not logged)",
+		" 9:01:10 (demo) C1",
+		" 8:59:10 (demo) TIMESTAMP 2/10/2026",
+		" 8:59:10 (demo) (2 more B messages not logged)",
+		" 8:59:10 (demo) B4",
+	})
+}

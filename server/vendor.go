@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,34 +73,6 @@ type VendorConfig struct {
 	// configuration before it is opened (its fsync policy, its write
 	// timeout; tests make writes fail).
 	ReportLog func(*reportlog.Config)
-}
-
-// The garbage collector settings of a vendor daemon process. A vendor
-// daemon keeps a goroutine per connected client, and the collector's
-// heap goal grows with the goroutines' stacks as well as with the live
-// heap: with the Go default (GOGC=100, no limit) 10,000 idle clients let
-// the heap grow by tens of megabytes of garbage between collections.
-// vendorGCPercent collects sooner; vendorMemoryLimit is a soft limit on
-// the memory the Go runtime manages, past which it collects harder (and
-// returns memory to the system) rather than grow. A soft limit is not a
-// cap: a daemon whose live memory is above it keeps running, at the cost
-// of more collector CPU (the runtime bounds that to about half of it).
-// GOGC and GOMEMLIMIT in the environment override either.
-const (
-	vendorGCPercent   = 50
-	vendorMemoryLimit = 80 << 20
-)
-
-// TuneMemory applies the vendor daemon's garbage collector settings to
-// this process, except those the environment (GOGC, GOMEMLIMIT) sets.
-// Only a vendor daemon process calls it: the settings are process-wide.
-func TuneMemory(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(vendorGCPercent)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(vendorMemoryLimit)
-	}
 }
 
 // DefaultTickInterval is how often a vendor daemon ends lingers, reclaims
@@ -221,15 +192,21 @@ func (v *Vendor) logResult(r Result) {
 	}
 	if v.logs(options.NoLogIn) {
 		for _, st := range r.Freed {
-			v.log.Limited("IN", "IN: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+			if v.log.Take("IN") {
+				v.log.Printf("IN: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+			}
 		}
 		for _, st := range r.Inactive {
-			v.log.Limited("IN", "IN: %s(INACTIVE)", usageText(st.Pool.Feature, st.Client, st.Count))
+			if v.log.Take("IN") {
+				v.log.Printf("IN: %s(INACTIVE)", usageText(st.Pool.Feature, st.Client, st.Count))
+			}
 		}
 	}
 	if v.logs(options.NoLogOut) {
 		for _, st := range r.Granted {
-			v.log.Limited("OUT", "OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+			if v.log.Take("OUT") {
+				v.log.Printf("OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+			}
 		}
 	}
 }
@@ -479,7 +456,7 @@ const deepAbove = 1000
 // goroutine's, which goes back to the runtime when f returns, not the
 // stack of the goroutine that waits for the connection's next request.
 func (v *Vendor) run(f func()) {
-	if v.limit.n.Load() <= v.deepAbove.Load() {
+	if v.shallow() {
 		f()
 		return
 	}
@@ -490,6 +467,10 @@ func (v *Vendor) run(f func()) {
 	}()
 	<-done
 }
+
+// shallow reports whether few enough connections are open for requests
+// to be answered on their connection's goroutine (see run).
+func (v *Vendor) shallow() bool { return v.limit.n.Load() <= v.deepAbove.Load() }
 
 // handshake answers the client's Hello and makes its session; nil when
 // the handshake failed or the client is not admitted.
@@ -543,12 +524,23 @@ func (v *Vendor) serveSession(s *session) {
 		if s.conn.Wait() != nil {
 			return
 		}
-		ok := false
-		v.run(func() { ok = v.serveOne(s) })
+		var ok bool
+		if v.shallow() {
+			ok = v.serveOne(s) // no closure to allocate per request
+		} else {
+			ok = v.serveOneDeep(s)
+		}
 		if !ok {
 			return
 		}
 	}
+}
+
+// serveOneDeep is serveOne through run.
+func (v *Vendor) serveOneDeep(s *session) bool {
+	ok := false
+	v.run(func() { ok = v.serveOne(s) })
+	return ok
 }
 
 // serveOne reads and answers one request; false when the connection is
@@ -713,7 +705,9 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	v.logResult(r)
 	if w := r.Queued; w != nil {
 		if v.logs(options.NoLogQueued) {
-			v.log.Limited("QUEUED", "QUEUED: %s", usageText(w.Feature, w.Client, w.Count))
+			if v.log.Take("QUEUED") {
+				v.log.Printf("QUEUED: %s", usageText(w.Feature, w.Client, w.Count))
+			}
 		}
 		_, pos := v.state.Lookup(s.id, w.Handle)
 		return s.conn.Send(&protocol.Queued{Handle: uint64(w.Handle), Position: pos})
@@ -725,8 +719,8 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		return s.conn.Send(protocol.ErrorOf(&e))
 	}
 	st := r.Seat
-	if !r.Adopted && v.logs(options.NoLogOut) {
-		v.log.Limited("OUT", "OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+	if !r.Adopted && v.logs(options.NoLogOut) && v.log.Take("OUT") {
+		v.log.Printf("OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
 	}
 	return s.conn.Send(granted(st, r.Adopted))
 }

@@ -25,6 +25,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	ctrl.ReadTimeout = -1
 	defer ctrl.Close()
 	TuneMemory(os.Getenv)
+	PaceGC(os.Getenv)
 	log := cfg.Log
 	defer startProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	v, err := NewVendor(cfg)
@@ -42,6 +43,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 		v.Shutdown(context.Background())
 		return ErrLostLmgrd
 	}
+	ReleaseMemory() // what reading the license files left behind
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	defer stopServe()
 	served := make(chan struct{})
