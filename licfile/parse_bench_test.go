@@ -59,14 +59,19 @@ func BenchmarkParseVerify(b *testing.B) {
 	}
 }
 
-// BenchmarkParse measures parsing alone, without signatures.
+// BenchmarkParse measures parsing alone, without signatures, of a signed
+// file of 2,000 lines and of the 20,000 lines the benchmark suite reads.
 func BenchmarkParse(b *testing.B) {
-	data, _ := benchLicense(b, 2000)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := Parse(bytes.NewReader(data), "bench.lic"); err != nil {
-			b.Fatal(err)
-		}
+	for _, lines := range []int{2000, 20000} {
+		data, _ := benchLicense(b, lines)
+		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := Parse(bytes.NewReader(data), "bench.lic"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

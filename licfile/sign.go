@@ -136,145 +136,211 @@ func Signable(l Line) bool {
 // keyword is not all lower case with its value as written, bare keywords
 // (SUPERSEDE, USER_BASED) alone.
 func SignedText(l Line, servers []*Server) string {
+	return string(appendSignedText(nil, l, servers))
+}
+
+// appendSignedText appends the signed form of l (SignedText) to dst.
+func appendSignedText(dst []byte, l Line, servers []*Server) []byte {
 	switch l := any(l).(type) {
 	case *Feature:
-		return featureSignedText(l, servers)
+		return appendFeatureSignedText(dst, l, servers)
 	case *Package:
-		return packageSignedText(l)
+		return appendPackageSignedText(dst, l)
 	}
-	return ""
+	return dst
 }
 
-// signedItem is one line of the signed form after the first.
+// signedItem is one line of the signed form after the first: its keyword
+// (the sort key) and what renders it.
 type signedItem struct {
 	key  string
-	text string // the whole item, key included
+	kind itemKind
+	attr *Attr
 }
 
-func featureSignedText(f *Feature, servers []*Server) string {
-	var b strings.Builder
-	b.WriteString(SignedTextVersion + "\n")
-	b.WriteString(kindKeyword(f.Kind))
-	b.WriteString(" " + strconv.Quote(f.Name) + " " + strconv.Quote(f.Vendor))
-	if f.Kind == KindUpgrade {
-		b.WriteString(" " + NormalVersion(f.FromVersion))
-	}
-	b.WriteString(" " + NormalVersion(f.Version))
-	b.WriteString(" " + NormalDate(f.Expiry))
-	b.WriteString(" " + normalCount(f.Count))
-	b.WriteByte('\n')
+type itemKind uint8
 
-	var items []signedItem
+const (
+	itemAttr         itemKind = iota // the attribute as written (bare or quoted value)
+	itemVendorString                 // VENDOR_STRING "f.VendorString"
+	itemHostID                       // HOSTID "normalised hostids"
+	itemIssued                       // ISSUED date
+	itemStart                        // START date
+	itemComponents                   // COMPONENTS "name:version:count ..."
+	itemOptions                      // OPTIONS "VALUE"
+)
+
+func appendFeatureSignedText(b []byte, f *Feature, servers []*Server) []byte {
+	b = append(b, SignedTextVersion+"\n"...)
+	b = append(b, kindKeyword(f.Kind)...)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, f.Name)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, f.Vendor)
+	if f.Kind == KindUpgrade {
+		b = append(b, ' ')
+		b = appendNormalVersion(b, f.FromVersion)
+	}
+	b = append(b, ' ')
+	b = appendNormalVersion(b, f.Version)
+	b = append(b, ' ')
+	b = appendNormalDate(b, f.Expiry)
+	b = append(b, ' ')
+	if f.Count == 0 {
+		b = append(b, "uncounted"...)
+	} else {
+		b = strconv.AppendInt(b, int64(f.Count), 10)
+	}
+	b = append(b, '\n')
+
+	var buf [16]signedItem
+	items := buf[:0]
 	hostidDone, vstrDone := false, false
 	if f.Format == FormatV2 {
 		// The positional vendor string and hostid of the v2 format are
 		// the VENDOR_STRING= and HOSTID= of later formats.
-		items = append(items, quotedItem("VENDOR_STRING", f.VendorString))
+		items = append(items, signedItem{key: "VENDOR_STRING", kind: itemVendorString})
 		vstrDone = true
 		if len(f.HostID) > 0 {
-			items = append(items, hostIDItem(f.HostID))
+			items = append(items, signedItem{key: "HOSTID", kind: itemHostID})
 			hostidDone = true
 		}
 	}
-	for _, a := range f.Attrs {
+	for i := range f.Attrs {
+		a := &f.Attrs[i]
 		if !signedAttr(a.Key) {
 			continue
 		}
-		key := strings.ToUpper(a.Key)
+		key := upperKey(a.Key)
 		switch key {
 		case "HOSTID":
 			if hostidDone {
 				continue
 			}
 			hostidDone = true
-			items = append(items, hostIDItem(f.HostID))
+			items = append(items, signedItem{key: key, kind: itemHostID})
 		case "VENDOR_STRING":
 			if vstrDone {
 				continue
 			}
 			vstrDone = true
-			items = append(items, quotedItem(key, f.VendorString))
+			items = append(items, signedItem{key: key, kind: itemVendorString})
 		case "ISSUED":
-			items = append(items, signedItem{key, key + " " + NormalDate(f.Issued)})
+			items = append(items, signedItem{key: key, kind: itemIssued})
 		case "START":
-			items = append(items, signedItem{key, key + " " + NormalDate(f.Start)})
+			items = append(items, signedItem{key: key, kind: itemStart})
 		default:
-			items = append(items, attrItem(a))
+			items = append(items, signedItem{key: key, kind: itemAttr, attr: a})
 		}
 	}
-	writeItems(&b, items)
+	b = appendItems(b, items, f, nil)
 	for _, s := range servers {
 		if s == nil {
 			continue
 		}
-		b.WriteString("SERVER " + strconv.Quote(NormalHostID(s.HostID)) + "\n")
+		b = append(b, "SERVER "...)
+		b = strconv.AppendQuote(b, NormalHostID(s.HostID))
+		b = append(b, '\n')
 	}
-	return b.String()
+	return b
 }
 
-func packageSignedText(p *Package) string {
-	var b strings.Builder
-	b.WriteString(SignedTextVersion + "\n")
-	b.WriteString("PACKAGE " + strconv.Quote(p.Name) + " " + strconv.Quote(p.Vendor))
+func appendPackageSignedText(b []byte, p *Package) []byte {
+	b = append(b, SignedTextVersion+"\nPACKAGE "...)
+	b = strconv.AppendQuote(b, p.Name)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, p.Vendor)
 	if p.Version.Text == "" {
-		b.WriteString(" *") // any enabling version
+		b = append(b, " *"...) // any enabling version
 	} else {
-		b.WriteString(" " + NormalVersion(p.Version))
+		b = append(b, ' ')
+		b = appendNormalVersion(b, p.Version)
 	}
-	b.WriteByte('\n')
-	var items []signedItem
+	b = append(b, '\n')
+	var buf [16]signedItem
+	items := buf[:0]
 	compDone := false
-	for _, a := range p.Attrs {
+	for i := range p.Attrs {
+		a := &p.Attrs[i]
 		if !signedAttr(a.Key) {
 			continue
 		}
-		key := strings.ToUpper(a.Key)
+		key := upperKey(a.Key)
 		switch key {
 		case "COMPONENTS":
 			if compDone {
 				continue
 			}
 			compDone = true
+			items = append(items, signedItem{key: key, kind: itemComponents})
+		case "OPTIONS":
+			items = append(items, signedItem{key: key, kind: itemOptions, attr: a})
+		default:
+			items = append(items, signedItem{key: key, kind: itemAttr, attr: a})
+		}
+	}
+	return appendItems(b, items, nil, p)
+}
+
+// appendItems sorts items by keyword, keeping the written order of equal
+// keywords, and appends one line for each; f or p is the line they
+// belong to.
+func appendItems(b []byte, items []signedItem, f *Feature, p *Package) []byte {
+	// Insertion sort: stable, and lines have few attributes.
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && items[j].key < items[j-1].key; j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+	for _, it := range items {
+		b = append(b, it.key...)
+		switch it.kind {
+		case itemAttr:
+			if it.attr.HasValue {
+				b = append(b, ' ')
+				b = strconv.AppendQuote(b, it.attr.Value)
+			}
+		case itemVendorString:
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, f.VendorString)
+		case itemHostID:
+			ids := make([]string, len(f.HostID))
+			for i, h := range f.HostID {
+				ids[i] = NormalHostID(h)
+			}
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, strings.Join(ids, " "))
+		case itemIssued:
+			b = append(b, ' ')
+			b = appendNormalDate(b, f.Issued)
+		case itemStart:
+			b = append(b, ' ')
+			b = appendNormalDate(b, f.Start)
+		case itemComponents:
 			parts := make([]string, len(p.Components))
 			for i, c := range p.Components {
 				parts[i] = c.Name + ":" + NormalVersion(c.Version) + ":" + strconv.Itoa(c.Count)
 			}
-			items = append(items, quotedItem(key, strings.Join(parts, " ")))
-		case "OPTIONS":
-			items = append(items, quotedItem(key, strings.ToUpper(a.Value)))
-		default:
-			items = append(items, attrItem(a))
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, strings.Join(parts, " "))
+		case itemOptions:
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, strings.ToUpper(it.attr.Value))
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// upperKey is strings.ToUpper for an attribute keyword, without
+// allocating for the keywords golm knows.
+func upperKey(key string) string {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; 'a' <= c && c <= 'z' {
+			return strings.ToUpper(key)
 		}
 	}
-	writeItems(&b, items)
-	return b.String()
-}
-
-func writeItems(b *strings.Builder, items []signedItem) {
-	sort.SliceStable(items, func(i, j int) bool { return items[i].key < items[j].key })
-	for _, it := range items {
-		b.WriteString(it.text + "\n")
-	}
-}
-
-func quotedItem(key, value string) signedItem {
-	return signedItem{key, key + " " + strconv.Quote(value)}
-}
-
-func attrItem(a Attr) signedItem {
-	key := strings.ToUpper(a.Key)
-	if !a.HasValue {
-		return signedItem{key, key}
-	}
-	return quotedItem(key, a.Value)
-}
-
-func hostIDItem(l HostIDList) signedItem {
-	ids := make([]string, len(l))
-	for i, h := range l {
-		ids[i] = NormalHostID(h)
-	}
-	return quotedItem("HOSTID", strings.Join(ids, " "))
+	return key
 }
 
 // signedAttr reports whether an attribute keyword enters the signature:
@@ -308,14 +374,19 @@ func kindKeyword(k Kind) string {
 // NormalVersion renders a version as the number it is: 2.300 → 2.3,
 // 1.0 → 1, 007 → 7. An empty version renders as 0.
 func NormalVersion(v Version) string {
+	return string(appendNormalVersion(nil, v))
+}
+
+func appendNormalVersion(b []byte, v Version) []byte {
 	if v.Int == 0 && v.Frac == "" && v.Text != "" && !strings.ContainsAny(v.Text, "0123456789") {
-		return v.Text // not a number at all; keep what was written
+		return append(b, v.Text...) // not a number at all; keep what was written
 	}
-	frac := strings.TrimRight(v.Frac, "0")
-	if frac == "" {
-		return strconv.FormatUint(v.Int, 10)
+	b = strconv.AppendUint(b, v.Int, 10)
+	if frac := strings.TrimRight(v.Frac, "0"); frac != "" {
+		b = append(b, '.')
+		b = append(b, frac...)
 	}
-	return strconv.FormatUint(v.Int, 10) + "." + frac
+	return b
 }
 
 var monthAbbrev = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -324,24 +395,25 @@ var monthAbbrev = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "
 // the month in lower case (01-JAN-2005 → 1-jan-2005); every date of year 0
 // and the keyword permanent render as "permanent"; an absent date as "-".
 func NormalDate(d Date) string {
+	return string(appendNormalDate(nil, d))
+}
+
+func appendNormalDate(b []byte, d Date) []byte {
 	if d.Text == "" && d.Year == 0 && d.Day == 0 && d.Month == 0 {
-		return "-"
+		return append(b, '-')
 	}
 	if d.Year == 0 {
-		return "permanent"
+		return append(b, "permanent"...)
 	}
 	m := "?"
 	if d.Month >= 1 && d.Month <= 12 {
 		m = monthAbbrev[d.Month-1]
 	}
-	return strconv.Itoa(d.Day) + "-" + m + "-" + strconv.Itoa(d.Year)
-}
-
-func normalCount(n int) string {
-	if n == 0 {
-		return "uncounted"
-	}
-	return strconv.Itoa(n)
+	b = strconv.AppendInt(b, int64(d.Day), 10)
+	b = append(b, '-')
+	b = append(b, m...)
+	b = append(b, '-')
+	return strconv.AppendInt(b, int64(d.Year), 10)
 }
 
 // NormalHostID renders a hostid in its normalised spelling: hex digits in
@@ -402,7 +474,7 @@ func Sign(priv ed25519.PrivateKey, l Line, servers []*Server) (string, error) {
 	if !Signable(l) {
 		return "", sigError(l, minorSigKind, "only FEATURE, INCREMENT, UPGRADE and PACKAGE lines are signed")
 	}
-	return EncodeSignature(ed25519.Sign(priv, []byte(SignedText(l, servers)))), nil
+	return EncodeSignature(ed25519.Sign(priv, appendSignedText(nil, l, servers))), nil
 }
 
 // lineSign returns the SIGN= value a line carries.
@@ -439,7 +511,7 @@ func Verify(pub ed25519.PublicKey, f *File, l Line) error {
 	if f != nil {
 		servers = f.Servers
 	}
-	if !ed25519.Verify(pub, []byte(SignedText(l, servers)), sig) {
+	if !ed25519.Verify(pub, appendSignedText(nil, l, servers), sig) {
 		return sigError(l, minorSigMismatch, "signature does not match the line")
 	}
 	return nil
