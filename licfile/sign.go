@@ -335,13 +335,42 @@ func appendItems(b []byte, items []signedItem, f *Feature, p *Package) []byte {
 // upperKey is strings.ToUpper for an attribute keyword, without
 // allocating for the keywords golm knows.
 func upperKey(key string) string {
+	lower := false
 	for i := 0; i < len(key); i++ {
 		if c := key[i]; 'a' <= c && c <= 'z' {
+			lower = true
+		} else if c >= 0x80 {
 			return strings.ToUpper(key)
 		}
 	}
-	return key
+	if !lower {
+		return key
+	}
+	var buf [24]byte
+	if len(key) <= len(buf) {
+		for i := 0; i < len(key); i++ {
+			c := key[i]
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if k, ok := knownKeys[string(buf[:len(key)])]; ok {
+			return k
+		}
+	}
+	return strings.ToUpper(key)
 }
+
+// knownKeys maps each attribute keyword golm knows to itself, so that
+// upperKey returns a shared string for ck and the like.
+var knownKeys = func() map[string]string {
+	m := map[string]string{"COMPONENTS": "COMPONENTS", "OPTIONS": "OPTIONS"}
+	for k := range featureKeys {
+		m[k] = k
+	}
+	return m
+}()
 
 // signedAttr reports whether an attribute keyword enters the signature:
 // every keyword except SIGN, ck (in any case, as the parser reads them)
@@ -350,7 +379,16 @@ func signedAttr(key string) bool {
 	if strings.EqualFold(key, "SIGN") || strings.EqualFold(key, "ck") {
 		return false
 	}
-	return key != strings.ToLower(key)
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 0x80 {
+			return key != strings.ToLower(key)
+		}
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 func kindKeyword(k Kind) string {

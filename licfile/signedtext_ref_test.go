@@ -154,7 +154,6 @@ func refHostIDItem(l HostIDList) refItem {
 	return refQuotedItem("HOSTID", strings.Join(ids, " "))
 }
 
-
 func normalCount(n int) string {
 	if n == 0 {
 		return "uncounted"
