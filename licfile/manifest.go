@@ -92,7 +92,7 @@ func ParseManifestLine(text string) (m Manifest, ok bool) {
 		return Manifest{}, false
 	}
 	vendor, count, sign := fields[0], fields[1], fields[2]
-	if strings.ContainsAny(vendor, `="\`) {
+	if strings.ContainsAny(vendor, `="`) {
 		return Manifest{}, false
 	}
 	n, found := strings.CutPrefix(count, "lines=")

@@ -762,9 +762,15 @@ type SignedLine struct {
 // returns the new file contents. Each signed line gets SIGN= and ck= with
 // their new values: an existing SIGN= or ck= attribute is replaced where
 // it stands, a missing one is appended at the end of the logical line.
-// Every other byte of data is left as it was. Lines of vendors without a
-// key are left alone; SignFile reports only the lines it signed, in file
-// order.
+// Lines of vendors without a key are left alone; SignFile reports only
+// the lines it signed, in file order.
+//
+// For each vendor it signs, SignFile also removes the vendor's old
+// manifest lines and appends one new manifest (see manifest.go) covering
+// all of the vendor's lines at the end of the file, after a line end
+// (and a blank line when the last line ends in a continuation). Every
+// other byte of data is left as it was, so signing a signed file again
+// gives the same bytes.
 func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte, []SignedLine, error) {
 	type edit struct {
 		start, end int
@@ -772,22 +778,41 @@ func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte,
 	}
 	var edits []edit
 	var signed []SignedLine
+	// The lines signed and their signatures, by vendor, for the manifests.
+	type vendorLines struct {
+		lines []Line
+		sigs  [][]byte
+	}
+	byVendor := map[string]*vendorLines{}
+	var vendors []string // in the order of their first signed line
+	var text []byte
 	for _, l := range f.Order {
 		if !Signable(l) {
 			continue
 		}
-		priv, ok := keys[lineVendor(l)]
+		vendor := lineVendor(l)
+		priv, ok := keys[vendor]
 		if !ok {
 			continue
+		}
+		if len(priv) != ed25519.PrivateKeySize {
+			return nil, nil, errors.New("licfile: not an Ed25519 private key")
 		}
 		sp := l.LineSpan()
 		if sp == nil || sp.Offset < 0 || sp.End > len(data) || sp.Offset > sp.End || string(data[sp.Offset:sp.End]) != sp.Raw {
 			return nil, nil, fmt.Errorf("licfile: line %d: position does not match the file contents", spanLine(sp))
 		}
-		sig, err := Sign(priv, l, f.Servers)
-		if err != nil {
-			return nil, nil, err
+		text = appendSignedText(text[:0], l, f.Servers)
+		raw := ed25519.Sign(priv, text)
+		sig := EncodeSignature(raw)
+		vl := byVendor[vendor]
+		if vl == nil {
+			vl = &vendorLines{}
+			byVendor[vendor] = vl
+			vendors = append(vendors, vendor)
 		}
+		vl.lines = append(vl.lines, l)
+		vl.sigs = append(vl.sigs, raw)
 		ck := LineChecksum(l, f.Servers, false)
 		setSign, setCk := "SIGN="+sig, "ck="+strconv.Itoa(ck)
 		haveSign, haveCk := false, false
@@ -817,9 +842,35 @@ func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte,
 		}
 		signed = append(signed, SignedLine{Line: l, Sign: sig, Ck: ck})
 	}
+	// The vendors' old manifests go, whole lines with their line ends.
+	for _, m := range f.Manifests {
+		if byVendor[m.Vendor] == nil {
+			continue
+		}
+		if m.Offset < 0 || m.End > len(data) || m.Offset > m.End || string(data[m.Offset:m.End]) != m.Raw {
+			return nil, nil, fmt.Errorf("licfile: line %d: position does not match the file contents", m.Pos.Line)
+		}
+		end := m.End
+		for end < len(data) && data[end] == '\r' {
+			end++
+		}
+		if end < len(data) && data[end] == '\n' {
+			end++
+		}
+		edits = append(edits, edit{m.Offset, end, ""})
+	}
+	var manifests []*Manifest
+	for _, v := range vendors {
+		vl := byVendor[v]
+		m, err := signManifest(keys[v], v, vl.lines, f.Servers, vl.sigs)
+		if err != nil {
+			return nil, nil, err
+		}
+		manifests = append(manifests, m)
+	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
 	var out bytes.Buffer
-	out.Grow(len(data) + 128*len(signed))
+	out.Grow(len(data) + 128*len(signed) + 160*len(manifests))
 	prev := 0
 	for _, e := range edits {
 		if e.start < prev {
@@ -830,6 +881,29 @@ func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte,
 		prev = e.end
 	}
 	out.Write(data[prev:])
+	if len(manifests) > 0 {
+		nl := "\n"
+		if i := bytes.IndexByte(data, '\n'); i > 0 && data[i-1] == '\r' {
+			nl = "\r\n"
+		}
+		b := out.Bytes()
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			out.WriteString(nl)
+		}
+		b = out.Bytes()
+		last := bytes.TrimRight(b[:max(len(b)-1, 0)], "\r")
+		if i := bytes.LastIndexByte(last, '\n'); i >= 0 {
+			last = last[i+1:]
+		}
+		if bytes.HasSuffix(bytes.TrimRight(last, " \t\r\v\f"), []byte(`\`)) {
+			// A blank line, so that the manifest is not read as the
+			// continuation of the last line.
+			out.WriteString(nl)
+		}
+		for _, m := range manifests {
+			out.WriteString(m.String() + nl)
+		}
+	}
 	return out.Bytes(), signed, nil
 }
 
