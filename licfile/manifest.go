@@ -182,23 +182,50 @@ func manifestMessage(vendor string, n int, recs []byte) []byte {
 	return append(msg, '\n')
 }
 
+// base32Value maps the upper-case base32 alphabet to its values and
+// every other byte to 0xff.
+var base32Value = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
 // decodeSignatureInto decodes a SIGN= value into dst (64 bytes) as
-// DecodeSignature does, without allocating for the usual upper-case form.
+// DecodeSignature does, without allocating for the usual form: 103
+// characters of the base32 alphabet in upper case.
 func decodeSignatureInto(dst []byte, s string) bool {
-	if len(s) == sigTextLen {
-		var src [sigTextLen]byte
-		plain := true
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if !('A' <= c && c <= 'Z' || '2' <= c && c <= '7') {
-				plain = false
-				break
+	if len(s) == sigTextLen && len(dst) >= ed25519.SignatureSize {
+		var bad byte
+		// Twelve groups of 8 characters are 60 bytes.
+		for g := range 12 {
+			var v uint64
+			for _, c := range []byte(s[g*8 : g*8+8]) {
+				d := base32Value[c]
+				bad |= d
+				v = v<<5 | uint64(d&31)
 			}
-			src[i] = c
+			for k := range 5 {
+				dst[g*5+k] = byte(v >> (32 - 8*k))
+			}
 		}
-		if plain {
-			n, err := sigEncoding.Decode(dst, src[:])
-			return err == nil && n == ed25519.SignatureSize
+		// The last 7 characters are 35 bits: 4 bytes and 3 bits that,
+		// as for encoding/base32, are not looked at.
+		var v uint64
+		for _, c := range []byte(s[96:]) {
+			d := base32Value[c]
+			bad |= d
+			v = v<<5 | uint64(d&31)
+		}
+		v >>= 3
+		for k := range 4 {
+			dst[60+k] = byte(v >> (24 - 8*k))
+		}
+		if bad&0xe0 == 0 {
+			return true
 		}
 	}
 	sig, err := DecodeSignature(s)
