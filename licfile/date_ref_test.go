@@ -17,7 +17,7 @@ var refMonths = map[string]time.Month{
 	"oct": time.October, "nov": time.November, "dec": time.December,
 }
 
-// ParseDate parses a license date: d-mmm-yyyy with the month name in any
+// refParseDate parses a license date: d-mmm-yyyy with the month name in any
 // case (7-may-1996, 31-MAY-2025), or the keyword permanent (any case).
 // A two-digit year means 19yy (manual: dates before 2000 may have two
 // digits, later ones must have four). A year of 0, 00, 000 or 0000 and
