@@ -104,7 +104,8 @@ type lineParser struct {
 	attrs    []Attr
 }
 
-// newFeature returns a zeroed Feature from the parser's current block.
+// newFeature returns a zeroed Feature from the parser's current block;
+// no Feature of a block is handed out twice.
 func (p *lineParser) newFeature() *Feature {
 	if len(p.features) == 0 {
 		p.features = make([]Feature, 256)
@@ -359,8 +360,12 @@ var bareKeys = map[string]bool{
 func isBareKey(s string) bool { return bareKeys[strings.ToUpper(s)] }
 
 func (p *lineParser) feature(kind Kind) *Feature {
+	// Field by field: the block is already zero, and copying a whole
+	// Feature in costs a write barrier over all of it while the garbage
+	// collector runs.
 	f := p.newFeature()
-	*f = Feature{Span: p.span(), Kind: kind, UserBased: -1, HostBased: -1}
+	f.Span = p.span()
+	f.Kind, f.UserBased, f.HostBased = kind, -1, -1
 	f.Name = p.word("feature name").text
 	f.Vendor = p.word("vendor name").text
 	if kind == KindUpgrade {
