@@ -3,6 +3,7 @@ package licfile
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -377,5 +378,70 @@ func TestDecodeSignatureIntoTrailingBits(t *testing.T) {
 		if ok != (err == nil) || (ok && !bytes.Equal(got[:], want)) {
 			t.Errorf("%c: decoded %x (%v), DecodeSignature %x (%v)", c, got, ok, want, err)
 		}
+	}
+}
+
+// TestParseLarge parses a file long enough to be parsed in pieces and
+// checks that lines, errors, SERVER limits and manifests come out in file
+// order, as for a short file.
+func TestParseLarge(t *testing.T) {
+	const n = 3 * parallelLines
+	sig := strings.Repeat("A", 103)
+	var b strings.Builder
+	var wantBad, wantServers []int
+	for i := 1; i <= n; i++ {
+		switch {
+		case i%97 == 0:
+			fmt.Fprintf(&b, "FEATURE bad%d xyzd 1.0 1-foo-2005 1\n", i)
+			wantBad = append(wantBad, i)
+		case i%2000 == 0:
+			fmt.Fprintf(&b, "SERVER host%d ANY\n", i)
+			if len(wantServers) < 3 {
+				wantServers = append(wantServers, i)
+			} else {
+				wantBad = append(wantBad, i)
+			}
+		case i == n/2:
+			b.WriteString("# golm-manifest xyzd lines=1 SIGN=" + sig + "\n")
+		default:
+			fmt.Fprintf(&b, "FEATURE f%d xyzd 1.0 permanent %d\n", i, i)
+		}
+	}
+	f, err := Parse(strings.NewReader(b.String()), "large.lic")
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v, want an ErrorList", err)
+	}
+	var gotBad []int
+	for _, e := range list {
+		gotBad = append(gotBad, e.Line)
+	}
+	if fmt.Sprint(gotBad) != fmt.Sprint(wantBad) {
+		t.Errorf("errors on lines %v, want %v", gotBad, wantBad)
+	}
+	var gotServers []int
+	for _, s := range f.Servers {
+		gotServers = append(gotServers, s.Pos.Line)
+	}
+	if fmt.Sprint(gotServers) != fmt.Sprint(wantServers) {
+		t.Errorf("SERVER lines %v, want %v", gotServers, wantServers)
+	}
+	prev := 0
+	for i, l := range f.Order {
+		line := l.LineSpan().Pos.Line
+		if line <= prev {
+			t.Fatalf("line %d of Order is file line %d, after %d", i, line, prev)
+		}
+		if ft, ok := l.(*Feature); ok && ft.Name != fmt.Sprintf("f%d", line) {
+			t.Fatalf("file line %d parsed as %s", line, ft.Name)
+		}
+		prev = line
+	}
+	if len(f.Order) != n-len(wantBad)-1 {
+		t.Errorf("%d lines, want %d", len(f.Order), n-len(wantBad)-1)
+	}
+	if len(f.Manifests) != 1 || f.Manifests[0].Pos.Line != n/2 ||
+		f.Order[f.Manifests[0].Before-1].LineSpan().Pos.Line != n/2-1 {
+		t.Errorf("manifests %+v, want one at line %d after line %d", f.Manifests, n/2, n/2-1)
 	}
 }

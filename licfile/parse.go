@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Parse reads a license file from r. filename is used in error positions
@@ -49,8 +51,8 @@ func parseString(src, filename string) (*File, error) {
 	var errs ErrorList
 	logicals := splitLines(src, true)
 	f.Order = make([]Line, 0, len(logicals))
-	p := &lineParser{file: filename, src: src}
-	for _, l := range logicals {
+	results := parseLines(src, filename, logicals)
+	for i, l := range logicals {
 		if l.manifest {
 			if m, ok := ParseManifestLine(l.text); ok {
 				m.Span = Span{Pos: l.pos(filename, 0), Offset: l.offset, End: l.end, Raw: src[l.offset:l.end]}
@@ -59,8 +61,7 @@ func parseString(src, filename string) (*File, error) {
 			}
 			continue
 		}
-		p.l, p.i = l, 0
-		line, err := p.parse()
+		line, err := results[i].line, results[i].err
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -90,6 +91,48 @@ func parseString(src, filename string) (*File, error) {
 	}
 	errs.Sort()
 	return f, errs.Err()
+}
+
+// parsedLine is what parsing one logical line gave.
+type parsedLine struct {
+	line Line
+	err  *ParseError
+}
+
+// parallelLines is the number of lines from which a file is parsed in
+// pieces, one per core; lines do not depend on each other.
+const parallelLines = 4096
+
+// parseLines parses each logical line but the manifest comments.
+func parseLines(src, filename string, logicals []*logical) []parsedLine {
+	out := make([]parsedLine, len(logicals))
+	parseRange := func(lo, hi int) {
+		p := &lineParser{file: filename, src: src}
+		for i := lo; i < hi; i++ {
+			if logicals[i].manifest {
+				continue
+			}
+			p.l, p.i = logicals[i], 0
+			out[i].line, out[i].err = p.parse()
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(logicals)/parallelLines+1)
+	if workers <= 1 {
+		parseRange(0, len(logicals))
+		return out
+	}
+	var wg sync.WaitGroup
+	chunk := (len(logicals) + workers - 1) / workers
+	for lo := 0; lo < len(logicals); lo += chunk {
+		hi := min(lo+chunk, len(logicals))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parseRange(lo, hi)
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // lineParser parses one logical line.
