@@ -53,6 +53,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -325,25 +326,18 @@ func manifestCovered(pub ed25519.PublicKey, f *File, lines []Line) []bool {
 	if f == nil || len(f.Manifests) == 0 || len(pub) != ed25519.PublicKeySize || len(lines) == 0 {
 		return nil
 	}
-	index := make(map[Line]int, len(lines))
+	find := lineFinder(lines)
 	vendors := map[string]bool{}
-	for i, l := range lines {
+	for _, l := range lines {
 		if Signable(l) {
-			index[l] = i
 			vendors[lineVendor(l)] = true
 		}
 	}
 	var covered []bool
 	for vendor := range vendors {
 		for _, c := range manifestBlocks(f, vendor) {
-			wanted := false
-			for _, l := range c.Lines {
-				if _, ok := index[l]; ok {
-					wanted = true
-					break
-				}
-			}
-			if !wanted {
+			found := find(c.Lines)
+			if len(found) == 0 {
 				continue
 			}
 			c.check(pub, f.Servers)
@@ -353,12 +347,63 @@ func manifestCovered(pub ed25519.PublicKey, f *File, lines []Line) []bool {
 			if covered == nil {
 				covered = make([]bool, len(lines))
 			}
-			for _, l := range c.Lines {
-				if i, ok := index[l]; ok {
-					covered[i] = true
-				}
+			for _, i := range found {
+				covered[i] = true
 			}
 		}
 	}
 	return covered
+}
+
+// lineFinder returns a function that gives the indexes in lines of those
+// of block (lines of the file in file order) that lines holds. Lines in
+// file order, the usual case, are matched by a walk on their offsets;
+// others through a map.
+func lineFinder(lines []Line) func(block []Line) []int {
+	offset := func(l Line) int {
+		if sp := l.LineSpan(); sp != nil {
+			return sp.Offset
+		}
+		return -1
+	}
+	inOrder := true
+	for i, l := range lines {
+		if offset(l) < 0 || i > 0 && offset(l) <= offset(lines[i-1]) {
+			inOrder = false
+			break
+		}
+	}
+	if !inOrder {
+		index := make(map[Line]int, len(lines))
+		for i, l := range lines {
+			index[l] = i
+		}
+		return func(block []Line) []int {
+			var found []int
+			for _, l := range block {
+				if i, ok := index[l]; ok {
+					found = append(found, i)
+				}
+			}
+			return found
+		}
+	}
+	return func(block []Line) []int {
+		var found []int
+		if len(block) == 0 {
+			return nil
+		}
+		first := offset(block[0])
+		j := sort.Search(len(lines), func(k int) bool { return offset(lines[k]) >= first })
+		for _, l := range block {
+			off := offset(l)
+			for j < len(lines) && offset(lines[j]) < off {
+				j++
+			}
+			if j < len(lines) && lines[j] == l {
+				found = append(found, j)
+			}
+		}
+		return found
+	}
 }

@@ -215,6 +215,24 @@ func TestManifestConcatenated(t *testing.T) {
 	if fmt.Sprint(covered) != "[true true true]" {
 		t.Errorf("covered %v, want every line", covered)
 	}
+	// Any subset of the lines, in any order, is found in the blocks; the
+	// same line of another parse of the same text is not.
+	foreign := signedLinesOf(mustParse(t, a+b), "xyzd")
+	for _, tt := range []struct {
+		name string
+		some []Line
+		want string
+	}{
+		{"in order", []Line{lines[0], lines[2]}, "[true true]"},
+		{"reversed", []Line{lines[2], lines[1], lines[0]}, "[true true true]"},
+		{"foreign, in order", []Line{lines[0], foreign[1], lines[2]}, "[true false true]"},
+		{"foreign, out of order", []Line{foreign[2], lines[1], foreign[0]}, "[false true false]"},
+		{"foreign only", foreign, "[]"},
+	} {
+		if got := fmt.Sprint(manifestCovered(pub, f, tt.some)); got != tt.want {
+			t.Errorf("%s: covered %v, want %s", tt.name, got, tt.want)
+		}
+	}
 	// Swapping the two files' lines breaks both blocks, not the lines.
 	swapped := strings.Replace(a+b, "FEATURE f2 xyzd", "FEATURE fX xyzd", 1)
 	if got := badLines(t, swapped, pub, "xyzd"); fmt.Sprint(got) != "[2]" {
