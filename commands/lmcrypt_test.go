@@ -109,7 +109,56 @@ func TestLmcryptEdits(t *testing.T) {
 			if failed := strings.Contains(got, "-- exit 248 --"); failed == tt.ok {
 				t.Errorf("-verify exit status wrong (want ok %v):\n%s", tt.ok, got)
 			}
+			// The manifest holds exactly when the line's signed form is
+			// unchanged.
+			wantManifest := "\nOK: license.dat:4: manifest demo 1 lines\n"
+			if !tt.ok {
+				wantManifest = "\nSTALE: license.dat:4: manifest demo 1 lines\n"
+			}
+			if !strings.Contains(got, wantManifest) {
+				t.Errorf("-verify after the edit:\n%s\nwant %q", got, wantManifest)
+			}
 		})
+	}
+}
+
+// TestLmcryptManifest: signing twice changes nothing; two signed files
+// put together keep both manifests; signing them again leaves one, and
+// the lines are reported where they stand in the signed file.
+func TestLmcryptManifest(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(demoKeys, "demo.key"), dir, "demo.key")
+	copyFile(t, filepath.Join(demoKeys, "demo.pub"), dir, "demo.pub")
+	path := filepath.Join(dir, "license.dat")
+	writeFile(t, path, "FEATURE f1 demo 1.0 permanent 5\n")
+	run := func(args ...string) string {
+		t.Helper()
+		return runAppletGolden(t, lmcryptApplet(), "lmcrypt", args, cryptEnv(dir))
+	}
+	first := run("license.dat")
+	once := readFile(t, path)
+	if second := run("license.dat"); second != first || readFile(t, path) != once {
+		t.Errorf("signing again printed\n%s\nand wrote\n%s\nwant\n%s\nand\n%s", second, readFile(t, path), first, once)
+	}
+	writeFile(t, path, once+once)
+	got := run("-verify", "license.dat")
+	want := "OK: license.dat:1: FEATURE f1 demo 1.0\nOK: license.dat:3: FEATURE f1 demo 1.0\n" +
+		"OK: license.dat:2: manifest demo 1 lines\nOK: license.dat:4: manifest demo 1 lines\n"
+	if got != want {
+		t.Errorf("-verify of two signed files:\n%s\nwant\n%s", got, want)
+	}
+	got = run("license.dat")
+	want = "SIGNED: license.dat:1: FEATURE f1 demo 1.0\nSIGNED: license.dat:2: FEATURE f1 demo 1.0\n" +
+		"MANIFEST: license.dat:3: manifest demo 2 lines\n"
+	if got != want {
+		t.Errorf("signing two signed files:\n%s\nwant\n%s", got, want)
+	}
+	writeFile(t, path, strings.Replace(readFile(t, path), "permanent 5", "permanent 6", 1))
+	got = run("-verify", "license.dat")
+	want = "BAD: license.dat:1: FEATURE f1 demo 1.0\nOK: license.dat:2: FEATURE f1 demo 1.0\n" +
+		"STALE: license.dat:3: manifest demo 2 lines\n-- exit 248 --\n"
+	if got != want {
+		t.Errorf("-verify after an edit:\n%s\nwant\n%s", got, want)
 	}
 }
 

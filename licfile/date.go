@@ -6,11 +6,28 @@ import (
 	"time"
 )
 
-var months = map[string]time.Month{
-	"jan": time.January, "feb": time.February, "mar": time.March,
-	"apr": time.April, "may": time.May, "jun": time.June,
-	"jul": time.July, "aug": time.August, "sep": time.September,
-	"oct": time.October, "nov": time.November, "dec": time.December,
+// monthNumber returns the month a three-letter name in any case stands
+// for (jan, FEB, Mar, ...), 0 for anything else. No other character folds
+// to one of the ASCII letters of the month names, so comparing ASCII
+// letters case-insensitively is what strings.ToLower would give.
+func monthNumber(s string) time.Month {
+	if len(s) != 3 {
+		return 0
+	}
+	var lower [3]byte
+	for i := range 3 {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	for i, name := range monthAbbrev {
+		if string(lower[:]) == name {
+			return time.Month(i + 1)
+		}
+	}
+	return 0
 }
 
 // ParseDate parses a license date: d-mmm-yyyy with the month name in any
@@ -23,16 +40,19 @@ func ParseDate(s string) (Date, error) {
 	if strings.EqualFold(s, "permanent") {
 		return Date{Text: s, Day: 1, Month: time.January}, nil
 	}
-	parts := strings.Split(s, "-")
-	if len(parts) != 3 {
+	ds, rest, ok := strings.Cut(s, "-")
+	if !ok {
 		return bad()
 	}
-	ds, ms, ys := parts[0], parts[1], parts[2]
+	ms, ys, ok := strings.Cut(rest, "-")
+	if !ok || strings.IndexByte(ys, '-') >= 0 {
+		return bad()
+	}
 	if len(ds) == 0 || len(ds) > 2 || !isDigits(ds) || len(ys) == 0 || len(ys) > 4 || !isDigits(ys) {
 		return bad()
 	}
-	m, ok := months[strings.ToLower(ms)]
-	if !ok {
+	m := monthNumber(ms)
+	if m == 0 {
 		return bad()
 	}
 	day, _ := strconv.Atoi(ds)

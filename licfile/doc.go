@@ -93,6 +93,25 @@
 // vendor name holds anything but letters, digits, _, . and - (or a dash
 // before a digit) cannot be written in decimal: ErrNotDecimal (-98).
 //
+// # Manifests
+//
+// SignFile ends a file with one comment line per vendor it signs,
+//
+//	# golm-manifest VENDOR lines=N SIGN=<base32 signature>
+//
+// whose signature covers the signed form and the SIGN= signature of each
+// of the N signed lines of that vendor in its block, in file order. The
+// block of a manifest is the part of the file after the previous manifest
+// of the same vendor (or the start of the file) and before the manifest:
+// two signed files put one after the other keep two good manifests, and
+// signing again replaces a vendor's manifests with one. Parse records
+// manifest lines (a comment line starting in column 1 with exactly that
+// form; anything else is an ordinary comment) in File.Manifests.
+// VerifyAll accepts the lines of a block whose manifest holds with one
+// Ed25519 verification and a SHA-256 per line, and verifies every other
+// line on its own, so each line gets the answer Verify gives it; see
+// manifest.go.
+//
 // # Format versions
 //
 // Convert rewrites a line in the syntax of an older FLEXlm release (v2 to

@@ -24,6 +24,10 @@ type logical struct {
 	segs   []segment
 	offset int // file byte offset of the first non-blank character
 	end    int // file byte offset just past the last character
+	// manifest marks a golm-manifest comment line (text is the comment),
+	// returned only when splitLines is asked for them.
+	manifest bool
+	seg0     [1]segment // segs of a line without continuations
 }
 
 // pos returns the file position of byte i of the logical line.
@@ -42,62 +46,100 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
 }
 
+// trimBlanksRight trims spaces, tabs, carriage returns, vertical tabs
+// and form feeds from the end of s.
+func trimBlanksRight(s string) string {
+	i := len(s)
+	for i > 0 && isSpace(s[i-1]) {
+		i--
+	}
+	return s[:i]
+}
+
+// physLine returns the physical line of src that starts at off, without
+// its newline, and the offset of the next line (len(src)+1 after the
+// last). A final line without a newline counts; an empty tail does not.
+func physLine(src string, off int) (text string, next int) {
+	nl := strings.IndexByte(src[off:], '\n')
+	if nl < 0 {
+		return src[off:], len(src) + 1
+	}
+	return src[off : off+nl], off + nl + 1
+}
+
 // splitLines returns the logical lines of src. A line whose last
 // non-blank character is \ continues on the next physical line, unless
 // that line is blank or the file ends: then the \ just ends the line.
 // Leading blanks before the keyword are allowed; a line whose first
 // non-blank character is # is a comment. CRLF line ends are accepted.
-func splitLines(src string) []*logical {
-	var out []*logical
-	type phys struct {
-		text   string
-		offset int
-	}
-	var lines []phys
-	for off := 0; off <= len(src); {
-		nl := strings.IndexByte(src[off:], '\n')
-		if nl < 0 {
-			if off < len(src) {
-				lines = append(lines, phys{src[off:], off})
-			}
-			break
+// With manifests, comment lines that start with the golm-manifest tag
+// in column 1 come back too, marked.
+func splitLines(src string, manifests bool) []*logical {
+	// One logical per physical line at most, allocated together.
+	slab := make([]logical, 0, strings.Count(src, "\n")+1)
+	out := make([]*logical, 0, cap(slab))
+	lineNo := 0
+	for off := 0; off < len(src); {
+		raw, next := physLine(src, off)
+		lineNo++
+		text := strings.TrimRight(raw, "\r")
+		lead := 0
+		for lead < len(text) && (text[lead] == ' ' || text[lead] == '\t' || text[lead] == '\v' || text[lead] == '\f') {
+			lead++
 		}
-		lines = append(lines, phys{src[off : off+nl], off})
-		off += nl + 1
-	}
-	for i := 0; i < len(lines); i++ {
-		p := lines[i]
-		text := strings.TrimRight(p.text, "\r")
-		lead := len(text) - len(strings.TrimLeft(text, " \t\v\f"))
 		if lead == len(text) || text[lead] == '#' {
+			if manifests && lead == 0 && strings.HasPrefix(text, manifestTag) {
+				slab = append(slab, logical{text: text, offset: off, end: off + len(text), manifest: true})
+				l := &slab[len(slab)-1]
+				l.seg0[0] = segment{off: 0, line: lineNo, col: 1}
+				l.segs = l.seg0[:]
+				out = append(out, l)
+			}
+			off = next
 			continue
 		}
-		l := &logical{offset: p.offset + lead}
-		var b strings.Builder
-		l.segs = append(l.segs, segment{off: 0, line: i + 1, col: 1 + lead})
+		slab = append(slab, logical{offset: off + lead})
+		l := &slab[len(slab)-1]
+		l.seg0[0] = segment{off: 0, line: lineNo, col: 1 + lead}
+		l.segs = l.seg0[:]
 		cur := text[lead:]
-		curOff := p.offset + lead
+		curOff := off + lead
+		trimmed := trimBlanksRight(cur)
+		if !strings.HasSuffix(trimmed, `\`) {
+			// The common case: one physical line, its text a piece of src.
+			l.text = trimmed
+			l.end = curOff + len(trimmed)
+			out = append(out, l)
+			off = next
+			continue
+		}
+		var b strings.Builder
 		for {
-			trimmed := strings.TrimRight(cur, " \t\r\v\f")
+			trimmed := trimBlanksRight(cur)
 			if !strings.HasSuffix(trimmed, `\`) {
 				b.WriteString(trimmed)
 				l.end = curOff + len(trimmed)
 				break
 			}
-			body := trimmed[:len(trimmed)-1]
-			b.WriteString(body)
+			b.WriteString(trimmed[:len(trimmed)-1])
 			l.end = curOff + len(trimmed)
-			if i+1 >= len(lines) || strings.TrimSpace(lines[i+1].text) == "" {
+			if next >= len(src) {
+				break
+			}
+			nraw, nnext := physLine(src, next)
+			if strings.TrimSpace(nraw) == "" {
 				break
 			}
 			b.WriteByte(' ')
-			i++
-			cur = strings.TrimRight(lines[i].text, "\r")
-			curOff = lines[i].offset
-			l.segs = append(l.segs, segment{off: b.Len(), line: i + 1, col: 1})
+			lineNo++
+			cur = strings.TrimRight(nraw, "\r")
+			curOff = next
+			next = nnext
+			l.segs = append(l.segs, segment{off: b.Len(), line: lineNo, col: 1})
 		}
 		l.text = b.String()
 		out = append(out, l)
+		off = next
 	}
 	return out
 }
@@ -121,7 +163,12 @@ func (t *token) plain() bool { return !t.hasEq && !t.quoted }
 // and unquoted ones never hold a blank. On error it returns the offset
 // of the offending character.
 func tokenize(s string) ([]token, int, error) {
-	var toks []token
+	return appendTokens(nil, s)
+}
+
+// appendTokens is tokenize appending to toks, so that a caller can reuse
+// one slice for every line.
+func appendTokens(toks []token, s string) ([]token, int, error) {
 	i := 0
 	for {
 		for i < len(s) && isSpace(s[i]) {
@@ -192,7 +239,7 @@ type LogicalLine struct{ l *logical }
 
 // SplitLogical returns the logical lines of src.
 func SplitLogical(src string) []LogicalLine {
-	ls := splitLines(src)
+	ls := splitLines(src, false)
 	out := make([]LogicalLine, len(ls))
 	for i, l := range ls {
 		out[i] = LogicalLine{l}

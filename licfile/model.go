@@ -54,6 +54,9 @@ type File struct {
 	// Order holds every parsed line in file order, as *Server, *Vendor,
 	// *UseServer, *Feature or *Package.
 	Order []Line
+	// Manifests holds the golm-manifest comment lines, in file order
+	// (see manifest.go); they are not part of Order.
+	Manifests []*Manifest
 }
 
 // Line is one parsed license file line.

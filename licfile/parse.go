@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Parse reads a license file from r. filename is used in error positions
@@ -13,28 +16,52 @@ import (
 // unless reading r fails, and an ErrorList (as error) with one
 // *ParseError for every line that did not.
 func Parse(r io.Reader, filename string) (*File, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
+	// Read into a strings.Builder sized from the reader when it knows its
+	// length: the text is copied once and becomes the string the lines
+	// point into without a second copy.
+	var b strings.Builder
+	if l, ok := r.(interface{ Len() int }); ok {
+		b.Grow(l.Len())
+	}
+	if _, err := io.Copy(&b, r); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", filename, err)
 	}
-	return parseString(string(data), filename)
+	return parseString(b.String(), filename)
 }
 
 // ParseFile reads and parses the license file at path.
 func ParseFile(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return parseString(string(data), path)
+	defer fh.Close()
+	var b strings.Builder
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() < 1<<30 {
+		b.Grow(int(st.Size()))
+	}
+	if _, err := io.Copy(&b, fh); err != nil {
+		return nil, err
+	}
+	return parseString(b.String(), path)
 }
 
 func parseString(src, filename string) (*File, error) {
 	f := &File{Name: filename}
 	var errs ErrorList
-	for _, l := range splitLines(src) {
-		p := &lineParser{file: filename, src: src, l: l}
-		line, err := p.parse()
+	logicals := splitLines(src, true)
+	f.Order = make([]Line, 0, len(logicals))
+	results := parseLines(src, filename, logicals)
+	for i, l := range logicals {
+		if l.manifest {
+			if m, ok := ParseManifestLine(l.text); ok {
+				m.Span = Span{Pos: l.pos(filename, 0), Offset: l.offset, End: l.end, Raw: src[l.offset:l.end]}
+				m.Before = len(f.Order)
+				f.Manifests = append(f.Manifests, &m)
+			}
+			continue
+		}
+		line, err := results[i].line, results[i].err
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -66,13 +93,84 @@ func parseString(src, filename string) (*File, error) {
 	return f, errs.Err()
 }
 
+// parsedLine is what parsing one logical line gave.
+type parsedLine struct {
+	line Line
+	err  *ParseError
+}
+
+// parallelLines is the number of lines from which a file is parsed in
+// pieces, one per core; lines do not depend on each other.
+const parallelLines = 4096
+
+// parseLines parses each logical line but the manifest comments.
+func parseLines(src, filename string, logicals []*logical) []parsedLine {
+	out := make([]parsedLine, len(logicals))
+	parseRange := func(lo, hi int) {
+		p := &lineParser{file: filename, src: src}
+		for i := lo; i < hi; i++ {
+			if logicals[i].manifest {
+				continue
+			}
+			p.l, p.i = logicals[i], 0
+			out[i].line, out[i].err = p.parse()
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(logicals)/parallelLines+1)
+	if workers <= 1 {
+		parseRange(0, len(logicals))
+		return out
+	}
+	var wg sync.WaitGroup
+	chunk := (len(logicals) + workers - 1) / workers
+	for lo := 0; lo < len(logicals); lo += chunk {
+		hi := min(lo+chunk, len(logicals))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parseRange(lo, hi)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // lineParser parses one logical line.
 type lineParser struct {
 	file string
 	src  string
 	l    *logical
-	toks []token
-	i    int // next token
+	toks []token // reused from line to line
+	i    int     // next token
+	// Features and attributes are carved out of larger allocations.
+	features []Feature
+	attrs    []Attr
+}
+
+// newFeature returns a zeroed Feature from the parser's current block;
+// no Feature of a block is handed out twice.
+func (p *lineParser) newFeature() *Feature {
+	if len(p.features) == 0 {
+		p.features = make([]Feature, 256)
+	}
+	f := &p.features[0]
+	p.features = p.features[1:]
+	return f
+}
+
+// attrSlice returns an empty slice with room for n attributes, nil for
+// none. Its capacity is exactly n, so appending past it never writes
+// into another line's attributes.
+func (p *lineParser) attrSlice(n int) []Attr {
+	if n <= 0 {
+		return nil
+	}
+	if n > len(p.attrs) {
+		p.attrs = make([]Attr, max(n, 1024))
+	}
+	a := p.attrs[:0:n]
+	p.attrs = p.attrs[n:]
+	return a
 }
 
 // failure aborts parsing a line. Like go/parser's bailout, the line
@@ -128,7 +226,7 @@ func (p *lineParser) parse() (line Line, pe *ParseError) {
 			line, pe = nil, f.pe
 		}
 	}()
-	toks, off, err := tokenize(p.l.text)
+	toks, off, err := appendTokens(p.toks[:0], p.l.text)
 	if err != nil {
 		p.failAt(off, err)
 	}
@@ -160,7 +258,15 @@ func (p *lineParser) parse() (line Line, pe *ParseError) {
 // isLower reports whether a keyword is all lower case: by the manual's
 // rule such keyword=value attributes are the user-editable ones.
 func isLower(key string) bool {
-	return isKeyword(key) && strings.ToLower(key) == key
+	if !isKeyword(key) {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if 'A' <= key[i] && key[i] <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // attr turns a keyword token into an Attr.
@@ -297,7 +403,12 @@ var bareKeys = map[string]bool{
 func isBareKey(s string) bool { return bareKeys[strings.ToUpper(s)] }
 
 func (p *lineParser) feature(kind Kind) *Feature {
-	f := &Feature{Span: p.span(), Kind: kind, UserBased: -1, HostBased: -1}
+	// Field by field: the block is already zero, and copying a whole
+	// Feature in costs a write barrier over all of it while the garbage
+	// collector runs.
+	f := p.newFeature()
+	f.Span = p.span()
+	f.Kind, f.UserBased, f.HostBased = kind, -1, -1
 	f.Name = p.word("feature name").text
 	f.Vendor = p.word("vendor name").text
 	if kind == KindUpgrade {
@@ -376,7 +487,15 @@ func (p *lineParser) count(t *token) (int, string) {
 // attributes parses the keyword=value attributes that end FEATURE,
 // INCREMENT, UPGRADE and PACKAGE lines into f or pk.
 func (p *lineParser) attributes(f *Feature, pk *Package) {
-	seen := map[string]bool{}
+	if pk != nil {
+		pk.Attrs = p.attrSlice(len(p.toks) - p.i)
+	} else {
+		f.Attrs = p.attrSlice(len(p.toks) - p.i)
+	}
+	// The upper-case keywords seen so far: each may be given once, and
+	// only known ones get here, so the list stays short.
+	var seenBuf [16]string
+	seen := seenBuf[:0]
 	for ; p.more(); p.i++ {
 		t := p.peek()
 		if t.quoted && !t.hasEq {
@@ -397,7 +516,7 @@ func (p *lineParser) attributes(f *Feature, pk *Package) {
 			p.appendAttr(f, pk, a)
 			continue
 		}
-		up := strings.ToUpper(key)
+		up := upperKey(key)
 		if pk != nil && (up == "COMPONENTS" || up == "OPTIONS") {
 			// handled below
 		} else if !featureKeys[up] {
@@ -406,10 +525,10 @@ func (p *lineParser) attributes(f *Feature, pk *Package) {
 		if !t.hasEq && !bareKeys[up] {
 			p.fail(t, errorf(ErrSyntax, "%s needs a value", key))
 		}
-		if seen[up] {
+		if slices.Contains(seen, up) {
 			p.fail(t, errorf(ErrSyntax, "%s given twice", key))
 		}
-		seen[up] = true
+		seen = append(seen, up)
 		if pk != nil {
 			p.packageAttr(pk, t, up)
 		} else {

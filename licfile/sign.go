@@ -136,146 +136,241 @@ func Signable(l Line) bool {
 // keyword is not all lower case with its value as written, bare keywords
 // (SUPERSEDE, USER_BASED) alone.
 func SignedText(l Line, servers []*Server) string {
+	return string(appendSignedText(nil, l, servers))
+}
+
+// appendSignedText appends the signed form of l (SignedText) to dst.
+func appendSignedText(dst []byte, l Line, servers []*Server) []byte {
 	switch l := any(l).(type) {
 	case *Feature:
-		return featureSignedText(l, servers)
+		return appendFeatureSignedText(dst, l, servers)
 	case *Package:
-		return packageSignedText(l)
+		return appendPackageSignedText(dst, l)
 	}
-	return ""
+	return dst
 }
 
-// signedItem is one line of the signed form after the first.
+// signedItem is one line of the signed form after the first: its keyword
+// (the sort key) and what renders it.
 type signedItem struct {
 	key  string
-	text string // the whole item, key included
+	kind itemKind
+	attr *Attr
 }
 
-func featureSignedText(f *Feature, servers []*Server) string {
-	var b strings.Builder
-	b.WriteString(SignedTextVersion + "\n")
-	b.WriteString(kindKeyword(f.Kind))
-	b.WriteString(" " + strconv.Quote(f.Name) + " " + strconv.Quote(f.Vendor))
-	if f.Kind == KindUpgrade {
-		b.WriteString(" " + NormalVersion(f.FromVersion))
-	}
-	b.WriteString(" " + NormalVersion(f.Version))
-	b.WriteString(" " + NormalDate(f.Expiry))
-	b.WriteString(" " + normalCount(f.Count))
-	b.WriteByte('\n')
+type itemKind uint8
 
-	var items []signedItem
+const (
+	itemAttr         itemKind = iota // the attribute as written (bare or quoted value)
+	itemVendorString                 // VENDOR_STRING "f.VendorString"
+	itemHostID                       // HOSTID "normalised hostids"
+	itemIssued                       // ISSUED date
+	itemStart                        // START date
+	itemComponents                   // COMPONENTS "name:version:count ..."
+	itemOptions                      // OPTIONS "VALUE"
+)
+
+func appendFeatureSignedText(b []byte, f *Feature, servers []*Server) []byte {
+	b = append(b, SignedTextVersion+"\n"...)
+	b = append(b, kindKeyword(f.Kind)...)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, f.Name)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, f.Vendor)
+	if f.Kind == KindUpgrade {
+		b = append(b, ' ')
+		b = appendNormalVersion(b, f.FromVersion)
+	}
+	b = append(b, ' ')
+	b = appendNormalVersion(b, f.Version)
+	b = append(b, ' ')
+	b = appendNormalDate(b, f.Expiry)
+	b = append(b, ' ')
+	if f.Count == 0 {
+		b = append(b, "uncounted"...)
+	} else {
+		b = strconv.AppendInt(b, int64(f.Count), 10)
+	}
+	b = append(b, '\n')
+
+	var buf [16]signedItem
+	items := buf[:0]
 	hostidDone, vstrDone := false, false
 	if f.Format == FormatV2 {
 		// The positional vendor string and hostid of the v2 format are
 		// the VENDOR_STRING= and HOSTID= of later formats.
-		items = append(items, quotedItem("VENDOR_STRING", f.VendorString))
+		items = append(items, signedItem{key: "VENDOR_STRING", kind: itemVendorString})
 		vstrDone = true
 		if len(f.HostID) > 0 {
-			items = append(items, hostIDItem(f.HostID))
+			items = append(items, signedItem{key: "HOSTID", kind: itemHostID})
 			hostidDone = true
 		}
 	}
-	for _, a := range f.Attrs {
+	for i := range f.Attrs {
+		a := &f.Attrs[i]
 		if !signedAttr(a.Key) {
 			continue
 		}
-		key := strings.ToUpper(a.Key)
+		key := upperKey(a.Key)
 		switch key {
 		case "HOSTID":
 			if hostidDone {
 				continue
 			}
 			hostidDone = true
-			items = append(items, hostIDItem(f.HostID))
+			items = append(items, signedItem{key: key, kind: itemHostID})
 		case "VENDOR_STRING":
 			if vstrDone {
 				continue
 			}
 			vstrDone = true
-			items = append(items, quotedItem(key, f.VendorString))
+			items = append(items, signedItem{key: key, kind: itemVendorString})
 		case "ISSUED":
-			items = append(items, signedItem{key, key + " " + NormalDate(f.Issued)})
+			items = append(items, signedItem{key: key, kind: itemIssued})
 		case "START":
-			items = append(items, signedItem{key, key + " " + NormalDate(f.Start)})
+			items = append(items, signedItem{key: key, kind: itemStart})
 		default:
-			items = append(items, attrItem(a))
+			items = append(items, signedItem{key: key, kind: itemAttr, attr: a})
 		}
 	}
-	writeItems(&b, items)
+	b = appendItems(b, items, f, nil)
 	for _, s := range servers {
 		if s == nil {
 			continue
 		}
-		b.WriteString("SERVER " + strconv.Quote(NormalHostID(s.HostID)) + "\n")
+		b = append(b, "SERVER "...)
+		b = strconv.AppendQuote(b, NormalHostID(s.HostID))
+		b = append(b, '\n')
 	}
-	return b.String()
+	return b
 }
 
-func packageSignedText(p *Package) string {
-	var b strings.Builder
-	b.WriteString(SignedTextVersion + "\n")
-	b.WriteString("PACKAGE " + strconv.Quote(p.Name) + " " + strconv.Quote(p.Vendor))
+func appendPackageSignedText(b []byte, p *Package) []byte {
+	b = append(b, SignedTextVersion+"\nPACKAGE "...)
+	b = strconv.AppendQuote(b, p.Name)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, p.Vendor)
 	if p.Version.Text == "" {
-		b.WriteString(" *") // any enabling version
+		b = append(b, " *"...) // any enabling version
 	} else {
-		b.WriteString(" " + NormalVersion(p.Version))
+		b = append(b, ' ')
+		b = appendNormalVersion(b, p.Version)
 	}
-	b.WriteByte('\n')
-	var items []signedItem
+	b = append(b, '\n')
+	var buf [16]signedItem
+	items := buf[:0]
 	compDone := false
-	for _, a := range p.Attrs {
+	for i := range p.Attrs {
+		a := &p.Attrs[i]
 		if !signedAttr(a.Key) {
 			continue
 		}
-		key := strings.ToUpper(a.Key)
+		key := upperKey(a.Key)
 		switch key {
 		case "COMPONENTS":
 			if compDone {
 				continue
 			}
 			compDone = true
+			items = append(items, signedItem{key: key, kind: itemComponents})
+		case "OPTIONS":
+			items = append(items, signedItem{key: key, kind: itemOptions, attr: a})
+		default:
+			items = append(items, signedItem{key: key, kind: itemAttr, attr: a})
+		}
+	}
+	return appendItems(b, items, nil, p)
+}
+
+// appendItems sorts items by keyword, keeping the written order of equal
+// keywords, and appends one line for each; f or p is the line they
+// belong to.
+func appendItems(b []byte, items []signedItem, f *Feature, p *Package) []byte {
+	// Insertion sort: stable, and lines have few attributes.
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && items[j].key < items[j-1].key; j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+	for _, it := range items {
+		b = append(b, it.key...)
+		switch it.kind {
+		case itemAttr:
+			if it.attr.HasValue {
+				b = append(b, ' ')
+				b = strconv.AppendQuote(b, it.attr.Value)
+			}
+		case itemVendorString:
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, f.VendorString)
+		case itemHostID:
+			ids := make([]string, len(f.HostID))
+			for i, h := range f.HostID {
+				ids[i] = NormalHostID(h)
+			}
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, strings.Join(ids, " "))
+		case itemIssued:
+			b = append(b, ' ')
+			b = appendNormalDate(b, f.Issued)
+		case itemStart:
+			b = append(b, ' ')
+			b = appendNormalDate(b, f.Start)
+		case itemComponents:
 			parts := make([]string, len(p.Components))
 			for i, c := range p.Components {
 				parts[i] = c.Name + ":" + NormalVersion(c.Version) + ":" + strconv.Itoa(c.Count)
 			}
-			items = append(items, quotedItem(key, strings.Join(parts, " ")))
-		case "OPTIONS":
-			items = append(items, quotedItem(key, strings.ToUpper(a.Value)))
-		default:
-			items = append(items, attrItem(a))
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, strings.Join(parts, " "))
+		case itemOptions:
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, strings.ToUpper(it.attr.Value))
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// upperKey is strings.ToUpper for an attribute keyword, without
+// allocating for the keywords golm knows.
+func upperKey(key string) string {
+	lower := false
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; 'a' <= c && c <= 'z' {
+			lower = true
+		} else if c >= 0x80 {
+			return strings.ToUpper(key)
 		}
 	}
-	writeItems(&b, items)
-	return b.String()
-}
-
-func writeItems(b *strings.Builder, items []signedItem) {
-	sort.SliceStable(items, func(i, j int) bool { return items[i].key < items[j].key })
-	for _, it := range items {
-		b.WriteString(it.text + "\n")
+	if !lower {
+		return key
 	}
-}
-
-func quotedItem(key, value string) signedItem {
-	return signedItem{key, key + " " + strconv.Quote(value)}
-}
-
-func attrItem(a Attr) signedItem {
-	key := strings.ToUpper(a.Key)
-	if !a.HasValue {
-		return signedItem{key, key}
+	var buf [24]byte
+	if len(key) <= len(buf) {
+		for i := 0; i < len(key); i++ {
+			c := key[i]
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if k, ok := knownKeys[string(buf[:len(key)])]; ok {
+			return k
+		}
 	}
-	return quotedItem(key, a.Value)
+	return strings.ToUpper(key)
 }
 
-func hostIDItem(l HostIDList) signedItem {
-	ids := make([]string, len(l))
-	for i, h := range l {
-		ids[i] = NormalHostID(h)
+// knownKeys maps each attribute keyword golm knows to itself, so that
+// upperKey returns a shared string for ck and the like.
+var knownKeys = func() map[string]string {
+	m := map[string]string{"COMPONENTS": "COMPONENTS", "OPTIONS": "OPTIONS"}
+	for k := range featureKeys {
+		m[k] = k
 	}
-	return quotedItem("HOSTID", strings.Join(ids, " "))
-}
+	return m
+}()
 
 // signedAttr reports whether an attribute keyword enters the signature:
 // every keyword except SIGN, ck (in any case, as the parser reads them)
@@ -284,7 +379,16 @@ func signedAttr(key string) bool {
 	if strings.EqualFold(key, "SIGN") || strings.EqualFold(key, "ck") {
 		return false
 	}
-	return key != strings.ToLower(key)
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 0x80 {
+			return key != strings.ToLower(key)
+		}
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 func kindKeyword(k Kind) string {
@@ -308,14 +412,19 @@ func kindKeyword(k Kind) string {
 // NormalVersion renders a version as the number it is: 2.300 → 2.3,
 // 1.0 → 1, 007 → 7. An empty version renders as 0.
 func NormalVersion(v Version) string {
+	return string(appendNormalVersion(nil, v))
+}
+
+func appendNormalVersion(b []byte, v Version) []byte {
 	if v.Int == 0 && v.Frac == "" && v.Text != "" && !strings.ContainsAny(v.Text, "0123456789") {
-		return v.Text // not a number at all; keep what was written
+		return append(b, v.Text...) // not a number at all; keep what was written
 	}
-	frac := strings.TrimRight(v.Frac, "0")
-	if frac == "" {
-		return strconv.FormatUint(v.Int, 10)
+	b = strconv.AppendUint(b, v.Int, 10)
+	if frac := strings.TrimRight(v.Frac, "0"); frac != "" {
+		b = append(b, '.')
+		b = append(b, frac...)
 	}
-	return strconv.FormatUint(v.Int, 10) + "." + frac
+	return b
 }
 
 var monthAbbrev = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -324,24 +433,25 @@ var monthAbbrev = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "
 // the month in lower case (01-JAN-2005 → 1-jan-2005); every date of year 0
 // and the keyword permanent render as "permanent"; an absent date as "-".
 func NormalDate(d Date) string {
+	return string(appendNormalDate(nil, d))
+}
+
+func appendNormalDate(b []byte, d Date) []byte {
 	if d.Text == "" && d.Year == 0 && d.Day == 0 && d.Month == 0 {
-		return "-"
+		return append(b, '-')
 	}
 	if d.Year == 0 {
-		return "permanent"
+		return append(b, "permanent"...)
 	}
 	m := "?"
 	if d.Month >= 1 && d.Month <= 12 {
 		m = monthAbbrev[d.Month-1]
 	}
-	return strconv.Itoa(d.Day) + "-" + m + "-" + strconv.Itoa(d.Year)
-}
-
-func normalCount(n int) string {
-	if n == 0 {
-		return "uncounted"
-	}
-	return strconv.Itoa(n)
+	b = strconv.AppendInt(b, int64(d.Day), 10)
+	b = append(b, '-')
+	b = append(b, m...)
+	b = append(b, '-')
+	return strconv.AppendInt(b, int64(d.Year), 10)
 }
 
 // NormalHostID renders a hostid in its normalised spelling: hex digits in
@@ -402,7 +512,7 @@ func Sign(priv ed25519.PrivateKey, l Line, servers []*Server) (string, error) {
 	if !Signable(l) {
 		return "", sigError(l, minorSigKind, "only FEATURE, INCREMENT, UPGRADE and PACKAGE lines are signed")
 	}
-	return EncodeSignature(ed25519.Sign(priv, []byte(SignedText(l, servers)))), nil
+	return EncodeSignature(ed25519.Sign(priv, appendSignedText(nil, l, servers))), nil
 }
 
 // lineSign returns the SIGN= value a line carries.
@@ -439,7 +549,7 @@ func Verify(pub ed25519.PublicKey, f *File, l Line) error {
 	if f != nil {
 		servers = f.Servers
 	}
-	if !ed25519.Verify(pub, []byte(SignedText(l, servers)), sig) {
+	if !ed25519.Verify(pub, appendSignedText(nil, l, servers), sig) {
 		return sigError(l, minorSigMismatch, "signature does not match the line")
 	}
 	return nil
@@ -652,9 +762,15 @@ type SignedLine struct {
 // returns the new file contents. Each signed line gets SIGN= and ck= with
 // their new values: an existing SIGN= or ck= attribute is replaced where
 // it stands, a missing one is appended at the end of the logical line.
-// Every other byte of data is left as it was. Lines of vendors without a
-// key are left alone; SignFile reports only the lines it signed, in file
-// order.
+// Lines of vendors without a key are left alone; SignFile reports only
+// the lines it signed, in file order.
+//
+// For each vendor it signs, SignFile also removes the vendor's old
+// manifest lines and appends one new manifest (see manifest.go) covering
+// all of the vendor's lines at the end of the file, after a line end
+// (and a blank line when the last line ends in a continuation). Every
+// other byte of data is left as it was, so signing a signed file again
+// gives the same bytes.
 func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte, []SignedLine, error) {
 	type edit struct {
 		start, end int
@@ -662,22 +778,41 @@ func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte,
 	}
 	var edits []edit
 	var signed []SignedLine
+	// The lines signed and their signatures, by vendor, for the manifests.
+	type vendorLines struct {
+		lines []Line
+		sigs  [][]byte
+	}
+	byVendor := map[string]*vendorLines{}
+	var vendors []string // in the order of their first signed line
+	var text []byte
 	for _, l := range f.Order {
 		if !Signable(l) {
 			continue
 		}
-		priv, ok := keys[lineVendor(l)]
+		vendor := lineVendor(l)
+		priv, ok := keys[vendor]
 		if !ok {
 			continue
+		}
+		if len(priv) != ed25519.PrivateKeySize {
+			return nil, nil, errors.New("licfile: not an Ed25519 private key")
 		}
 		sp := l.LineSpan()
 		if sp == nil || sp.Offset < 0 || sp.End > len(data) || sp.Offset > sp.End || string(data[sp.Offset:sp.End]) != sp.Raw {
 			return nil, nil, fmt.Errorf("licfile: line %d: position does not match the file contents", spanLine(sp))
 		}
-		sig, err := Sign(priv, l, f.Servers)
-		if err != nil {
-			return nil, nil, err
+		text = appendSignedText(text[:0], l, f.Servers)
+		raw := ed25519.Sign(priv, text)
+		sig := EncodeSignature(raw)
+		vl := byVendor[vendor]
+		if vl == nil {
+			vl = &vendorLines{}
+			byVendor[vendor] = vl
+			vendors = append(vendors, vendor)
 		}
+		vl.lines = append(vl.lines, l)
+		vl.sigs = append(vl.sigs, raw)
 		ck := LineChecksum(l, f.Servers, false)
 		setSign, setCk := "SIGN="+sig, "ck="+strconv.Itoa(ck)
 		haveSign, haveCk := false, false
@@ -707,9 +842,35 @@ func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte,
 		}
 		signed = append(signed, SignedLine{Line: l, Sign: sig, Ck: ck})
 	}
+	// The vendors' old manifests go, whole lines with their line ends.
+	for _, m := range f.Manifests {
+		if byVendor[m.Vendor] == nil {
+			continue
+		}
+		if m.Offset < 0 || m.End > len(data) || m.Offset > m.End || string(data[m.Offset:m.End]) != m.Raw {
+			return nil, nil, fmt.Errorf("licfile: line %d: position does not match the file contents", m.Pos.Line)
+		}
+		end := m.End
+		for end < len(data) && data[end] == '\r' {
+			end++
+		}
+		if end < len(data) && data[end] == '\n' {
+			end++
+		}
+		edits = append(edits, edit{m.Offset, end, ""})
+	}
+	var manifests []*Manifest
+	for _, v := range vendors {
+		vl := byVendor[v]
+		m, err := signManifest(keys[v], v, vl.lines, f.Servers, vl.sigs)
+		if err != nil {
+			return nil, nil, err
+		}
+		manifests = append(manifests, m)
+	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
 	var out bytes.Buffer
-	out.Grow(len(data) + 128*len(signed))
+	out.Grow(len(data) + 128*len(signed) + 160*len(manifests))
 	prev := 0
 	for _, e := range edits {
 		if e.start < prev {
@@ -720,6 +881,29 @@ func SignFile(data []byte, f *File, keys map[string]ed25519.PrivateKey) ([]byte,
 		prev = e.end
 	}
 	out.Write(data[prev:])
+	if len(manifests) > 0 {
+		nl := "\n"
+		if i := bytes.IndexByte(data, '\n'); i > 0 && data[i-1] == '\r' {
+			nl = "\r\n"
+		}
+		b := out.Bytes()
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			out.WriteString(nl)
+		}
+		b = out.Bytes()
+		last := bytes.TrimRight(b[:max(len(b)-1, 0)], "\r")
+		if i := bytes.LastIndexByte(last, '\n'); i >= 0 {
+			last = last[i+1:]
+		}
+		if bytes.HasSuffix(bytes.TrimRight(last, " \t\r\v\f"), []byte(`\`)) {
+			// A blank line, so that the manifest is not read as the
+			// continuation of the last line.
+			out.WriteString(nl)
+		}
+		for _, m := range manifests {
+			out.WriteString(m.String() + nl)
+		}
+	}
 	return out.Bytes(), signed, nil
 }
 

@@ -103,6 +103,7 @@ func TestSignedTextParsed(t *testing.T) {
 var sigRE = regexp.MustCompile(`SIGN=[A-Z2-7]{103}`)
 
 func TestSignFile(t *testing.T) {
+	const manifest1 = "# golm-manifest xyzd lines=1 SIGN=<sig>\n"
 	priv := testKey()
 	keys := map[string]ed25519.PrivateKey{"xyzd": priv}
 	tests := []struct {
@@ -112,25 +113,33 @@ func TestSignFile(t *testing.T) {
 	}{
 		{"appended",
 			"SERVER speedy 08002b32b161 2837\nDAEMON xyzd /etc/xyzd\nFEATURE f1 xyzd 1.0 1-jan-2005 5\n",
-			"SERVER speedy 08002b32b161 2837\nDAEMON xyzd /etc/xyzd\nFEATURE f1 xyzd 1.0 1-jan-2005 5 SIGN=<sig> ck=<ck>\n"},
+			"SERVER speedy 08002b32b161 2837\nDAEMON xyzd /etc/xyzd\nFEATURE f1 xyzd 1.0 1-jan-2005 5 SIGN=<sig> ck=<ck>\n" + manifest1},
 		{"replaced in place",
 			"FEATURE f1 xyzd 1.0 1-jan-2005 0 SIGN=\"0A1B 2C3D\" HOSTID=ANY ck=1 vendor_info=x\n",
-			"FEATURE f1 xyzd 1.0 1-jan-2005 0 SIGN=<sig> HOSTID=ANY ck=<ck> vendor_info=x\n"},
+			"FEATURE f1 xyzd 1.0 1-jan-2005 0 SIGN=<sig> HOSTID=ANY ck=<ck> vendor_info=x\n" + manifest1},
 		{"ck added beside an old SIGN",
 			"FEATURE f1 xyzd 1.0 1-jan-2005 0 HOSTID=ANY SIGN=AAAA\n",
-			"FEATURE f1 xyzd 1.0 1-jan-2005 0 HOSTID=ANY SIGN=<sig> ck=<ck>\n"},
+			"FEATURE f1 xyzd 1.0 1-jan-2005 0 HOSTID=ANY SIGN=<sig> ck=<ck>\n" + manifest1},
 		{"continuation kept",
 			"# header comment\n\nINCREMENT f1 xyzd 1.0 1-jan-2005 0 \\\n\tHOSTID=ANY NOTICE=\"a b\"  \n# tail\n",
-			"# header comment\n\nINCREMENT f1 xyzd 1.0 1-jan-2005 0 \\\n\tHOSTID=ANY NOTICE=\"a b\" SIGN=<sig> ck=<ck>  \n# tail\n"},
+			"# header comment\n\nINCREMENT f1 xyzd 1.0 1-jan-2005 0 \\\n\tHOSTID=ANY NOTICE=\"a b\" SIGN=<sig> ck=<ck>  \n# tail\n" + manifest1},
 		{"CRLF",
 			"FEATURE f1 xyzd 1.0 1-jan-2005 0 HOSTID=ANY\r\nFEATURE f2 xyzd 1.0 1-jan-2005 0 HOSTID=ANY\r\n",
-			"FEATURE f1 xyzd 1.0 1-jan-2005 0 HOSTID=ANY SIGN=<sig> ck=<ck>\r\nFEATURE f2 xyzd 1.0 1-jan-2005 0 HOSTID=ANY SIGN=<sig> ck=<ck>\r\n"},
+			"FEATURE f1 xyzd 1.0 1-jan-2005 0 HOSTID=ANY SIGN=<sig> ck=<ck>\r\nFEATURE f2 xyzd 1.0 1-jan-2005 0 HOSTID=ANY SIGN=<sig> ck=<ck>\r\n" +
+				"# golm-manifest xyzd lines=2 SIGN=<sig>\r\n"},
 		{"no final newline",
 			"PACKAGE suite xyzd 1.0 COMPONENTS=\"c1 c2\"",
-			"PACKAGE suite xyzd 1.0 COMPONENTS=\"c1 c2\" SIGN=<sig> ck=<ck>"},
+			"PACKAGE suite xyzd 1.0 COMPONENTS=\"c1 c2\" SIGN=<sig> ck=<ck>\n" + manifest1},
+		{"continuation at the end",
+			"FEATURE f1 xyzd 1.0 1-jan-2005 5 \\\n",
+			"FEATURE f1 xyzd 1.0 1-jan-2005 5 SIGN=<sig> ck=<ck> \\\n\n" + manifest1},
+		{"old manifest replaced",
+			"# golm-manifest xyzd lines=1 SIGN=" + strings.Repeat("A", 103) + "\nFEATURE f1 xyzd 1.0 1-jan-2005 5\n" +
+				"# golm-manifest abcd lines=1 SIGN=" + strings.Repeat("B", 103) + "\n",
+			"FEATURE f1 xyzd 1.0 1-jan-2005 5 SIGN=<sig> ck=<ck>\n# golm-manifest abcd lines=1 SIGN=<sig>\n" + manifest1},
 		{"other vendor untouched",
 			"FEATURE f1 abcd 1.0 1-jan-2005 0 HOSTID=ANY ck=3\nUPGRADE f1 xyzd 1.0 2.0 1-jan-2005 2\n",
-			"FEATURE f1 abcd 1.0 1-jan-2005 0 HOSTID=ANY ck=3\nUPGRADE f1 xyzd 1.0 2.0 1-jan-2005 2 SIGN=<sig> ck=<ck>\n"},
+			"FEATURE f1 abcd 1.0 1-jan-2005 0 HOSTID=ANY ck=3\nUPGRADE f1 xyzd 1.0 2.0 1-jan-2005 2 SIGN=<sig> ck=<ck>\n" + manifest1},
 	}
 	ckRE := regexp.MustCompile(`ck=\d+`)
 	for _, tt := range tests {
@@ -201,6 +210,7 @@ func FuzzSignFile(f *testing.F) {
 	f.Add("INCREMENT f1 xyzd 1.0 permanent uncounted HOSTID=ID=12-34 \\\n")
 	f.Add("PACKAGE p xyzd COMPONENTS=\"a:1.0:2 b\" SIGN=x\nUPGRADE f xyzd 1 2 1-jan-0 3 ck=1 ck=2\n")
 	f.Add("FEATURE f1 xyzd 1 1-jan-0 1 2A3B \"ck=4\" 08002b32b161\n")
+	f.Add("FEATURE f1 xyzd 1.0 1-jan-2005 5 \\\n\n\n# golm-manifest xyzd lines=1 SIGN=" + strings.Repeat("A", 103) + "\r\nFEATURE f2 abcd 1 1-jan-0 1")
 	priv := testKey()
 	pub := priv.Public().(ed25519.PublicKey)
 	f.Fuzz(func(t *testing.T, src string) {
@@ -237,6 +247,18 @@ func FuzzSignFile(f *testing.F) {
 		}
 		if n != len(signed) {
 			t.Errorf("signed %d lines, %d after", len(signed), n)
+		}
+		// One manifest per vendor, each holding; signing again changes
+		// nothing.
+		for v := range keys {
+			checks := VerifyManifests(pub, g, v)
+			if len(checks) != 1 || checks[0].Err != nil {
+				t.Fatalf("vendor %s: manifests %+v, want one that holds\n%q", v, checks, out)
+			}
+		}
+		again, _, err := SignFile(out, g, keys)
+		if err != nil || string(again) != string(out) {
+			t.Fatalf("signing again: %v\n%q\nwant\n%q", err, again, out)
 		}
 	})
 }

@@ -6,28 +6,38 @@ import (
 	"sync"
 )
 
-// VerifyAll verifies lines of file f with pub, as Verify does for one,
-// spreading the work over the machine's cores: an Ed25519 verification
-// costs tens of microseconds, which for a license file of thousands of
-// lines is most of the time a vendor daemon takes to start. errs[i] is
-// Verify's answer for lines[i].
+// VerifyAll verifies lines of file f with pub, as Verify does for one:
+// errs[i] is Verify's answer for lines[i].
+//
+// It first checks the manifests of f (see manifest.go) whose blocks hold
+// any of lines: a line covered by a manifest that holds needs no Ed25519
+// verification of its own. The other lines are verified one by one,
+// spread over the machine's cores, since one verification costs tens of
+// microseconds. Either way each line gets the answer Verify gives it.
 func VerifyAll(pub ed25519.PublicKey, f *File, lines []Line) (errs []error) {
 	errs = make([]error, len(lines))
-	workers := min(runtime.GOMAXPROCS(0), len(lines)/64+1)
+	covered := manifestCovered(pub, f, lines)
+	todo := make([]int, 0, len(lines))
+	for i := range lines {
+		if covered == nil || !covered[i] {
+			todo = append(todo, i)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(todo)/64+1)
 	if workers <= 1 {
-		for i, l := range lines {
-			errs[i] = Verify(pub, f, l)
+		for _, i := range todo {
+			errs[i] = Verify(pub, f, lines[i])
 		}
 		return errs
 	}
 	var wg sync.WaitGroup
-	chunk := (len(lines) + workers - 1) / workers
-	for lo := 0; lo < len(lines); lo += chunk {
-		hi := min(lo+chunk, len(lines))
+	chunk := (len(todo) + workers - 1) / workers
+	for lo := 0; lo < len(todo); lo += chunk {
+		part := todo[lo:min(lo+chunk, len(todo))]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := lo; i < hi; i++ {
+			for _, i := range part {
 				errs[i] = Verify(pub, f, lines[i])
 			}
 		}()

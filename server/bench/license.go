@@ -34,7 +34,9 @@ func LicenseText(port, features, seats int) []byte {
 }
 
 // SignLicense signs every line of text with priv and returns the signed
-// file.
+// file. It signs as lmcrypt does, through licfile.SignFile, so the file
+// also carries the vendor's manifest and ParseVerify measures the path a
+// vendor daemon takes.
 func SignLicense(text []byte, priv ed25519.PrivateKey) ([]byte, error) {
 	f, err := licfile.Parse(bytes.NewReader(text), "bench.lic")
 	if err != nil {
@@ -68,7 +70,8 @@ func WriteLicense(dir, keyDir string, port, features, seats int) (string, error)
 }
 
 // ParseVerify parses a signed license file and verifies every signed line
-// with pub; it returns the number of lines verified.
+// with pub (licfile.VerifyAll: the manifest, and line by line whatever it
+// does not cover); it returns the number of lines verified.
 func ParseVerify(data []byte, pub ed25519.PublicKey) (int, error) {
 	f, err := licfile.Parse(bytes.NewReader(data), "bench.lic")
 	if err != nil {
