@@ -38,7 +38,7 @@ func (s *suite) write(path string, took time.Duration) error {
 	fmt.Fprintf(&b, "- Connected clients are held by `golm-load hold` driver processes of at most %d clients each (each raises RLIMIT_NOFILE; the suite raised it before starting lmgrd, whose vendor daemon inherits it), every client holding one seat and heartbeating every %v; client i takes feature i mod %d, so %d clients hold %d seats of each feature. Memory is VmRSS from /proc/PID/status, read a heartbeat interval after the last client connected; bytes per client is (RSS − idle RSS) ÷ clients.\n", s.perProc, s.heartbeat, s.features, s.clients, s.clients/max(s.features, 1))
 	fmt.Fprintf(&b, "- Latency: one more Job does sequential checkout+checkin while the clients are connected; each checkout is timed on the client side, around `Job.Checkout`.\n")
 	fmt.Fprintf(&b, "- lmstat: the wall time of a whole `lmutil lmstat` process, output counted and discarded.\n")
-	fmt.Fprintf(&b, "- License file: parse (`licfile.Parse`) and Ed25519 verification of every line (`licfile.VerifyAll`, spread over the cores) in-process.\n")
+	fmt.Fprintf(&b, "- License file: parse (`licfile.Parse`) and verification (`licfile.VerifyAll`) in-process, of a file signed as lmcrypt signs it: each line with its own Ed25519 signature and the file with one signed manifest over the lines' signed texts and signatures; when the manifest holds, one Ed25519 verification and a SHA-256 per line cover every line (lines outside a holding manifest are verified one by one, spread over the cores).\n")
 	fmt.Fprintf(&b, "- Report log: the Go benchmarks of server/reportlog (16 parallel appenders per CPU, a temporary file on this machine's disk).\n")
 	if len(s.notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
