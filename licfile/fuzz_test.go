@@ -7,11 +7,10 @@ import (
 	"testing"
 )
 
-// FuzzParse checks that no input makes Parse panic, that every error is a
-// positioned *ParseError, and that every parsed line renders to canonical
-// text that parses back to the same line and the same text. The seed
-// corpus is every license file of testdata, run by plain go test.
-func FuzzParse(f *testing.F) {
+// addLicenseSeeds adds every license file of testdata (licenses and
+// malformed) to f's seed corpus.
+func addLicenseSeeds(f *testing.F) {
+	f.Helper()
 	for _, dir := range []string{"licenses", "malformed"} {
 		for _, path := range licenseFiles(f, dir) {
 			data, err := os.ReadFile(path)
@@ -21,6 +20,14 @@ func FuzzParse(f *testing.F) {
 			f.Add(string(data))
 		}
 	}
+}
+
+// FuzzParse checks that no input makes Parse panic, that every error is a
+// positioned *ParseError, and that every parsed line renders to canonical
+// text that parses back to the same line and the same text. The seed
+// corpus is every license file of testdata, run by plain go test.
+func FuzzParse(f *testing.F) {
+	addLicenseSeeds(f)
 	f.Add("FEATURE f v 1 permanent 1 a\\\n\\\n\"")
 	f.Add("DAEMON x C:\\dir\\ options=o\r\n")
 	f.Fuzz(func(t *testing.T, src string) {

@@ -5,7 +5,6 @@ package licfile
 // byte for byte.
 
 import (
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,15 +164,7 @@ func normalCount(n int) string {
 // is, byte for byte, the one the reference implementation builds. The
 // seed corpus is every license file of testdata.
 func FuzzSignedText(f *testing.F) {
-	for _, dir := range []string{"licenses", "malformed"} {
-		for _, path := range licenseFiles(f, dir) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(string(data))
-		}
-	}
+	addLicenseSeeds(f)
 	f.Add("SERVER h 0800200C9A66\nUPGRADE f v 1.500 2.0 01-JAN-2030 7 SUPERSEDE=\"a b\" ISSUED=1-feb-2020 START=2-feb-2020 " +
 		"HOSTID=\"ID=1-2 08002B32B161\" NOTICE=\"é\\x\" SN=1 DUP_GROUP=UH OVERDRAFT=3 USER_BASED\n")
 	f.Add("PACKAGE p v 1.0 COMPONENTS=\"a:1.50:2 b\" OPTIONS=suite ISSUER=\"x\" SIGN=x\n")

@@ -5,7 +5,6 @@ package licfile
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
@@ -69,15 +68,7 @@ func refSplitLines(src string) []*logical {
 // logical lines, with the same positions, as the reference. The seed
 // corpus is every license file of testdata.
 func FuzzSplitLines(f *testing.F) {
-	for _, dir := range []string{"licenses", "malformed"} {
-		for _, path := range licenseFiles(f, dir) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(string(data))
-		}
-	}
+	addLicenseSeeds(f)
 	f.Add("A \\\r\n\t\r\nB\\ \n  C \\\n\u0085\n# golm-manifest x\nD\\")
 	f.Add(" \r \n\r\r\n\\\n\\")
 	f.Fuzz(func(t *testing.T, src string) {

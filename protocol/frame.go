@@ -139,12 +139,10 @@ type Conn struct {
 	wmu sync.Mutex
 	w   *Writer
 
-	// rdl and wdl are the read and write deadlines last set (zero: none
-	// set yet, or none wanted), so that a busy connection does not reset
-	// its deadlines on every frame (see nextDeadline).
-	rdl, wdl time.Time
-	rset     bool // rdl was set
-	wset     bool // wdl was set
+	// rdl and wdl are the read and write deadlines last set, so that a
+	// busy connection does not reset its deadlines on every frame (see
+	// nextDeadline).
+	rdl, wdl deadline
 
 	// ReadTimeout bounds each Recv; 0 means DefaultReadTimeout, a negative
 	// value no deadline (a server waiting for an idle client's next
@@ -184,35 +182,34 @@ func (c *Conn) Wait() error {
 }
 
 func (c *Conn) setReadDeadline() error {
-	d := c.ReadTimeout
-	if d == 0 {
-		d = DefaultReadTimeout
-	}
-	dl, change := nextDeadline(c.rdl, c.rset, time.Now(), d)
-	if !change {
-		return nil
-	}
-	if err := c.nc.SetReadDeadline(dl); err != nil {
-		return err
-	}
-	c.rdl, c.rset = dl, true
-	return nil
+	return c.rdl.refresh(c.ReadTimeout, DefaultReadTimeout, c.nc.SetReadDeadline)
 }
 
 // setWriteDeadline is setReadDeadline for writes; c.wmu is held.
 func (c *Conn) setWriteDeadline() error {
-	d := c.WriteTimeout
+	return c.wdl.refresh(c.WriteTimeout, DefaultWriteTimeout, c.nc.SetWriteDeadline)
+}
+
+// deadline is the deadline last set on one direction of a connection.
+type deadline struct {
+	at  time.Time // zero: none set yet, or none wanted
+	set bool      // at was set
+}
+
+// refresh sets the deadline for an operation with timeout d (0: def)
+// through setter, unless the one set already fits (see nextDeadline).
+func (dl *deadline) refresh(d, def time.Duration, setter func(time.Time) error) error {
 	if d == 0 {
-		d = DefaultWriteTimeout
+		d = def
 	}
-	dl, change := nextDeadline(c.wdl, c.wset, time.Now(), d)
+	at, change := nextDeadline(dl.at, dl.set, time.Now(), d)
 	if !change {
 		return nil
 	}
-	if err := c.nc.SetWriteDeadline(dl); err != nil {
+	if err := setter(at); err != nil {
 		return err
 	}
-	c.wdl, c.wset = dl, true
+	dl.at, dl.set = at, true
 	return nil
 }
 
