@@ -258,11 +258,17 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 			ports = append(ports, p)
 		}
 	}
+	// No TCP keepalive: a client asks where its vendor daemon is and
+	// hangs up, an admin tool asks for a status or a shutdown, and a
+	// connection left idle is dropped after Conn's read timeout anyway,
+	// so the socket options keepalive sets on every accepted connection
+	// would buy nothing.
+	lc := net.ListenConfig{KeepAlive: -1}
 	deadline := time.Now().Add(l.cfg.BindRetry)
 	for {
 		var lastErr error
 		for _, p := range ports {
-			ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+			ln, err := lc.Listen(ctx, "tcp", ":"+strconv.Itoa(p))
 			if err == nil {
 				return ln, nil
 			}

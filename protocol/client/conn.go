@@ -99,6 +99,20 @@ func exchange(ctx context.Context, cfg *config, c *protocol.Conn, out []protocol
 	return h, nil
 }
 
+// hangUp closes a connection whose conversation is over (every request
+// answered) without the closing handshake: the kernel resets it instead
+// of keeping it in TIME_WAIT for a minute. A client that opens new
+// connections at a high rate (a wrapped command run in a loop) would
+// otherwise fill the ephemeral ports with TIME_WAIT sockets and make
+// every connect search longer for a free one. The server sees the reset
+// as the end of the connection, as it would see end of file.
+func hangUp(c *protocol.Conn) {
+	if tc, ok := c.NetConn().(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
+}
+
 // serverHello checks the first frame a server sent: its Hello in this
 // package's protocol version, or an Error frame refusing the client (the
 // FlexLM error it carries, say -106 when the server is out of
@@ -168,7 +182,7 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 	if err != nil {
 		return nil, "", addr, err
 	}
-	lc.Close()
+	hangUp(lc)
 	var r *protocol.LocateReply
 	switch mm := m.(type) {
 	case *protocol.LocateReply:
@@ -254,6 +268,20 @@ func (l *link) fail(err error) {
 		l.mu.Unlock()
 	})
 }
+
+// hangUp closes the link once every call was answered (see hangUp).
+func (l *link) hangUp() {
+	l.begin()
+	if !l.isDead() {
+		if tc, ok := l.c.NetConn().(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+	}
+	l.fail(errClosed)
+	l.end()
+}
+
+var errClosed = errors.New("connection closed")
 
 func (l *link) isDead() bool {
 	select {

@@ -692,7 +692,7 @@ func (v *vendorConn) close() {
 			}
 		}
 		cancel()
-		v.link.fail(errReplaced)
+		v.link.hangUp()
 	}
 	for _, lic := range v.held {
 		lic.mu.Lock()
