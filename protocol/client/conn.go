@@ -238,6 +238,10 @@ type link struct {
 	kicked   bool          // a call stopped the watcher
 	stopped  chan struct{} // closed when the watcher stops
 	idle     *time.Timer   // starts the watcher
+
+	callDone <-chan struct{} // the Done channel of the call under way
+	ctxDone  <-chan struct{} // the Done channel watchContext watches
+	stopCtx  func() bool     // stops watching it
 }
 
 // idleWatch is how long a link stays without a request before its
@@ -265,13 +269,43 @@ func (l *link) fail(err error) {
 		if l.idle != nil {
 			l.idle.Stop()
 		}
+		if l.stopCtx != nil {
+			l.stopCtx()
+		}
 		l.mu.Unlock()
+	})
+}
+
+// watchContext makes the cancellation of ctx during a call close the
+// connection: the reply the call would have read could not be told from
+// the next call's. A link keeps watching the last context it was given
+// (an application usually passes the same one, or one without
+// cancellation), so that calls do not each register and unregister a
+// callback with it; a cancellation between calls changes nothing.
+func (l *link) watchContext(ctx context.Context) {
+	done := ctx.Done()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if done == nil || done == l.ctxDone || l.isDead() {
+		return
+	}
+	if l.stopCtx != nil {
+		l.stopCtx()
+	}
+	l.ctxDone = done
+	l.stopCtx = context.AfterFunc(ctx, func() {
+		l.mu.Lock()
+		during := l.busy && l.callDone == done
+		l.mu.Unlock()
+		if during {
+			l.fail(ctx.Err())
+		}
 	})
 }
 
 // hangUp closes the link once every call was answered (see hangUp).
 func (l *link) hangUp() {
-	l.begin()
+	l.begin(context.Background())
 	if !l.isDead() {
 		if tc, ok := l.c.NetConn().(*net.TCPConn); ok {
 			_ = tc.SetLinger(0)
@@ -293,9 +327,10 @@ func (l *link) isDead() bool {
 }
 
 // begin stops the watcher, if it runs, and marks a call under way.
-func (l *link) begin() {
+func (l *link) begin(ctx context.Context) {
 	l.mu.Lock()
 	l.busy = true
+	l.callDone = ctx.Done()
 	var wait chan struct{}
 	if l.watching {
 		l.kicked = true
@@ -314,6 +349,7 @@ func (l *link) begin() {
 func (l *link) end() {
 	l.mu.Lock()
 	l.busy = false
+	l.callDone = nil
 	if l.rc != nil && !l.isDead() {
 		if l.idle == nil {
 			l.idle = time.AfterFunc(idleWatch, l.watch)
@@ -364,7 +400,7 @@ func (l *link) call(ctx context.Context, req protocol.Message, timeout time.Dura
 	if l.isDead() {
 		return nil, netError(l.err, -16, minorRead)
 	}
-	l.begin()
+	l.begin(ctx)
 	defer l.end()
 	if l.isDead() {
 		return nil, netError(l.err, -16, minorRead)
@@ -372,12 +408,7 @@ func (l *link) call(ctx context.Context, req protocol.Message, timeout time.Dura
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if ctx.Done() != nil {
-		// A cancelled call closes the connection: the reply it would
-		// have read could not be told from the next call's.
-		stop := context.AfterFunc(ctx, func() { l.fail(ctx.Err()) })
-		defer stop()
-	}
+	l.watchContext(ctx)
 	c := l.c
 	c.ReadTimeout, c.WriteTimeout = timeout, timeout
 	if l.pre != nil {

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"strconv"
@@ -195,4 +196,63 @@ func TestIdleLinkWatcher(t *testing.T) {
 	if err := lic.Err(); err != nil {
 		t.Errorf("license lost after the reconnect: %v", err)
 	}
+}
+
+// TestCallCancelled: cancelling a request's context while it waits for
+// the reply ends the request with the context's error and drops the
+// connection; a context cancelled after its request was answered changes
+// nothing for the next request.
+func TestCallCancelled(t *testing.T) {
+	t.Run("during the call", func(t *testing.T) {
+		got := make(chan struct{})
+		silent := stubServer(t, func(nc net.Conn) {
+			c := protocol.NewConn(nc)
+			if _, err := protocol.ServerHandshake(c); err != nil {
+				return
+			}
+			if c.Send(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleServer, Daemon: "demo"}) != nil {
+				return
+			}
+			if _, err := c.Recv(); err == nil {
+				close(got) // the checkout, never answered
+			}
+			_, _ = c.Recv() // until the client hangs up
+		})
+		port := stubServer(t, redirect(silent))
+		j := openJob(t, strconv.Itoa(port)+"@127.0.0.1", WithCallTimeout(time.Hour))
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			<-got
+			cancel()
+		}()
+		_, err := j.Checkout(ctx, "f1", "1.0", 1)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Checkout: %v, want %v", err, context.Canceled)
+		}
+	})
+	t.Run("after the call", func(t *testing.T) {
+		f := newFakeServer(t, map[string]int{"f1": 2})
+		j := openJob(t, f.spec())
+		ctx, cancel := context.WithCancel(context.Background())
+		lic, err := j.Checkout(ctx, "f1", "1.0", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := lic.Checkin(context.Background()); err != nil {
+			t.Fatalf("Checkin after the checkout's context ended: %v", err)
+		}
+		if got := f.InUse("f1"); got != 0 {
+			t.Errorf("seats in use %d, want 0", got)
+		}
+		if f.checkinCount() != 1 {
+			t.Errorf("checkins %d, want 1 (on the same connection)", f.checkinCount())
+		}
+	})
+}
+
+func (f *fakeServer) checkinCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.checkins
 }
