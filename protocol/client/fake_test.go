@@ -15,7 +15,7 @@ import (
 // count, seats freed when their connection closes, and the re-adoption
 // rule of the package doc. End-to-end tests use the real server.
 type fakeServer struct {
-	t      *testing.T
+	t      testing.TB
 	lmgrd  net.Listener
 	vendor net.Listener
 	run    uint64
@@ -39,7 +39,7 @@ type fakeSeat struct {
 	conn    int
 }
 
-func newFakeServer(t *testing.T, total map[string]int) *fakeServer {
+func newFakeServer(t testing.TB, total map[string]int) *fakeServer {
 	t.Helper()
 	f := &fakeServer{t: t, run: 7, total: total, seats: map[uint64]*fakeSeat{}, next: 100, conns: map[net.Conn]bool{}}
 	var err error
