@@ -502,6 +502,9 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 	}
 	next, err := pipelined(c)
 	if err != nil {
+		// The Hello was good: answer it, as to a client that sent the
+		// bad frame after it, and close.
+		_ = c.Send(mine)
 		return
 	}
 	if loc, ok := next.(*protocol.Locate); ok {
@@ -545,8 +548,10 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 }
 
 // pipelined returns the request a client sent behind its Hello without
-// waiting for lmgrd's, when it is already there; nil when it is not (a
-// client that waits for lmgrd's Hello first, or an admin tool).
+// waiting for the server's, when it is already there; nil when it is not
+// (a client that waits for the server's Hello first, or an admin tool).
+// An error is a request that could not be read: the caller answers the
+// Hello and closes.
 func pipelined(c *protocol.Conn) (protocol.Message, error) {
 	timeout := c.ReadTimeout
 	c.ReadTimeout = time.Nanosecond // look, do not wait

@@ -534,6 +534,9 @@ func (v *Vendor) handshake(c *protocol.Conn) *session {
 	}
 	next, err := pipelined(c)
 	if err != nil {
+		// The Hello was good: answer it, as to a client that sent the
+		// bad frame after it, and close.
+		_ = c.Send(mine)
 		return nil
 	}
 	if m, ok := next.(*protocol.HostIDs); ok {
