@@ -97,7 +97,7 @@ func TestVendorPipelinedHandshake(t *testing.T) {
 			[]protocol.Type{protocol.TypeHello, protocol.TypeGranted}, false},
 		{"hello and hostids", []protocol.Message{ethers}, []protocol.Message{checkout},
 			[]protocol.Type{protocol.TypeHello, protocol.TypeOK, protocol.TypeGranted}, false},
-		{"one at a time", nil, []protocol.Message{ethers, checkout},
+		{"one at a time, as older clients", nil, []protocol.Message{ethers, checkout},
 			[]protocol.Type{protocol.TypeHello, protocol.TypeOK, protocol.TypeGranted}, false},
 		{"an unknown feature behind the hello", []protocol.Message{&protocol.Checkout{Feature: "nosuch", Count: 1}}, nil,
 			[]protocol.Type{protocol.TypeHello, protocol.TypeError}, false},
@@ -226,7 +226,7 @@ func TestLmgrdPipelinedLocate(t *testing.T) {
 		{"pipelined vendor", true, &protocol.Locate{Vendor: "demo"}, 27001, 0, false},
 		{"pipelined feature", true, &protocol.Locate{Feature: "f1"}, 27001, 0, true},
 		{"pipelined unknown vendor", true, &protocol.Locate{Vendor: "nosuch"}, 0, -97, false},
-		{"one at a time", false, &protocol.Locate{Vendor: "demo"}, 27001, 0, true},
+		{"one at a time, as older clients", false, &protocol.Locate{Vendor: "demo"}, 27001, 0, true},
 	}
 	_, addr := testLmgrd(t)
 	for _, tt := range tests {

@@ -13,7 +13,10 @@ import (
 // fakeServer is a minimal in-process lmgrd plus one vendor daemon "demo"
 // for the client's unit tests: one feature pool per name with a seat
 // count, seats freed when their connection closes, and the re-adoption
-// rule of the package doc. End-to-end tests use the real server.
+// rule of the package doc. It reads and answers one frame at a time, as
+// servers did before clients sent requests with their Hello, so the
+// tests against it are also those of a new client with an older server.
+// End-to-end tests use the real server.
 type fakeServer struct {
 	t      testing.TB
 	lmgrd  net.Listener
