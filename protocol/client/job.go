@@ -586,7 +586,7 @@ func (v *vendorConn) poll(lic *License) (done bool, err error) {
 	if !pending {
 		return true, nil
 	}
-	if !v.alive() || v.link.hello.RunID != run {
+	if !v.alive() || v.link.hello == nil || v.link.hello.RunID != run {
 		return false, newError(-16, minorRead, "Feature: "+lic.Feature, "the connection broke while the request was queued")
 	}
 	// The caller's ctx ends the waiting, not a poll under way: a call
