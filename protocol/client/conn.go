@@ -303,7 +303,8 @@ func (l *link) watchContext(ctx context.Context) {
 	})
 }
 
-// hangUp closes the link once every call was answered (see hangUp).
+// hangUp closes the link once every call was answered, with a reset
+// (see the function hangUp).
 func (l *link) hangUp() {
 	l.begin(context.Background())
 	if !l.isDead() {
