@@ -51,11 +51,23 @@
 // and closes. A peer speaking another protocol version gets -83 ("Version
 // of client newer than server") or is refused with a violation.
 //
+// A client need not wait for the server's Hello: it may write its Hello
+// and its first requests in one write (the client package sends Hello
+// and Locate to lmgrd, and Hello, HostIDs, Linger and the first Checkout
+// to a vendor daemon, that way), and then read the answers in order. A
+// server reads a connection's frames in order, so the requests are
+// answered once the handshake is done; a server that refuses the Hello
+// answers with the Error frame in its place and closes without reading
+// the rest, and the client reads that Error frame as the FlexLM error.
+// A server may answer the Hello and requests that came with it in one
+// write.
+//
 // # Conversations
 //
 // After the handshake the client sends one request and reads its reply
-// before sending the next; lmgrd and vendor daemons never send unsolicited
-// frames on client connections. Replies:
+// before sending the next (only the requests that come with the Hello are
+// sent ahead); lmgrd and vendor daemons never send unsolicited frames on
+// client connections. Replies:
 //
 //	Locate{vendor, feature}  → LocateReply{vendor, host, port} | Error(-97, -5)  (lmgrd)
 //	Checkout{...}            → Granted | Queued{handle} | Error(-4, -5, -10, -18, -24, -25, -31, -38, -39, -87, -101 ...)
@@ -105,16 +117,20 @@
 // Conn puts a deadline on every frame read and write (ReadTimeout,
 // WriteTimeout). A side that waits for an idle peer's next request sets
 // a long ReadTimeout bounded by the heartbeat (a vendor daemon drops a
-// client silent for longer than its client timeout); the client package
-// reads in a goroutine without a deadline, so that a closed connection is
-// noticed at once, and bounds each request by a timer instead.
+// client silent for longer than its client timeout). The client package
+// reads each reply on the requesting goroutine with the request's
+// timeout as the deadline; while a connection stays idle it waits for
+// the connection to become readable without reading, so that a closed
+// connection is noticed at once.
 //
 // # lmgrd and vendor daemons
 //
 // A client connects to lmgrd on the SERVER line's port and sends Locate
 // for its vendor; lmgrd answers with the vendor daemon's TCP port (the
-// redirect), and the client then connects to the vendor daemon directly
-// and does its checkouts there, over one connection per Job.
+// redirect), the client hangs up, and then connects to the vendor daemon
+// directly and does its checkouts there, over one connection per Job.
+// A client asks lmgrd again for every new connection: a restarted vendor
+// daemon may listen on another port.
 //
 // On the control channel between lmgrd and a vendor daemon the vendor
 // daemon sends Hello with RoleVendorControl and then Ready{port, version}

@@ -975,7 +975,8 @@ const MaxHostIDs = 32
 
 // HostIDs reports the client's Ethernet hostids (12 lower-case hex digits
 // each) so that node-locked counted lines can match a remote client;
-// answered with OK. A client sends it once after the handshake.
+// answered with OK. A client sends it once, right behind its Hello (see
+// the package doc on the handshake), and only when it has hostids.
 type HostIDs struct{ Ethers []string }
 
 // Type implements Message.

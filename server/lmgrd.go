@@ -258,11 +258,17 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 			ports = append(ports, p)
 		}
 	}
+	// No TCP keepalive: a client asks where its vendor daemon is and
+	// hangs up, an admin tool asks for a status or a shutdown, and a
+	// connection left idle is dropped after Conn's read timeout anyway,
+	// so the socket options keepalive sets on every accepted connection
+	// would buy nothing.
+	lc := net.ListenConfig{KeepAlive: -1}
 	deadline := time.Now().Add(l.cfg.BindRetry)
 	for {
 		var lastErr error
 		for _, p := range ports {
-			ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+			ln, err := lc.Listen(ctx, "tcp", ":"+strconv.Itoa(p))
 			if err == nil {
 				return ln, nil
 			}
@@ -486,21 +492,39 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 		_ = c.Send(protocol.ErrorOf(lmerr.New(-85, 2)))
 		return
 	}
-	if err := c.Send(&protocol.Hello{
+	mine := &protocol.Hello{
 		Version:  protocol.Version,
 		Role:     protocol.RoleServer,
 		Identity: l.identity,
 		Daemon:   "lmgrd",
 		Software: l.cfg.Software,
 		RunID:    l.runID,
-	}); err != nil {
+	}
+	next, err := pipelined(c)
+	if err != nil {
+		// The Hello was good: answer it, as to a client that sent the
+		// bad frame after it, and close.
+		_ = c.Send(mine)
+		return
+	}
+	if loc, ok := next.(*protocol.Locate); ok {
+		// The usual client: its Locate came in the same write as its
+		// Hello, and lmgrd's Hello and answer go back in one write too.
+		if c.SendAll([]protocol.Message{mine, l.locateReply(loc)}) != nil {
+			return
+		}
+		next = nil
+	} else if c.Send(mine) != nil {
 		return
 	}
 	peer := c.NetConn().RemoteAddr()
 	for {
-		m, err := c.Recv()
-		if err != nil {
-			return
+		m := next
+		next = nil
+		if m == nil {
+			if m, err = c.Recv(); err != nil {
+				return
+			}
 		}
 		var reply error
 		switch m := m.(type) {
@@ -523,25 +547,47 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 	}
 }
 
+// pipelined returns the request a client sent behind its Hello without
+// waiting for the server's, when it is already there; nil when it is not
+// (a client that waits for the server's Hello first, or an admin tool).
+// An error is a request that could not be read: the caller answers the
+// Hello and closes.
+func pipelined(c *protocol.Conn) (protocol.Message, error) {
+	timeout := c.ReadTimeout
+	c.ReadTimeout = time.Nanosecond // look, do not wait
+	err := c.Wait()
+	c.ReadTimeout = timeout
+	if err != nil {
+		return nil, nil // nothing yet; a broken connection fails the next read
+	}
+	return c.Recv()
+}
+
 func (l *Lmgrd) locate(c *protocol.Conn, m *protocol.Locate) error {
+	return c.Send(l.locateReply(m))
+}
+
+// locateReply answers a Locate: where the vendor daemon listens, or why
+// the client cannot use it.
+func (l *Lmgrd) locateReply(m *protocol.Locate) protocol.Message {
 	vendor := m.Vendor
 	if vendor == "" {
 		vendor = l.vendorOf(m.Feature)
 		if vendor == "" {
-			return c.Send(protocol.ErrorOf(lmerr.New(-5, minorNoFeature, "Feature:       "+m.Feature)))
+			return protocol.ErrorOf(lmerr.New(-5, minorNoFeature, "Feature:       "+m.Feature))
 		}
 	}
 	l.mu.Lock()
 	ch := l.byName[vendor]
 	l.mu.Unlock()
 	if ch == nil {
-		return c.Send(protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+vendor)))
+		return protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+vendor))
 	}
 	st := ch.status()
 	if !st.Up {
-		return c.Send(protocol.ErrorOf(vendorDownError(vendor)))
+		return protocol.ErrorOf(vendorDownError(vendor))
 	}
-	return c.Send(&protocol.LocateReply{Vendor: vendor, Port: st.Port})
+	return &protocol.LocateReply{Vendor: vendor, Port: st.Port}
 }
 
 // vendorOf names the vendor daemon that serves feature: the vendor of the

@@ -486,21 +486,11 @@ func (v *Vendor) handshake(c *protocol.Conn) *session {
 		_ = c.Send(protocol.ErrorOf(e))
 		return nil
 	}
-	if err := c.Send(&protocol.Hello{
-		Version:  protocol.Version,
-		Role:     protocol.RoleServer,
-		Identity: v.cfg.Identity,
-		Daemon:   v.cfg.Name,
-		Software: v.cfg.Software,
-		RunID:    v.runID,
-	}); err != nil {
-		return nil
-	}
 	peer := c.NetConn().RemoteAddr()
 	// An idle client is bounded by its heartbeats: no frame for
 	// ClientTimeout drops it.
 	c.ReadTimeout = v.cfg.ClientTimeout
-	return &session{
+	s := &session{
 		id:   v.nextSession.Add(1),
 		conn: c,
 		peer: peer,
@@ -515,6 +505,45 @@ func (v *Vendor) handshake(c *protocol.Conn) *session {
 			JobID:   hello.JobID,
 		},
 	}
+	mine := &protocol.Hello{
+		Version:  protocol.Version,
+		Role:     protocol.RoleServer,
+		Identity: v.cfg.Identity,
+		Daemon:   v.cfg.Name,
+		Software: v.cfg.Software,
+		RunID:    v.runID,
+	}
+	next, err := pipelined(c)
+	if err != nil {
+		// The Hello was good: answer it, as to a client that sent the
+		// bad frame after it, and close.
+		_ = c.Send(mine)
+		return nil
+	}
+	if m, ok := next.(*protocol.HostIDs); ok {
+		// A client sends its hostids right behind its Hello: both
+		// answers go back in one write.
+		if c.SendAll([]protocol.Message{mine, v.hostIDs(s, m)}) != nil {
+			return nil
+		}
+		return s
+	}
+	if c.Send(mine) != nil {
+		return nil
+	}
+	if next != nil && v.handle(s, next) != nil {
+		// The request read behind the Hello was answered like any other;
+		// an error closes the connection, and the session still ends
+		// through disconnect.
+		c.Close()
+	}
+	return s
+}
+
+// hostIDs takes the client's Ethernet hostids for its session.
+func (v *Vendor) hostIDs(s *session, m *protocol.HostIDs) *protocol.OK {
+	s.client.Ethers = normalEthers(m.Ethers)
+	return &protocol.OK{Count: len(s.client.Ethers)}
 }
 
 // serveSession answers the session's requests until the connection
@@ -591,8 +620,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		s.linger = time.Duration(min(m.Seconds, maxLinger)) * time.Second
 		return s.conn.Send(&protocol.OK{})
 	case *protocol.HostIDs:
-		s.client.Ethers = normalEthers(m.Ethers)
-		return s.conn.Send(&protocol.OK{Count: len(s.client.Ethers)})
+		return s.conn.Send(v.hostIDs(s, m))
 	case *protocol.Heartbeat:
 		v.apply(Heartbeat{Session: s.id, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})

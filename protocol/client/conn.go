@@ -3,10 +3,13 @@ package client
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golm/lmutil/licfile"
@@ -30,36 +33,101 @@ func dial(ctx context.Context, cfg *config, host string, port int, hello *protoc
 // dialNetwork connects to address on network ("tcp", or "unix" for a
 // server's local admin socket) and does the handshake.
 func dialNetwork(ctx context.Context, cfg *config, network, address string, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, error) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
-	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, network, address)
+	c, err := connect(ctx, cfg, network, address)
 	if err != nil {
-		return nil, nil, netError(err, -15, minorConnect)
+		return nil, nil, err
 	}
-	c := protocol.NewConn(nc)
-	c.ReadTimeout = cfg.dialTimeout
-	c.WriteTimeout = cfg.dialTimeout
-	// The handshake must finish within the dial timeout even if the
-	// peer accepts and then says nothing.
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	h, err := protocol.ClientHandshake(c, hello)
-	stop()
+	h, err := exchange(ctx, cfg, c, []protocol.Message{hello}, nil)
 	if err != nil {
-		nc.Close()
-		return nil, nil, netError(err, -16, minorRead)
+		c.Close()
+		return nil, nil, err
 	}
 	c.ReadTimeout = cfg.callTimeout
 	c.WriteTimeout = cfg.callTimeout
 	return c, h, nil
 }
 
-// dialLmgrd tries each server of spec (and each port of an @host) in
-// order and returns the first lmgrd that answers.
-func dialLmgrd(ctx context.Context, cfg *config, spec []licfile.ServerAddr, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, licfile.ServerAddr, error) {
-	return dialFirst(ctx, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
-		return dial(ctx, cfg, host, port, hello)
-	})
+// connect opens a connection without saying anything on it yet. TCP
+// keepalive stays off: a Job's heartbeats find a dead vendor daemon, and
+// the other connections live for a request or two, so the four socket
+// options keepalive sets per connection would buy nothing.
+func connect(ctx context.Context, cfg *config, network, address string) (*protocol.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
+	defer cancel()
+	d := net.Dialer{KeepAlive: -1}
+	nc, err := d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, netError(err, -15, minorConnect)
+	}
+	c := protocol.NewConn(nc)
+	c.ReadTimeout = cfg.dialTimeout
+	c.WriteTimeout = cfg.dialTimeout
+	return c, nil
+}
+
+// exchange writes out (a Hello, then at most one request) in one write
+// and reads the server's Hello and, when out holds a request, its reply
+// into *reply. The client does not wait for the server's Hello before
+// sending its request: a server reads a connection's frames in order, so
+// a request behind the Hello is read once the handshake is done, and a
+// server that refuses the Hello answers with an Error frame in place of
+// its Hello and closes, which the client reads as the FlexLM error.
+// Everything is bounded by the dial timeout, even a peer that accepts and
+// then says nothing.
+func exchange(ctx context.Context, cfg *config, c *protocol.Conn, out []protocol.Message, reply *protocol.Message) (*protocol.Hello, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
+	defer cancel()
+	nc := c.NetConn()
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := c.SendAll(out); err != nil {
+		return nil, netError(err, -17, minorWrite)
+	}
+	m, err := c.Recv()
+	if err != nil {
+		return nil, netError(err, -16, minorRead)
+	}
+	h, err := serverHello(m)
+	if err != nil {
+		return nil, err
+	}
+	if reply != nil {
+		if *reply, err = c.Recv(); err != nil {
+			return nil, netError(err, -16, minorRead)
+		}
+	}
+	return h, nil
+}
+
+// hangUp closes a connection whose conversation is over (every request
+// answered) without the closing handshake: the kernel resets it instead
+// of keeping it in TIME_WAIT for a minute. A client that opens new
+// connections at a high rate (a wrapped command run in a loop) would
+// otherwise fill the ephemeral ports with TIME_WAIT sockets and make
+// every connect search longer for a free one. The server sees the reset
+// as the end of the connection, as it would see end of file.
+func hangUp(c *protocol.Conn) {
+	if tc, ok := c.NetConn().(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
+}
+
+// serverHello checks the first frame a server sent: its Hello in this
+// package's protocol version, or an Error frame refusing the client (the
+// FlexLM error it carries, say -106 when the server is out of
+// connections).
+func serverHello(m protocol.Message) (*protocol.Hello, error) {
+	switch m := m.(type) {
+	case *protocol.Error:
+		return nil, fromPeer(m)
+	case *protocol.Hello:
+		if m.Version != protocol.Version {
+			return nil, netError(&protocol.Violation{Reason: "handshake: server speaks protocol version " + strconv.Itoa(m.Version) + ", want " + strconv.Itoa(protocol.Version)}, -12, minorProtocol)
+		}
+		return m, nil
+	}
+	return nil, netError(&protocol.Violation{Reason: "handshake: got " + m.Type().String() + ", want HELLO"}, -12, minorProtocol)
 }
 
 // dialFirst calls try for each server of spec (and each port of an
@@ -87,73 +155,108 @@ func dialFirst(ctx context.Context, spec []licfile.ServerAddr, try func(host str
 	return nil, nil, licfile.ServerAddr{}, first
 }
 
-// locate asks lmgrd at spec for the vendor daemon and connects to it.
-// It returns the vendor daemon connection, its Hello, the vendor's name
+// locate asks lmgrd at spec for the vendor daemon and connects to it,
+// without a handshake yet: the link's first call sends the Hello (see
+// newLink). It returns the vendor daemon connection, the vendor's name
 // and the lmgrd address that answered.
-func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor, feature string, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, string, licfile.ServerAddr, error) {
-	lc, _, addr, err := dialLmgrd(ctx, cfg, spec, hello)
+//
+// Each call asks lmgrd afresh (a restarted vendor daemon may listen on
+// another port), in one round trip: the Hello and the Locate go out in
+// one write, and the client closes the connection once it has the
+// answer.
+func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor, feature string, hello *protocol.Hello) (*protocol.Conn, string, licfile.ServerAddr, error) {
+	var m protocol.Message
+	out := []protocol.Message{hello, &protocol.Locate{Vendor: vendor, Feature: feature}}
+	lc, _, addr, err := dialFirst(ctx, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
+		c, err := connect(ctx, cfg, "tcp", net.JoinHostPort(dialHost(host), strconv.Itoa(port)))
+		if err != nil {
+			return nil, nil, err
+		}
+		h, err := exchange(ctx, cfg, c, out, &m)
+		if err != nil {
+			c.Close()
+			return nil, nil, err
+		}
+		return c, h, nil
+	})
 	if err != nil {
-		return nil, nil, "", addr, err
+		return nil, "", addr, err
 	}
-	m, err := lc.Call(&protocol.Locate{Vendor: vendor, Feature: feature})
-	lc.Close()
-	if err != nil {
-		return nil, nil, "", addr, netError(err, -16, minorRead)
-	}
-	r, ok := m.(*protocol.LocateReply)
-	if !ok {
-		return nil, nil, "", addr, newError(-12, minorProtocol, "lmgrd answered LOCATE with "+m.Type().String())
+	hangUp(lc)
+	var r *protocol.LocateReply
+	switch mm := m.(type) {
+	case *protocol.LocateReply:
+		r = mm
+	case *protocol.Error:
+		return nil, "", addr, fromPeer(mm)
+	default:
+		return nil, "", addr, newError(-12, minorProtocol, "lmgrd answered LOCATE with "+m.Type().String())
 	}
 	host := r.Host
 	if host == "" {
 		host = addr.Host
 	}
-	vc, vh, err := dial(ctx, cfg, host, r.Port, hello)
+	vc, err := connect(ctx, cfg, "tcp", net.JoinHostPort(dialHost(host), strconv.Itoa(r.Port)))
 	if err != nil {
 		if codeOf(err) == -15 {
 			// lmgrd knows the daemon but it does not answer: it is
 			// down or restarting.
 			err = newError(-97, minorDown, "Vendor daemon: "+r.Vendor)
 		}
-		return nil, nil, "", addr, err
+		return nil, "", addr, err
 	}
-	return vc, vh, r.Vendor, addr, nil
+	return vc, r.Vendor, addr, nil
 }
 
-// link is one live connection to a vendor daemon with a reader goroutine,
-// so that a broken connection is noticed at once rather than at the next
-// heartbeat. Requests are serialised by the caller (vendorConn.mu).
+// link is one live connection to a vendor daemon. Requests are
+// serialised by the caller (vendorConn.mu), and the caller of a request
+// reads its reply itself, on its own goroutine. While no request is under
+// way for a while (idleWatch), a watcher waits for the connection to
+// become readable without reading from it, so that a connection the
+// vendor daemon closes is noticed at once rather than at the next
+// heartbeat; the next request stops the watcher first. A busy link thus
+// costs no goroutine hand-over per request.
+//
+// A new link has not done its handshake: its first call sends the
+// client's Hello and the setup requests (hostids, linger) in the same
+// write as the request, and reads the server's Hello and their replies
+// before the request's own.
 type link struct {
-	c       *protocol.Conn
-	hello   *protocol.Hello
-	replies chan protocol.Message
-	dead    chan struct{}
-	once    sync.Once
-	err     error
+	c     *protocol.Conn
+	hello *protocol.Hello    // the server's Hello, once the first call has read it
+	pre   []protocol.Message // the Hello and setup requests the first call sends
+	cfg   *config
+
+	dead chan struct{}
+	once sync.Once
+	err  error
+
+	rc       syscall.RawConn // nil: no watcher on this connection
+	mu       sync.Mutex
+	busy     bool          // a call is under way
+	watching bool          // the watcher waits on the connection
+	kicked   bool          // a call stopped the watcher
+	stopped  chan struct{} // closed when the watcher stops
+	idle     *time.Timer   // starts the watcher
+
+	callDone <-chan struct{} // the Done channel of the call under way
+	ctxDone  <-chan struct{} // the Done channel watchContext watches
+	stopCtx  func() bool     // stops watching it
 }
 
-func newLink(c *protocol.Conn, hello *protocol.Hello) *link {
-	l := &link{c: c, hello: hello, replies: make(chan protocol.Message, 1), dead: make(chan struct{})}
-	c.ReadTimeout = -1 // idle between requests; calls carry their own timeout
-	go l.read()
-	return l
-}
+// idleWatch is how long a link stays without a request before its
+// watcher starts.
+const idleWatch = 100 * time.Millisecond
 
-func (l *link) read() {
-	c := l.c
-	for {
-		m, err := c.Recv()
-		if err != nil {
-			l.fail(err)
-			return
-		}
-		select {
-		case l.replies <- m:
-		default:
-			l.fail(errors.New("unsolicited " + m.Type().String() + " from server"))
-			return
-		}
+// newLink wraps a connection to a vendor daemon whose first call will
+// send hello, then setup (requests whose Error replies are logged and
+// otherwise ignored), then its own request.
+func newLink(c *protocol.Conn, cfg *config, hello *protocol.Hello, setup []protocol.Message) *link {
+	l := &link{c: c, cfg: cfg, pre: append([]protocol.Message{hello}, setup...), dead: make(chan struct{})}
+	if sc, ok := c.NetConn().(syscall.Conn); ok && canWatch {
+		l.rc, _ = sc.SyscallConn()
 	}
+	return l
 }
 
 // fail marks the link dead with err and closes the connection.
@@ -162,37 +265,220 @@ func (l *link) fail(err error) {
 		l.err = err
 		l.c.Close()
 		close(l.dead)
+		l.mu.Lock()
+		if l.idle != nil {
+			l.idle.Stop()
+		}
+		if l.stopCtx != nil {
+			l.stopCtx()
+		}
+		l.mu.Unlock()
 	})
 }
 
-// call sends req and waits for its reply. An Error frame becomes an
-// *Error; a broken or silent connection kills the link.
-func (l *link) call(ctx context.Context, req protocol.Message, timeout time.Duration) (protocol.Message, error) {
-	select {
-	case <-l.dead:
-		return nil, netError(l.err, -16, minorRead)
-	default:
+// watchContext makes the cancellation of ctx during a call close the
+// connection: the reply the call would have read could not be told from
+// the next call's. A link keeps watching the last context it was given
+// (an application usually passes the same one, or one without
+// cancellation), so that calls do not each register and unregister a
+// callback with it; a cancellation between calls changes nothing.
+func (l *link) watchContext(ctx context.Context) {
+	done := ctx.Done()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if done == nil || done == l.ctxDone || l.isDead() {
+		return
 	}
-	if err := l.c.Send(req); err != nil {
-		l.fail(err)
-		return nil, netError(err, -17, minorWrite)
+	if l.stopCtx != nil {
+		l.stopCtx()
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case m := <-l.replies:
-		if e, ok := m.(*protocol.Error); ok {
-			return nil, fromPeer(e)
+	l.ctxDone = done
+	l.stopCtx = context.AfterFunc(ctx, func() {
+		l.mu.Lock()
+		during := l.busy && l.callDone == done
+		l.mu.Unlock()
+		if during {
+			l.fail(ctx.Err())
 		}
-		return m, nil
-	case <-l.dead:
-		return nil, netError(l.err, -16, minorRead)
-	case <-ctx.Done():
-		l.fail(ctx.Err())
-		return nil, ctx.Err()
-	case <-t.C:
-		err := errors.New("no reply from server within " + timeout.String())
-		l.fail(err)
-		return nil, newError(-16, minorRead, err.Error())
+	})
+}
+
+// hangUp closes the link once every call was answered, with a reset
+// (see the function hangUp).
+func (l *link) hangUp() {
+	l.begin(context.Background())
+	if !l.isDead() {
+		if tc, ok := l.c.NetConn().(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
 	}
+	l.fail(errClosed)
+	l.end()
+}
+
+var errClosed = errors.New("connection closed")
+
+func (l *link) isDead() bool {
+	select {
+	case <-l.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// begin stops the watcher, if it runs, and marks a call under way.
+func (l *link) begin(ctx context.Context) {
+	l.mu.Lock()
+	l.busy = true
+	l.callDone = ctx.Done()
+	var wait chan struct{}
+	if l.watching {
+		l.kicked = true
+		// Wakes the watcher: it sets no deadline of its own while
+		// watching, and it cleared this one before it began.
+		l.c.NetConn().SetReadDeadline(time.Unix(1, 0))
+		wait = l.stopped
+	}
+	l.mu.Unlock()
+	if wait != nil {
+		<-wait
+	}
+}
+
+// end marks the call done and starts the watcher after idleWatch.
+func (l *link) end() {
+	l.mu.Lock()
+	l.busy = false
+	l.callDone = nil
+	if l.rc != nil && !l.isDead() {
+		if l.idle == nil {
+			l.idle = time.AfterFunc(idleWatch, l.watch)
+		} else {
+			l.idle.Reset(idleWatch)
+		}
+	}
+	l.mu.Unlock()
+}
+
+// watch waits, while no call is under way, for the connection to become
+// readable: then the vendor daemon closed it, it broke, or the server
+// sent something nobody asked for, and the link fails.
+func (l *link) watch() {
+	l.mu.Lock()
+	if l.busy || l.watching || l.isDead() {
+		l.mu.Unlock()
+		return
+	}
+	l.watching, l.kicked = true, false
+	stopped := make(chan struct{})
+	l.stopped = stopped
+	l.c.NetConn().SetReadDeadline(time.Time{})
+	l.mu.Unlock()
+
+	n, err := waitReadable(l.rc)
+
+	l.mu.Lock()
+	kicked := l.kicked
+	l.watching = false
+	l.mu.Unlock()
+	switch {
+	case err != nil && kicked && errors.Is(err, os.ErrDeadlineExceeded):
+		// A call wants the connection.
+	case err != nil:
+		l.fail(err)
+	case n == 0:
+		l.fail(io.EOF)
+	default:
+		l.fail(errors.New("unsolicited data from server"))
+	}
+	close(stopped)
+}
+
+// call sends req and reads its reply. An Error frame becomes an *Error; a
+// broken or silent connection kills the link.
+func (l *link) call(ctx context.Context, req protocol.Message, timeout time.Duration) (protocol.Message, error) {
+	if l.isDead() {
+		return nil, netError(l.err, -16, minorRead)
+	}
+	l.begin(ctx)
+	defer l.end()
+	if l.isDead() {
+		return nil, netError(l.err, -16, minorRead)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.watchContext(ctx)
+	c := l.c
+	c.ReadTimeout, c.WriteTimeout = timeout, timeout
+	if l.pre != nil {
+		return l.first(ctx, req, timeout)
+	}
+	if err := c.Send(req); err != nil {
+		return nil, l.broken(ctx, err, -17, minorWrite, timeout)
+	}
+	return l.reply(ctx, timeout)
+}
+
+// reply reads the reply to the request just sent.
+func (l *link) reply(ctx context.Context, timeout time.Duration) (protocol.Message, error) {
+	m, err := l.c.Recv()
+	if err != nil {
+		return nil, l.broken(ctx, err, -16, minorRead, timeout)
+	}
+	if e, ok := m.(*protocol.Error); ok {
+		return nil, fromPeer(e)
+	}
+	return m, nil
+}
+
+// first is the link's first call: the handshake, the setup requests and
+// req, all sent in one write.
+func (l *link) first(ctx context.Context, req protocol.Message, timeout time.Duration) (protocol.Message, error) {
+	out := append(l.pre, req)
+	l.pre = nil
+	c := l.c
+	if err := c.SendAll(out); err != nil {
+		return nil, l.broken(ctx, err, -17, minorWrite, timeout)
+	}
+	// A server that accepts and then says nothing is given the dial
+	// timeout, as a handshake.
+	c.ReadTimeout = min(timeout, l.cfg.dialTimeout)
+	m, err := c.Recv()
+	c.ReadTimeout = timeout
+	if err != nil {
+		return nil, l.broken(ctx, err, -16, minorRead, timeout)
+	}
+	h, err := serverHello(m)
+	if err != nil {
+		// Refused (the server closes), or not a server we can talk to.
+		l.fail(err)
+		return nil, err
+	}
+	l.hello = h
+	for _, m := range out[1 : len(out)-1] {
+		if _, err := l.reply(ctx, timeout); err != nil {
+			if l.isDead() {
+				return nil, err
+			}
+			l.cfg.log("%s: %v", m.Type(), err)
+		}
+	}
+	return l.reply(ctx, timeout)
+}
+
+// broken fails the link after a read or write error and returns the
+// error the caller sees: the context's when it ended the call, -16
+// "no reply" when the server stayed silent for timeout, or the
+// transport error as code.
+func (l *link) broken(ctx context.Context, err error, code, minor int, timeout time.Duration) error {
+	l.fail(err)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return newError(-16, minorRead, "no reply from server within "+timeout.String())
+	}
+	return netError(err, code, minor)
 }

@@ -40,13 +40,21 @@
 // sends the identity of the job on it: user, host, display, pid, LM_PROJECT
 // and a random job id. A goroutine per connection sends heartbeats every
 // heartbeat interval (WithHeartbeat, else $GOLM_HEARTBEAT_INTERVAL, else
-// 30s) and notices at once when the connection breaks. It then reconnects
+// 30s), and the connection is watched while it is idle, so that a break
+// is noticed at once (on Unix systems; elsewhere at the next request or
+// heartbeat). The job then reconnects
 // through lmgrd (a restarted vendor daemon may listen elsewhere), retrying
 // with backoff, and re-checks-out every license the job held, presenting
 // each one's previous handle and the vendor daemon run it came from, so
 // that the server re-adopts the seat or grants a fresh one but never
 // both (see package protocol). A license that the server refuses to give
 // back reports the refusal from License.Err.
+//
+// A new connection costs one round trip to lmgrd and none of its own to
+// the vendor daemon: the Hello goes out with the first request (see
+// package protocol), and a connection whose requests were all answered
+// is closed with a reset rather than left in TIME_WAIT, so that a
+// command wrapped in a loop does not use up the ephemeral ports.
 //
 // # Diagnostics
 //

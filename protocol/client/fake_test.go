@@ -13,9 +13,12 @@ import (
 // fakeServer is a minimal in-process lmgrd plus one vendor daemon "demo"
 // for the client's unit tests: one feature pool per name with a seat
 // count, seats freed when their connection closes, and the re-adoption
-// rule of the package doc. End-to-end tests use the real server.
+// rule of the package doc. It reads and answers one frame at a time, as
+// servers did before clients sent requests with their Hello, so the
+// tests against it are also those of a new client with an older server.
+// End-to-end tests use the real server.
 type fakeServer struct {
-	t      *testing.T
+	t      testing.TB
 	lmgrd  net.Listener
 	vendor net.Listener
 	run    uint64
@@ -39,7 +42,7 @@ type fakeSeat struct {
 	conn    int
 }
 
-func newFakeServer(t *testing.T, total map[string]int) *fakeServer {
+func newFakeServer(t testing.TB, total map[string]int) *fakeServer {
 	t.Helper()
 	f := &fakeServer{t: t, run: 7, total: total, seats: map[uint64]*fakeSeat{}, next: 100, conns: map[net.Conn]bool{}}
 	var err error

@@ -314,11 +314,10 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 			return vc, nil
 		}
 	}
-	c, h, name, addr, err := locate(ctx, j.cfg, spec, vendor, feature, j.hello())
+	c, name, addr, err := locate(ctx, j.cfg, spec, vendor, feature, j.hello())
 	if err != nil {
 		return nil, err
 	}
-	j.setup(c)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -331,32 +330,31 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 		c.Close()
 		return vc, nil
 	}
-	vc := &vendorConn{job: j, spec: spec, vendor: name, addr: addr, link: newLink(c, h), stop: make(chan struct{})}
+	vc := &vendorConn{job: j, spec: spec, vendor: name, addr: addr, link: newLink(c, j.cfg, j.hello(), j.setup()), stop: make(chan struct{})}
 	j.conns[key+"|"+name] = vc
 	j.wg.Add(1)
 	go vc.keep()
 	return vc, nil
 }
 
-// setup tells a freshly connected vendor daemon the Ethernet hostids of
-// this machine, so that lines node-locked to one of them serve this
-// client, and the job's linger. A server that does not know a request
-// refuses it with an Error frame, which changes nothing.
-func (j *Job) setup(c *protocol.Conn) {
+// setup is what a new connection tells the vendor daemon before its
+// first request: the Ethernet hostids of this machine, so that lines
+// node-locked to one of them serve this client, and the job's linger.
+// Neither is sent when there is nothing to say. A server that does not
+// know a request refuses it with an Error frame, which changes nothing.
+func (j *Job) setup() []protocol.Message {
+	var out []protocol.Message
 	if j.machine != nil && len(j.machine.Ethers) > 0 {
 		ethers := j.machine.Ethers
 		if len(ethers) > protocol.MaxHostIDs {
 			ethers = ethers[:protocol.MaxHostIDs]
 		}
-		if _, err := c.Call(&protocol.HostIDs{Ethers: ethers}); err != nil {
-			j.cfg.log("reporting hostids: %v", err)
-		}
+		out = append(out, &protocol.HostIDs{Ethers: ethers})
 	}
 	if j.cfg.linger > 0 {
-		if _, err := c.Call(&protocol.Linger{Seconds: int(j.cfg.linger / time.Second)}); err != nil {
-			j.cfg.log("setting linger: %v", err)
-		}
+		out = append(out, &protocol.Linger{Seconds: int(j.cfg.linger / time.Second)})
 	}
+	return out
 }
 
 // Close checks in every license of the job and closes its connections.
@@ -458,12 +456,11 @@ func (v *vendorConn) reconnectLocked(ctx context.Context) error {
 	}
 	v.link = nil
 	j := v.job
-	c, h, _, addr, err := locate(ctx, j.cfg, v.spec, v.vendor, "", j.hello())
+	c, _, addr, err := locate(ctx, j.cfg, v.spec, v.vendor, "", j.hello())
 	if err != nil {
 		return err
 	}
-	j.setup(c)
-	l := newLink(c, h)
+	l := newLink(c, j.cfg, j.hello(), j.setup())
 	v.link, v.addr = l, addr
 	kept := v.held[:0:0]
 	for i, lic := range v.held {
@@ -484,7 +481,7 @@ func (v *vendorConn) reconnectLocked(ctx context.Context) error {
 		case !ok:
 			lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
 		default:
-			lic.handle, lic.run = g.Handle, h.RunID
+			lic.handle, lic.run = g.Handle, l.hello.RunID
 			kept = append(kept, lic)
 		}
 		lic.mu.Unlock()
@@ -589,7 +586,7 @@ func (v *vendorConn) poll(lic *License) (done bool, err error) {
 	if !pending {
 		return true, nil
 	}
-	if !v.alive() || v.link.hello.RunID != run {
+	if !v.alive() || v.link.hello == nil || v.link.hello.RunID != run {
 		return false, newError(-16, minorRead, "Feature: "+lic.Feature, "the connection broke while the request was queued")
 	}
 	// The caller's ctx ends the waiting, not a poll under way: a call
@@ -695,7 +692,7 @@ func (v *vendorConn) close() {
 			}
 		}
 		cancel()
-		v.link.fail(errReplaced)
+		v.link.hangUp()
 	}
 	for _, lic := range v.held {
 		lic.mu.Lock()
