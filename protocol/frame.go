@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -190,17 +191,44 @@ func (c *Conn) setWriteDeadline() error {
 	return c.wdl.refresh(c.WriteTimeout, DefaultWriteTimeout, c.nc.SetWriteDeadline)
 }
 
+// SetReadDeadline sets the connection's read deadline to t, as
+// net.Conn's does, for a caller that must end a wait at once (t in the
+// past) or lift the deadline (t zero) from outside Recv, such as from
+// another goroutine. The next Wait or Recv sets its own deadline again.
+// The deadlines of the underlying connection must be set only through
+// Conn, which otherwise keeps a deadline it believes current.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	err := c.nc.SetReadDeadline(t)
+	c.rdl.stale.Store(true)
+	return err
+}
+
+// SetDeadline is SetReadDeadline for both directions.
+func (c *Conn) SetDeadline(t time.Time) error {
+	err := c.nc.SetDeadline(t)
+	c.rdl.stale.Store(true)
+	c.wdl.stale.Store(true)
+	return err
+}
+
 // deadline is the deadline last set on one direction of a connection.
+// at and set belong to the goroutine that reads (or, for writes, holds
+// wmu); stale may be set from any goroutine.
 type deadline struct {
-	at  time.Time // zero: none set yet, or none wanted
-	set bool      // at was set
+	at    time.Time // zero: none set yet, or none wanted
+	set   bool      // at was set
+	stale atomic.Bool
 }
 
 // refresh sets the deadline for an operation with timeout d (0: def)
-// through setter, unless the one set already fits (see nextDeadline).
+// through setter, unless the one set already fits (see nextDeadline) and
+// nobody set another since.
 func (dl *deadline) refresh(d, def time.Duration, setter func(time.Time) error) error {
 	if d == 0 {
 		d = def
+	}
+	if dl.stale.Swap(false) {
+		dl.set = false
 	}
 	at, change := nextDeadline(dl.at, dl.set, time.Now(), d)
 	if !change {

@@ -153,3 +153,42 @@ func TestNextDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestSetReadDeadline checks that a deadline set through Conn ends a
+// waiting Recv at once, and that the next Recv sets its own deadline
+// again instead of keeping the one it set before (which it would believe
+// still current).
+func TestSetReadDeadline(t *testing.T) {
+	c, s := pipe(t)
+	c.ReadTimeout = time.Minute
+	go s.Send(&Heartbeat{Seq: 1})
+	if _, err := c.Recv(); err != nil {
+		t.Fatalf("first Recv: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := c.Recv(); done <- err }()
+	// The Recv above waits with a deadline a minute away, and a deadline
+	// in the past ends it at once. (Until that Recv has begun, it sets its
+	// own deadline over this one: set it again until the Recv ends.)
+	for waited := false; !waited; {
+		if err := c.SetReadDeadline(time.Unix(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("Recv after SetReadDeadline(past): err %v, want a deadline error", err)
+			}
+			waited = true
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	go s.Send(&Heartbeat{Seq: 2})
+	m, err := c.Recv()
+	if err != nil {
+		t.Fatalf("Recv after the interrupted one: %v", err)
+	}
+	if hb, ok := m.(*Heartbeat); !ok || hb.Seq != 2 {
+		t.Fatalf("Recv = %#v, want heartbeat 2", m)
+	}
+}

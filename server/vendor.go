@@ -137,7 +137,11 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	v.logResult(v.state.Apply(SetPolicy{Policy: policy}))
 	v.ln = cfg.Listener
 	if v.ln == nil {
-		v.ln, err = net.Listen("tcp", cfg.Addr)
+		// No TCP keepalive: heartbeats and the read timeout already
+		// find a client that went away, and keepalive costs four
+		// socket options on every accepted connection.
+		lc := net.ListenConfig{KeepAlive: -1}
+		v.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
 		if err != nil {
 			return nil, err
 		}

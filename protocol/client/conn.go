@@ -77,8 +77,7 @@ func connect(ctx context.Context, cfg *config, network, address string) (*protoc
 func exchange(ctx context.Context, cfg *config, c *protocol.Conn, out []protocol.Message, reply *protocol.Message) (*protocol.Hello, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
 	defer cancel()
-	nc := c.NetConn()
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if err := c.SendAll(out); err != nil {
 		return nil, netError(err, -17, minorWrite)
@@ -337,7 +336,7 @@ func (l *link) begin(ctx context.Context) {
 		l.kicked = true
 		// Wakes the watcher: it sets no deadline of its own while
 		// watching, and it cleared this one before it began.
-		l.c.NetConn().SetReadDeadline(time.Unix(1, 0))
+		l.c.SetReadDeadline(time.Unix(1, 0))
 		wait = l.stopped
 	}
 	l.mu.Unlock()
@@ -373,7 +372,7 @@ func (l *link) watch() {
 	l.watching, l.kicked = true, false
 	stopped := make(chan struct{})
 	l.stopped = stopped
-	l.c.NetConn().SetReadDeadline(time.Time{})
+	l.c.SetReadDeadline(time.Time{})
 	l.mu.Unlock()
 
 	n, err := waitReadable(l.rc)
