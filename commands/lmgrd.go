@@ -247,6 +247,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	log.Printf("%s", VersionLine("lmgrd"))
 	log.Printf("%s", Banner("lmgrd"))
 	log.Printf("lmgrd running as pid %d", os.Getpid())
+	defer server.StartProfile(env.Env(server.ProfileEnv), "lmgrd", log.Printf)()
 	lm, err := server.New(c.Context, server.Config{
 		LicenseFiles: licenseFiles(c, env),
 		Log:          log,

@@ -27,7 +27,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	TuneMemory(os.Getenv)
 	PaceGC(os.Getenv)
 	log := cfg.Log
-	defer startProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
+	defer StartProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	v, err := NewVendor(cfg)
 	if err != nil {
 		return err
