@@ -221,14 +221,16 @@ type holder struct {
 	done chan struct{}
 }
 
-// hold starts lmwrap for feature as user on display; it does not wait
-// for the checkout.
-func (s *server) hold(user, display, feature string) *holder {
+// hold starts lmwrap for feature as user on display, heartbeating every
+// 300 ms unless env (NAME=value entries, which win) says otherwise; it
+// does not wait for the checkout.
+func (s *server) hold(user, display, feature string, env ...string) *holder {
 	s.t.Helper()
 	h := &holder{done: make(chan struct{})}
 	h.cmd = exec.Command(lmutil, "lmwrap", "-c", s.lic, "-v", "1.0", feature, "--", "sleep", "600")
 	h.cmd.Dir = s.dir
 	h.cmd.Env = append(os.Environ(), "USER="+user, "LOGNAME="+user, "DISPLAY="+display, "GOLM_HEARTBEAT_INTERVAL=300ms")
+	h.cmd.Env = append(h.cmd.Env, env...)
 	// A file, not a pipe: the sleep outlives a holder killed with
 	// SIGKILL, and Wait must not wait for it to close a pipe.
 	out, err := os.Create(filepath.Join(s.dir, "lmwrap-"+user+".out"))
@@ -452,12 +454,14 @@ func TestVendorDaemonKilled(t *testing.T) {
 
 var handleRE = regexp.MustCompile(`(?m)^    (\S+) \S+ \S+ \(v[^)]*\) \((\S+)/(\d+) (\d+)\), start`)
 
-// TestLmremove: lmremove by user/host/display and by handle.
+// TestLmremove: lmremove by user/host/display and by handle. The
+// holders heartbeat once an hour, so that they do not check their
+// licenses out again while the test looks (TestLmremoveRecheckout).
 func TestLmremove(t *testing.T) {
 	s := startServer(t, twoSeats)
-	s.hold("alice", ":1", "f1")
+	s.hold("alice", ":1", "f1", "GOLM_HEARTBEAT_INTERVAL=1h")
 	s.waitInUse("f1", 1)
-	s.hold("bob", ":2", "f1")
+	s.hold("bob", ":2", "f1", "GOLM_HEARTBEAT_INTERVAL=1h")
 	s.waitInUse("f1", 2)
 
 	r := s.run(nil, "lmremove", "-c", s.lic, "f1", "alice", s.host, ":1")
@@ -488,6 +492,36 @@ func TestLmremove(t *testing.T) {
 	if r.status != 256-41 || !strings.Contains(r.stderr, "(-41,") {
 		t.Errorf("second lmremove -h: exit %d, stderr %q; want 215 and -41", r.status, r.stderr)
 	}
+}
+
+// TestLmremoveRecheckout: a holder that is still running checks its
+// license out again after lmremove freed it, as the manual says (7.10):
+// the seat comes back under a new handle.
+func TestLmremoveRecheckout(t *testing.T) {
+	s := startServer(t, twoSeats)
+	s.hold("alice", ":1", "f1")
+	s.waitInUse("f1", 1)
+	handleOf := func() string {
+		for _, m := range handleRE.FindAllStringSubmatch(s.run(nil, "lmstat", "-a", "-c", s.lic).stdout, -1) {
+			if m[1] == "alice" {
+				return m[4]
+			}
+		}
+		return ""
+	}
+	old := handleOf()
+	if old == "" {
+		t.Fatal("no handle of alice in lmstat -a")
+	}
+	if r := s.run(nil, "lmremove", "-c", s.lic, "f1", "alice", s.host, ":1"); r.status != 0 {
+		t.Fatalf("lmremove f1 alice: exit %d, stderr %q", r.status, r.stderr)
+	}
+	s.waitLog(`\(demo\) REMOVING alice@\S+ from f1`, 1)
+	poll(t, "alice to hold f1 again under a new handle", func() bool {
+		h := handleOf()
+		return h != "" && h != old
+	})
+	s.waitLog(`\(demo\) OUT: "f1" alice@`, 2)
 }
 
 // TestLmreread: an edited license file, reread: a changed count applies,

@@ -19,6 +19,7 @@ import (
 	"golm/lmutil/protocol/client"
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/reportlog"
+	"golm/lmutil/server/servertest"
 )
 
 // The soak's license: fa with two seats reserved for res1, fb grouping
@@ -132,8 +133,10 @@ func TestSoak(t *testing.T) {
 		<-h.done
 	}
 	// A vendor daemon killed at the end is up again before lmdown, so
-	// that its run ends with a STOP record.
-	poll(t, "the vendor daemon to be up", func() bool {
+	// that its run ends with a STOP record. After many deaths in a row
+	// lmgrd pauses up to 30 seconds (RestartPolicy.Max) before it
+	// restarts one, longer than poll waits.
+	servertest.Poll(t, "the vendor daemon to be up", 45*time.Second, func() bool {
 		return strings.Contains(s.run(nil, "lmstat", "-c", s.lic).stdout, "demo: UP")
 	})
 	vendors := s.vendorPIDs()

@@ -50,6 +50,15 @@
 // both (see package protocol). A license that the server refuses to give
 // back reports the refusal from License.Err.
 //
+// After each heartbeat the job also asks whether each seat it holds is
+// still its own, and checks out again, under a new handle, a license
+// that an administrator freed with lmremove or that the TIMEOUT option
+// took back: "If the application is active, it will re-checkout the
+// license after it is freed by lmremove" (manual 7.10). While the
+// application says it is idle (Job.SetIdle) nothing is checked out
+// again; SetIdle(false) checks at once. A license whose seats were taken
+// meanwhile is lost, with the checkout's error in License.Err.
+//
 // A new connection costs one round trip to lmgrd and none of its own to
 // the vendor daemon: the Hello goes out with the first request (see
 // package protocol), and a connection whose requests were all answered

@@ -343,3 +343,72 @@ func TestE2ELmwrap(t *testing.T) {
 		t.Errorf("lmwrap of exit 3: %v, want exit status 3", err)
 	}
 }
+
+// TestE2ERecheckoutAfterRemove: "If the application is active, it will
+// re-checkout the license after it is freed by lmremove" (manual 7.10).
+// An active job notices at its next heartbeat and checks the license out
+// again under a new handle; a job that says it is idle does not, until
+// it is busy again; a license somebody else took meanwhile is lost with
+// the checkout's error.
+func TestE2ERecheckoutAfterRemove(t *testing.T) {
+	s := startServer(t, "FEATURE f1 demo 1.0 permanent 1\nFEATURE f2 demo 1.0 permanent 1\n")
+	ctx := context.Background()
+	adm := s.admin(t)
+	defer adm.Close()
+
+	t.Run("active", func(t *testing.T) {
+		a := s.open(t, "ann") // heartbeats every 200 ms
+		la := checkout(t, a, "f1")
+		old := la.Handle()
+		if n, err := adm.RemoveHandle(ctx, "f1", old); err != nil || n != 1 {
+			t.Fatalf("RemoveHandle(%d) = %d, %v; want 1, nil", old, n, err)
+		}
+		poll(t, "ann to hold f1 again under a new handle", func() bool {
+			n, handles := s.inUse(t, "f1")
+			return n == 1 && la.Handle() != old && len(handles) == 1 && handles[0] == la.Handle()
+		})
+		if err := la.Err(); err != nil {
+			t.Errorf("Err after the re-checkout: %v", err)
+		}
+		if err := la.Checkin(ctx); err != nil {
+			t.Errorf("Checkin of the re-checked-out license: %v", err)
+		}
+		poll(t, "f1 to be free", func() bool { n, _ := s.inUse(t, "f1"); return n == 0 })
+	})
+
+	t.Run("idle, then busy", func(t *testing.T) {
+		b := s.open(t, "bob", client.WithHeartbeat(time.Hour))
+		lb := checkout(t, b, "f2")
+		if err := b.SetIdle(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := adm.RemoveHandle(ctx, "f2", lb.Handle()); err != nil || n != 1 {
+			t.Fatalf("RemoveHandle = %d, %v; want 1, nil", n, err)
+		}
+		if n, _ := s.inUse(t, "f2"); n != 0 {
+			t.Fatalf("f2 in use after lmremove = %d, want 0", n)
+		}
+		if err := b.SetIdle(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		if n, handles := s.inUse(t, "f2"); n != 1 || len(handles) != 1 || handles[0] != lb.Handle() {
+			t.Errorf("after SetIdle(false): f2 in use %d by %v, want 1 by bob's handle %d", n, handles, lb.Handle())
+		}
+	})
+
+	t.Run("taken meanwhile", func(t *testing.T) {
+		c := s.open(t, "cat", client.WithHeartbeat(time.Hour))
+		lc := checkout(t, c, "f1")
+		if n, err := adm.RemoveHandle(ctx, "f1", lc.Handle()); err != nil || n != 1 {
+			t.Fatalf("RemoveHandle = %d, %v; want 1, nil", n, err)
+		}
+		checkout(t, s.open(t, "dan"), "f1") // the only seat
+		if err := c.SetIdle(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, lc.Err(), -4)
+		if err := lc.Checkin(ctx); err != nil {
+			t.Errorf("Checkin of a lost license: %v, want nil", err)
+		}
+	})
+}

@@ -65,8 +65,9 @@ type License struct {
 func (l *License) Local() bool { return l.vc == nil }
 
 // Handle is the server's handle of the checkout (lmstat -a shows it; 0 for
-// a local license). It can change when the job reconnects to a restarted
-// vendor daemon.
+// a local license). It changes when the job reconnects to a restarted
+// vendor daemon, and when it checks out again a license that lmremove or
+// the TIMEOUT option took back.
 func (l *License) Handle() uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -74,7 +75,8 @@ func (l *License) Handle() uint64 {
 }
 
 // Err is non-nil when the license was lost: the server refused to grant
-// it again after a reconnect (it was removed, or its line is gone).
+// it again after a reconnect, or after lmremove or the TIMEOUT option
+// took it back (its seats were taken meanwhile, or its line is gone).
 func (l *License) Err() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -188,10 +190,16 @@ func (j *Job) SetIdle(ctx context.Context, idle bool) error {
 	var first error
 	for _, vc := range conns {
 		vc.mu.Lock()
+		vc.idle = idle
 		if vc.alive() {
 			if _, err := vc.link.call(ctx, &protocol.Idle{Idle: idle}, j.cfg.callTimeout); err != nil && first == nil {
 				first = err
 			}
+		}
+		if !idle {
+			// Seats the TIMEOUT option took back while the application
+			// was idle are checked out again now that it is busy.
+			vc.verifyHeldLocked(ctx)
 		}
 		vc.mu.Unlock()
 	}
@@ -399,6 +407,7 @@ type vendorConn struct {
 	addr licfile.ServerAddr // the lmgrd that answered
 	held []*License
 	seq  uint64 // last heartbeat sequence number
+	idle bool   // the application said it is idle (Job.SetIdle)
 }
 
 func (v *vendorConn) alive() bool {
@@ -532,7 +541,66 @@ func (v *vendorConn) heartbeat() {
 	cfg := v.job.cfg
 	timeout := min(cfg.callTimeout, max(2*cfg.heartbeat, time.Second))
 	v.seq++
-	_, _ = v.link.call(v.job.ctx, &protocol.Heartbeat{Seq: v.seq}, timeout)
+	if _, err := v.link.call(v.job.ctx, &protocol.Heartbeat{Seq: v.seq}, timeout); err == nil {
+		v.verifyHeldLocked(v.job.ctx)
+	}
+}
+
+// verifyHeldLocked asks the vendor daemon, for each license the
+// connection holds, whether the seat is still the job's (QUEUE_POLL
+// answers GRANTED for a seat held, -41 for one that is not), and checks
+// out again each seat an administrator removed with lmremove, or that the
+// TIMEOUT option took back from an application that stopped
+// heartbeating: "If the application is active, it will re-checkout the
+// license after it is freed by lmremove" (lmremove, manual 7.10). A
+// license that cannot be had again is lost (License.Err). Nothing is
+// checked while the application says it is idle. v.mu is held.
+func (v *vendorConn) verifyHeldLocked(ctx context.Context) {
+	if v.idle || !v.alive() {
+		return
+	}
+	cfg := v.job.cfg
+	kept := v.held[:0:0]
+	for i, lic := range v.held {
+		if !v.alive() {
+			// The connection broke: recover re-checks the rest out.
+			v.held = append(kept, v.held[i:]...)
+			return
+		}
+		m, err := v.link.call(ctx, &protocol.QueuePoll{Handle: lic.Handle()}, cfg.callTimeout)
+		if _, ok := m.(*protocol.Granted); (err == nil && ok) || codeOf(err) != -41 {
+			kept = append(kept, lic) // still held, or not known: ask again next time
+			continue
+		}
+		lic.mu.Lock()
+		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count}
+		lic.mu.Unlock()
+		m, err = v.link.call(ctx, req, cfg.callTimeout)
+		if err != nil && !v.alive() {
+			v.held = append(kept, v.held[i:]...)
+			return
+		}
+		g, ok := m.(*protocol.Granted)
+		lic.mu.Lock()
+		switch {
+		case err != nil:
+			lic.lost = err
+		case !ok:
+			lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+		default:
+			lic.handle, lic.run = g.Handle, v.link.hello.RunID
+			lic.Version, lic.Expiry, lic.VendorString = g.Version, g.Expiry, g.VendorString
+			kept = append(kept, lic)
+		}
+		lost := lic.lost
+		lic.mu.Unlock()
+		if lost != nil {
+			cfg.log("lost %s after it was taken back by %s: %v", lic.Feature, v.vendor, lost)
+		} else {
+			cfg.log("%s handle %d re-checked-out from %s after it was taken back", lic.Feature, g.Handle, v.vendor)
+		}
+	}
+	v.held = kept
 }
 
 // recover reconnects with backoff until it succeeds, the job holds
