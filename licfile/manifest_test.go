@@ -349,7 +349,7 @@ func FuzzManifestLine(f *testing.F) {
 	f.Add("# golm-manifest x lines=99999999999 SIGN=" + sig)
 	f.Add("# golm-manifest \\ lines=1 SIGN=\"" + sig)
 	f.Add("# comment")
-	form := regexp.MustCompile(`^# golm-manifest [^ \t\r\v\f="]+[ \t\r\v\f]+lines=[0-9]+[ \t\r\v\f]+SIGN=[A-Za-z2-7]{103}[ \t\r\v\f]*$`)
+	form := regexp.MustCompile(`^# golm-manifest [ \t\r\v\f]*[^ \t\r\v\f="]+[ \t\r\v\f]+lines=[0-9]+[ \t\r\v\f]+SIGN=[A-Za-z2-7]{103}[ \t\r\v\f]*$`)
 	f.Fuzz(func(t *testing.T, text string) {
 		m, ok := ParseManifestLine(text)
 		if !ok {
