@@ -476,32 +476,50 @@ func (v *vendorConn) reconnectLocked(ctx context.Context) error {
 		lic.mu.Lock()
 		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, PrevRun: lic.run, PrevHandle: lic.handle}
 		lic.mu.Unlock()
-		m, err := l.call(ctx, req, j.cfg.callTimeout)
-		if err != nil && !v.alive() {
+		held, err := v.recheckout(ctx, lic, req, "after reconnecting to")
+		if err != nil {
 			// The new connection broke too: keep the rest for the next try.
 			v.held = append(kept, v.held[i:]...)
 			return err
 		}
-		g, ok := m.(*protocol.Granted)
-		lic.mu.Lock()
-		switch {
-		case err != nil:
-			lic.lost = err
-		case !ok:
-			lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
-		default:
-			lic.handle, lic.run = g.Handle, l.hello.RunID
+		if held {
 			kept = append(kept, lic)
-		}
-		lic.mu.Unlock()
-		if err != nil || !ok {
-			j.cfg.log("lost %s after reconnecting to %s: %v", lic.Feature, v.vendor, lic.lost)
-		} else {
-			j.cfg.log("%s handle %d re-checked-out from %s (adopted %v)", lic.Feature, g.Handle, v.vendor, g.Adopted)
 		}
 	}
 	v.held = kept
 	return nil
+}
+
+// recheckout checks lic out again with req on the current link and
+// records the outcome in lic: its new handle, or the refusal in lic.lost
+// (why says when, for the log). It reports whether lic is held again,
+// and the error when the connection broke, in which case lic is
+// unchanged and the caller keeps it for the next try. v.mu is held.
+func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol.Checkout, why string) (held bool, broken error) {
+	l, cfg := v.link, v.job.cfg
+	m, err := l.call(ctx, req, cfg.callTimeout)
+	if err != nil && !v.alive() {
+		return false, err
+	}
+	g, ok := m.(*protocol.Granted)
+	lic.mu.Lock()
+	switch {
+	case err != nil:
+		lic.lost = err
+	case !ok:
+		lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+	default:
+		lic.handle, lic.run = g.Handle, l.hello.RunID
+		lic.Version, lic.Expiry, lic.VendorString = g.Version, g.Expiry, g.VendorString
+	}
+	lost := lic.lost
+	lic.mu.Unlock()
+	if lost != nil {
+		cfg.log("lost %s %s %s: %v", lic.Feature, why, v.vendor, lost)
+		return false, nil
+	}
+	cfg.log("%s handle %d re-checked-out %s %s (adopted %v)", lic.Feature, g.Handle, why, v.vendor, g.Adopted)
+	return true, nil
 }
 
 var errReplaced = errors.New("connection replaced")
@@ -575,29 +593,13 @@ func (v *vendorConn) verifyHeldLocked(ctx context.Context) {
 		lic.mu.Lock()
 		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count}
 		lic.mu.Unlock()
-		m, err = v.link.call(ctx, req, cfg.callTimeout)
-		if err != nil && !v.alive() {
+		held, err := v.recheckout(ctx, lic, req, "after it was taken back by")
+		if err != nil {
 			v.held = append(kept, v.held[i:]...)
 			return
 		}
-		g, ok := m.(*protocol.Granted)
-		lic.mu.Lock()
-		switch {
-		case err != nil:
-			lic.lost = err
-		case !ok:
-			lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
-		default:
-			lic.handle, lic.run = g.Handle, v.link.hello.RunID
-			lic.Version, lic.Expiry, lic.VendorString = g.Version, g.Expiry, g.VendorString
+		if held {
 			kept = append(kept, lic)
-		}
-		lost := lic.lost
-		lic.mu.Unlock()
-		if lost != nil {
-			cfg.log("lost %s after it was taken back by %s: %v", lic.Feature, v.vendor, lost)
-		} else {
-			cfg.log("%s handle %d re-checked-out from %s after it was taken back", lic.Feature, g.Handle, v.vendor)
 		}
 	}
 	v.held = kept
