@@ -9,20 +9,13 @@ import (
 	"time"
 
 	"golm/lmutil/protocol"
+	"golm/lmutil/server/servertest"
 )
 
-// frames encodes ms as consecutive frames, as a client writes them in one
-// write when it does not wait for the server's Hello.
+// frames encodes ms as consecutive frames (servertest.Frames).
 func frames(t *testing.T, ms ...protocol.Message) []byte {
 	t.Helper()
-	var b []byte
-	for _, m := range ms {
-		var err error
-		if b, err = protocol.AppendFrame(b, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b
+	return servertest.Frames(t, ms...)
 }
 
 func clientHello(user string) *protocol.Hello {

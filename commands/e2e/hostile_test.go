@@ -22,6 +22,7 @@ import (
 
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/servertest"
 )
 
 // hostileFeatures: steady for the steady loop, f1 for the hostile
@@ -114,17 +115,10 @@ func dialRaw(t *testing.T, port int) net.Conn {
 	return c
 }
 
-// frames encodes messages as frames.
+// frames encodes ms as consecutive frames (servertest.Frames).
 func frames(t *testing.T, ms ...protocol.Message) []byte {
 	t.Helper()
-	var b []byte
-	for _, m := range ms {
-		var err error
-		if b, err = protocol.AppendFrame(b, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b
+	return servertest.Frames(t, ms...)
 }
 
 func clientHello(id protocol.Identity) *protocol.Hello {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golm/lmutil/protocol"
 )
 
 // Main builds lmutil into a temporary directory, sets *bin to its path,
@@ -60,4 +62,18 @@ func Poll(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond) // the polling interval
 	}
+}
+
+// Frames encodes ms as consecutive frames, as a client writes them in one
+// write when it does not wait for the server's Hello.
+func Frames(tb testing.TB, ms ...protocol.Message) []byte {
+	tb.Helper()
+	var b []byte
+	for _, m := range ms {
+		var err error
+		if b, err = protocol.AppendFrame(b, m); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return b
 }
