@@ -140,6 +140,10 @@ type Conn struct {
 	wmu sync.Mutex
 	w   *Writer
 
+	// rights, when not nil, collects the file descriptors that arrive
+	// on a Unix-domain connection (NewRightsConn).
+	rights *rightsReader
+
 	// rdl and wdl are the read and write deadlines last set, so that a
 	// busy connection does not reset its deadlines on every frame (see
 	// nextDeadline).
@@ -161,6 +165,10 @@ func NewConn(nc net.Conn) *Conn {
 // NetConn returns the underlying connection (for peer addresses and
 // credentials).
 func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Buffered is how many bytes the connection read ahead of the frames
+// it returned.
+func (c *Conn) Buffered() int { return c.r.br.Buffered() }
 
 // Close closes the connection.
 func (c *Conn) Close() error { return c.nc.Close() }

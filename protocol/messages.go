@@ -51,6 +51,8 @@ const (
 	TypeNewReportLog         Type = 32
 	TypeSwitchDebugLog       Type = 33
 	TypeLogSwitched          Type = 34
+	TypeLocateHandoff        Type = 35
+	TypeHandedOff            Type = 36
 )
 
 var typeNames = [...]string{
@@ -88,6 +90,8 @@ var typeNames = [...]string{
 	TypeNewReportLog:         "NEW_REPORT_LOG",
 	TypeSwitchDebugLog:       "SWITCH_DEBUG_LOG",
 	TypeLogSwitched:          "LOG_SWITCHED",
+	TypeLocateHandoff:        "LOCATE_HANDOFF",
+	TypeHandedOff:            "HANDED_OFF",
 }
 
 func (t Type) String() string {
@@ -177,6 +181,10 @@ func New(t Type) Message {
 		return new(SwitchDebugLog)
 	case TypeLogSwitched:
 		return new(LogSwitched)
+	case TypeLocateHandoff:
+		return new(LocateHandoff)
+	case TypeHandedOff:
+		return new(HandedOff)
 	}
 	return nil
 }
@@ -400,6 +408,45 @@ func (m *Locate) decode(d *decoder) {
 	m.Vendor = d.string()
 	m.Feature = d.string()
 }
+
+// LocateHandoff asks lmgrd, like Locate, for the vendor daemon that
+// serves Vendor (or Feature), and asks it to hand this very connection
+// over to that vendor daemon instead of redirecting the client to the
+// daemon's port. lmgrd answers HandedOff when it did: the connection then
+// belongs to the vendor daemon, and the client's next frame is its Hello
+// to the vendor daemon. Otherwise lmgrd answers as to Locate (a
+// LocateReply to follow, or an Error) and the client connects to the
+// vendor daemon itself.
+type LocateHandoff struct {
+	Vendor  string
+	Feature string
+}
+
+// Type implements Message.
+func (*LocateHandoff) Type() Type { return TypeLocateHandoff }
+
+// AppendPayload implements Message.
+func (m *LocateHandoff) AppendPayload(b []byte) []byte {
+	b = appendString(b, m.Vendor)
+	return appendString(b, m.Feature)
+}
+
+func (m *LocateHandoff) decode(d *decoder) {
+	m.Vendor = d.string()
+	m.Feature = d.string()
+}
+
+// HandedOff tells a client that lmgrd handed its connection over to the
+// vendor daemon Vendor. On lmgrd's control channel to a vendor daemon it
+// travels with the client connection's file descriptor.
+type HandedOff struct{ Vendor string }
+
+// Type implements Message.
+func (*HandedOff) Type() Type { return TypeHandedOff }
+
+// AppendPayload implements Message.
+func (m *HandedOff) AppendPayload(b []byte) []byte { return appendString(b, m.Vendor) }
+func (m *HandedOff) decode(d *decoder)             { m.Vendor = d.string() }
 
 // LocateReply is lmgrd's redirect: connect to Host:Port for Vendor. Host
 // is "" when the vendor daemon runs on lmgrd's own host (the usual case):

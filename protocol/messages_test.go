@@ -53,6 +53,8 @@ func samples() []Message {
 		&NewReportLog{Path: "/var/log/golm/demo-monday.rl"},
 		&SwitchDebugLog{Path: "demo.dl"},
 		&LogSwitched{Vendor: "demo", Path: "/var/log/golm/demo.rl", Kept: "/var/log/golm/demo-monday.rl", Seq: 10234},
+		&LocateHandoff{Vendor: "demo", Feature: "f1"},
+		&HandedOff{Vendor: "demo"},
 	}
 }
 

@@ -148,6 +148,17 @@ func (c *child) status() *protocol.VendorStatus {
 	return &protocol.VendorStatus{Name: c.name, Up: true, Version: c.version, Port: c.port}
 }
 
+// control is the control channel of a vendor daemon that is up, nil
+// otherwise.
+func (c *child) control() *protocol.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.up {
+		return nil
+	}
+	return c.ctrl
+}
+
 func (c *child) setUp(ready *protocol.Ready, ctrl *protocol.Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -507,7 +507,15 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 		_ = c.Send(mine)
 		return
 	}
-	if loc, ok := next.(*protocol.Locate); ok {
+	if ho, ok := next.(*protocol.LocateHandoff); ok {
+		// A client asking for its connection to be handed over to the
+		// vendor daemon: when it was, lmgrd's part is over.
+		reply, handed := l.handOff(c, ho)
+		if c.SendAll([]protocol.Message{mine, reply}) != nil || handed {
+			return
+		}
+		next = nil
+	} else if loc, ok := next.(*protocol.Locate); ok {
 		// The usual client: its Locate came in the same write as its
 		// Hello, and lmgrd's Hello and answer go back in one write too.
 		if c.SendAll([]protocol.Message{mine, l.locateReply(loc)}) != nil {
@@ -530,6 +538,11 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 		switch m := m.(type) {
 		case *protocol.Locate:
 			reply = l.locate(c, m)
+		case *protocol.LocateHandoff:
+			r, handed := l.handOff(c, m)
+			if reply = c.Send(r); handed {
+				return
+			}
 		case *protocol.ServerStatusRequest:
 			reply = l.status(c)
 		case *protocol.Shutdown:
@@ -569,6 +582,36 @@ func (l *Lmgrd) locate(c *protocol.Conn, m *protocol.Locate) error {
 
 // locateReply answers a Locate: where the vendor daemon listens, or why
 // the client cannot use it.
+// handOff answers a LocateHandoff. When the vendor daemon is up and this
+// system can, lmgrd passes the client's connection to it over their
+// control channel and answers HandedOff (true): the connection is the
+// vendor daemon's from then on, lmgrd writes that answer last and closes
+// its own descriptor. Otherwise it answers as to Locate (false). A
+// client that sent more behind its request is not handed over, so that
+// nothing it sent stays behind in lmgrd's buffer.
+func (l *Lmgrd) handOff(c *protocol.Conn, m *protocol.LocateHandoff) (protocol.Message, bool) {
+	r := l.locateReply(&protocol.Locate{Vendor: m.Vendor, Feature: m.Feature})
+	lr, ok := r.(*protocol.LocateReply)
+	if !ok || !protocol.CanPassConns || c.Buffered() > 0 {
+		return r, false
+	}
+	l.mu.Lock()
+	ch := l.byName[lr.Vendor]
+	l.mu.Unlock()
+	var ctrl *protocol.Conn
+	if ch != nil {
+		ctrl = ch.control()
+	}
+	if ctrl == nil {
+		return r, false
+	}
+	if err := ctrl.SendConn(&protocol.HandedOff{Vendor: lr.Vendor}, c.NetConn()); err != nil {
+		l.log.Limited("handoff", "Cannot hand a client over to %s: %v", lr.Vendor, err)
+		return r, false
+	}
+	return &protocol.HandedOff{Vendor: lr.Vendor}, true
+}
+
 func (l *Lmgrd) locateReply(m *protocol.Locate) protocol.Message {
 	vendor := m.Vendor
 	if vendor == "" {

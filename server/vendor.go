@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -317,24 +318,48 @@ func (v *Vendor) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		pause = 0
-		if !v.limit.accept() {
-			nc.Close()
-			continue
-		}
-		c := protocol.NewConn(nc)
-		if !v.track(c) {
-			v.limit.release()
-			c.Close()
+		if !v.serveNew(nc) {
 			return
 		}
-		v.wg.Add(1)
-		go func() {
-			defer v.wg.Done()
-			defer v.limit.release()
-			defer v.untrack(c)
-			v.serveConn(c)
-		}()
 	}
+}
+
+// serveNew serves nc, a new client connection, on a goroutine of its
+// own, unless the connection cap refuses it; false when the vendor daemon
+// is shutting down.
+func (v *Vendor) serveNew(nc net.Conn) bool {
+	if !v.limit.accept() {
+		nc.Close()
+		return true
+	}
+	c := protocol.NewConn(nc)
+	if !v.track(c) {
+		v.limit.release()
+		c.Close()
+		return false
+	}
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		defer v.limit.release()
+		defer v.untrack(c)
+		v.serveConn(c)
+	}()
+	return true
+}
+
+// ServeHandedOff serves a client connection that lmgrd handed over
+// (protocol.HandedOff): fd is the vendor daemon's own descriptor of it,
+// which ServeHandedOff takes.
+func (v *Vendor) ServeHandedOff(fd int) {
+	f := os.NewFile(uintptr(fd), "client")
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		v.log.Limited("accept", "handed-off connection: %v", err)
+		return
+	}
+	v.serveNew(nc)
 }
 
 func (v *Vendor) track(c *protocol.Conn) bool {

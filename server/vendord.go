@@ -21,7 +21,12 @@ var ErrLostLmgrd = errors.New("lost connection to lmgrd")
 // the channel closes or ctx ends (a signal). It returns ErrNoFeatures when
 // there is nothing to serve.
 func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) error {
-	ctrl := protocol.NewConn(control)
+	var ctrl *protocol.Conn
+	if uc, ok := control.(*net.UnixConn); ok {
+		ctrl = protocol.NewRightsConn(uc) // lmgrd hands client connections over
+	} else {
+		ctrl = protocol.NewConn(control)
+	}
 	ctrl.ReadTimeout = -1
 	defer ctrl.Close()
 	TuneMemory(os.Getenv)
@@ -55,10 +60,19 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	lost := make(chan struct{})
 	go func() {
 		defer close(lost)
+		defer ctrl.CloseFDs()
 		for {
 			m, err := ctrl.Recv()
 			if err != nil {
 				return
+			}
+			if _, ok := m.(*protocol.HandedOff); ok {
+				// A client connection lmgrd handed over: its descriptor
+				// came with the frame.
+				if fd, ok := ctrl.TakeFD(); ok {
+					v.ServeHandedOff(fd)
+				}
+				continue
 			}
 			select {
 			case msgs <- m:

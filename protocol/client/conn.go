@@ -165,30 +165,46 @@ func dialFirst(ctx context.Context, spec []licfile.ServerAddr, try func(host str
 // answer.
 func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor, feature string, hello *protocol.Hello) (*protocol.Conn, string, licfile.ServerAddr, error) {
 	var m protocol.Message
-	out := []protocol.Message{hello, &protocol.Locate{Vendor: vendor, Feature: feature}}
+	handoff := []protocol.Message{hello, &protocol.LocateHandoff{Vendor: vendor, Feature: feature}}
+	plain := []protocol.Message{hello, &protocol.Locate{Vendor: vendor, Feature: feature}}
 	lc, _, addr, err := dialFirst(ctx, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
-		c, err := connect(ctx, cfg, "tcp", net.JoinHostPort(dialHost(host), strconv.Itoa(port)))
-		if err != nil {
-			return nil, nil, err
-		}
-		h, err := exchange(ctx, cfg, c, out, &m)
-		if err != nil {
+		address := net.JoinHostPort(dialHost(host), strconv.Itoa(port))
+		var h *protocol.Hello
+		var err error
+		for _, out := range [][]protocol.Message{handoff, plain} {
+			var c *protocol.Conn
+			if c, err = connect(ctx, cfg, "tcp", address); err != nil {
+				return nil, nil, err
+			}
+			if h, err = exchange(ctx, cfg, c, out, &m); err == nil {
+				return c, h, nil
+			}
 			c.Close()
-			return nil, nil, err
+			if codeOf(err) != -16 || ctx.Err() != nil {
+				break
+			}
+			// No answer to the handoff request: an lmgrd that does not
+			// know it closes the connection. Ask it the older way.
 		}
-		return c, h, nil
+		return nil, nil, err
 	})
 	if err != nil {
 		return nil, "", addr, err
 	}
-	hangUp(lc)
 	var r *protocol.LocateReply
 	switch mm := m.(type) {
+	case *protocol.HandedOff:
+		// lmgrd handed this connection over to the vendor daemon: it
+		// is the vendor daemon connection now.
+		return lc, mm.Vendor, addr, nil
 	case *protocol.LocateReply:
+		hangUp(lc)
 		r = mm
 	case *protocol.Error:
+		hangUp(lc)
 		return nil, "", addr, fromPeer(mm)
 	default:
+		hangUp(lc)
 		return nil, "", addr, newError(-12, minorProtocol, "lmgrd answered LOCATE with "+m.Type().String())
 	}
 	host := r.Host

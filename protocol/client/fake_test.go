@@ -126,6 +126,9 @@ func (f *fakeServer) handshake(c *protocol.Conn, name string) (*protocol.Hello, 
 	return h, c.Send(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleServer, Daemon: name, Software: "0.1.0", RunID: run}) == nil
 }
 
+// serveLmgrd plays an lmgrd that predates LOCATE_HANDOFF: it closes the
+// connection on that request, as on any it does not know, so every
+// checkout against the fake also tests the client's fallback to LOCATE.
 func (f *fakeServer) serveLmgrd(c *protocol.Conn, _ int) {
 	c.ReadTimeout = -1
 	if _, ok := f.handshake(c, "lmgrd"); !ok {
