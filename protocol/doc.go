@@ -70,6 +70,7 @@
 // client connections. Replies:
 //
 //	Locate{vendor, feature}  → LocateReply{vendor, host, port} | Error(-97, -5)  (lmgrd)
+//	LocateHandoff{vendor, feature} → HandedOff{vendor} | LocateReply | Error(-97, -5)  (lmgrd; see Handoff)
 //	Checkout{...}            → Granted | Queued{handle} | Error(-4, -5, -10, -18, -24, -25, -31, -38, -39, -87, -101 ...)
 //	QueuePoll{handle}        → Granted | Queued{handle} | Error(-41)
 //	Checkin{handle}          → OK | Error(-22 / -41)   (a queued handle leaves the queue)
@@ -100,6 +101,24 @@
 // daemon for FeatureStatusRequest, the Remove requests and the log
 // switches. A request on the wrong daemon is answered with an Error
 // frame; a message that is not a request at all is a violation.
+//
+// # Handoff
+//
+// A client that sends LocateHandoff in place of Locate asks lmgrd to hand
+// its connection over to the vendor daemon rather than redirect it to the
+// daemon's port. When the vendor daemon is up and the system can pass
+// descriptors (Unix), lmgrd sends the connection's descriptor to the
+// vendor daemon over their control socketpair (SCM_RIGHTS, with a
+// HandedOff frame), then answers HandedOff{vendor} and closes its own
+// descriptor: the connection now belongs to the vendor daemon, and the
+// client's next frame is its Hello to it, as on a connection it had
+// dialled. One TCP connection then carries a whole short-lived client,
+// and only lmgrd's port has to be reachable. Otherwise lmgrd answers as
+// to Locate. lmgrd hands nothing over when the client sent more frames
+// behind LocateHandoff (they would stay behind in lmgrd's buffer); the
+// client sends nothing more until it has the answer. An lmgrd older than
+// LocateHandoff closes the connection on it, and the client then asks
+// again with Locate on a new connection.
 //
 // # Queueing
 //

@@ -59,11 +59,14 @@
 // again; SetIdle(false) checks at once. A license whose seats were taken
 // meanwhile is lost, with the checkout's error in License.Err.
 //
-// A new connection costs one round trip to lmgrd and none of its own to
-// the vendor daemon: the Hello goes out with the first request (see
-// package protocol), and a connection whose requests were all answered
-// is closed with a reset rather than left in TIME_WAIT, so that a
-// command wrapped in a loop does not use up the ephemeral ports.
+// A new client costs one TCP connection: lmgrd hands the connection it
+// was asked on over to the vendor daemon (LocateHandoff, see package
+// protocol; with an lmgrd that cannot, the client connects to the port
+// lmgrd names). It costs one round trip to lmgrd and none of its own to
+// the vendor daemon: the Hello goes out with the first request, and a
+// connection whose requests were all answered is closed with a reset
+// rather than left in TIME_WAIT, so that a command wrapped in a loop does
+// not use up the ephemeral ports.
 //
 // # Diagnostics
 //
