@@ -67,6 +67,8 @@ func FuzzLmgrdRequests(f *testing.F) {
 	}
 	f.Add([]byte(nil), frame(&protocol.Locate{Vendor: "demo"}, &protocol.Locate{Feature: "f1"}, &protocol.Locate{Feature: "nosuch"}))
 	f.Add([]byte(nil), frame(&protocol.ServerStatusRequest{}, &protocol.Heartbeat{Seq: 7}))
+	f.Add([]byte(nil), frame(&protocol.LocateHandoff{Feature: "f1"}, &protocol.LocateHandoff{Vendor: "nosuch"}))
+	f.Add([]byte(nil), frame(&protocol.LocateHandoff{Vendor: "demo"}))
 	f.Add([]byte("root\x1b[2J\n12:00:00 (lmgrd) forged"), frame(&protocol.Shutdown{Vendor: "demo"}, &protocol.Locate{Vendor: "demo"}))
 	f.Add([]byte("\xff\xfe"), frame(&protocol.Shutdown{Vendor: "nosuch"}, &protocol.Reread{Vendor: "nosuch"}))
 	f.Add([]byte("admin"), frame(&protocol.Reread{}, &protocol.ServerStatusRequest{}))
