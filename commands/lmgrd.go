@@ -44,7 +44,7 @@ func lmgrdApplet() *Applet {
 		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
 			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
 			`the program the line names if it exists and is executable, else lmutil itself under the vendor's name. ` +
-			`Clients ask lmgrd where their vendor daemon listens and then check licenses out of the vendor daemon.
+			`Clients ask lmgrd for their vendor daemon, and lmgrd hands the client's connection over to it (on Unix systems; elsewhere, and for clients that do not ask for that, it tells the client the vendor daemon's port), so that golm clients need only lmgrd's port.
 
 Without -z lmgrd detaches into the background once it listens and the command returns 0; with -z it stays in the foreground (for systemd). ` +
 			`The debug log goes to standard output, or to debug_log with -l (appended to with -l +debug_log). Vendor daemons write to the same log.
@@ -66,7 +66,7 @@ Each vendor daemon reads its options file: the one its DAEMON or VENDOR line nam
 
 lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (default 10000, lowered to fit the open-file limit), keeping 8 more for admin tools on this host; past that clients get -106. ` +
 			`A new connection must send its handshake within 10 seconds. ` +
-			`A vendor daemon runs with GOGC=50 and a soft memory limit of 80 MiB unless $GOGC or $GOMEMLIMIT is set in lmgrd's environment; raise GOMEMLIMIT for more than about 12,000 idle clients.`,
+			`A vendor daemon runs with GOGC=50 (raised while its live heap is small, to leave 8 MB between collections) and a soft memory limit of 80 MiB unless $GOGC or $GOMEMLIMIT is set in lmgrd's environment; raise GOMEMLIMIT for more than about 12,000 idle clients.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
