@@ -197,22 +197,25 @@ func (v *Vendor) logResult(r Result) {
 	}
 	if v.logs(options.NoLogIn) {
 		for _, st := range r.Freed {
-			if v.log.Take("IN") {
-				v.log.Printf("IN: %s", usageText(st.Pool.Feature, st.Client, st.Count))
-			}
+			v.logUsage("IN", "IN: %s", st.Pool.Feature, st.Client, st.Count)
 		}
 		for _, st := range r.Inactive {
-			if v.log.Take("IN") {
-				v.log.Printf("IN: %s(INACTIVE)", usageText(st.Pool.Feature, st.Client, st.Count))
-			}
+			v.logUsage("IN", "IN: %s(INACTIVE)", st.Pool.Feature, st.Client, st.Count)
 		}
 	}
 	if v.logs(options.NoLogOut) {
 		for _, st := range r.Granted {
-			if v.log.Take("OUT") {
-				v.log.Printf("OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
-			}
+			v.logUsage("OUT", "OUT: %s", st.Pool.Feature, st.Client, st.Count)
 		}
+	}
+}
+
+// logUsage writes a usage line (OUT, IN, QUEUED: key) through the debug
+// log's rate limit, building it only when it is going to be written: one
+// comes with every checkout and checkin.
+func (v *Vendor) logUsage(key, format, feature string, c Client, count int) {
+	if v.log.Take(key) {
+		v.log.Printf(format, usageText(feature, c, count))
 	}
 }
 
@@ -762,9 +765,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	v.logResult(r)
 	if w := r.Queued; w != nil {
 		if v.logs(options.NoLogQueued) {
-			if v.log.Take("QUEUED") {
-				v.log.Printf("QUEUED: %s", usageText(w.Feature, w.Client, w.Count))
-			}
+			v.logUsage("QUEUED", "QUEUED: %s", w.Feature, w.Client, w.Count)
 		}
 		_, pos := v.state.Lookup(s.id, w.Handle)
 		return s.conn.Send(&protocol.Queued{Handle: uint64(w.Handle), Position: pos})
@@ -776,8 +777,8 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		return s.conn.Send(protocol.ErrorOf(&e))
 	}
 	st := r.Seat
-	if !r.Adopted && v.logs(options.NoLogOut) && v.log.Take("OUT") {
-		v.log.Printf("OUT: %s", usageText(st.Pool.Feature, st.Client, st.Count))
+	if !r.Adopted && v.logs(options.NoLogOut) {
+		v.logUsage("OUT", "OUT: %s", st.Pool.Feature, st.Client, st.Count)
 	}
 	return s.conn.Send(granted(st, r.Adopted))
 }
