@@ -4,6 +4,7 @@ package protocol
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -48,6 +49,14 @@ func (r *rightsReader) Read(p []byte) (int, error) {
 				}
 			}
 		}
+	}
+	if n < 0 { // recvmsg failed
+		n = 0
+	}
+	if n == 0 && err == nil && len(p) > 0 {
+		// A stream socket reads nothing only at its end; ReadMsgUnix,
+		// unlike Read, does not say so.
+		err = io.EOF
 	}
 	return n, err
 }

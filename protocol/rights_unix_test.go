@@ -117,3 +117,25 @@ func TestSendConnNeedsUnix(t *testing.T) {
 		t.Error("TakeFD on a plain Conn returned a descriptor")
 	}
 }
+
+// TestRightsConnEnd: when the peer closes or resets the connection, Recv
+// on a NewRightsConn ends with an error, as on any Conn: no panic, no
+// endless empty reads.
+func TestRightsConnEnd(t *testing.T) {
+	for _, reset := range []bool{false, true} {
+		a, b := unixPair(t)
+		receiver := NewRightsConn(b)
+		NewConn(a).Send(&Heartbeat{Seq: 1})
+		if reset {
+			// Unread data at close makes the kernel reset the peer.
+			b.Write([]byte("unread by a"))
+		}
+		a.Close()
+		if _, err := receiver.Recv(); err != nil {
+			t.Fatalf("reset %v: first frame: %v", reset, err)
+		}
+		if _, err := receiver.Recv(); err == nil {
+			t.Errorf("reset %v: Recv after the peer closed: no error", reset)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"golm/lmutil/server/servertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golm/lmutil/server/servertest"
 )
 
 // update rewrites the goldens in testdata instead of comparing.
@@ -128,13 +129,22 @@ func startServerWith(t *testing.T, features string, setup func(dir string), extr
 			<-s.done
 		}
 		for _, p := range vendors {
+			// A vendor daemon follows lmgrd out; one that does not is
+			// killed, after the poll has failed the test.
+			servertest.Poll(t, fmt.Sprintf("vendor daemon %d to exit after lmgrd", p), deadline, func() bool { return !alive(p) })
 			if alive(p) {
 				syscall.Kill(p, syscall.SIGKILL)
 			}
 		}
+		log, _ := os.ReadFile(s.log)
+		stdout, _ := os.ReadFile(out.Name())
+		// Whatever the test did, no daemon may have crashed or raced.
+		for _, bad := range []string{"panic:", "fatal error:", "WARNING: DATA RACE"} {
+			if bytes.Contains(log, []byte(bad)) || bytes.Contains(stdout, []byte(bad)) {
+				t.Errorf("a daemon wrote %q", bad)
+			}
+		}
 		if t.Failed() {
-			log, _ := os.ReadFile(s.log)
-			stdout, _ := os.ReadFile(out.Name())
 			t.Logf("lmgrd output:\n%s\ndebug log:\n%s", stdout, log)
 		}
 	})
