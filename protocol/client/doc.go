@@ -59,6 +59,10 @@
 // again; SetIdle(false) checks at once. A license whose seats were taken
 // meanwhile is lost, with the checkout's error in License.Err.
 //
+// A request queued at a vendor daemon whose connection broke, or that was
+// restarted, is queued again by License.Wait on a new connection, at the
+// end of the queue (a restarted daemon has lost its queue).
+//
 // A new client costs one TCP connection: lmgrd hands the connection it
 // was asked on over to the vendor daemon (LocateHandoff, see package
 // protocol; with an lmgrd that cannot, the client connects to the port

@@ -412,3 +412,41 @@ func TestE2ERecheckoutAfterRemove(t *testing.T) {
 		}
 	})
 }
+
+// TestE2EQueuedAcrossRestart: a request queued at a vendor daemon that
+// dies is queued again at the restarted one, and granted when the seat
+// frees up, instead of failing with the broken connection.
+func TestE2EQueuedAcrossRestart(t *testing.T) {
+	s := startServer(t, "FEATURE f1 demo 1.0 permanent 1\n")
+	ctx := context.Background()
+	a := s.open(t, "ann")
+	la := checkout(t, a, "f1")
+	b := s.open(t, "bob", client.WithQueuePoll(50*time.Millisecond))
+	lb, err := b.CheckoutQueued(ctx, "f1", "1.0", 1)
+	if lb == nil || !lb.Queued() {
+		t.Fatalf("CheckoutQueued = %v, %v; want a queued license", lb, err)
+	}
+	m := startedRE.FindStringSubmatch(s.waitLog("Started demo", 1))
+	pid, _ := strconv.Atoi(m[1])
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 vendor daemon %d: %v", pid, err)
+	}
+	s.waitLog("REStarted demo", 1)
+	poll(t, "ann to hold f1 again", func() bool { n, _ := s.inUse(t, "f1"); return n == 1 && la.Err() == nil })
+	waited := make(chan error, 1)
+	go func() { waited <- lb.Wait(ctx) }()
+	if err := la.Checkin(ctx); err != nil {
+		t.Fatalf("ann's Checkin: %v", err)
+	}
+	select {
+	case err := <-waited:
+		if err != nil || lb.Queued() {
+			t.Fatalf("bob's Wait = %v (queued %v); want the grant", err, lb.Queued())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("bob's queued request was not granted after the restart")
+	}
+	if n, handles := s.inUse(t, "f1"); n != 1 || len(handles) != 1 || handles[0] != lb.Handle() {
+		t.Errorf("f1 in use %d by %v, want 1 by bob's handle %d", n, handles, lb.Handle())
+	}
+}

@@ -657,7 +657,10 @@ func (v *vendorConn) poll(lic *License) (done bool, err error) {
 		return true, nil
 	}
 	if !v.alive() || v.link.hello == nil || v.link.hello.RunID != run {
-		return false, newError(-16, minorRead, "Feature: "+lic.Feature, "the connection broke while the request was queued")
+		// The connection broke, or the vendor daemon that queued the
+		// request is gone: queue it again (at the end of the queue,
+		// which a restarted daemon has lost anyway).
+		return v.requeueLocked(lic)
 	}
 	// The caller's ctx ends the waiting, not a poll under way: a call
 	// cut short would close the connection and lose the queued request.
@@ -715,6 +718,42 @@ func (l *License) Queued() bool {
 }
 
 // checkin returns lic's seats, or takes it out of the queue.
+// requeueLocked sends lic's queued request again on a new connection,
+// reconnecting first when the old one broke: the request comes back
+// Queued under a new handle, or Granted. v.mu is held.
+func (v *vendorConn) requeueLocked(lic *License) (done bool, err error) {
+	ctx := v.job.ctx
+	if !v.alive() {
+		if err := v.reconnectLocked(ctx); err != nil {
+			return false, err
+		}
+	}
+	lic.mu.Lock()
+	req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, Flags: protocol.CheckoutQueue}
+	lic.mu.Unlock()
+	m, err := v.link.call(ctx, req, v.job.cfg.callTimeout)
+	if err != nil {
+		return false, err
+	}
+	switch m := m.(type) {
+	case *protocol.Queued:
+		lic.mu.Lock()
+		lic.handle, lic.run = m.Handle, v.link.hello.RunID
+		lic.mu.Unlock()
+		v.job.cfg.log("%s queued again at %s after the connection broke", lic.Feature, v.vendor)
+		return false, nil
+	case *protocol.Granted:
+		lic.mu.Lock()
+		lic.Version, lic.Expiry, lic.VendorString = m.Version, m.Expiry, m.VendorString
+		lic.handle, lic.run, lic.pending = m.Handle, v.link.hello.RunID, false
+		lic.mu.Unlock()
+		v.held = append(v.held, lic)
+		return true, nil
+	}
+	v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
+	return false, newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+}
+
 func (v *vendorConn) checkin(ctx context.Context, lic *License) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
