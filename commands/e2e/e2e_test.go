@@ -131,8 +131,8 @@ func startServerWith(t *testing.T, features string, setup func(dir string), extr
 		for _, p := range vendors {
 			// A vendor daemon follows lmgrd out; one that does not is
 			// killed, after the poll has failed the test.
-			servertest.Poll(t, fmt.Sprintf("vendor daemon %d to exit after lmgrd", p), deadline, func() bool { return !alive(p) })
-			if alive(p) {
+			servertest.Poll(t, fmt.Sprintf("vendor daemon %d to exit after lmgrd", p), deadline, func() bool { return !s.ownVendor(p) })
+			if s.ownVendor(p) {
 				syscall.Kill(p, syscall.SIGKILL)
 			}
 		}
@@ -389,6 +389,20 @@ func alive(pid int) bool {
 		return b[i+2] != 'Z'
 	}
 	return true
+}
+
+// ownVendor reports whether pid is alive and still one of this server's
+// vendor daemons (started with -lmgrd-port and its port), not a process
+// that reused the number of one that died.
+func (s *server) ownVendor(pid int) bool {
+	if !alive(pid) {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return true // no /proc: trust kill
+	}
+	return bytes.Contains(cmdline, []byte("\x00-lmgrd-port\x00"+strconv.Itoa(s.port)+"\x00"))
 }
 
 // TestCountedSeats: a 2-seat feature grants two lmwrap holders and denies
