@@ -413,27 +413,73 @@ func (l *link) watch() {
 // call sends req and reads its reply. An Error frame becomes an *Error; a
 // broken or silent connection kills the link.
 func (l *link) call(ctx context.Context, req protocol.Message, timeout time.Duration) (protocol.Message, error) {
-	if l.isDead() {
-		return nil, netError(l.err, -16, minorRead)
-	}
-	l.begin(ctx)
-	defer l.end()
-	if l.isDead() {
-		return nil, netError(l.err, -16, minorRead)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := l.open(ctx, timeout); err != nil {
 		return nil, err
 	}
-	l.watchContext(ctx)
-	c := l.c
-	c.ReadTimeout, c.WriteTimeout = timeout, timeout
+	defer l.end()
 	if l.pre != nil {
 		return l.first(ctx, req, timeout)
 	}
-	if err := c.Send(req); err != nil {
+	if err := l.c.Send(req); err != nil {
 		return nil, l.broken(ctx, err, -17, minorWrite, timeout)
 	}
 	return l.reply(ctx, timeout)
+}
+
+// open begins a call with timeout: nil, and the caller must end it with
+// l.end, or the error when the link is dead or ctx has ended.
+func (l *link) open(ctx context.Context, timeout time.Duration) error {
+	if l.isDead() {
+		return netError(l.err, -16, minorRead)
+	}
+	l.begin(ctx)
+	if l.isDead() {
+		l.end()
+		return netError(l.err, -16, minorRead)
+	}
+	if err := ctx.Err(); err != nil {
+		l.end()
+		return err
+	}
+	l.watchContext(ctx)
+	l.c.ReadTimeout, l.c.WriteTimeout = timeout, timeout
+	return nil
+}
+
+// callAll sends reqs, requests that do not depend on each other's
+// answers, in one write and reads their replies in order: one round trip
+// for all of them. replies[i] and errs[i] are req i's, as call returns
+// them; a broken connection fails every request not yet answered.
+func (l *link) callAll(ctx context.Context, reqs []protocol.Message, timeout time.Duration) (replies []protocol.Message, errs []error) {
+	replies, errs = make([]protocol.Message, len(reqs)), make([]error, len(reqs))
+	failFrom := func(i int, err error) {
+		for ; i < len(reqs); i++ {
+			errs[i] = err
+		}
+	}
+	if l.pre != nil {
+		// The handshake goes out with the first request.
+		for i, req := range reqs {
+			replies[i], errs[i] = l.call(ctx, req, timeout)
+		}
+		return replies, errs
+	}
+	if err := l.open(ctx, timeout); err != nil {
+		failFrom(0, err)
+		return replies, errs
+	}
+	defer l.end()
+	if err := l.c.SendAll(reqs); err != nil {
+		failFrom(0, l.broken(ctx, err, -17, minorWrite, timeout))
+		return replies, errs
+	}
+	for i := range reqs {
+		if replies[i], errs[i] = l.reply(ctx, timeout); errs[i] != nil && l.isDead() {
+			failFrom(i, errs[i])
+			break
+		}
+	}
+	return replies, errs
 }
 
 // reply reads the reply to the request just sent.

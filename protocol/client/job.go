@@ -199,7 +199,7 @@ func (j *Job) SetIdle(ctx context.Context, idle bool) error {
 		if !idle {
 			// Seats the TIMEOUT option took back while the application
 			// was idle are checked out again now that it is busy.
-			vc.verifyHeldLocked(ctx)
+			vc.verifyHeldLocked(ctx, nil, j.cfg.callTimeout)
 		}
 		vc.mu.Unlock()
 	}
@@ -559,9 +559,7 @@ func (v *vendorConn) heartbeat() {
 	cfg := v.job.cfg
 	timeout := min(cfg.callTimeout, max(2*cfg.heartbeat, time.Second))
 	v.seq++
-	if _, err := v.link.call(v.job.ctx, &protocol.Heartbeat{Seq: v.seq}, timeout); err == nil {
-		v.verifyHeldLocked(v.job.ctx)
-	}
+	v.verifyHeldLocked(v.job.ctx, &protocol.Heartbeat{Seq: v.seq}, timeout)
 }
 
 // verifyHeldLocked asks the vendor daemon, for each license the
@@ -572,21 +570,39 @@ func (v *vendorConn) heartbeat() {
 // heartbeating: "If the application is active, it will re-checkout the
 // license after it is freed by lmremove" (lmremove, manual 7.10). A
 // license that cannot be had again is lost (License.Err). Nothing is
-// checked while the application says it is idle. v.mu is held.
-func (v *vendorConn) verifyHeldLocked(ctx context.Context) {
-	if v.idle || !v.alive() {
+// checked while the application says it is idle.
+//
+// lead, when not nil (a heartbeat), goes first: it and the questions go
+// out in one write and come back in one round trip however many seats
+// are held. v.mu is held.
+func (v *vendorConn) verifyHeldLocked(ctx context.Context, lead protocol.Message, timeout time.Duration) {
+	if !v.alive() {
 		return
 	}
-	cfg := v.job.cfg
-	kept := v.held[:0:0]
-	for i, lic := range v.held {
-		if !v.alive() {
-			// The connection broke: recover re-checks the rest out.
-			v.held = append(kept, v.held[i:]...)
+	var reqs []protocol.Message
+	if lead != nil {
+		reqs = append(reqs, lead)
+	}
+	var asked []*License
+	if !v.idle {
+		asked = v.held
+		for _, lic := range asked {
+			reqs = append(reqs, &protocol.QueuePoll{Handle: lic.Handle()})
+		}
+	}
+	if len(reqs) == 0 {
+		return
+	}
+	replies, errs := v.link.callAll(ctx, reqs, timeout)
+	if lead != nil {
+		if errs[0] != nil {
 			return
 		}
-		m, err := v.link.call(ctx, &protocol.QueuePoll{Handle: lic.Handle()}, cfg.callTimeout)
-		if _, ok := m.(*protocol.Granted); (err == nil && ok) || codeOf(err) != -41 {
+		replies, errs = replies[1:], errs[1:]
+	}
+	kept := v.held[:0:0]
+	for i, lic := range asked {
+		if _, ok := replies[i].(*protocol.Granted); (errs[i] == nil && ok) || codeOf(errs[i]) != -41 {
 			kept = append(kept, lic) // still held, or not known: ask again next time
 			continue
 		}
@@ -595,14 +611,17 @@ func (v *vendorConn) verifyHeldLocked(ctx context.Context) {
 		lic.mu.Unlock()
 		held, err := v.recheckout(ctx, lic, req, "after it was taken back by")
 		if err != nil {
-			v.held = append(kept, v.held[i:]...)
+			// The connection broke: recover re-checks the rest out.
+			v.held = append(kept, asked[i:]...)
 			return
 		}
 		if held {
 			kept = append(kept, lic)
 		}
 	}
-	v.held = kept
+	if asked != nil {
+		v.held = kept
+	}
 }
 
 // recover reconnects with backoff until it succeeds, the job holds

@@ -256,3 +256,31 @@ func (f *fakeServer) checkinCount() int {
 	defer f.mu.Unlock()
 	return f.checkins
 }
+
+// TestCallAll: requests sent together come back in order, each with its
+// own reply or error, and a request behind a refused one is still
+// answered.
+func TestCallAll(t *testing.T) {
+	f := newFakeServer(t, map[string]int{"f1": 2})
+	j := openJob(t, f.spec(), WithHeartbeat(time.Hour))
+	lic, err := j.Checkout(context.Background(), "f1", "1.0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc := lic.vc
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	replies, errs := vc.link.callAll(context.Background(), []protocol.Message{
+		&protocol.Heartbeat{Seq: 41},
+		&protocol.Checkin{Handle: 999999}, // no such handle: -41
+		&protocol.Heartbeat{Seq: 42},
+	}, time.Minute)
+	for i, seq := range map[int]uint64{0: 41, 2: 42} {
+		if a, ok := replies[i].(*protocol.HeartbeatAck); !ok || errs[i] != nil || a.Seq != seq {
+			t.Errorf("reply %d = %#v, %v; want HEARTBEAT_ACK %d", i, replies[i], errs[i], seq)
+		}
+	}
+	if codeOf(errs[1]) != -41 {
+		t.Errorf("reply 1 = %#v, %v; want -41", replies[1], errs[1])
+	}
+}
