@@ -65,8 +65,16 @@ type detail struct {
 func (d *detail) Error() string { return d.msg }
 func (d *detail) Unwrap() error { return d.sentinel }
 
-func errorf(sentinel error, format string, args ...any) error {
+// Errorf returns an error whose message is the formatted text and which
+// wraps sentinel (errors.Is finds it): the message says what was wrong
+// with which text, the sentinel which class of error it is (and so its
+// FlexLM code). The options file parser reports its errors the same way.
+func Errorf(sentinel error, format string, args ...any) error {
 	return &detail{msg: fmt.Sprintf(format, args...), sentinel: sentinel}
+}
+
+func errorf(sentinel error, format string, args ...any) error {
+	return Errorf(sentinel, format, args...)
 }
 
 // ParseError is one bad line of a license file. It prints as

@@ -61,18 +61,9 @@ func CodeOf(err error) int {
 	return 0
 }
 
-// detail is a message that wraps a sentinel: the message says what was
-// wrong with which text, the sentinel which class of error it is.
-type detail struct {
-	msg      string
-	sentinel error
-}
-
-func (d *detail) Error() string { return d.msg }
-func (d *detail) Unwrap() error { return d.sentinel }
-
+// errorf is licfile.Errorf: a message that wraps a sentinel.
 func errorf(sentinel error, format string, args ...any) error {
-	return &detail{msg: fmt.Sprintf(format, args...), sentinel: sentinel}
+	return licfile.Errorf(sentinel, format, args...)
 }
 
 // Pos is a position in an options file: 1-based line and byte column.
