@@ -590,18 +590,12 @@ func (l *Lmgrd) locate(c *protocol.Conn, m *protocol.Locate) error {
 // client that sent more behind its request is not handed over, so that
 // nothing it sent stays behind in lmgrd's buffer.
 func (l *Lmgrd) handOff(c *protocol.Conn, m *protocol.LocateHandoff) (protocol.Message, bool) {
-	r := l.locateReply(&protocol.Locate{Vendor: m.Vendor, Feature: m.Feature})
+	r, ch := l.locateChild(&protocol.Locate{Vendor: m.Vendor, Feature: m.Feature})
 	lr, ok := r.(*protocol.LocateReply)
 	if !ok || !protocol.CanPassConns || c.Buffered() > 0 {
 		return r, false
 	}
-	l.mu.Lock()
-	ch := l.byName[lr.Vendor]
-	l.mu.Unlock()
-	var ctrl *protocol.Conn
-	if ch != nil {
-		ctrl = ch.control()
-	}
+	ctrl := ch.control()
 	if ctrl == nil {
 		return r, false
 	}
@@ -613,24 +607,31 @@ func (l *Lmgrd) handOff(c *protocol.Conn, m *protocol.LocateHandoff) (protocol.M
 }
 
 func (l *Lmgrd) locateReply(m *protocol.Locate) protocol.Message {
+	r, _ := l.locateChild(m)
+	return r
+}
+
+// locateChild answers a Locate, with the vendor daemon it names when the
+// answer is a LocateReply (nil otherwise).
+func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 	vendor := m.Vendor
 	if vendor == "" {
 		vendor = l.vendorOf(m.Feature)
 		if vendor == "" {
-			return protocol.ErrorOf(lmerr.New(-5, minorNoFeature, "Feature:       "+m.Feature))
+			return protocol.ErrorOf(lmerr.New(-5, minorNoFeature, "Feature:       "+m.Feature)), nil
 		}
 	}
 	l.mu.Lock()
 	ch := l.byName[vendor]
 	l.mu.Unlock()
 	if ch == nil {
-		return protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+vendor))
+		return protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+vendor)), nil
 	}
 	st := ch.status()
 	if !st.Up {
-		return protocol.ErrorOf(vendorDownError(vendor))
+		return protocol.ErrorOf(vendorDownError(vendor)), nil
 	}
-	return &protocol.LocateReply{Vendor: vendor, Port: st.Port}
+	return &protocol.LocateReply{Vendor: vendor, Port: st.Port}, ch
 }
 
 // vendorOf names the vendor daemon that serves feature: the vendor of the
