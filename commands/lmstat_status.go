@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net"
 	"strings"
 	"time"
 
@@ -50,7 +51,8 @@ With no option lmstat prints the server and vendor daemon status only. -a adds e
 
 Output is written as the server streams it. When a source cannot be read or its server does not answer, its block is the single line ` +
 	`"Error getting status: Cannot connect to license server system. (-15,570:111 "Connection refused")" (or the error met), ` +
-	`and lmstat exits with 256 plus the first such error number (241 for -15); a down vendor daemon or a feature error does not change the exit status.`
+	`and lmstat exits with 256 plus the first such error number (241 for -15). ` +
+	`When lmstat reaches lmgrd but not a vendor daemon (down, or not answering), it says so and exits with 256 plus that error number (159 for -97); a feature error does not change the exit status.`
 
 // statMode says which parts of the server status lmstat prints.
 type statMode struct {
@@ -165,10 +167,18 @@ func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile
 	w.blank()
 	var first error
 	shown := 0
+	seen := map[string]bool{} // servers already shown (a directory's files)
 	for _, src := range sources {
 		spec, file, err := sourceSpec(src)
-		if err == nil && mode.host != "" && !specNames(spec, mode.host) {
+		if err == nil && mode.host != "" && !specNames(ctx, spec, mode.host, thisHostname(env)) {
 			continue
+		}
+		if err == nil {
+			key := strings.ToLower(specString(spec))
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
 		}
 		if shown > 0 {
 			w.line(strings.Repeat("-", 76))
@@ -190,6 +200,9 @@ func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile
 			}
 		}
 		out.Flush()
+	}
+	if first == nil {
+		first = w.failed
 	}
 	return alreadyPrinted(first)
 }
@@ -215,14 +228,79 @@ func sourceSpec(src licfile.Source) ([]licfile.ServerAddr, *licfile.File, error)
 	return spec, f, nil
 }
 
-// specNames reports whether one of spec's servers is host (lmstat -s).
-func specNames(spec []licfile.ServerAddr, host string) bool {
+// specNames reports whether one of spec's servers is host (lmstat -s):
+// by name, by a name's first label (lic1 is lic1.example.com), this_host
+// for this machine's names, or an address both names resolve to.
+func specNames(ctx context.Context, spec []licfile.ServerAddr, host, hostname string) bool {
+	want := []string{host}
+	if strings.EqualFold(host, "this_host") {
+		want = append(want, hostname, "localhost")
+	}
 	for _, a := range spec {
-		if strings.EqualFold(a.Host, host) {
-			return true
+		names := []string{a.Host}
+		if strings.EqualFold(a.Host, "this_host") {
+			names = append(names, hostname, "localhost")
+		}
+		for _, n := range names {
+			for _, w := range want {
+				if n != "" && w != "" && (strings.EqualFold(n, w) || strings.EqualFold(firstLabel(n), firstLabel(w))) {
+					return true
+				}
+			}
+		}
+	}
+	// Aliases: any address in common. Look-ups are bounded so that an
+	// unreachable name service cannot hold lmstat up.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs := func(names ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range names {
+			if n == "" {
+				continue
+			}
+			if strings.EqualFold(n, "this_host") {
+				n = "localhost"
+			}
+			found, err := net.DefaultResolver.LookupHost(ctx, n)
+			if err != nil {
+				continue
+			}
+			for _, f := range found {
+				m[f] = true
+			}
+		}
+		return m
+	}
+	theirs := addrs(want...)
+	for _, a := range spec {
+		for ip := range addrs(a.Host) {
+			if theirs[ip] {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// thisHostname is this host's name, "" when it cannot be had.
+func thisHostname(env *Env) string {
+	h, err := env.Host()
+	if err != nil {
+		return ""
+	}
+	return h
+}
+
+// firstLabel is a host name up to its first dot; an IP address whole.
+func firstLabel(host string) string {
+	if net.ParseIP(host) != nil {
+		return host
+	}
+	if i := strings.IndexByte(host, '.'); i > 0 {
+		return host[:i]
+	}
+	return host
 }
 
 // statSource prints the block of one source: lmgrd's status, then the
@@ -237,7 +315,7 @@ func statSource(ctx context.Context, w *statWriter, spec []licfile.ServerAddr, f
 	if err != nil {
 		return err
 	}
-	w.server(specString(spec), st)
+	w.server(serverName(spec, file, st), st)
 	var vendors []*protocol.VendorStatus
 	for vs, err := range seq {
 		if err != nil {
@@ -297,7 +375,14 @@ func statFeatures(ctx context.Context, w *statWriter, srv statServer, vendor, fe
 // statDown prints, for a vendor daemon that cannot be asked, each of its
 // features in the license file with the reason (nothing for port@host).
 func statDown(w *statWriter, vendor string, err error, file *licfile.File) {
-	if file == nil || w.mode.active {
+	w.fail(err)
+	if file == nil {
+		if !w.mode.active && !w.mode.byVendor {
+			w.line("Error getting status: " + err.Error())
+		}
+		return
+	}
+	if w.mode.active {
 		return
 	}
 	seen := map[string]bool{}
@@ -317,6 +402,29 @@ func vendorDown(vs *protocol.VendorStatus) *lmerr.Error {
 	return lmerr.New(vs.Code, vs.Minor)
 }
 
+// serverName is the port@host list of the "License server status:" line:
+// the server as its SERVER lines name it, whatever alias, address or file
+// led lmstat to it (monitoring tools look the server up by this name). A
+// license file's SERVER lines name every member of a triad; for a
+// port@host source, lmgrd's own SERVER host and port do.
+func serverName(spec []licfile.ServerAddr, file *licfile.File, st *protocol.ServerStatus) string {
+	if file != nil && len(file.Servers) > 1 {
+		parts := make([]string, len(file.Servers))
+		for i, s := range file.Servers {
+			port := s.Port
+			if port == 0 {
+				port = st.Port
+			}
+			parts[i] = fmt.Sprintf("%d@%s", port, s.Host)
+		}
+		return strings.Join(parts, ",")
+	}
+	if st.Host != "" && st.Port > 0 {
+		return fmt.Sprintf("%d@%s", st.Port, st.Host)
+	}
+	return specString(spec)
+}
+
 // specString is the port@host list lmstat queried.
 func specString(spec []licfile.ServerAddr) string {
 	parts := make([]string, len(spec))
@@ -334,7 +442,8 @@ type statWriter struct {
 	mode statMode
 	loc  *time.Location
 
-	vendorHeader bool // the vendor block's header was printed
+	vendorHeader bool  // the vendor block's header was printed
+	failed       error // the first vendor daemon that could not be asked
 
 	skip    bool                 // the current feature is not shown (-A)
 	pool    *protocol.PoolStatus // current license line, header not yet printed
@@ -386,7 +495,17 @@ func (s *statWriter) vendor(host string, vs *protocol.VendorStatus) {
 		s.line(fmt.Sprintf("%10s: UP v%s", vs.Name, vs.Version))
 		return
 	}
+	s.fail(vendorDown(vs))
 	s.line(fmt.Sprintf("%10s: %s", vs.Name, vendorDown(vs).Error()))
+}
+
+// fail records the first error that kept a vendor daemon's status from
+// being shown: lmstat reached lmgrd but not the vendor daemon, and exits
+// with it so that monitoring notices.
+func (s *statWriter) fail(err error) {
+	if s.failed == nil {
+		s.failed = err
+	}
 }
 
 // message renders one record of a feature status stream.
@@ -504,6 +623,12 @@ func userLine(u *protocol.UserEntry, loc *time.Location, seconds bool) string {
 	b.WriteString("    " + u.User + " " + u.Host + " " + u.Display)
 	if u.VendorData != "" {
 		b.WriteString(" " + u.VendorData)
+	}
+	// A queued request carries the version it asks for twice, once bare
+	// (as lmutil prints it), so that parsers that split on spaces find
+	// the same number of fields before the "(v...)" field.
+	if u.Queued {
+		b.WriteString(" " + u.Version)
 	}
 	fmt.Fprintf(&b, " (v%s) (%s/%d %d)", u.Version, u.ServerHost, u.Port, u.Handle)
 	if u.Queued {

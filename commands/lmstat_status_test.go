@@ -203,7 +203,20 @@ func TestLmstatStatusGolden(t *testing.T) {
 		{"server-down", statMode{server: true, vendors: true, features: true, usage: true}, "27000@localhost"},
 		{"several-sources", statMode{server: true, vendors: true, features: true, usage: true}, "27000@verylonghostname.example.com:27000@localhost:other.lic:nodes.lic:missing.lic:bad.lic"},
 		{"stream-error", statMode{server: true, vendors: true, features: true, usage: true}, "27000@cut"},
+		// A directory's files of one server show it once; an empty
+		// directory shows nothing and is no error.
+		{"dir-one-server", statMode{server: true, vendors: true}, "licdir"},
+		{"dir-empty", statMode{server: true, vendors: true}, "emptydir"},
+		// -s matches a server's first label as well as its full name.
+		{"s-first-label", statMode{server: true, vendors: true, host: "host"}, "27000@verylonghostname.example.com:27004@host.example.com"},
 	}
+	for _, d := range []string{"licdir", "emptydir"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("licdir/a.lic", "SERVER host.example.com ANY 27004\nVENDOR xyzd\nFEATURE f1 xyzd 52 30-dec-2025 10000 SIGN=00\n")
+	write("licdir/b.lic", "SERVER host.example.com ANY 27004\nVENDOR xyzd\nINCREMENT f1 xyzd 52 30-dec-2025 5 SIGN=00\n")
 	write("twovendors.lic", "SERVER twovendors ANY 27004\nVENDOR xyzd\nVENDOR abcd\n"+
 		"FEATURE a1 abcd 1.0 permanent 2 SIGN=00\nINCREMENT a2 abcd 1.0 permanent 2 SIGN=00\nINCREMENT a1 abcd 2.0 permanent 2 SIGN=00\n")
 	// license.lic's server is host.example.com, whose recorded lmgrd
@@ -250,7 +263,7 @@ func TestLmstatStatusLines(t *testing.T) {
 		{"linger", userLine(&protocol.UserEntry{User: "u", Host: "h", Display: "d", Version: "1", ServerHost: "s", Port: 1, Handle: 2, Start: at(0, 10, 5), Count: 1, LingerRemaining: 5, LingerTotal: 60}, time.UTC, false),
 			"    u h d (v1) (s/1 2), start Mon 2/10 0:10  (linger: 5 / 60)"},
 		{"queued", userLine(&protocol.UserEntry{User: "user", Host: "host", Display: "display", Version: "2017.06", ServerHost: "host3", Port: 27002, Handle: 15480, Count: 1, Queued: true}, time.UTC, false),
-			"    user host display (v2017.06) (host3/27002 15480) queued for 1 license"},
+			"    user host display 2017.06 (v2017.06) (host3/27002 15480) queued for 1 license"},
 		{"one reservation", reservationLine(&protocol.ReservationEntry{Count: 1, Kind: "HOST", Name: "HOSTPC11", ServerHost: "host3.domain.net", Port: 27002}),
 			"\t1 RESERVATION for HOST HOSTPC11 (host3.domain.net/27002)"},
 		{"reservations", reservationLine(&protocol.ReservationEntry{Count: 48, Kind: "GROUP", Name: "GROUP1", ServerHost: "host3.domain.net", Port: 27002}),
@@ -368,4 +381,63 @@ func FuzzStatWriter(f *testing.F) {
 			t.Errorf("output does not end with a newline: %q", out.String())
 		}
 	})
+}
+
+// The "License server status:" line names the server as its SERVER
+// lines do, not as the user reached it.
+func TestServerName(t *testing.T) {
+	st := &protocol.ServerStatus{Host: "lic1", Port: 27000}
+	typed := []licfile.ServerAddr{{Host: "10.1.2.3", Port: 27000}}
+	triad := &licfile.File{Servers: []*licfile.Server{
+		{Host: "h1", Port: 27002}, {Host: "h2", Port: 27002}, {Host: "h3"},
+	}}
+	one := &licfile.File{Servers: []*licfile.Server{{Host: "localhost", Port: 27000}}}
+	tests := []struct {
+		name string
+		spec []licfile.ServerAddr
+		file *licfile.File
+		st   *protocol.ServerStatus
+		want string
+	}{
+		{"address typed", typed, nil, st, "27000@lic1"},
+		{"alias in file", []licfile.ServerAddr{{Host: "localhost", Port: 27000}}, one, st, "27000@lic1"},
+		{"triad file", typed, triad, st, "27002@h1,27002@h2,27000@h3"},
+		{"server names nothing", typed, nil, &protocol.ServerStatus{}, "27000@10.1.2.3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := serverName(tt.spec, tt.file, tt.st); got != tt.want {
+				t.Errorf("serverName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// lmstat -s HOST finds the server by its SERVER line's host and the
+// names and addresses that mean the same machine.
+func TestSpecNames(t *testing.T) {
+	tests := []struct {
+		spec, host string
+		want       bool
+	}{
+		{"lic1", "lic1", true},
+		{"lic1", "LIC1", true},
+		{"lic1.example.com", "lic1", true},
+		{"lic1", "lic1.example.com", true},
+		{"localhost", "127.0.0.1", true},
+		{"127.0.0.1", "localhost", true},
+		{"this_host", "myhost", true},
+		{"this_host", "localhost", true},
+		{"lic1", "lic2", false},
+		{"127.0.0.1", "127.0.0.2", false},
+		{"lic1.example.com", "lic1x", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec+"/"+tt.host, func(t *testing.T) {
+			spec := []licfile.ServerAddr{{Host: tt.spec, Port: 27000}}
+			if got := specNames(context.Background(), spec, tt.host, "myhost"); got != tt.want {
+				t.Errorf("specNames(%q, %q) = %v, want %v", tt.spec, tt.host, got, tt.want)
+			}
+		})
+	}
 }
