@@ -23,7 +23,7 @@ func lmstatApplet() *Applet {
 	return &Applet{
 		Name:    "lmstat",
 		Aliases: []string{"stat"},
-		Usage:   "lmstat [-a] [-A] [-c license_file_list] [-f [feature]] [-i [feature]] [-s [server]] [-S [vendor]] [-t timeout] [-lm] [-vd] [-asec]",
+		Usage:   "lmstat [-a] [-A] [-c license_file_list] [-f [feature]] [-i [feature]] [-l [regex]] [-s [server]] [-S [vendor]] [-t timeout] [-lm] [-vd] [-asec]",
 		Summary: "report license server status and the features of a license file",
 		Description: `lmstat reports the status of the license servers and vendor daemons of the license path and who uses which license.
 
@@ -45,6 +45,7 @@ The license path is the -c list (entries separated by colons), else LM_LICENSE_F
 				&cli.BoolFlag{Name: "A", Usage: "list all active licenses"},
 				&cli.StringFlag{Name: "c", Usage: "use the license files or servers of `license_file_list`"},
 				&cli.StringFlag{Name: "f", Usage: "list the users of `[feature]`, of every feature without one"},
+				&cli.StringFlag{Name: "l", Usage: "list the users of the features whose names match `[regex]`, of every feature without one"},
 				&cli.StringFlag{Name: "i", Usage: "list the license file lines of `[feature]`, of every feature without one"},
 				&cli.StringFlag{Name: "s", Usage: "display the status of license server `[server]`, of every server without one"},
 				&cli.StringFlag{Name: "S", Usage: "list the users of the features of vendor daemon `[vendor]`"},
@@ -54,7 +55,7 @@ The license path is the -c list (entries separated by colons), else LM_LICENSE_F
 				&cli.BoolFlag{Name: "asec", Usage: "show start times with seconds"},
 			}
 		},
-		Optional: []string{"f", "i", "S", "s"},
+		Optional: []string{"f", "i", "l", "S", "s"},
 		Action:   runLmstat,
 	}
 }

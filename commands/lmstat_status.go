@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -56,16 +57,17 @@ Output is written as the server streams it. When a source cannot be read or its 
 
 // statMode says which parts of the server status lmstat prints.
 type statMode struct {
-	server   bool   // the "License server status" block
-	vendors  bool   // the "Vendor daemon status" block
-	features bool   // feature usage
-	usage    bool   // "Feature usage info:" before the features
-	active   bool   // -A: only features in use
-	feature  string // -f feature: only this one, without server status
-	byVendor bool   // -S: "Users of features served by V:" per vendor
-	vendor   string // -S vendor: only this vendor daemon
-	host     string // -s server: only sources of this server
-	seconds  bool   // -asec
+	server   bool           // the "License server status" block
+	vendors  bool           // the "Vendor daemon status" block
+	features bool           // feature usage
+	usage    bool           // "Feature usage info:" before the features
+	active   bool           // -A: only features in use
+	feature  string         // -f feature: only this one, without server status
+	byVendor bool           // -S: "Users of features served by V:" per vendor
+	vendor   string         // -S vendor: only this vendor daemon
+	host     string         // -s server: only sources of this server
+	match    *regexp.Regexp // -l regex: only features whose names match
+	seconds  bool           // -asec
 }
 
 // statModeOf reads lmstat's flags.
@@ -78,6 +80,8 @@ func statModeOf(c *cli.Context) statMode {
 		m.server, m.vendors, m.features, m.usage, m.active = true, true, true, true, true
 	case c.IsSet("f"):
 		m.features, m.feature = true, c.String("f")
+	case c.IsSet("l"):
+		m.features = true
 	case c.IsSet("S"):
 		m.server, m.vendors, m.features, m.byVendor, m.vendor = true, true, true, true, c.String("S")
 	case c.Bool("lm"):
@@ -116,7 +120,15 @@ func lmstatServer(c *cli.Context, env *Env) error {
 		return adminServer{adm}, nil
 	}
 	sources := licfile.ResolvePath(c.String("c"), "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: env.Env("HOME")})
-	return writeStatus(c.Context, env, statModeOf(c), sources, dial)
+	mode := statModeOf(c)
+	if expr := c.String("l"); c.IsSet("l") && expr != "" {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return &UsageError{Applet: "lmstat", Msg: fmt.Sprintf("lmstat: -l: bad regular expression %q", expr)}
+		}
+		mode.match = re
+	}
+	return writeStatus(c.Context, env, mode, sources, dial)
 }
 
 // statServer is what lmstat needs of one lmgrd: its status stream, and
@@ -534,7 +546,7 @@ func (s *statWriter) message(m protocol.Message) {
 // header prints the "Users of F:" line of a feature.
 func (s *statWriter) header(h *protocol.FeatureHeader) {
 	s.endFeature()
-	s.skip = s.mode.active && (h.InUse == 0 || h.Code != 0)
+	s.skip = s.mode.active && (h.InUse == 0 || h.Code != 0) || !s.mode.shows(h.Name)
 	if s.skip {
 		return
 	}
@@ -542,9 +554,17 @@ func (s *statWriter) header(h *protocol.FeatureHeader) {
 	s.blank()
 }
 
+// shows reports whether lmstat -l's expression lets feature through.
+func (m statMode) shows(feature string) bool {
+	return m.match == nil || m.match.MatchString(feature)
+}
+
 // cannot prints a feature whose users cannot be had.
 func (s *statWriter) cannot(feature string, err error) {
 	s.endFeature()
+	if !s.mode.shows(feature) {
+		return
+	}
 	s.line("Users of " + feature + ": Cannot get users of " + feature + ": " + err.Error())
 	s.blank()
 }

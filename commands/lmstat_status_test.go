@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,8 @@ func TestLmstatStatusGolden(t *testing.T) {
 		{"stream-error", statMode{server: true, vendors: true, features: true, usage: true}, "27000@cut"},
 		// A directory's files of one server show it once; an empty
 		// directory shows nothing and is no error.
+		{"l-regex", statMode{features: true, match: regexp.MustCompile("^(f|o)")}, "license.lic"},
+		{"l-regex-none", statMode{features: true, match: regexp.MustCompile("^nosuch$")}, "license.lic"},
 		{"dir-one-server", statMode{server: true, vendors: true}, "licdir"},
 		{"dir-empty", statMode{server: true, vendors: true}, "emptydir"},
 		// -s matches a server's first label as well as its full name.
@@ -326,6 +329,8 @@ func TestLmstatModeFlags(t *testing.T) {
 		{[]string{"-s"}, statMode{server: true, vendors: true}},
 		{[]string{"-s", "host1"}, statMode{server: true, vendors: true, host: "host1"}},
 		{[]string{"-lm"}, statMode{server: true}},
+		{[]string{"-l"}, statMode{features: true}},
+		{[]string{"-l", "^f"}, statMode{features: true}},
 		{[]string{"-vd"}, statMode{vendors: true}},
 	}
 	for _, tt := range tests {
