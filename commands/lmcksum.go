@@ -28,7 +28,8 @@ in a license entered by hand: compare each number with the one the
 software publisher gives, or let lmcksum compare it with the line's ck=
 attribute. It reads license.dat in the current directory unless -c names
 another file (unlike the other commands, it does not follow
-LM_LICENSE_FILE). With a vendor argument only the SERVER lines and that
+LM_LICENSE_FILE). With -c port@host it checksums the license files that
+server serves, as the server reads them, each under its path there. With a vendor argument only the SERVER lines and that
 vendor's lines are checksummed.
 
 After the banner lmcksum prints "lmcksum: using license file "PATH""
@@ -82,11 +83,14 @@ func runLmcksum(c *cli.Context, env *Env) error {
 	if name == "" {
 		name = "license.dat"
 	}
+	out := env.Stdout
+	if strings.Contains(name, "@") {
+		return lmcksumServer(c, env, name, vendor)
+	}
 	path := env.Path(name)
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	out := env.Stdout
 	fmt.Fprintln(out, Banner(env.Prog))
 	fmt.Fprintf(out, "lmcksum: using license file \"%s\"\n", path)
 	data, err := os.ReadFile(path)
@@ -98,6 +102,45 @@ func runLmcksum(c *cli.Context, env *Env) error {
 		return lmerr.FromOS(-30, minorCksumRead, perr, "License path: "+path)
 	}
 	bad := printChecksums(out, f, vendor, c.Bool("k"))
+	return cksumStatus(env, perr, bad)
+}
+
+// lmcksumServer is lmcksum -c port@host: the checksums of the license
+// files that server serves, each under its path on the server.
+func lmcksumServer(c *cli.Context, env *Env, spec, vendor string) error {
+	out := env.Stdout
+	fmt.Fprintln(out, Banner(env.Prog))
+	var servers []licfile.ServerAddr
+	for _, src := range env.LicenseSources(spec, "") {
+		if src.IsServer() {
+			servers = src.Servers
+			break
+		}
+	}
+	if servers == nil {
+		return lmerr.New(-1, minorCksumRead, "License path: "+spec)
+	}
+	files, err := serverLicenseFiles(c.Context, env, "lmcksum", servers)
+	if err != nil {
+		return err
+	}
+	var perr error
+	bad := 0
+	for _, sf := range files {
+		fmt.Fprintf(out, "lmcksum: using license file \"%s\" (from %s)\n", sf.Path, spec)
+		if sf.File == nil {
+			return lmerr.FromOS(-30, minorCksumRead, sf.Err, "License path: "+sf.Path)
+		}
+		bad += printChecksums(out, sf.File, vendor, c.Bool("k"))
+		if perr == nil {
+			perr = sf.Err
+		}
+	}
+	return cksumStatus(env, perr, bad)
+}
+
+// cksumStatus is lmcksum's exit: -2 for bad lines, -8 for BAD ck= values.
+func cksumStatus(env *Env, perr error, bad int) error {
 	status := 0
 	if perr != nil {
 		fmt.Fprintln(env.Stderr, perr)

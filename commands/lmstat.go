@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol/client"
 	"golm/lmutil/protocol/lmerr"
 )
 
@@ -27,7 +28,7 @@ func lmstatApplet() *Applet {
 		Summary: "report license server status and the features of a license file",
 		Description: `lmstat reports the status of the license servers and vendor daemons of the license path and who uses which license.
 
-lmstat -i [feature] reads only the license files, not the server: after the banner and the date line ` +
+lmstat -i [feature] reads only the license files, not the server's status: for a port@host entry of the license path it reads the license files that server serves (as the server reads them). After the banner and the date line ` +
 			`it prints a note saying so and a table with one row per FEATURE and INCREMENT line, in file order, ` +
 			`with the feature name, its version, the number of licenses (uncounted for uncounted lines), the vendor daemon ` +
 			`and the expiration date as written (permanent(no expiration date) for permanent). ` +
@@ -70,21 +71,6 @@ func runLmstat(c *cli.Context, env *Env) error {
 	return lmstatServer(c, env)
 }
 
-// licensePaths is the license files lmstat -i reads, from the one
-// license path resolver (Env.LicenseSources). A port@host entry has no
-// file to read; it is returned as written and fails to open.
-func licensePaths(c *cli.Context, env *Env) []string {
-	var paths []string
-	for _, s := range env.LicenseSources(c.String("c"), "") {
-		if s.IsServer() {
-			paths = append(paths, s.String())
-			continue
-		}
-		paths = append(paths, s.File)
-	}
-	return paths
-}
-
 // statusDate is the date line of lmstat output: weekday, month/day/year
 // unpadded, hour and minute padded (Mon 5/6/2019 18:20).
 func statusDate(t time.Time) string {
@@ -96,23 +82,52 @@ func statusDate(t time.Time) string {
 func lmstatInfo(c *cli.Context, env *Env, feature string) error {
 	var files []*licfile.File
 	var firstErr error
-	for _, path := range licensePaths(c, env) {
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	syntax := func(list licfile.ErrorList) {
+		for _, e := range list {
+			fmt.Fprintln(env.Stderr, e)
+		}
+		fail(lmerr.New(list[0].Code, minorStatSyntax))
+	}
+	for _, src := range env.LicenseSources(c.String("c"), "") {
+		if src.IsServer() {
+			// As lmutil does, lmstat -i of port@host reads the license
+			// files the server serves.
+			var opts []client.Option
+			if t := c.Int("t"); t > 0 {
+				opts = append(opts, client.WithDialTimeout(time.Duration(t)*time.Second), client.WithCallTimeout(time.Duration(t)*time.Second))
+			}
+			got, err := serverLicenseFiles(c.Context, env, "lmstat", src.Servers, opts...)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "lmstat: %s: %v\n", src.String(), err)
+				fail(err)
+				continue
+			}
+			for _, sf := range got {
+				var list licfile.ErrorList
+				if errors.As(sf.Err, &list) {
+					syntax(list)
+				}
+				if sf.File != nil {
+					files = append(files, sf.File)
+				}
+			}
+			continue
+		}
+		path := src.File
 		f, err := licfile.ParseFile(path)
 		var list licfile.ErrorList
 		switch {
 		case errors.As(err, &list):
-			for _, e := range list {
-				fmt.Fprintln(env.Stderr, e)
-			}
-			if firstErr == nil {
-				firstErr = lmerr.New(list[0].Code, minorStatSyntax)
-			}
+			syntax(list)
 		case err != nil:
 			le := lmerr.FromOS(-1, minorStatNoFile, err, "License path: "+path)
 			fmt.Fprintf(env.Stderr, "lmstat: %s: %v\n", path, le)
-			if firstErr == nil {
-				firstErr = le
-			}
+			fail(le)
 			continue
 		}
 		files = append(files, f)

@@ -53,6 +53,8 @@ const (
 	TypeLogSwitched          Type = 34
 	TypeLocateHandoff        Type = 35
 	TypeHandedOff            Type = 36
+	TypeLicenseFileRequest   Type = 37
+	TypeLicenseText          Type = 38
 )
 
 var typeNames = [...]string{
@@ -92,6 +94,8 @@ var typeNames = [...]string{
 	TypeLogSwitched:          "LOG_SWITCHED",
 	TypeLocateHandoff:        "LOCATE_HANDOFF",
 	TypeHandedOff:            "HANDED_OFF",
+	TypeLicenseFileRequest:   "LICENSE_FILE_REQUEST",
+	TypeLicenseText:          "LICENSE_TEXT",
 }
 
 func (t Type) String() string {
@@ -185,6 +189,10 @@ func New(t Type) Message {
 		return new(LocateHandoff)
 	case TypeHandedOff:
 		return new(HandedOff)
+	case TypeLicenseFileRequest:
+		return new(LicenseFileRequest)
+	case TypeLicenseText:
+		return new(LicenseText)
 	}
 	return nil
 }

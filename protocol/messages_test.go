@@ -55,6 +55,8 @@ func samples() []Message {
 		&LogSwitched{Vendor: "demo", Path: "/var/log/golm/demo.rl", Kept: "/var/log/golm/demo-monday.rl", Seq: 10234},
 		&LocateHandoff{Vendor: "demo", Feature: "f1"},
 		&HandedOff{Vendor: "demo"},
+		&LicenseFileRequest{},
+		&LicenseText{Path: "/opt/lic/license.lic", Text: "SERVER h ANY 27000\nVENDOR demo\n"},
 	}
 }
 

@@ -545,6 +545,8 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
 			}
 		case *protocol.ServerStatusRequest:
 			reply = l.status(c)
+		case *protocol.LicenseFileRequest:
+			reply = l.licenseText(c)
 		case *protocol.Shutdown:
 			reply = l.lmdown(c, hello, peer, m)
 		case *protocol.Reread:

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"iter"
+	"strings"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
@@ -250,4 +251,44 @@ func readStream(ctx context.Context, c *protocol.Conn, what string, accept func(
 			return
 		}
 	}
+}
+
+// LicenseFile is one license file as the server that serves it has it.
+type LicenseFile struct {
+	Path string // as lmgrd was given it, on the server's host
+	Text string
+}
+
+// LicenseFiles asks lmgrd for the text of the license files it serves,
+// in order (lmstat -i and lmcksum with a port@host license path).
+func (a *Admin) LicenseFiles(ctx context.Context) ([]LicenseFile, error) {
+	if err := a.conn.Send(&protocol.LicenseFileRequest{}); err != nil {
+		return nil, netError(err, -16, minorRead)
+	}
+	var files []LicenseFile
+	var texts []*strings.Builder
+	var failed error
+	readStream(ctx, a.conn, "license files", func(m protocol.Message) bool {
+		_, ok := m.(*protocol.LicenseText)
+		return ok
+	}, func(m protocol.Message, err error) bool {
+		if err != nil {
+			failed = err
+			return false
+		}
+		t := m.(*protocol.LicenseText)
+		if n := len(files); n == 0 || files[n-1].Path != t.Path {
+			files = append(files, LicenseFile{Path: t.Path})
+			texts = append(texts, new(strings.Builder))
+		}
+		texts[len(texts)-1].WriteString(t.Text)
+		return true
+	})
+	if failed != nil {
+		return nil, failed
+	}
+	for i := range files {
+		files[i].Text = texts[i].String()
+	}
+	return files, nil
 }
