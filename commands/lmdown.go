@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,10 +23,10 @@ The license servers are those of the license path (-c, else $LM_LICENSE_FILE, el
 			`After the banner lmdown prints a blank line and a table of the servers that answer, "   Port@Host            Vendors" and one numbered row per server ` +
 			`("1) 27000@host     xyzd", the port@host padded to 21 columns, then the vendor daemons), a blank line, and asks "Are you sure (y/n)?  " on standard input; ` +
 			`only an answer starting with y or Y goes on. With several servers it first asks which one to shut down ("Enter the number of the license server to shut down (1-N) or a for all:  "). ` +
-			`-q neither prints the table nor asks, and shuts down only the first server that answers; -all implies -q and shuts down every server of the path. ` +
+			`-q prints no header or table and does not ask (manual 7.5), prints nothing on success, and shuts down only the first server that answers; -all implies -q and shuts down every server of the path. ` +
 			`-force is passed on to lmgrd, which shuts down even with licenses checked out (golm's lmgrd always does).
 
-lmdown then prints "    N License Server shut down" ("Servers" for several). A server that refuses prints its FlexLM error on standard error ` +
+Without -q, lmdown then prints "    N License Server shut down" ("Servers" for several), or with -vendor "    Vendor daemon vendor shut down". A server that refuses prints its FlexLM error on standard error ` +
 			`(You are not a license administrator. (-63,...) when lmgrd runs with -x lmdown or the request comes from another host) and lmdown exits with 256 plus the error number; ` +
 			`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
 		Flags: func() []cli.Flag {
@@ -47,7 +48,11 @@ func runLmdown(c *cli.Context, env *Env) error {
 	}
 	all := c.Bool("all")
 	quiet := c.Bool("q") || all
-	fmt.Fprintln(env.Stdout, Banner(env.Prog))
+	// -q: "Don't prompt or print a header" (manual 7.5), and nothing on
+	// success; errors still go to standard error.
+	if !quiet {
+		fmt.Fprintln(env.Stdout, Banner(env.Prog))
+	}
 	targets, err := adminTargets(env, c.String("c"))
 	if err != nil {
 		return err
@@ -77,6 +82,13 @@ func runLmdown(c *cli.Context, env *Env) error {
 	} else if !all {
 		chosen = conns[:1]
 	}
+	if v := c.String("vendor"); v != "" {
+		for _, ac := range chosen {
+			if !slices.Contains(ac.vendors, v) {
+				return &UsageError{Applet: "lmdown", Msg: fmt.Sprintf("lmdown: %s: no such vendor daemon (%s serves %s)", v, ac.addr, strings.Join(ac.vendors, " "))}
+			}
+		}
+	}
 	n := 0
 	var first error
 	for _, ac := range chosen {
@@ -91,7 +103,11 @@ func runLmdown(c *cli.Context, env *Env) error {
 		}
 		n++
 	}
-	if n > 0 {
+	switch {
+	case n == 0 || quiet:
+	case c.String("vendor") != "":
+		fmt.Fprintf(env.Stdout, "    Vendor daemon %s shut down\n", c.String("vendor"))
+	default:
 		s := ""
 		if n > 1 {
 			s = "s"

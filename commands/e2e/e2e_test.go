@@ -641,9 +641,14 @@ func TestLmdown(t *testing.T) {
 // -vendor starts it again.
 func TestLmdownVendor(t *testing.T) {
 	s := startServer(t, twoSeats)
-	r := s.run(nil, "lmdown", "-q", "-vendor", "demo", "-c", s.lic)
-	if r.status != 0 {
-		t.Fatalf("lmdown -vendor demo: exit %d, stderr %q", r.status, r.stderr)
+	// A vendor daemon the server does not have is a usage error, and
+	// nothing is shut down.
+	if r := s.run(nil, "lmdown", "-q", "-vendor", "nosuch", "-c", s.lic); r.status != 1 || !strings.Contains(r.stderr, "nosuch: no such vendor daemon") {
+		t.Errorf("lmdown -vendor nosuch: exit %d, stderr %q", r.status, r.stderr)
+	}
+	r := s.runInput("y\n", "lmdown", "-vendor", "demo", "-c", s.lic)
+	if r.status != 0 || !strings.HasSuffix(r.stdout, "    Vendor daemon demo shut down\n") || strings.Contains(r.stdout, "License Server") {
+		t.Fatalf("lmdown -vendor demo: exit %d, stdout %q, stderr %q", r.status, r.stdout, r.stderr)
 	}
 	poll(t, "the vendor daemon to be down", func() bool {
 		return strings.Contains(s.run(nil, "lmstat", "-c", s.lic).stdout, "demo: The desired vendor daemon is down. (-97,")
