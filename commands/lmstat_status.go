@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,7 +207,9 @@ func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile
 			}
 		}
 		if err != nil {
-			w.line("Error getting status: " + err.Error())
+			for _, l := range strings.Split("Error getting status: "+statusError(err, src, env.Verbose), "\n") {
+				w.line(l)
+			}
 			if first == nil {
 				first = err
 			}
@@ -217,6 +220,19 @@ func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile
 		first = w.failed
 	}
 	return alreadyPrinted(first)
+}
+
+// statusError is the text of an error that kept a source's status from
+// being shown: the short form, or with -verbose the long form with the
+// license path added (manual E.1.2).
+func statusError(err error, src licfile.Source, verbose bool) string {
+	var le *lmerr.Error
+	if !verbose || !errors.As(err, &le) {
+		return err.Error()
+	}
+	long := *le
+	long.Detail = append(slices.Clone(le.Detail), "License path: "+src.String())
+	return long.Long()
 }
 
 // sourceSpec is the server spec lmstat asks for a source, and the parsed

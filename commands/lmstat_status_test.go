@@ -186,6 +186,8 @@ func TestLmstatStatusGolden(t *testing.T) {
 		mode  statMode
 		cflag string
 	}{
+		// A name ending in -verbose runs with -verbose.
+		{"server-down-verbose", statMode{server: true, vendors: true}, "27000@localhost"},
 		{"a", statMode{server: true, vendors: true, features: true, usage: true}, "license.lic"},
 		{"none", statMode{server: true, vendors: true}, "license.lic"},
 		{"A", statMode{server: true, vendors: true, features: true, usage: true, active: true}, "license.lic"},
@@ -227,7 +229,7 @@ func TestLmstatStatusGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout bytes.Buffer
-			env := &Env{Stdout: &stdout, Prog: "lmutil", Dir: dir, Now: func() time.Time { return statTime }}
+			env := &Env{Stdout: &stdout, Prog: "lmutil", Dir: dir, Now: func() time.Time { return statTime }, Verbose: strings.HasSuffix(tt.name, "-verbose")}
 			sources := licfile.ResolvePath(tt.cflag, "", licfile.PathEnv{Dir: dir})
 			err := writeStatus(context.Background(), env, tt.mode, sources, dial)
 			got := stdout.String()

@@ -69,7 +69,7 @@ func dialAdminDaemon(ctx context.Context, cfg *config, host, daemon string, port
 // dialAdminLmgrd is dialLmgrd for admin commands: each server of spec in
 // order through dialAdminDaemon.
 func dialAdminLmgrd(ctx context.Context, cfg *config, spec []licfile.ServerAddr, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, licfile.ServerAddr, error) {
-	return dialFirst(ctx, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
+	return dialFirst(ctx, cfg, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
 		return dialAdminDaemon(ctx, cfg, host, "lmgrd", port, port, hello)
 	})
 }

@@ -118,7 +118,7 @@ func TestErrorForms(t *testing.T) {
 	if got, want := e.Error(), "Licensed number of users already reached. (-4,342)"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if !strings.HasSuffix(e.Long(), "FlexLM error: -4,342.") {
+	if !strings.HasSuffix(e.Long(), "FLEXlm error: -4,342.") {
 		t.Errorf("Long() = %q, want it to end with the FlexLM error line", e.Long())
 	}
 	if got := lmerr.CodeOf(err); got != -4 {

@@ -57,7 +57,7 @@ func connect(ctx context.Context, cfg *config, network, address string) (*protoc
 	d := net.Dialer{KeepAlive: -1}
 	nc, err := d.DialContext(ctx, network, address)
 	if err != nil {
-		return nil, netError(err, -15, minorConnect)
+		return nil, connectError(err, network, address)
 	}
 	c := protocol.NewConn(nc)
 	c.ReadTimeout = cfg.dialTimeout
@@ -129,13 +129,48 @@ func serverHello(m protocol.Message) (*protocol.Hello, error) {
 	return nil, netError(&protocol.Violation{Reason: "handshake: got " + m.Type().String() + ", want HELLO"}, -12, minorProtocol)
 }
 
+// connectError is the FlexLM error of a failed connect: -14 when the
+// server's host name cannot be resolved (the more specific error), else
+// -15, naming the server in the long form either way.
+func connectError(err error, network, address string) *Error {
+	server := address
+	if network != "unix" {
+		if h, _, e := net.SplitHostPort(address); e == nil {
+			server = h
+		}
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		e := netError(err, -14, minorHostLookup)
+		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
+		return e
+	}
+	e := netError(err, -15, minorConnect)
+	if e.lm.Code == -15 {
+		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
+	}
+	return e
+}
+
 // dialFirst calls try for each server of spec (and each port of an
 // @host) in order and returns the first connection it makes, or the first
-// error when none answers.
-func dialFirst(ctx context.Context, spec []licfile.ServerAddr, try func(host string, port int) (*protocol.Conn, *protocol.Hello, error)) (*protocol.Conn, *protocol.Hello, licfile.ServerAddr, error) {
+// error when none answers. The ports of an @host (27000-27009) are first
+// probed all at once, so that silent ports cost one connect timeout in
+// all rather than one each; try then goes to the ports that accepted.
+func dialFirst(ctx context.Context, cfg *config, spec []licfile.ServerAddr, try func(host string, port int) (*protocol.Conn, *protocol.Hello, error)) (*protocol.Conn, *protocol.Hello, licfile.ServerAddr, error) {
 	var first error
 	for _, a := range spec {
-		for _, p := range a.Ports() {
+		ports := a.Ports()
+		if len(ports) > 1 {
+			var err error
+			if ports, err = openPorts(ctx, cfg, dialHost(a.Host), ports); err != nil {
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+		}
+		for _, p := range ports {
 			c, h, err := try(a.Host, p)
 			if err == nil {
 				return c, h, licfile.ServerAddr{Host: a.Host, Port: p}, nil
@@ -154,6 +189,47 @@ func dialFirst(ctx context.Context, spec []licfile.ServerAddr, try func(host str
 	return nil, nil, licfile.ServerAddr{}, first
 }
 
+// openPorts connects to every port of host at once and returns, in
+// order, those that accepted, within one dial timeout in all. The probe
+// connections are reset at once. A host name that does not resolve is
+// -14; no port accepting is the first port's error.
+func openPorts(ctx context.Context, cfg *config, host string, ports []int) ([]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.dialTimeout)
+	defer cancel()
+	if _, err := net.DefaultResolver.LookupHost(ctx, host); err != nil {
+		return nil, connectError(err, "tcp", net.JoinHostPort(host, strconv.Itoa(ports[0])))
+	}
+	errs := make([]error, len(ports))
+	var wg sync.WaitGroup
+	for i, p := range ports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := net.Dialer{KeepAlive: -1}
+			nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+			if err != nil {
+				errs[i] = connectError(err, "tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+				return
+			}
+			if tc, ok := nc.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			nc.Close()
+		}()
+	}
+	wg.Wait()
+	var open []int
+	for i, p := range ports {
+		if errs[i] == nil {
+			open = append(open, p)
+		}
+	}
+	if len(open) == 0 {
+		return nil, errs[0]
+	}
+	return open, nil
+}
+
 // locate asks lmgrd at spec for the vendor daemon and connects to it,
 // without a handshake yet: the link's first call sends the Hello (see
 // newLink). It returns the vendor daemon connection, the vendor's name
@@ -167,7 +243,7 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 	var m protocol.Message
 	handoff := []protocol.Message{hello, &protocol.LocateHandoff{Vendor: vendor, Feature: feature}}
 	plain := []protocol.Message{hello, &protocol.Locate{Vendor: vendor, Feature: feature}}
-	lc, _, addr, err := dialFirst(ctx, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
+	lc, _, addr, err := dialFirst(ctx, cfg, spec, func(host string, port int) (*protocol.Conn, *protocol.Hello, error) {
 		address := net.JoinHostPort(dialHost(host), strconv.Itoa(port))
 		var h *protocol.Hello
 		var err error

@@ -34,6 +34,7 @@ func (e *Error) Unwrap() error { return e.lm }
 const (
 	minorNoLicenseFile = 359 // -1: no license file could be read
 	minorConnect       = 570 // -15: connect to lmgrd or vendor daemon failed
+	minorHostLookup    = 574 // -14: the server's host name does not resolve
 	minorRead          = 571 // -16: read from server failed
 	minorWrite         = 572 // -17: write to server failed
 	minorNoFeature     = 360 // -5: no line of the path names the feature

@@ -7,7 +7,7 @@ import (
 
 // TestExplanations checks that every explanation belongs to an error golm
 // knows and prints as appendix E.1.2 shows it: each line indented by one
-// space between the text and the "FlexLM error:" line.
+// space between the text and the "FLEXlm error:" line.
 func TestExplanations(t *testing.T) {
 	if len(explanations) < 12 {
 		t.Errorf("%d explanations, want every one of appendix E (12)", len(explanations))
@@ -40,8 +40,18 @@ func TestLongCannotConnect(t *testing.T) {
 		" port or host name in the license file has been changed.\n" +
 		"Feature: f1\n" +
 		"Server name: localhost\n" +
-		"FlexLM error: -15,12."
+		"FLEXlm error: -15,12."
 	if got := e.Long(); got != want {
 		t.Errorf("Long() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// The supporting information comes in the manual's order whatever order
+// it was added in.
+func TestLongDetailOrder(t *testing.T) {
+	e := New(-15, 570, "License path: @localhost:license.dat", "Vendor: demo", "Server name: localhost", "Feature: f1")
+	want := "Feature: f1\nServer name: localhost\nLicense path: @localhost:license.dat\nVendor: demo\nFLEXlm error: -15,570."
+	if got := e.Long(); !strings.HasSuffix(got, want) {
+		t.Errorf("Long() =\n%s\nwant it to end\n%s", got, want)
 	}
 }

@@ -10,6 +10,7 @@ package lmerr
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -63,7 +64,7 @@ func (e *Error) Error() string { return e.Message() + " " + e.Suffix() }
 
 // Long is the long (-verbose, FlexLM v6+) form of manual appendix E.1.2:
 // the text, the indented explanation, supporting information, and the
-// "FlexLM error:" line.
+// "FLEXlm error:" line (manual E.1.2).
 func (e *Error) Long() string {
 	var b strings.Builder
 	b.WriteString(e.Message())
@@ -73,10 +74,10 @@ func (e *Error) Long() string {
 			b.WriteString(" " + l + "\n")
 		}
 	}
-	for _, d := range e.Detail {
+	for _, d := range orderedDetail(e.Detail) {
 		b.WriteString(d + "\n")
 	}
-	fmt.Fprintf(&b, "FlexLM error: %d,%d.", e.Code, e.Minor)
+	fmt.Fprintf(&b, "FLEXlm error: %d,%d.", e.Code, e.Minor)
 	if e.Errno != 0 {
 		fmt.Fprintf(&b, " System Error: %d \"%s\"", int(e.Errno), errnoText(e.Errno))
 	}
@@ -117,4 +118,23 @@ func errnoText(n syscall.Errno) string {
 	}
 	// strerror capitalises the first letter; Go's table does not.
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// detailOrder is the order of the manual's supporting information
+// (appendix E.1.2): Feature, then Server name, then License path; any
+// other item comes after them, in the order it was added.
+var detailOrder = []string{"Feature: ", "Server name: ", "License path: "}
+
+func orderedDetail(detail []string) []string {
+	rank := func(d string) int {
+		for i, p := range detailOrder {
+			if strings.HasPrefix(d, p) {
+				return i
+			}
+		}
+		return len(detailOrder)
+	}
+	out := slices.Clone(detail)
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
+	return out
 }
