@@ -2,11 +2,15 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -242,6 +246,10 @@ func Run(ctx context.Context, env *Env, a *Applet, args []string) error {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Flags:          flags,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			if errors.Is(err, flag.ErrHelp) { // -h: as -help
+				printHelp(env.Stdout, a, flags)
+				return nil
+			}
 			return &UsageError{Applet: a.Name, Msg: usageMessage(a.Name, err)}
 		},
 		Action: func(c *cli.Context) error {
@@ -278,6 +286,9 @@ func Run(ctx context.Context, env *Env, a *Applet, args []string) error {
 	return app.RunContext(ctx, append([]string{a.Name}, args...))
 }
 
+// badValue is the flag parser's complaint about a value it cannot parse.
+var badValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([^:]+): `)
+
 // usageMessage turns a flag parser's complaint into lmutil's wording.
 func usageMessage(applet string, err error) string {
 	msg := err.Error()
@@ -286,6 +297,9 @@ func usageMessage(applet string, err error) string {
 	}
 	if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return applet + ": option " + f + " needs an argument"
+	}
+	if m := badValue.FindStringSubmatch(msg); m != nil {
+		return applet + ": option -" + m[2] + ": bad value " + strconv.Quote(m[1])
 	}
 	return applet + ": " + msg
 }

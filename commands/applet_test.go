@@ -341,6 +341,18 @@ func TestRun(t *testing.T) {
 				"  -f feature               users of feature\n",
 		},
 		{
+			// -h is -help: no "flag: help requested" from the parser.
+			name: "-h", args: []string{"-h"},
+			wantOut: "usage: lmtest [-a] [-c license_file_list] [-f [feature]]\n" +
+				"  -help                    print usage and exit\n" +
+				"  -verbose                 print the long explanation of every error\n" +
+				"  -e filename              write error messages to filename\n" +
+				"  -v                       print the version and exit\n" +
+				"  -a                       all\n" +
+				"  -c license_file_list     use license_file_list\n" +
+				"  -f feature               users of feature\n",
+		},
+		{
 			name: "unknown option", args: []string{"-a", "-zz"}, wantStatus: 1,
 			wantErr: "lmtest: unknown option -zz\nusage: lmtest\n",
 		},
@@ -444,5 +456,17 @@ func TestReport(t *testing.T) {
 				t.Errorf("Report = %q, want %q", b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// A value the flag parser cannot read is named in lmutil's words, with
+// no trace of the parser's.
+func TestBadFlagValue(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Prog: "lmstat", Dir: t.TempDir()}
+	err := Run(context.Background(), env, Lookup("lmstat"), []string{"-t", "x"})
+	Report(&errb, err, false)
+	if got := errb.String(); !strings.HasPrefix(got, "lmstat: option -t: bad value \"x\"\nusage: lmstat ") || ExitStatus(err) != 1 {
+		t.Errorf("lmstat -t x: exit %d, stderr %q", ExitStatus(err), got)
 	}
 }

@@ -82,7 +82,7 @@ func parseReportTime(s string, loc *time.Location, endOfDay bool) (time.Time, er
 	}
 	t, err := time.ParseInLocation("2006-01-02", s, loc)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("bad date %q (want 2006-01-02 or 2006-01-02T15:04:05)", s)
+		return time.Time{}, fmt.Errorf("bad date %q (want YYYY-MM-DD or YYYY-MM-DDThh:mm:ss)", s)
 	}
 	if endOfDay {
 		t = t.AddDate(0, 0, 1).Add(-time.Nanosecond)
