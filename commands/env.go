@@ -25,6 +25,9 @@ type Env struct {
 	Prog string
 	// Getenv looks up an environment variable; nil means none are set.
 	Getenv func(string) string
+	// Environ lists the environment as KEY=value (for the
+	// VENDOR_LICENSE_FILE variables); nil means none are set.
+	Environ func() []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Dir is the working directory relative paths are resolved against;
@@ -47,6 +50,7 @@ func OSEnv(prog string) *Env {
 		Stderr:   os.Stderr,
 		Prog:     prog,
 		Getenv:   os.Getenv,
+		Environ:  os.Environ,
 		Now:      time.Now,
 		Hostname: os.Hostname,
 	}
@@ -96,7 +100,7 @@ func (e *Env) Executable() (string, error) {
 // LicenseSources resolves a -c value (may be empty) for vendor (may be
 // empty) with the one resolver every command uses: -c, else
 // VENDOR_LICENSE_FILE and LM_LICENSE_FILE from the environment and
-// $HOME/.flexlmrc, else license.dat.
+// $HOME/.flexlmrc, else the default files.
 func (e *Env) LicenseSources(cflag, vendor string) []licfile.Source {
-	return licfile.ResolvePath(cflag, vendor, licfile.PathEnv{Getenv: e.Getenv, Dir: e.Dir, Home: e.Env("HOME")})
+	return licfile.ResolvePath(cflag, vendor, licfile.PathEnv{Getenv: e.Getenv, Environ: e.Environ, Dir: e.Dir, Home: e.Env("HOME")})
 }

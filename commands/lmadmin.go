@@ -34,7 +34,7 @@ func adminOptions(env *Env, program string) []client.Option {
 // of each license file, or a port@host. Files without a SERVER line are
 // skipped; the error says why when nothing is left.
 func adminTargets(env *Env, cflag string) ([][]licfile.ServerAddr, error) {
-	sources := licfile.ResolvePath(cflag, "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: env.Env("HOME")})
+	sources := env.LicenseSources(cflag, "")
 	var out [][]licfile.ServerAddr
 	seen := map[string]bool{}
 	var first error

@@ -70,7 +70,7 @@ func newLmdiagApplet(deps lmdiagDeps) *Applet {
 		Aliases: []string{"diag"},
 		Usage:   "lmdiag [-c license_file_list] [-n] [feature[:keyword=value]]",
 		Summary: "diagnose why a license cannot be checked out",
-		Description: `lmdiag reads the license files of the license path (-c, else $LM_LICENSE_FILE, else license.dat) and diagnoses every FEATURE, INCREMENT and UPGRADE line, ` +
+		Description: `lmdiag reads the license files of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) and diagnoses every FEATURE, INCREMENT and UPGRADE line, ` +
 			`or only the lines of feature. When a file has several lines for the feature, feature:keyword=value picks some of them: ` +
 			`keyword is VERSION, HOSTID, EXPDATE, KEY (also matching SIGN=), SN, VENDOR_STRING, ISSUER, ISSUED, NOTICE or any other keyword of the line ` +
 			`(lmdiag f1:HOSTID=12345678, lmdiag f1:SN=42). A port@host entry of the path has no lines to read: lmdiag tries a checkout of feature there when one is named.

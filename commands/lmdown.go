@@ -19,7 +19,7 @@ func lmdownApplet() *Applet {
 		Summary: "shut license servers or vendor daemons down",
 		Description: `lmdown shuts lmgrd and all its vendor daemons down gracefully, or with -vendor only that vendor daemon (lmgrd keeps running; lmreread -vendor starts it again).
 
-The license servers are those of the license path (-c, else $LM_LICENSE_FILE, else license.dat): the SERVER lines of each license file, or port@host entries. ` +
+The license servers are those of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)): the SERVER lines of each license file, or port@host entries. ` +
 			`After the banner lmdown prints a blank line and a table of the servers that answer, "   Port@Host            Vendors" and one numbered row per server ` +
 			`("1) 27000@host     xyzd", the port@host padded to 21 columns, then the vendor daemons), a blank line, and asks "Are you sure (y/n)?  " on standard input; ` +
 			`only an answer starting with y or Y goes on. With several servers it first asks which one to shut down ("Enter the number of the license server to shut down (1-N) or a for all:  "). ` +

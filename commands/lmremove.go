@@ -18,7 +18,7 @@ func lmremoveApplet() *Applet {
 		Summary: "free a user's license of a feature",
 		Description: `lmremove frees licenses of feature that a crashed client still holds, taking the names lmstat -a prints. ` +
 			`The first form frees every checkout of feature by user on user_host at display, on the first server of the license path ` +
-			`(-c, else $LM_LICENSE_FILE, else license.dat) that answers. The second, -h, frees the one checkout with handle, ` +
+			`(-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers. The second, -h, frees the one checkout with handle, ` +
 			`asking the lmgrd at port on server_host (from "(server_host/port handle)" in lmstat -a); when that name does not answer, ` +
 			`the servers of the license path with that port are tried. An application still running checks the license out again.
 

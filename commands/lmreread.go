@@ -16,7 +16,7 @@ func lmrereadApplet() *Applet {
 			`and tell every running vendor daemon to reread them: new features are served, changed counts apply, removed features are no longer granted, ` +
 			`and the licenses already checked out stay with their clients. With -vendor only that vendor daemon rereads (lmgrd does not), and lmgrd starts it again if it was shut down with lmdown -vendor.
 
-The server is the first of the license path (-c, else $LM_LICENSE_FILE, else license.dat) that answers; -all asks every server of the path. ` +
+The server is the first of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers; -all asks every server of the path. ` +
 			`lmgrd always rereads its own files: -c only says where to find the server.
 
 On success lmreread prints "lmreread successful". A refusal prints the FlexLM error, for example You are not a license administrator. (-63,...) ` +

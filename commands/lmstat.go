@@ -37,7 +37,7 @@ lmstat -i [feature] reads only the license files, not the server's status: for a
 			`the good lines are still listed, and lmstat exits with 256 plus the code of the first error. ` +
 			`A license file that cannot be read is reported as Cannot find license file. (-1).
 
-The license path is the -c list (entries separated by colons), else LM_LICENSE_FILE, else license.dat in the current directory.
+The license path is the -c list (entries separated by colons), else LM_LICENSE_FILE and every VENDOR_LICENSE_FILE variable, else the default files (see lmutil(1)).
 
 ` + lmstatServerDescription,
 		Flags: func() []cli.Flag {

@@ -120,7 +120,7 @@ func lmstatServer(c *cli.Context, env *Env) error {
 		}
 		return adminServer{adm}, nil
 	}
-	sources := licfile.ResolvePath(c.String("c"), "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: env.Env("HOME")})
+	sources := env.LicenseSources(c.String("c"), "")
 	mode := statModeOf(c)
 	if expr := c.String("l"); c.IsSet("l") && expr != "" {
 		re, err := regexp.Compile(expr)

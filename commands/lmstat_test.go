@@ -15,6 +15,13 @@ func statEnv(dir string, vars map[string]string) *Env {
 		Dir:    dir,
 		Now:    func() time.Time { return time.Date(2019, 5, 6, 18, 20, 42, 0, time.UTC) },
 		Getenv: func(k string) string { return vars[k] },
+		Environ: func() []string {
+			var kv []string
+			for k, v := range vars {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		},
 	}
 }
 
@@ -83,6 +90,10 @@ func TestLmstatInfo(t *testing.T) {
 		{"no-such-feature", []string{"-i", "nosuch", "-c", "manual-3.4.3-mixed.lic"}, lic, nil},
 		{"list", []string{"-i", "-c", "manual-5.3.1-chicago.lic:manual-5.3.1-tokyo.lic"}, lic, nil},
 		{"lm-license-file", []string{"-i"}, lic, map[string]string{"LM_LICENSE_FILE": "manual-3.3-sample.lic"}},
+		// lmutil commands read every VENDOR_LICENSE_FILE variable too,
+		// after LM_LICENSE_FILE.
+		{"vendor-license-file", []string{"-i"}, lic, map[string]string{"LM_LICENSE_FILE": "manual-3.3-sample.lic", "DEMO_LICENSE_FILE": "manual-3.5-demo.lic"}},
+		{"vendor-license-file-alone", []string{"-i"}, lic, map[string]string{"DEMO_LICENSE_FILE": "manual-3.5-demo.lic"}},
 		{"c-overrides-env", []string{"-i", "-c", "manual-3.5-demo.lic"}, lic, map[string]string{"LM_LICENSE_FILE": "manual-3.3-sample.lic"}},
 		{"malformed", []string{"-i", "-c", "bad-date.lic:syntax.lic"}, bad, nil},
 		{"missing", []string{"-i", "-c", "no-such.lic:manual-3.5-demo.lic"}, lic, nil},

@@ -164,8 +164,10 @@ standard error.
 	environment(&b)
 	b.WriteString(`.SH FILES
 .TP
-\fBlicense.dat\fR
-The license file used when neither \fB\-c\fR nor the environment names one.
+\fB/usr/local/flexlm/licenses/license.dat\fR, \fBlicense.dat\fR
+The license files used when neither \fB\-c\fR nor the environment names one:
+the manual's default, then (golm's addition) \fBlicense.dat\fR in the
+current directory; those that exist, or both when neither does.
 .TP
 \fB$HOME/.flexlmrc\fR
 Lines \fIvariable\fR\fB=\fR\fIvalue\fR read as if they were
@@ -205,8 +207,11 @@ directories, \fIport\fR\fB@\fR\fIhost\fR or \fB@\fR\fIhost\fR, separated by colo
 .TP
 \fIVENDOR\fR\fB_LICENSE_FILE\fR
 The same for one vendor's licenses, where \fIVENDOR\fR is the vendor
-daemon name in upper case (\fBXYZD_LICENSE_FILE\fR); it is searched
-before \fBLM_LICENSE_FILE\fR.
+daemon name in upper case (\fBXYZD_LICENSE_FILE\fR); an application
+of that vendor (and \fBlmwrap\fR) searches it before \fBLM_LICENSE_FILE\fR.
+The lmutil commands, which serve every vendor, search
+\fBLM_LICENSE_FILE\fR and then every \fIVENDOR\fR\fB_LICENSE_FILE\fR
+variable set, in name order.
 .TP
 \fB$HOME/.flexlmrc\fR
 Holds \fIvariable\fR\fB=\fR\fIvalue\fR lines.

@@ -7,16 +7,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// DefaultLicenseFile is the license file used when neither -c nor any
-// license path variable names one: license.dat in the working directory.
-// (FLEXlm's compiled-in default was /usr/local/flexlm/licenses/license.dat;
-// golm keeps the file name but not the directory, so that an installation
-// needs no root-owned path.)
+// ManualLicenseFile is the license file used when neither -c nor any
+// license path variable names one, as the manual says (4.1).
+const ManualLicenseFile = "/usr/local/flexlm/licenses/license.dat"
+
+// DefaultLicenseFile is golm's addition to the default: license.dat in
+// the working directory, tried after ManualLicenseFile, so that a license
+// beside the user needs no root-owned directory.
 const DefaultLicenseFile = "license.dat"
 
 // LMLicenseFile is the environment variable every FLEXlm program reads.
@@ -44,6 +47,43 @@ type PathEnv struct {
 	Dir string
 	// Home is the home directory holding .flexlmrc; "" means there is none.
 	Home string
+	// Environ lists the environment as KEY=value; nil means none. With
+	// no vendor given, every VENDOR_LICENSE_FILE variable it holds is
+	// part of the path, as for lmutil.
+	Environ func() []string
+}
+
+// vendorVars are the VENDOR_LICENSE_FILE variables of the environment,
+// sorted by name (LM_LICENSE_FILE is not one).
+func (e PathEnv) vendorVars() []string {
+	if e.Environ == nil {
+		return nil
+	}
+	var vars []string
+	for _, kv := range e.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if isVendorVar(k) {
+			vars = append(vars, k)
+		}
+	}
+	sort.Strings(vars)
+	return slices.Compact(vars)
+}
+
+// isVendorVar reports whether k names a vendor's license path variable:
+// a vendor name (letters, digits, underscores) followed by _LICENSE_FILE.
+func isVendorVar(k string) bool {
+	name, ok := strings.CutSuffix(k, "_LICENSE_FILE")
+	if !ok || name == "" || k == LMLicenseFile {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (e PathEnv) getenv(key string) string {
@@ -304,16 +344,30 @@ func ResolvePath(cflag, vendor string, env PathEnv) []Source {
 	default:
 		var vars []string
 		if vendor != "" {
-			vars = append(vars, VendorLicenseFileVar(vendor))
+			vars = append(vars, VendorLicenseFileVar(vendor), LMLicenseFile)
+		} else {
+			vars = append([]string{LMLicenseFile}, env.vendorVars()...)
 		}
-		vars = append(vars, LMLicenseFile)
 		for _, v := range vars {
 			lists = append(lists, list{v, env.getenv(v)})
 		}
 		if env.Home != "" {
 			if data, err := os.ReadFile(filepath.Join(env.Home, ".flexlmrc")); err == nil {
 				rc := ReadFlexlmrc(data)
-				for _, v := range vars {
+				rcVars := vars
+				if vendor == "" {
+					// lmutil commands take every vendor's entry.
+					rcVars = []string{LMLicenseFile}
+					var more []string
+					for k := range rc {
+						if isVendorVar(k) {
+							more = append(more, k)
+						}
+					}
+					sort.Strings(more)
+					rcVars = append(rcVars, more...)
+				}
+				for _, v := range rcVars {
 					lists = append(lists, list{"$HOME/.flexlmrc:" + v, rc[v]})
 				}
 			}
@@ -335,7 +389,22 @@ func ResolvePath(cflag, vendor string, env PathEnv) []Source {
 		}
 	}
 	if len(out) == 0 && cflag == "" {
-		add(Source{Path: DefaultLicenseFile, File: env.abs(DefaultLicenseFile), Origin: "default"})
+		// The manual's default, then golm's license.dat here: those that
+		// exist, or both when neither does (each is reported missing).
+		defaults := []Source{
+			{Path: ManualLicenseFile, File: ManualLicenseFile, Origin: "default"},
+			{Path: DefaultLicenseFile, File: env.abs(DefaultLicenseFile), Origin: "default"},
+		}
+		for _, d := range defaults {
+			if _, err := os.Stat(d.File); err == nil {
+				add(d)
+			}
+		}
+		if len(out) == 0 {
+			for _, d := range defaults {
+				add(d)
+			}
+		}
 	}
 	return out
 }

@@ -145,6 +145,7 @@ func TestResolvePath(t *testing.T) {
 	dir := t.TempDir()
 	home := t.TempDir()
 	empty := t.TempDir()
+	defaults := []string{"default|" + ManualLicenseFile + "|" + ManualLicenseFile, "default|license.dat|" + filepath.Join(dir, "license.dat")}
 	writeTestFile(t, filepath.Join(dir, "licdir", "b.lic"), "")
 	writeTestFile(t, filepath.Join(dir, "licdir", "a.lic"), "")
 	writeTestFile(t, filepath.Join(dir, "licdir", "notes.txt"), "")
@@ -227,9 +228,22 @@ func TestResolvePath(t *testing.T) {
 			},
 		},
 		{
-			name: "no vendor ignores vendor variables",
-			env:  map[string]string{"LM_LICENSE_FILE": "lm.lic", "XYZD_LICENSE_FILE": "v.lic"},
-			want: []string{"LM_LICENSE_FILE|lm.lic|" + filepath.Join(dir, "lm.lic")},
+			// lmutil commands (no vendor) take every vendor's variable
+			// after LM_LICENSE_FILE, in name order; names that are not a
+			// vendor's variable are not taken.
+			name: "no vendor takes every vendor variable",
+			env:  map[string]string{"LM_LICENSE_FILE": "lm.lic", "XYZD_LICENSE_FILE": "v.lic", "ABC_LICENSE_FILE": "27000@a", "lower_LICENSE_FILE": "no.lic", "_LICENSE_FILE_X": "no2.lic"},
+			want: []string{
+				"LM_LICENSE_FILE|lm.lic|" + filepath.Join(dir, "lm.lic"),
+				"ABC_LICENSE_FILE|27000@a|",
+				"XYZD_LICENSE_FILE|v.lic|" + filepath.Join(dir, "v.lic"),
+			},
+		},
+		{
+			name:   "a vendor takes only its own variable",
+			vendor: "abc",
+			env:    map[string]string{"XYZD_LICENSE_FILE": "v.lic", "ABC_LICENSE_FILE": "27000@a"},
+			want:   []string{"ABC_LICENSE_FILE|27000@a|"},
 		},
 		{
 			name:   "flexlmrc appended after the environment",
@@ -249,21 +263,22 @@ func TestResolvePath(t *testing.T) {
 			want: []string{
 				"$HOME/.flexlmrc:LM_LICENSE_FILE|rc-lm.lic|" + filepath.Join(dir, "rc-lm.lic"),
 				"$HOME/.flexlmrc:LM_LICENSE_FILE|@rchost|",
+				"$HOME/.flexlmrc:XYZD_LICENSE_FILE|rc-xyzd.lic|" + filepath.Join(dir, "rc-xyzd.lic"),
 			},
 		},
 		{
 			name: "home without flexlmrc",
 			home: empty,
-			want: []string{"default|license.dat|" + filepath.Join(dir, "license.dat")},
+			want: defaults,
 		},
 		{
-			name: "default license.dat",
-			want: []string{"default|license.dat|" + filepath.Join(dir, "license.dat")},
+			name: "default: the manual's file, then license.dat here",
+			want: defaults,
 		},
 		{
 			name: "empty variables fall back to the default",
 			env:  map[string]string{"LM_LICENSE_FILE": ":"},
-			want: []string{"default|license.dat|" + filepath.Join(dir, "license.dat")},
+			want: defaults,
 		},
 		{
 			name:  "empty c list gives nothing, not the default",
@@ -275,8 +290,15 @@ func TestResolvePath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := PathEnv{
 				Getenv: func(k string) string { return tt.env[k] },
-				Dir:    dir,
-				Home:   tt.home,
+				Environ: func() []string {
+					var kv []string
+					for k, v := range tt.env {
+						kv = append(kv, k+"="+v)
+					}
+					return kv
+				},
+				Dir:  dir,
+				Home: tt.home,
 			}
 			got := srcs(ResolvePath(tt.cflag, tt.vendor, env))
 			if !reflect.DeepEqual(got, tt.want) {
@@ -288,9 +310,28 @@ func TestResolvePath(t *testing.T) {
 
 func TestResolvePathNilGetenv(t *testing.T) {
 	got := srcs(ResolvePath("", "v", PathEnv{}))
-	want := []string{"default|license.dat|license.dat"}
+	want := []string{"default|" + ManualLicenseFile + "|" + ManualLicenseFile, "default|license.dat|license.dat"}
+	if _, err := os.Stat(ManualLicenseFile); err == nil {
+		t.Skipf("%s exists on this machine", ManualLicenseFile)
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ResolvePath with empty PathEnv = %q, want %q", got, want)
+	}
+}
+
+// Of the two default files, only those that exist are taken.
+func TestResolvePathDefaultExists(t *testing.T) {
+	if _, err := os.Stat(ManualLicenseFile); err == nil {
+		t.Skipf("%s exists on this machine", ManualLicenseFile)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "license.dat"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := srcs(ResolvePath("", "", PathEnv{Dir: dir}))
+	want := []string{"default|license.dat|" + filepath.Join(dir, "license.dat")}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ResolvePath with license.dat here = %q, want %q", got, want)
 	}
 }
 
