@@ -73,7 +73,7 @@ func newLmdiagApplet(deps lmdiagDeps) *Applet {
 		Description: `lmdiag reads the license files of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) and diagnoses every FEATURE, INCREMENT and UPGRADE line, ` +
 			`or only the lines of feature. When a file has several lines for the feature, feature:keyword=value picks some of them: ` +
 			`keyword is VERSION, HOSTID, EXPDATE, KEY (also matching SIGN=), SN, VENDOR_STRING, ISSUER, ISSUED, NOTICE or any other keyword of the line ` +
-			`(lmdiag f1:HOSTID=12345678, lmdiag f1:SN=42). A port@host entry of the path has no lines to read: lmdiag tries a checkout of feature there when one is named.
+			`(lmdiag f1:HOSTID=12345678, lmdiag f1:SN=42). For a port@host entry of the path lmdiag tries a checkout of feature there, or without a feature of every feature in the license files that server serves.
 
 After the banner and "Flexible License Manager diagnostics on" and the date, each license file starts with a line of dashes, "License file: " and the path as written, and another line of dashes. ` +
 			`Each license line then prints "\"feature\" vVERSION, vendor: VENDOR, expiry: DATE" (DATE is permanent, or 1-jan-0 as written), ` +
@@ -211,12 +211,27 @@ func runLmdiag(c *cli.Context, env *Env, deps lmdiagDeps) error {
 	var readErr error
 	for _, src := range sources {
 		if src.IsServer() {
-			if sel.name != "" {
+			readable++
+			names := []string{sel.name}
+			if sel.name == "" {
+				// Every feature the server has, from the license files
+				// it serves, as lmutil's lmdiag does for port@host.
+				files, err := serverLicenseFiles(c.Context, env, "lmdiag", src.Servers)
+				if err != nil {
+					r.header(src.String())
+					r.verdict(err)
+					fmt.Fprintln(r.w, lmdiagSeparator)
+					continue
+				}
+				names = servedFeatures(files)
+			}
+			if len(names) > 0 {
 				r.header(src.String())
-				r.diagnoseServer(src, sel.name)
+			}
+			for _, name := range names {
+				r.diagnoseServer(src, name)
 				found++
 			}
-			readable++
 			continue
 		}
 		f, err := licfile.ParseFile(src.File)
@@ -250,6 +265,36 @@ func runLmdiag(c *cli.Context, env *Env, deps lmdiagDeps) error {
 		return lmerr.New(-5, minorDiagNoFeature, "Feature:       "+sel.name, "License path:  "+licfile.PathString(sources))
 	}
 	return alreadyPrinted(r.first)
+}
+
+// servedFeatures are the feature names of the license files a server
+// sent, in file order, each once: FEATURE and INCREMENT lines and the
+// components of PACKAGE lines.
+func servedFeatures(files []serverFile) []string {
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, sf := range files {
+		if sf.File == nil {
+			continue
+		}
+		for _, ft := range sf.File.Features {
+			if ft.Kind != licfile.KindUpgrade {
+				add(ft.Name)
+			}
+		}
+		for _, pk := range sf.File.Packages {
+			for _, c := range pk.Components {
+				add(c.Name)
+			}
+		}
+	}
+	return names
 }
 
 // header frames a license file's name.
