@@ -310,6 +310,11 @@ func renderInstallLine(l licfile.Line, opt installOptions) (string, []problem) {
 			text, decimal = dec, true
 		}
 	}
+	if opt.overfmt == licfile.FlexV2 && opt.maxlen > 0 && len(text) > opt.maxlen {
+		// FLEXlm v2 reads no \ continuations: a v2 line stays whole.
+		problems = append(problems, problem{line, at + "v2 has no line continuations: the line is longer than -maxlen " + strconv.Itoa(opt.maxlen), 1})
+		return text + "\n", problems
+	}
 	lines, ok := wrapLine(text, opt.maxlen, decimal)
 	if !ok {
 		problems = append(problems, problem{line, at + "a word does not fit in -maxlen " + strconv.Itoa(opt.maxlen), 1})

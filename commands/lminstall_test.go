@@ -256,3 +256,22 @@ func TestLminstallDialogue(t *testing.T) {
 		})
 	}
 }
+
+// FLEXlm v2 reads no \ continuations: -overfmt 2 with -maxlen leaves a
+// long line whole and says why, while v3 breaks it.
+func TestLminstallV2NoContinuations(t *testing.T) {
+	f, err := licfile.Parse(strings.NewReader(`FEATURE f1 xyzd 1.000 1-jan-2005 5 901234567890 "a long vendor string"`+"\n"), "in.lic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		v        licfile.FlexVersion
+		lines    int
+		problems int
+	}{{licfile.FlexV2, 1, 1}, {licfile.FlexV3, 2, 0}} {
+		text, problems := renderInstallLine(f.Order[0], installOptions{overfmt: tt.v, maxlen: 50, filename: "in.lic"})
+		if n := strings.Count(text, "\n"); n != tt.lines || len(problems) != tt.problems {
+			t.Errorf("v%s: %d lines, problems %v; want %d lines, %d problems\n%s", tt.v, n, problems, tt.lines, tt.problems, text)
+		}
+	}
+}

@@ -10,12 +10,14 @@ package licfile
 //	v2    FEATURE and INCREMENT with a license key, a positional
 //	      "vendor string" and an optional positional hostid; no
 //	      keyword=value attributes at all; SERVER and DAEMON lines.
+//	v2    no \ continuations either.
 //	v3    keyword=value attributes: HOSTID=, VENDOR_STRING=, ISSUER=,
-//	      NOTICE=, ISSUED=, SN=, SUPERSEDE, USER_BASED, HOST_BASED, the
-//	      lower-case ones (vendor_info=, ck=, ...); UPGRADE lines.
-//	v4    DUP_GROUP=, OVERDRAFT=.
-//	v5    hostid lists, PACKAGE and USE_SERVER lines, options= and port=
-//	      on the DAEMON line.
+//	      NOTICE=, the lower-case ones (vendor_info=, ck=, ...); UPGRADE
+//	      lines.
+//	v4    DUP_GROUP=, OVERDRAFT=, PACKAGE lines (manual G.2).
+//	v5    ISSUED=, SN=, SUPERSEDE, USER_BASED, HOST_BASED (manual G.2),
+//	      hostid lists, USE_SERVER lines, options= and port= on the
+//	      DAEMON line.
 //	v5.1  PLATFORMS=.
 //	v6    START=, permanent (1-jan-0 before), uncounted (0 before), the
 //	      VENDOR keyword (DAEMON before), a DAEMON line without a path,
@@ -93,9 +95,9 @@ func (e *ConvertError) Error() string {
 // upper-case attributes missing here are of releases after v7.1.
 var attrSince = map[string]FlexVersion{
 	"HOSTID": FlexV3, "VENDOR_STRING": FlexV3, "ISSUER": FlexV3, "NOTICE": FlexV3,
-	"ISSUED": FlexV3, "SN": FlexV3, "SUPERSEDE": FlexV3, "USER_BASED": FlexV3,
-	"HOST_BASED": FlexV3, "DUP_GROUP": FlexV4, "OVERDRAFT": FlexV4,
-	"COMPONENTS": FlexV5, "OPTIONS": FlexV5, "PLATFORMS": FlexV51,
+	"ISSUED": FlexV5, "SN": FlexV5, "SUPERSEDE": FlexV5, "USER_BASED": FlexV5,
+	"HOST_BASED": FlexV5, "DUP_GROUP": FlexV4, "OVERDRAFT": FlexV4,
+	"COMPONENTS": FlexV4, "OPTIONS": FlexV5, "PLATFORMS": FlexV51,
 	"START": FlexV6, "SIGN": FlexV71,
 }
 
@@ -353,8 +355,8 @@ func (c *converter) v2Tail(w *lineWriter, f *Feature) {
 }
 
 func (c *converter) pkg(p *Package) string {
-	if c.v < FlexV5 {
-		c.refuse("PACKAGE needs v5")
+	if c.v < FlexV4 {
+		c.refuse("PACKAGE needs v4")
 	}
 	_, hasSign := findAttr(p.Attrs, "SIGN")
 	key := c.keyField(p.Key, p.Sign, hasSign)
