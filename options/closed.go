@@ -57,7 +57,7 @@ func (o *Options) Closed(feature string) *Closure {
 // the error of opening or reading path.
 func Unreadable(path string, err error) *Options {
 	o := &Options{File: path, Groups: map[string][]string{}, HostGroups: map[string][]string{}, g: &groups{}}
-	o.Closures = []*Closure{{Err: &FileError{File: path, Err: errorf(ErrUnreadable, "cannot open options file: %s", reason(err))}}}
+	o.Closures = []*Closure{{Err: &FileError{File: path, Reason: reason(err)}}}
 	o.index(nil)
 	return o
 }
@@ -67,14 +67,16 @@ func Unreadable(path string, err error) *Options {
 //
 //	vendor.opt: cannot open options file: permission denied (-30)
 type FileError struct {
-	File string
-	Err  error // wraps ErrUnreadable
+	File   string
+	Reason string // the operating system's words: "permission denied"
 }
 
-func (e *FileError) Error() string { return e.File + ": " + e.Err.Error() + " (-30)" }
+func (e *FileError) Error() string {
+	return e.File + ": cannot open options file: " + e.Reason + " (-30)"
+}
 
-// Unwrap returns the underlying error, which wraps ErrUnreadable.
-func (e *FileError) Unwrap() error { return e.Err }
+// Unwrap returns ErrUnreadable.
+func (e *FileError) Unwrap() error { return ErrUnreadable }
 
 // reason is the operating system's words for err, without Go's wrapping
 // (the path and the call): "no such file or directory".

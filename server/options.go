@@ -202,7 +202,7 @@ func LoadOptions(path string, named bool, packages []*licfile.Package, minTimeou
 	for _, e := range errs {
 		var fe *options.FileError
 		if errors.As(e, &fe) {
-			log.Printf("CANNOT OPEN options file %q: %v", path, fe.Err)
+			log.Printf("CANNOT OPEN options file %q: %s", path, fe.Reason)
 			continue
 		}
 		log.Printf("%v", e)

@@ -49,7 +49,7 @@ func TestOptionsFailClosedAtStart(t *testing.T) {
 			[]string{`CANNOT OPEN options file "`, "Every feature is served to nobody"}},
 		{"an options file the license names and is not there", "VENDOR demo options=gone.opt", "",
 			[2]int{closed, closed}, [2]int{closed, closed},
-			[]string{`CANNOT OPEN options file "`, `gone.opt": cannot open options file: no such file or directory`}},
+			[]string{`CANNOT OPEN options file "`, `gone.opt": no such file or directory`}},
 		{"no options file", "VENDOR demo", "",
 			[2]int{open, open}, [2]int{open, open}, nil},
 	}

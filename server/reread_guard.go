@@ -113,7 +113,11 @@ func checkReread(paths []string, vendor string) *Refusal {
 			code = -30
 		}
 		e := lmerr.New(code, 1, bound(detail)...)
-		return &Refusal{Log: fmt.Sprintf("Reread of options file failed: %v; %v", o.Closures[0].Err, ErrKeptOptions), Err: e}
+		more := ""
+		if len(detail) > 1 {
+			more = fmt.Sprintf(" (and %d more errors)", len(detail)-1)
+		}
+		return &Refusal{Log: fmt.Sprintf("Reread of options file failed: %v%s; %v", o.Closures[0].Err, more, ErrKeptOptions), Err: e}
 	}
 	return nil
 }

@@ -186,7 +186,9 @@ func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs
 	if path, named := optionsPath(v.cfg.Name, files); path != "" {
 		logs = logConfigOf(path, nil)
 		if o := LoadOptions(path, named, pkgs, v.cfg.MinTimeout, v.log); o != nil {
-			v.log.Printf("Using options file: %q", path)
+			if len(o.Closures) == 0 || !errors.Is(o.Closures[0].Err, options.ErrUnreadable) {
+				v.log.Printf("Using options file: %q", path)
+			}
 			policy, nolog = OptionsPolicy{Opts: o}, o.NoLog
 			logs = logConfigOf(path, o)
 			closed = o.Closures
