@@ -71,6 +71,7 @@ type FileError struct {
 	Reason string // the operating system's words: "permission denied"
 }
 
+// Error prints file: cannot open options file: reason (-30).
 func (e *FileError) Error() string {
 	return e.File + ": cannot open options file: " + e.Reason + " (-30)"
 }
