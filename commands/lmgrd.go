@@ -62,7 +62,10 @@ lmdown, lmreread and lmremove are accepted only from this host: on the local Uni
 			`lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
 
 Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
-			`A bad line of it is logged with its file:line and skipped. Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once.
+			`A bad line of it is logged with its file:line and skipped, unless it restricts access (INCLUDE, INCLUDEALL, EXCLUDE, EXCLUDEALL, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP one of those uses): ` +
+			`then the features it names are served to nobody (-39) until the file is fixed, and every feature when it names none that can be read. ` +
+			`An options file that exists but cannot be read, or that the DAEMON line names and is not there, is logged as CANNOT OPEN options file and closes every feature (FLEXlm 7.1 runs without it). ` +
+			`Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once; one with such a bad line is refused and the options in force stay.
 
 lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (default 10000, lowered to fit the open-file limit), keeping 8 more for admin tools on this host; past that clients get -106. ` +
 			`A new connection must send its handshake within 10 seconds. ` +

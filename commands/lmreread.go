@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
+
+	"golm/lmutil/protocol/lmerr"
 
 	"github.com/urfave/cli/v2"
 )
@@ -18,6 +21,11 @@ func lmrereadApplet() *Applet {
 
 The server is the first of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers; -all asks every server of the path. ` +
 			`lmgrd always rereads its own files: -c only says where to find the server.
+
+Unlike FLEXlm 7.1, the vendor daemons reread their options files too. A license file or options file that a vendor daemon would refuse is refused before any daemon rereads: ` +
+			`a license file that cannot be read or has a bad line, or an options file with a bad line that restricts access (INCLUDE, EXCLUDE, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP they use) or that cannot be read. ` +
+			`The daemons keep serving the files they have, and lmreread prints each problem as file:line:column: message (code), then the FlexLM error, ` +
+			`Invalid license file syntax. (-2,1) or Cannot read license file. (-30,1), and exits with 254 or 226. A bad line that restricts nothing (a misspelt NOLOG or TIMEOUT) is only logged.
 
 On success lmreread prints "lmreread successful". A refusal prints the FlexLM error, for example You are not a license administrator. (-63,...) ` +
 			`for a request from another host, or The desired vendor daemon is down. (-97,...) for an unknown -vendor, and lmreread exits with 256 plus the error number; ` +
@@ -50,6 +58,7 @@ func runLmreread(c *cli.Context, env *Env) error {
 	var first error
 	for _, ac := range conns {
 		if _, err := ac.adm.Reread(c.Context, c.String("vendor")); err != nil {
+			printRereadDetail(env, err)
 			if len(conns) > 1 {
 				fmt.Fprintf(env.Stderr, "lmreread: %s: %v\n", ac.addr, err)
 			}
@@ -66,4 +75,17 @@ func runLmreread(c *cli.Context, env *Env) error {
 	}
 	fmt.Fprintln(env.Stdout, "lmreread successful")
 	return nil
+}
+
+// printRereadDetail writes the file:line: message (code) lines of a
+// refused reread, which say what to fix, before the FlexLM error itself;
+// -verbose prints them in the error's long form instead.
+func printRereadDetail(env *Env, err error) {
+	var le *lmerr.Error
+	if env.Verbose || !errors.As(err, &le) {
+		return
+	}
+	for _, d := range le.Detail {
+		fmt.Fprintln(env.Stderr, d)
+	}
 }

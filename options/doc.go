@@ -14,7 +14,9 @@
 //	vendor.opt:3:22: unknown type "USR" (-90)
 //
 // and returns the options of the good lines all the same: the vendor
-// daemon logs the errors and runs with the rest. Parse never panics.
+// daemon logs the errors and runs with the rest, except for the
+// features a bad restricting line closes (see below). Parse never
+// panics.
 //
 // # Syntax
 //
@@ -80,18 +82,29 @@
 //
 //   - lmreread rereads the options file too; the 7.1 vendor daemon reads
 //     it only at start-up (6.3). The daemon parses the new file and
-//     switches to it whole.
+//     switches to it whole, or, when it has closures, keeps the options
+//     it has.
 //   - Lines may be 4000 characters long, not 2048.
 //   - A type may be followed by several names (EXCLUDE f1 USER a b c),
 //     which is the same as one line per name; the 6.5.2 advice of one
 //     name per line still works. RESERVE 1 f1 USER a b reserves one
 //     seat for each.
-//   - A line that fails to parse is reported and ignored, with two
-//     exceptions that keep a mistake from opening access: an INCLUDE or
-//     INCLUDEALL that fails after its feature is known still creates an
-//     INCLUDE list, with nobody on it; and a reference to an undefined
-//     group (ErrGroup) or a bad INTERNET pattern (ErrInternet) is
-//     reported while the rest of the line stays in effect.
+//   - A line that fails to parse is reported and ignored, unless it
+//     restricts access: a typo never opens access. A bad INCLUDE,
+//     INCLUDEALL, EXCLUDE, EXCLUDEALL, INCLUDE_BORROW, EXCLUDE_BORROW,
+//     RESERVE, MAX or MAX_OVERDRAFT line (too long, continuations
+//     joined; an unterminated quote; a bad type, number, selector or
+//     INTERNET pattern; an undefined group), or a bad GROUP or
+//     HOST_GROUP line that one of those uses, closes the features it
+//     names: they are served to nobody (-39) until the file is fixed
+//     (Options.Closures, Closed). A line that names no feature that can
+//     be read (truncated, not text, an ...ALL line) closes every
+//     feature. An unknown keyword counts as restricting when it begins
+//     with INCLUDE or EXCLUDE, is a truncation or near misspelling of a
+//     restricting keyword (EXCL, INCLDUE, RESERV), or is not text; any
+//     other (a misspelt NOLOG, a keyword of a later release) is only
+//     reported. Unreadable returns the options of a file that cannot be
+//     read: every feature closed.
 //   - Reservations beyond a pool's count are fitted in file order: the
 //     first that does not fit whole is cut down to the seats left, the
 //     rest are dropped, each with a warning for the debug log.

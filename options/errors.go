@@ -30,6 +30,12 @@ var (
 	// ErrLineLength is a logical line (continuations joined) longer than
 	// MaxLineLength characters (-2).
 	ErrLineLength = errors.New("line too long")
+	// ErrMember is a GROUP or HOST_GROUP member that is not printable
+	// text: a control character where a name should be (-2).
+	ErrMember = errors.New("invalid group member")
+	// ErrUnreadable is an options file that exists, or that the license
+	// file names, but cannot be read (-30).
+	ErrUnreadable = errors.New("cannot open options file")
 )
 
 // codes maps each sentinel to the FlexLM error code it is reported with.
@@ -44,6 +50,8 @@ var codes = []struct {
 	{ErrInternet, -2},
 	{ErrGroup, -2},
 	{ErrLineLength, -2},
+	{ErrMember, -2},
+	{ErrUnreadable, -30},
 }
 
 // CodeOf returns the FlexLM error code of a parse error or sentinel: the

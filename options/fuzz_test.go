@@ -10,8 +10,9 @@ import (
 
 // FuzzParse checks that no input makes Parse or the policy methods
 // panic, that every error is a positioned *ParseError with a FlexLM
-// code, and that a file without errors or quotes renders (dump) to text
-// that parses back to the same options. The seed corpus is every
+// code, that only a file with errors closes features (and those for
+// everyone), and that a file without errors or quotes renders (dump) to
+// text that parses back to the same options. The seed corpus is every
 // options file of testdata, run by plain go test.
 func FuzzParse(f *testing.F) {
 	for _, dir := range []string{".", "malformed"} {
@@ -50,6 +51,19 @@ func FuzzParse(f *testing.F) {
 			kept, _ := FitReservations(o.Reservations(feat, nil), 2)
 			for _, rv := range kept {
 				rv.Matches(r)
+			}
+		}
+		if err == nil && len(o.Closures) > 0 {
+			t.Fatalf("closures without errors: %v", o.Closures)
+		}
+		for _, c := range o.Closures {
+			// A closed feature is closed for everyone.
+			if ok, _ := o.Allowed(c.Feature, nil, r); ok {
+				t.Fatalf("closure %v, but Allowed(%q) admits", c, c.Feature)
+			}
+			var pe *ParseError
+			if !errors.As(c.Err, &pe) || pe.Line < 1 {
+				t.Fatalf("closure %v has no position", c)
 			}
 		}
 		if err != nil || strings.Contains(src, `"`) {

@@ -92,6 +92,12 @@ func dump(o *Options) string {
 			fmt.Fprintf(&b, "%s %s%s\n", l.kw, plus, l.p.Path)
 		}
 	}
+	if len(o.Closures) > 0 {
+		b.WriteString("--- closed:\n")
+		for _, c := range o.Closures {
+			fmt.Fprintf(&b, "%s\n", c)
+		}
+	}
 	return b.String()
 }
 

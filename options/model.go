@@ -399,10 +399,17 @@ type Options struct {
 	ReportLog LogPath
 	DebugLog  LogPath
 
-	g       *groups
-	feature map[string]*featureRules
-	incAll  []*Rule
-	excAll  []*Rule
+	// Closures are the features served to nobody because a line that
+	// restricts them failed to parse, in file order (see Closure). A
+	// vendor daemon rereading a file with closures keeps the options it
+	// has.
+	Closures []*Closure
+
+	g         *groups
+	feature   map[string]*featureRules
+	incAll    []*Rule
+	excAll    []*Rule
+	closedAll *Closure
 }
 
 // featureRules is everything of one feature name, selectors included.
@@ -412,6 +419,7 @@ type featureRules struct {
 	limits   []*Max
 	reserves []*Reservation
 	settings []*Setting
+	closed   *Closure // the first closure of the feature
 }
 
 func secondsDuration(n int) time.Duration { return time.Duration(n) * time.Second }

@@ -13,7 +13,8 @@ import (
 // positions only. It returns the options of every line that parsed, in
 // an *Options that is never nil unless reading r fails, and an ErrorList
 // (as error) with one *ParseError for every bad line: the vendor daemon
-// logs them and runs with the rest.
+// logs them and runs with the rest, except that a bad line restricting
+// access closes what it names (Options.Closures).
 func Parse(r io.Reader, filename string) (*Options, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -33,11 +34,13 @@ func ParseFile(path string) (*Options, error) {
 
 // groupRef is a GROUP or HOST_GROUP member of a rule, checked against
 // the definitions once the whole file is read (a group may be defined
-// after its use).
+// after its use). where is what the rule restricts, closed when the group
+// is undefined or broken.
 type groupRef struct {
-	pos  Pos
-	typ  Type
-	name string
+	pos   Pos
+	typ   Type
+	name  string
+	where scope
 }
 
 func parseString(src, filename string) (*Options, error) {
@@ -49,11 +52,26 @@ func parseString(src, filename string) (*Options, error) {
 	}
 	var errs ErrorList
 	var refs []groupRef
+	broken := map[Type]map[string]*ParseError{TypeGroup: {}, TypeHostGroup: {}}
+	var groupCase *ParseError // a bad GROUPCASEINSENSITIVE line
 	for _, l := range licfile.SplitLogical(src) {
 		p := &lineParser{file: filename, l: l, o: o}
 		p.parse()
 		errs = append(errs, p.errs...)
 		refs = append(refs, p.refs...)
+		if len(p.errs) == 0 {
+			continue
+		}
+		switch {
+		case p.scope.group != "":
+			if _, dup := broken[p.scope.groupType][p.scope.group]; !dup {
+				broken[p.scope.groupType][p.scope.group] = p.errs[0]
+			}
+		case p.scope.restricts:
+			o.Closures = append(o.Closures, &Closure{Feature: p.scope.feature, Err: p.errs[0]})
+		case p.groupCase && groupCase == nil:
+			groupCase = p.errs[0]
+		}
 	}
 	o.g.fold = o.GroupCaseInsensitive
 	o.g.users = flatten(o.Groups, o.GroupCaseInsensitive)
@@ -63,10 +81,23 @@ func parseString(src, filename string) (*Options, error) {
 		if ref.typ == TypeHostGroup {
 			defs = o.HostGroups
 		}
+		var why *ParseError
 		if _, ok := defs[ref.name]; !ok {
-			errs = append(errs, newParseError(ref.pos, errorf(ErrGroup, "%s %q is not defined", ref.typ, ref.name)))
+			why = newParseError(ref.pos, errorf(ErrGroup, "%s %q is not defined", ref.typ, ref.name))
+			errs = append(errs, why)
+			if e := broken[ref.typ][ref.name]; e != nil {
+				why = e // its definition failed: that is the line to fix
+			}
+		} else if e := brokenIn(defs, broken[ref.typ], ref.name); e != nil {
+			why = e
+		} else if ref.typ == TypeGroup && groupCase != nil {
+			why = groupCase // the members may be meant to match in any case
+		}
+		if why != nil {
+			o.Closures = append(o.Closures, &Closure{Feature: ref.where.feature, Err: why})
 		}
 	}
+	sortClosures(o.Closures)
 	o.index(nil)
 	errs.Sort()
 	return o, errs.Err()
@@ -105,13 +136,17 @@ func flatten(defs map[string][]string, fold bool) map[string]map[string]struct{}
 
 // lineParser parses one logical line into o.
 type lineParser struct {
-	file string
-	l    licfile.LogicalLine
-	o    *Options
-	toks []token
-	i    int
-	errs []*ParseError
-	refs []groupRef
+	file  string
+	l     licfile.LogicalLine
+	o     *Options
+	scope scope // what the line restricts, read before it is parsed
+	toks  []token
+	i     int
+	errs  []*ParseError
+	refs  []groupRef
+	// groupCase marks a GROUPCASEINSENSITIVE line: when it is bad,
+	// whether GROUP members match in any case is unknown.
+	groupCase bool
 }
 
 // lineError is a failure that drops the line.
@@ -172,6 +207,9 @@ func (p *lineParser) number(what string) (int, *lineError) {
 }
 
 func (p *lineParser) parse() {
+	// Read what the line restricts first: a line too long or too broken
+	// to parse still closes what it names.
+	p.scope = classify(p.l.Text())
 	if len(p.l.Text()) > MaxLineLength {
 		p.report(0, errorf(ErrLineLength, "line of %d characters, longer than %d", len(p.l.Text()), MaxLineLength))
 		return
@@ -189,6 +227,8 @@ func (p *lineParser) parse() {
 	switch kw := p.keyword(); kw {
 	case "INCLUDE", "EXCLUDE", "INCLUDEALL", "EXCLUDEALL":
 		e = p.access(kw)
+	case "INCLUDE_BORROW", "EXCLUDE_BORROW":
+		e = p.borrow()
 	case "GROUP", "USER_GROUP":
 		e = p.group(p.o.Groups, "GROUP")
 	case "HOST_GROUP":
@@ -208,7 +248,8 @@ func (p *lineParser) parse() {
 	case "DEBUGLOG":
 		e = p.logPath(&p.o.DebugLog)
 	case "GROUPCASEINSENSITIVE":
-		e = p.groupCase()
+		p.groupCase = true
+		e = p.groupCaseLine()
 	default:
 		e = p.fail(0, ErrKeyword, "unknown keyword %q", toks[0].raw)
 	}
@@ -299,7 +340,7 @@ func (p *lineParser) members() (Members, *lineError) {
 			}
 			m.internet = append(m.internet, ip)
 		case TypeGroup, TypeHostGroup:
-			p.refs = append(p.refs, groupRef{pos: p.pos(w.off), typ: typ, name: w.value})
+			p.refs = append(p.refs, groupRef{pos: p.pos(w.off), typ: typ, name: w.value, where: p.scope})
 		}
 		m.Names = append(m.Names, w.value)
 	}
@@ -337,8 +378,20 @@ func (p *lineParser) access(kw string) *lineError {
 	return nil
 }
 
+// borrow parses INCLUDE_BORROW and EXCLUDE_BORROW (later FlexNet
+// releases) like INCLUDE and keeps nothing: golm lends no licenses for
+// borrowing. A bad one still closes its feature (classify).
+func (p *lineParser) borrow() *lineError {
+	if _, e := p.selector(); e != nil {
+		return e
+	}
+	_, e := p.members()
+	return e
+}
+
 // group parses GROUP, USER_GROUP and HOST_GROUP: lines of one name
-// concatenate.
+// concatenate. A member with a control character fails the whole line,
+// which then closes what uses the group.
 func (p *lineParser) group(defs map[string][]string, what string) *lineError {
 	name, e := p.next(what + " name")
 	if e != nil {
@@ -347,12 +400,28 @@ func (p *lineParser) group(defs map[string][]string, what string) *lineError {
 	if p.i >= len(p.toks) {
 		return p.fail(len(p.l.Text()), ErrSyntax, "%s %s: no members", what, name.raw)
 	}
+	for _, t := range p.toks[p.i:] {
+		if !printable(t.value) {
+			return p.fail(t.off, ErrMember, "%s %s: member %q is not a name", what, name.raw, t.value)
+		}
+	}
 	list := defs[name.value]
 	for ; p.i < len(p.toks); p.i++ {
 		list = append(list, p.toks[p.i].value)
 	}
 	defs[name.value] = list
 	return nil
+}
+
+// printable reports whether a name has no control characters (names may
+// be UTF-8).
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // reserve parses RESERVE num feature[:k=v] type names: one Reservation
@@ -489,7 +558,7 @@ func (p *lineParser) logPath(dst *LogPath) *lineError {
 	return nil
 }
 
-func (p *lineParser) groupCase() *lineError {
+func (p *lineParser) groupCaseLine() *lineError {
 	t, e := p.next("ON or OFF")
 	if e != nil {
 		return e

@@ -177,7 +177,8 @@ func (m *Max) Counts(holder, r Requester) bool {
 
 // Allowed decides whether r may use the feature's license line (nil when
 // the caller has no particular line) by the INCLUDE and EXCLUDE rules of
-// manual 6.4: an EXCLUDE or EXCLUDEALL matching r denies with -38 and
+// manual 6.4: a feature the file closes (Closed) is denied to everyone
+// with -39; an EXCLUDE or EXCLUDEALL matching r denies with -38 and
 // beats any INCLUDE; when the feature (through INCLUDE lines whose
 // selector picks the line) or the daemon (INCLUDEALL) has an INCLUDE
 // list, anyone not on one is denied with -39. It does not allocate.
@@ -186,6 +187,9 @@ func (o *Options) Allowed(feature string, line *licfile.Feature, r Requester) (o
 		return true, 0
 	}
 	fr := o.feature[feature]
+	if o.closedAll != nil || fr != nil && fr.closed != nil {
+		return false, CodeNotIncluded // a restricting line failed: see Closed
+	}
 	for _, ru := range o.excAll {
 		if ru.index(o.g, &r) >= 0 {
 			return false, CodeExcluded
@@ -401,7 +405,7 @@ func (o *Options) ExpandPackages(components func(pkg string) []string) {
 // index builds the per-feature lookup tables.
 func (o *Options) index(components func(string) []string) {
 	o.feature = make(map[string]*featureRules)
-	o.incAll, o.excAll = nil, nil
+	o.incAll, o.excAll, o.closedAll = nil, nil, nil
 	targets := func(name string) []*featureRules {
 		names := []string{name}
 		if components != nil {
@@ -455,6 +459,19 @@ func (o *Options) index(components func(string) []string) {
 	for _, s := range o.Settings {
 		for _, fr := range targets(s.Selector.Feature) {
 			fr.settings = append(fr.settings, s)
+		}
+	}
+	for _, c := range o.Closures {
+		if c.Feature == "" {
+			if o.closedAll == nil {
+				o.closedAll = c
+			}
+			continue
+		}
+		for _, fr := range targets(c.Feature) {
+			if fr.closed == nil {
+				fr.closed = c
+			}
 		}
 	}
 }

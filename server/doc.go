@@ -140,7 +140,12 @@
 // VENDOR.opt beside the license file, reread by lmreread) also decides
 // INCLUDE/EXCLUDE (-39/-38), RESERVE (seats dedicated to their holders and
 // counted in use; -101 when only others' remain; reservations beyond the
-// count dropped in file order with a warning), MAX (-87) and NOLOG.
+// count dropped in file order with a warning), MAX (-87) and NOLOG. A bad
+// line of it that restricts access closes the features it names (-39,
+// minor 365; options.Closure), and an options file that cannot be read,
+// or that the DAEMON line names and is not there, closes every feature;
+// a reread of such a file keeps the policy in force (ErrKeptOptions), and
+// lmgrd refuses it with file:line (checkReread).
 // State.CheckInvariants makes the state check after every command that
 // no pool goes over its count plus overdraft and no reserved seat goes to
 // anybody else.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -707,19 +706,19 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 		return c.Send(protocol.ErrorOf(e))
 	}
 	// The vendor daemons read the same files, also for lmreread -vendor:
-	// a file they would refuse is refused here, where lmreread hears why.
-	var files []*licfile.File
-	err := checkRereadable(l.cfg.LicenseFiles)
-	if err == nil && m.Vendor == "" {
-		files, err = LoadLicenses(l.cfg.LicenseFiles, l.log)
+	// a license or options file they would refuse is refused here, where
+	// lmreread hears why (file:line: message (code)).
+	if r := checkReread(l.cfg.LicenseFiles, m.Vendor); r != nil {
+		l.log.Printf("%s", r.Log)
+		return c.Send(protocol.ErrorOf(r.Err))
 	}
-	if err != nil {
-		l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
-		var pe *fs.PathError
-		if errors.As(err, &pe) { // the file cannot be read at all
-			return c.Send(protocol.ErrorOf(lmerr.FromOS(-30, 1, err)))
+	var files []*licfile.File
+	if m.Vendor == "" {
+		var err error
+		if files, err = LoadLicenses(l.cfg.LicenseFiles, l.log); err != nil {
+			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
+			return c.Send(protocol.ErrorOf(lmerr.New(-2, 1, errorLines(err)...)))
 		}
-		return c.Send(protocol.ErrorOf(lmerr.New(-2, 1, err.Error())))
 	}
 	n := 0
 	if m.Vendor == "" {

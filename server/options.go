@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 const (
 	minorExcluded = 363
 	minorOptions  = 364
+	minorClosed   = 365 // a restricting line of the options file is bad
 )
 
 // OptionsPolicy is the Policy of a parsed options file.
@@ -44,8 +46,11 @@ func (o OptionsPolicy) Allow(p *Pool, c Client) *lmerr.Error {
 		return nil
 	}
 	minor := minorOptions
-	if code == options.CodeExcluded {
+	switch {
+	case code == options.CodeExcluded:
 		minor = minorExcluded
+	case o.Opts.Closed(p.Feature) != nil:
+		minor = minorClosed
 	}
 	return lmerr.New(code, minor)
 }
@@ -126,6 +131,13 @@ func (o OptionsPolicy) Included(p *Pool, kind string) []string {
 // file's directory), else VENDOR.opt beside a license file. "" when there
 // is none.
 func OptionsPath(vendor string, files []*licfile.File) string {
+	p, _ := optionsPath(vendor, files)
+	return p
+}
+
+// optionsPath is OptionsPath, and whether a license file names the path
+// (then a missing file is an error, not the absence of options).
+func optionsPath(vendor string, files []*licfile.File) (path string, named bool) {
 	for _, f := range files {
 		for _, d := range f.Vendors {
 			if d.Name == vendor && d.Options != "" {
@@ -133,37 +145,67 @@ func OptionsPath(vendor string, files []*licfile.File) string {
 				if !filepath.IsAbs(p) {
 					p = filepath.Join(filepath.Dir(f.Name), p)
 				}
-				return p
+				return p, true
 			}
 		}
 	}
 	for _, f := range files {
 		p := filepath.Join(filepath.Dir(f.Name), vendor+".opt")
-		if _, err := os.Stat(p); err == nil {
-			return p
+		if _, err := os.Lstat(p); err == nil {
+			return p, false
 		}
 	}
-	return ""
+	return "", false
 }
 
-// LoadOptions reads the options file at path. Every bad line is written
-// to log as file:line:column: message and skipped; the good lines apply.
-// A package name in the file stands for its components. It returns nil
-// when there is no file or it cannot be read.
-func LoadOptions(path string, packages []*licfile.Package, minTimeout time.Duration, log *DebugLog) *options.Options {
+// readOptions reads and parses the options file at path without
+// expanding packages: nil when there is none (path is "", or VENDOR.opt
+// is gone and no license file names it). A file that cannot be read, or
+// that a license file names and is not there, gives the options of
+// options.Unreadable: every feature closed. The 7.1 vendor daemon logs
+// CANNOT OPEN options file and runs without one; golm fails closed
+// because the file is there to restrict access, and a wrong permission
+// or a missing mount must not serve everyone what it keeps from some.
+// Errors are every bad line, and why the file could not be read.
+func readOptions(path string, named bool) (*options.Options, []error) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
 	o, err := options.ParseFile(path)
-	if err != nil {
-		var list options.ErrorList
-		if errors.As(err, &list) {
-			for _, e := range list {
-				log.Printf("%v", e)
-			}
-		} else {
-			log.Printf("Cannot read options file %s: %v", path, err)
+	if err == nil {
+		return o, nil
+	}
+	var list options.ErrorList
+	if errors.As(err, &list) {
+		errs := make([]error, len(list))
+		for i, e := range list {
+			errs[i] = e
 		}
+		return o, errs
+	}
+	if errors.Is(err, fs.ErrNotExist) && !named {
+		return nil, nil // VENDOR.opt went away: no options
+	}
+	o = options.Unreadable(path, err)
+	return o, []error{o.Closures[0].Err}
+}
+
+// LoadOptions reads the options file at path (named: a license file
+// names it) as readOptions does and logs every bad line as
+// file:line:column: message (code); a file that cannot be read is logged
+// as CANNOT OPEN options file "path" (manual F.2). The good lines apply;
+// a feature a bad restricting line closes is served to nobody (see
+// options.Closure). A package name in the file stands for its
+// components. It returns nil when there is no options file.
+func LoadOptions(path string, named bool, packages []*licfile.Package, minTimeout time.Duration, log *DebugLog) *options.Options {
+	o, errs := readOptions(path, named)
+	for _, e := range errs {
+		var fe *options.FileError
+		if errors.As(e, &fe) {
+			log.Printf("CANNOT OPEN options file %q: %s", path, fe.Reason)
+			continue
+		}
+		log.Printf("%v", e)
 	}
 	if o == nil {
 		return nil

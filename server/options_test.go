@@ -165,10 +165,11 @@ func TestOptionsNoLog(t *testing.T) {
 	h.wantLog(`IN: "f1" joe@pc  `)
 }
 
-// TestOptionsErrorsDoNotStopTheDaemon: a bad line is logged with its
-// file:line and skipped; the good lines apply (manual 6, golm's rule).
+// TestOptionsErrorsDoNotStopTheDaemon: a bad line that restricts
+// nothing is logged with its file:line and skipped; the good lines apply
+// (manual 6, golm's rule).
 func TestOptionsErrorsDoNotStopTheDaemon(t *testing.T) {
-	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "EXCLUDE f1 USR bob\nEXCLUDE f1 USER ann\n")
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "NOLOG INN\nEXCLUDE f1 USER ann\n")
 	h.wantLog("demo.opt:1:")
 	h.client("ann", "pc", "d").want("f1", "1.0", 1, -38)
 	h.client("bob", "pc", "d").want("f1", "1.0", 1, 0)

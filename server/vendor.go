@@ -125,13 +125,22 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
 	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
-	pools, policy, nolog, logs, err := v.load()
+	pools, policy, nolog, logs, closed, err := v.load()
 	if err != nil {
 		return nil, err
 	}
 	if len(pools) == 0 {
 		v.log.Printf("No features to serve!")
 		return nil, ErrNoFeatures
+	}
+	for _, c := range closed {
+		// No earlier options to keep: what a bad line restricts is
+		// served to nobody until the file is fixed and reread.
+		what := c.Feature
+		if what == "" {
+			what = "Every feature"
+		}
+		v.log.Printf("%s is served to nobody until the options file is fixed: %v", what, c.Err)
 	}
 	v.state = NewState(pools)
 	v.nolog.Store(uint32(nolog))
@@ -161,11 +170,11 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 
 // load reads the license files and the options file and builds the
 // vendor's pools and policy; logs is what the options file says about the
-// report and debug logs.
-func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, err error) {
+// report and debug logs, closed what its bad restricting lines close.
+func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, err error) {
 	files, err := LoadLicenses(v.cfg.LicenseFiles, v.log)
 	if err != nil {
-		return nil, nil, 0, logConfig{}, err
+		return nil, nil, 0, logConfig{}, nil, err
 	}
 	lines := VendorLines(v.cfg.Name, files, v.cfg.DaemonPaths, v.cfg.Now(), v.log)
 	pkgs := VendorPackages(v.cfg.Name, files, v.cfg.DaemonPaths, v.log)
@@ -174,15 +183,18 @@ func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs
 	if len(v.cfg.LicenseFiles) > 0 {
 		logs.Dir = filepath.Dir(v.cfg.LicenseFiles[0])
 	}
-	if path := OptionsPath(v.cfg.Name, files); path != "" {
+	if path, named := optionsPath(v.cfg.Name, files); path != "" {
 		logs = logConfigOf(path, nil)
-		if o := LoadOptions(path, pkgs, v.cfg.MinTimeout, v.log); o != nil {
-			v.log.Printf("Using options file: %q", path)
+		if o := LoadOptions(path, named, pkgs, v.cfg.MinTimeout, v.log); o != nil {
+			if len(o.Closures) == 0 || !errors.Is(o.Closures[0].Err, options.ErrUnreadable) {
+				v.log.Printf("Using options file: %q", path)
+			}
 			policy, nolog = OptionsPolicy{Opts: o}, o.NoLog
 			logs = logConfigOf(path, o)
+			closed = o.Closures
 		}
 	}
-	return pools, policy, nolog, logs, nil
+	return pools, policy, nolog, logs, closed, nil
 }
 
 // logs reports whether the options file leaves event e in the debug log.
@@ -418,10 +430,16 @@ func (v *Vendor) Reread() error {
 		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)
 	}
-	pools, policy, nolog, logs, err := v.load()
+	pools, policy, nolog, logs, closed, err := v.load()
 	if err != nil {
 		v.log.Printf("Reread of license file failed: %v", err)
 		return err
+	}
+	if len(closed) > 0 {
+		// A bad restricting line must not widen access: keep the
+		// options in force (and the license files read with them).
+		v.log.Printf("Reread of options file failed: %v; %v", closed[0].Err, ErrKeptOptions)
+		return fmt.Errorf("%w: %w", ErrKeptOptions, closed[0].Err)
 	}
 	if len(pools) == 0 {
 		v.log.Printf("Reread of license file failed: no features to serve; %v", ErrKeptLastGood)
