@@ -313,4 +313,31 @@ func TestSignedGrants(t *testing.T) {
 			t.Errorf("lines = %q, want %q", got, want)
 		}
 	})
+	t.Run("after lmreread", func(t *testing.T) {
+		c := connect(t, v.Addr(), "cid")
+		m, err := c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1, Flags: protocol.CheckoutSigned})
+		before, ok := m.(*protocol.SignedGranted)
+		if err != nil || !ok {
+			t.Fatalf("signed checkout = %#v, %v; want SIGNED_GRANTED", m, err)
+		}
+		reread := signedLines(t, keyHead, []string{"FEATURE f1 demo 1.0 1-jan-2099 9"}, []testKey{pub})
+		if err := os.WriteFile(lic, []byte(reread), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Reread(); err != nil {
+			t.Fatalf("Reread: %v\n%s", err, out)
+		}
+		m, err = c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1})
+		g, ok := m.(*protocol.SignedGranted)
+		if err != nil || !ok {
+			t.Fatalf("checkout after the reread = %#v, %v; want SIGNED_GRANTED", m, err)
+		}
+		if got, want := heads(t, g), []string{"f1 1 9"}; !slices.Equal(got, want) {
+			t.Errorf("lines after the reread = %q, want %q", got, want)
+		}
+		m, err = c.Call(&protocol.QueuePoll{Handle: before.Handle})
+		if g, ok := m.(*protocol.SignedGranted); err != nil || !ok || len(g.Lines) == 0 {
+			t.Errorf("QueuePoll of the seat from before the reread = %#v, %v; want SIGNED_GRANTED with lines", m, err)
+		}
+	})
 }
