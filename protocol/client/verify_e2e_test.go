@@ -166,9 +166,9 @@ func editingProxy(t *testing.T, port int, edit func(protocol.GrantLine) protocol
 
 // signEach renders a license for port whose FEATURE lines are signed one
 // by one, lines[i] with keys[i].
-func signEach(t *testing.T, port int, lines []string, keys []ed25519.PrivateKey) string {
+func signEach(t *testing.T, port int, daemonPath string, lines []string, keys []ed25519.PrivateKey) string {
 	t.Helper()
-	head := "SERVER this_host ANY " + strconv.Itoa(port) + "\nVENDOR demo\n"
+	head := "SERVER this_host ANY " + strconv.Itoa(port) + "\nVENDOR demo " + daemonPath + "\n"
 	text := head
 	for i, l := range lines {
 		f, err := licfile.Parse(strings.NewReader(head+l+"\n"), "x.lic")
@@ -184,17 +184,21 @@ func signEach(t *testing.T, port int, lines []string, keys []ed25519.PrivateKey)
 	return text
 }
 
-// startLmgrd starts bin as lmgrd -z on license, written into a new
-// directory beside customer's demo.pub, and waits for the vendor daemon.
-func startLmgrd(t *testing.T, bin string, port int, license string, customer ed25519.PrivateKey) *server {
+// startLmgrd starts bin as lmgrd -z on license, written into dir beside
+// customer's demo.pub (into keyDir when it is not ""), and waits for the
+// vendor daemon.
+func startLmgrd(t *testing.T, bin, dir string, port int, license string, customer ed25519.PrivateKey, keyDir string) *server {
 	t.Helper()
-	s := &server{t: t, dir: t.TempDir(), port: port, exited: make(chan struct{}), key: customer}
+	s := &server{t: t, dir: dir, port: port, exited: make(chan struct{}), key: customer}
 	s.license = filepath.Join(s.dir, "license.lic")
 	s.log = filepath.Join(s.dir, "debug.log")
 	if err := os.WriteFile(s.license, []byte(license), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, "demo.pub"), []byte(licfile.FormatPublicKey(publicKey(customer))), 0o644); err != nil {
+	if keyDir == "" {
+		keyDir = s.dir
+	}
+	if err := os.WriteFile(filepath.Join(keyDir, "demo.pub"), []byte(licfile.FormatPublicKey(publicKey(customer))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s.cmd = exec.Command(bin, "lmgrd", "-z", "-c", s.license, "-l", s.log)
@@ -209,21 +213,27 @@ func startLmgrd(t *testing.T, bin string, port int, license string, customer ed2
 }
 
 // checkPublisherWins checks a server whose license has f1 signed by the
-// publisher and f2 (100000 seats) by the customer, whose key lies beside
-// the license file: the debug log names the trusted key (source, with
-// the publisher's fingerprint) and the ignored one, f2 is BAD CODE and
-// not served, and lmstat shows f1 alone.
-func checkPublisherWins(t *testing.T, s *server, bin, source string, publisher ed25519.PrivateKey) {
+// publisher and f2 (100000 seats) by the customer: the debug log names
+// the trusted key (source, with the publisher's fingerprint) and, when
+// the customer's key lies beside the license file (besideLicense), the
+// ignored one; f2 is BAD CODE and not served, and lmstat shows f1 alone.
+func checkPublisherWins(t *testing.T, s *server, bin, source string, publisher ed25519.PrivateKey, besideLicense bool) {
 	t.Helper()
 	log := s.waitLog("Server started", 1)
-	for _, want := range []string{
+	wants := []string{
 		"Trusting public key " + source + " (fingerprint " + publicKey(publisher).Fingerprint() + ")",
-		"Ignoring public key " + filepath.Join(s.dir, "demo.pub") + " beside the license file (fingerprint " + publicKey(s.key).Fingerprint() + ")",
 		"BAD CODE for f2",
-	} {
+	}
+	if besideLicense {
+		wants = append(wants, "Ignoring public key "+filepath.Join(s.dir, "demo.pub")+" beside the license file (fingerprint "+publicKey(s.key).Fingerprint()+")")
+	}
+	for _, want := range wants {
 		if !strings.Contains(log, want) {
 			t.Errorf("debug log lacks %q:\n%s", want, log)
 		}
+	}
+	if strings.Contains(log, publicKey(s.key).Fingerprint()+")\n") && !besideLicense {
+		t.Errorf("debug log names the customer's key:\n%s", log)
 	}
 	j := s.open(t, "ann")
 	_, err := j.Checkout(context.Background(), "f2", "1.0", 1)
@@ -239,7 +249,9 @@ func checkPublisherWins(t *testing.T, s *server, bin, source string, publisher e
 }
 
 // TestE2EPublisherKeyBesideBinary: the publisher's demo.pub beside the
-// vendor daemon binary wins over the customer's beside the license file.
+// vendor daemon binary wins over the customer's, beside the license file
+// or beside the (missing) program the DAEMON line names, which the
+// license file, and so the customer, chooses.
 func TestE2EPublisherKeyBesideBinary(t *testing.T) {
 	_, publisher, _ := ed25519.GenerateKey(nil)
 	_, customer, _ := ed25519.GenerateKey(nil)
@@ -256,11 +268,26 @@ func TestE2EPublisherKeyBesideBinary(t *testing.T) {
 	if err := os.WriteFile(pubPath, []byte(licfile.FormatPublicKey(publicKey(publisher))), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	lic := signEach(t, port, []string{"FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 permanent 100000"},
-		[]ed25519.PrivateKey{publisher, customer})
-	s := startLmgrd(t, bin, port, lic, customer)
-	checkPublisherWins(t, s, bin, pubPath, publisher)
+	for _, tt := range []struct {
+		name      string
+		daemonDir bool // the customer's key beside the DAEMON path, not the license
+	}{
+		{"customer key beside the license file", false},
+		{"customer key beside the DAEMON path", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, keyDir, daemonPath := t.TempDir(), "", ""
+			if tt.daemonDir {
+				keyDir = t.TempDir()
+				daemonPath = filepath.Join(keyDir, "demo")
+			}
+			port := freePort(t)
+			lic := signEach(t, port, daemonPath, []string{"FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 permanent 100000"},
+				[]ed25519.PrivateKey{publisher, customer})
+			s := startLmgrd(t, bin, dir, port, lic, customer, keyDir)
+			checkPublisherWins(t, s, bin, pubPath, publisher, !tt.daemonDir)
+		})
+	}
 }
 
 // TestE2EBuiltinKey builds lmutil with the publisher's key set at link
@@ -278,8 +305,8 @@ func TestE2EBuiltinKey(t *testing.T) {
 		t.Fatalf("go build -ldflags %q: %v\n%s", flag, err, out)
 	}
 	port := freePort(t)
-	lic := signEach(t, port, []string{"FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 permanent 100000"},
+	lic := signEach(t, port, "", []string{"FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 permanent 100000"},
 		[]ed25519.PrivateKey{publisher, customer})
-	s := startLmgrd(t, bin, port, lic, customer)
-	checkPublisherWins(t, s, bin, "built in", publisher)
+	s := startLmgrd(t, bin, t.TempDir(), port, lic, customer, "")
+	checkPublisherWins(t, s, bin, "built in", publisher, true)
 }
