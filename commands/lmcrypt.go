@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/fatih/color"
@@ -16,6 +17,7 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server"
 )
 
 // Minor numbers of the FlexLM errors lmcrypt raises.
@@ -39,8 +41,25 @@ lmcrypt -genkey vendor writes vendor.key (the private key, mode 0600) and
 vendor.pub (the public key) into the current directory. It refuses to
 overwrite an existing vendor.key. Each is a text file holding one line
 "golm-ed25519-private vendor HEX" or "golm-ed25519-public vendor HEX"
-(64 hex digits) after # comments. Ship vendor.pub beside the license file
-or the vendor daemon; keep vendor.key secret.
+(64 hex digits) after # comments. Keep vendor.key secret. lmcrypt prints
+the key's fingerprint (the first 16 hex digits of the SHA-256 of the
+public key, as the vendor daemon's debug log and every lmcrypt run that
+uses the key print it) and the go build flag that builds the public key
+into a vendor daemon.
+
+Where the public key goes decides who can forge licenses. A vendor daemon
+trusts, in this order: a key built into its binary,
+
+    go build -ldflags "-X golm/lmutil/server.publisherKeys=vendor:HEX" golm/lmutil
+
+(several vendors' keys separated by commas); else vendor.pub beside the
+vendor daemon binary; and only when neither exists vendor.pub beside the
+license file, which the customer can replace with a key of their own.
+Build the key in or ship vendor.pub beside the vendor daemon. Against a
+customer who controls the license server machine only the application's
+own check holds: build the public key into the application too (the Go
+client package's WithPublicKey, lmwrap -k), which then refuses with -8
+every grant whose license line the key did not sign.
 
 lmcrypt [-k keyfile] [-o outfile] license_file signs every FEATURE,
 INCREMENT, UPGRADE and PACKAGE line of the vendors it has a key for: the
@@ -110,9 +129,16 @@ and one line for each manifest:
     NOKEY: FILE:LINE: manifest vendor N lines  no public key
 
 The public keys are the files given with -k (private key files are
-accepted too), or else vendor.pub found in the license file's
-directory, then in the directory of the DAEMON line's path, then beside
-this program. Lines that do not parse are reported on standard error.
+accepted too), or else each vendor's key found as a vendor daemon finds
+it: built into this program, else vendor.pub beside this program, else
+vendor.pub in the license file's directory. Lines that do not parse are
+reported on standard error.
+
+Signing and -verify first print one line for each key they use,
+
+    KEY: vendor VENDOR fingerprint 0123456789abcdef (SOURCE)
+
+with the key file's name, or "built in".
 
 lmcrypt exits 0 when everything it was asked to do succeeded. -verify
 exits with status 248 (FlexLM error -8) when any line is not OK (a
@@ -161,7 +187,19 @@ func genKey(env *Env, vendor string) error {
 	}
 	fmt.Fprintf(env.Stdout, "lmcrypt: wrote %s (private key: keep it secret) and %s (public key)\n",
 		filepath.Base(keyPath), filepath.Base(pubPath))
+	pub, err := licfile.LoadPublicKey(pubPath)
+	if err != nil {
+		return fmt.Errorf("lmcrypt: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "lmcrypt: key fingerprint %s\n", pub.Fingerprint())
+	fmt.Fprintf(env.Stdout, "lmcrypt: to build it into a vendor daemon: go build -ldflags \"-X golm/lmutil/server.publisherKeys=%s:%s\" golm/lmutil\n",
+		vendor, hex.EncodeToString(pub.Key))
 	return nil
+}
+
+// printKey prints the KEY: line of a key lmcrypt uses.
+func printKey(env *Env, vendor string, pub ed25519.PublicKey, source string) {
+	fmt.Fprintf(env.Stdout, "KEY: vendor %s fingerprint %s (%s)\n", vendor, licfile.KeyFingerprint(pub), source)
 }
 
 // readLicense reads and parses a license file for lmcrypt; a file that
@@ -249,6 +287,7 @@ func signLicense(env *Env, name, outName string, keyFiles []string) error {
 		return fmt.Errorf("lmcrypt: %s: %w", name, errNoLines)
 	}
 	keys := map[string]ed25519.PrivateKey{}
+	sources := map[string]string{}
 	if len(keyFiles) > 0 {
 		for _, kf := range keyFiles {
 			k, err := licfile.LoadPrivateKey(env.Path(kf))
@@ -256,6 +295,7 @@ func signLicense(env *Env, name, outName string, keyFiles []string) error {
 				return fmt.Errorf("lmcrypt: %w", err)
 			}
 			keys[k.Vendor] = k.Key
+			sources[k.Vendor] = kf
 		}
 	} else {
 		for _, v := range lineVendors(lines) {
@@ -270,7 +310,11 @@ func signLicense(env *Env, name, outName string, keyFiles []string) error {
 				return fmt.Errorf("lmcrypt: %s.key is the key of vendor %q", v, k.Vendor)
 			}
 			keys[v] = k.Key
+			sources[v] = v + ".key"
 		}
+	}
+	for _, v := range sortedKeys(keys) {
+		printKey(env, v, keys[v].Public().(ed25519.PublicKey), sources[v])
 	}
 	out, signed, err := licfile.SignFile(data, f, keys)
 	if err != nil {
@@ -384,9 +428,12 @@ func verifyLicense(env *Env, name string, keyFiles []string) error {
 	if len(lines) == 0 && perr == nil {
 		return fmt.Errorf("lmcrypt: %s: %w", name, errNoLines)
 	}
-	keys, err := publicKeys(env, f, name, keyFiles, lineVendors(lines))
+	keys, sources, err := publicKeys(env, name, keyFiles, lineVendors(lines))
 	if err != nil {
 		return err
+	}
+	for _, v := range sortedKeys(keys) {
+		printKey(env, v, keys[v], sources[v])
 	}
 	// Each vendor's lines are checked together, so that its manifests
 	// spare the per-line signature checks.
@@ -462,41 +509,55 @@ func lineSignValue(l licfile.Line) string {
 }
 
 // publicKeys loads the verification keys: the -k files, or each vendor's
-// .pub found where a vendor daemon would look.
-func publicKeys(env *Env, f *licfile.File, name string, keyFiles, vendors []string) (map[string]ed25519.PublicKey, error) {
-	keys := map[string]ed25519.PublicKey{}
+// key found as a vendor daemon finds it (server.PublisherKey: built in,
+// beside this program, then beside the license file). sources names
+// where each came from.
+func publicKeys(env *Env, name string, keyFiles, vendors []string) (keys map[string]ed25519.PublicKey, sources map[string]string, err error) {
+	keys, sources = map[string]ed25519.PublicKey{}, map[string]string{}
 	if len(keyFiles) > 0 {
 		for _, kf := range keyFiles {
 			k, err := licfile.LoadPublicKey(env.Path(kf))
 			if err != nil {
-				return nil, fmt.Errorf("lmcrypt: %w", err)
+				return nil, nil, fmt.Errorf("lmcrypt: %w", err)
 			}
 			keys[k.Vendor] = k.Key
+			sources[k.Vendor] = kf
 		}
-		return keys, nil
+		return keys, sources, nil
 	}
 	licPath := env.Path(name)
 	if abs, err := filepath.Abs(licPath); err == nil {
 		licPath = abs
 	}
+	exe, _ := env.Executable()
 	for _, v := range vendors {
-		var daemons []string
-		for _, d := range f.Vendors {
-			if d.Name == v && d.Path != "" {
-				daemons = append(daemons, d.Path)
-			}
+		tk, err := server.PublisherKey(v, server.BuiltinKeys(), exe)
+		if err != nil {
+			return nil, nil, fmt.Errorf("lmcrypt: %w", err)
 		}
-		if exe, err := env.Executable(); err == nil {
-			daemons = append(daemons, exe)
+		if tk != nil {
+			keys[v], sources[v] = tk.Key.Key, tk.Source
+			continue
 		}
-		k, _, err := licfile.FindPublicKey(v, licPath, daemons...)
+		k, _, err := licfile.FindPublicKey(v, licPath)
 		if lmerr.CodeOf(err) == -8 {
 			continue // reported as NOKEY per line
 		}
 		if err != nil {
-			return nil, fmt.Errorf("lmcrypt: %w", err)
+			return nil, nil, fmt.Errorf("lmcrypt: %w", err)
 		}
-		keys[v] = k.Key
+		// Named as the license file was: beside it.
+		keys[v], sources[v] = k.Key, filepath.Join(filepath.Dir(name), v+".pub")
 	}
-	return keys, nil
+	return keys, sources, nil
+}
+
+// sortedKeys returns m's keys sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

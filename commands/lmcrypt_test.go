@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golm/lmutil/licfile"
 )
 
 // demoKeys is the bundled demo key pair.
@@ -103,8 +106,8 @@ func TestLmcryptEdits(t *testing.T) {
 			if !tt.ok {
 				want = "BAD: license.dat:3: FEATURE f1 demo"
 			}
-			if !strings.HasPrefix(got, want) {
-				t.Errorf("-verify after the edit:\n%s\nwant it to start with %q", got, want)
+			if !strings.HasPrefix(withoutKeyLines(got), want) {
+				t.Errorf("-verify after the edit:\n%s\nwant it to start, after the KEY: line, with %q", got, want)
 			}
 			if failed := strings.Contains(got, "-- exit 248 --"); failed == tt.ok {
 				t.Errorf("-verify exit status wrong (want ok %v):\n%s", tt.ok, got)
@@ -133,7 +136,7 @@ func TestLmcryptManifest(t *testing.T) {
 	writeFile(t, path, "FEATURE f1 demo 1.0 permanent 5\n")
 	run := func(args ...string) string {
 		t.Helper()
-		return runAppletGolden(t, lmcryptApplet(), "lmcrypt", args, cryptEnv(dir))
+		return withoutKeyLines(runAppletGolden(t, lmcryptApplet(), "lmcrypt", args, cryptEnv(dir)))
 	}
 	first := run("license.dat")
 	once := readFile(t, path)
@@ -165,7 +168,15 @@ func TestLmcryptManifest(t *testing.T) {
 func TestLmcryptGenkey(t *testing.T) {
 	dir := t.TempDir()
 	got := runAppletGolden(t, lmcryptApplet(), "lmcrypt", []string{"-genkey", "acme"}, cryptEnv(dir))
-	checkGolden(t, filepath.Join("lmcrypt", "genkey.golden"), got)
+	pub, err := licfile.LoadPublicKey(filepath.Join(dir, "acme.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := pub.Fingerprint()
+	// The key is new every time: the golden has its fingerprint and hex
+	// digits masked.
+	masked := strings.ReplaceAll(strings.ReplaceAll(got, fp, "FINGERPRINT"), hex.EncodeToString(pub.Key), "HEX")
+	checkGolden(t, filepath.Join("lmcrypt", "genkey.golden"), masked)
 	for name, mode := range map[string]os.FileMode{"acme.key": 0o600, "acme.pub": 0o644} {
 		st, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
@@ -187,9 +198,21 @@ func TestLmcryptGenkey(t *testing.T) {
 	// The new pair signs and verifies.
 	lic := filepath.Join(dir, "l.lic")
 	writeFile(t, lic, "FEATURE f acme 1 permanent 1\n")
-	for _, args := range [][]string{{"l.lic"}, {"-verify", "l.lic"}} {
-		if out := runAppletGolden(t, lmcryptApplet(), "lmcrypt", args, cryptEnv(dir)); strings.Contains(out, "-- exit") {
-			t.Errorf("lmcrypt %v failed:\n%s", args, out)
+	// Each run that uses the key names it with the fingerprint -genkey
+	// printed.
+	for _, tt := range []struct {
+		args   []string
+		source string
+	}{
+		{[]string{"l.lic"}, "acme.key"},
+		{[]string{"-verify", "l.lic"}, "acme.pub"},
+	} {
+		out := runAppletGolden(t, lmcryptApplet(), "lmcrypt", tt.args, cryptEnv(dir))
+		if strings.Contains(out, "-- exit") {
+			t.Errorf("lmcrypt %v failed:\n%s", tt.args, out)
+		}
+		if want := "KEY: vendor acme fingerprint " + fp + " (" + tt.source + ")\n"; !strings.HasPrefix(out, want) {
+			t.Errorf("lmcrypt %v printed\n%s\nwant it to start with %q", tt.args, out, want)
 		}
 	}
 }
@@ -278,6 +301,65 @@ func TestLmcryptErrors(t *testing.T) {
 				if after := readFile(t, filepath.Join(dir, name)); after != text {
 					t.Errorf("%s changed:\n%s", name, after)
 				}
+			}
+		})
+	}
+}
+
+// withoutKeyLines drops the KEY: lines lmcrypt prints first.
+func withoutKeyLines(out string) string {
+	for strings.HasPrefix(out, "KEY: ") {
+		_, out, _ = strings.Cut(out, "\n")
+	}
+	return out
+}
+
+// TestLmcryptVerifyKeyOrder: -verify finds keys as a vendor daemon does:
+// a demo.pub beside this program wins over one beside the license file,
+// and the KEY: line names it.
+func TestLmcryptVerifyKeyOrder(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(demoKeys, "demo.key"), dir, "demo.key")
+	writeFile(t, filepath.Join(dir, "license.dat"), "FEATURE f1 demo 1.0 permanent 5\n")
+	if out := runAppletGolden(t, lmcryptApplet(), "lmcrypt", []string{"license.dat"}, cryptEnv(dir)); strings.Contains(out, "-- exit") {
+		t.Fatalf("signing failed:\n%s", out)
+	}
+	demo, err := licfile.LoadPublicKey(filepath.Join(demoKeys, "demo.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := licfile.GenerateKey(t.TempDir(), "demo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPub, err := licfile.LoadPublicKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		beside, inBin *licfile.PublicKey
+		want          string
+	}{
+		{"beside the license only", &demo, nil, "KEY: vendor demo fingerprint " + demo.Fingerprint() + " (demo.pub)\nOK: "},
+		{"beside the binary wins", &otherPub, &demo, "KEY: vendor demo fingerprint " + demo.Fingerprint() + " ($DIR/bin/demo.pub)\nOK: "},
+		{"a wrong key beside the binary is not overridden", &demo, &otherPub, "KEY: vendor demo fingerprint " + otherPub.Fingerprint() + " ($DIR/bin/demo.pub)\nBAD: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.RemoveAll(filepath.Join(dir, "bin"))
+			os.Remove(filepath.Join(dir, "demo.pub"))
+			if tt.beside != nil {
+				writeFile(t, filepath.Join(dir, "demo.pub"), licfile.FormatPublicKey(*tt.beside))
+			}
+			if tt.inBin != nil {
+				os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
+				writeFile(t, filepath.Join(dir, "bin", "demo.pub"), licfile.FormatPublicKey(*tt.inBin))
+			}
+			got := runAppletGolden(t, lmcryptApplet(), "lmcrypt", []string{"-verify", "license.dat"}, cryptEnv(dir))
+			got = strings.ReplaceAll(got, dir, "$DIR")
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("-verify printed\n%s\nwant it to start with %q", got, tt.want)
 			}
 		})
 	}

@@ -338,7 +338,7 @@ func vendordApplet() *Applet {
 				&cli.IntFlag{Name: "lmgrd-port", Usage: "lmgrd's `port`"},
 				&cli.IntFlag{Name: "port", Usage: "listen on `port` (0: any)"},
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmremove`"},
-				&cli.StringFlag{Name: "daemon-path", Usage: "the DAEMON line's `path`, where the public key may be"},
+				&cli.StringFlag{Name: "daemon-path", Usage: "the DAEMON line's `path` (not where keys are looked for: the license file names it)"},
 				&cli.BoolFlag{Name: "2", Usage: "with -p: lmremove only from license administrators"},
 				&cli.BoolFlag{Name: "p", Usage: "with -2"},
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmremove from other hosts"},
@@ -388,7 +388,8 @@ func runVendord(c *cli.Context, env *Env) error {
 		Log:          server.NewDebugLog(env.Stdout, name, env.Now),
 		Now:          env.Now,
 		Trust:        trust,
-		DaemonPaths:  []string{c.String("daemon-path"), exe},
+		BuiltinKeys:  server.BuiltinKeys(),
+		Executable:   exe,
 		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
 	}, conn)
 	switch {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/client"
 )
 
 func lmwrapApplet() *Applet {
 	return &Applet{
 		Name:    "lmwrap",
-		Usage:   "lmwrap [-c license_file_list] [-v version] [-n count] feature -- command [args...]",
+		Usage:   "lmwrap [-c license_file_list] [-k vendor.pub] [-v version] [-n count] feature -- command [args...]",
 		Summary: "run a command while holding a license",
 		Description: `lmwrap checks count licenses (-n, default 1) of feature at version (-v, default 0, any version) or later out of the license path, ` +
 			`runs command with its arguments, standard input, output and error while holding them, checks them in when the command ends, ` +
@@ -25,6 +26,13 @@ The license path is -c, else $VENDOR_LICENSE_FILE and $LM_LICENSE_FILE, as for e
 			`lmwrap keeps one connection to the vendor daemon, sends heartbeats every $GOLM_HEARTBEAT_INTERVAL (default 30 seconds), ` +
 			`and reconnects and checks the license out again if the server or vendor daemon restarts.
 
+With -k vendor.pub (repeatable, one public key file per vendor, as lmcrypt -genkey writes them) lmwrap checks what it is granted ` +
+			`as an application built with its publisher's key does: the vendor daemon must send the signed license line behind the grant, ` +
+			`and a line that the key did not sign, or whose count, version or dates were edited, is refused with -8 ` +
+			`("Invalid (inconsistent) license key or signature", exit 248) and its seat checked back in; uncounted lines of a license file are checked with the key too. ` +
+			`This check holds even when whoever runs the license server replaced its keys or its license file. ` +
+			`Without -k lmwrap trusts the server, and checks uncounted lines with the vendor.pub beside their license file.
+
 When the checkout is denied lmwrap runs nothing: it prints the FlexLM error (the long explanation with -verbose) and exits with 256 plus the error number, ` +
 			`so that "Licensed number of users already reached. (-4,342)" exits 252. $FLEXLM_DIAGNOSTICS set to 1, 2 or 3 adds the diagnostics of manual appendix B.2.`,
 		NoUniversalV: true,
@@ -32,6 +40,7 @@ When the checkout is denied lmwrap runs nothing: it prints the FlexLM error (the
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "license file list or port@host"},
 				&cli.StringFlag{Name: "v", Usage: "lowest acceptable `version`"},
+				&cli.StringSliceFlag{Name: "k", Usage: "take only grants signed with the public key in `vendor.pub`; may be repeated"},
 				&cli.IntFlag{Name: "n", Value: 1, Usage: "number of licenses"},
 			}
 		},
@@ -66,6 +75,13 @@ func runLmwrap(c *cli.Context, env *Env) error {
 	}
 	if env.Now != nil {
 		opts = append(opts, client.WithClock(env.Now))
+	}
+	for _, kf := range c.StringSlice("k") {
+		k, err := licfile.LoadPublicKey(env.Path(kf))
+		if err != nil {
+			return fmt.Errorf("lmwrap: -k: %w", err)
+		}
+		opts = append(opts, client.WithPublicKey(k))
 	}
 	ctx := c.Context
 	job, err := client.Open(ctx, c.String("c"), opts...)

@@ -28,8 +28,9 @@
 //   - lists: uvarint count, then the elements; at most MaxList elements.
 //
 // A payload must be consumed exactly: trailing bytes are a violation. New
-// fields are only ever added by bumping Version, never by appending
-// optional tails, so a decoder never guesses.
+// fields are only ever added by bumping Version, or by a new message type
+// that a request asks for explicitly, never by appending optional tails,
+// so a decoder never guesses.
 //
 // # Errors
 //
@@ -71,8 +72,8 @@
 //
 //	Locate{vendor, feature}  → LocateReply{vendor, host, port} | Error(-97, -5)  (lmgrd)
 //	LocateHandoff{vendor, feature} → HandedOff{vendor} | LocateReply | Error(-97, -5)  (lmgrd; see Handoff)
-//	Checkout{...}            → Granted | Queued{handle} | Error(-4, -5, -10, -18, -24, -25, -31, -38, -39, -87, -101 ...)
-//	QueuePoll{handle}        → Granted | Queued{handle} | Error(-41)
+//	Checkout{...}            → Granted | SignedGranted | Queued{handle} | Error(-4, -5, -10, -18, -24, -25, -31, -38, -39, -87, -101 ...)
+//	QueuePoll{handle}        → Granted | SignedGranted | Queued{handle} | Error(-41)
 //	Checkin{handle}          → OK | Error(-22 / -41)   (a queued handle leaves the queue)
 //	Idle{idle}               → OK
 //	HostIDs{ethers}          → OK
@@ -119,6 +120,23 @@
 // client sends nothing more until it has the answer. An lmgrd older than
 // LocateHandoff closes the connection on it, and the client then asks
 // again with Locate on a new connection.
+//
+// # Signed grants
+//
+// An application that checks its grants with the publisher's public key
+// sets CheckoutSigned in a Checkout's flags. From then on the vendor
+// daemon answers every grant on that connection (Checkout, and QueuePoll
+// of a queued or held seat) with SignedGranted in place of Granted: the
+// same fields, then the signed form Form (SignedFormGolm1: licfile's
+// "golm-sig-1" text, checked with Ed25519) and up to MaxGrantLines
+// license lines, each its signed form and SIGN= value: the PACKAGE line
+// first for a package component, then the first lines of the seat's
+// pool. The application verifies them and checks the seat back in when
+// they do not license what it asked for. This is the versioned extension
+// of Granted: a client that does not set the flag, and so every older
+// client, is answered Granted as before; a vendor daemon older than the
+// flag ignores it and answers Granted, which a checking client takes as a
+// grant without lines and refuses.
 //
 // # Queueing
 //

@@ -53,8 +53,9 @@ const (
 	TypeLogSwitched          Type = 34
 	TypeLocateHandoff        Type = 35
 	TypeHandedOff            Type = 36
-	TypeLicenseFileRequest   Type = 37
-	TypeLicenseText          Type = 38
+	TypeSignedGranted        Type = 37
+	TypeLicenseFileRequest   Type = 38
+	TypeLicenseText          Type = 39
 )
 
 var typeNames = [...]string{
@@ -94,6 +95,7 @@ var typeNames = [...]string{
 	TypeLogSwitched:          "LOG_SWITCHED",
 	TypeLocateHandoff:        "LOCATE_HANDOFF",
 	TypeHandedOff:            "HANDED_OFF",
+	TypeSignedGranted:        "SIGNED_GRANTED",
 	TypeLicenseFileRequest:   "LICENSE_FILE_REQUEST",
 	TypeLicenseText:          "LICENSE_TEXT",
 }
@@ -133,6 +135,8 @@ func New(t Type) Message {
 		return new(Checkout)
 	case TypeGranted:
 		return new(Granted)
+	case TypeSignedGranted:
+		return new(SignedGranted)
 	case TypeCheckin:
 		return new(Checkin)
 	case TypeHeartbeat:
@@ -492,7 +496,8 @@ func (d *decoder) port() int {
 
 // Checkout flags.
 const (
-	CheckoutQueue uint64 = 1 << iota // wait in the queue instead of -4 (LM_CO_QUEUE)
+	CheckoutQueue  uint64 = 1 << iota // wait in the queue instead of -4 (LM_CO_QUEUE)
+	CheckoutSigned                    // answer with SignedGranted, carrying the license lines
 )
 
 // Checkout asks a vendor daemon for Count seats of Feature at Version or
@@ -564,6 +569,68 @@ func (m *Granted) decode(d *decoder) {
 	m.Expiry = d.string()
 	m.VendorString = d.string()
 	m.Adopted = d.bool()
+}
+
+// SignedFormGolm1 is SignedGranted.Form for lines in licfile's signed form
+// "golm-sig-1" (licfile.SignedText), checked with the vendor's Ed25519
+// public key.
+const SignedFormGolm1 = 1
+
+// MaxGrantLines bounds the license lines one SignedGranted carries.
+const MaxGrantLines = 8
+
+// GrantLine is a license line as a grant carries it: its signed form and
+// its SIGN= value, so that the application can check the line with the
+// publisher's public key.
+type GrantLine struct {
+	Text string // the signed form (licfile.SignedText)
+	Sign string // the SIGN= value
+}
+
+// SignedGranted answers a Checkout with CheckoutSigned, and every later
+// Checkout and QueuePoll on the same connection, in place of Granted: the
+// grant and the license lines it comes from, in the signed form Form
+// (SignedFormGolm1). Lines holds the first lines of the seat's pool
+// and, for a PACKAGE component, the PACKAGE line first; at most
+// MaxGrantLines. A vendor daemon older than SignedGranted ignores the
+// flag and answers Granted, which tells the application that no line
+// came.
+type SignedGranted struct {
+	Granted
+	Form  int
+	Lines []GrantLine
+}
+
+// Type implements Message.
+func (*SignedGranted) Type() Type { return TypeSignedGranted }
+
+// AppendPayload implements Message.
+func (m *SignedGranted) AppendPayload(b []byte) []byte {
+	b = m.Granted.AppendPayload(b)
+	b = appendUint(b, uint64(m.Form))
+	lines := m.Lines
+	if len(lines) > MaxGrantLines {
+		lines = lines[:MaxGrantLines]
+	}
+	b = appendUint(b, uint64(len(lines)))
+	for _, l := range lines {
+		b = appendString(b, l.Text)
+		b = appendString(b, l.Sign)
+	}
+	return b
+}
+
+func (m *SignedGranted) decode(d *decoder) {
+	m.Granted.decode(d)
+	m.Form = d.uint32()
+	n := d.uint()
+	if d.err == nil && n > MaxGrantLines {
+		d.fail("%d grant lines exceed %d", n, MaxGrantLines)
+		return
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		m.Lines = append(m.Lines, GrantLine{Text: d.string(), Sign: d.string()})
+	}
 }
 
 // Checkin returns the seats of Handle.

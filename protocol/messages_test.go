@@ -24,6 +24,9 @@ func samples() []Message {
 		&LocateReply{Vendor: "demo", Host: "srv", Port: 41000},
 		&Checkout{Feature: "f1", Version: "1.0", Count: 2, VendorData: "[APS Base]", Flags: CheckoutQueue, PrevRun: 9, PrevHandle: 401},
 		&Granted{Handle: 401, Feature: "f1", Version: "2.0", Expiry: "permanent", VendorString: "vs", Adopted: true},
+		&SignedGranted{Granted: Granted{Handle: 402, Feature: "f1", Version: "1.0", Expiry: "permanent"}, Form: SignedFormGolm1,
+			Lines: []GrantLine{{Text: "golm-sig-1\nPACKAGE \"suite\" \"demo\" 1\nCOMPONENTS \"f1:1:1\"\n", Sign: "ABCD"}, {Text: "golm-sig-1\nFEATURE \"suite\" \"demo\" 1 permanent 4\n", Sign: "EFGH"}}},
+		&SignedGranted{Granted: Granted{Handle: 403, Feature: "f2"}, Form: 7},
 		&Checkin{Handle: 401},
 		&Heartbeat{Seq: 12},
 		&HeartbeatAck{Seq: 12},
@@ -249,4 +252,42 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestSignedGrantedBounds: a SIGNED_GRANTED frame with more than
+// MaxGrantLines lines is a violation when read, and a writer never sends
+// more than MaxGrantLines.
+func TestSignedGrantedBounds(t *testing.T) {
+	many := make([]GrantLine, MaxGrantLines+1)
+	for i := range many {
+		many[i] = GrantLine{Text: "t", Sign: "s"}
+	}
+	t.Run("write", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := NewWriter(&buf).WriteMessage(&SignedGranted{Lines: many}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := NewReader(&buf).ReadMessage()
+		if err != nil {
+			t.Fatalf("ReadMessage: %v", err)
+		}
+		if n := len(got.(*SignedGranted).Lines); n != MaxGrantLines {
+			t.Errorf("lines read back = %d, want %d", n, MaxGrantLines)
+		}
+	})
+	t.Run("read", func(t *testing.T) {
+		// Granted's fields, form 1, then a count one over the bound.
+		payload := (&Granted{Handle: 1}).AppendPayload(nil)
+		payload = appendUint(payload, 1)
+		payload = appendUint(payload, MaxGrantLines+1)
+		for range MaxGrantLines + 1 {
+			payload = appendString(payload, "t")
+			payload = appendString(payload, "s")
+		}
+		frame := append([]byte{0, 0, 0, byte(len(payload) + 1), byte(TypeSignedGranted)}, payload...)
+		_, err := NewReader(bytes.NewReader(frame)).ReadMessage()
+		if !IsViolation(err) {
+			t.Errorf("ReadMessage(%d lines) = %v, want a violation", MaxGrantLines+1, err)
+		}
+	})
 }

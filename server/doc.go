@@ -99,8 +99,8 @@
 // never touch pools. Every command carries the time it happens at, so the
 // same commands give the same state: what a replicated log needs later
 // for three-server redundancy. Only lines whose SIGN= verifies with the
-// vendor's public key (VENDOR.pub beside the license file or the daemon)
-// are served; the others are logged as "BAD CODE for f1". A client that
+// vendor's public key (see Publisher keys) are served; the others are
+// logged as "BAD CODE for f1". A client that
 // stops sending frames for VendorConfig.ClientTimeout is dropped, and a
 // closed connection frees all its seats at once.
 //
@@ -149,6 +149,39 @@
 // State.CheckInvariants makes the state check after every command that
 // no pool goes over its count plus overdraft and no reserved seat goes to
 // anybody else.
+//
+// # Publisher keys
+//
+// A vendor daemon trusts one public key per license file, chosen in this
+// order (PublisherKey):
+//
+//  1. a key built into the vendor daemon binary at link time, which a
+//     publisher sets with
+//     go build -ldflags "-X golm/lmutil/server.publisherKeys=VENDOR:HEX" golm/lmutil
+//     (HEX is the 64 hex digits of the VENDOR.pub line, as lmcrypt -genkey
+//     prints them; several vendors' keys are separated by commas);
+//  2. VENDOR.pub beside the vendor daemon binary (the running executable,
+//     symbolic links resolved; not the DAEMON line's path, which the
+//     license file names);
+//  3. only when neither exists, VENDOR.pub beside the license file.
+//
+// A key beside the license file never overrides one of the first two: it
+// is named in the debug log as ignored. A built-in key that is malformed,
+// or a VENDOR.pub beside the binary that cannot be read or names another
+// vendor, leaves the vendor daemon trusting no key at all (every line is
+// BAD CODE) rather than falling back. The debug log names the key trusted
+// ("Trusting public key built in (fingerprint 0123456789abcdef)" or its
+// path) with its fingerprint, the first 16 hex digits of the SHA-256 of
+// the key, which lmcrypt prints too.
+//
+// The key order protects a publisher from a customer who edits license
+// files, not from one who controls the server machine: such a customer can
+// replace the vendor daemon. The guarantee that holds then is the
+// application's: a client built with the publisher's key
+// (client.WithPublicKey) checks every line it is granted. For that a
+// client sets protocol.CheckoutSigned, and the vendor daemon answers that
+// connection's grants with protocol.SignedGranted, the signed form and
+// SIGN= of the lines of the seat's pool.
 //
 // # Trust
 //

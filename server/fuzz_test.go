@@ -28,6 +28,9 @@ func FuzzVendorRequests(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 2, byte(protocol.TypeCheckout), 0xff})
 	f.Add(frame(&protocol.Checkout{Feature: "f1", Count: 2}, &protocol.Checkout{Feature: "f1", Count: 1, Flags: protocol.CheckoutQueue},
 		&protocol.QueuePoll{Handle: 102}, &protocol.Checkin{Handle: 102}))
+	f.Add(frame(&protocol.Checkout{Feature: "f1", Count: 1, Flags: protocol.CheckoutSigned}, &protocol.Checkout{Feature: "f1", Count: 1, Flags: protocol.CheckoutQueue | protocol.CheckoutSigned},
+		&protocol.Checkout{Feature: "f1", Count: 1, Flags: ^uint64(0)}, &protocol.QueuePoll{Handle: 101}, &protocol.QueuePoll{Handle: 103}))
+	f.Add(frame(&protocol.SignedGranted{Granted: protocol.Granted{Handle: 1, Feature: "f1"}, Form: 1, Lines: []protocol.GrantLine{{Text: "t", Sign: "s"}}}))
 	f.Add(frame(&protocol.Linger{Seconds: 5}, &protocol.Idle{Idle: true}, &protocol.HostIDs{Ethers: []string{"08002b32b161"}},
 		&protocol.Checkout{Feature: "f1", Count: 1, VendorData: "x"}, &protocol.Checkin{Handle: 101}))
 	dir := f.TempDir()

@@ -39,12 +39,12 @@ func LoadLicenses(paths []string, log *DebugLog) ([]*licfile.File, error) {
 	return files, nil
 }
 
-// VendorLines returns vendor's FEATURE, INCREMENT and UPGRADE lines of
-// files whose signature verifies with the vendor's public key, found
-// beside each license file or beside one of daemonPaths. Lines that fail
-// are logged as "BAD CODE for f1" and left out; expired lines are logged
-// as "EXPIRED: f1" and kept, so that a checkout is told why it fails.
-func VendorLines(vendor string, files []*licfile.File, daemonPaths []string, now time.Time, log *DebugLog) []*licfile.Feature {
+// verifiedLines returns vendor's FEATURE, INCREMENT and UPGRADE lines of
+// files whose signature verifies with the key keys trusts for their file
+// (keys.go). Lines that fail are logged as "BAD CODE for f1" and left
+// out; expired lines are logged as "EXPIRED: f1" and kept, so that a
+// checkout is told why it fails.
+func verifiedLines(vendor string, files []*licfile.File, keys *keyRing, now time.Time, log *DebugLog) []*licfile.Feature {
 	var out []*licfile.Feature
 	for _, f := range files {
 		var mine []*licfile.Feature
@@ -56,7 +56,7 @@ func VendorLines(vendor string, files []*licfile.File, daemonPaths []string, now
 		if len(mine) == 0 {
 			continue
 		}
-		key, _, kerr := licfile.FindPublicKey(vendor, f.Name, daemonPaths...)
+		key, kerr := keys.forFile(f.Name)
 		var errs []error
 		if kerr == nil {
 			lines := make([]licfile.Line, len(mine))
@@ -84,10 +84,10 @@ func VendorLines(vendor string, files []*licfile.File, daemonPaths []string, now
 	return out
 }
 
-// VendorPackages returns vendor's PACKAGE lines of files whose signature
-// verifies, as VendorLines does for FEATURE lines; bad ones are logged
+// verifiedPackages returns vendor's PACKAGE lines of files whose signature
+// verifies, as verifiedLines does for FEATURE lines; bad ones are logged
 // as "BAD CODE for pkg" and left out.
-func VendorPackages(vendor string, files []*licfile.File, daemonPaths []string, log *DebugLog) []*licfile.Package {
+func verifiedPackages(vendor string, files []*licfile.File, keys *keyRing, log *DebugLog) []*licfile.Package {
 	var out []*licfile.Package
 	for _, f := range files {
 		var mine []*licfile.Package
@@ -99,7 +99,7 @@ func VendorPackages(vendor string, files []*licfile.File, daemonPaths []string, 
 		if len(mine) == 0 {
 			continue
 		}
-		key, _, kerr := licfile.FindPublicKey(vendor, f.Name, daemonPaths...)
+		key, kerr := keys.forFile(f.Name)
 		for _, p := range mine {
 			err := kerr
 			if err == nil {

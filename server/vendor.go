@@ -54,9 +54,14 @@ type VendorConfig struct {
 	ClientTimeout time.Duration
 	// Trust decides on lmremove.
 	Trust Trust
-	// DaemonPaths are where else to look for the vendor's public key
-	// (the DAEMON line's path, the running binary).
-	DaemonPaths []string
+	// BuiltinKeys is the publisher's public key built into the vendor
+	// daemon binary (BuiltinKeys' "vendor:hex" form), trusted before any
+	// key file; "" when none is.
+	BuiltinKeys string
+	// Executable is the vendor daemon binary: without a built-in key, a
+	// VENDOR.pub beside it is trusted, and only without either one a
+	// VENDOR.pub beside a license file (see PublisherKey).
+	Executable string
 	// Identity is the daemon's own identity for its Hello.
 	Identity protocol.Identity
 	// TickInterval is how often lingering seats, idle TIMEOUTs and the
@@ -101,6 +106,7 @@ type Vendor struct {
 	limit       *connLimit
 	report      reportState  // REPORTLOG and DEBUGLOG (report.go)
 	deepAbove   atomic.Int64 // deepAbove, or what a test sets
+	signed      atomic.Pointer[signedForms]
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -125,10 +131,11 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
 	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
-	pools, policy, nolog, logs, closed, err := v.load()
+	pools, policy, nolog, logs, closed, signed, err := v.load()
 	if err != nil {
 		return nil, err
 	}
+	v.signed.Store(signed)
 	if len(pools) == 0 {
 		v.log.Printf("No features to serve!")
 		return nil, ErrNoFeatures
@@ -170,14 +177,17 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 
 // load reads the license files and the options file and builds the
 // vendor's pools and policy; logs is what the options file says about the
-// report and debug logs, closed what its bad restricting lines close.
-func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, err error) {
+// report and debug logs, closed what its bad restricting lines close,
+// signed the signed forms of the lines grants carry.
+func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms, err error) {
 	files, err := LoadLicenses(v.cfg.LicenseFiles, v.log)
 	if err != nil {
-		return nil, nil, 0, logConfig{}, nil, err
+		return nil, nil, 0, logConfig{}, nil, nil, err
 	}
-	lines := VendorLines(v.cfg.Name, files, v.cfg.DaemonPaths, v.cfg.Now(), v.log)
-	pkgs := VendorPackages(v.cfg.Name, files, v.cfg.DaemonPaths, v.log)
+	keys := newKeyRing(v.cfg.Name, v.cfg.BuiltinKeys, v.cfg.Executable, v.log)
+	lines := verifiedLines(v.cfg.Name, files, keys, v.cfg.Now(), v.log)
+	pkgs := verifiedPackages(v.cfg.Name, files, keys, v.log)
+	signed = newSignedForms(files, lines, pkgs)
 	pools = v.cfg.Pools.Build(v.cfg.Name, lines, pkgs)
 	policy = NoPolicy{}
 	if len(v.cfg.LicenseFiles) > 0 {
@@ -194,7 +204,7 @@ func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs
 			closed = o.Closures
 		}
 	}
-	return pools, policy, nolog, logs, closed, nil
+	return pools, policy, nolog, logs, closed, signed, nil
 }
 
 // logs reports whether the options file leaves event e in the debug log.
@@ -430,7 +440,7 @@ func (v *Vendor) Reread() error {
 		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)
 	}
-	pools, policy, nolog, logs, closed, err := v.load()
+	pools, policy, nolog, logs, closed, signed, err := v.load()
 	if err != nil {
 		v.log.Printf("Reread of license file failed: %v", err)
 		return err
@@ -446,6 +456,7 @@ func (v *Vendor) Reread() error {
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, ErrNoFeatures)
 	}
 	v.rereadLogs(logs)
+	v.signed.Store(signed.with(v.signed.Load()))
 	v.logResult(v.apply(Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.apply(SetPolicy{Policy: policy}))
@@ -460,6 +471,10 @@ type session struct {
 	client Client
 	peer   net.Addr
 	linger time.Duration // the application's linger for its checkouts
+	// signedGrants: the client asked for the license lines with its
+	// grants (protocol.CheckoutSigned), so every grant on the connection
+	// is a SignedGranted.
+	signedGrants bool
 }
 
 // identity is the identity the client sent in its handshake. The
@@ -658,7 +673,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		seat, pos := v.lookup(s.id, h)
 		switch {
 		case seat != nil:
-			return s.conn.Send(granted(seat, false))
+			return s.conn.Send(v.grant(s, seat, false))
 		case pos > 0:
 			return s.conn.Send(&protocol.Queued{Handle: m.Handle, Position: pos})
 		}
@@ -766,6 +781,9 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	if m.Feature == "" || m.Count < 0 || m.Count > maxCheckoutCount {
 		return s.conn.Send(protocol.ErrorOf(lmerr.New(-42, 1)))
 	}
+	if m.Flags&protocol.CheckoutSigned != 0 {
+		s.signedGrants = true
+	}
 	prev, _ := handle32(m.PrevHandle)
 	r := v.apply(Checkout{
 		Session:    s.id,
@@ -798,7 +816,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	if !r.Adopted && v.logs(options.NoLogOut) {
 		v.logUsage("OUT", "OUT: %s", st.Pool.Feature, st.Client, st.Count)
 	}
-	return s.conn.Send(granted(st, r.Adopted))
+	return s.conn.Send(v.grant(s, st, r.Adopted))
 }
 
 func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {

@@ -23,8 +23,8 @@
 //
 //   - In a license file, uncounted lines before any USE_SERVER line are
 //     granted locally, without a server, when their version, dates, hostid
-//     and signature (the vendor's public key, VENDOR.pub beside the file or
-//     given with WithPublicKey) are good.
+//     and signature (the vendor's public key given with WithPublicKey, or
+//     without one VENDOR.pub beside the file) are good.
 //   - Counted lines, and everything after USE_SERVER, are checked out of
 //     the file's SERVER (lmgrd): the client asks lmgrd where the vendor
 //     daemon listens and talks to the vendor daemon directly.
@@ -71,6 +71,27 @@
 // connection whose requests were all answered is closed with a reset
 // rather than left in TIME_WAIT, so that a command wrapped in a loop does
 // not use up the ephemeral ports.
+//
+// # Checking what the server grants
+//
+// An application built with its publisher's public key passes it to Open
+// (WithPublicKey, WithPublicKeyFile), as FLEXlm applications check
+// license keys themselves. The job then asks every vendor daemon for the
+// signed license lines behind each grant (protocol.CheckoutSigned and
+// protocol.SignedGranted) and takes a grant only when a line signed with
+// the key licenses the feature at the version asked for, started and
+// unexpired. Any other grant (a line the publisher did not sign, an
+// edited count, version or date, a server that sends no lines) is refused
+// with -8 (-10, -31 for the dates) and its seat is checked back in at
+// once; a re-checkout after a reconnect or lmremove, and a queued grant,
+// are checked the same way.
+//
+// This is the check that holds against a customer who controls the
+// license server machine, who can replace the vendor daemon, its keys and
+// its license files. A job without a key trusts the servers it talks to.
+// What the key check cannot see is how many seats a server hands out of a
+// genuine line: a vendor daemon that has been replaced can still count
+// wrong.
 //
 // # Diagnostics
 //

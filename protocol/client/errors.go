@@ -51,6 +51,12 @@ const (
 	minorDown          = 121 // -97: vendor daemon down
 	minorNoKey         = 461 // -8: no public key to verify a local line
 	minorSignature     = 462 // -8: a local line's signature does not verify
+	minorGrantNoKey    = 463 // -8: a grant from a vendor the application has no key of
+	minorGrantUnsigned = 464 // -8: a grant without signed license lines
+	minorGrantSign     = 465 // -8: a granted line's signature does not verify
+	minorGrantLine     = 466 // -8: no granted line licenses the feature
+	minorGrantExpired  = 467 // -10: the granted line expired
+	minorGrantStart    = 468 // -31: the granted line has not started
 	minorQueued        = 374 // -35: the request waits in the server's queue
 )
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 
+	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/client"
 )
 
@@ -31,4 +32,37 @@ func Example() {
 	defer lic.Checkin(ctx)
 	// ... work while holding the license; heartbeats and reconnects
 	// happen in the background. lic.Err() says whether it was lost.
+}
+
+// publisherKey is the publisher's demo.pub, built into the application
+// (with go:embed, or as a constant) so that whoever runs the license
+// server cannot replace it.
+const publisherKey = `# golm license verification key of vendor demo.
+golm-ed25519-public demo c9817e49d44206d201930de0f027ea2daa1186fa5f6da25d6d7b65c9d4a8e6ae
+`
+
+// An application that carries its publisher's public key checks every
+// grant itself: a license line the publisher did not sign, or one whose
+// count or dates were edited, is refused with -8 however the server was
+// set up.
+func ExampleWithPublicKey() {
+	key, err := licfile.ParsePublicKey([]byte(publisherKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	job, err := client.Open(ctx, "", client.WithVendor("demo"), client.WithPublicKey(key))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer job.Close()
+	lic, err := job.Checkout(ctx, "f1", "1.0", 1)
+	var e *client.Error
+	if errors.As(err, &e) && e.Code == -8 {
+		log.Fatal("the license server grants lines the publisher did not sign")
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lic.Checkin(ctx)
 }

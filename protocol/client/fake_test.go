@@ -33,6 +33,10 @@ type fakeServer struct {
 	// sticky keeps seats when their connection closes, as a server that
 	// has not noticed a dead connection yet.
 	sticky bool
+	// grant, when set, makes the answer to a granted checkout from the
+	// Granted the fake would send and the request's flags (a server
+	// that sends license lines, or forged ones).
+	grant func(g *protocol.Granted, flags uint64) protocol.Message
 }
 
 type fakeSeat struct {
@@ -247,6 +251,9 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 		default:
 			f.mu.Unlock()
 			return
+		}
+		if g, ok := reply.(*protocol.Granted); ok && f.grant != nil {
+			reply = f.grant(g, m.(*protocol.Checkout).Flags)
 		}
 		f.mu.Unlock()
 		if c.Send(reply) != nil {

@@ -85,9 +85,14 @@ func (l *License) Err() error {
 
 // Open starts a job on licensePath, a -c style license path list, or ""
 // for $VENDOR_LICENSE_FILE and $LM_LICENSE_FILE (see WithVendor). It does
-// not connect to any server yet.
+// not connect to any server yet. A job given the publisher's public key
+// (WithPublicKey) checks every grant itself; one without trusts the
+// servers it checks out of.
 func Open(ctx context.Context, licensePath string, opts ...Option) (*Job, error) {
 	cfg := newConfig(opts)
+	if cfg.keyErr != nil {
+		return nil, newError(-8, minorNoKey, cfg.keyErr.Error())
+	}
 	j := &Job{cfg: cfg, conns: map[string]*vendorConn{}, vendorOf: map[string]string{}, local: map[*License]bool{}}
 	j.sources = licfile.ResolvePath(licensePath, cfg.vendor, licfile.PathEnv{Getenv: cfg.getenv, Dir: cfg.dir, Home: cfg.home})
 	if len(j.sources) == 0 {
@@ -108,6 +113,7 @@ func Open(ctx context.Context, licensePath string, opts ...Option) (*Job, error)
 	if j.ident.Display == "" {
 		j.ident.Display = m.Display
 	}
+
 	var b [8]byte
 	for j.jobID == 0 {
 		_, _ = rand.Read(b[:])
@@ -430,7 +436,7 @@ func (v *vendorConn) checkout(ctx context.Context, source, feature, version stri
 			return nil, err
 		}
 	}
-	m, err := v.link.call(ctx, &protocol.Checkout{Feature: feature, Version: version, Count: count, Flags: flags}, v.job.cfg.callTimeout)
+	m, err := v.link.call(ctx, &protocol.Checkout{Feature: feature, Version: version, Count: count, Flags: v.job.checkoutFlags(flags)}, v.job.cfg.callTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -441,10 +447,14 @@ func (v *vendorConn) checkout(ctx context.Context, source, feature, version stri
 		}
 		return lic, newError(-35, minorQueued, "Feature: "+feature)
 	}
-	g, ok := m.(*protocol.Granted)
+	g, ok := grantOf(m)
 	if !ok {
 		v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
 		return nil, newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+	}
+	if err := v.job.checkGrant(v.vendor, feature, version, m); err != nil {
+		v.refuseLocked(ctx, g, err)
+		return nil, err
 	}
 	lic := &License{
 		Feature: feature, Version: g.Version, Requested: version, Count: count,
@@ -474,7 +484,7 @@ func (v *vendorConn) reconnectLocked(ctx context.Context) error {
 	kept := v.held[:0:0]
 	for i, lic := range v.held {
 		lic.mu.Lock()
-		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, PrevRun: lic.run, PrevHandle: lic.handle}
+		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, Flags: j.checkoutFlags(0), PrevRun: lic.run, PrevHandle: lic.handle}
 		lic.mu.Unlock()
 		held, err := v.recheckout(ctx, lic, req, "after reconnecting to")
 		if err != nil {
@@ -501,13 +511,21 @@ func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol
 	if err != nil && !v.alive() {
 		return false, err
 	}
-	g, ok := m.(*protocol.Granted)
+	g, ok := grantOf(m)
+	var refused error
+	if err == nil && ok {
+		if refused = v.job.checkGrant(v.vendor, lic.Feature, req.Version, m); refused != nil {
+			v.refuseLocked(ctx, g, refused)
+		}
+	}
 	lic.mu.Lock()
 	switch {
 	case err != nil:
 		lic.lost = err
 	case !ok:
 		lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+	case refused != nil:
+		lic.lost = refused
 	default:
 		lic.handle, lic.run = g.Handle, l.hello.RunID
 		lic.Version, lic.Expiry, lic.VendorString = g.Version, g.Expiry, g.VendorString
@@ -602,12 +620,12 @@ func (v *vendorConn) verifyHeldLocked(ctx context.Context, lead protocol.Message
 	}
 	kept := v.held[:0:0]
 	for i, lic := range asked {
-		if _, ok := replies[i].(*protocol.Granted); (errs[i] == nil && ok) || codeOf(errs[i]) != -41 {
+		if _, ok := grantOf(replies[i]); (errs[i] == nil && ok) || codeOf(errs[i]) != -41 {
 			kept = append(kept, lic) // still held, or not known: ask again next time
 			continue
 		}
 		lic.mu.Lock()
-		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count}
+		req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, Flags: v.job.checkoutFlags(0)}
 		lic.mu.Unlock()
 		held, err := v.recheckout(ctx, lic, req, "after it was taken back by")
 		if err != nil {
@@ -687,16 +705,11 @@ func (v *vendorConn) poll(lic *License) (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	switch m := m.(type) {
-	case *protocol.Queued:
+	if _, ok := m.(*protocol.Queued); ok {
 		return false, nil
-	case *protocol.Granted:
-		lic.mu.Lock()
-		lic.Version, lic.Expiry, lic.VendorString = m.Version, m.Expiry, m.VendorString
-		lic.handle, lic.pending = m.Handle, false
-		lic.mu.Unlock()
-		v.held = append(v.held, lic)
-		return true, nil
+	}
+	if g, ok := grantOf(m); ok {
+		return v.grantedQueuedLocked(lic, g, m, v.link.hello.RunID)
 	}
 	v.link.fail(errors.New("QUEUE_POLL answered with " + m.Type().String()))
 	return false, newError(-12, minorProtocol, "QUEUE_POLL answered with "+m.Type().String())
@@ -748,29 +761,47 @@ func (v *vendorConn) requeueLocked(lic *License) (done bool, err error) {
 		}
 	}
 	lic.mu.Lock()
-	req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, Flags: protocol.CheckoutQueue}
+	req := &protocol.Checkout{Feature: lic.Feature, Version: lic.Requested, Count: lic.Count, Flags: v.job.checkoutFlags(protocol.CheckoutQueue)}
 	lic.mu.Unlock()
 	m, err := v.link.call(ctx, req, v.job.cfg.callTimeout)
 	if err != nil {
 		return false, err
 	}
-	switch m := m.(type) {
-	case *protocol.Queued:
+	if q, ok := m.(*protocol.Queued); ok {
 		lic.mu.Lock()
-		lic.handle, lic.run = m.Handle, v.link.hello.RunID
+		lic.handle, lic.run = q.Handle, v.link.hello.RunID
 		lic.mu.Unlock()
 		v.job.cfg.log("%s queued again at %s after the connection broke", lic.Feature, v.vendor)
 		return false, nil
-	case *protocol.Granted:
-		lic.mu.Lock()
-		lic.Version, lic.Expiry, lic.VendorString = m.Version, m.Expiry, m.VendorString
-		lic.handle, lic.run, lic.pending = m.Handle, v.link.hello.RunID, false
-		lic.mu.Unlock()
-		v.held = append(v.held, lic)
-		return true, nil
+	}
+	if g, ok := grantOf(m); ok {
+		return v.grantedQueuedLocked(lic, g, m, v.link.hello.RunID)
 	}
 	v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
 	return false, newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+}
+
+// grantedQueuedLocked takes the grant g (reply m) of the queued lic from
+// vendor daemon run: lic is held from now on, or, when the job refuses
+// the grant (checkGrant), lic is done, its seats go back and the refusal
+// is returned. v.mu is held.
+func (v *vendorConn) grantedQueuedLocked(lic *License, g *protocol.Granted, m protocol.Message, run uint64) (done bool, err error) {
+	lic.mu.Lock()
+	requested := lic.Requested
+	lic.mu.Unlock()
+	if err := v.job.checkGrant(v.vendor, lic.Feature, requested, m); err != nil {
+		v.refuseLocked(v.job.ctx, g, err)
+		lic.mu.Lock()
+		lic.pending, lic.done, lic.lost = false, true, err
+		lic.mu.Unlock()
+		return true, err
+	}
+	lic.mu.Lock()
+	lic.Version, lic.Expiry, lic.VendorString = g.Version, g.Expiry, g.VendorString
+	lic.handle, lic.run, lic.pending = g.Handle, run, false
+	lic.mu.Unlock()
+	v.held = append(v.held, lic)
+	return true, nil
 }
 
 func (v *vendorConn) checkin(ctx context.Context, lic *License) error {

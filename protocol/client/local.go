@@ -116,13 +116,19 @@ func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, 
 	if ft.Version.Compare(want) < 0 {
 		return newError(-25, minorVersion, detail...)
 	}
-	key := j.cfg.publicKey
-	if key == nil || key.Vendor != ft.Vendor {
+	key, ok := j.cfg.keys[ft.Vendor]
+	switch {
+	case ok:
+	case len(j.cfg.keys) > 0:
+		// The application names its publishers' keys: a key on disk does
+		// not add another.
+		return newError(-8, minorNoKey, append(detail, "no public key of vendor "+ft.Vendor+" in the application")...)
+	default:
 		k, _, err := licfile.FindPublicKey(ft.Vendor, path)
 		if err != nil {
 			return newError(-8, minorNoKey, append(detail, err.Error())...)
 		}
-		key = &k
+		key = k
 	}
 	if err := licfile.Verify(key.Key, f, ft); err != nil {
 		return newError(-8, minorSignature, append(detail, err.Error())...)

@@ -117,3 +117,36 @@ func TestCountedNeedsServer(t *testing.T) {
 		t.Fatalf("Checkout of a counted line without SERVER: got %v, want -13", err)
 	}
 }
+
+// TestLocalUncountedWithKey: with the publisher's key, an uncounted line
+// is checked with it and not with the demo.pub beside the file (which
+// writeSigned made, standing for the customer's); a vendor the job has no
+// key of is refused too.
+func TestLocalUncountedWithKey(t *testing.T) {
+	path := writeSigned(t, "VENDOR demo\nFEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n")
+	besideFile, err := licfile.LoadPublicKey(filepath.Join(filepath.Dir(path), "demo.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publisherKey, _, _ := ed25519.GenerateKey(nil)
+	tests := []struct {
+		name string
+		key  licfile.PublicKey
+		code int
+	}{
+		{"the key that signed it", besideFile, 0},
+		{"the publisher's key", licfile.PublicKey{Vendor: "demo", Key: publisherKey}, -8},
+		{"a key of another vendor only", licfile.PublicKey{Vendor: "acme", Key: besideFile.Key}, -8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := openJob(t, path, WithPublicKey(tt.key)).Checkout(context.Background(), "f1", "1.0", 1)
+			if tt.code == 0 && err != nil {
+				t.Fatalf("Checkout = %v, want a grant", err)
+			}
+			if tt.code != 0 && !codeIs(err, tt.code) {
+				t.Fatalf("Checkout = %v, want code %d", err, tt.code)
+			}
+		})
+	}
+}

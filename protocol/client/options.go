@@ -36,7 +36,8 @@ type config struct {
 	diag                                  io.Writer
 	diagLevel                             int
 	logf                                  func(format string, args ...any)
-	publicKey                             *licfile.PublicKey
+	keys                                  map[string]licfile.PublicKey // by vendor
+	keyErr                                error                        // a WithPublicKeyFile that failed
 	machine                               *licfile.Machine
 	now                                   func() time.Time
 	pid                                   int
@@ -118,9 +119,48 @@ func WithLogger(logf func(format string, args ...any)) Option {
 	return func(c *config) { c.logf = logf }
 }
 
-// WithPublicKey is the vendor's public key compiled into the application,
-// used for local (uncounted) grants before any VENDOR.pub on disk.
-func WithPublicKey(k licfile.PublicKey) Option { return func(c *config) { c.publicKey = &k } }
+// WithPublicKey gives the job the publisher's public key of vendor
+// k.Vendor, which the application should carry in its own binary. With
+// it, every grant is checked by the application itself: the vendor daemon
+// must send the signed license lines the seat comes from
+// (protocol.SignedGranted), each must verify under the key and one must
+// license the feature at the version asked for, unexpired; a grant that
+// fails is refused with -8 (-10 for an expired line) and its seat checked
+// back in. Uncounted lines of a license file are checked with the key
+// too, not with a VENDOR.pub on disk. Once a job has any key, a grant or
+// local line of a vendor without one is refused (-8): a server cannot
+// escape the check by naming another vendor. Give several options for
+// several vendors.
+//
+// Without any key the job trusts the server: whatever a vendor daemon
+// grants is taken, and local lines are checked with the VENDOR.pub beside
+// their license file, which whoever controls that machine can replace.
+// Only the application's key survives a customer who controls the
+// license server.
+func WithPublicKey(k licfile.PublicKey) Option {
+	return func(c *config) {
+		if c.keys == nil {
+			c.keys = map[string]licfile.PublicKey{}
+		}
+		c.keys[k.Vendor] = k
+	}
+}
+
+// WithPublicKeyFile is WithPublicKey with the key read from a VENDOR.pub
+// file (licfile.LoadPublicKey; the file names the vendor). Open fails
+// with -8 when the file cannot be read.
+func WithPublicKeyFile(path string) Option {
+	return func(c *config) {
+		k, err := licfile.LoadPublicKey(path)
+		if err != nil {
+			if c.keyErr == nil {
+				c.keyErr = err
+			}
+			return
+		}
+		WithPublicKey(k)(c)
+	}
+}
 
 // WithMachine sets what this host is for hostid matching (tests).
 func WithMachine(m *licfile.Machine) Option { return func(c *config) { c.machine = m } }
