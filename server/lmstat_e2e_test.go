@@ -90,6 +90,7 @@ var (
 		regexp.MustCompile(`(License file\(s\) on )[^:]+(:)`),
 		regexp.MustCompile(`(Vendor daemon status \(on )[^)]+(\))`),
 		regexp.MustCompile(`(\()[^ /()]+(/PORT)`),
+		regexp.MustCompile(`(License server status: PORT@)\S+()`),
 	}
 )
 
