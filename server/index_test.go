@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol/lmerr"
 )
 
 // handles are the handles of seats, in order.
@@ -298,5 +299,114 @@ func TestQueueModel(t *testing.T) {
 				t.Fatalf("step %d: request %d at position %d, model %d", step, q.handle, got, pos[q.feature])
 			}
 		}
+	}
+}
+
+// lingerPolicy is NoPolicy with an options LINGER for every feature.
+type lingerPolicy struct {
+	NoPolicy
+	linger time.Duration
+}
+
+func (p lingerPolicy) Linger(*Pool) time.Duration { return p.linger }
+
+// TestLingerCap: an application's linger is cut to DefaultLingerCap, or
+// to the options file's LINGER when that is longer; the longer of the
+// two is used, as before.
+func TestLingerCap(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		name     string
+		app, opt time.Duration
+		want     time.Duration
+	}{
+		{"seven days asked", 7 * day, 0, DefaultLingerCap},
+		{"just the cap", DefaultLingerCap, 0, DefaultLingerCap},
+		{"a second over the cap", DefaultLingerCap + time.Second, 0, DefaultLingerCap},
+		{"under the cap", 30 * time.Minute, 0, 30 * time.Minute},
+		{"LINGER raises the cap", 7 * day, 2 * time.Hour, 2 * time.Hour},
+		{"LINGER longer than asked", 30 * time.Minute, 2 * time.Hour, 2 * time.Hour},
+		{"LINGER shorter than asked", 30 * time.Minute, 10 * time.Minute, 30 * time.Minute},
+		{"LINGER of days alone", 0, 3 * day, 3 * day},
+		{"none", 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewState(BuildPools("demo", []*licfile.Feature{line(t, licfile.KindFeature, "f1", "1.0", "permanent", 1)}))
+			s.CheckInvariants(func(err error) { t.Errorf("invariant: %v", err) })
+			s.Apply(SetPolicy{Policy: lingerPolicy{linger: tt.opt}})
+			r := s.Apply(Checkout{Session: 1, Client: client("joe", "h"), Feature: "f1", Count: 1, Linger: tt.app, Now: testNow})
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			r = s.Apply(Disconnect{Session: 1, Now: testNow})
+			got := time.Duration(0)
+			if len(r.Lingering) == 1 {
+				got = r.Lingering[0].Linger
+			}
+			if got != tt.want {
+				t.Fatalf("linger %v, want %v", got, tt.want)
+			}
+			if tt.want == 0 {
+				return
+			}
+			// The seat goes back when the (capped) linger is over.
+			if fr := s.Apply(Tick{Now: testNow.Add(tt.want - time.Second)}).Freed; len(fr) != 0 {
+				t.Fatalf("freed a second before the linger's end")
+			}
+			if fr := s.Apply(Tick{Now: testNow.Add(tt.want)}).Freed; len(fr) != 1 {
+				t.Fatalf("not freed at the linger's end")
+			}
+		})
+	}
+}
+
+// TestRemoveLingering: lmremove, by user, host and display or by handle,
+// frees a lingering seat at once; a seat in use starts its linger, and a
+// second lmremove frees it.
+func TestRemoveLingering(t *testing.T) {
+	for _, byHandle := range []bool{false, true} {
+		t.Run(fmt.Sprintf("by handle %v", byHandle), func(t *testing.T) {
+			s := NewState(BuildPools("demo", []*licfile.Feature{line(t, licfile.KindFeature, "f1", "1.0", "permanent", 2)}))
+			s.CheckInvariants(func(err error) { t.Errorf("invariant: %v", err) })
+			joe := client("joe", "h")
+			a := s.Apply(Checkout{Session: 1, Client: joe, Feature: "f1", Count: 1, Linger: time.Hour, Now: testNow}).Seat
+			b := s.Apply(Checkout{Session: 2, Client: joe, Feature: "f1", Count: 1, Linger: time.Hour, Now: testNow}).Seat
+			s.Apply(Disconnect{Session: 1, Now: testNow}) // a lingers
+			remove := func(h uint32) Result {
+				if byHandle {
+					return s.Apply(RemoveHandle{Feature: "f1", Handle: h, Now: testNow})
+				}
+				return s.Apply(Remove{Feature: "f1", User: joe.User, Host: joe.Host, Display: joe.Display, Now: testNow})
+			}
+			if byHandle {
+				r := remove(a.Handle)
+				if r.Err != nil || len(r.Freed) != 1 || r.Freed[0].Handle != a.Handle {
+					t.Fatalf("remove of the lingering seat: %v, freed %v", r.Err, handles(r.Freed))
+				}
+				r = remove(b.Handle)
+				if r.Err != nil || len(r.Lingering) != 1 || len(r.Freed) != 0 {
+					t.Fatalf("remove of the seat in use: %v, freed %v, lingering %d; want it lingering", r.Err, handles(r.Freed), len(r.Lingering))
+				}
+				if r := remove(b.Handle); r.Err != nil || len(r.Freed) != 1 {
+					t.Fatalf("second remove: %v, freed %d", r.Err, len(r.Freed))
+				}
+			} else {
+				// Both of joe's seats: the lingering one freed, the other lingers.
+				r := remove(0)
+				if r.Err != nil || !slices.Equal(handles(r.Freed), []uint32{a.Handle}) || len(r.Lingering) != 1 {
+					t.Fatalf("remove: %v, freed %v, lingering %d", r.Err, handles(r.Freed), len(r.Lingering))
+				}
+				if r := remove(0); r.Err != nil || !slices.Equal(handles(r.Freed), []uint32{b.Handle}) {
+					t.Fatalf("second remove: %v, freed %v", r.Err, handles(r.Freed))
+				}
+			}
+			if got := s.Status()[0].InUse; got != 0 {
+				t.Errorf("in use after the removes: %d, want 0", got)
+			}
+			if r := remove(a.Handle); lmerr.CodeOf(errOrNil(r.Err)) != -41 {
+				t.Errorf("remove with nothing left: %v, want -41", r.Err)
+			}
+		})
 	}
 }
