@@ -16,7 +16,10 @@ import (
 //   - per session, the session's seats in handle order;
 //   - per feature, its pools in file order and the pools a checkout
 //     tries, in the order it tries them;
-//   - the lingering seats in a heap ordered by the end of their linger.
+//   - the lingering seats in a heap ordered by the end of their linger;
+//   - per pool, the seats of pools an lmreread removed that count
+//     against it (Seat.charge);
+//   - the queued requests per feature, by handle and by session (below).
 //
 // Seats are added, dropped and moved between sessions only through
 // addSeat, dropSeat and setSession, which keep the indexes in step;
@@ -500,10 +503,15 @@ func (s *State) checkQueue() error {
 		if len(l) > MaxQueuedPerSession {
 			return fmt.Errorf("session %d has %d requests queued, more than %d", id, len(l), MaxQueuedPerSession)
 		}
+		features := map[string]bool{}
 		for _, it := range l {
 			if it.w.Session != id || s.waiting[it.w.Handle] != it {
 				return fmt.Errorf("session index of %d lists request %d that is not queued", id, it.w.Handle)
 			}
+			if features[it.w.Feature] {
+				return fmt.Errorf("session %d has two requests queued for %s", id, it.w.Feature)
+			}
+			features[it.w.Feature] = true
 		}
 		m += len(l)
 	}

@@ -48,7 +48,8 @@ type Pool struct {
 	// parts, whatever their dates.
 	Parts []PoolPart
 	// Removed marks a pool that an lmreread took away: its seats stay out
-	// until they are checked in, but it grants nothing new.
+	// until they are checked in, counting against the new pools, but it
+	// grants nothing new.
 	Removed bool
 }
 

@@ -142,7 +142,8 @@ type Checkout struct {
 	Count      int
 	Queue      bool
 	// Linger is how long the seat stays held after it is checked in, as
-	// the application asks (the options file's LINGER may say longer).
+	// the application asks (the options file's LINGER may say longer;
+	// more than DefaultLingerCap is cut down, see lingerFor).
 	Linger     time.Duration
 	PrevHandle uint32
 	Adopt      bool
@@ -206,7 +207,9 @@ type RemoveHandle struct {
 
 // Reread replaces the pools with new ones built from the rereadable
 // license files. Seats move to the pool with the same key; seats of a
-// pool that is gone stay out until checked in.
+// pool that is gone stay out until checked in, and meanwhile count
+// against a new pool of the feature that could have granted them (see
+// assignCharges).
 type Reread struct{ Pools []*Pool }
 
 // SetPolicy replaces the options policy (an options file was read).
@@ -1571,9 +1574,11 @@ func (s *State) statusOf(pools []*Pool) []PoolStatus {
 	}
 	idx := make(map[*Pool]int, len(pools))
 	var features []string
+	seen := map[string]bool{}
 	for i, p := range pools {
 		idx[p] = i
-		if s.queues[p.Feature] != nil && !slices.Contains(features, p.Feature) {
+		if s.queues[p.Feature] != nil && !seen[p.Feature] {
+			seen[p.Feature] = true
 			features = append(features, p.Feature)
 		}
 	}
