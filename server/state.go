@@ -33,7 +33,6 @@ const (
 	minorMax        = 358
 	minorNoUsers    = 359
 	minorPackage    = 360
-	minorLinger     = 361
 	minorNotInclude = 362
 	minorQueueFull  = 363
 )
@@ -321,17 +320,16 @@ const firstHandle = 101
 // NewState returns a state serving pools with no options policy.
 func NewState(pools []*Pool) *State {
 	s := &State{
-		pools:     pools,
-		seats:     map[uint32]*Seat{},
-		sessions:  map[uint64]*sessionInfo{},
-		byPool:    map[*Pool]*poolInfo{},
-		bySession: map[uint64][]*Seat{},
-		policy:    NoPolicy{},
-		queues:    map[string]*featureQueue{},
-		waiting:   map[uint32]*queuedItem{},
-
-		queuedBySession: map[uint64][]*queuedItem{},
+		pools:           pools,
+		seats:           map[uint32]*Seat{},
+		sessions:        map[uint64]*sessionInfo{},
+		byPool:          map[*Pool]*poolInfo{},
+		bySession:       map[uint64][]*Seat{},
+		policy:          NoPolicy{},
+		queues:          map[string]*featureQueue{},
+		waiting:         map[uint32]*queuedItem{},
 		nextHandle:      firstHandle,
+		queuedBySession: map[uint64][]*queuedItem{},
 	}
 	s.refresh()
 	return s
