@@ -77,6 +77,13 @@ func TestIssuedCountsValidLines(t *testing.T) {
 		h.clock.Add(14 * time.Hour)
 		h.eventuallyStatus("p9", "p9 issued=3 inuse=5\n v1.0 floating issued=3 inuse=5\n"+
 			"  u0 h d v1.0 x1\n  u1 h d v1.0 x1\n  u2 h d v1.0 x1\n  u3 h d v1.0 x1\n  u4 h d v1.0 x1\n")
+		// Logged with the vendor daemon's first Tick after midnight.
+		for deadline := time.Now().Add(15 * time.Second); !strings.Contains(h.log.String(), "EXPIRED: p9"); {
+			if time.Now().After(deadline) {
+				t.Fatalf("no EXPIRED line after midnight:\n%s", h.log.String())
+			}
+			time.Sleep(5 * time.Millisecond) // polling interval
+		}
 		cs[0].checkin(hs[0])
 		cs[1].checkin(hs[1])
 		h.client("late", "h", "d").want("p9", "1.0", 1, -4)

@@ -300,7 +300,7 @@ type State struct {
 	// nextDate is when a license line next starts or expires (zero: no
 	// line will); the pools' counts are recomputed when the clock gets
 	// there. pending are warnings of such a recomputation, for the next
-	// command's result.
+	// Tick's result.
 	nextDate time.Time
 	pending  []string
 
@@ -390,10 +390,12 @@ func (s *State) tick(t time.Time) {
 	// reading time.Now carries); elapsed time uses the monotonic reading
 	// where there is one, so a stepped wall clock cannot move it at all.
 	if w := t.Round(0); w.After(s.now) {
+		was := s.now
 		s.now = w
 		if !s.nextDate.IsZero() && !s.now.Before(s.nextDate) {
 			// A line started or expired: counts, limits and
 			// reservations change from now on.
+			s.pending = append(s.pending, s.expiredSince(was)...)
 			s.pending = append(s.pending, s.refresh()...)
 		}
 	}
@@ -409,11 +411,40 @@ func (s *State) tick(t time.Time) {
 	}
 }
 
-// applyPending is apply with the warnings of a recomputation of the
-// pools' counts (a license line started or expired) added.
+// expiredSince are the "EXPIRED: feature" debug log lines of the
+// features with a line that expired after was and by now, as the vendor
+// daemon logs expired lines when it reads the license files.
+func (s *State) expiredSince(was time.Time) []string {
+	var out []string
+	seen := map[string]bool{}
+	if was.IsZero() {
+		return nil // the first command: the vendor daemon logged them
+	}
+	for _, p := range s.pools {
+		if p.Removed {
+			continue
+		}
+		for _, pp := range p.parts() {
+			name := p.Feature
+			if pp.Line != nil {
+				name = pp.Line.Name // a component's line is the package's
+			}
+			if !seen[name] && !expired(pp.Expiry, was) && expired(pp.Expiry, s.now) {
+				seen[name] = true
+				out = append(out, "EXPIRED: "+name)
+			}
+		}
+	}
+	return out
+}
+
+// applyPending is apply with, for a Tick, the warnings of the
+// recomputations of the pools' counts (a license line started or
+// expired) since the last Tick added: the vendor daemon logs every
+// Tick's result, not every command's.
 func (s *State) applyPending(cmd Command) Result {
 	r := s.apply(cmd)
-	if len(s.pending) > 0 {
+	if _, tick := cmd.(Tick); tick && len(s.pending) > 0 {
 		r.Warnings = append(s.pending, r.Warnings...)
 		s.pending = nil
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -735,5 +736,34 @@ func TestRereadBackReattaches(t *testing.T) {
 	st = s.Status()
 	if len(st) != 1 || st[0].Pool.Removed || len(st[0].Seats) != 1 || st[0].Charged != 0 || st[0].InUse != 1 {
 		t.Fatalf("back to the original: %+v", st)
+	}
+}
+
+// reservePolicy is NoPolicy with RESERVE n for user for every pool.
+type reservePolicy struct {
+	NoPolicy
+	n    int
+	user string
+}
+
+func (p reservePolicy) Reservations(*Pool) []Reservation {
+	return []Reservation{{Count: p.n, Kind: "USER", Name: p.user, Match: func(c Client) bool { return c.User == p.user }}}
+}
+
+// TestReserveOnValidLines: RESERVE lines are fitted to the seats of the
+// lines valid now, not to those of expired lines.
+func TestReserveOnValidLines(t *testing.T) {
+	s := NewState(BuildPools("demo", []*licfile.Feature{
+		line(t, licfile.KindIncrement, "f1", "1.0", "1-jan-2020", 2),
+		line(t, licfile.KindIncrement, "f1", "1.0", "permanent", 3),
+	}))
+	s.CheckInvariants(func(err error) { t.Error(err) })
+	s.Apply(Tick{Now: testNow})
+	r := s.Apply(SetPolicy{Policy: reservePolicy{n: 4, user: "robert"}})
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "only 3 licenses reserved") {
+		t.Fatalf("warnings %q, want the reservation cut to 3", r.Warnings)
+	}
+	if got := lmerr.CodeOf(errOrNil(s.Apply(Checkout{Session: 1, Client: client("ann", "h"), Feature: "f1", Count: 1, Now: testNow}).Err)); got != -101 {
+		t.Errorf("ann with every valid seat reserved: code %d, want -101", got)
 	}
 }
