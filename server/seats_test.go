@@ -194,3 +194,33 @@ func TestQueueOnePerFeature(t *testing.T) {
 	}
 	h.wantStatus("f1", "f1 issued=1 inuse=1\n v1.0 floating issued=1 inuse=1\n  hold h d v1.0 x1\n  queued joe h d x1\n")
 }
+
+// TestQueueSessionBound: over a real connection, one connection may have
+// MaxQueuedPerSession requests queued; the next is refused with the
+// denial it would have had without queueing, and other connections can
+// still queue.
+func TestQueueSessionBound(t *testing.T) {
+	n := MaxQueuedPerSession + 1
+	var lines []string
+	for i := range n {
+		lines = append(lines, fmt.Sprintf("FEATURE f%d demo 1.0 permanent 1", i))
+	}
+	h := newHarness(t, lic(lines...), "")
+	hold := h.client("hold", "h", "d")
+	for i := range n {
+		hold.want(fmt.Sprintf("f%d", i), "1.0", 1, 0)
+	}
+	c := h.client("joe", "h", "d")
+	for i := range MaxQueuedPerSession {
+		if _, queued, code := c.queue(fmt.Sprintf("f%d", i), "1.0", 1); !queued {
+			t.Fatalf("request %d: code %d, want queued", i, code)
+		}
+	}
+	last := fmt.Sprintf("f%d", MaxQueuedPerSession)
+	if _, queued, code := c.queue(last, "1.0", 1); queued || code != -4 {
+		t.Fatalf("request over the bound: queued %v code %d, want -4", queued, code)
+	}
+	if _, queued, _ := h.client("ann", "h", "d").queue(last, "1.0", 1); !queued {
+		t.Fatal("another connection could not queue")
+	}
+}
