@@ -336,9 +336,11 @@ func NewState(pools []*Pool) *State {
 }
 
 // CheckInvariants makes the state check, after every command, that no
-// pool has more seats out than its count plus its allowed overdraft
-// (reserved seats included) unless an lmreread or options change lowered
-// it, and report a violation to fail. Tests turn it on.
+// pool has more seats out than the count plus the allowed overdraft of
+// its lines valid now (reserved seats, and seats of removed pools that
+// count against it, included) unless an lmreread, an options change or
+// a line's expiry lowered it, and report a violation to fail. Tests turn
+// it on.
 func (s *State) CheckInvariants(fail func(error)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
