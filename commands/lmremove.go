@@ -20,7 +20,8 @@ func lmremoveApplet() *Applet {
 			`The first form frees every checkout of feature by user on user_host at display, on the first server of the license path ` +
 			`(-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers. The second, -h, frees the one checkout with handle, ` +
 			`asking the lmgrd at port on server_host (from "(server_host/port handle)" in lmstat -a); when that name does not answer, ` +
-			`the servers of the license path with that port are tried. An application still running checks the license out again.
+			`the servers of the license path with that port are tried. An application still running checks the license out again. ` +
+			`A checkout with a linger time starts lingering; a lingering license (lmstat -a shows "(linger: ...)") is freed at once.
 
 On success lmremove prints nothing after the banner. A checkout that is not there is Feature was never checked out. (-41,...); ` +
 			`lmgrd started with -x lmremove, or a request from another host, is You are not a license administrator. (-63,...). ` +

@@ -147,7 +147,10 @@
 // client. Since servers send nothing unsolicited, the client asks with
 // QueuePoll{handle} until the answer is Granted; Checkin{handle} or
 // closing the connection leaves the queue. A Checkout without the flag
-// while others are queued for the feature is refused with -24.
+// while others are queued for the feature is refused with -24. A
+// connection may have one request queued per feature (a second is
+// refused with -24) and 64 in all (one more is refused with the denial
+// it would have had without the flag).
 //
 // # Deadlines
 //

@@ -16,7 +16,10 @@ import (
 //   - per session, the session's seats in handle order;
 //   - per feature, its pools in file order and the pools a checkout
 //     tries, in the order it tries them;
-//   - the lingering seats in a heap ordered by the end of their linger.
+//   - the lingering seats in a heap ordered by the end of their linger;
+//   - per pool, the seats of pools an lmreread removed that count
+//     against it (Seat.charge);
+//   - the queued requests per feature, by handle and by session (below).
 //
 // Seats are added, dropped and moved between sessions only through
 // addSeat, dropSeat and setSession, which keep the indexes in step;
@@ -24,8 +27,12 @@ import (
 
 // poolInfo is what the state keeps per pool.
 type poolInfo struct {
-	seats   []*Seat // in handle order
-	limit   int     // Count plus the allowed overdraft
+	seats []*Seat // in handle order
+	// charged are seats of pools an lmreread removed that count against
+	// this pool (Seat.charge), in handle order.
+	charged []*Seat
+	count   int // the seats of the lines valid now
+	limit   int // count plus the allowed overdraft
 	linger  time.Duration
 	timeout time.Duration
 }
@@ -67,10 +74,15 @@ func cmpHandle(a, b uint32) int {
 func (s *State) info(p *Pool) *poolInfo {
 	pi := s.byPool[p]
 	if pi == nil {
-		pi = &poolInfo{limit: s.policyLimit(p), linger: s.policy.Linger(p), timeout: s.policy.Timeout(p)}
+		pi = s.newInfo(p)
 		s.byPool[p] = pi
 	}
 	return pi
+}
+
+func (s *State) newInfo(p *Pool) *poolInfo {
+	count, _ := p.CountAt(s.now)
+	return &poolInfo{count: count, limit: s.policyLimit(p), linger: s.policy.Linger(p), timeout: s.policy.Timeout(p)}
 }
 
 // poolSeats are the seats of pool p in handle order. The slice belongs
@@ -102,6 +114,11 @@ func (s *State) dropSeat(st *Seat) {
 		return
 	}
 	delete(s.seats, st.Handle)
+	if st.charge != nil {
+		if pi := s.byPool[st.charge]; pi != nil {
+			pi.charged = deleteSeat(pi.charged, st)
+		}
+	}
 	if pi := s.byPool[st.Pool]; pi != nil {
 		pi.seats = deleteSeat(pi.seats, st)
 		if len(pi.seats) == 0 && st.Pool.Removed {
@@ -141,9 +158,13 @@ func (s *State) reindex() {
 	s.byFeature = map[string][]*Pool{}
 	s.cands = map[string][]*Pool{}
 	s.timed = s.timed[:0]
+	s.nextDate = time.Time{}
 	for _, p := range s.pools {
-		pi := &poolInfo{limit: s.policyLimit(p), linger: s.policy.Linger(p), timeout: s.policy.Timeout(p)}
+		pi := s.newInfo(p)
 		s.byPool[p] = pi
+		if t := p.nextChange(s.now); !t.IsZero() && (s.nextDate.IsZero() || t.Before(s.nextDate)) {
+			s.nextDate = t
+		}
 		s.byFeature[p.Feature] = append(s.byFeature[p.Feature], p)
 		if pi.timeout > 0 {
 			s.timed = append(s.timed, p)
@@ -152,9 +173,14 @@ func (s *State) reindex() {
 	for _, st := range s.seats {
 		pi := s.info(st.Pool)
 		pi.seats = append(pi.seats, st)
+		if st.charge != nil {
+			ci := s.info(st.charge)
+			ci.charged = append(ci.charged, st)
+		}
 	}
 	for _, pi := range s.byPool {
 		slices.SortFunc(pi.seats, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
+		slices.SortFunc(pi.charged, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
 	}
 	for f, pools := range s.byFeature {
 		s.cands[f] = candidateOrder(pools)
@@ -215,6 +241,23 @@ func (s *State) checkIndexes() error {
 	if n != len(s.seats) {
 		return fmt.Errorf("pool index holds %d seats, the state %d", n, len(s.seats))
 	}
+	charged := 0
+	for p, pi := range s.byPool {
+		for _, st := range pi.charged {
+			if s.seats[st.Handle] != st || st.charge != p || !st.Pool.Removed || p.Removed {
+				return fmt.Errorf("pool %s is charged with seat %d that does not count against it", p.Key(), st.Handle)
+			}
+		}
+		charged += len(pi.charged)
+	}
+	for _, st := range s.seats {
+		if st.charge != nil {
+			charged--
+		}
+	}
+	if charged != 0 {
+		return fmt.Errorf("charged seats and the pools they count against disagree by %d", charged)
+	}
 	n = 0
 	for id, l := range s.bySession {
 		for i, st := range l {
@@ -252,6 +295,228 @@ func (s *State) checkIndexes() error {
 		if !slices.Contains(s.byFeature[p.Feature], p) {
 			return fmt.Errorf("pool %s missing from its feature's index", p.Key())
 		}
+	}
+	return nil
+}
+
+// The queue. Queued requests are kept per feature in arrival order, with
+// a Fenwick tree over that order so that a request's position is found
+// in O(log n); a request that leaves is blanked out and the feature's
+// list compacted once most of it is blank, so that leaving costs O(1)
+// amortised. Every request also carries a global arrival number: serving
+// the queue merges the features' heads by it, which grants in the same
+// order as one global list would, at a cost that grows with the number
+// of features that have requests waiting, not with the requests.
+
+// queuedItem is one queued request in its feature's list.
+type queuedItem struct {
+	w   *Waiter
+	seq uint64        // global arrival order
+	fq  *featureQueue // the feature's list
+	pos int           // index in fq.items
+}
+
+// featureQueue is one feature's queued requests in arrival order.
+type featureQueue struct {
+	feature string
+	items   []*queuedItem // nil where a request left
+	head    int           // items[:head] are all nil
+	live    int
+	fen     []int // Fenwick tree, 1-based: 1 for every live item
+}
+
+// push appends it to the list.
+func (q *featureQueue) push(it *queuedItem) {
+	it.fq, it.pos = q, len(q.items)
+	q.items = append(q.items, it)
+	q.live++
+	if len(q.items) >= len(q.fen) {
+		q.rebuild(max(2*len(q.items), 16))
+		return
+	}
+	q.fenAdd(it.pos, 1)
+}
+
+// remove blanks it out, compacting the list when most of it is blank.
+func (q *featureQueue) remove(it *queuedItem) {
+	if it.fq != q || it.pos >= len(q.items) || q.items[it.pos] != it {
+		return
+	}
+	q.items[it.pos] = nil
+	q.live--
+	q.fenAdd(it.pos, -1)
+	for q.head < len(q.items) && q.items[q.head] == nil {
+		q.head++
+	}
+	if blank := len(q.items) - q.live; blank > q.live+32 {
+		q.compact()
+	}
+}
+
+// front is the first live request, nil when none is left.
+func (q *featureQueue) front() *queuedItem {
+	if q.head < len(q.items) {
+		return q.items[q.head]
+	}
+	return nil
+}
+
+// position is it's place among the live requests, 1 for the front.
+func (q *featureQueue) position(it *queuedItem) int {
+	n := 0
+	for i := it.pos + 1; i > 0; i -= i & -i {
+		n += q.fen[i]
+	}
+	return n
+}
+
+// each calls f for the live requests in arrival order.
+func (q *featureQueue) each(f func(*queuedItem)) {
+	for _, it := range q.items[q.head:] {
+		if it != nil {
+			f(it)
+		}
+	}
+}
+
+func (q *featureQueue) fenAdd(pos, d int) {
+	for i := pos + 1; i < len(q.fen); i += i & -i {
+		q.fen[i] += d
+	}
+}
+
+// compact drops the blanks and renumbers the live requests.
+func (q *featureQueue) compact() {
+	live := make([]*queuedItem, 0, q.live)
+	for _, it := range q.items[q.head:] {
+		if it != nil {
+			it.pos = len(live)
+			live = append(live, it)
+		}
+	}
+	q.items, q.head = live, 0
+	q.rebuild(max(2*len(live), 16))
+}
+
+// rebuild makes a Fenwick tree of capacity n for the list in O(n).
+func (q *featureQueue) rebuild(n int) {
+	q.fen = make([]int, n+1)
+	for i, it := range q.items {
+		if it != nil {
+			q.fen[i+1]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		if j := i + i&-i; j <= n {
+			q.fen[j] += q.fen[i]
+		}
+	}
+}
+
+// queueHeads is a heap of feature lists ordered by their front's arrival.
+type queueHeads []*featureQueue
+
+func (h queueHeads) Len() int           { return len(h) }
+func (h queueHeads) Less(i, j int) bool { return h[i].front().seq < h[j].front().seq }
+func (h queueHeads) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *queueHeads) Push(x any)        { *h = append(*h, x.(*featureQueue)) }
+func (h *queueHeads) Pop() any {
+	old := *h
+	q := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return q
+}
+
+// enqueueWaiter files w at the end of its feature's list and under its
+// session.
+func (s *State) enqueueWaiter(w *Waiter) {
+	q := s.queues[w.Feature]
+	if q == nil {
+		q = &featureQueue{feature: w.Feature}
+		s.queues[w.Feature] = q
+	}
+	s.queueSeq++
+	it := &queuedItem{w: w, seq: s.queueSeq}
+	q.push(it)
+	s.waiting[w.Handle] = it
+	s.queuedBySession[w.Session] = append(s.queuedBySession[w.Session], it)
+}
+
+// dequeueWaiter takes the queued request with handle h out of the queue.
+func (s *State) dequeueWaiter(h uint32) *Waiter {
+	it := s.waiting[h]
+	if it == nil {
+		return nil
+	}
+	delete(s.waiting, h)
+	q := it.fq
+	q.remove(it)
+	if q.live == 0 {
+		delete(s.queues, q.feature)
+	}
+	sess := it.w.Session
+	if l := slices.DeleteFunc(s.queuedBySession[sess], func(x *queuedItem) bool { return x == it }); len(l) > 0 {
+		s.queuedBySession[sess] = l
+	} else {
+		delete(s.queuedBySession, sess)
+	}
+	return it.w
+}
+
+// queuedFor reports whether session has a request queued for feature:
+// O(MaxQueuedPerSession).
+func (s *State) queuedFor(session uint64, feature string) bool {
+	return slices.ContainsFunc(s.queuedBySession[session], func(it *queuedItem) bool { return it.w.Feature == feature })
+}
+
+// checkQueue verifies the queue's indexes: for CheckInvariants only.
+func (s *State) checkQueue() error {
+	n := 0
+	for f, q := range s.queues {
+		if q.live == 0 || q.feature != f {
+			return fmt.Errorf("queue of %s: %d live requests under %q", f, q.live, q.feature)
+		}
+		live := 0
+		for i, it := range q.items {
+			if it == nil {
+				continue
+			}
+			if i < q.head || it.pos != i || it.fq != q || s.waiting[it.w.Handle] != it || it.w.Feature != f {
+				return fmt.Errorf("queue of %s: request %d misfiled", f, it.w.Handle)
+			}
+			live++
+			if got := q.position(it); got != live {
+				return fmt.Errorf("queue of %s: request %d at position %d, want %d", f, it.w.Handle, got, live)
+			}
+		}
+		if live != q.live {
+			return fmt.Errorf("queue of %s counts %d live requests, has %d", f, q.live, live)
+		}
+		n += live
+	}
+	if n != len(s.waiting) {
+		return fmt.Errorf("queue lists %d requests, the handle index %d", n, len(s.waiting))
+	}
+	m := 0
+	for id, l := range s.queuedBySession {
+		if len(l) > MaxQueuedPerSession {
+			return fmt.Errorf("session %d has %d requests queued, more than %d", id, len(l), MaxQueuedPerSession)
+		}
+		features := map[string]bool{}
+		for _, it := range l {
+			if it.w.Session != id || s.waiting[it.w.Handle] != it {
+				return fmt.Errorf("session index of %d lists request %d that is not queued", id, it.w.Handle)
+			}
+			if features[it.w.Feature] {
+				return fmt.Errorf("session %d has two requests queued for %s", id, it.w.Feature)
+			}
+			features[it.w.Feature] = true
+		}
+		m += len(l)
+	}
+	if m != n {
+		return fmt.Errorf("session queue index holds %d requests, the queue %d", m, n)
 	}
 	return nil
 }

@@ -211,10 +211,6 @@ func TestLinger(t *testing.T) {
 		h.clock.Add(10 * time.Second)
 		h.wantStatus("f1", "f1 issued=1 inuse=1\n v1.0 floating issued=1 inuse=1\n  joe pc d v1.0 x1 linger 20/30\n")
 		h.client("ann", "pc", "d").want("f1", "1.0", 1, -4)
-		// lmremove of a lingering seat: -100.
-		if _, err := h.client("admin", "srv", "c").c.Call(&protocol.RemoveHandle{Feature: "f1", Handle: hd}); code(t, err) != -100 {
-			t.Fatalf("lmremove of a lingering seat: %v, want -100", err)
-		}
 		h.clock.Add(20 * time.Second)
 		h.eventuallyStatus("f1", "f1 issued=1 inuse=0\n v1.0 floating issued=1 inuse=0\n")
 		h.client("ann", "pc", "d").want("f1", "1.0", 1, 0)

@@ -41,9 +41,95 @@ type Pool struct {
 	SuiteOnly bool
 	// Lines are the license lines that make up the pool, in file order.
 	Lines []*licfile.Feature
+	// Parts are the seats each line gives the pool, with the line's own
+	// dates: a line counts only from its START to the end of its expiry
+	// day, so an expired or not yet started INCREMENT adds nothing to
+	// the lines beside it. Count and Overdraft are the sums over all
+	// parts, whatever their dates.
+	Parts []PoolPart
 	// Removed marks a pool that an lmreread took away: its seats stay out
-	// until they are checked in, but it grants nothing new.
+	// until they are checked in, counting against the new pools, but it
+	// grants nothing new.
 	Removed bool
+}
+
+// PoolPart is what one license line gives its pool.
+type PoolPart struct {
+	Line      *licfile.Feature
+	Count     int
+	Overdraft int
+	Start     licfile.Date
+	Expiry    licfile.Date
+}
+
+// validAt reports whether the part counts at now.
+func (pp PoolPart) validAt(now time.Time) bool {
+	return !expired(pp.Expiry, now) && !notStarted(pp.Start, now)
+}
+
+// parts are the pool's parts; a pool built without them (by hand) is one
+// part with its own count and dates.
+func (p *Pool) parts() []PoolPart {
+	if len(p.Parts) > 0 {
+		return p.Parts
+	}
+	return []PoolPart{{Count: p.Count, Overdraft: p.Overdraft, Start: p.Start, Expiry: p.Expiry}}
+}
+
+// ValidAt reports whether any line of the pool is valid at now.
+func (p *Pool) ValidAt(now time.Time) bool {
+	for _, pp := range p.parts() {
+		if pp.validAt(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// CountAt is the seats the pool's lines valid at now give, and the
+// overdraft they allow.
+func (p *Pool) CountAt(now time.Time) (count, overdraft int) {
+	if p.Uncounted {
+		return 0, 0
+	}
+	for _, pp := range p.parts() {
+		if pp.validAt(now) {
+			count += pp.Count
+			overdraft += max(pp.Overdraft, 0)
+		}
+	}
+	return count, overdraft
+}
+
+// allExpired reports whether every line of the pool has expired at now
+// (rather than some not having started yet).
+func (p *Pool) allExpired(now time.Time) bool {
+	for _, pp := range p.parts() {
+		if !expired(pp.Expiry, now) {
+			return false
+		}
+	}
+	return true
+}
+
+// nextChange is the first instant after now at which a line of the pool
+// starts or expires; zero when none will.
+func (p *Pool) nextChange(now time.Time) time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, pp := range p.parts() {
+		if t, ok := dateTime(pp.Start); ok {
+			consider(t)
+		}
+		if t, ok := dateTime(pp.Expiry); ok {
+			consider(t.AddDate(0, 0, 1))
+		}
+	}
+	return next
 }
 
 // Key identifies a pool across rereads: name, version, hostid and
@@ -182,6 +268,14 @@ func (r PoolRules) Build(vendor string, lines []*licfile.Feature, packages []*li
 		pool *Pool
 	}
 	var done []placed
+	partOf := func(p *Pool, f *licfile.Feature) int {
+		for i := range p.Parts {
+			if p.Parts[i].Line == f {
+				return i
+			}
+		}
+		return -1
+	}
 	key := func(name string, v licfile.Version, f *licfile.Feature) string {
 		vs := ""
 		if r.VendorStringPools {
@@ -193,10 +287,14 @@ func (r PoolRules) Build(vendor string, lines []*licfile.Feature, packages []*li
 		k := key(f.Name, version, f)
 		if p := byKey[k]; p != nil && merge && count > 0 && !p.Uncounted {
 			p.Count += count
-			p.Overdraft += f.Overdraft
+			p.Overdraft += max(f.Overdraft, 0)
 			p.Lines = append(p.Lines, f)
+			p.Parts = append(p.Parts, PoolPart{Line: f, Count: count, Overdraft: max(f.Overdraft, 0), Start: f.Start, Expiry: f.Expiry})
 			if laterDate(f.Expiry, p.Expiry) {
 				p.Expiry = f.Expiry
+			}
+			if earlierStart(f.Start, p.Start) {
+				p.Start = f.Start
 			}
 			return p
 		}
@@ -227,11 +325,12 @@ func (r PoolRules) Build(vendor string, lines []*licfile.Feature, packages []*li
 		case licfile.KindUpgrade:
 			// The closest preceding line of the name with from <= version < to.
 			var from *Pool
+			var fromLine *licfile.Feature
 			for i := len(done) - 1; i >= 0; i-- {
 				d := done[i]
 				if d.line.Name == f.Name && compareVersion(d.line.Version, f.FromVersion) >= 0 &&
 					compareVersion(d.line.Version, f.Version) < 0 && !d.pool.Uncounted {
-					from = d.pool
+					from, fromLine = d.pool, d.line
 					break
 				}
 			}
@@ -240,6 +339,21 @@ func (r PoolRules) Build(vendor string, lines []*licfile.Feature, packages []*li
 			}
 			n := min(f.Count, from.Count)
 			from.Count -= n
+			// The seats go from the line upgraded, then, when it has
+			// fewer, from the pool's other lines, last first.
+			left := n
+			order := []int{partOf(from, fromLine)}
+			for i := len(from.Parts) - 1; i >= 0; i-- {
+				order = append(order, i)
+			}
+			for _, i := range order {
+				if i < 0 || left == 0 {
+					continue
+				}
+				take := min(left, from.Parts[i].Count)
+				from.Parts[i].Count -= take
+				left -= take
+			}
 			if n > 0 {
 				done = append(done, placed{f, add(f, f.Version, n, true)})
 			}
@@ -269,6 +383,7 @@ func newPool(f *licfile.Feature, version licfile.Version, count int) *Pool {
 	if p.Uncounted {
 		p.Overdraft = 0
 	}
+	p.Parts = []PoolPart{{Line: f, Count: max(count, 0), Overdraft: p.Overdraft, Start: f.Start, Expiry: f.Expiry}}
 	// USER_BASED and HOST_BASED count users or hosts, not processes.
 	if p.Dup == 0 && p.UserBased >= 0 {
 		p.Dup = DupUser
@@ -382,11 +497,15 @@ func expandPackages(pools []*Pool, vendor string, packages []*licfile.Package) [
 			cp.SuiteOnly = false
 			cp.Suite = nil
 			cp.Lines = slices.Clone(p.Lines)
+			cp.Parts = slices.Clone(p.Parts)
 			if comp.Version.Text != "" {
 				cp.Version = comp.Version
 			}
 			if comp.Count > 0 && !pk.Suite && !p.Uncounted {
 				cp.Count = comp.Count * p.Count
+				for i := range cp.Parts {
+					cp.Parts[i].Count *= comp.Count
+				}
 			}
 			if pk.Suite {
 				cp.Suite = p
@@ -396,6 +515,13 @@ func expandPackages(pools []*Pool, vendor string, packages []*licfile.Package) [
 			if q := byKey[k]; q != nil && !q.Uncounted && !cp.Uncounted && q.Suite == cp.Suite {
 				q.Count += cp.Count
 				q.Lines = append(q.Lines, cp.Lines...)
+				for _, pp := range cp.Parts {
+					pp.Overdraft = 0 // the pool keeps the first enabling line's overdraft
+					q.Parts = append(q.Parts, pp)
+				}
+				if laterDate(cp.Expiry, q.Expiry) {
+					q.Expiry = cp.Expiry
+				}
 				continue
 			}
 			np := &cp
@@ -478,6 +604,20 @@ func expired(d licfile.Date, now time.Time) bool {
 func notStarted(d licfile.Date, now time.Time) bool {
 	t, ok := dateTime(d)
 	return ok && now.Before(t)
+}
+
+// earlierStart reports whether START date a is before b (none is
+// earliest).
+func earlierStart(a, b licfile.Date) bool {
+	ta, okA := dateTime(a)
+	tb, okB := dateTime(b)
+	switch {
+	case !okA:
+		return okB
+	case !okB:
+		return false
+	}
+	return ta.Before(tb)
 }
 
 // laterDate reports whether a expires after b (permanent is latest).

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
 	"slices"
@@ -32,9 +33,24 @@ const (
 	minorMax        = 358
 	minorNoUsers    = 359
 	minorPackage    = 360
-	minorLinger     = 361
 	minorNotInclude = 362
+	minorQueueFull  = 363
 )
+
+// MaxQueuedPerSession is how many queued requests one session (one
+// client connection) may have waiting at once, over all features; a
+// session may have one request queued per feature (manual B.2.2: a job
+// queues once for a feature). A queue request beyond either bound is
+// refused, so that one connection cannot make the queue grow without
+// end.
+const MaxQueuedPerSession = 64
+
+// DefaultLingerCap is the longest linger an application may ask for
+// (FlexLM's LM_A_LINGER): a longer one is cut to it, unless the options
+// file's LINGER for the feature is longer, which then is the cap. Without
+// a cap one client could hold every seat for days after it exits, and
+// only a restart would free them.
+const DefaultLingerCap = time.Hour
 
 // Client is who holds or asks for a seat: the identity a client sent in
 // its handshake plus the address its connection really comes from.
@@ -80,6 +96,9 @@ type Seat struct {
 	LingerUntil time.Time
 	// LingerLeft is the linger still to run, set in Status snapshots.
 	LingerLeft time.Duration
+	// charge is, for a seat of a pool an lmreread removed, the new pool
+	// it counts against (see assignCharges); nil otherwise.
+	charge *Pool
 }
 
 // Lingering reports whether the seat was checked in and lingers.
@@ -122,7 +141,8 @@ type Checkout struct {
 	Count      int
 	Queue      bool
 	// Linger is how long the seat stays held after it is checked in, as
-	// the application asks (the options file's LINGER may say longer).
+	// the application asks (the options file's LINGER may say longer;
+	// more than DefaultLingerCap is cut down, see lingerFor).
 	Linger     time.Duration
 	PrevHandle uint32
 	Adopt      bool
@@ -186,7 +206,9 @@ type RemoveHandle struct {
 
 // Reread replaces the pools with new ones built from the rereadable
 // license files. Seats move to the pool with the same key; seats of a
-// pool that is gone stay out until checked in.
+// pool that is gone stay out until checked in, and meanwhile count
+// against a new pool of the feature that could have granted them (see
+// assignCharges).
 type Reread struct{ Pools []*Pool }
 
 // SetPolicy replaces the options policy (an options file was read).
@@ -254,7 +276,6 @@ type State struct {
 	pools    []*Pool
 	seats    map[uint32]*Seat
 	sessions map[uint64]*sessionInfo
-	queue    []*Waiter
 	policy   Policy
 	res      map[*Pool][]Reservation // effective reservations
 	now      time.Time               // the latest time a command carried: dates and expiry never go back
@@ -276,6 +297,19 @@ type State struct {
 	timed        []*Pool
 	lingers      lingerHeap
 	emptyRemoved bool // a removed pool may have no seat left
+	// nextDate is when a license line next starts or expires (zero: no
+	// line will); the pools' counts are recomputed when the clock gets
+	// there. pending are warnings of such a recomputation, for the next
+	// Tick's result.
+	nextDate time.Time
+	pending  []string
+
+	// The queue (index.go): per feature in arrival order, by handle, and
+	// by session.
+	queues          map[string]*featureQueue
+	waiting         map[uint32]*queuedItem
+	queuedBySession map[uint64][]*queuedItem
+	queueSeq        uint64
 }
 
 // firstHandle is the first handle of a vendor daemon run; handles grow
@@ -286,22 +320,27 @@ const firstHandle = 101
 // NewState returns a state serving pools with no options policy.
 func NewState(pools []*Pool) *State {
 	s := &State{
-		pools:      pools,
-		seats:      map[uint32]*Seat{},
-		sessions:   map[uint64]*sessionInfo{},
-		byPool:     map[*Pool]*poolInfo{},
-		bySession:  map[uint64][]*Seat{},
-		policy:     NoPolicy{},
-		nextHandle: firstHandle,
+		pools:           pools,
+		seats:           map[uint32]*Seat{},
+		sessions:        map[uint64]*sessionInfo{},
+		byPool:          map[*Pool]*poolInfo{},
+		bySession:       map[uint64][]*Seat{},
+		policy:          NoPolicy{},
+		queues:          map[string]*featureQueue{},
+		waiting:         map[uint32]*queuedItem{},
+		nextHandle:      firstHandle,
+		queuedBySession: map[uint64][]*queuedItem{},
 	}
 	s.refresh()
 	return s
 }
 
 // CheckInvariants makes the state check, after every command, that no
-// pool has more seats out than its count plus its allowed overdraft
-// (reserved seats included) unless an lmreread or options change lowered
-// it, and report a violation to fail. Tests turn it on.
+// pool has more seats out than the count plus the allowed overdraft of
+// its lines valid now (reserved seats, and seats of removed pools that
+// count against it, included) unless an lmreread, an options change or
+// a line's expiry lowered it, and report a violation to fail. Tests turn
+// it on.
 func (s *State) CheckInvariants(fail func(error)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -313,10 +352,10 @@ func (s *State) Apply(cmd Command) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.invariant == nil {
-		return s.apply(cmd)
+		return s.applyPending(cmd)
 	}
 	before, beforeOthers := s.totals(), s.othersLoad()
-	r := s.apply(cmd)
+	r := s.applyPending(cmd)
 	switch cmd.(type) {
 	case Reread, SetPolicy:
 	default:
@@ -337,6 +376,9 @@ func (s *State) Apply(cmd Command) Result {
 	if err := s.checkIndexes(); err != nil {
 		s.invariant(fmt.Errorf("after %T: %v", cmd, err))
 	}
+	if err := s.checkQueue(); err != nil {
+		s.invariant(fmt.Errorf("after %T: %v", cmd, err))
+	}
 	return r
 }
 
@@ -350,7 +392,14 @@ func (s *State) tick(t time.Time) {
 	// reading time.Now carries); elapsed time uses the monotonic reading
 	// where there is one, so a stepped wall clock cannot move it at all.
 	if w := t.Round(0); w.After(s.now) {
+		was := s.now
 		s.now = w
+		if !s.nextDate.IsZero() && !s.now.Before(s.nextDate) {
+			// A line started or expired: counts, limits and
+			// reservations change from now on.
+			s.pending = append(s.pending, s.expiredSince(was)...)
+			s.pending = append(s.pending, s.refresh()...)
+		}
 	}
 	switch {
 	case s.last.IsZero():
@@ -364,6 +413,46 @@ func (s *State) tick(t time.Time) {
 	}
 }
 
+// expiredSince are the "EXPIRED: feature" debug log lines of the
+// features with a line that expired after was and by now, as the vendor
+// daemon logs expired lines when it reads the license files.
+func (s *State) expiredSince(was time.Time) []string {
+	var out []string
+	seen := map[string]bool{}
+	if was.IsZero() {
+		return nil // the first command: the vendor daemon logged them
+	}
+	for _, p := range s.pools {
+		if p.Removed {
+			continue
+		}
+		for _, pp := range p.parts() {
+			name := p.Feature
+			if pp.Line != nil {
+				name = pp.Line.Name // a component's line is the package's
+			}
+			if !seen[name] && !expired(pp.Expiry, was) && expired(pp.Expiry, s.now) {
+				seen[name] = true
+				out = append(out, "EXPIRED: "+name)
+			}
+		}
+	}
+	return out
+}
+
+// applyPending is apply with, for a Tick, the warnings of the
+// recomputations of the pools' counts (a license line started or
+// expired) since the last Tick added: the vendor daemon logs every
+// Tick's result, not every command's.
+func (s *State) applyPending(cmd Command) Result {
+	r := s.apply(cmd)
+	if _, tick := cmd.(Tick); tick && len(s.pending) > 0 {
+		r.Warnings = append(s.pending, r.Warnings...)
+		s.pending = nil
+	}
+	return r
+}
+
 func (s *State) apply(cmd Command) Result {
 	switch c := cmd.(type) {
 	case Checkout:
@@ -374,10 +463,9 @@ func (s *State) apply(cmd Command) Result {
 		return r
 	case Checkin:
 		s.tick(c.Now)
-		if i := s.waiterIndex(c.Handle); i >= 0 && s.queue[i].Session == c.Session {
+		if it := s.waiting[c.Handle]; it != nil && it.w.Session == c.Session {
 			var r Result
-			r.Dequeued = append(r.Dequeued, *s.queue[i])
-			s.queue = slices.Delete(s.queue, i, i+1)
+			r.Dequeued = append(r.Dequeued, *s.dequeueWaiter(c.Handle))
 			s.serveQueue(&r)
 			return r
 		}
@@ -490,23 +578,34 @@ func (s *State) session(id uint64) *sessionInfo {
 	return si
 }
 
-// remove is lmremove: seats go back, or start their linger ("lmremove
-// will start, but not override, the license's linger time"); a seat
-// already lingering cannot be removed (-100).
+// remove is lmremove: seats in use go back, or start their linger
+// ("lmremove will start, but not override, the license's linger time");
+// seats already lingering, held by no one, are freed at once, so that an
+// administrator can always get a seat back without a restart.
 func (s *State) remove(match []*Seat) Result {
 	if len(match) == 0 {
 		return Result{Err: lmerr.New(-41, minorNoHandle)}
 	}
-	var live []*Seat
+	var live, lingering []*Seat
 	for _, st := range match {
-		if !st.Lingering() {
+		if st.Lingering() {
+			lingering = append(lingering, st)
+		} else {
 			live = append(live, st)
 		}
 	}
-	if len(live) == 0 {
-		return Result{Err: lmerr.New(-100, minorLinger)}
-	}
 	var r Result
+	for _, st := range lingering {
+		for _, x := range [2]*Seat{st, s.seats[st.Companion]} {
+			if x != nil && s.seats[x.Handle] == x && x.Lingering() {
+				s.dropSeat(x)
+				r.Freed = append(r.Freed, *x)
+			}
+		}
+	}
+	if len(lingering) > 0 {
+		s.dropEmptyRemoved()
+	}
 	s.release(live, &r, false)
 	s.serveQueue(&r)
 	return r
@@ -522,7 +621,7 @@ func (s *State) revoke(handles []uint32) {
 			}
 			s.dropSeat(st)
 		}
-		s.queue = slices.DeleteFunc(s.queue, func(w *Waiter) bool { return w.Handle == h })
+		s.dequeueWaiter(h)
 	}
 	s.dropEmptyRemoved()
 }
@@ -531,13 +630,9 @@ func (s *State) revoke(handles []uint32) {
 // queued requests.
 func (s *State) dropSession(id uint64, r *Result) {
 	delete(s.sessions, id)
-	s.queue = slices.DeleteFunc(s.queue, func(w *Waiter) bool {
-		if w.Session == id {
-			r.Dequeued = append(r.Dequeued, *w)
-			return true
-		}
-		return false
-	})
+	for _, it := range slices.Clone(s.queuedBySession[id]) {
+		r.Dequeued = append(r.Dequeued, *s.dequeueWaiter(it.w.Handle))
+	}
 	if id == 0 {
 		return
 	}
@@ -557,7 +652,7 @@ func (s *State) release(seats []*Seat, r *Result, inactive bool) {
 				continue
 			}
 			done = append(done, x.Handle)
-			if l := max(x.AppLinger, s.lingerOf(x.Pool)); l > 0 && !inactive && !x.Lingering() {
+			if l := s.lingerFor(x); l > 0 && !inactive && !x.Lingering() {
 				s.setSession(x, 0)
 				x.Linger = l
 				x.LingerUntil = s.elapsed.Add(l)
@@ -627,6 +722,14 @@ func (s *State) reclaimIdle(r *Result) {
 	s.release(idle, r, true)
 }
 
+// lingerFor is how long seat st lingers when it goes back: the longer
+// of the application's linger and the options file's LINGER, the
+// application's cut to DefaultLingerCap or to that LINGER if longer.
+func (s *State) lingerFor(st *Seat) time.Duration {
+	opt := s.lingerOf(st.Pool)
+	return max(min(st.AppLinger, max(DefaultLingerCap, opt)), opt)
+}
+
 func (s *State) lingerOf(p *Pool) time.Duration {
 	if pi := s.byPool[p]; pi != nil {
 		return pi.linger
@@ -636,15 +739,6 @@ func (s *State) lingerOf(p *Pool) time.Duration {
 
 func sortByHandle(seats []*Seat) {
 	slices.SortFunc(seats, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
-}
-
-func (s *State) waiterIndex(h uint32) int {
-	for i, w := range s.queue {
-		if w.Handle == h {
-			return i
-		}
-	}
-	return -1
 }
 
 // request is a checkout being decided.
@@ -688,13 +782,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 		}
 	}
 	req := request{session: c.Session, client: c.Client, feature: c.Feature, version: want, verText: c.Version, vendorData: c.VendorData, count: c.Count, linger: c.Linger}
-	queued := false
-	for _, w := range s.queue {
-		if w.Feature == c.Feature {
-			queued = true
-			break
-		}
-	}
+	queued := s.queues[c.Feature] != nil
 	seat, err := s.grant(req, func() uint32 { return s.handleFor(c.PrevHandle) }, queued)
 	switch {
 	case err == nil:
@@ -704,46 +792,64 @@ func (s *State) checkout(c Checkout, r *Result) {
 			r.Err = lmerr.New(-24, minorQueued)
 			return
 		}
-		r.Queued = s.enqueue(c)
+		r.Queued, r.Err = s.enqueue(c, lmerr.New(-24, minorQueued))
 	case c.Queue && (err.Code == -4 || err.Code == -101):
-		r.Queued = s.enqueue(c)
+		r.Queued, r.Err = s.enqueue(c, err)
 	default:
 		r.Err = err
 	}
 }
 
-func (s *State) enqueue(c Checkout) *Waiter {
+// enqueue queues c, which was denied with denial, unless its session
+// already has a request queued for the feature (-24) or has
+// MaxQueuedPerSession requests queued (denial, as if it had not asked to
+// queue).
+func (s *State) enqueue(c Checkout, denial *lmerr.Error) (*Waiter, *lmerr.Error) {
+	if s.queuedFor(c.Session, c.Feature) {
+		return nil, lmerr.New(-24, minorInQueue)
+	}
+	if len(s.queuedBySession[c.Session]) >= MaxQueuedPerSession {
+		return nil, lmerr.New(denial.Code, minorQueueFull)
+	}
 	w := &Waiter{Handle: s.handleFor(0), Session: c.Session, Client: c.Client, Feature: c.Feature,
 		Version: c.Version, VendorData: c.VendorData, Count: c.Count, Linger: c.Linger, Since: s.now}
-	s.queue = append(s.queue, w)
+	s.enqueueWaiter(w)
 	cp := *w
-	return &cp
+	return &cp, nil
 }
 
 // serveQueue grants queued requests in arrival order; a request that
-// still finds no seat holds back the later requests for its feature.
+// still finds no seat holds back the later requests for its feature. It
+// tries the front of each feature's list, earliest arrival first, so it
+// costs what the features with requests waiting cost, not what the
+// requests cost.
 func (s *State) serveQueue(r *Result) {
-	if len(s.queue) == 0 {
+	if len(s.queues) == 0 {
 		return
 	}
-	blocked := map[string]bool{}
-	kept := s.queue[:0:0]
-	for _, w := range s.queue {
-		if blocked[w.Feature] {
-			kept = append(kept, w)
-			continue
-		}
+	heads := make(queueHeads, 0, len(s.queues))
+	for _, q := range s.queues {
+		heads = append(heads, q)
+	}
+	heap.Init(&heads)
+	for len(heads) > 0 {
+		q := heads[0]
+		w := q.front().w
 		want, _ := ParseVersion(w.Version)
 		seat, err := s.grant(request{session: w.Session, client: w.Client, feature: w.Feature, version: want,
-			verText: w.Version, vendorData: w.VendorData, count: w.Count, linger: w.Linger}, func() uint32 { return w.Handle }, false)
-		if err != nil {
-			blocked[w.Feature] = true
-			kept = append(kept, w)
-			continue
+			verText: w.Version, vendorData: w.VendorData, count: w.Count, linger: w.Linger}, func() uint32 {
+			s.dequeueWaiter(w.Handle) // the seat takes the request's handle
+			return w.Handle
+		}, false)
+		if err != nil || q.live == 0 {
+			heap.Pop(&heads) // blocked, or done
+		} else {
+			heap.Fix(&heads, 0)
 		}
-		r.Granted = append(r.Granted, *seat)
+		if err == nil {
+			r.Granted = append(r.Granted, *seat)
+		}
 	}
-	s.queue = kept
 }
 
 // candidates are the pools that may serve feature, in the order of manual
@@ -860,9 +966,9 @@ func (s *State) usable(p *Pool, req request) (*lmerr.Error, int) {
 	switch {
 	case compareVersion(p.Version, req.version) < 0:
 		return lmerr.New(-25, minorVersion), 1
-	case expired(p.Expiry, s.now):
+	case !p.ValidAt(s.now) && p.allExpired(s.now):
 		return lmerr.New(-10, minorExpired), 2
-	case notStarted(p.Start, s.now):
+	case !p.ValidAt(s.now):
 		return lmerr.New(-31, minorStart), 2
 	case len(p.HostID) > 0 && !clientMatches(p.HostID, req.client):
 		return lmerr.New(-9, minorHost), 3
@@ -939,8 +1045,13 @@ type group struct {
 // groups are the groups of pool p's seats (with extra added), in the
 // order of their first seat's handle.
 func (s *State) groups(p *Pool, extra *Seat) []group {
-	seats := s.poolSeats(p)
-	out := make([]group, 0, len(seats)+1)
+	return s.groupsOf(s.poolSeats(p), nil, extra)
+}
+
+// groupsOf are the groups of seats, then of charged (seats of removed
+// pools counted against this one), then of extra.
+func (s *State) groupsOf(seats, charged []*Seat, extra *Seat) []group {
+	out := make([]group, 0, len(seats)+len(charged)+1)
 	var idx map[string]int // made at the first duplicate group
 	add := func(st *Seat) {
 		if st.Dup != "" {
@@ -956,6 +1067,9 @@ func (s *State) groups(p *Pool, extra *Seat) []group {
 		out = append(out, group{key: st.Dup, count: st.Count, client: st.Client})
 	}
 	for _, st := range seats {
+		add(st)
+	}
+	for _, st := range charged {
 		add(st)
 	}
 	if extra != nil {
@@ -1004,12 +1118,24 @@ func (s *State) extra(p *Pool, dup string, count int) int {
 // load is what pool p has out with extra added: total counts reserved
 // seats as in use whether their holders use them or not, raw only the
 // licenses checked out. Holders use their reservations first, in options
-// file order.
+// file order. Seats of removed pools charged to p count as out.
 func (s *State) load(p *Pool, extra *Seat) (total, raw int) {
+	var charged []*Seat
+	if pi := s.byPool[p]; pi != nil {
+		charged = pi.charged
+	}
+	return s.loadOf(p, charged, extra)
+}
+
+// loadOf is load with the charged seats given.
+func (s *State) loadOf(p *Pool, charged []*Seat, extra *Seat) (total, raw int) {
 	res := s.res[p]
-	if len(res) == 0 && !hasDup(s.poolSeats(p), extra) {
+	if len(res) == 0 && !hasDup(s.poolSeats(p), extra) && !hasDup(charged, nil) {
 		// No reservation and no duplicates: every seat is its own group.
 		for _, st := range s.poolSeats(p) {
+			raw += st.Count
+		}
+		for _, st := range charged {
 			raw += st.Count
 		}
 		if extra != nil {
@@ -1024,7 +1150,7 @@ func (s *State) load(p *Pool, extra *Seat) (total, raw int) {
 		reserved += r.Count
 	}
 	free := 0
-	for _, g := range s.groups(p, extra) {
+	for _, g := range s.groupsOf(s.poolSeats(p), charged, extra) {
 		raw += g.count
 		n := g.count
 		for i, r := range res {
@@ -1064,13 +1190,23 @@ func (s *State) limit(p *Pool) int {
 	return s.policyLimit(p)
 }
 
-// policyLimit is limit computed from the pool and the policy.
+// policyLimit is limit computed from the pool's lines valid now and the
+// policy.
 func (s *State) policyLimit(p *Pool) int {
-	od := p.Overdraft
+	count, od := p.CountAt(s.now)
 	if n, ok := s.policy.MaxOverdraft(p); ok && n < od {
 		od = max(n, 0)
 	}
-	return p.Count + od
+	return count + od
+}
+
+// issued is how many seats pool p's lines valid now give.
+func (s *State) issued(p *Pool) int {
+	if pi := s.byPool[p]; pi != nil {
+		return pi.count
+	}
+	n, _ := p.CountAt(s.now)
+	return n
 }
 
 func (s *State) totals() map[*Pool]int {
@@ -1127,9 +1263,9 @@ func (s *State) checkLocked() error {
 			}
 		}
 	}
-	for _, w := range s.queue {
-		if s.seats[w.Handle] != nil {
-			return fmt.Errorf("queued handle %d is also a seat", w.Handle)
+	for h := range s.waiting {
+		if s.seats[h] != nil {
+			return fmt.Errorf("queued handle %d is also a seat", h)
 		}
 	}
 	return nil
@@ -1157,7 +1293,7 @@ func (s *State) refresh() []string {
 		}
 		room := map[*Pool]int{}
 		for _, q := range same {
-			room[q] = q.Count
+			room[q] = s.issued(q)
 		}
 		for _, r := range s.policy.Reservations(p) {
 			if r.Count <= 0 {
@@ -1189,7 +1325,60 @@ func (s *State) refresh() []string {
 			s.res[at] = append(s.res[at], r)
 		}
 	}
+	s.assignCharges()
 	return warn
+}
+
+// assignCharges makes every seat of a pool an lmreread removed that
+// counts against no pool yet count against a pool of the new license
+// files it could have been granted from: same feature name, counted, a
+// version at least the one the holder asked for, and a hostid the
+// holder's host matches. So a reread of lines with another version or
+// VENDOR_STRING cannot grant a feature's seats again while the old ones
+// are still out, but seats held on one host do not count against a line
+// node-locked to another host, nor a v2 holder against a v1 line it
+// could not have used. Each seat counts against one pool: the first, in
+// the order checkouts try them, with room for it, else the first valid
+// now, else the first. Seats held under an uncounted line, or that no
+// new counted pool could have served, count against nothing.
+func (s *State) assignCharges() {
+	var orphans []*Seat
+	for _, st := range s.seats {
+		if st.charge == nil && st.Pool.Removed && !st.Pool.Uncounted {
+			orphans = append(orphans, st)
+		}
+	}
+	sortByHandle(orphans)
+	for _, st := range orphans {
+		want, ok := ParseVersion(st.Version)
+		if !ok || st.Version == "" {
+			want = st.Pool.Version
+		}
+		var first, valid, roomy *Pool
+		for _, np := range s.cands[st.Pool.Feature] {
+			if np.Uncounted || np.Removed || compareVersion(np.Version, want) < 0 ||
+				(len(np.HostID) > 0 && !clientMatches(np.HostID, st.Client)) {
+				continue
+			}
+			if first == nil {
+				first = np
+			}
+			if valid == nil && np.ValidAt(s.now) {
+				valid = np
+			}
+			if total, _ := s.load(np, st); total <= s.limit(np) {
+				roomy = np
+				break
+			}
+		}
+		at := cmp.Or(roomy, valid, first)
+		if at == nil {
+			continue
+		}
+		st.charge = at
+		pi := s.info(at)
+		pi.charged = insertSeat(pi.charged, st)
+	}
 }
 
 func posPrefix(pos string) string {
@@ -1203,13 +1392,13 @@ func posPrefix(pos string) string {
 // when it is free (a restarted vendor daemon keeps lmstat's handles
 // stable), else the next unused one.
 func (s *State) handleFor(prev uint32) uint32 {
-	if prev != 0 && s.seats[prev] == nil && s.waiterIndex(prev) < 0 {
+	if prev != 0 && s.seats[prev] == nil && s.waiting[prev] == nil {
 		if prev >= s.nextHandle {
 			s.nextHandle = prev + 1
 		}
 		return prev
 	}
-	for s.seats[s.nextHandle] != nil || s.nextHandle == 0 || s.waiterIndex(s.nextHandle) >= 0 {
+	for s.seats[s.nextHandle] != nil || s.nextHandle == 0 || s.waiting[s.nextHandle] != nil {
 		s.nextHandle++
 	}
 	h := s.nextHandle
@@ -1237,6 +1426,9 @@ func clientMatches(ids licfile.HostIDList, c Client) bool {
 
 // reread swaps in new pools, moving seats to the pool with the same key.
 func (s *State) reread(pools []*Pool) {
+	for _, st := range s.seats {
+		st.charge = nil // counted again against the new pools (assignCharges)
+	}
 	byKey := map[string]*Pool{}
 	for _, p := range pools {
 		if !p.Uncounted {
@@ -1310,9 +1502,15 @@ type PoolStatus struct {
 	// InUse counts the licenses out, duplicates once, plus reserved
 	// seats nobody uses.
 	InUse int
-	// Limit is Count plus the allowed overdraft.
+	// Limit is Count plus the allowed overdraft, of the lines valid now.
 	Limit int
-	Seats []Seat // in handle order
+	// Issued is the seats of the pool's lines valid now (0 for an
+	// uncounted or removed pool): what lmstat shows as issued.
+	Issued int
+	// Charged is how many seats of pools an lmreread removed count
+	// against this pool.
+	Charged int
+	Seats   []Seat // in handle order
 	// Reservations are the pool's reservations with the seats still
 	// unused in Count.
 	Reservations []Reservation
@@ -1377,7 +1575,17 @@ func (s *State) statusOf(pools []*Pool) []PoolStatus {
 				out[i].InUse += g.count
 			}
 		} else {
-			out[i].InUse, _ = s.load(p, nil)
+			// Charged seats show, and count in use, under the removed
+			// pool that holds them.
+			out[i].InUse, _ = s.loadOf(p, nil, nil)
+			if pi := s.byPool[p]; pi != nil {
+				for _, st := range pi.charged {
+					out[i].Charged += st.Count
+				}
+			}
+			if !p.Removed {
+				out[i].Issued = s.issued(p)
+			}
 		}
 		out[i].Reservations = s.unusedReservations(p)
 		seats := s.poolSeats(p)
@@ -1392,23 +1600,32 @@ func (s *State) statusOf(pools []*Pool) []PoolStatus {
 			out[i].Seats[j] = c
 		}
 	}
-	var idx map[*Pool]int
-	if len(s.queue) > 0 {
-		idx = make(map[*Pool]int, len(pools))
-		for i, p := range pools {
-			idx[p] = i
+	if len(s.queues) == 0 {
+		return out
+	}
+	idx := make(map[*Pool]int, len(pools))
+	var features []string
+	seen := map[string]bool{}
+	for i, p := range pools {
+		idx[p] = i
+		if s.queues[p.Feature] != nil && !seen[p.Feature] {
+			seen[p.Feature] = true
+			features = append(features, p.Feature)
 		}
 	}
-	for _, w := range s.queue {
-		want, _ := ParseVersion(w.Version)
-		for _, p := range s.byFeature[w.Feature] {
-			if !p.Removed && compareVersion(p.Version, want) >= 0 {
-				if i, ok := idx[p]; ok {
-					out[i].Queued = append(out[i].Queued, *w)
+	for _, f := range features {
+		s.queues[f].each(func(it *queuedItem) {
+			w := it.w
+			want, _ := ParseVersion(w.Version)
+			for _, p := range s.byFeature[w.Feature] {
+				if !p.Removed && compareVersion(p.Version, want) >= 0 {
+					if i, ok := idx[p]; ok {
+						out[i].Queued = append(out[i].Queued, *w)
+					}
+					break
 				}
-				break
 			}
-		}
+		})
 	}
 	return out
 }
@@ -1454,16 +1671,11 @@ func (s *State) Lookup(session uint64, handle uint32) (seat *Seat, pos int) {
 		cp := *st
 		return &cp, 0
 	}
-	i := s.waiterIndex(handle)
-	if i < 0 || s.queue[i].Session != session {
+	it := s.waiting[handle]
+	if it == nil || it.w.Session != session {
 		return nil, 0
 	}
-	for _, w := range s.queue[:i+1] {
-		if w.Feature == s.queue[i].Feature {
-			pos++
-		}
-	}
-	return nil, pos
+	return nil, it.fq.position(it)
 }
 
 // Features is the number of pools that grant licenses.

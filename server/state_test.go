@@ -1,7 +1,10 @@
 package server
 
 import (
+	"cmp"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -386,5 +389,381 @@ func TestReconnectAdoptsLingeringSeat(t *testing.T) {
 	}
 	if got := s.Status()[0].InUse; got != 1 {
 		t.Fatalf("in use = %d, want 1", got)
+	}
+}
+
+// start returns f with START= set to d.
+func start(t *testing.T, f *licfile.Feature, d string) *licfile.Feature {
+	f.Start = date(t, d)
+	return f
+}
+
+// overdraft returns f with OVERDRAFT= set to n.
+func overdraft(f *licfile.Feature, n int) *licfile.Feature {
+	f.Overdraft = n
+	return f
+}
+
+// grantAll checks out one seat per new session until a checkout fails
+// (at most 50), and returns how many were granted and the first denial.
+func grantAll(s *State, feature string, session *uint64, now time.Time) (granted, code int) {
+	for range 50 {
+		*session++
+		r := s.Apply(Checkout{Session: *session, Client: client(fmt.Sprintf("u%d", *session), "h"), Feature: feature, Version: "1.0", Count: 1, Now: now})
+		if r.Err != nil {
+			return granted, r.Err.Code
+		}
+		granted++
+	}
+	return granted, 0
+}
+
+// TestLineDates: every line of a pool gives its seats only between its
+// own START and the end of its expiry day, in whichever order the lines
+// come; lmstat's issued count is the seats of the lines valid now.
+func TestLineDates(t *testing.T) {
+	inc := func(expiry string, count int) *licfile.Feature {
+		return line(t, licfile.KindIncrement, "p9", "1.0", expiry, count)
+	}
+	tests := []struct {
+		name    string
+		lines   func() []*licfile.Feature
+		granted int
+		code    int // of the checkout after the last granted
+		issued  int
+	}{
+		{"expired then permanent", func() []*licfile.Feature { return []*licfile.Feature{inc("1-jan-2020", 2), inc("permanent", 3)} }, 3, -4, 3},
+		{"permanent then expired", func() []*licfile.Feature { return []*licfile.Feature{inc("permanent", 3), inc("1-jan-2020", 2)} }, 3, -4, 3},
+		{"future start then valid", func() []*licfile.Feature {
+			return []*licfile.Feature{start(t, inc("permanent", 2), "1-jan-2030"), inc("permanent", 3)}
+		}, 3, -4, 3},
+		{"valid then future start", func() []*licfile.Feature {
+			return []*licfile.Feature{inc("permanent", 3), start(t, inc("permanent", 2), "1-jan-2030")}
+		}, 3, -4, 3},
+		{"started in the past", func() []*licfile.Feature {
+			return []*licfile.Feature{inc("permanent", 3), start(t, inc("permanent", 2), "1-jan-2020")}
+		}, 5, -4, 5},
+		{"expires today", func() []*licfile.Feature { return []*licfile.Feature{inc("15-mar-2026", 2), inc("permanent", 3)} }, 5, -4, 5},
+		{"all expired", func() []*licfile.Feature { return []*licfile.Feature{inc("1-jan-2020", 2), inc("1-feb-2020", 3)} }, 0, -10, 0},
+		{"none started", func() []*licfile.Feature {
+			return []*licfile.Feature{start(t, inc("permanent", 2), "1-jan-2030"), start(t, inc("permanent", 3), "1-jan-2031")}
+		}, 0, -31, 0},
+		{"expired and not started", func() []*licfile.Feature {
+			return []*licfile.Feature{inc("1-jan-2020", 2), start(t, inc("permanent", 3), "1-jan-2030")}
+		}, 0, -31, 0},
+		{"overdraft of an expired line", func() []*licfile.Feature {
+			return []*licfile.Feature{overdraft(inc("1-jan-2020", 2), 2), inc("permanent", 3)}
+		}, 3, -4, 3},
+		{"overdraft of a valid line", func() []*licfile.Feature {
+			return []*licfile.Feature{inc("1-jan-2020", 2), overdraft(inc("permanent", 3), 1)}
+		}, 4, -4, 3},
+		{"uncounted and expired", func() []*licfile.Feature { return []*licfile.Feature{inc("1-jan-2020", 0)} }, 0, -10, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewState(BuildPools("demo", tt.lines()))
+			s.CheckInvariants(func(err error) { t.Error(err) })
+			var session uint64
+			granted, code := grantAll(s, "p9", &session, testNow)
+			if granted != tt.granted || code != tt.code {
+				t.Errorf("granted %d then code %d, want %d then %d", granted, code, tt.granted, tt.code)
+			}
+			issued := 0
+			for _, ps := range s.StatusAt(testNow) {
+				issued += ps.Issued
+			}
+			if issued != tt.issued {
+				t.Errorf("issued %d, want %d", issued, tt.issued)
+			}
+		})
+	}
+}
+
+// TestLineExpiresWhileRunning: a line that expires while the vendor
+// daemon runs stops giving new seats at that moment (the seats already
+// out run on, as in FLEXlm), and one that starts gives its seats from
+// its START on, without a restart or a reread.
+func TestLineExpiresWhileRunning(t *testing.T) {
+	midnight := time.Date(2026, 3, 16, 0, 0, 0, 0, time.Local)
+	t.Run("expiry", func(t *testing.T) {
+		s := NewState(BuildPools("demo", []*licfile.Feature{
+			line(t, licfile.KindIncrement, "f1", "1.0", "15-mar-2026", 2),
+			line(t, licfile.KindIncrement, "f1", "1.0", "permanent", 3),
+		}))
+		s.CheckInvariants(func(err error) { t.Error(err) })
+		var session uint64
+		if granted, _ := grantAll(s, "f1", &session, testNow); granted != 5 {
+			t.Fatalf("granted %d before the expiry, want 5", granted)
+		}
+		now := midnight.Add(-time.Second)
+		for _, st := range s.StatusAt(now) {
+			if st.Issued != 5 {
+				t.Errorf("issued %d one second before the expiry, want 5", st.Issued)
+			}
+		}
+		now = midnight
+		s.Apply(Tick{Now: now})
+		st := s.StatusAt(now)
+		if st[0].Issued != 3 || st[0].InUse != 5 || len(st[0].Seats) != 5 {
+			t.Fatalf("after the expiry: issued %d, in use %d, %d seats; want 3, 5, 5", st[0].Issued, st[0].InUse, len(st[0].Seats))
+		}
+		handles := []uint32{st[0].Seats[0].Handle, st[0].Seats[1].Handle, st[0].Seats[2].Handle}
+		for i, h := range handles {
+			if r := s.Apply(Checkin{Session: uint64(i + 1), Handle: h, Now: now}); r.Err != nil {
+				t.Fatalf("checkin %d: %v", h, r.Err)
+			}
+			r := s.Apply(Checkout{Session: 100, Client: client("new", "h"), Feature: "f1", Count: 1, Now: now})
+			wantCode := -4
+			if i == 2 { // 2 seats left out of 3
+				wantCode = 0
+			}
+			if got := lmerr.CodeOf(errOrNil(r.Err)); got != wantCode {
+				t.Fatalf("checkout with %d seats out of 3: code %d, want %d", 4-i, got, wantCode)
+			}
+		}
+	})
+	t.Run("start", func(t *testing.T) {
+		s := NewState(BuildPools("demo", []*licfile.Feature{
+			line(t, licfile.KindIncrement, "f1", "1.0", "permanent", 1),
+			start(t, line(t, licfile.KindIncrement, "f1", "1.0", "permanent", 2), "16-mar-2026"),
+		}))
+		s.CheckInvariants(func(err error) { t.Error(err) })
+		var session uint64
+		if granted, code := grantAll(s, "f1", &session, testNow); granted != 1 || code != -4 {
+			t.Fatalf("before START: granted %d then %d, want 1 then -4", granted, code)
+		}
+		if granted, code := grantAll(s, "f1", &session, midnight); granted != 2 || code != -4 {
+			t.Fatalf("from START: granted %d then %d, want 2 then -4", granted, code)
+		}
+	})
+	t.Run("last line expires", func(t *testing.T) {
+		s := NewState(BuildPools("demo", []*licfile.Feature{line(t, licfile.KindFeature, "f1", "1.0", "15-mar-2026", 2)}))
+		var session uint64
+		grantAll(s, "f1", &session, testNow)
+		if _, code := grantAll(s, "f1", &session, midnight); code != -10 {
+			t.Fatalf("after the only line expired: code %d, want -10", code)
+		}
+	})
+}
+
+// TestPoolPartsAddUp: whatever UPGRADE and PACKAGE lines do to a pool's
+// count, its lines' parts add up to it.
+func TestPoolPartsAddUp(t *testing.T) {
+	up := line(t, licfile.KindUpgrade, "f1", "2.0", "permanent", 2)
+	up.FromVersion = mustVersion(t, "1.0")
+	lines := []*licfile.Feature{
+		line(t, licfile.KindFeature, "f1", "1.0", "permanent", 3),
+		line(t, licfile.KindIncrement, "f1", "1.0", "1-jan-2020", 2),
+		up,
+		line(t, licfile.KindIncrement, "suite", "1.0", "permanent", 2),
+		line(t, licfile.KindIncrement, "suite", "1.0", "1-jan-2030", 1),
+	}
+	pkg := &licfile.Package{Name: "suite", Vendor: "demo", Components: []licfile.Component{{Name: "c1", Count: 2}, {Name: "c2"}}}
+	pools := BuildPools("demo", lines, pkg)
+	for _, p := range pools {
+		sum := 0
+		for _, pp := range p.Parts {
+			sum += pp.Count
+		}
+		if sum != p.Count {
+			t.Errorf("pool %s: parts add up to %d, count %d", p.Key(), sum, p.Count)
+		}
+	}
+	s := NewState(pools)
+	var session uint64
+	for _, tt := range []struct {
+		feature string
+		granted int
+	}{
+		{"f1", 5}, // 1.0: 3, and the 2 seats of the expired line upgraded to 2.0 by a permanent UPGRADE
+		{"c1", 6}, // (2 + 1) x 2
+		{"c2", 3},
+	} {
+		if granted, _ := grantAll(s, tt.feature, &session, testNow); granted != tt.granted {
+			t.Errorf("%s: granted %d, want %d", tt.feature, granted, tt.granted)
+		}
+	}
+}
+
+// locked returns f node-locked to host.
+func locked(f *licfile.Feature, host string) *licfile.Feature {
+	f.HostID = licfile.HostIDList{{Type: licfile.HostIDHostname, Text: "HOSTNAME=" + host, Value: host}}
+	return f
+}
+
+// TestRereadLeftoversCount: seats held under lines an lmreread took away
+// count against the new file's pools of the feature they could have been
+// granted from, so a reread of lines with another version or
+// VENDOR_STRING does not grant the feature's seats a second time; nothing
+// is taken from the holders.
+func TestRereadLeftoversCount(t *testing.T) {
+	f1 := func(version string, count int) *licfile.Feature {
+		return line(t, licfile.KindFeature, "f1", version, "permanent", count)
+	}
+	vs := func(f *licfile.Feature, s string) *licfile.Feature { f.VendorString = s; return f }
+	type step struct {
+		reread  []*licfile.Feature // nil: no reread
+		checkin int                // seats of the first holders to check in first
+		host    string             // of the new checkouts ("h" when "")
+		version string             // asked by the new checkouts ("1.0" when "")
+		granted int                // new seats granted before a denial
+		code    int                // the denial
+	}
+	tests := []struct {
+		name   string
+		rules  PoolRules
+		lines  []*licfile.Feature
+		held   int    // seats taken under lines, v1.0 asked
+		ask    string // the version the holders asked for
+		holder string // the holders' host ("h" when "")
+		steps  []step
+	}{
+		{"other version", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 4)}, code: -4},
+			{checkin: 1, granted: 1, code: -4},
+		}},
+		{"other vendor string", PoolRules{VendorStringPools: true}, []*licfile.Feature{vs(f1("1.0", 4), "a")}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{vs(f1("1.0", 4), "b")}, code: -4},
+		}},
+		{"two rereads", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 4)}, code: -4},
+			{reread: []*licfile.Feature{f1("3.0", 4)}, code: -4},
+			{checkin: 2, granted: 2, code: -4},
+			{reread: []*licfile.Feature{f1("4.0", 4)}, code: -4},
+		}},
+		{"count lowered", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 2)}, code: -4},
+			{checkin: 2, code: -4}, // 2 out of 2
+			{checkin: 1, granted: 1, code: -4},
+		}},
+		{"count raised", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 6)}, granted: 2, code: -4},
+		}},
+		{"back to the original file", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 4)}, code: -4},
+			{reread: []*licfile.Feature{f1("1.0", 4)}, code: -4},
+			{checkin: 1, granted: 1, code: -4},
+		}},
+		{"version lowered below what the holders asked", PoolRules{}, []*licfile.Feature{f1("2.0", 4)}, 4, "2.0", "", []step{
+			// The 2.0 holders could not have used a 1.0 line.
+			{reread: []*licfile.Feature{f1("1.0", 4)}, granted: 4, code: -4},
+		}},
+		{"two new pools", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 2), line(t, licfile.KindIncrement, "f1", "3.0", "permanent", 3)}, granted: 1, code: -4},
+		}},
+		{"uncounted new line", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 0)}, granted: 50},
+		}},
+		{"uncounted old line", PoolRules{}, []*licfile.Feature{f1("1.0", 0)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{f1("2.0", 4)}, granted: 4, code: -4},
+		}},
+		{"node-locked to another host", PoolRules{}, []*licfile.Feature{locked(f1("1.0", 2), "a")}, 2, "1.0", "a", []step{
+			{reread: []*licfile.Feature{locked(f1("2.0", 2), "a"), locked(line(t, licfile.KindIncrement, "f1", "2.0", "permanent", 2), "b")}, host: "b", granted: 2, code: -4},
+			{host: "a", code: -4},
+		}},
+		{"floating seats against node-locked lines", PoolRules{}, []*licfile.Feature{f1("1.0", 2)}, 2, "1.0", "a", []step{
+			{reread: []*licfile.Feature{locked(f1("2.0", 2), "b")}, host: "b", granted: 2, code: -4},
+		}},
+		{"expired new line", PoolRules{}, []*licfile.Feature{f1("1.0", 4)}, 4, "1.0", "", []step{
+			{reread: []*licfile.Feature{line(t, licfile.KindFeature, "f1", "2.0", "1-jan-2020", 4), line(t, licfile.KindIncrement, "f1", "3.0", "permanent", 4)}, code: -4},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewState(tt.rules.Build("demo", tt.lines, nil))
+			s.CheckInvariants(func(err error) { t.Error(err) })
+			holder := cmp.Or(tt.holder, "h")
+			var held []uint32
+			for i := range tt.held {
+				r := s.Apply(Checkout{Session: uint64(i + 1), Client: client(fmt.Sprintf("old%d", i), holder), Feature: "f1", Version: tt.ask, Count: 1, Now: testNow})
+				if r.Err != nil {
+					t.Fatalf("holding seat %d: %v", i, r.Err)
+				}
+				held = append(held, r.Seat.Handle)
+			}
+			session := uint64(1000)
+			for i, st := range tt.steps {
+				if st.reread != nil {
+					s.Apply(Reread{Pools: tt.rules.Build("demo", st.reread, nil)})
+				}
+				for range st.checkin {
+					h := held[0]
+					held = held[1:]
+					if r := s.Apply(Checkin{Session: uint64(h - firstHandle + 1), Handle: h, Now: testNow}); r.Err != nil {
+						t.Fatalf("step %d: checkin %d: %v", i, h, r.Err)
+					}
+				}
+				granted, code := 0, 0
+				for range 50 {
+					session++
+					r := s.Apply(Checkout{Session: session, Client: client(fmt.Sprintf("new%d", session), cmp.Or(st.host, "h")), Feature: "f1",
+						Version: cmp.Or(st.version, "1.0"), Count: 1, Now: testNow})
+					if r.Err != nil {
+						code = r.Err.Code
+						break
+					}
+					granted++
+				}
+				if granted != st.granted || code != st.code {
+					t.Fatalf("step %d: granted %d then code %d, want %d then %d", i, granted, code, st.granted, st.code)
+				}
+			}
+			// Nothing was taken from the first holders.
+			for _, h := range held {
+				if seat, _ := s.Lookup(uint64(h-firstHandle+1), h); seat == nil {
+					t.Errorf("seat %d of a first holder gone", h)
+				}
+			}
+		})
+	}
+}
+
+// TestRereadBackReattaches: rereading the original file puts the seats
+// held under it back in their pool, shown there by lmstat.
+func TestRereadBackReattaches(t *testing.T) {
+	orig := func() []*Pool {
+		return BuildPools("demo", []*licfile.Feature{line(t, licfile.KindFeature, "f1", "1.0", "permanent", 2)})
+	}
+	s := NewState(orig())
+	s.CheckInvariants(func(err error) { t.Error(err) })
+	s.Apply(Checkout{Session: 1, Client: client("a", "h"), Feature: "f1", Count: 1, Now: testNow})
+	s.Apply(Reread{Pools: BuildPools("demo", []*licfile.Feature{line(t, licfile.KindFeature, "f1", "2.0", "permanent", 2)})})
+	st := s.Status()
+	if len(st) != 2 || !st[1].Pool.Removed || len(st[1].Seats) != 1 || st[0].Charged != 1 || st[0].InUse != 0 || st[0].Issued != 2 {
+		t.Fatalf("after the reread: %d pools, want the new one (issued 2, 1 charged, none in use) and the removed one holding the seat", len(st))
+	}
+	s.Apply(Reread{Pools: orig()})
+	st = s.Status()
+	if len(st) != 1 || st[0].Pool.Removed || len(st[0].Seats) != 1 || st[0].Charged != 0 || st[0].InUse != 1 {
+		t.Fatalf("back to the original: %+v", st)
+	}
+}
+
+// reservePolicy is NoPolicy with RESERVE n for user for every pool.
+type reservePolicy struct {
+	NoPolicy
+	n    int
+	user string
+}
+
+func (p reservePolicy) Reservations(*Pool) []Reservation {
+	return []Reservation{{Count: p.n, Kind: "USER", Name: p.user, Match: func(c Client) bool { return c.User == p.user }}}
+}
+
+// TestReserveOnValidLines: RESERVE lines are fitted to the seats of the
+// lines valid now, not to those of expired lines.
+func TestReserveOnValidLines(t *testing.T) {
+	s := NewState(BuildPools("demo", []*licfile.Feature{
+		line(t, licfile.KindIncrement, "f1", "1.0", "1-jan-2020", 2),
+		line(t, licfile.KindIncrement, "f1", "1.0", "permanent", 3),
+	}))
+	s.CheckInvariants(func(err error) { t.Error(err) })
+	s.Apply(Tick{Now: testNow})
+	r := s.Apply(SetPolicy{Policy: reservePolicy{n: 4, user: "robert"}})
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "only 3 licenses reserved") {
+		t.Fatalf("warnings %q, want the reservation cut to 3", r.Warnings)
+	}
+	if got := lmerr.CodeOf(errOrNil(s.Apply(Checkout{Session: 1, Client: client("ann", "h"), Feature: "f1", Count: 1, Now: testNow}).Err)); got != -101 {
+		t.Errorf("ann with every valid seat reserved: code %d, want -101", got)
 	}
 }

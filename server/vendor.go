@@ -867,9 +867,7 @@ func (v *Vendor) status(s *session, only string) error {
 		for _, ps := range pools {
 			if !ps.Pool.Uncounted {
 				h.Uncounted = false
-				if !ps.Pool.Removed {
-					h.Issued += ps.Pool.Count
-				}
+				h.Issued += ps.Issued // lines valid now only
 			}
 			h.InUse += ps.InUse
 		}
@@ -969,11 +967,8 @@ func poolStatus(ps PoolStatus) *protocol.PoolStatus {
 		Expiry:       p.Expiry.Text,
 		VendorString: p.VendorString,
 		LicenseType:  protocol.Floating,
-		Issued:       p.Count,
+		Issued:       ps.Issued,
 		InUse:        ps.InUse,
-	}
-	if p.Removed {
-		m.Issued = 0
 	}
 	if len(p.HostID) > 0 {
 		m.HostID = p.HostID.String()
