@@ -208,7 +208,7 @@ func startLmgrd(t *testing.T, bin, dir string, port int, license string, custome
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.stop)
-	s.waitLog("Server started", 1)
+	s.waitLog("(lmgrd) Started demo", 1)
 	return s
 }
 
@@ -219,7 +219,7 @@ func startLmgrd(t *testing.T, bin, dir string, port int, license string, custome
 // ignored one; f2 is BAD CODE and not served, and lmstat shows f1 alone.
 func checkPublisherWins(t *testing.T, s *server, bin, source string, publisher ed25519.PrivateKey, besideLicense bool) {
 	t.Helper()
-	log := s.waitLog("Server started", 1)
+	log := s.waitLog("(lmgrd) Started demo", 1)
 	wants := []string{
 		"Trusting public key " + source + " (fingerprint " + publicKey(publisher).Fingerprint() + ")",
 		"BAD CODE for f2",
