@@ -77,6 +77,7 @@ lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (d
 				&cli.BoolFlag{Name: "local", Usage: "accept admin commands from this host only (the default)"},
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmdown, lmreread and lmremove from other hosts"},
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmdown` or lmremove"},
+				&cli.StringFlag{Name: "lockdir", Usage: "keep the vendor daemon locks in `dir` (default $" + server.LockDirEnv + ", /run/golm for root, $XDG_RUNTIME_DIR/golm, /tmp/golm-UID)"},
 			}
 		},
 		Action: runLmgrd,
@@ -131,6 +132,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	for _, x := range c.StringSlice("x") {
 		args = append(args, "-x", x)
+	}
+	if v := c.String("lockdir"); v != "" {
+		args = append(args, "-lockdir", absFrom(env, v))
 	}
 	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
@@ -259,6 +263,8 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		BindRetry:    bindRetry,
 		Software:     Version,
 		Now:          env.Now,
+		LockDir:      lockDir(c, env),
+		Stderr:       env.Stderr,
 	})
 	if err != nil {
 		return err
@@ -280,6 +286,18 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		}
 	}()
 	return lm.Serve(ctx)
+}
+
+// lockDir is the vendor daemon lock directory: -lockdir, $GOLM_LOCKDIR
+// or the default, made absolute.
+func lockDir(c *cli.Context, env *Env) string {
+	flag := c.String("lockdir")
+	if flag != "" {
+		flag = absFrom(env, flag)
+	} else if v := env.Env(server.LockDirEnv); v != "" {
+		flag = absFrom(env, v)
+	}
+	return server.LockDir(flag, env.Env)
 }
 
 // daemonMemory drops what a daemon process holds for commands it never
@@ -339,6 +357,7 @@ func vendordApplet() *Applet {
 				&cli.BoolFlag{Name: "2", Usage: "with -p: lmremove only from license administrators"},
 				&cli.BoolFlag{Name: "p", Usage: "with -2"},
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmremove from other hosts"},
+				&cli.StringFlag{Name: "lockdir", Usage: "take the vendor's lock in `dir`"},
 			}
 		},
 		Action: runVendord,
@@ -387,12 +406,16 @@ func runVendord(c *cli.Context, env *Env) error {
 		Trust:        trust,
 		DaemonPaths:  []string{c.String("daemon-path"), exe},
 		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
+		LockDir:      c.String("lockdir"),
 	}, conn)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, server.ErrLostLmgrd):
 		return alreadyPrinted(&ExitError{Status: 1})
+	case errors.Is(err, server.ErrMultipleVendor):
+		// Logged already; lmgrd tells its terminal and does not restart it.
+		return alreadyPrinted(&ExitError{Status: server.ExitMultiple})
 	}
 	// Nothing to serve, unreadable files, a port that cannot be bound:
 	// restarting will not help until the files change.

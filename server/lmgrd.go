@@ -59,6 +59,12 @@ type Config struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// LockDir is the directory of the vendor daemons' locks (one vendor
+	// daemon per name per host); "" means DefaultLockDir.
+	LockDir string
+	// Stderr is lmgrd's terminal, where it says why a vendor daemon
+	// cannot run at all (another one of that name runs); nil discards it.
+	Stderr io.Writer
 }
 
 // Lmgrd is a running license manager daemon.
@@ -108,6 +114,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	if cfg.BindRetry == 0 {
 		cfg.BindRetry = DefaultBindRetry
 	}
+	if cfg.LockDir == "" {
+		cfg.LockDir = DefaultLockDir(os.Getenv)
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
 	l := &Lmgrd{
 		cfg:      cfg,
 		log:      cfg.Log,
@@ -132,6 +144,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.FromOS(-1, 2, err)}
 	}
 	l.files = files
+	// A lock directory the vendor daemons cannot use is lmgrd's error,
+	// said once at start, not each vendor daemon's.
+	if err := PrepareLockDir(cfg.LockDir); err != nil {
+		l.log.Printf("%v", err)
+		return nil, &ConfigError{Msg: err.Error()}
+	}
 	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
 	if err != nil {
 		l.log.Printf("%v", err)

@@ -97,7 +97,7 @@ func launch(t *testing.T, dir string, port int, extra ...string) *server {
 	s.cmd = exec.Command(lmutil, args...)
 	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
-	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s")
+	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", golm.LockDirEnv+"="+filepath.Join(dir, "lock"))
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

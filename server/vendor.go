@@ -70,6 +70,10 @@ type VendorConfig struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// LockDir is where RunVendorDaemon takes the vendor's lock (one
+	// vendor daemon per name per host); "" means DefaultLockDir. A Vendor
+	// built with NewVendor alone takes no lock.
+	LockDir string
 	// ReportLog, when not nil, adjusts the report log writer's
 	// configuration before it is opened (its fsync policy, its write
 	// timeout; tests make writes fail).

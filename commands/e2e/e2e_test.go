@@ -106,7 +106,7 @@ func startServerWith(t *testing.T, features string, setup func(dir string), extr
 	s.writeLicense(features)
 	s.cmd = exec.Command(lmutil, append([]string{"lmgrd", "-z", "-c", s.lic, "-l", s.log}, extra...)...)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s")
+	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(dir, "lock"))
 	// Output goes to a file, not a pipe: the vendor daemons inherit it,
 	// and Wait must not wait for them to close a pipe.
 	out, err := os.Create(filepath.Join(dir, "lmgrd.out"))
