@@ -265,6 +265,8 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		Now:          env.Now,
 		LockDir:      lockDir(c, env),
 		Stderr:       env.Stderr,
+
+		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})
 	if err != nil {
 		return err
@@ -407,6 +409,8 @@ func runVendord(c *cli.Context, env *Env) error {
 		DaemonPaths:  []string{c.String("daemon-path"), exe},
 		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
 		LockDir:      c.String("lockdir"),
+
+		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	}, conn)
 	switch {
 	case err == nil:

@@ -59,6 +59,10 @@ type Config struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// AdminSocketRetry is how often lmgrd tries again to bind its admin
+	// socket while another process holds the name; 0 means
+	// DefaultAdminSocketRetry. Vendor daemons read AdminSocketRetryEnv.
+	AdminSocketRetry time.Duration
 	// LockDir is the directory of the vendor daemons' locks (one vendor
 	// daemon per name per host); "" means DefaultLockDir.
 	LockDir string
@@ -72,7 +76,7 @@ type Lmgrd struct {
 	cfg      Config
 	log      *DebugLog
 	ln       net.Listener
-	adminLn  net.Listener // the -2 -p admin socket, nil without -2 -p
+	adminLn  net.Listener // the local admin socket (adminsock.go)
 	server   *licfile.Server
 	host     string // the name lmstat shows for this server
 	files    []*licfile.File
@@ -173,13 +177,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		}
 	}
 	l.log.Printf("lmgrd tcp-port %d", l.Port())
+	if l.Port() != 0 {
+		// A name someone else holds does not stop licensing (adminsock.go).
+		l.adminLn = listenAdmin(AdminSocket("lmgrd", l.Port()), cfg.AdminSocketRetry, l.log)
+	}
 	if cfg.Trust.AdminOnly {
-		l.adminLn, err = net.Listen("unix", AdminSocket("lmgrd", l.Port()))
-		if err != nil {
-			l.ln.Close()
-			return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on the admin socket: %v", err)}
-		}
-		l.log.Printf("Admin commands restricted to members of group %s on %s", cfg.Trust.adminGroupName(), l.adminLn.Addr())
+		l.log.Printf("Admin commands restricted to members of group %s", cfg.Trust.adminGroupName())
 	}
 	return l, nil
 }

@@ -70,6 +70,12 @@ type VendorConfig struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// AdminSocket makes the vendor daemon take admin requests on its
+	// local admin socket, AdminSocket(Name, LmgrdPort), as well as on TCP;
+	// RunVendorDaemon sets it. AdminSocketRetry is how often the name is
+	// tried again while another process holds it (0: the default).
+	AdminSocket      bool
+	AdminSocketRetry time.Duration
 	// LockDir is where RunVendorDaemon takes the vendor's lock (one
 	// vendor daemon per name per host); "" means DefaultLockDir. A Vendor
 	// built with NewVendor alone takes no lock.
@@ -89,7 +95,7 @@ const DefaultTickInterval = time.Second
 type Vendor struct {
 	cfg     VendorConfig
 	ln      net.Listener
-	adminLn net.Listener // the -2 -p admin socket, nil without -2 -p
+	adminLn net.Listener // the local admin socket, nil without cfg.AdminSocket
 	state   *State
 	runID   uint64
 	log     *DebugLog
@@ -151,12 +157,9 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 			return nil, err
 		}
 	}
-	if cfg.Trust.AdminOnly {
-		v.adminLn, err = net.Listen("unix", AdminSocket(cfg.Name, cfg.LmgrdPort))
-		if err != nil {
-			v.ln.Close()
-			return nil, err
-		}
+	if cfg.AdminSocket {
+		// A name someone else holds does not stop licensing (adminsock.go).
+		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
 	v.openLogs(logs)
 	v.log.Printf("Server started on %s for:%s", cfg.ServerHost, featureList(pools))

@@ -56,6 +56,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 		return err
 	}
 	defer lock.Close()
+	cfg.AdminSocket = true
 	v, err := NewVendor(cfg)
 	if err != nil {
 		return err
