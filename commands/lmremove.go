@@ -23,7 +23,7 @@ func lmremoveApplet() *Applet {
 			`the servers of the license path with that port are tried. An application still running checks the license out again.
 
 On success lmremove prints nothing after the banner. A checkout that is not there is Feature was never checked out. (-41,...); ` +
-			`lmgrd started with -x lmremove, or a request from another host, is You are not a license administrator. (-63,...). ` +
+			`lmgrd started with -x lmremove, a request from another host, or one from a user who is not root, lmgrd's user or a license administrator (see lmgrd(1)) is You are not a license administrator. (-63,...). ` +
 			`Errors exit with 256 plus the error number; no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{

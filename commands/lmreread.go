@@ -20,7 +20,7 @@ The server is the first of the license path (-c, else $LM_LICENSE_FILE, else lic
 			`lmgrd always rereads its own files: -c only says where to find the server.
 
 On success lmreread prints "lmreread successful". A refusal prints the FlexLM error, for example You are not a license administrator. (-63,...) ` +
-			`for a request from another host, or The desired vendor daemon is down. (-97,...) for an unknown -vendor, and lmreread exits with 256 plus the error number; ` +
+			`for a request from another host or from a user who is not root, lmgrd's user or a license administrator (see lmgrd(1)), or The desired vendor daemon is down. (-97,...) for an unknown -vendor, and lmreread exits with 256 plus the error number; ` +
 			`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
