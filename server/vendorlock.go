@@ -100,6 +100,11 @@ func PrepareLockDir(dir string) error {
 	if st.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("lock directory %s is writable by group or others (mode %04o); chmod go-w it or use lmgrd -lockdir", dir, st.Mode().Perm())
 	}
+	// A directory of root's that this user cannot write to: say so now,
+	// not when the first vendor daemon fails to create its lock.
+	if err := syscall.Access(dir, 0o3); err != nil { // W_OK|X_OK
+		return fmt.Errorf("lock directory %s: uid %d cannot create files in it; use lmgrd -lockdir", dir, os.Geteuid())
+	}
 	return nil
 }
 
@@ -130,8 +135,11 @@ func LockVendor(dir, vendor string) (*VendorLock, error) {
 	}
 	path := filepath.Join(dir, vendor+".lock")
 	// O_NOFOLLOW: a symbolic link planted in place of the lock file is
-	// refused rather than followed to a file elsewhere.
-	fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+	// refused rather than followed to a file elsewhere. Mode 0600: flock
+	// works on a file opened for reading only, so a lock file others
+	// could open would let them hold a shared lock on it and keep the
+	// vendor daemon from ever starting.
+	fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
 			return nil, fmt.Errorf("lock file %s is a symbolic link; remove it", path)
@@ -139,9 +147,16 @@ func LockVendor(dir, vendor string) (*VendorLock, error) {
 		return nil, fmt.Errorf("lock file %s: %w", path, err)
 	}
 	f := os.NewFile(uintptr(fd), path)
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, fmt.Errorf("lock file %s is not a regular file", path)
+	}
+	if st.Mode().Perm() != 0o600 {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock file %s: %w", path, pathErr(err))
+		}
 	}
 	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		defer f.Close()

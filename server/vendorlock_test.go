@@ -54,6 +54,26 @@ func TestLockVendor(t *testing.T) {
 	if st.Mode().Perm()&0o077 != 0 && os.Geteuid() != 0 {
 		t.Errorf("lock directory mode %04o, want 0700", st.Mode().Perm())
 	}
+	// Nobody else may open the lock file: flock needs only a read-only
+	// descriptor, and a shared lock held by another user would keep the
+	// vendor daemon out forever.
+	lf := filepath.Join(dir, "demo.lock")
+	if st, err := os.Lstat(lf); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("lock file: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	t.Run("a readable old lock file is made private", func(t *testing.T) {
+		if err := os.Chmod(lf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err := LockVendor(dir, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		if st, err := os.Lstat(lf); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("lock file after LockVendor: %v, mode %v; want 0600", err, st.Mode().Perm())
+		}
+	})
 }
 
 func TestLockVendorRefuses(t *testing.T) {
