@@ -148,12 +148,6 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.FromOS(-1, 2, err)}
 	}
 	l.files = files
-	// A lock directory the vendor daemons cannot use is lmgrd's error,
-	// said once at start, not each vendor daemon's.
-	if err := PrepareLockDir(cfg.LockDir); err != nil {
-		l.log.Printf("%v", err)
-		return nil, &ConfigError{Msg: err.Error()}
-	}
 	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
 	if err != nil {
 		l.log.Printf("%v", err)
@@ -168,6 +162,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	if len(vendorLines(files)) == 0 {
 		l.log.Printf("No DAEMON lines, exiting")
 		return nil, &ConfigError{Msg: "No DAEMON lines, exiting"}
+	}
+	// A lock directory the vendor daemons cannot use is lmgrd's error,
+	// said once at start, not each vendor daemon's.
+	if err := PrepareLockDir(cfg.LockDir); err != nil {
+		l.log.Printf("%v", err)
+		return nil, &ConfigError{Msg: err.Error()}
 	}
 	l.ln = cfg.Listener
 	if l.ln == nil {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -101,5 +102,31 @@ func TestOneVendorDaemonPerHost(t *testing.T) {
 	second.waitExit()
 	if n := strings.Count(second.out.String(), "lmgrd: "+multiple+"\n"); n != 2 {
 		t.Errorf("second lmgrd's terminal has %d %q lines, want 2 (start, lmreread):\n%s", n, multiple, second.out.String())
+	}
+}
+
+// TestLmgrdRefusesUnsafeLockDir: a lock directory another user could
+// write to (and so take or remove a vendor's lock in) keeps lmgrd from
+// starting, with the reason on its terminal.
+func TestLmgrdRefusesUnsafeLockDir(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	writeLicense(t, dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 2\n", port))
+	lockDir := filepath.Join(t.TempDir(), "lock")
+	if err := os.Mkdir(lockDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(lockDir, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(lmutil, "lmgrd", "-z", "-c", "license.lic", "-lockdir", lockDir)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("lmgrd with a world-writable lock directory: %v, want exit status 1\n%s", err, out)
+	}
+	if want := "lock directory " + lockDir + " is writable by group or others"; !strings.Contains(string(out), want) {
+		t.Errorf("output %q, want it to contain %q", out, want)
 	}
 }
