@@ -2,9 +2,12 @@ package server_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,5 +131,69 @@ func TestLmgrdRefusesUnsafeLockDir(t *testing.T) {
 	}
 	if want := "lock directory " + lockDir + " is writable by group or others"; !strings.Contains(string(out), want) {
 		t.Errorf("output %q, want it to contain %q", out, want)
+	}
+}
+
+var lmgrdPortRE = regexp.MustCompile(`\(lmgrd\) lmgrd tcp-port (\d+)`)
+
+// tcpPort is the port lmgrd's log says it listens on.
+func (s *server) tcpPort() int {
+	s.t.Helper()
+	m := lmgrdPortRE.FindStringSubmatch(s.readLog())
+	if m == nil {
+		s.t.Fatalf("no tcp-port line in the log:\n%s", s.readLog())
+	}
+	p, _ := strconv.Atoi(m[1])
+	return p
+}
+
+// TestOneVendorDaemonPerHostDefaultPorts: a SERVER line without a port
+// started twice gets two ports of 27000-27009, but still one vendor
+// daemon and one set of seats.
+func TestOneVendorDaemonPerHostDefaultPorts(t *testing.T) {
+	free := 0
+	for p := 27000; p <= 27009; p++ {
+		if ln, err := net.Listen("tcp", ":"+strconv.Itoa(p)); err == nil {
+			ln.Close()
+			free++
+		}
+	}
+	if free < 2 {
+		t.Skipf("only %d of ports 27000-27009 are free, want 2", free)
+	}
+	t.Setenv(golm.LockWaitEnv, "100ms")
+	lockDir := filepath.Join(t.TempDir(), "lock")
+	dir1 := t.TempDir()
+	writeLicense(t, dir1, "SERVER this_host ANY\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 2\n")
+	first := launch(t, dir1, 0, "-lockdir", lockDir)
+	first.waitStarted(1)
+	first.port = first.tcpPort()
+	dir2 := t.TempDir()
+	for _, f := range []string{"license.lic", "demo.pub"} {
+		b, err := os.ReadFile(filepath.Join(dir1, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir2, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := launch(t, dir2, 0, "-lockdir", lockDir)
+	second.waitLog("not restarting it")
+	second.port = second.tcpPort()
+	if second.port == first.port {
+		t.Fatalf("both lmgrds on port %d", first.port)
+	}
+	if !strings.Contains(second.readLog(), "(demo) "+golm.MultipleMessage("demo")) {
+		t.Errorf("second vendor daemon did not log %q:\n%s", golm.MultipleMessage("demo"), second.readLog())
+	}
+	for i, want := range []int{0, 0, -4} {
+		if _, code := checkout(t, first.vendor(fmt.Sprintf("u%d", i)), "f1"); code != want {
+			t.Fatalf("checkout %d: code %d, want %d", i+1, code, want)
+		}
+	}
+	c := dial(t, second.port, protocol.RoleClient, "u")
+	if _, err := c.Call(&protocol.Locate{Vendor: "demo"}); codeOf(err) != -97 {
+		t.Fatalf("locate demo on the second lmgrd: %v, want -97", err)
 	}
 }
