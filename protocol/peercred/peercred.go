@@ -1,8 +1,9 @@
 // Package peercred tells who is at the other end of a local connection,
 // as the kernel knows it, never as the peer claims: the uid, gid and pid
 // of a Unix socket's peer (SO_PEERCRED), the uid that owns the client
-// socket of a loopback TCP connection, and the uid that owns a listening
-// TCP port (both from /proc/net/tcp and /proc/net/tcp6). lmgrd and the
+// socket of a loopback TCP connection (the kernel's socket diagnostics
+// over netlink, else /proc/net/tcp and /proc/net/tcp6), and the uid that
+// owns a listening TCP port (from /proc). lmgrd and the
 // vendor daemons decide on admin requests with it, and the admin tools
 // check with it who answers on a server's local admin socket. Only Linux
 // is supported; elsewhere every lookup returns ErrUnsupported.

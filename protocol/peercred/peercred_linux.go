@@ -1,10 +1,13 @@
 package peercred
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
+	"time"
 )
 
 // Of returns the credentials of the process at the other end of c
@@ -62,6 +65,12 @@ func TCPOwner(local, remote net.Addr) (uint32, error) {
 	if !ok1 || !ok2 {
 		return 0, ErrNotFound
 	}
+	// The kernel's socket diagnostics find the one socket at once; the
+	// tables in /proc list every socket of the host, which a vendor
+	// daemon with many clients would read for each admin request.
+	if uid, err := diagOwner(r, l); !errors.Is(err, errNoDiag) {
+		return uid, err
+	}
 	socks, err := tables()
 	if err != nil {
 		return 0, err
@@ -77,4 +86,115 @@ func ListenerOwner(port int) (uint32, error) {
 		return 0, err
 	}
 	return listenerOwner(socks, port)
+}
+
+// errNoDiag is a kernel without socket diagnostics for TCP (or a sandbox
+// that refuses them): the caller reads /proc instead.
+var errNoDiag = errors.New("no sock_diag")
+
+// Netlink socket diagnostics (linux/sock_diag.h, linux/inet_diag.h).
+const (
+	sockDiagByFamily = 20
+	diagReqLen       = 56 // struct inet_diag_req_v2
+	diagMsgLen       = 72 // struct inet_diag_msg
+	diagNoCookie     = 0xFFFFFFFF
+)
+
+// diagOwner asks NETLINK_SOCK_DIAG for the established TCP socket whose
+// own address is src and whose peer is dst, and returns its owner. The
+// socket may be IPv4, or IPv6 with IPv4-mapped addresses: both are asked
+// for.
+func diagOwner(src, dst netip.AddrPort) (uint32, error) {
+	families := []int{syscall.AF_INET6}
+	if src.Addr().Is4() && dst.Addr().Is4() {
+		families = []int{syscall.AF_INET, syscall.AF_INET6}
+	}
+	for _, family := range families {
+		uid, err := diagLookup(family, src, dst)
+		if !errors.Is(err, ErrNotFound) {
+			return uid, err
+		}
+	}
+	return 0, ErrNotFound
+}
+
+// diagLookup is one exact lookup of a family's socket.
+func diagLookup(family int, src, dst netip.AddrPort) (uint32, error) {
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.NETLINK_INET_DIAG)
+	if err != nil {
+		return 0, errNoDiag
+	}
+	defer syscall.Close(fd)
+	tv := syscall.NsecToTimeval(int64(time.Second))
+	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
+	req := make([]byte, syscall.NLMSG_HDRLEN+diagReqLen)
+	ne := binary.NativeEndian
+	ne.PutUint32(req[0:], uint32(len(req)))
+	ne.PutUint16(req[4:], sockDiagByFamily)
+	ne.PutUint16(req[6:], syscall.NLM_F_REQUEST)
+	ne.PutUint32(req[8:], 1) // sequence
+	b := req[syscall.NLMSG_HDRLEN:]
+	b[0] = byte(family)
+	b[1] = syscall.IPPROTO_TCP
+	ne.PutUint32(b[4:], 1<<stateEstablished)
+	putSockID(b[8:], family, src, dst)
+	ne.PutUint32(b[8+40:], diagNoCookie)
+	ne.PutUint32(b[8+44:], diagNoCookie)
+	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+		return 0, errNoDiag
+	}
+	buf := make([]byte, 8192)
+	n, _, err := syscall.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return 0, errNoDiag
+	}
+	msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+	if err != nil || len(msgs) == 0 {
+		return 0, errNoDiag
+	}
+	m := msgs[0]
+	switch m.Header.Type {
+	case syscall.NLMSG_ERROR:
+		if len(m.Data) >= 4 && -int32(ne.Uint32(m.Data)) == int32(syscall.ENOENT) {
+			return 0, ErrNotFound
+		}
+		return 0, errNoDiag
+	case sockDiagByFamily:
+	default:
+		return 0, errNoDiag
+	}
+	d := m.Data
+	if len(d) < diagMsgLen {
+		return 0, errNoDiag
+	}
+	// The kernel's exact lookup may fall back to a listening or a
+	// TIME_WAIT socket (uid 0, no inode): only the established socket
+	// with exactly these addresses counts.
+	want := make([]byte, 48)
+	putSockID(want, family, src, dst)
+	if d[1] != stateEstablished || string(d[4:4+36]) != string(want[:36]) {
+		return 0, ErrNotFound
+	}
+	if ne.Uint32(d[68:]) == 0 { // inode
+		return 0, ErrNotFound
+	}
+	return ne.Uint32(d[64:]), nil
+}
+
+// putSockID writes struct inet_diag_sockid's ports and addresses (in
+// network byte order) for a socket of family whose own address is src.
+func putSockID(b []byte, family int, src, dst netip.AddrPort) {
+	binary.BigEndian.PutUint16(b[0:], src.Port())
+	binary.BigEndian.PutUint16(b[2:], dst.Port())
+	put := func(off int, a netip.Addr) {
+		if family == syscall.AF_INET {
+			a4 := a.Unmap().As4()
+			copy(b[off:], a4[:])
+			return
+		}
+		a16 := a.As16() // an IPv4 address as ::ffff:a.b.c.d
+		copy(b[off:], a16[:])
+	}
+	put(4, src.Addr())
+	put(20, dst.Addr())
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -154,4 +155,67 @@ func TestLive(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDiagOwner checks the netlink lookup against real loopback
+// connections, IPv4, IPv6 and IPv4-mapped, and that it agrees with
+// /proc.
+func TestDiagOwner(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	me := uint32(os.Geteuid())
+	for _, tt := range []struct{ name, listen, dial string }{
+		{"IPv4", "127.0.0.1:0", "127.0.0.1"},
+		{"IPv6", "[::1]:0", "::1"},
+		{"IPv4-mapped", "[::]:0", "::ffff:127.0.0.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", tt.listen)
+			if err != nil {
+				t.Skipf("cannot listen on %s: %v", tt.listen, err)
+			}
+			defer ln.Close()
+			port := ln.Addr().(*net.TCPAddr).Port
+			cc, err := net.Dial("tcp", net.JoinHostPort(tt.dial, strconv.Itoa(port)))
+			if err != nil {
+				t.Skipf("cannot dial %s: %v", tt.dial, err)
+			}
+			defer cc.Close()
+			sc, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sc.Close()
+			l, _ := addrPort(sc.LocalAddr())
+			r, _ := addrPort(sc.RemoteAddr())
+			uid, err := diagOwner(r, l)
+			if errors.Is(err, errNoDiag) {
+				t.Skip("no socket diagnostics in this kernel")
+			}
+			if err != nil || uid != me {
+				t.Fatalf("diagOwner = %d, %v; want %d", uid, err, me)
+			}
+			socks, err := tables()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if puid, err := connOwner(socks, l, r); err != nil || puid != uid {
+				t.Errorf("/proc says %d, %v; netlink %d", puid, err, uid)
+			}
+			// The server's own end is not the client's.
+			if _, err := diagOwner(netip.AddrPortFrom(r.Addr(), r.Port()+1), l); !errors.Is(err, ErrNotFound) {
+				t.Errorf("diagOwner of a port nobody uses = %v, want ErrNotFound", err)
+			}
+			// A client that has closed its end (it sent a request and
+			// left) is nobody: its socket is no longer established.
+			cc.Close()
+			if uid, err := diagOwner(r, l); !errors.Is(err, ErrNotFound) {
+				t.Errorf("diagOwner after the client closed = %d, %v; want ErrNotFound", uid, err)
+			}
+			if uid, err := TCPOwner(sc.LocalAddr(), sc.RemoteAddr()); !errors.Is(err, ErrNotFound) {
+				t.Errorf("TCPOwner after the client closed = %d, %v; want ErrNotFound", uid, err)
+			}
+		})
+	}
 }
