@@ -81,6 +81,11 @@ func TCPOwner(local, remote net.Addr) (uint32, error) {
 // ListenerOwner returns the uid owning the TCP sockets that listen on
 // port on this host.
 func ListenerOwner(port int) (uint32, error) {
+	// Listening sockets are few: a netlink dump of them is cheap where
+	// /proc lists every connection of the host too.
+	if socks, err := diagListeners(); err == nil {
+		return listenerOwner(socks, port)
+	}
 	socks, err := tables()
 	if err != nil {
 		return 0, err
@@ -118,31 +123,94 @@ func diagOwner(src, dst netip.AddrPort) (uint32, error) {
 	return 0, ErrNotFound
 }
 
-// diagLookup is one exact lookup of a family's socket.
-func diagLookup(family int, src, dst netip.AddrPort) (uint32, error) {
+// diagSocket opens a NETLINK_SOCK_DIAG socket and sends it a request
+// for TCP sockets of family in states, flags NLM_F_REQUEST plus extra;
+// id, when not nil, fills struct inet_diag_sockid.
+func diagSocket(family int, states uint32, extra uint16, id func([]byte)) (int, error) {
 	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.NETLINK_INET_DIAG)
 	if err != nil {
-		return 0, errNoDiag
+		return -1, errNoDiag
 	}
-	defer syscall.Close(fd)
 	tv := syscall.NsecToTimeval(int64(time.Second))
 	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
 	req := make([]byte, syscall.NLMSG_HDRLEN+diagReqLen)
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
 	ne.PutUint16(req[4:], sockDiagByFamily)
-	ne.PutUint16(req[6:], syscall.NLM_F_REQUEST)
+	ne.PutUint16(req[6:], syscall.NLM_F_REQUEST|extra)
 	ne.PutUint32(req[8:], 1) // sequence
 	b := req[syscall.NLMSG_HDRLEN:]
 	b[0] = byte(family)
 	b[1] = syscall.IPPROTO_TCP
-	ne.PutUint32(b[4:], 1<<stateEstablished)
-	putSockID(b[8:], family, src, dst)
+	ne.PutUint32(b[4:], states)
+	if id != nil {
+		id(b[8:])
+	}
 	ne.PutUint32(b[8+40:], diagNoCookie)
 	ne.PutUint32(b[8+44:], diagNoCookie)
 	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
-		return 0, errNoDiag
+		syscall.Close(fd)
+		return -1, errNoDiag
 	}
+	return fd, nil
+}
+
+// diagListeners dumps the listening TCP sockets, IPv4 and IPv6.
+func diagListeners() ([]socket, error) {
+	var out []socket
+	ne := binary.NativeEndian
+	for _, family := range []int{syscall.AF_INET, syscall.AF_INET6} {
+		fd, err := diagSocket(family, 1<<stateListen, syscall.NLM_F_DUMP, nil)
+		if err != nil {
+			return nil, err
+		}
+		buf := make([]byte, 32<<10)
+		done := false
+		for !done {
+			n, _, err := syscall.Recvfrom(fd, buf, 0)
+			if err != nil {
+				syscall.Close(fd)
+				return nil, errNoDiag
+			}
+			msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+			if err != nil {
+				syscall.Close(fd)
+				return nil, errNoDiag
+			}
+			for _, m := range msgs {
+				switch m.Header.Type {
+				case syscall.NLMSG_DONE:
+					done = true
+				case sockDiagByFamily:
+					d := m.Data
+					if len(d) < diagMsgLen {
+						continue
+					}
+					out = append(out, socket{
+						local: netip.AddrPortFrom(netip.Addr{}, binary.BigEndian.Uint16(d[4:])),
+						state: d[1],
+						uid:   ne.Uint32(d[64:]),
+						inode: uint64(ne.Uint32(d[68:])),
+					})
+				default: // NLMSG_ERROR
+					syscall.Close(fd)
+					return nil, errNoDiag
+				}
+			}
+		}
+		syscall.Close(fd)
+	}
+	return out, nil
+}
+
+// diagLookup is one exact lookup of a family's socket.
+func diagLookup(family int, src, dst netip.AddrPort) (uint32, error) {
+	fd, err := diagSocket(family, 1<<stateEstablished, 0, func(b []byte) { putSockID(b, family, src, dst) })
+	if err != nil {
+		return 0, err
+	}
+	defer syscall.Close(fd)
+	ne := binary.NativeEndian
 	buf := make([]byte, 8192)
 	n, _, err := syscall.Recvfrom(fd, buf, 0)
 	if err != nil {

@@ -130,6 +130,18 @@ func TestLive(t *testing.T) {
 			if uid, err := ListenerOwner(ln.Addr().(*net.TCPAddr).Port); err != nil || uid != me {
 				t.Errorf("ListenerOwner = %d, %v; want %d", uid, err, me)
 			}
+			if runtime.GOOS == "linux" {
+				socks, err := tables()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if uid, err := listenerOwner(socks, ln.Addr().(*net.TCPAddr).Port); err != nil || uid != me {
+					t.Errorf("listener owner from /proc = %d, %v; want %d", uid, err, me)
+				}
+				if _, err := diagListeners(); err != nil {
+					t.Logf("no socket diagnostics: %v", err)
+				}
+			}
 		})
 	}
 	t.Run("unix", func(t *testing.T) {
