@@ -27,7 +27,7 @@ The license servers are those of the license path (-c, else $LM_LICENSE_FILE and
 			`-force is passed on to lmgrd, which shuts down even with licenses checked out (golm's lmgrd always does).
 
 Without -q, lmdown then prints "    N License Server shut down" ("Servers" for several), or with -vendor "    Vendor daemon vendor shut down". A server that refuses prints its FlexLM error on standard error ` +
-			`(You are not a license administrator. (-63,...) when lmgrd runs with -x lmdown or the request comes from another host) and lmdown exits with 256 plus the error number; ` +
+			`(You are not a license administrator. (-63,...) when lmgrd runs with -x lmdown, the request comes from another host, or the user is not root, lmgrd's user or a license administrator; see lmgrd(1)) and lmdown exits with 256 plus the error number; ` +
 			`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{

@@ -39,7 +39,7 @@ func serverApplets() []*Applet { return []*Applet{lmgrdApplet(), vendordApplet()
 func lmgrdApplet() *Applet {
 	return &Applet{
 		Name:    "lmgrd",
-		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-v] [-help]",
+		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-v] [-help]",
 		Summary: "the license manager daemon",
 		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
 			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
@@ -53,13 +53,23 @@ A port in use is retried for about six minutes (the environment variable ` + bin
 			`A vendor daemon that dies is restarted after a pause that doubles up to 30 seconds, and logged as REStarted; after 10 deaths in a row lmgrd gives up on it until the next lmreread. ` +
 			`SIGTERM or SIGINT shut lmgrd and every vendor daemon down (EXITING DUE TO SIGNAL 15).
 
-lmdown, lmreread and lmremove are accepted only from this host: on the local Unix socket or from a loopback address (the admin commands use those for a server on this host). ` +
-			`A request from another host is refused with You are not a license administrator. (-63,601) and logged with the user, host, pid and address it came from. ` +
-			`-allow-remote-admin, golm's own flag, accepts them from other hosts too (FLEXlm's lmgrd did). -x lmdown and -x lmremove disable those commands for everyone (-63). ` +
+The admin commands (lmdown, lmreread, lmremove, lmswitchr, lmswitch, lmnewlog) are accepted only from this host, and only from root, the user lmgrd runs as and license administrators (members of the lmadmin group; root and members of group 0 when there is no lmadmin group); lmstat and lmdiag stay open to everyone. ` +
+			`Who asks is what the kernel says, never the user name a command sends: lmgrd and each vendor daemon listen on a local Unix socket (@golm-lmgrd-PORT and @golm-VENDOR-PORT in the abstract namespace) and read the caller's uid there, and over loopback TCP they read the uid that owns the caller's socket from /proc/net/tcp (Linux only; elsewhere admin commands need -allow-remote-admin). ` +
+			`Another local user is refused with You are not a license administrator. (-63,606), a request from another host with -63,601, and each refusal is logged with the user, host, uid, pid and address it came from. ` +
+			`-allow-remote-admin, golm's own flag, accepts admin commands over TCP from anyone who can reach the port, other hosts included (FLEXlm's lmgrd did). -x lmdown and -x lmremove disable those commands for everyone (-63). ` +
 			`-local is accepted for compatibility: admin commands are local unless -allow-remote-admin is given. ` +
-			`With -2 -p admin commands are taken only on a local Unix socket (@golm-lmgrd-PORT and @golm-VENDOR-PORT in the abstract namespace) ` +
-			`and only from members of the lmadmin group (from root and group 0 when there is no lmadmin group), as the kernel reports the caller (other users get -63,604). ` +
-			`lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
+			`With -2 -p only license administrators may run them, as the manual says: when the lmadmin group exists, root and lmgrd's user too must be members of it (others get -63,604).
+
+Any local user can bind a name in the abstract namespace. When another process holds a daemon's socket name, the daemon logs that process's uid and pid, goes on serving on TCP and tries the name again every 30 seconds ($` + server.AdminSocketRetryEnv + ` sets another Go duration). ` +
+			`The admin commands talk on a local socket only when root, their own user or the user that owns the daemon's TCP port listens there, and use TCP otherwise, so a squatter can neither answer for the server nor keep licensing from working.
+
+One vendor daemon per vendor name runs on a host, as in FLEXlm: each holds a lock on VENDOR.lock in the lock directory (-lockdir, else $` + server.LockDirEnv + `, else /run/golm for root and $XDG_RUNTIME_DIR/golm or /tmp/golm-UID for other users), which the kernel drops when the vendor daemon ends, kill -9 included. ` +
+			`A second vendor daemon of the same name (from another lmgrd, or from a copy of the license file with another port) logs MULTIPLE VENDOR servers running. Please kill, and restart license daemon. and exits with status 4; lmgrd says so on its standard error and does not restart it until an lmreread. ` +
+			`A vendor daemon waits up to 10 seconds ($` + server.LockWaitEnv + `) for a lock still held by the vendor daemon of an lmgrd that was just stopped. ` +
+			`lmgrd creates the lock directory 0700 (0755 for root) and refuses to start unless it is a directory, not a symbolic link, owned by root or by lmgrd's user and writable by no one else. ` +
+			`Vendor daemons of two different users use two directories and do not see each other.
+
+lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
 
 Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
 			`A bad line of it is logged with its file:line and skipped, unless it restricts access (INCLUDE, INCLUDEALL, EXCLUDE, EXCLUDEALL, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP one of those uses): ` +
@@ -78,8 +88,9 @@ lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (d
 				&cli.BoolFlag{Name: "2", Usage: "with -p: restrict admin commands to license administrators"},
 				&cli.BoolFlag{Name: "p", Usage: "with -2: restrict admin commands to license administrators"},
 				&cli.BoolFlag{Name: "local", Usage: "accept admin commands from this host only (the default)"},
-				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmdown, lmreread and lmremove from other hosts"},
+				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept admin commands over TCP from anyone, other hosts included"},
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmdown` or lmremove"},
+				&cli.StringFlag{Name: "lockdir", Usage: "keep the vendor daemon locks in `dir` (default $" + server.LockDirEnv + ", /run/golm for root, $XDG_RUNTIME_DIR/golm, /tmp/golm-UID)"},
 			}
 		},
 		Action: runLmgrd,
@@ -134,6 +145,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	for _, x := range c.StringSlice("x") {
 		args = append(args, "-x", x)
+	}
+	if v := c.String("lockdir"); v != "" {
+		args = append(args, "-lockdir", absFrom(env, v))
 	}
 	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
@@ -262,6 +276,10 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		BindRetry:    bindRetry,
 		Software:     Version,
 		Now:          env.Now,
+		LockDir:      lockDir(c, env),
+		Stderr:       env.Stderr,
+
+		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})
 	if err != nil {
 		return err
@@ -283,6 +301,18 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		}
 	}()
 	return lm.Serve(ctx)
+}
+
+// lockDir is the vendor daemon lock directory: -lockdir, $GOLM_LOCKDIR
+// or the default, made absolute.
+func lockDir(c *cli.Context, env *Env) string {
+	flag := c.String("lockdir")
+	if flag != "" {
+		flag = absFrom(env, flag)
+	} else if v := env.Env(server.LockDirEnv); v != "" {
+		flag = absFrom(env, v)
+	}
+	return server.LockDir(flag, env.Env)
 }
 
 // daemonMemory drops what a daemon process holds for commands it never
@@ -342,6 +372,7 @@ func vendordApplet() *Applet {
 				&cli.BoolFlag{Name: "2", Usage: "with -p: lmremove only from license administrators"},
 				&cli.BoolFlag{Name: "p", Usage: "with -2"},
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmremove from other hosts"},
+				&cli.StringFlag{Name: "lockdir", Usage: "take the vendor's lock in `dir`"},
 			}
 		},
 		Action: runVendord,
@@ -391,12 +422,18 @@ func runVendord(c *cli.Context, env *Env) error {
 		BuiltinKeys:  server.BuiltinKeys(),
 		Executable:   exe,
 		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
+		LockDir:      c.String("lockdir"),
+
+		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	}, conn)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, server.ErrLostLmgrd):
 		return alreadyPrinted(&ExitError{Status: 1})
+	case errors.Is(err, server.ErrMultipleVendor):
+		// Logged already; lmgrd tells its terminal and does not restart it.
+		return alreadyPrinted(&ExitError{Status: server.ExitMultiple})
 	}
 	// Nothing to serve, unreadable files, a port that cannot be bound:
 	// restarting will not help until the files change.

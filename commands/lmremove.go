@@ -24,7 +24,7 @@ func lmremoveApplet() *Applet {
 			`A checkout with a linger time starts lingering; a lingering license (lmstat -a shows "(linger: ...)") is freed at once.
 
 On success lmremove prints nothing after the banner. A checkout that is not there is Feature was never checked out. (-41,...); ` +
-			`lmgrd started with -x lmremove, or a request from another host, is You are not a license administrator. (-63,...). ` +
+			`lmgrd started with -x lmremove, a request from another host, or one from a user who is not root, lmgrd's user or a license administrator (see lmgrd(1)) is You are not a license administrator. (-63,...). ` +
 			`Errors exit with 256 plus the error number; no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{

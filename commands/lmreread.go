@@ -28,7 +28,7 @@ Unlike FLEXlm 7.1, the vendor daemons reread their options files too. A license 
 			`Invalid license file syntax. (-2,1) or Cannot read license file. (-30,1), and exits with 254 or 226. A bad line that restricts nothing (a misspelt NOLOG or TIMEOUT) is only logged.
 
 On success lmreread prints "lmreread successful". A refusal prints the FlexLM error, for example You are not a license administrator. (-63,...) ` +
-			`for a request from another host, or The desired vendor daemon is down. (-97,...) for an unknown -vendor, and lmreread exits with 256 plus the error number; ` +
+			`for a request from another host or from a user who is not root, lmgrd's user or a license administrator (see lmgrd(1)), or The desired vendor daemon is down. (-97,...) for an unknown -vendor, and lmreread exits with 256 plus the error number; ` +
 			`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{

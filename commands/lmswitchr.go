@@ -21,7 +21,7 @@ func logSwitchFlags() []cli.Flag {
 const logSwitchPaths = `The path is a file on the license server, not on the machine the command runs on: a relative path is taken relative to the directory of the vendor daemon's options file (where a relative REPORTLOG is taken from too). ` +
 	`The vendor daemon refuses a path that is a symbolic link, a directory, a device or anything else that is not a regular file, and one it cannot create; ` +
 	`files it creates have mode 0640. The server is the first of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers. ` +
-	`Only license administrators may switch logs, as for lmdown and lmremove: the request must come from the license server machine unless lmgrd runs with -allow-remote-admin, and with lmgrd -2 -p from root or a member of the lmadmin group.`
+	`Only administrators may switch logs, as for lmdown and lmremove: the request must come from the license server machine unless lmgrd runs with -allow-remote-admin, from root, lmgrd's user or a member of the lmadmin group, and with lmgrd -2 -p from a member of the lmadmin group (root and group 0 when there is none); see lmgrd(1).`
 
 // logSwitchErrors is the shared end of the descriptions.
 const logSwitchErrors = `A refused path prints Cannot switch the report log to path: why. (-42,...) with the operating system's error number when there is one; ` +

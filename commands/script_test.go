@@ -75,6 +75,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("HOME", home)
 			e.Setenv("LM_LICENSE_FILE", "")
 			e.Setenv("NO_COLOR", "1")
+			e.Setenv(server.LockDirEnv, filepath.Join(e.WorkDir, "lock"))
 			return os.MkdirAll(home, 0o755)
 		},
 	})

@@ -69,7 +69,7 @@ FEATURE f1 demo 1.0 permanent 2 VENDOR_STRING="golm demo"
 EOF
 	lm lmcrypt -k demo.key license.lic >/dev/null
 	rm -f debug.log
-	GOLM_LMGRD_BIND_RETRY=1s "$LMUTIL" lmgrd -z -c license.lic -l debug.log &
+	GOLM_LMGRD_BIND_RETRY=1s GOLM_LOCKDIR="$DIR/lock" "$LMUTIL" lmgrd -z -c license.lic -l debug.log &
 	LMGRD_PID=$!
 	if waitfor 100 started; then
 		break

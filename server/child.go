@@ -200,6 +200,15 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 			if stopped {
 				return
 			}
+			if exitCode(status) == ExitMultiple {
+				// Another vendor daemon of this name runs on this host
+				// (another lmgrd, or a copy of the license file on
+				// another port): starting this one again would find it
+				// again.
+				log.Printf("%s exited with status %d (%s), not restarting it (lmreread restarts it)", c.name, ExitMultiple, MultipleMessage(c.name))
+				fmt.Fprintf(c.l.cfg.Stderr, "lmgrd: %s\n", MultipleMessage(c.name))
+				return
+			}
 			if exitCode(status) == ExitNoRestart {
 				log.Printf("%s exited with status %d, not restarting it (lmreread restarts it)", c.name, ExitNoRestart)
 				return
@@ -339,7 +348,7 @@ func (c *child) args(path string) []string {
 	for _, f := range cfg.LicenseFiles {
 		a = append(a, "-c", f)
 	}
-	a = append(a, "-server-host", c.l.host, "-lmgrd-port", strconv.Itoa(c.l.Port()))
+	a = append(a, "-server-host", c.l.host, "-lmgrd-port", strconv.Itoa(c.l.Port()), "-lockdir", cfg.LockDir)
 	if c.line.Port != 0 {
 		a = append(a, "-port", strconv.Itoa(c.line.Port))
 	}

@@ -186,12 +186,21 @@
 // # Trust
 //
 // Admin requests (Shutdown, Reread, Remove, RemoveHandle and the log
-// switches: Trust lists them by message type) are accepted only from this host: over loopback
-// or the local admin socket (AdminSocket), unless lmgrd runs with
-// -allow-remote-admin. lmgrd -x lmdown and -x lmremove refuse those
-// commands with -63. With -2 -p they are taken only on the local admin
-// socket, from members of the lmadmin group (root and group 0 when there
-// is no such group) as the kernel's peer credentials say. Every refusal
-// is logged with the user and host the client claims, the uid and pid
-// the kernel reports or the pid the client claims, and the peer address.
+// switches: Trust lists them by message type) are accepted only from this
+// host, over the local admin socket (AdminSocket) or loopback, and only
+// from root, the server's own user and license administrators, as the
+// kernel says: SO_PEERCRED on the socket, the owner of the client's
+// socket in /proc/net/tcp over loopback. lmgrd -allow-remote-admin takes
+// them over TCP from anyone. lmgrd -x lmdown and -x lmremove refuse those
+// commands with -63. With -2 -p only members of the lmadmin group (root
+// and group 0 when there is no such group) may. Every refusal is logged
+// with the user and host the client claims, the uid and pid the kernel
+// reports or the pid the client claims, and the peer address.
+//
+// The admin socket's name lives in Linux's abstract namespace, where any
+// local user may bind it first: a daemon whose name is held serves on
+// TCP, logs the holder and binds the name when it is free again
+// (adminsock.go). Each vendor daemon started by lmgrd holds an flock on
+// VENDOR.lock in a private lock directory (vendorlock.go), so that one
+// vendor daemon per vendor name runs on a host.
 package server

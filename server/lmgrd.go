@@ -58,6 +58,16 @@ type Config struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// AdminSocketRetry is how often lmgrd tries again to bind its admin
+	// socket while another process holds the name; 0 means
+	// DefaultAdminSocketRetry. Vendor daemons read AdminSocketRetryEnv.
+	AdminSocketRetry time.Duration
+	// LockDir is the directory of the vendor daemons' locks (one vendor
+	// daemon per name per host); "" means DefaultLockDir.
+	LockDir string
+	// Stderr is lmgrd's terminal, where it says why a vendor daemon
+	// cannot run at all (another one of that name runs); nil discards it.
+	Stderr io.Writer
 }
 
 // Lmgrd is a running license manager daemon.
@@ -65,7 +75,7 @@ type Lmgrd struct {
 	cfg      Config
 	log      *DebugLog
 	ln       net.Listener
-	adminLn  net.Listener // the -2 -p admin socket, nil without -2 -p
+	adminLn  net.Listener // the local admin socket (adminsock.go)
 	server   *licfile.Server
 	host     string // the name lmstat shows for this server
 	files    []*licfile.File
@@ -107,6 +117,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	if cfg.BindRetry == 0 {
 		cfg.BindRetry = DefaultBindRetry
 	}
+	if cfg.LockDir == "" {
+		cfg.LockDir = DefaultLockDir(os.Getenv)
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
 	l := &Lmgrd{
 		cfg:      cfg,
 		log:      cfg.Log,
@@ -146,6 +162,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		l.log.Printf("No DAEMON lines, exiting")
 		return nil, &ConfigError{Msg: "No DAEMON lines, exiting"}
 	}
+	// A lock directory the vendor daemons cannot use is lmgrd's error,
+	// said once at start, not each vendor daemon's.
+	if err := PrepareLockDir(cfg.LockDir); err != nil {
+		l.log.Printf("%v", err)
+		return nil, &ConfigError{Msg: err.Error()}
+	}
 	l.ln = cfg.Listener
 	if l.ln == nil {
 		l.ln, err = l.bind(ctx, srv.Port)
@@ -154,13 +176,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		}
 	}
 	l.log.Printf("lmgrd tcp-port %d", l.Port())
+	if l.Port() != 0 {
+		// A name someone else holds does not stop licensing (adminsock.go).
+		l.adminLn = listenAdmin(AdminSocket("lmgrd", l.Port()), cfg.AdminSocketRetry, l.log)
+	}
 	if cfg.Trust.AdminOnly {
-		l.adminLn, err = net.Listen("unix", AdminSocket("lmgrd", l.Port()))
-		if err != nil {
-			l.ln.Close()
-			return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on the admin socket: %v", err)}
-		}
-		l.log.Printf("Admin commands restricted to members of group %s on %s", cfg.Trust.adminGroupName(), l.adminLn.Addr())
+		l.log.Printf("Admin commands restricted to members of group %s", cfg.Trust.adminGroupName())
 	}
 	return l, nil
 }

@@ -25,7 +25,12 @@ import (
 // lmutil is the binary under test, built once by TestMain.
 var lmutil string
 
-func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &lmutil)) }
+func TestMain(m *testing.M) {
+	if squatMain() { // the test binary run as a squatter (admin_process_test.go)
+		return
+	}
+	os.Exit(servertest.Main(m, &lmutil))
+}
 
 // waitTimeout bounds every poll of a starting or stopping process.
 const waitTimeout = 15 * time.Second
@@ -97,7 +102,7 @@ func launch(t *testing.T, dir string, port int, extra ...string) *server {
 	s.cmd = exec.Command(lmutil, args...)
 	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
-	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s")
+	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", golm.LockDirEnv+"="+filepath.Join(dir, "lock"))
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -448,12 +453,16 @@ func TestDetach(t *testing.T) {
 }
 
 func TestAdminOnly(t *testing.T) {
-	s := startLmgrd(t, "-2", "-p")
-	if _, err := admin(t, s.port, &protocol.Shutdown{}); codeOf(err) != -63 {
-		t.Fatalf("lmdown over TCP with -2 -p: %v, want -63", err)
-	}
 	if _, err := user.LookupGroup(golm.AdminGroup); os.Getuid() != 0 || err == nil {
-		t.Skip("the admin socket half needs root and no lmadmin group")
+		t.Skip("needs root and no lmadmin group (root is then the administrator)")
+	}
+	s := startLmgrd(t, "-2", "-p")
+	// Over loopback TCP the caller's uid decides as on the socket.
+	if got, want := tcpAdminAs(t, nobody, s.port), "-63,604"; got != want {
+		t.Fatalf("lmreread over loopback TCP as nobody with -2 -p: %s, want %s", got, want)
+	}
+	if _, err := admin(t, s.port, &protocol.Reread{}); err != nil {
+		t.Fatalf("lmreread over loopback TCP as root with -2 -p: %v", err)
 	}
 	nc, err := net.Dial("unix", golm.AdminSocket("lmgrd", s.port))
 	if err != nil {

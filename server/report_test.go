@@ -480,9 +480,8 @@ func TestReportLogDiskFull(t *testing.T) {
 // they are refused over TCP with -63, and the log stays.
 func TestLogSwitchTrust(t *testing.T) {
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n", func(c *VendorConfig) {
-		c.Trust = Trust{AdminOnly: true}
-		// Its own admin socket name, apart from other tests'.
-		c.LmgrdPort = 40000 + os.Getpid()%20000
+		// An lmadmin group the test's user is not in.
+		c.Trust = Trust{AdminOnly: true, lookupGroup: func(string) (string, bool) { return "999999", true }, userGroups: func(uint32) []string { return nil }}
 	})
 	c := h.client("mallory", "ws9", "/dev/pts/9")
 	for _, req := range []protocol.Message{

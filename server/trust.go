@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/user"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/protocol/peercred"
 )
 
 // Minor numbers of the -63 refusals, one per rule.
@@ -19,6 +21,7 @@ const (
 	minorLmremoveOff   = 603
 	minorNotLmadmin    = 604
 	minorNoCredentials = 605
+	minorNotAdmin      = 606
 )
 
 // AdminGroup is the UNIX group of license administrators (lmgrd -2 -p).
@@ -26,24 +29,36 @@ const AdminGroup = "lmadmin"
 
 // Trust is the admin policy of DESIGN.md "Trust": who may run lmdown,
 // lmreread, lmremove and the other privileged commands.
+//
+// Who asks is what the kernel says, never the user name a client sends:
+// on the local admin socket the peer's SO_PEERCRED, over loopback TCP the
+// uid that owns the client's socket in /proc/net/tcp or tcp6 (a
+// connection over loopback never leaves this host's network namespace,
+// and the kernel lists both of its ends there). So an admin tool that
+// falls back to TCP, because someone else holds the socket's name, is
+// judged by the same rule as on the socket, and a local user cannot get
+// around the rule by using TCP. A client that cannot be identified (its
+// end is gone, another system) is refused.
 type Trust struct {
 	// NoLmdown and NoLmremove are lmgrd -x lmdown / -x lmremove.
 	NoLmdown   bool
 	NoLmremove bool
-	// AdminOnly is lmgrd -2 -p: admin requests must come over the
-	// server's local Unix socket (AdminSocket) from root or a member of
-	// the lmadmin group, decided by the kernel's peer credentials. When
-	// there is no lmadmin group, root and members of group 0 are
-	// administrators (manual 7.2).
+	// AdminOnly is lmgrd -2 -p: admin requests only from license
+	// administrators as the manual defines them: members of the lmadmin
+	// group, or root and members of group 0 when there is no lmadmin
+	// group (root too is refused when lmadmin exists and root is not in
+	// it). Without it, the default admits root, the account the server
+	// runs as, and those administrators.
 	AdminOnly bool
 	// AllowRemote (lmgrd -allow-remote-admin) lets admin requests in
-	// over TCP from other hosts. Without it only the local Unix socket
-	// and loopback connections may send them. It does not weaken
-	// AdminOnly, which always wants the local socket.
+	// over TCP from anyone who can reach the port, from other hosts
+	// too, as FLEXlm's lmgrd did. It does not weaken AdminOnly.
 	AllowRemote bool
-	// lookupGroup and userGroups are os/user lookups, replaced in tests.
+	// lookupGroup and userGroups are os/user lookups, replaced in tests,
+	// and serverUID is the server's own uid (os.Geteuid).
 	lookupGroup func(name string) (gid string, ok bool)
 	userGroups  func(uid uint32) []string
+	serverUID   func() uint32
 }
 
 // The privileged commands a Trust decides on, by the lmutil command that
@@ -117,16 +132,40 @@ func (t Trust) Check(cmd string, nc net.Conn) *lmerr.Error {
 	return e
 }
 
-// peerCred is what the kernel says about the process at the other end of
-// a Unix socket.
+// peerCred is what the kernel says about the process at the other end
+// of an admin connection: uid, gid and pid on the local socket, the uid
+// alone (gid and pid -1) over loopback TCP.
 type peerCred struct {
-	uid, gid uint32
-	pid      int32
+	uid      uint32
+	gid, pid int64
+}
+
+// peerOf identifies the peer of nc: its kernel credentials when it is on
+// this host and they can be read (cred nil otherwise), and whether it is
+// on this host at all.
+func peerOf(nc net.Conn) (cred *peerCred, local bool, err error) {
+	if uc, ok := nc.(*net.UnixConn); ok {
+		c, err := peercred.Of(uc)
+		if err != nil {
+			return nil, true, err
+		}
+		return &peerCred{uid: c.UID, gid: int64(c.GID), pid: int64(c.PID)}, true, nil
+	}
+	if !IsLocalPeer(nc.RemoteAddr()) {
+		return nil, false, nil
+	}
+	uid, err := peercred.TCPOwner(nc.LocalAddr(), nc.RemoteAddr())
+	if err != nil {
+		return nil, true, err
+	}
+	return &peerCred{uid: uid, gid: -1, pid: -1}, true, nil
 }
 
 // decide applies the rules in order: a disabled command, then -2 -p
-// (local socket and administrator), then the host rule. It also returns
-// the peer credentials when it read them.
+// (administrators only, from this host), then -allow-remote-admin, then
+// the default (this host; root, the server's account or an
+// administrator). It also returns the peer credentials when it read
+// them.
 func (t Trust) decide(cmd string, disabled bool, nc net.Conn) (*lmerr.Error, *peerCred) {
 	if disabled {
 		minor := minorLmdownOff
@@ -135,27 +174,45 @@ func (t Trust) decide(cmd string, disabled bool, nc net.Conn) (*lmerr.Error, *pe
 		}
 		return lmerr.New(-63, minor, fmt.Sprintf("%s is disabled on this license server (lmgrd -x %s)", cmd, cmd)), nil
 	}
-	var cred *peerCred
-	if uc, ok := nc.(*net.UnixConn); ok {
-		if uid, gid, pid, err := peerCredentials(uc); err == nil {
-			cred = &peerCred{uid: uid, gid: gid, pid: pid}
-		} else if t.AdminOnly {
-			return lmerr.New(-63, minorNoCredentials, fmt.Sprintf("%s: cannot read peer credentials: %v", cmd, err)), nil
-		}
+	if t.AllowRemote && !t.AdminOnly {
+		return nil, nil
 	}
-	if t.AdminOnly {
-		if cred == nil {
-			return lmerr.New(-63, minorNoCredentials, cmd+": this license server takes admin commands only on its local socket (lmgrd -2 -p)"), nil
-		}
-		if !t.isAdmin(cred.uid, cred.gid) {
-			return lmerr.New(-63, minorNotLmadmin, fmt.Sprintf("%s: uid %d is not a license administrator (group %s)", cmd, cred.uid, t.adminGroupName())), cred
-		}
-		return nil, cred
+	cred, local, err := peerOf(nc)
+	switch {
+	case !local && t.AdminOnly:
+		return lmerr.New(-63, minorNoCredentials, cmd+": this license server takes admin commands only from license administrators on its own host (lmgrd -2 -p)"), nil
+	case !local:
+		return lmerr.New(-63, minorNotLocal, cmd+" must be run on the license server machine (lmgrd -allow-remote-admin accepts other hosts)"), nil
+	case cred == nil:
+		return lmerr.New(-63, minorNoCredentials, fmt.Sprintf("%s: cannot tell which user is asking: %v", cmd, err)), nil
 	}
-	if !t.AllowRemote && !IsLocalPeer(nc.RemoteAddr()) {
-		return lmerr.New(-63, minorNotLocal, cmd+" must be run on the license server machine (lmgrd -allow-remote-admin accepts other hosts)"), cred
+	if ok, minor := t.allowed(cred); !ok {
+		if minor == minorNotLmadmin {
+			return lmerr.New(-63, minor, fmt.Sprintf("%s: uid %d is not a license administrator (group %s)", cmd, cred.uid, t.adminGroupName())), cred
+		}
+		return lmerr.New(-63, minor, fmt.Sprintf("%s: uid %d is not root, the license server's user (uid %d) or a license administrator (group %s)", cmd, cred.uid, t.ownUID(), t.adminGroupName())), cred
 	}
 	return nil, cred
+}
+
+// allowed applies the uid rule to a peer on this host; minor says which
+// rule refused it.
+func (t Trust) allowed(cred *peerCred) (ok bool, minor int) {
+	if t.AdminOnly {
+		return t.isAdmin(cred.uid, cred.gid), minorNotLmadmin
+	}
+	if cred.uid == 0 || cred.uid == t.ownUID() || t.isAdmin(cred.uid, cred.gid) {
+		return true, 0
+	}
+	return false, minorNotAdmin
+}
+
+// ownUID is the uid the server runs as.
+func (t Trust) ownUID() uint32 {
+	if t.serverUID != nil {
+		return t.serverUID()
+	}
+	return uint32(os.Geteuid())
 }
 
 // adminGroupName names the group that decides: lmadmin, or group 0 when
@@ -186,7 +243,12 @@ func adminRequester(who protocol.Identity, cred *peerCred, nc net.Conn) string {
 	fmt.Fprintf(&b, "%s at node %s", u, h)
 	var extra []string
 	if cred != nil {
-		extra = append(extra, fmt.Sprintf("uid %d", cred.uid), fmt.Sprintf("pid %d", cred.pid))
+		extra = append(extra, fmt.Sprintf("uid %d", cred.uid))
+		if cred.pid >= 0 {
+			extra = append(extra, fmt.Sprintf("pid %d", cred.pid))
+		} else if who.PID != 0 {
+			extra = append(extra, fmt.Sprintf("pid %d", who.PID))
+		}
 	} else if who.PID != 0 {
 		extra = append(extra, fmt.Sprintf("pid %d", who.PID))
 	}
@@ -211,8 +273,10 @@ func peerString(nc net.Conn) string {
 }
 
 // isAdmin applies manual 7.2: members of lmadmin when that group exists,
-// else root and members of group 0.
-func (t Trust) isAdmin(uid, gid uint32) bool {
+// else root and members of group 0. gid is the peer's group from the
+// kernel, -1 when only the uid is known; the user database adds the
+// user's groups.
+func (t Trust) isAdmin(uid uint32, gid int64) bool {
 	lookupGroup, userGroups := t.lookupGroup, t.userGroups
 	if lookupGroup == nil {
 		lookupGroup = osLookupGroup
@@ -220,7 +284,10 @@ func (t Trust) isAdmin(uid, gid uint32) bool {
 	if userGroups == nil {
 		userGroups = osUserGroups
 	}
-	groups := append(userGroups(uid), strconv.FormatUint(uint64(gid), 10))
+	groups := userGroups(uid)
+	if gid >= 0 {
+		groups = append(groups, strconv.FormatInt(gid, 10))
+	}
 	if admin, ok := lookupGroup(AdminGroup); ok {
 		return slices.Contains(groups, admin)
 	}

@@ -54,15 +54,18 @@ func tcpPair(t *testing.T) net.Conn {
 }
 
 func TestTrustCheck(t *testing.T) {
-	me := strconv.Itoa(os.Getuid())
+	me := uint32(os.Geteuid())
 	const adminGID = "999999" // a group this test process is not in
-	withGroup := func(member bool) Trust {
+	// as makes the test process an ordinary user: the server runs as
+	// another uid, and lmadmin exists with the test's user in it or not.
+	as := func(adminOnly, member bool) Trust {
 		return Trust{
-			AdminOnly:   true,
+			AdminOnly:   adminOnly,
+			serverUID:   func() uint32 { return me + 1 },
 			lookupGroup: func(string) (string, bool) { return adminGID, true },
 			userGroups: func(uid uint32) []string {
-				if strconv.FormatUint(uint64(uid), 10) != me {
-					t.Errorf("credentials say uid %d, want %s", uid, me)
+				if uid != me {
+					t.Errorf("credentials say uid %d, want %d", uid, me)
 				}
 				if member {
 					return []string{adminGID}
@@ -71,23 +74,45 @@ func TestTrustCheck(t *testing.T) {
 			},
 		}
 	}
+	notRoot := func(t *testing.T) {
+		if me == 0 {
+			t.Skip("root is always an administrator by default")
+		}
+	}
+	remote := as(false, false)
+	remote.AllowRemote = true
+	adminOnlyRemote := as(true, false)
+	adminOnlyRemote.AllowRemote = true
 	tests := []struct {
 		name      string
 		trust     Trust
 		cmd       string
 		conn      func(*testing.T) net.Conn
+		skip      func(*testing.T)
 		wantMinor int // 0: allowed
 	}{
-		{"loopback lmdown", Trust{}, AdminLmdown, tcpPair, 0},
-		{"-x lmdown", Trust{NoLmdown: true}, AdminLmdown, tcpPair, minorLmdownOff},
-		{"-x lmdown leaves lmreread", Trust{NoLmdown: true}, AdminLmreread, tcpPair, 0},
-		{"-x lmremove", Trust{NoLmremove: true}, AdminLmremove, tcpPair, minorLmremoveOff},
-		{"-2 -p over TCP", withGroup(true), AdminLmdown, tcpPair, minorNoCredentials},
-		{"-2 -p lmadmin member", withGroup(true), AdminLmdown, unixPair, 0},
-		{"-2 -p not a member", withGroup(false), AdminLmremove, unixPair, minorNotLmadmin},
+		{"loopback lmdown by the server's user", Trust{}, AdminLmdown, tcpPair, nil, 0},
+		{"socket lmdown by the server's user", Trust{}, AdminLmdown, unixPair, nil, 0},
+		{"-x lmdown", Trust{NoLmdown: true}, AdminLmdown, tcpPair, nil, minorLmdownOff},
+		{"-x lmdown leaves lmreread", Trust{NoLmdown: true}, AdminLmreread, tcpPair, nil, 0},
+		{"-x lmremove", Trust{NoLmremove: true}, AdminLmremove, tcpPair, nil, minorLmremoveOff},
+		{"-x lmdown and -allow-remote-admin", Trust{NoLmdown: true, AllowRemote: true}, AdminLmdown, tcpPair, nil, minorLmdownOff},
+		{"another user on the socket", as(false, false), AdminLmreread, unixPair, notRoot, minorNotAdmin},
+		{"another user over loopback TCP", as(false, false), AdminLmreread, tcpPair, notRoot, minorNotAdmin},
+		{"lmadmin member on the socket", as(false, true), AdminLmremove, unixPair, nil, 0},
+		{"lmadmin member over loopback TCP", as(false, true), AdminLmremove, tcpPair, nil, 0},
+		{"-allow-remote-admin admits another user", remote, AdminLmdown, tcpPair, nil, 0},
+		{"-2 -p lmadmin member on the socket", as(true, true), AdminLmdown, unixPair, nil, 0},
+		{"-2 -p lmadmin member over loopback TCP", as(true, true), AdminLmdown, tcpPair, nil, 0},
+		{"-2 -p not a member", as(true, false), AdminLmremove, unixPair, nil, minorNotLmadmin},
+		{"-2 -p not a member over loopback TCP", as(true, false), AdminLmremove, tcpPair, nil, minorNotLmadmin},
+		{"-2 -p not a member with -allow-remote-admin", adminOnlyRemote, AdminLmremove, tcpPair, nil, minorNotLmadmin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.skip != nil {
+				tt.skip(t)
+			}
 			e := tt.trust.Check(tt.cmd, tt.conn(t))
 			switch {
 			case tt.wantMinor == 0 && e != nil:
@@ -99,24 +124,51 @@ func TestTrustCheck(t *testing.T) {
 	}
 }
 
-func TestIsAdminWithoutLmadmin(t *testing.T) {
-	noGroup := func(string) (string, bool) { return "", false }
+// TestTrustAllowed is the uid rule alone, over (uid, groups, mode): the
+// server runs as uid 500, lmadmin is gid 600 when it exists.
+func TestTrustAllowed(t *testing.T) {
+	const server, lmadmin = 500, "600"
 	tests := []struct {
-		name   string
-		uid    uint32
-		gid    uint32
-		groups []string
-		want   bool
+		name      string
+		uid       uint32
+		gid       int64 // -1: unknown (loopback TCP)
+		groups    []string
+		hasGroup  bool // an lmadmin group exists
+		adminOnly bool
+		want      bool
 	}{
-		{"root", 0, 0, nil, true},
-		{"group 0 member", 1000, 1000, []string{"1000", "0"}, true},
-		{"plain user", 1000, 1000, []string{"1000"}, false},
+		{"root", 0, 0, nil, false, false, true},
+		{"root with lmadmin", 0, 0, nil, true, false, true},
+		{"the server's user", server, 500, nil, true, false, true},
+		{"the server's user over TCP", server, -1, nil, true, false, true},
+		{"lmadmin member", 1000, 1000, []string{"1000", lmadmin}, true, false, true},
+		{"lmadmin as primary group", 1000, 600, nil, true, false, true},
+		{"lmadmin member over TCP", 1000, -1, []string{lmadmin}, true, false, true},
+		{"plain user", 1000, 1000, []string{"1000"}, true, false, false},
+		{"plain user, no lmadmin", 1000, 1000, []string{"1000"}, false, false, false},
+		{"plain user over TCP, no lmadmin", 1000, -1, []string{"1000"}, false, false, false},
+		{"group 0 member, no lmadmin", 1000, 1000, []string{"0"}, false, false, true},
+		{"group 0 member with lmadmin", 1000, 1000, []string{"0"}, true, false, false},
+		{"-2 -p root, no lmadmin", 0, 0, nil, false, true, true},
+		{"-2 -p root not in lmadmin", 0, 0, nil, true, true, false},
+		{"-2 -p root in lmadmin", 0, 0, []string{lmadmin}, true, true, true},
+		{"-2 -p the server's user", server, 500, nil, true, true, false},
+		{"-2 -p the server's user, no lmadmin", server, 500, nil, false, true, false},
+		{"-2 -p lmadmin member", 1000, 1000, []string{lmadmin}, true, true, true},
+		{"-2 -p group 0 member, no lmadmin", 1000, 1000, []string{"0"}, false, true, true},
+		{"-2 -p plain user", 1000, 1000, []string{"1000"}, true, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := Trust{lookupGroup: noGroup, userGroups: func(uint32) []string { return tt.groups }}
-			if got := tr.isAdmin(tt.uid, tt.gid); got != tt.want {
-				t.Errorf("isAdmin(%d, %d) = %v, want %v", tt.uid, tt.gid, got, tt.want)
+			tr := Trust{
+				AdminOnly:   tt.adminOnly,
+				serverUID:   func() uint32 { return server },
+				lookupGroup: func(string) (string, bool) { return lmadmin, tt.hasGroup },
+				userGroups:  func(uint32) []string { return tt.groups },
+			}
+			got, minor := tr.allowed(&peerCred{uid: tt.uid, gid: tt.gid, pid: -1})
+			if got != tt.want {
+				t.Errorf("allowed(uid %d, gid %d, groups %v) = %v (minor %d), want %v", tt.uid, tt.gid, tt.groups, got, minor, tt.want)
 			}
 		})
 	}
@@ -124,6 +176,8 @@ func TestIsAdminWithoutLmadmin(t *testing.T) {
 
 func TestAuthorize(t *testing.T) {
 	who := protocol.Identity{User: "ann", Host: "pc9", PID: 77}
+	// -2 -p with an lmadmin group the test's user is not in.
+	notMember := Trust{AdminOnly: true, lookupGroup: func(string) (string, bool) { return "999999", true }, userGroups: func(uint32) []string { return nil }}
 	tests := []struct {
 		name    string
 		trust   Trust
@@ -140,9 +194,9 @@ func TestAuthorize(t *testing.T) {
 		{"-x lmremove by handle", Trust{NoLmremove: true}, &protocol.RemoveHandle{Feature: "f1", Handle: 3},
 			"You are not a license administrator. (-63,603)",
 			"REMOVE_HANDLE request (lmremove) from ann at node pc9"},
-		{"-2 -p over TCP", Trust{AdminOnly: true}, &protocol.Reread{},
-			"You are not a license administrator. (-63,605)",
-			"REREAD request (lmreread) from ann at node pc9"},
+		{"-2 -p not a member over TCP", notMember, &protocol.Reread{},
+			"You are not a license administrator. (-63,604)",
+			"REREAD request (lmreread) from ann at node pc9 (uid " + strconv.Itoa(os.Geteuid()) + ", pid 77, peer 127.0.0.1:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,6 +75,16 @@ type VendorConfig struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// AdminSocket makes the vendor daemon take admin requests on its
+	// local admin socket, AdminSocket(Name, LmgrdPort), as well as on TCP;
+	// RunVendorDaemon sets it. AdminSocketRetry is how often the name is
+	// tried again while another process holds it (0: the default).
+	AdminSocket      bool
+	AdminSocketRetry time.Duration
+	// LockDir is where RunVendorDaemon takes the vendor's lock (one
+	// vendor daemon per name per host); "" means DefaultLockDir. A Vendor
+	// built with NewVendor alone takes no lock.
+	LockDir string
 	// ReportLog, when not nil, adjusts the report log writer's
 	// configuration before it is opened (its fsync policy, its write
 	// timeout; tests make writes fail).
@@ -90,7 +100,7 @@ const DefaultTickInterval = time.Second
 type Vendor struct {
 	cfg     VendorConfig
 	ln      net.Listener
-	adminLn net.Listener // the -2 -p admin socket, nil without -2 -p
+	adminLn net.Listener // the local admin socket, nil without cfg.AdminSocket
 	state   *State
 	runID   uint64
 	log     *DebugLog
@@ -163,12 +173,9 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 			return nil, err
 		}
 	}
-	if cfg.Trust.AdminOnly {
-		v.adminLn, err = net.Listen("unix", AdminSocket(cfg.Name, cfg.LmgrdPort))
-		if err != nil {
-			v.ln.Close()
-			return nil, err
-		}
+	if cfg.AdminSocket {
+		// A name someone else holds does not stop licensing (adminsock.go).
+		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
 	v.openLogs(logs)
 	v.log.Printf("Server started on %s for:%s", cfg.ServerHost, featureList(pools))

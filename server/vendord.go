@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
 	"golm/lmutil/protocol"
 )
@@ -19,7 +20,9 @@ var ErrLostLmgrd = errors.New("lost connection to lmgrd")
 // vendor daemon from cfg, reports Ready with its port over the control
 // channel, serves clients, and obeys SHUTDOWN and REREAD from lmgrd until
 // the channel closes or ctx ends (a signal). It returns ErrNoFeatures when
-// there is nothing to serve.
+// there is nothing to serve, and an error wrapping ErrMultipleVendor when
+// another vendor daemon of this name runs on this host: it holds the
+// vendor's lock in cfg.LockDir for as long as it runs.
 func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) error {
 	var ctrl *protocol.Conn
 	if uc, ok := control.(*net.UnixConn); ok {
@@ -33,6 +36,27 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	PaceGC(os.Getenv)
 	log := cfg.Log
 	defer StartProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
+	// The lock comes before anything else: a second vendor daemon of this
+	// name must not bind, count seats or open the report log.
+	lockDir := cfg.LockDir
+	if lockDir == "" {
+		lockDir = DefaultLockDir(os.Getenv)
+	}
+	lock, err := waitLockVendor(ctx, lockDir, cfg.Name, lockWait(os.Getenv))
+	if err != nil {
+		var me *MultipleError
+		if errors.As(err, &me) {
+			log.Printf("%s", me.Error())
+			if me.PID != 0 {
+				log.Printf("    (pid %d holds %s)", me.PID, me.Path)
+			}
+		} else {
+			log.Printf("Cannot lock vendor daemon %s: %v", cfg.Name, err)
+		}
+		return err
+	}
+	defer lock.Close()
+	cfg.AdminSocket = true
 	v, err := NewVendor(cfg)
 	if err != nil {
 		return err
@@ -105,6 +129,45 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 			case *protocol.Reread:
 				v.Reread()
 			}
+		}
+	}
+}
+
+// LockWaitEnv names the environment variable (a Go duration) that sets
+// how long a vendor daemon waits for its lock before it gives up with
+// MULTIPLE ... servers running; the default is DefaultLockWait.
+const LockWaitEnv = "GOLM_LOCK_WAIT"
+
+// DefaultLockWait is how long a vendor daemon waits for its lock: long
+// enough for the vendor daemon of a killed lmgrd to finish its shutdown
+// when lmgrd is started again at once.
+const DefaultLockWait = 10 * time.Second
+
+// lockRetryEvery is the pause between two tries of a held lock.
+const lockRetryEvery = 100 * time.Millisecond
+
+func lockWait(getenv func(string) string) time.Duration {
+	if d, err := time.ParseDuration(getenv(LockWaitEnv)); err == nil && d >= 0 {
+		return d
+	}
+	return DefaultLockWait
+}
+
+// waitLockVendor is LockVendor, tried again while another process holds
+// the lock, for at most wait.
+func waitLockVendor(ctx context.Context, dir, vendor string, wait time.Duration) (*VendorLock, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		lock, err := LockVendor(dir, vendor)
+		if err == nil || !errors.Is(err, ErrMultipleVendor) || !time.Now().Before(deadline) {
+			return lock, err
+		}
+		t := time.NewTimer(min(lockRetryEvery, time.Until(deadline)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
 		}
 	}
 }

@@ -32,6 +32,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 var lmutil string
 
 func TestMain(m *testing.M) {
+	if rawMain() { // the test binary as another user's client (asuser_test.go)
+		return
+	}
 	flag.Parse()
 	os.Exit(servertest.Main(m, &lmutil))
 }
@@ -106,7 +109,7 @@ func startServerWith(t *testing.T, features string, setup func(dir string), extr
 	s.writeLicense(features)
 	s.cmd = exec.Command(lmutil, append([]string{"lmgrd", "-z", "-c", s.lic, "-l", s.log}, extra...)...)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s")
+	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(dir, "lock"))
 	// Output goes to a file, not a pipe: the vendor daemons inherit it,
 	// and Wait must not wait for them to close a pipe.
 	out, err := os.Create(filepath.Join(dir, "lmgrd.out"))

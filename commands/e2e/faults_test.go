@@ -28,7 +28,7 @@ func (s *server) launch(logName string, prefix ...string) (*exec.Cmd, chan struc
 	args := append(append(prefix, lmutil), "lmgrd", "-z", "-c", s.lic, "-l", s.log)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = s.dir
-	cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s")
+	cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(s.dir, "lock"))
 	out, err := os.Create(filepath.Join(s.dir, logName+".out"))
 	if err != nil {
 		s.t.Fatal(err)

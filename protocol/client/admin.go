@@ -27,11 +27,13 @@ type Admin struct {
 // license file's SERVER lines or a port@host) as an admin tool. The
 // identity sent is the process's (WithUser and friends override it).
 //
-// A server on this host is reached on its local admin socket when it has
-// one (lmgrd -2 -p decides there by the caller's kernel credentials),
-// else over loopback: lmgrd takes admin requests over TCP only from
-// loopback unless started with -allow-remote-admin. Vendor and the
-// lmremove calls reach the vendor daemon the same way.
+// A server on this host is reached on its local admin socket when the
+// socket is the server's (root's, the caller's own, or held by the user
+// that owns the server's TCP port; see dialAdminDaemon), else over
+// loopback. Either way the server decides by the caller's uid as the
+// kernel reports it; it takes admin requests from other hosts only when
+// started with -allow-remote-admin. Vendor and the lmremove calls reach
+// the vendor daemon the same way.
 func DialAdmin(ctx context.Context, spec []licfile.ServerAddr, opts ...Option) (*Admin, error) {
 	cfg := newConfig(opts)
 	m := cfg.machine

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net"
 	"testing"
 
@@ -96,5 +97,38 @@ func TestDialAdminFallsBackToTCP(t *testing.T) {
 	}
 	if n, err := a.Shutdown(context.Background(), "", false); err != nil || n != 2 {
 		t.Fatalf("Shutdown = %d, %v, want 2, nil", n, err)
+	}
+}
+
+func TestTrustedAdminServer(t *testing.T) {
+	const me, server = 1000, 500
+	owner := func(uid uint32, err error) func(int) (uint32, error) {
+		return func(port int) (uint32, error) {
+			if port != 27000 {
+				t.Errorf("listener owner of port %d asked, want 27000", port)
+			}
+			return uid, err
+		}
+	}
+	tests := []struct {
+		name  string
+		uid   uint32
+		owner func(int) (uint32, error)
+		want  bool
+	}{
+		{"root", 0, owner(server, nil), true},
+		{"the caller's own user", me, owner(server, nil), true},
+		{"the owner of the server's port", server, owner(server, nil), true},
+		{"another user", 1001, owner(server, nil), false},
+		{"another user, port owned by root", 1001, owner(0, nil), false},
+		{"port owner unknown", server, owner(0, errors.New("no listener")), false},
+		{"squatter who also owns the port is the server", 1001, owner(1001, nil), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := trustedAdminServer(tt.uid, me, 27000, tt.owner); got != tt.want {
+				t.Errorf("trustedAdminServer(uid %d) = %v, want %v", tt.uid, got, tt.want)
+			}
+		})
 	}
 }

@@ -60,6 +60,7 @@ func startServer(t *testing.T, features string) *server {
 	s.writeLicense(features)
 	s.cmd = exec.Command(lmutilBin, "lmgrd", "-z", "-c", s.license, "-l", s.log)
 	s.cmd.Dir = s.dir
+	s.cmd.Env = append(os.Environ(), "GOLM_LOCKDIR="+filepath.Join(s.dir, "lock"))
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

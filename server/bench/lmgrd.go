@@ -36,7 +36,7 @@ func StartLmgrd(lmutil, license, dir string, env []string, timeout time.Duration
 	_ = os.Remove(s.LogPath)
 	s.cmd = exec.Command(lmutil, "lmgrd", "-z", "-c", license, "-l", s.LogPath)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s"), env...)
+	s.cmd.Env = append(append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(dir, "lock")), env...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
