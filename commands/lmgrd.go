@@ -231,6 +231,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		defer f.Close()
 	}
 	log := server.NewDebugLog(logw, "lmgrd", env.Now)
+	defer log.Close() // the buffered lines, and the summaries of open rate limits
 	host, _ := env.Host()
 	machine, _ := licfile.LocalMachine()
 	if machine != nil && host != "" {
@@ -264,6 +265,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		return err
 	}
 	if ready != nil {
+		log.Flush() // the start-up lines are in the log when lmgrd returns
 		fmt.Fprintln(ready, "OK")
 		ready.Close()
 		ready = nil
@@ -375,6 +377,7 @@ func runVendord(c *cli.Context, env *Env) error {
 	if serverHost == "" {
 		serverHost = host
 	}
+	log := server.NewDebugLog(env.Stdout, name, env.Now)
 	err = server.RunVendorDaemon(c.Context, server.VendorConfig{
 		Name:         name,
 		LicenseFiles: c.StringSlice("c"),
@@ -382,12 +385,13 @@ func runVendord(c *cli.Context, env *Env) error {
 		ServerHost:   serverHost,
 		LmgrdPort:    c.Int("lmgrd-port"),
 		Software:     Version,
-		Log:          server.NewDebugLog(env.Stdout, name, env.Now),
+		Log:          log,
 		Now:          env.Now,
 		Trust:        trust,
 		DaemonPaths:  []string{c.String("daemon-path"), exe},
 		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
 	}, conn)
+	log.Close() // before the error below, which lmgrd logs as this daemon's too
 	switch {
 	case err == nil:
 		return nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -162,7 +163,13 @@ func LoadOptions(path string, packages []*licfile.Package, minTimeout time.Durat
 				log.Printf("%v", e)
 			}
 		} else {
-			log.Printf("Cannot read options file %s: %v", path, err)
+			// The manual's wording, with the reason.
+			reason := err
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				reason = pe.Err
+			}
+			log.Printf("CANNOT OPEN options file %q: %v", path, reason)
 		}
 	}
 	if o == nil {

@@ -1,0 +1,283 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golm/lmutil/server/servertest"
+)
+
+// countingWriter is a goroutine-safe writer that counts its writes and
+// checks that each holds whole lines.
+type countingWriter struct {
+	mu     sync.Mutex
+	b      strings.Builder
+	writes int
+	torn   int // writes that did not end in a newline
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	if len(p) > 0 && p[len(p)-1] != '\n' {
+		w.torn++
+	}
+	return w.b.Write(p)
+}
+
+func (w *countingWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func (w *countingWriter) stats() (writes, torn int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes, w.torn
+}
+
+// poll waits for cond, failing the test after a generous deadline.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	servertest.Poll(t, what, 10*time.Second, cond)
+}
+
+// TestDebugLogFlush: buffered lines reach the writer on the flush timer
+// with no later line to push them, all at once when the buffer is full,
+// and at Flush, Close and SetOutput; never before.
+func TestDebugLogFlush(t *testing.T) {
+	clk := &testClock{t: testNow}
+	t.Run("timer writes an idle log", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(5 * time.Millisecond)
+		for i := range 3 {
+			l.Printf("OUT: %d", i)
+		}
+		poll(t, "the flush timer's write", func() bool { return strings.Contains(w.String(), "OUT: 2") })
+		if got := strings.Count(w.String(), "\n"); got != 4 { // TIMESTAMP + 3
+			t.Errorf("%d lines written, want 4:\n%s", got, w.String())
+		}
+		l.Printf("IN: later") // the timer is armed again
+		poll(t, "the second flush", func() bool { return strings.Contains(w.String(), "IN: later") })
+		if writes, torn := w.stats(); writes != 2 || torn != 0 {
+			t.Errorf("%d writes (%d not ending a line), want 2 of whole lines", writes, torn)
+		}
+	})
+	t.Run("nothing before the timer", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(time.Hour)
+		l.Printf("OUT: 1")
+		if got := w.String(); got != "" {
+			t.Errorf("written before its flush: %q", got)
+		}
+		l.Flush()
+		if got := w.String(); !strings.HasSuffix(got, "(demo) OUT: 1\n") {
+			t.Errorf("after Flush: %q, want the line", got)
+		}
+	})
+	t.Run("close writes and later lines go at once", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(time.Hour)
+		l.Printf("IN: 1")
+		l.Close()
+		if got := w.String(); !strings.HasSuffix(got, "(demo) IN: 1\n") {
+			t.Errorf("after Close: %q, want the line", got)
+		}
+		l.Printf("EXITING DUE TO SIGNAL 15")
+		if got := w.String(); !strings.HasSuffix(got, "(demo) EXITING DUE TO SIGNAL 15\n") {
+			t.Errorf("a line after Close: %q, want it written at once", got)
+		}
+		l.Close() // a second Close is harmless
+	})
+	t.Run("a full buffer is written at once", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(time.Hour)
+		msg := strings.Repeat("x", 1000)
+		n := maxBuffered/1000 + 1
+		for range n {
+			l.Printf("%s", msg)
+		}
+		if got := strings.Count(w.String(), msg); got < maxBuffered/1000 {
+			t.Errorf("%d of %d lines written with the buffer full, want at least %d", got, n, maxBuffered/1000)
+		}
+	})
+	t.Run("SetOutput writes the old lines to the old writer", func(t *testing.T) {
+		var old, next countingWriter
+		l := NewDebugLog(&old, "demo", clk.Now)
+		l.SetFlushEvery(time.Hour)
+		l.Printf("Switching debug log")
+		l.SetOutput(&next)
+		l.Printf("Debug log switched")
+		l.Flush()
+		if !strings.Contains(old.String(), "Switching debug log") || strings.Contains(old.String(), "switched") {
+			t.Errorf("old log = %q, want the line before the switch only", old.String())
+		}
+		if !strings.Contains(next.String(), "TIMESTAMP") || !strings.Contains(next.String(), "Debug log switched") {
+			t.Errorf("new log = %q, want a TIMESTAMP and the line after the switch", next.String())
+		}
+	})
+	t.Run("unbuffered", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(0)
+		l.Printf("OUT: 1")
+		if got := w.String(); !strings.HasSuffix(got, "OUT: 1\n") {
+			t.Errorf("unbuffered: %q, want the line at once", got)
+		}
+	})
+}
+
+// TestDebugLogConcurrent: lines written from many goroutines all arrive,
+// whole, each write holding whole lines.
+func TestDebugLogConcurrent(t *testing.T) {
+	var w countingWriter
+	l := NewDebugLog(&w, "demo", nil)
+	l.SetFlushEvery(time.Millisecond)
+	const goroutines, each = 8, 500
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				l.Printf("OUT: %q g%d@h  ", fmt.Sprintf("f%d", i), g)
+			}
+		}()
+	}
+	wg.Wait()
+	l.Close()
+	if got := strings.Count(w.String(), ") OUT: "); got != goroutines*each {
+		t.Errorf("%d OUT lines, want %d", got, goroutines*each)
+	}
+	if _, torn := w.stats(); torn != 0 {
+		t.Errorf("%d writes did not end a line", torn)
+	}
+}
+
+// TestDebugLogRateLimit: Limited lines past Burst in a Window are
+// counted; the summary is written when the window closes (its timer,
+// with no later line) or at Close; usage lines written with Printf are
+// never limited.
+func TestDebugLogRateLimit(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 2, 10, 9, 0, 0, 0, time.Local)}
+	t.Run("summary on the window's timer", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(time.Millisecond)
+		l.Burst, l.Window = 3, 20*time.Millisecond
+		for i := range 10 {
+			l.Limited("refused", "refused %d", i)
+		}
+		for i := range 100 {
+			l.Printf("DENIED: %d", i) // usage lines: not limited
+		}
+		poll(t, "the summary", func() bool { return strings.Contains(w.String(), "(7 more refused messages not logged)") })
+		got := w.String()
+		if n := strings.Count(got, ") refused "); n != 3 {
+			t.Errorf("%d refused lines, want 3", n)
+		}
+		if n := strings.Count(got, ") DENIED: "); n != 100 {
+			t.Errorf("%d DENIED lines, want 100", n)
+		}
+		// The window is closed: the next line opens a new one.
+		l.Limited("refused", "refused again")
+		l.Close()
+		if !strings.Contains(w.String(), "refused again") {
+			t.Errorf("no line after the window closed:\n%s", w.String())
+		}
+	})
+	t.Run("summary at Close", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(time.Hour)
+		l.Burst, l.Window = 1, time.Hour
+		l.Limited("timeout", "timeout 1")
+		l.Limited("timeout", "timeout 2")
+		l.Limited("accept", "accept 1")
+		l.Limited("malformed", "malformed 1")
+		l.Limited("malformed", "malformed 2")
+		l.Limited("malformed", "malformed 3")
+		l.Close()
+		equalLines(t, strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n"), []string{
+			" 9:00:00 (demo) TIMESTAMP 2/10/2026",
+			" 9:00:00 (demo) timeout 1",
+			" 9:00:00 (demo) accept 1",
+			" 9:00:00 (demo) malformed 1",
+			" 9:00:00 (demo) (2 more malformed messages not logged)",
+			" 9:00:00 (demo) (1 more timeout messages not logged)",
+		})
+	})
+	t.Run("no summary when nothing was suppressed", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(time.Millisecond)
+		l.Burst, l.Window = 2, time.Millisecond
+		l.Limited("refused", "refused 1")
+		l.Limited("refused", "refused 2")
+		poll(t, "the lines", func() bool { return strings.Contains(w.String(), "refused 2") })
+		l.Close()
+		if strings.Contains(w.String(), "more") {
+			t.Errorf("a summary with nothing suppressed:\n%s", w.String())
+		}
+	})
+	t.Run("keys have windows of their own", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", clk.Now)
+		l.SetFlushEvery(time.Hour)
+		l.Burst, l.Window = 1, time.Hour
+		l.Limited("a", "a1")
+		l.Limited("b", "b1")
+		l.Limited("a", "a2")
+		l.Close()
+		got := w.String()
+		if !strings.Contains(got, "b1") || strings.Contains(got, "a2") || !strings.Contains(got, "(1 more a messages not logged)") || strings.Contains(got, "more b") {
+			t.Errorf("log:\n%s\nwant a1, b1 and one suppressed a", got)
+		}
+	})
+}
+
+// TestLineWriter: what a vendor daemon prints on stderr becomes debug
+// log lines of that daemon, whatever the writes' boundaries.
+func TestLineWriter(t *testing.T) {
+	tests := []struct {
+		name   string
+		writes []string
+		want   []string
+	}{
+		{"one line", []string{"demo: no features to serve\n"}, []string{"(demo) demo: no features to serve"}},
+		{"split across writes", []string{"pan", "ic: boom\ngorou", "tine 1\n"}, []string{"(demo) panic: boom", "(demo) goroutine 1"}},
+		{"blank lines and CRLF", []string{"a\r\n\n\nb\n"}, []string{"(demo) a", "(demo) b"}},
+		{"no final newline", []string{"last words"}, []string{"(demo) last words"}},
+		{"forged prefix stays inside", []string{"x\x1b[2J\n"}, []string{`(demo) x\x1b[2J`}},
+		{"a long line in pieces", []string{strings.Repeat("y", maxLineWriter+10) + "\n"}, []string{"(demo) " + strings.Repeat("y", maxLineWriter), "(demo) " + strings.Repeat("y", 10)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var w countingWriter
+			l := NewDebugLog(&w, "lmgrd", newClock(8, 49, 38).now)
+			l.SetFlushEvery(0)
+			lw := l.LineWriter("demo")
+			for _, s := range tt.writes {
+				if n, err := lw.Write([]byte(s)); n != len(s) || err != nil {
+					t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(s))
+				}
+			}
+			lw.Close()
+			got := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")[1:] // after the TIMESTAMP
+			var want []string
+			for _, s := range tt.want {
+				want = append(want, " 8:49:38 "+s)
+			}
+			equalLines(t, got, want)
+		})
+	}
+}
