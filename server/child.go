@@ -134,6 +134,7 @@ func (c *child) reread(ctx context.Context) bool {
 		return true
 	}
 	if up && ctrl != nil {
+		c.l.log.Flush() // lmgrd's lines before the vendor daemon's
 		return ctrl.Send(&protocol.Reread{Vendor: c.name}) == nil
 	}
 	return false
@@ -269,6 +270,7 @@ func (c *child) run(ctx context.Context, p *proc, stopReq chan struct{}, restart
 func (c *child) terminate(p *proc) error {
 	c.setDown()
 	c.l.log.Printf("Shutting down %s", c.name)
+	c.l.log.Flush() // lmgrd's lines before the vendor daemon's last ones
 	_ = p.ctrl.Send(&protocol.Shutdown{Vendor: c.name})
 	t := time.NewTimer(stopTimeout)
 	defer t.Stop()

@@ -2,13 +2,17 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
 )
 
@@ -372,4 +376,31 @@ func (w *lineWriter) Close() error {
 	defer w.mu.Unlock()
 	w.emit()
 	return nil
+}
+
+// unknownHostTimeout bounds the name lookups of logUnknownHosts.
+const unknownHostTimeout = 3 * time.Second
+
+// logUnknownHosts writes "Unknown host: host" for each SERVER line whose
+// host name does not resolve, when lmgrd found no SERVER line for this
+// host: the likeliest cause of the exit that follows.
+func logUnknownHosts(ctx context.Context, log *DebugLog, files []*licfile.File) {
+	ctx, cancel := context.WithTimeout(ctx, unknownHostTimeout)
+	defer cancel()
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, s := range f.Servers {
+			h := strings.ToLower(s.Host)
+			if seen[h] || h == "" || h == "this_host" || h == "localhost" || net.ParseIP(h) != nil {
+				continue
+			}
+			seen[h] = true
+			if _, err := net.DefaultResolver.LookupHost(ctx, h); err != nil {
+				var dnsErr *net.DNSError
+				if errors.As(err, &dnsErr) && (dnsErr.IsNotFound || !dnsErr.IsTimeout) {
+					log.Printf("Unknown host: %s", s.Host)
+				}
+			}
+		}
+	}
 }
