@@ -404,3 +404,28 @@ func logUnknownHosts(ctx context.Context, log *DebugLog, files []*licfile.File) 
 		}
 	}
 }
+
+// logNoise writes what went wrong on a client connection that ended
+// with err, when a client can cause it without a license: a malformed
+// frame, or a handshake that did not come in time (handshake true). A
+// connection that closed, or a licensed client's heartbeats stopping, is
+// no noise. The lines are rate-limited: nothing bounds how often a
+// client may cause them.
+func logNoise(log *DebugLog, peer net.Addr, err error, handshake bool) {
+	var v *protocol.Violation
+	var ne net.Error
+	switch {
+	case errors.As(err, &v):
+		log.Limited("malformed", "Malformed request from %s: %s", noisePeer(peer), v.Reason)
+	case handshake && errors.As(err, &ne) && ne.Timeout():
+		log.Limited("timeout", "No handshake from %s in time, closing the connection", noisePeer(peer))
+	}
+}
+
+// noisePeer names the address a noisy connection came from.
+func noisePeer(peer net.Addr) string {
+	if ip := peerIP(peer); ip != "" {
+		return ip
+	}
+	return "a local socket"
+}

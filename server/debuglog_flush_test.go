@@ -2,11 +2,14 @@ package server
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"golm/lmutil/protocol"
 	"golm/lmutil/server/servertest"
 )
 
@@ -280,4 +283,55 @@ func TestLineWriter(t *testing.T) {
 			equalLines(t, got, want)
 		})
 	}
+}
+
+// timeoutError is a net.Error that timed out.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// TestLogNoise: what a client can cause without a license is logged,
+// rate-limited, and a connection that merely ended is not.
+func TestLogNoise(t *testing.T) {
+	peer := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 4000}
+	tests := []struct {
+		name      string
+		err       error
+		handshake bool
+		want      string // "" for no line
+	}{
+		{"malformed frame", &protocol.Violation{Reason: "frame too large"}, false, "(demo) Malformed request from 192.0.2.7: frame too large"},
+		{"malformed handshake", fmt.Errorf("wrapped: %w", &protocol.Violation{Reason: "handshake: got CHECKOUT, want HELLO"}), true, "(demo) Malformed request from 192.0.2.7: handshake: got CHECKOUT, want HELLO"},
+		{"handshake timeout", timeoutError{}, true, "(demo) No handshake from 192.0.2.7 in time, closing the connection"},
+		{"a licensed client's timeout", timeoutError{}, false, ""},
+		{"closed", io.EOF, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var w countingWriter
+			l := unbufferedLog(&w, "demo", newClock(9, 0, 0).now)
+			logNoise(l, peer, tt.err, tt.handshake)
+			got := w.String()
+			if tt.want == "" && got != "" || tt.want != "" && !strings.HasSuffix(got, tt.want+"\n") {
+				t.Errorf("log %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("rate-limited", func(t *testing.T) {
+		var w countingWriter
+		l := NewDebugLog(&w, "demo", newClock(9, 0, 0).now)
+		l.Window = time.Hour
+		for range 60 {
+			logNoise(l, peer, &protocol.Violation{Reason: "bad"}, false)
+		}
+		l.Close()
+		if n := strings.Count(w.String(), "Malformed request"); n != 50 {
+			t.Errorf("%d lines, want 50", n)
+		}
+		if !strings.Contains(w.String(), "(10 more malformed messages not logged)") {
+			t.Errorf("no summary:\n%s", w.String())
+		}
+	})
 }

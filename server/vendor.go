@@ -548,6 +548,7 @@ func (v *Vendor) handshake(c *protocol.Conn) *session {
 	}
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
+		logNoise(v.log, c.NetConn().RemoteAddr(), err, true)
 		return nil
 	}
 	if e := v.limit.admit(hello, c.NetConn()); e != nil {
@@ -645,9 +646,14 @@ func (v *Vendor) serveOneDeep(s *session) bool {
 func (v *Vendor) serveOne(s *session) bool {
 	m, err := s.conn.Recv()
 	if err != nil {
+		logNoise(v.log, s.peer, err, false)
 		return false
 	}
-	return v.handle(s, m) == nil
+	if err := v.handle(s, m); err != nil {
+		logNoise(v.log, s.peer, err, false) // a request not allowed here
+		return false
+	}
+	return true
 }
 
 // disconnect frees every seat of a closed session at once.
