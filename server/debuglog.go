@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -131,10 +132,49 @@ func (l *DebugLog) Printf(format string, args ...any) {
 	l.print(l.daemon, fmt.Sprintf(format, args...))
 }
 
-// print writes msg as one line of daemon.
+// print writes msg as one line of daemon. The line is formatted before
+// the lock is taken: with a thousand clients checking out at once, the
+// lock is held only to copy it into the buffer.
 func (l *DebugLog) print(daemon, msg string) {
+	t := l.now()
+	var a [256]byte
+	b := appendLine(a[:0], t, daemon, protocol.Printable(msg))
 	l.mu.Lock()
-	now := l.line(l.now(), daemon, msg)
+	now := l.appendLocked(t, b)
+	l.mu.Unlock()
+	if now {
+		l.Flush()
+	}
+}
+
+// Usage writes a usage line, `OUT: "f1" joe@box  (2 licenses)`: kind,
+// the feature quoted, user@host, the count when more than one, then
+// suffix ("(INACTIVE)"). It is Printf's result without fmt: one comes
+// with every checkout and every checkin.
+func (l *DebugLog) Usage(kind, feature, user, host string, count int, suffix string) {
+	if l == nil {
+		return
+	}
+	t := l.now()
+	var a [256]byte
+	b := appendLinePrefix(a[:0], t, l.daemon)
+	b = append(b, kind...)
+	b = append(b, ": "...)
+	b = strconv.AppendQuote(b, feature) // escapes what Printable would
+	b = append(b, ' ')
+	b = append(b, protocol.Printable(user)...)
+	b = append(b, '@')
+	b = append(b, protocol.Printable(host)...)
+	b = append(b, "  "...)
+	if count > 1 {
+		b = append(b, '(')
+		b = strconv.AppendInt(b, int64(count), 10)
+		b = append(b, " licenses)"...)
+	}
+	b = append(b, protocol.Printable(suffix)...)
+	b = append(b, '\n')
+	l.mu.Lock()
+	now := l.appendLocked(t, b)
 	l.mu.Unlock()
 	if now {
 		l.Flush()
@@ -279,11 +319,21 @@ func (l *DebugLog) write(w io.Writer, b []byte) {
 // The caller holds mu; a true result asks it to Flush once it has let
 // go of mu.
 func (l *DebugLog) line(t time.Time, daemon, msg string) bool {
-	if l.lastStamp.IsZero() || t.Sub(l.lastStamp) >= TimestampEvery || t.YearDay() != l.lastStamp.YearDay() || t.Before(l.lastStamp) {
+	return l.appendLocked(t, appendLine(nil, t, daemon, protocol.Printable(msg)))
+}
+
+// appendLocked buffers the finished line b of time t, preceded by a
+// TIMESTAMP line when one is due: at the first line, every
+// TimestampEvery, on a new day and when the clock went back (by more
+// than the moment between two lines' formatting and their turn at the
+// lock). The caller holds mu; a true result asks it to Flush once it
+// has let go of mu.
+func (l *DebugLog) appendLocked(t time.Time, b []byte) bool {
+	if l.lastStamp.IsZero() || t.Sub(l.lastStamp) >= TimestampEvery || t.YearDay() != l.lastStamp.YearDay() || l.lastStamp.Sub(t) > time.Second {
 		l.lastStamp = t
 		l.buf = appendLine(l.buf, t, l.daemon, fmt.Sprintf("TIMESTAMP %d/%d/%d", int(t.Month()), t.Day(), t.Year()))
 	}
-	l.buf = appendLine(l.buf, t, daemon, protocol.Printable(msg))
+	l.buf = append(l.buf, b...)
 	return l.buffered()
 }
 
@@ -307,6 +357,13 @@ func (l *DebugLog) buffered() bool {
 // appendLine appends "hh:mm:ss (daemon) message\n" to b, the hour
 // padded by a space, as FLEXlm does.
 func appendLine(b []byte, t time.Time, daemon, msg string) []byte {
+	b = appendLinePrefix(b, t, daemon)
+	b = append(b, msg...)
+	return append(b, '\n')
+}
+
+// appendLinePrefix appends "hh:mm:ss (daemon) " to b.
+func appendLinePrefix(b []byte, t time.Time, daemon string) []byte {
 	h, m, s := t.Clock()
 	if h < 10 {
 		b = append(b, ' ', byte('0'+h))
@@ -315,9 +372,7 @@ func appendLine(b []byte, t time.Time, daemon, msg string) []byte {
 	}
 	b = append(b, ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10), ' ', '(')
 	b = append(b, daemon...)
-	b = append(b, ") "...)
-	b = append(b, msg...)
-	return append(b, '\n')
+	return append(b, ") "...)
 }
 
 // formatLine is appendLine as a string.

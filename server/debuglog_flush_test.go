@@ -335,3 +335,34 @@ func TestLogNoise(t *testing.T) {
 		}
 	})
 }
+
+// TestDebugLogUsage: Usage writes what Printf with usageText writes,
+// escapes included, without fmt.
+func TestDebugLogUsage(t *testing.T) {
+	tests := []struct {
+		name, kind, feature, user, host string
+		count                           int
+		suffix                          string
+	}{
+		{"OUT", "OUT", "f1", "user1", "server1", 1, ""},
+		{"IN of three", "IN", "f1", "user1", "server1", 3, ""},
+		{"INACTIVE", "IN", "f1", "u", "h", 1, "(INACTIVE)"},
+		{"escapes", "DEQUEUED", "f\x1b1\t", "\x1b]0;x\x07joe", "h\r\n 9:00:00 (lmgrd) X", 2, ""},
+		{"bad utf-8 and unicode", "QUEUED", "f\xff", "jö\xfe", "h\u0085", 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got, want countingWriter
+			clk := newClock(9, 5, 7)
+			lg, lw := unbufferedLog(&got, "demo", clk.now), unbufferedLog(&want, "demo", clk.now)
+			lg.Usage(tt.kind, tt.feature, tt.user, tt.host, tt.count, tt.suffix)
+			lw.Printf("%s: %s%s", tt.kind, usageText(tt.feature, Client{User: tt.user, Host: tt.host}, tt.count), tt.suffix)
+			if got.String() != want.String() {
+				t.Errorf("Usage wrote %q, want %q", got.String(), want.String())
+			}
+			if n := strings.Count(got.String(), "\n"); n != 2 { // TIMESTAMP and the line
+				t.Errorf("%d lines: %q", n, got.String())
+			}
+		})
+	}
+}

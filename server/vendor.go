@@ -235,7 +235,7 @@ func (v *Vendor) logOut(st *Seat) {
 // the feature, the client, the count when more than one, then suffix.
 // Every usage line is written: administrators count them.
 func (v *Vendor) logUsage(kind, feature string, c Client, count int, suffix string) {
-	v.log.Printf("%s: %s%s", kind, usageText(feature, c, count), suffix)
+	v.log.Usage(kind, feature, c.User, c.Host, count, suffix)
 }
 
 // logReservations writes a RESERVE line for each reservation in effect,
