@@ -123,8 +123,9 @@ func (l *DebugLog) SetOutput(w io.Writer) io.Writer {
 // Daemon is the name this log writes in parentheses.
 func (l *DebugLog) Daemon() string { return l.daemon }
 
-// Printf writes one line. Nothing a client can trigger in a loop without
-// a license may go through Printf: use Limited.
+// Printf writes one line, always: usage lines (DENIED and UNSUPPORTED
+// too) are records. Noise a client can cause without a license, such as
+// malformed frames or refused admin requests, goes through Limited.
 func (l *DebugLog) Printf(format string, args ...any) {
 	if l == nil {
 		return
