@@ -306,3 +306,29 @@ func TestDebugLogShuttingDown(t *testing.T) {
 		})
 	}
 }
+
+// TestDebugLogNoiseSummaryAtShutdown: requests a vendor daemon does not
+// take are logged 50 a minute, and the summary of the rest is written
+// when the daemon shuts down, not only when a later line comes.
+func TestDebugLogNoiseSummaryAtShutdown(t *testing.T) {
+	s := startLmgrd(t)
+	for i := range 60 {
+		c := s.vendor("noisy")
+		if _, err := c.Call(&protocol.Locate{Vendor: "demo"}); err == nil {
+			t.Fatalf("request %d: a LOCATE answered by the vendor daemon", i)
+		}
+		c.Close()
+	}
+	if _, err := admin(t, s.port, &protocol.Shutdown{}); err != nil {
+		t.Fatalf("lmdown: %v", err)
+	}
+	s.waitExit()
+	log := s.readLog()
+	lineCounts(t, log)
+	if n := strings.Count(log, "(demo) Malformed request from 127.0.0.1: LOCATE not allowed on a vendor daemon connection\n"); n != 50 {
+		t.Errorf("%d Malformed request lines, want 50", n)
+	}
+	if !strings.Contains(log, "(demo) (10 more malformed messages not logged)\n") {
+		t.Errorf("no summary of the 10 lines not logged:\n%s", log)
+	}
+}
