@@ -304,14 +304,37 @@ func (l *DebugLog) take() []byte {
 // write writes lines taken with take to w. The caller holds writeMu but
 // not mu, so that lines are buffered meanwhile.
 func (l *DebugLog) write(w io.Writer, b []byte) {
-	if len(b) > 0 {
-		w.Write(b) // nowhere to report a debug log that cannot be written
+	for rest := b; len(rest) > 0; {
+		n := writeChunk(rest)
+		w.Write(rest[:n]) // nowhere to report a debug log that cannot be written
+		rest = rest[n:]
 	}
 	if cap(b) <= 4*maxBuffered {
 		l.mu.Lock()
 		l.spare = b[:0]
 		l.mu.Unlock()
 	}
+}
+
+// pipeBuf is the most a write to a pipe is sure to put in one piece
+// (POSIX PIPE_BUF): lmgrd's standard output may be a pipe (lmgrd | script)
+// that its vendor daemons write to too.
+const pipeBuf = 4096
+
+// writeChunk is how many bytes of the buffered lines b to write at once:
+// whole lines of at most pipeBuf bytes, or one longer line, so that
+// another process's lines never land inside one of ours.
+func writeChunk(b []byte) int {
+	if len(b) <= pipeBuf {
+		return len(b)
+	}
+	if i := bytes.LastIndexByte(b[:pipeBuf], '\n'); i >= 0 {
+		return i + 1
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return i + 1
+	}
+	return len(b)
 }
 
 // line buffers one line, preceded by a TIMESTAMP line when one is due.

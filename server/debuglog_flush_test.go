@@ -366,3 +366,52 @@ func TestDebugLogUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteChunk: buffered lines go out in writes of whole lines of at
+// most pipeBuf bytes, which a pipe keeps in one piece, a longer line in
+// a write of its own.
+func TestWriteChunk(t *testing.T) {
+	line := func(n int) string { return strings.Repeat("x", n-1) + "\n" }
+	tests := []struct {
+		name string
+		b    string
+		want int
+	}{
+		{"small", line(10) + line(20), 30},
+		{"exactly pipeBuf", line(pipeBuf), pipeBuf},
+		{"cut at the last whole line", line(4000) + line(200), 4000},
+		{"a line longer than pipeBuf", line(pipeBuf+10) + line(5), pipeBuf + 10},
+		{"no newline at all", strings.Repeat("y", pipeBuf+1), pipeBuf + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := writeChunk([]byte(tt.b)); got != tt.want {
+				t.Errorf("writeChunk = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	t.Run("a flush", func(t *testing.T) {
+		var w sizeWriter
+		l := NewDebugLog(&w, "demo", nil)
+		l.SetFlushEvery(time.Hour)
+		for i := range 1000 {
+			l.Printf("OUT: %d", i)
+		}
+		l.Close()
+		if w.lines != 1001 || w.torn != 0 || w.max > pipeBuf {
+			t.Errorf("%d lines in writes of up to %d bytes, %d torn; want 1001 in writes of up to %d, none torn", w.lines, w.max, w.torn, pipeBuf)
+		}
+	})
+}
+
+// sizeWriter records the largest write and whether writes end lines.
+type sizeWriter struct{ max, lines, torn int }
+
+func (w *sizeWriter) Write(p []byte) (int, error) {
+	w.max = max(w.max, len(p))
+	w.lines += strings.Count(string(p), "\n")
+	if len(p) > 0 && p[len(p)-1] != '\n' {
+		w.torn++
+	}
+	return len(p), nil
+}
