@@ -58,7 +58,7 @@ Every debug log line is hh:mm:ss (daemon) message, the daemon being lmgrd or the
 			`lmgrd logs Started vendor and REStarted vendor (internet tcp_port N pid P), vendor exited: reason, SHUTDOWN request from user at node host, Shutting down vendor (lmdown, lmdown -vendor, SIGTERM), ` +
 			`EXITING DUE TO SIGNAL n, and Unknown host: host for a SERVER host that does not resolve; a vendor daemon logs CANNOT OPEN options file "path": reason and No features to serve!. ` +
 			`Lines are buffered and written every 10 milliseconds, when the buffer fills and at shutdown, so a daemon killed with kill -9 loses at most its last 10 milliseconds of lines. ` +
-			`Only noise a client can cause without a license (refused admin requests, failed accepts, refused connections) is limited, to 50 lines a minute of each kind, ` +
+			`Only noise a client can cause without a license (malformed requests, handshakes that do not come, refused admin requests and connections, failed accepts) is limited, to 50 lines a minute of each kind, ` +
 			`and (N more kind messages not logged) is written when that minute ends and at shutdown.
 
 A port in use is retried for about six minutes (the environment variable ` + bindRetryEnv + ` sets another Go duration), logging Retrying socket bind (address in use), then lmgrd exits with status 1. ` +
