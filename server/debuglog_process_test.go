@@ -149,12 +149,19 @@ func TestDebugLogCountsEveryLine(t *testing.T) {
 	eventually(t, "the restarted vendor daemon's RESERVE line", func() bool {
 		return strings.Count(s.readLog(), "(demo) RESERVE r1 for USER joe") == 2
 	})
+	// A seat still out at lmdown goes back as the vendor daemon stops:
+	// its IN line is written before the process exits.
+	if _, code := checkout(t, s.vendor("h"), "f1"); code != 0 {
+		t.Fatalf("checkout after the restart: code %d", code)
+	}
 	if _, err := admin(t, s.port, &protocol.Shutdown{}); err != nil {
 		t.Fatalf("lmdown: %v", err)
 	}
 	s.waitExit()
 
 	want := map[string]int{
+		"(demo) OUT f1 h":                1,
+		"(demo) IN f1 h":                 1,
 		"(demo) OUT f1 a":                300,
 		"(demo) IN f1 a":                 300,
 		"(demo) OUT f1 g":                1,
