@@ -415,3 +415,34 @@ func (w *sizeWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestSuiteUsageLines: a component of an OPTIONS=SUITE package logs OUT
+// and IN for itself and for the suite seat it took, with the count, and
+// NOLOG OUT leaves out both OUT lines but neither IN line.
+func TestSuiteUsageLines(t *testing.T) {
+	tests := []struct {
+		name, opts string
+		want, gone []string
+	}{
+		{"logged", "",
+			[]string{`(demo) OUT: "c1" joe@pc  (2 licenses)`, `(demo) OUT: "suite" joe@pc  (2 licenses)`,
+				`(demo) IN: "c1" joe@pc  (2 licenses)`, `(demo) IN: "suite" joe@pc  (2 licenses)`},
+			nil},
+		{"NOLOG OUT", "NOLOG OUT\n",
+			[]string{`(demo) IN: "c1" joe@pc  (2 licenses)`, `(demo) IN: "suite" joe@pc  (2 licenses)`},
+			[]string{"OUT:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, lic(`PACKAGE suite demo 1.0 OPTIONS=SUITE COMPONENTS="c1 c2"`, "FEATURE suite demo 1.0 permanent 3"), tt.opts)
+			c := h.client("joe", "pc", "d")
+			c.checkin(c.want("c1", "1.0", 2, 0))
+			h.wantLog(tt.want...)
+			for _, g := range tt.gone {
+				if strings.Contains(h.log.String(), g) {
+					t.Errorf("debug log has %q:\n%s", g, h.log.String())
+				}
+			}
+		})
+	}
+}

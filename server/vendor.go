@@ -205,16 +205,18 @@ func (v *Vendor) logResult(r Result) {
 			v.logUsage("IN", st.Pool.Feature, st.Client, st.Count, "(INACTIVE)")
 		}
 	}
-	if v.logs(options.NoLogQueued) {
+	queued := v.logs(options.NoLogQueued)
+	if queued {
 		for _, w := range r.Dequeued {
 			v.logUsage("DEQUEUED", w.Feature, w.Client, w.Count, "")
 		}
-		for _, st := range r.Granted {
-			v.logUsage("DEQUEUED", st.Pool.Feature, st.Client, st.Count, "")
-		}
 	}
 	for i := range r.Granted {
-		v.logOut(&r.Granted[i])
+		st := &r.Granted[i]
+		if queued {
+			v.logUsage("DEQUEUED", st.Pool.Feature, st.Client, st.Count, "")
+		}
+		v.logOut(st)
 	}
 }
 
