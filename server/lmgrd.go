@@ -149,6 +149,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	l.files = files
 	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
 	if err != nil {
+		logUnknownHosts(ctx, l.log, files)
 		l.log.Printf("%v", err)
 		return nil, err
 	}

@@ -201,7 +201,7 @@ func TestAuthorize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			log := NewDebugLog(&buf, "lmgrd", nil)
+			log := unbufferedLog(&buf, "lmgrd", nil)
 			e := tt.trust.Authorize(tt.req, tcpPair(t), who, log)
 			got := ""
 			if e != nil {

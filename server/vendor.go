@@ -179,6 +179,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	}
 	v.openLogs(logs)
 	v.log.Printf("Server started on %s for:%s", cfg.ServerHost, featureList(pools))
+	v.logReservations()
 	return v, nil
 }
 
@@ -218,33 +219,70 @@ func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs
 func (v *Vendor) logs(e options.NoLog) bool { return !options.NoLog(v.nolog.Load()).Has(e) }
 
 // logResult writes the debug log lines of what a command did: seats
-// that went back (IN), were reclaimed as idle (IN ... INACTIVE), were
-// granted from the queue (OUT), and the command's warnings.
+// that went back (IN), were reclaimed as idle (IN ... INACTIVE), queued
+// requests that left the queue (DEQUEUED) with a seat (OUT) or without,
+// and the command's warnings.
 func (v *Vendor) logResult(r Result) {
 	for _, w := range r.Warnings {
 		v.log.Printf("%s", w)
 	}
 	if v.logs(options.NoLogIn) {
 		for _, st := range r.Freed {
-			v.logUsage("IN", "IN: %s", st.Pool.Feature, st.Client, st.Count)
+			v.logUsage("IN", st.Pool.Feature, st.Client, st.Count, "")
 		}
 		for _, st := range r.Inactive {
-			v.logUsage("IN", "IN: %s(INACTIVE)", st.Pool.Feature, st.Client, st.Count)
+			v.logUsage("IN", st.Pool.Feature, st.Client, st.Count, "(INACTIVE)")
 		}
 	}
-	if v.logs(options.NoLogOut) {
-		for _, st := range r.Granted {
-			v.logUsage("OUT", "OUT: %s", st.Pool.Feature, st.Client, st.Count)
+	queued := v.logs(options.NoLogQueued)
+	if queued {
+		for _, w := range r.Dequeued {
+			v.logUsage("DEQUEUED", w.Feature, w.Client, w.Count, "")
 		}
+	}
+	for i := range r.Granted {
+		st := &r.Granted[i]
+		if queued {
+			v.logUsage("DEQUEUED", st.Pool.Feature, st.Client, st.Count, "")
+		}
+		v.logOut(st)
 	}
 }
 
-// logUsage writes a usage line (OUT, IN, QUEUED: key) through the debug
-// log's rate limit, building it only when it is going to be written: one
-// comes with every checkout and checkin.
-func (v *Vendor) logUsage(key, format, feature string, c Client, count int) {
-	if v.log.Take(key) {
-		v.log.Printf(format, usageText(feature, c, count))
+// logOut writes the OUT line of a granted seat, and the OUT line of the
+// suite seat it took with it (OPTIONS=SUITE), whose IN line comes when
+// both go back.
+func (v *Vendor) logOut(st *Seat) {
+	if !v.logs(options.NoLogOut) {
+		return
+	}
+	v.logUsage("OUT", st.Pool.Feature, st.Client, st.Count, "")
+	if st.Companion != 0 && st.Pool.Suite != nil {
+		v.logUsage("OUT", st.Pool.Suite.Feature, st.Client, st.Count, "")
+	}
+}
+
+// logUsage writes a usage line, `OUT: "f1" joe@box  (2 licenses)`: kind,
+// the feature, the client, the count when more than one, then suffix.
+// Every usage line is written: administrators count them.
+func (v *Vendor) logUsage(kind, feature string, c Client, count int, suffix string) {
+	v.log.Usage(kind, feature, c.User, c.Host, count, suffix)
+}
+
+// logReservations writes a RESERVE line for each reservation in effect,
+// as the vendor daemon starts: `RESERVE f1 for USER joe`.
+func (v *Vendor) logReservations() {
+	now := v.cfg.Now()
+	for _, name := range v.state.FeatureNames() {
+		for _, ps := range v.state.FeatureStatusAt(now, name) {
+			for _, r := range ps.Reservations {
+				n := ""
+				if r.Count > 1 {
+					n = fmt.Sprintf(" (%d licenses)", r.Count)
+				}
+				v.log.Printf("RESERVE %s for %s %s%s", ps.Pool.Feature, r.Kind, r.Name, n)
+			}
+		}
 	}
 }
 
@@ -428,7 +466,7 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 	}
 	v.mu.Unlock()
 	done := make(chan struct{})
-	go func() { v.wg.Wait(); v.closeLogs(); close(done) }()
+	go func() { v.wg.Wait(); v.closeLogs(); v.log.Flush(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -552,6 +590,7 @@ func (v *Vendor) handshake(c *protocol.Conn) *session {
 	}
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
+		logNoise(v.log, c.NetConn().RemoteAddr(), err, true)
 		return nil
 	}
 	if e := v.limit.admit(hello, c.NetConn()); e != nil {
@@ -649,9 +688,14 @@ func (v *Vendor) serveOneDeep(s *session) bool {
 func (v *Vendor) serveOne(s *session) bool {
 	m, err := s.conn.Recv()
 	if err != nil {
+		logNoise(v.log, s.peer, err, false)
 		return false
 	}
-	return v.handle(s, m) == nil
+	if err := v.handle(s, m); err != nil {
+		logNoise(v.log, s.peer, err, false) // a request not allowed here
+		return false
+	}
+	return true
 }
 
 // disconnect frees every seat of a closed session at once.
@@ -808,7 +852,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	v.logResult(r)
 	if w := r.Queued; w != nil {
 		if v.logs(options.NoLogQueued) {
-			v.logUsage("QUEUED", "QUEUED: %s", w.Feature, w.Client, w.Count)
+			v.logUsage("QUEUED", w.Feature, w.Client, w.Count, "")
 		}
 		_, pos := v.state.Lookup(s.id, w.Handle)
 		return s.conn.Send(&protocol.Queued{Handle: uint64(w.Handle), Position: pos})
@@ -820,8 +864,8 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		return s.conn.Send(protocol.ErrorOf(&e))
 	}
 	st := r.Seat
-	if !r.Adopted && v.logs(options.NoLogOut) {
-		v.logUsage("OUT", "OUT: %s", st.Pool.Feature, st.Client, st.Count)
+	if !r.Adopted {
+		v.logOut(st)
 	}
 	return s.conn.Send(v.grant(s, st, r.Adopted))
 }
@@ -832,9 +876,9 @@ func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
 	}
 	switch e.Code {
 	case -5, -18:
-		v.log.Limited("UNSUPPORTED", "UNSUPPORTED: %q (PORT_AT_HOST_PLUS ) %s@%s (%v)", feature, c.User, c.Host, e)
+		v.log.Printf("UNSUPPORTED: %q (PORT_AT_HOST_PLUS ) %s@%s (%v)", feature, c.User, c.Host, e)
 	default:
-		v.log.Limited("DENIED", "DENIED: %q %s@%s  (%v)", feature, c.User, c.Host, e)
+		v.log.Printf("DENIED: %q %s@%s  (%v)", feature, c.User, c.Host, e)
 	}
 }
 

@@ -74,7 +74,7 @@ func startVendor(t *testing.T, license string) (*Vendor, *logBuffer) {
 		ServerHost:   "srv",
 		LmgrdPort:    27000,
 		Software:     "0.1.0",
-		Log:          NewDebugLog(out, "demo", nil),
+		Log:          unbufferedLog(out, "demo", nil),
 	})
 	if err != nil {
 		t.Fatalf("NewVendor: %v\n%s", err, out.String())
@@ -191,7 +191,7 @@ func TestVendorBadSignature(t *testing.T) {
 	data = []byte(strings.Replace(string(data), "tampered demo 1.0 permanent 1", "tampered demo 1.0 permanent 9", 1))
 	os.WriteFile(p, data, 0o644)
 	out := &logBuffer{}
-	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0", Log: NewDebugLog(out, "demo", nil)})
+	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0", Log: unbufferedLog(out, "demo", nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestVendorNoFeatures(t *testing.T) {
 	dir := t.TempDir()
 	p := signedLicense(t, dir, "SERVER this_host ANY 27000\nVENDOR demo\nFEATURE f1 other 1.0 permanent 2\n")
 	out := &logBuffer{}
-	_, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0", Log: NewDebugLog(out, "demo", nil)})
+	_, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0", Log: unbufferedLog(out, "demo", nil)})
 	if !errors.Is(err, ErrNoFeatures) || !strings.Contains(out.String(), "(demo) No features to serve!") {
 		t.Fatalf("NewVendor = %v, log %q; want ErrNoFeatures logged", err, out.String())
 	}
