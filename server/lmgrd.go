@@ -59,6 +59,9 @@ type Config struct {
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
+	// HandshakeTimeout bounds the wait for a new connection's HELLO; 0
+	// means HandshakeTimeoutEnv or HandshakeTimeout.
+	HandshakeTimeout time.Duration
 }
 
 // Lmgrd is a running license manager daemon.
@@ -108,6 +111,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	if cfg.BindRetry == 0 {
 		cfg.BindRetry = DefaultBindRetry
 	}
+	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
 	l := &Lmgrd{
 		cfg:      cfg,
 		log:      cfg.Log,
@@ -370,22 +374,23 @@ func (l *Lmgrd) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		pause = 0
-		if !l.limit.accept() {
+		sl := l.limit.accept(nc, ln == l.adminLn, l.cfg.Trust)
+		if sl == slotNone {
 			nc.Close()
 			continue
 		}
 		c := protocol.NewConn(nc)
 		if !l.track(c) {
-			l.limit.release()
+			l.limit.release(sl)
 			c.Close()
 			return
 		}
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			defer l.limit.release()
+			defer l.limit.release(sl)
 			defer l.untrack(c)
-			l.serveConn(ctx, c)
+			l.serveConn(ctx, c, sl)
 		}()
 	}
 }
@@ -475,16 +480,16 @@ func (l *Lmgrd) stopVendors() {
 }
 
 // serveConn answers one client of lmgrd: Locate, status and admin
-// requests.
-func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
+// requests; it holds sl of the connection limit.
+func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
 	readTimeout := c.ReadTimeout
-	c.ReadTimeout = HandshakeTimeout
+	c.ReadTimeout = l.cfg.HandshakeTimeout
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
 		return
 	}
 	c.ReadTimeout = readTimeout
-	if e := l.limit.admit(hello, c.NetConn()); e != nil {
+	if e := l.limit.admit(hello, c.NetConn(), sl); e != nil {
 		_ = c.Send(protocol.ErrorOf(e))
 		return
 	}
