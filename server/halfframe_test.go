@@ -20,7 +20,7 @@ import (
 // make it do, allocations included.
 type stallListener struct {
 	net.Listener
-	want    int
+	want    int // set before Accept is first called
 	waiting atomic.Int64
 }
 
@@ -56,7 +56,9 @@ func halfFrames(t *testing.T, ln *stallListener, addr string, n, extra int) (per
 	t.Helper()
 	msg := binary.BigEndian.AppendUint32(nil, protocol.MaxFrame)
 	msg = append(msg, make([]byte, extra)...)
-	ln.want = len(msg)
+	if ln.want != len(msg) {
+		t.Fatalf("the listener waits for %d bytes a connection, the test sends %d", ln.want, len(msg))
+	}
 	heap := func() int64 {
 		var ms runtime.MemStats
 		runtime.GC()
@@ -109,7 +111,7 @@ func TestHalfFrameMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("vendor daemon/"+tt.name, func(t *testing.T) {
-			ln := &stallListener{Listener: listenLoopback(t)}
+			ln := &stallListener{Listener: listenLoopback(t), want: 4 + tt.extra}
 			h := newHarness(t, twoSeats, "", func(c *VendorConfig) {
 				c.Listener = ln
 				c.HandshakeTimeout = time.Minute
@@ -121,7 +123,7 @@ func TestHalfFrameMemory(t *testing.T) {
 			}
 		})
 		t.Run("lmgrd/"+tt.name, func(t *testing.T) {
-			ln := &stallListener{Listener: listenLoopback(t)}
+			ln := &stallListener{Listener: listenLoopback(t), want: 4 + tt.extra}
 			l, _ := testLmgrd(t)
 			l.cfg.HandshakeTimeout = time.Minute
 			ctx, cancel := context.WithCancel(context.Background())
