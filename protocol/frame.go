@@ -59,12 +59,14 @@ type Reader struct {
 // vendor daemon spent per client.
 const readBuffer = 512
 
-// eagerFrame is the largest frame buffer a Reader allocates on a frame's
-// header alone. A larger frame's buffer grows with the bytes that
-// arrive, doubling up to the announced length, so that a peer that
-// announces MaxFrame and sends nothing more costs eagerFrame, not
-// MaxFrame: for a server, the length in a header is the peer's word
-// until the bytes are there.
+// eagerFrame is the largest frame buffer a Reader allocates at once. For
+// a server, the length in a header is the peer's word until the bytes
+// are there: a frame longer than the Reader's own buffer gets a frame
+// buffer only once that buffer is full of it, and a frame longer than
+// eagerFrame a buffer that grows with the bytes that arrive, doubling up
+// to the announced length. A peer that announces MaxFrame and sends
+// nothing more costs nothing but its Reader; one that sends part of it,
+// eagerFrame or at most about twice what it sent.
 const eagerFrame = 4 << 10
 
 // keepFrame is the largest frame buffer a Conn keeps while it waits for
@@ -88,6 +90,15 @@ func (r *Reader) ReadFrame() (Type, []byte, error) {
 	n := int(binary.BigEndian.Uint32(r.hdr[:]))
 	if n == 0 || n > MaxFrame {
 		return 0, nil, violationf("frame length %d out of range 1..%d", n, MaxFrame)
+	}
+	if n > readBuffer-len(r.hdr) && n > cap(r.buf) {
+		// Wait for the bytes before allocating for them.
+		if _, err := r.br.Peek(min(n, r.br.Size()-len(r.hdr))); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, err
+		}
 	}
 	var b []byte
 	var err error
@@ -129,6 +140,22 @@ func (r *Reader) readGrowing(n int) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// peekFrame waits until the next frame, or as much of it as the
+// Reader's own buffer holds, has arrived, without allocating for it. A
+// bad length is left for ReadFrame to report.
+func (r *Reader) peekFrame() error {
+	h, err := r.br.Peek(len(r.hdr))
+	if err != nil {
+		return err
+	}
+	n := int(binary.BigEndian.Uint32(h))
+	if n == 0 || n > MaxFrame {
+		return nil
+	}
+	_, err = r.br.Peek(min(len(r.hdr)+n, r.br.Size()))
+	return err
 }
 
 // shrink drops a frame buffer larger than keepFrame; the payload the
@@ -242,6 +269,18 @@ func (c *Conn) Wait() error {
 	}
 	_, err := c.r.br.Peek(1)
 	return err
+}
+
+// WaitFrame is Wait for the whole of the next frame, or as much of it as
+// the connection's read buffer holds (a few hundred bytes: all of a
+// HELLO). A server waits with it on a shallow stack for a new
+// connection's HELLO, so that a peer that sends nothing, or a header
+// and nothing more, costs no deeper stack and no frame buffer.
+func (c *Conn) WaitFrame() error {
+	if err := c.setReadDeadline(); err != nil {
+		return err
+	}
+	return c.r.peekFrame()
 }
 
 func (c *Conn) setReadDeadline() error {

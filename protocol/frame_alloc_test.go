@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // header is a frame header announcing n bytes.
@@ -70,12 +72,15 @@ func TestHalfFrameMemory(t *testing.T) {
 		send     int // bytes of the frame after the header
 		perMax   uint64
 	}{
-		// The Reader's own buffer (512 bytes), the frame buffer
-		// (eagerFrame), and the Reader itself.
-		{"64 KiB announced, nothing sent", MaxFrame, 0, 6 << 10},
-		{"64 KiB announced, a few bytes sent", MaxFrame, 10, 6 << 10},
-		{"64 KiB announced, 10 KiB sent", MaxFrame, 10 << 10, 6<<10 + 24<<10},
-		{"a small frame announced, nothing sent", 300, 0, 2 << 10},
+		// The Reader and its own buffer (512 bytes); past that buffer's
+		// worth, a frame buffer of eagerFrame or twice what arrived.
+		{"64 KiB announced, nothing sent", MaxFrame, 0, 1 << 10},
+		{"64 KiB announced, a few bytes sent", MaxFrame, 10, 1 << 10},
+		{"64 KiB announced, a byte short of the read buffer sent", MaxFrame, readBuffer - 5, 1 << 10},
+		{"64 KiB announced, the read buffer's worth sent", MaxFrame, readBuffer - 4, 1<<10 + eagerFrame},
+		{"64 KiB announced, 10 KiB sent", MaxFrame, 10 << 10, 1<<10 + 2*(16<<10)},
+		{"4 KiB announced, nothing sent", eagerFrame, 0, 1 << 10},
+		{"a frame that fits the read buffer announced, nothing sent", 300, 0, 1<<10 + 300},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +100,7 @@ func TestHalfFrameMemory(t *testing.T) {
 			// Everything allocated counts, garbage too: no collection
 			// can make the figure look better than it is.
 			per := (after.TotalAlloc - before.TotalAlloc) / readers
+			t.Logf("%d bytes allocated per reader", per)
 			if per > tt.perMax {
 				t.Errorf("%d bytes allocated per reader, want at most %d", per, tt.perMax)
 			}
@@ -105,7 +111,7 @@ func TestHalfFrameMemory(t *testing.T) {
 // TestReadFrameGrowing: a large frame arriving in pieces of any size
 // comes out whole, and the frame after it too.
 func TestReadFrameGrowing(t *testing.T) {
-	for _, size := range []int{eagerFrame + 1, 3*eagerFrame + 7, MaxFrame} {
+	for _, size := range []int{readBuffer - 5, readBuffer - 4, readBuffer - 3, readBuffer, readBuffer + 1, eagerFrame, eagerFrame + 1, 3*eagerFrame + 7, MaxFrame} {
 		payload := make([]byte, size)
 		for i := range payload {
 			payload[i] = byte(i * 7)
@@ -197,6 +203,42 @@ func TestWaitDropsLargeBuffer(t *testing.T) {
 			}
 			if typ, _, err := c.r.ReadFrame(); err != nil || typ != TypeOK {
 				t.Errorf("the next frame: %v %v, want OK", typ, err)
+			}
+		})
+	}
+}
+
+// TestWaitFrame: WaitFrame returns once a whole frame, or a read buffer
+// full of one, has arrived (or at once for a length Recv will refuse),
+// and waits out its deadline for less.
+func TestWaitFrame(t *testing.T) {
+	hello := append(header(5), byte(TypeOK), 1, 2, 3, 4)
+	tests := []struct {
+		name     string
+		send     []byte
+		wantWait bool // WaitFrame ends with the deadline
+	}{
+		{"a whole small frame", hello, false},
+		{"part of a small frame", hello[:6], true},
+		{"a header announcing 64 KiB", header(MaxFrame), true},
+		{"a header announcing 64 KiB and a few bytes", append(header(MaxFrame), 1, 2, 3), true},
+		{"a header announcing 64 KiB and a read buffer's worth", append(header(MaxFrame), make([]byte, readBuffer)...), false},
+		{"a length out of range", header(MaxFrame + 1), false},
+		{"nothing", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := net.Pipe()
+			t.Cleanup(func() { a.Close(); b.Close() })
+			go a.Write(tt.send)
+			c := NewConn(b)
+			c.ReadTimeout = 50 * time.Millisecond
+			err := c.WaitFrame()
+			if waited := errors.Is(err, os.ErrDeadlineExceeded); waited != tt.wantWait || (err != nil && !waited) {
+				t.Errorf("WaitFrame: %v, want the deadline: %v", err, tt.wantWait)
+			}
+			if cap(c.r.buf) != 0 {
+				t.Errorf("WaitFrame allocated a frame buffer of %d bytes", cap(c.r.buf))
 			}
 		})
 	}

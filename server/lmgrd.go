@@ -390,7 +390,14 @@ func (l *Lmgrd) acceptLoop(ctx context.Context, ln net.Listener) {
 			defer l.wg.Done()
 			defer l.limit.release(sl)
 			defer l.untrack(c)
-			l.serveConn(ctx, c, sl)
+			// The HELLO is waited for before serveConn's deeper stack
+			// (see Vendor.serveConn).
+			c.ReadTimeout = l.cfg.HandshakeTimeout
+			err := c.WaitFrame()
+			c.ReadTimeout = 0
+			if err == nil {
+				l.serveConn(ctx, c, sl)
+			}
 		}()
 	}
 }

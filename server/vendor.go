@@ -473,6 +473,14 @@ const maxLinger = 7 * 24 * 3600
 // of its own (see run); the waiting goroutine's stack then stays at the
 // runtime's smallest, 2 KB instead of 8.
 func (v *Vendor) serveConn(c *protocol.Conn, sl slot) {
+	// The HELLO is waited for here, on the shallow stack: a connection
+	// that says nothing, or sends a header and nothing more, costs no
+	// handshake goroutine and no frame buffer until the handshake
+	// timeout drops it.
+	c.ReadTimeout = v.cfg.HandshakeTimeout
+	if c.WaitFrame() != nil {
+		return
+	}
 	var s *session
 	v.run(func() { s = v.handshake(c, sl) })
 	if s == nil {
