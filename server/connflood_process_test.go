@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -102,4 +103,58 @@ func TestAdminSlotsUnderFlood(t *testing.T) {
 	}
 	s.waitLog("(demo) REMOVING joe@testhost from f1")
 	s.waitLog("Out of network connections")
+}
+
+// TestHandshakeTimeoutProcess: lmgrd and its vendor daemon close a TCP
+// connection that says nothing, or sends a frame header and nothing
+// more, at the handshake deadline ($GOLM_HANDSHAKE_TIMEOUT); one that
+// said HELLO stays.
+func TestHandshakeTimeoutProcess(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	t.Setenv(golm.HandshakeTimeoutEnv, timeout.String())
+	s := startLmgrd(t)
+	vport := s.vendor("locate").NetConn().RemoteAddr().(*net.TCPAddr).Port
+	hello := &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: protocol.Identity{User: "joe", Host: "testhost"}}
+	helloFrame, err := protocol.AppendFrame(nil, hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		send     []byte
+		wantOpen bool
+	}{
+		{"silent", nil, false},
+		{"a header announcing 64 KiB", []byte{0, 1, 0, 0}, false},
+		{"half a HELLO", helloFrame[:len(helloFrame)/2], false},
+		{"a whole HELLO", helloFrame, true},
+	}
+	for _, d := range []struct {
+		name string
+		port int
+	}{{"lmgrd", s.port}, {"vendor daemon", vport}} {
+		for _, tt := range tests {
+			t.Run(d.name+"/"+tt.name, func(t *testing.T) {
+				nc, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.port)), 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer nc.Close()
+				if _, err := nc.Write(tt.send); err != nil {
+					t.Fatal(err)
+				}
+				// Read until the daemon closes, or well past the deadline.
+				nc.SetReadDeadline(time.Now().Add(10 * timeout))
+				var buf [4096]byte
+				var rerr error
+				for rerr == nil {
+					_, rerr = nc.Read(buf[:])
+				}
+				closed := !errors.Is(rerr, os.ErrDeadlineExceeded)
+				if closed == tt.wantOpen {
+					t.Errorf("closed by the daemon: %v (read: %v), want %v", closed, rerr, !tt.wantOpen)
+				}
+			})
+		}
+	}
 }
