@@ -165,8 +165,11 @@ func suiteMain(args []string) error {
 			return err
 		}
 	}
-	if s.stage("throughput") || s.stage("churn") || s.stage("connected") || s.stage("big") || s.stage("halfframes") || s.stage("queue") {
+	if s.stage("throughput") || s.stage("churn") || s.stage("connected") || s.stage("big") || s.stage("queue") {
 		err = s.servers()
+	}
+	if err == nil && s.stage("halfframes") {
+		err = s.halfFrames()
 	}
 	if err == nil && s.stage("license") {
 		err = s.licenseFiles()
@@ -261,12 +264,6 @@ func (s *suite) servers() error {
 	}
 	if s.stage("queue") {
 		if err := s.queueFlood(); err != nil {
-			return err
-		}
-	}
-	// Last: the half frames leave both daemons' RSS grown for a while.
-	if s.stage("halfframes") {
-		if err := s.halfFrames(); err != nil {
 			return err
 		}
 	}
