@@ -243,3 +243,49 @@ func TestWaitFrame(t *testing.T) {
 		})
 	}
 }
+
+// FuzzReadFrame: whatever the bytes and however they arrive, ReadFrame
+// returns the frames a plain reading of the stream finds, then the same
+// error, and never panics.
+func FuzzReadFrame(f *testing.F) {
+	f.Add(append(header(3), byte(TypeOK), 1, 2), uint16(1))
+	f.Add(append(header(600), make([]byte, 600)...), uint16(7))
+	f.Add(append(header(MaxFrame), 1, 2, 3), uint16(4096))
+	f.Add(header(MaxFrame+1), uint16(3))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
+		// The frames a plain reading finds, and whether the stream ends
+		// between frames.
+		var want [][]byte
+		rest, clean := data, true
+		for len(rest) > 0 {
+			if len(rest) < 4 {
+				clean = false
+				break
+			}
+			n := int(binary.BigEndian.Uint32(rest))
+			if n == 0 || n > MaxFrame || len(rest)-4 < n {
+				clean = false
+				break
+			}
+			want = append(want, rest[4:4+n])
+			rest = rest[4+n:]
+		}
+		r := NewReader(&chunked{b: data, n: int(chunk)%8192 + 1})
+		for i, w := range want {
+			typ, p, err := r.ReadFrame()
+			if err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+			if got := append([]byte{byte(typ)}, p...); !bytes.Equal(got, w) {
+				t.Fatalf("frame %d differs", i)
+			}
+		}
+		_, _, err := r.ReadFrame()
+		if clean && err != io.EOF {
+			t.Fatalf("after the last frame: %v, want EOF", err)
+		}
+		if !clean && err == nil {
+			t.Fatalf("a broken frame read without an error")
+		}
+	})
+}
