@@ -89,8 +89,10 @@ Each vendor daemon reads its options file: the one its DAEMON or VENDOR line nam
 			`An options file that exists but cannot be read, or that the DAEMON line names and is not there, is logged as CANNOT OPEN options file and closes every feature (FLEXlm 7.1 runs without it). ` +
 			`Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once; one with such a bad line is refused and the options in force stay.
 
-lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (default 10000, lowered to fit the open-file limit), keeping 8 more for admin tools on this host; past that clients get -106. ` +
-			`A new connection must send its handshake within 10 seconds. ` +
+lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (default 10000, lowered to fit the open-file limit). ` +
+			`Past that, 8 more TCP connections are taken until their handshake, to tell clients -106 and to let admin tools in over loopback while one is free, ` +
+			`and with -2 -p 8 more are kept for administrators on the local Unix socket (root, lmgrd's account, the lmadmin group, as the kernel reports the caller), which no TCP connection can take. ` +
+			`A new connection must send its handshake within 10 seconds ($GOLM_HANDSHAKE_TIMEOUT, a duration such as 5s, sets another). ` +
 			`A vendor daemon runs with GOGC=50 (raised while its live heap is small, to leave 8 MB between collections) and a soft memory limit of 80 MiB unless $GOGC or $GOMEMLIMIT is set in lmgrd's environment; raise GOMEMLIMIT for more than about 12,000 idle clients.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{

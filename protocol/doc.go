@@ -15,6 +15,12 @@
 // N counts the type byte and the payload. N is at least 1 and at most
 // MaxFrame (64 KiB); anything else is a protocol violation. Every read and
 // write of a frame has a deadline (Conn.ReadTimeout, Conn.WriteTimeout).
+// A Reader takes a length for the peer's word until the bytes arrive: a
+// frame longer than its 512-byte read buffer gets a frame buffer only once
+// that buffer is full of it, and one past 4 KiB a buffer that doubles with
+// what arrives, so a header announcing 64 KiB and nothing more costs
+// nothing beyond the Reader. A Conn waiting for its next frame (Wait)
+// keeps no frame buffer past 4 KiB.
 //
 // # Payload encoding
 //

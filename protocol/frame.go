@@ -46,6 +46,7 @@ func IsViolation(err error) bool {
 // the next call; Decode copies everything it keeps.
 type Reader struct {
 	br  *bufio.Reader
+	hdr [4]byte // here rather than on the stack, where io.ReadFull would move it to the heap
 	buf []byte
 	dec decoder
 }
@@ -58,6 +59,22 @@ type Reader struct {
 // vendor daemon spent per client.
 const readBuffer = 512
 
+// eagerFrame is the largest frame buffer a Reader allocates at once. For
+// a server, the length in a header is the peer's word until the bytes
+// are there: a frame longer than the Reader's own buffer gets a frame
+// buffer only once that buffer is full of it, and a frame longer than
+// eagerFrame a buffer that grows with the bytes that arrive, doubling up
+// to the announced length. A peer that announces MaxFrame and sends
+// nothing more costs nothing but its Reader; one that sends part of it,
+// eagerFrame or at most about twice what it sent.
+const eagerFrame = 4 << 10
+
+// keepFrame is the largest frame buffer a Conn keeps while it waits for
+// the next frame (Wait): a server keeps a Conn per client, and one large
+// frame in a connection's life must not cost its idle connection
+// MaxFrame from then on.
+const keepFrame = eagerFrame
+
 // NewReader returns a Reader reading frames from r.
 func NewReader(r io.Reader) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, readBuffer)}
@@ -67,25 +84,86 @@ func NewReader(r io.Reader) *Reader {
 // the peer closed the connection cleanly between frames; a short frame is
 // io.ErrUnexpectedEOF; a bad length is a *Violation.
 func (r *Reader) ReadFrame() (Type, []byte, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+	if _, err := io.ReadFull(r.br, r.hdr[:]); err != nil {
 		return 0, nil, err
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
+	n := int(binary.BigEndian.Uint32(r.hdr[:]))
 	if n == 0 || n > MaxFrame {
 		return 0, nil, violationf("frame length %d out of range 1..%d", n, MaxFrame)
 	}
-	if cap(r.buf) < int(n) {
-		r.buf = make([]byte, n)
+	if n > readBuffer-len(r.hdr) && n > cap(r.buf) {
+		// Wait for the bytes before allocating for them.
+		if _, err := r.br.Peek(min(n, r.br.Size()-len(r.hdr))); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, err
+		}
 	}
-	b := r.buf[:n]
-	if _, err := io.ReadFull(r.br, b); err != nil {
+	var b []byte
+	var err error
+	if n <= cap(r.buf) || n <= eagerFrame {
+		if cap(r.buf) < n {
+			r.buf = make([]byte, n)
+		}
+		b = r.buf[:n]
+		_, err = io.ReadFull(r.br, b)
+	} else {
+		b, err = r.readGrowing(n)
+	}
+	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return 0, nil, err
 	}
 	return Type(b[0]), b[1:], nil
+}
+
+// readGrowing reads a frame of n bytes, more than the frame buffer holds
+// and than eagerFrame, into a buffer that doubles as the bytes arrive.
+func (r *Reader) readGrowing(n int) ([]byte, error) {
+	b := r.buf[:0]
+	for len(b) < n {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(n, max(2*cap(b), eagerFrame)))
+			copy(nb, b)
+			b = nb
+			r.buf = b
+		}
+		// bufio.Reader.Read reads straight into b once its own buffer is
+		// empty, so a large frame is not copied twice.
+		m, err := r.br.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err != nil && len(b) < n {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// peekFrame waits until the next frame, or as much of it as the
+// Reader's own buffer holds, has arrived, without allocating for it. A
+// bad length is left for ReadFrame to report.
+func (r *Reader) peekFrame() error {
+	h, err := r.br.Peek(len(r.hdr))
+	if err != nil {
+		return err
+	}
+	n := int(binary.BigEndian.Uint32(h))
+	if n == 0 || n > MaxFrame {
+		return nil
+	}
+	_, err = r.br.Peek(min(len(r.hdr)+n, r.br.Size()))
+	return err
+}
+
+// shrink drops a frame buffer larger than keepFrame; the payload the
+// last ReadFrame returned must no longer be in use.
+func (r *Reader) shrink() {
+	if cap(r.buf) > keepFrame {
+		r.buf = nil
+	}
 }
 
 // ReadMessage reads one frame and decodes it.
@@ -183,11 +261,26 @@ func (c *Conn) Wait() error {
 	if c.r.br.Buffered() > 0 {
 		return nil
 	}
+	// Recv's payload is decoded and gone: an idle connection keeps no
+	// large frame buffer while it waits.
+	c.r.shrink()
 	if err := c.setReadDeadline(); err != nil {
 		return err
 	}
 	_, err := c.r.br.Peek(1)
 	return err
+}
+
+// WaitFrame is Wait for the whole of the next frame, or as much of it as
+// the connection's read buffer holds (a few hundred bytes: all of a
+// HELLO). A server waits with it on a shallow stack for a new
+// connection's HELLO, so that a peer that sends nothing, or a header
+// and nothing more, costs no deeper stack and no frame buffer.
+func (c *Conn) WaitFrame() error {
+	if err := c.setReadDeadline(); err != nil {
+		return err
+	}
+	return c.r.peekFrame()
 }
 
 func (c *Conn) setReadDeadline() error {

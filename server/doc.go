@@ -104,6 +104,19 @@
 // stops sending frames for VendorConfig.ClientTimeout is dropped, and a
 // closed connection frees all its seats at once.
 //
+// # Connection limits
+//
+// lmgrd and each vendor daemon serve at most MaxConnections connections
+// (connlimit.go). Past that, SpareConnections more TCP connections are
+// taken until their HELLO, to be answered -106 (admin tools from loopback
+// stay), and AdminConnections are kept for the admin socket (-2 -p), for
+// peers whose kernel credentials are an administrator's: a TCP peer,
+// whatever it sends, never holds one. A new connection has
+// HandshakeTimeout to send its HELLO, which it waits for on the
+// connection's shallow stack (protocol.Conn.WaitFrame), so that a silent
+// connection or a header and nothing more costs no handshake goroutine
+// and no frame buffer.
+//
 // # Pools (manual 3.2.4-3.2.6, 3.4, 3.6)
 //
 // The first counted FEATURE line of a name counts and later counted

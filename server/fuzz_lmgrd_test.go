@@ -92,7 +92,7 @@ func FuzzLmgrdRequests(f *testing.F) {
 			defer close(done)
 			c := protocol.NewConn(loopbackConn{sc})
 			c.ReadTimeout = time.Second
-			l.serveConn(ctx, c)
+			l.serveConn(ctx, c, slotOpen)
 			sc.Close()
 		}()
 		go io.Copy(io.Discard, cc)

@@ -50,7 +50,7 @@ func FuzzVendorRequests(f *testing.F) {
 			defer close(done)
 			c := protocol.NewConn(sc)
 			c.ReadTimeout = time.Second
-			v.serveConn(c)
+			v.serveConn(c, slotOpen)
 			sc.Close()
 		}()
 		go io.Copy(io.Discard, cc)

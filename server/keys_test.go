@@ -112,7 +112,7 @@ func TestPublisherKeyOrder(t *testing.T) {
 				sources["license"] = beside.writePub(t, licDir)
 			}
 			out := &logBuffer{}
-			cfg.Log = NewDebugLog(out, "demo", nil)
+			cfg.Log = unbufferedLog(out, "demo", nil)
 			v, err := NewVendor(cfg)
 			var got []string
 			if err == nil {
@@ -182,7 +182,7 @@ func TestPublisherKeyBroken(t *testing.T) {
 			}
 			out := &logBuffer{}
 			_, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{lic}, Addr: "127.0.0.1:0",
-				BuiltinKeys: tt.builtin, Executable: filepath.Join(binDir, "demo"), Log: NewDebugLog(out, "demo", nil)})
+				BuiltinKeys: tt.builtin, Executable: filepath.Join(binDir, "demo"), Log: unbufferedLog(out, "demo", nil)})
 			if !errors.Is(err, ErrNoFeatures) {
 				t.Errorf("NewVendor = %v, want %v (the key beside the license file is not a fallback)\n%s", err, ErrNoFeatures, out)
 			}
@@ -213,7 +213,7 @@ func TestCustomerKeyBesideLicense(t *testing.T) {
 	publisher.writePub(t, binDir)
 	out := &logBuffer{}
 	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{lic}, Addr: "127.0.0.1:0",
-		Executable: filepath.Join(binDir, "demo"), Log: NewDebugLog(out, "demo", nil)})
+		Executable: filepath.Join(binDir, "demo"), Log: unbufferedLog(out, "demo", nil)})
 	if err != nil {
 		t.Fatalf("NewVendor: %v\n%s", err, out)
 	}
@@ -253,7 +253,7 @@ func TestSignedGrants(t *testing.T) {
 	}
 	out := &logBuffer{}
 	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{lic}, Addr: "127.0.0.1:0",
-		BuiltinKeys: pub.builtin(), Executable: filepath.Join(binDir, "demo"), Log: NewDebugLog(out, "demo", nil)})
+		BuiltinKeys: pub.builtin(), Executable: filepath.Join(binDir, "demo"), Log: unbufferedLog(out, "demo", nil)})
 	if err != nil {
 		t.Fatalf("NewVendor: %v\n%s", err, out)
 	}

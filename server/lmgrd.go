@@ -68,6 +68,9 @@ type Config struct {
 	// Stderr is lmgrd's terminal, where it says why a vendor daemon
 	// cannot run at all (another one of that name runs); nil discards it.
 	Stderr io.Writer
+	// HandshakeTimeout bounds the wait for a new connection's HELLO; 0
+	// means HandshakeTimeoutEnv or HandshakeTimeout.
+	HandshakeTimeout time.Duration
 }
 
 // Lmgrd is a running license manager daemon.
@@ -123,6 +126,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	if cfg.Stderr == nil {
 		cfg.Stderr = io.Discard
 	}
+	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
 	l := &Lmgrd{
 		cfg:      cfg,
 		log:      cfg.Log,
@@ -391,22 +395,30 @@ func (l *Lmgrd) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		pause = 0
-		if !l.limit.accept() {
+		sl := l.limit.accept(nc, ln == l.adminLn, l.cfg.Trust)
+		if sl == slotNone {
 			nc.Close()
 			continue
 		}
 		c := protocol.NewConn(nc)
 		if !l.track(c) {
-			l.limit.release()
+			l.limit.release(sl)
 			c.Close()
 			return
 		}
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			defer l.limit.release()
+			defer l.limit.release(sl)
 			defer l.untrack(c)
-			l.serveConn(ctx, c)
+			// The HELLO is waited for before serveConn's deeper stack
+			// (see Vendor.serveConn).
+			c.ReadTimeout = l.cfg.HandshakeTimeout
+			err := c.WaitFrame()
+			c.ReadTimeout = 0
+			if err == nil {
+				l.serveConn(ctx, c, sl)
+			}
 		}()
 	}
 }
@@ -496,16 +508,16 @@ func (l *Lmgrd) stopVendors() {
 }
 
 // serveConn answers one client of lmgrd: Locate, status and admin
-// requests.
-func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn) {
+// requests; it holds sl of the connection limit.
+func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
 	readTimeout := c.ReadTimeout
-	c.ReadTimeout = HandshakeTimeout
+	c.ReadTimeout = l.cfg.HandshakeTimeout
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
 		return
 	}
 	c.ReadTimeout = readTimeout
-	if e := l.limit.admit(hello, c.NetConn()); e != nil {
+	if e := l.limit.admit(hello, c.NetConn(), sl); e != nil {
 		_ = c.Send(protocol.ErrorOf(e))
 		return
 	}

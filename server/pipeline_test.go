@@ -198,7 +198,7 @@ func testLmgrd(t *testing.T) (*Lmgrd, string) {
 			}
 			go func() {
 				defer nc.Close()
-				l.serveConn(context.Background(), protocol.NewConn(nc))
+				l.serveConn(context.Background(), protocol.NewConn(nc), slotOpen)
 			}()
 		}
 	}()

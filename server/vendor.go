@@ -85,6 +85,9 @@ type VendorConfig struct {
 	// vendor daemon per name per host); "" means DefaultLockDir. A Vendor
 	// built with NewVendor alone takes no lock.
 	LockDir string
+	// HandshakeTimeout bounds the wait for a new connection's HELLO; 0
+	// means HandshakeTimeoutEnv or HandshakeTimeout.
+	HandshakeTimeout time.Duration
 	// ReportLog, when not nil, adjusts the report log writer's
 	// configuration before it is opened (its fsync policy, its write
 	// timeout; tests make writes fail).
@@ -138,6 +141,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	if cfg.TickInterval <= 0 {
 		cfg.TickInterval = DefaultTickInterval
 	}
+	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
 	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
 	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
@@ -388,32 +392,34 @@ func (v *Vendor) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		pause = 0
-		if !v.serveNew(nc) {
+		if !v.serveNew(nc, ln == v.adminLn) {
 			return
 		}
 	}
 }
 
-// serveNew serves nc, a new client connection, on a goroutine of its
-// own, unless the connection cap refuses it; false when the vendor daemon
-// is shutting down.
-func (v *Vendor) serveNew(nc net.Conn) bool {
-	if !v.limit.accept() {
+// serveNew serves nc, a new client connection (accepted on the admin
+// socket when adminSocket is true), on a goroutine of its own, unless the
+// connection cap refuses it; false when the vendor daemon is shutting
+// down.
+func (v *Vendor) serveNew(nc net.Conn, adminSocket bool) bool {
+	sl := v.limit.accept(nc, adminSocket, v.cfg.Trust)
+	if sl == slotNone {
 		nc.Close()
 		return true
 	}
 	c := protocol.NewConn(nc)
 	if !v.track(c) {
-		v.limit.release()
+		v.limit.release(sl)
 		c.Close()
 		return false
 	}
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
-		defer v.limit.release()
+		defer v.limit.release(sl)
 		defer v.untrack(c)
-		v.serveConn(c)
+		v.serveConn(c, sl)
 	}()
 	return true
 }
@@ -429,7 +435,7 @@ func (v *Vendor) ServeHandedOff(fd int) {
 		v.log.Limited("accept", "handed-off connection: %v", err)
 		return
 	}
-	v.serveNew(nc)
+	v.serveNew(nc, false)
 }
 
 func (v *Vendor) track(c *protocol.Conn) bool {
@@ -544,9 +550,17 @@ const maxLinger = 7 * 24 * 3600
 // handshake, a request, the disconnect) runs on a short-lived goroutine
 // of its own (see run); the waiting goroutine's stack then stays at the
 // runtime's smallest, 2 KB instead of 8.
-func (v *Vendor) serveConn(c *protocol.Conn) {
+func (v *Vendor) serveConn(c *protocol.Conn, sl slot) {
+	// The HELLO is waited for here, on the shallow stack: a connection
+	// that says nothing, or sends a header and nothing more, costs no
+	// handshake goroutine and no frame buffer until the handshake
+	// timeout drops it.
+	c.ReadTimeout = v.cfg.HandshakeTimeout
+	if c.WaitFrame() != nil {
+		return
+	}
 	var s *session
-	v.run(func() { s = v.handshake(c) })
+	v.run(func() { s = v.handshake(c, sl) })
 	if s == nil {
 		return
 	}
@@ -583,17 +597,16 @@ func (v *Vendor) run(f func()) {
 func (v *Vendor) shallow() bool { return v.limit.n.Load() <= v.deepAbove.Load() }
 
 // handshake answers the client's Hello and makes its session; nil when
-// the handshake failed or the client is not admitted.
-func (v *Vendor) handshake(c *protocol.Conn) *session {
-	if c.ReadTimeout == 0 || c.ReadTimeout > HandshakeTimeout {
-		c.ReadTimeout = HandshakeTimeout // a silent new connection is dropped
-	}
+// the handshake failed or the client, which holds sl of the connection
+// limit, is not admitted.
+func (v *Vendor) handshake(c *protocol.Conn, sl slot) *session {
+	c.ReadTimeout = v.cfg.HandshakeTimeout // a silent new connection is dropped
 	hello, err := protocol.ServerHandshake(c)
 	if err != nil {
 		logNoise(v.log, c.NetConn().RemoteAddr(), err, true)
 		return nil
 	}
-	if e := v.limit.admit(hello, c.NetConn()); e != nil {
+	if e := v.limit.admit(hello, c.NetConn(), sl); e != nil {
 		_ = c.Send(protocol.ErrorOf(e))
 		return nil
 	}

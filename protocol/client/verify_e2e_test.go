@@ -209,6 +209,7 @@ func startLmgrd(t *testing.T, bin, dir string, port int, license string, custome
 	go func() { s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.stop)
 	s.waitLog("(lmgrd) Started demo", 1)
+	s.waitLog("Server started", 1)
 	return s
 }
 
@@ -219,7 +220,10 @@ func startLmgrd(t *testing.T, bin, dir string, port int, license string, custome
 // ignored one; f2 is BAD CODE and not served, and lmstat shows f1 alone.
 func checkPublisherWins(t *testing.T, s *server, bin, source string, publisher ed25519.PrivateKey, besideLicense bool) {
 	t.Helper()
-	log := s.waitLog("(lmgrd) Started demo", 1)
+	// lmgrd and its vendor daemon buffer their lines separately: wait
+	// for the vendor daemon's own start line as well as lmgrd's.
+	s.waitLog("(lmgrd) Started demo", 1)
+	log := s.waitLog("Server started", 1)
 	wants := []string{
 		"Trusting public key " + source + " (fingerprint " + publicKey(publisher).Fingerprint() + ")",
 		"BAD CODE for f2",

@@ -105,7 +105,7 @@ func suiteMain(args []string) error {
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
-	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, license, commands (default all)")
+	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, license, commands (default all)")
 	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -165,8 +165,11 @@ func suiteMain(args []string) error {
 			return err
 		}
 	}
-	if s.stage("throughput") || s.stage("churn") || s.stage("connected") || s.stage("big") {
+	if s.stage("throughput") || s.stage("churn") || s.stage("connected") || s.stage("big") || s.stage("queue") {
 		err = s.servers()
+	}
+	if err == nil && s.stage("halfframes") {
+		err = s.halfFrames()
 	}
 	if err == nil && s.stage("license") {
 		err = s.licenseFiles()
@@ -256,6 +259,11 @@ func (s *suite) servers() error {
 	}
 	if s.big > 0 && s.stage("big") {
 		if err := s.connected(s.big, false, idleL, idleV); err != nil {
+			return err
+		}
+	}
+	if s.stage("queue") {
+		if err := s.queueFlood(); err != nil {
 			return err
 		}
 	}
