@@ -46,9 +46,15 @@ type logConfig struct {
 }
 
 // logConfigOf is the log configuration of the options file at path
-// (nil o: none).
+// (nil o: none). The options file's directory is the one place symbolic
+// links are resolved: an administrator put the file there, and relative
+// log paths below it are then held to the rule that no component of a
+// log path is a symbolic link.
 func logConfigOf(path string, o *options.Options) logConfig {
 	lc := logConfig{Dir: filepath.Dir(path)}
+	if d, err := filepath.EvalSymlinks(lc.Dir); err == nil {
+		lc.Dir = d
+	}
 	if o != nil {
 		lc.Report, lc.Debug = o.ReportLog, o.DebugLog
 	}
@@ -100,16 +106,15 @@ func (v *Vendor) openLogs(lc logConfig) {
 	rs.cfg = lc
 	if lc.Debug.Path != "" {
 		p := lc.resolve(lc.Debug.Path)
-		flag := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		if !lc.Debug.Append {
-			flag |= os.O_TRUNC
-		}
-		if f, err := reportlog.OpenFile(p, flag, DebugLogMode); err != nil {
+		if f, err := reportlog.OpenDebugLog(p, v.cfg.Name, !lc.Debug.Append, DebugLogMode); err != nil {
 			v.log.Printf("DEBUGLOG: %v; the debug log stays in lmgrd's", trimLogPrefix(err))
 		} else {
 			v.log.Printf("Debug log for %s continues in %s", v.cfg.Name, p)
 			v.log.SetOutput(f)
 			rs.debugFile = f
+			// The file's first line names the vendor daemon: that is how
+			// a later start or lmswitch knows it as this debug log.
+			v.log.Printf("Debug log for %s started in %s", v.cfg.Name, p)
 		}
 	}
 	if lc.Report.Path == "" {
@@ -401,7 +406,7 @@ func (v *Vendor) switchDebugLog(path string) (*protocol.LogSwitched, *lmerr.Erro
 	if rs.debugFile != nil && sameFileAs(rs.debugFile, p) {
 		return nil, pathError("lmswitch", p, errors.New("it is the current debug log"))
 	}
-	f, err := reportlog.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, DebugLogMode)
+	f, err := reportlog.OpenDebugLog(p, v.cfg.Name, false, DebugLogMode)
 	if err != nil {
 		v.log.Printf("lmswitch %s refused: %v", p, trimLogPrefix(err))
 		return nil, pathError("lmswitch", p, err)

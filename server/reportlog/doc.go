@@ -53,6 +53,21 @@
 // well formed, every hash right, no sequence number missing or repeated,
 // and each file's header matching the last record of the file before.
 //
+// # Where a log may go
+//
+// A log target (REPORTLOG, DEBUGLOG, lmswitchr, lmnewlog, lmswitch) is a
+// new file, or an existing golm log of the same kind and vendor: a report
+// log is recognised by its header line naming the vendor (CheckReportLog),
+// a debug log of vendor X by a first line of the form "hh:mm:ss (X) ..."
+// (IsDebugLogLine). Anything else, an empty file included, is refused and
+// left as it was: not renamed, truncated or appended to. No component of
+// the path may be a symbolic link (openat2 with RESOLVE_NO_SYMLINKS on
+// Linux, a component-by-component O_NOFOLLOW walk where openat2 is
+// missing), and only regular files are written. lmnewlog's new name for
+// the current file must not exist. A hard link to a golm log of the
+// vendor is accepted: what the file holds, not how many names it has,
+// says whether it may be written.
+//
 // # Durability
 //
 // Writer.Append returns once write(2) of the record's line has completed,

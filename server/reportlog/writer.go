@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -124,7 +125,10 @@ type Writer struct {
 }
 
 // OpenWriter opens the report log cfg.Path: it continues it (cfg.Append),
-// or keeps an existing file beside it and starts a new one. The tail of an
+// or keeps an existing file beside it and starts a new one. An existing
+// file must be a report log of cfg.Vendor (CheckReportLog); anything
+// else is refused and left as it was. No component of the path may be
+// a symbolic link. The tail of an
 // existing file is verified; a line cut by a crash is reported through
 // cfg.OnError, saved to Path.torn and cut off, and the chain continues
 // from the last good record. A tail that does not verify is reported and
@@ -184,6 +188,10 @@ func (w *Writer) open() error {
 	if err != nil {
 		return err
 	}
+	if err := CheckReportLog(f, w.path, w.cfg.Vendor); err != nil {
+		f.Close()
+		return err
+	}
 	t, err := readTail(f)
 	if err != nil {
 		f.Close()
@@ -194,8 +202,8 @@ func (w *Writer) open() error {
 		return w.create(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
 	}
 	if len(t.torn) > 0 {
-		kept := w.path + ".torn"
-		if err := os.WriteFile(kept, t.torn, w.cfg.Mode); err != nil {
+		kept, err := writeNew(w.path+".torn", t.torn, w.cfg.Mode)
+		if err != nil {
 			kept = "(not kept: " + err.Error() + ")"
 		}
 		w.report(fmt.Errorf("report log %s: last line cut off at byte %d (%d bytes, saved to %s); continuing after seq %d",
@@ -261,7 +269,7 @@ func (w *Writer) createFile(path string, h Header) (*os.File, error) {
 }
 
 func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+	if d, err := openNoSymlinks(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0); err == nil {
 		d.Sync()
 		d.Close()
 	}
@@ -442,8 +450,9 @@ func (w *Writer) syncer() {
 
 // Switch is lmswitchr: the log continues in newPath. A SWITCH record
 // naming newPath ends the current file, which is synced and closed; the
-// new file starts with a header continuing the chain. An existing
-// non-empty newPath is kept as newPath.N first. Appends wait while the
+// new file starts with a header continuing the chain. newPath must not
+// exist or be a report log of the same vendor (CheckReportLog), which is
+// kept as newPath.N first; anything else is refused and left alone. Appends wait while the
 // switch happens; none is lost or written twice.
 func (w *Writer) Switch(newPath string) error {
 	np, err := CleanPath(newPath)
@@ -460,19 +469,21 @@ func (w *Writer) Switch(newPath string) error {
 	if np == w.path || sameFile(np, w.path) {
 		return fmt.Errorf("report log: %s is the current report log", newPath)
 	}
-	if fi, err := os.Lstat(np); err == nil {
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("report log %s: %w (%s)", np, ErrNotRegular, typeName(fi.Mode()))
+	// An existing file must be a report log of this vendor; it is kept
+	// beside the new one, never replaced.
+	if f, err := openRegular(np, os.O_RDONLY, 0); err == nil {
+		err := CheckReportLog(f, np, w.cfg.Vendor)
+		f.Close()
+		if err != nil {
+			return err
 		}
-		if fi.Size() > 0 {
-			kept, err := moveAside(np)
-			if err != nil {
-				return err
-			}
-			w.report(fmt.Errorf("report log: %s existed; kept as %s", np, kept))
-		} else if err := os.Remove(np); err != nil {
-			return fmt.Errorf("report log: %w", err)
+		kept, err := moveAside(np)
+		if err != nil {
+			return err
 		}
+		w.report(fmt.Errorf("report log: %s existed; kept as %s", np, kept))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return w.rotateLocked(np, ReasonSwitchr, func() {})
 }
