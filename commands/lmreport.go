@@ -42,7 +42,7 @@ FORMAT. A report log is text, one line per record. The first line of each file i
 			`Each other line is a record of sixteen tab-separated key=value fields in this order: time (UTC, RFC 3339 with milliseconds), seq, event (START, STOP, OUT, IN, DENY, QUEUE, DEQUEUE, REREAD, SWITCH), feature, version, user, host, display, project, count, handle, pool, ` +
 			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr or lmnewlog), detail (for SWITCH: to= the file the log continues in) and hash. ` +
 			`hash is the first 32 hex digits of the SHA-256 of the previous record's hash, a tab, and the line up to the tab before hash=. ` +
-			`In values a backslash is written \\, a tab \t, a newline \n, a carriage return \r and any other control character or byte that is not UTF-8 \xHH. ` +
+			`Values hold only ASCII letters and digits, the punctuation - _ . , : / @ + = and printable non-ASCII characters, so that nothing a client sends (a user, host or display name, a project, a feature name) can forge a field or a line or mean anything to a shell: a backslash is written \\, a tab \t, a newline \n, a carriage return \r, and every other byte (of a space, a shell metacharacter, a control character, U+0085, U+2028, U+2029, any other Unicode space or format character, or a byte that is not UTF-8) \xHH; lmreport decodes them. ` +
 			`Sequence numbers and the hash chain continue across rotated files; a file that ends because the log was switched ends with a SWITCH record.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{

@@ -2,6 +2,7 @@ package server
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -173,5 +174,64 @@ func TestLogTargetsAtStart(t *testing.T) {
 				t.Errorf("files beside .bashrc: %v", ents)
 			}
 		})
+	}
+}
+
+// TestReportLogValuesEscaped: what a client chooses (user, host,
+// display, project, feature) reaches the report log escaped, so that no
+// record holds a space, a shell metacharacter or a line separator raw,
+// and a shell made to run the file runs nothing; lmreport's reader gets
+// the values back as the client sent them.
+func TestReportLogValuesEscaped(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +report.rl\n")
+	user := "x;touch pwned-user;#"
+	host := "ws`touch pwned-host`"
+	display := "$(touch pwned-display)\u2028hash=00"
+	project := "a b\u0085|touch pwned-project"
+	feature := "f2>pwned-feature\u2029"
+	c := h.client(user, host, display, project)
+	c.want("f1", "1.0", 1, 0)
+	c.want(feature, "1.0", 1, -5)
+	path := filepath.Join(h.dir, "report.rl")
+	recs := waitRecords(t, 3, path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")[1:] {
+		for _, f := range strings.Split(line, "\t") {
+			if j := strings.IndexFunc(f, func(r rune) bool {
+				return r == ' ' || r == 0x85 || r == 0x2028 || r == 0x2029 || strings.ContainsRune(";|&$`<>()#'\"*?~!{}[]", r)
+			}); j >= 0 {
+				t.Errorf("record %d field %q holds %q raw", i+1, f, f[j:j+1])
+			}
+		}
+	}
+	all, err := reportlog.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		if r.Event == reportlog.EventStart {
+			continue
+		}
+		if r.User != user || r.Host != host || r.Display != display || r.Project != project {
+			t.Errorf("%s record read back as %q %q %q %q", r.Event, r.User, r.Host, r.Display, r.Project)
+		}
+		if r.Event == reportlog.EventDeny && r.Feature != feature {
+			t.Errorf("DENY feature read back as %q, want %q", r.Feature, feature)
+		}
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Logf("no sh: %v (records %q)", err, recs)
+		return
+	}
+	run := t.TempDir()
+	cmd := exec.Command(sh, path)
+	cmd.Dir = run
+	out, _ := cmd.CombinedOutput()
+	if ents, _ := os.ReadDir(run); len(ents) > 0 {
+		t.Errorf("sh running the report log made %v (output %s)", ents, out)
 	}
 }

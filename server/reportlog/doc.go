@@ -35,12 +35,20 @@
 //	hash     hex SHA-256, first 32 digits, of the previous record's hash,
 //	         a tab, and this line up to (without) "\thash="
 //
-// Values are escaped so that no user-supplied string can forge a field or a
-// line: backslash is written \\, tab \t, newline \n, carriage return \r,
-// and every other control character, DEL and every byte that is not part
-// of valid UTF-8 as \xHH. Readers must accept the fields in this order and
-// reject a line that has any other layout; later versions change the
-// version word of the header.
+// Values are escaped so that no string a client chooses (user, host,
+// display, project, feature, version) can forge a field or a line, or
+// mean anything to a shell or a line-oriented tool made to read the
+// file: a value holds only ASCII letters and digits, the punctuation
+// - _ . , : / @ + = and printable non-ASCII characters (no space, no C0
+// or C1 control, no U+0085, U+2028 or U+2029, no other Unicode space or
+// format character). Backslash is written \\, tab \t, newline \n,
+// carriage return \r, and every other byte as \xHH: a character that is
+// escaped is written as all of its UTF-8 bytes, and so is every byte
+// that is not part of valid UTF-8. Unescape reverses Escape exactly, for
+// any bytes. Files written before this rule, which left spaces and
+// punctuation raw, read the same. Readers must accept the fields in this
+// order and reject a line that has any other layout; later versions
+// change the version word of the header.
 //
 // # Chain and rotation
 //
