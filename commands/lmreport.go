@@ -40,10 +40,12 @@ Otherwise lmreport prints, for each feature, a table of its usage: checkouts, de
 
 FORMAT. A report log is text, one line per record. The first line of each file is a header: #golm-reportlog v1, then tab-separated seq= (the first record's sequence number), prev= (the hash of the record before it) and vendor=. ` +
 			`Each other line is a record of sixteen tab-separated key=value fields in this order: time (UTC, RFC 3339 with milliseconds), seq, event (START, STOP, OUT, IN, DENY, QUEUE, DEQUEUE, REREAD, SWITCH), feature, version, user, host, display, project, count, handle, pool, ` +
-			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr or lmnewlog), detail (for SWITCH: to= the file the log continues in) and hash. ` +
+			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr or lmnewlog), detail (for SWITCH: to= the file the log continues in; for DENY: minor= the minor error number, and in a summary repeats=) and hash. ` +
 			`hash is the first 32 hex digits of the SHA-256 of the previous record's hash, a tab, and the line up to the tab before hash=. ` +
 			`Values hold only ASCII letters and digits, the punctuation - _ . , : / @ + = and printable non-ASCII characters, so that nothing a client sends (a user, host or display name, a project, a feature name) can forge a field or a line or mean anything to a shell: a backslash is written \\, a tab \t, a newline \n, a carriage return \r, and every other byte (of a space, a shell metacharacter, a control character, U+0085, U+2028, U+2029, any other Unicode space or format character, or a byte that is not UTF-8) \xHH; lmreport decodes them. ` +
-			`Sequence numbers and the hash chain continue across rotated files; a file that ends because the log was switched ends with a SWITCH record.`,
+			`Sequence numbers and the hash chain continue across rotated files; a file that ends because the log was switched ends with a SWITCH record.
+
+DENIALS. So that a client asking in a loop cannot fill the disk, the first denial of a kind (one client connection, feature, version and reason) is written at once and its repeats in the next 10 seconds are counted: at the end of the interval one summary record, the same DENY with repeats=N added to its detail, stands for N denials that have no record of their own. An interval without repeats ends the summaries; those still open are written before a SWITCH and before STOP. A client denied more than 16 kinds in one interval has the rest counted in one summary marked mixed=1. lmreport counts a DENY record as N when it has repeats=N and as 1 otherwise.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.BoolFlag{Name: "verify", Usage: "check the hash chain and sequence across the files"},

@@ -186,3 +186,35 @@ func TestLmreportGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestLmreportCountsDenialSummaries: a report log in which 10,000
+// denials of one client are a first record and summaries (repeats=N):
+// lmreport counts 10,000, by feature, reason and user.
+func TestLmreportCountsDenialSummaries(t *testing.T) {
+	dir := t.TempDir()
+	clock := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	w, err := reportlog.OpenWriter(reportlog.Config{Path: filepath.Join(dir, "r.rl"), Vendor: "demo",
+		Now: func() time.Time { return clock }, DenialInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10000; i++ {
+		if _, err := w.Deny(1, reportlog.Record{Event: reportlog.EventDeny, Feature: "f1", Version: "1.0", User: "mallory", Host: "ws", Count: 1, Code: -4, Detail: "minor=147"}); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Millisecond)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := reportlog.Verify(filepath.Join(dir, "r.rl"))
+	if err != nil || s.Records > 12 {
+		t.Fatalf("%d records, %v; want at most 12 for 10 intervals", s.Records, err)
+	}
+	got := runAppletGolden(t, lmreportApplet(), "lmreport", []string{"-csv", "r.rl"}, &Env{Dir: dir, Getenv: func(string) string { return "" }})
+	for _, want := range []string{"f1,denials,,10000\n", "f1,denials,-4,10000\n", "f1,user_denials,mallory,10000\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lmreport -csv:\n%s\nlacks %q", got, want)
+		}
+	}
+}

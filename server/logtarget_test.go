@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,5 +234,51 @@ func TestReportLogValuesEscaped(t *testing.T) {
 	out, _ := cmd.CombinedOutput()
 	if ents, _ := os.ReadDir(run); len(ents) > 0 {
 		t.Errorf("sh running the report log made %v (output %s)", ents, out)
+	}
+}
+
+// TestDenialFloodBounded: one connection asking for a feature that is
+// all out, 10,000 times as fast as it can, adds a bounded number of
+// records to the report log, and lmreport's counts still say 10,000.
+func TestDenialFloodBounded(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n")
+	holder := h.client("alice", "ws1", "/dev/pts/1")
+	holder.want("f1", "1.0", 1, 0)
+	flood := h.client("mallory", "ws9", "/dev/pts/9")
+	const n = 10000
+	for i := 0; i < n; i++ {
+		if _, code := flood.co("f1", "1.0", 1); code != -4 {
+			t.Fatalf("denial %d: code %d, want -4", i, code)
+		}
+	}
+	h.v.Shutdown(context.Background())
+	path := filepath.Join(h.dir, "report.rl")
+	s, err := reportlog.Verify(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// START, OUT, the first DENY, its summary, IN at shutdown, STOP.
+	if s.Records > 8 {
+		t.Errorf("%d records for %d denials, want at most 8", s.Records, n)
+	}
+	recs, err := reportlog.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := reportlog.NewUsage(reportlog.Filter{})
+	for _, r := range recs {
+		u.Add(r)
+	}
+	res := u.Result()
+	if len(res) != 1 || res[0].Denials[-4] != n {
+		t.Fatalf("lmreport counts %+v, want %d denials (-4) of f1", res, n)
+	}
+	for _, uu := range res[0].Users {
+		if uu.User == "mallory" && uu.Denials != n {
+			t.Errorf("mallory's denials %d, want %d", uu.Denials, n)
+		}
+	}
+	if got := compact(recs[len(recs)-1]); got != "STOP" {
+		t.Errorf("last record %q, want STOP after the summary", got)
 	}
 }

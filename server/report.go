@@ -183,6 +183,8 @@ func (v *Vendor) closeLogs() {
 		rs.mu.Lock()
 		defer rs.mu.Unlock()
 		if rs.w != nil {
+			// The denials counted so far come before the STOP.
+			rs.w.FlushDenials()
 			v.appendLocked(reportlog.Record{Event: reportlog.EventStop})
 			if err := rs.w.Close(); err != nil {
 				v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
@@ -247,7 +249,7 @@ func (v *Vendor) record(cmd Command, r *Result) {
 			rec := reportlog.Record{Event: reportlog.EventDeny, Feature: c.Feature, Version: c.Version, Count: max(c.Count, 1), Code: r.Err.Code,
 				Detail: fmt.Sprintf("minor=%d", r.Err.Minor)}
 			setClient(&rec, c.Client)
-			v.appendLocked(rec)
+			v.denyLocked(c.Session, rec)
 		}
 	case Reread:
 		v.appendLocked(reportlog.Record{Event: reportlog.EventReread})
@@ -323,6 +325,21 @@ func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Rec
 
 func setClient(rec *reportlog.Record, c Client) {
 	rec.User, rec.Host, rec.Display, rec.Project = c.User, c.Host, c.Display, c.Project
+}
+
+// denyLocked records a denial of session: repeats of the same denial
+// are counted into one summary record per interval (Writer.Deny), so
+// that a client asking in a loop cannot fill the disk. rs.mu is held.
+func (v *Vendor) denyLocked(session uint64, rec reportlog.Record) {
+	rs := &v.report
+	if rs.w == nil {
+		v.appendLocked(rec) // says it is not logged
+		return
+	}
+	if _, err := rs.w.Deny(session, rec); err != nil {
+		v.log.Limited("REPORTLOG", "REPORTLOG: %s %q %s@%s not logged: %v",
+			rec.Event, rec.Feature, rec.User, rec.Host, trimLogPrefix(err))
+	}
 }
 
 // appendLocked appends rec to the report log. A record that cannot be

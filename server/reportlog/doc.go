@@ -31,7 +31,9 @@
 //	code     FlexLM error number of a DENY (-4), 0 otherwise
 //	reason   IN: normal, exit, lmremove, timeout or shutdown; SWITCH:
 //	         lmswitchr or lmnewlog; otherwise free text
-//	detail   free text: SWITCH names the file the log continues in (to=)
+//	detail   free text: SWITCH names the file the log continues in (to=);
+//	         DENY holds minor=M, and a summary also repeats=N
+//	         (comma-separated)
 //	hash     hex SHA-256, first 32 digits, of the previous record's hash,
 //	         a tab, and this line up to (without) "\thash="
 //
@@ -60,6 +62,25 @@
 // headers alone (Open does), and Verify checks the whole set: every line
 // well formed, every hash right, no sequence number missing or repeated,
 // and each file's header matching the last record of the file before.
+//
+// # Denials
+//
+// A client that asks in a loop for a license it cannot have must not be
+// able to fill the disk, so repeated denials are summarised (Writer.Deny).
+// The first denial of a kind (one client connection, feature, version and
+// reason) is written at once as an ordinary DENY record. Repeats of it in
+// the next DenialInterval (10 s by default) are only counted; when the
+// interval ends, one summary record is written: the first record again,
+// with the time of the summary and ",repeats=N" added to its detail,
+// standing for N denials that have no record of their own. Each interval
+// with repeats writes one summary; an interval without any ends it, and
+// the next denial is again written at once. Summaries still open are
+// written before a rotation's SWITCH record and before the vendor
+// daemon's STOP. A client denied more kinds in one interval than
+// DenialKeys (16) has the rest counted in one summary marked mixed=1,
+// whose repeats may be of other features and reasons. One client thus
+// adds at most about 2*DenialKeys records per interval, a few KB/s. A
+// DENY record counts as DenialCount: N with repeats=N, 1 without.
 //
 // # Where a log may go
 //

@@ -79,6 +79,13 @@ type Config struct {
 	// RetryInterval is the first pause between retries; it doubles up to
 	// one second. 0 means DefaultRetryInterval.
 	RetryInterval time.Duration
+	// DenialInterval is how long repeats of a denial are counted before
+	// one summary record is written for them (see Writer.Deny); 0 means
+	// DefaultDenialInterval.
+	DenialInterval time.Duration
+	// DenialKeys bounds the kinds of denial one client has counted
+	// apart in an interval; 0 means DefaultDenialKeys.
+	DenialKeys int
 	// Now stamps records that carry no time; nil means time.Now.
 	Now func() time.Time
 	// OnError receives every write, sync and recovery problem, for the
@@ -114,11 +121,14 @@ type Writer struct {
 	lastReport time.Time
 	suppressed int
 	failures   int // failed writes in the current run
+	// denials are the denials counted for their summaries (Deny).
+	denials denials
 
 	// writeAt writes to the log file; tests replace it to fail.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
 
 	kick     chan struct{}
+	denyKick chan struct{} // wakes denialFlusher
 	done     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
@@ -151,8 +161,14 @@ func OpenWriter(cfg Config) (*Writer, error) {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = DefaultRetryInterval
 	}
+	if cfg.DenialInterval <= 0 {
+		cfg.DenialInterval = DefaultDenialInterval
+	}
+	if cfg.DenialKeys <= 0 {
+		cfg.DenialKeys = DefaultDenialKeys
+	}
 	w := &Writer{cfg: cfg, path: p, seq: 1, prev: Genesis, writeAt: cfg.WriteAt,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), denyKick: make(chan struct{}, 1), done: make(chan struct{})}
 	if w.writeAt == nil {
 		w.writeAt = (*os.File).WriteAt
 	}
@@ -163,6 +179,8 @@ func OpenWriter(cfg Config) (*Writer, error) {
 		w.wg.Add(1)
 		go w.syncer()
 	}
+	w.wg.Add(1)
+	go w.denialFlusher()
 	return w, nil
 }
 
@@ -303,6 +321,20 @@ func (w *Writer) Append(rec Record) (Record, error) {
 		w.mu.Unlock()
 		return rec, ErrClosed
 	}
+	w.flushDueLocked(w.now())
+	rec, err := w.appendLocked(rec)
+	w.mu.Unlock()
+	if err != nil {
+		return rec, err
+	}
+	if w.cfg.Sync == SyncGroup {
+		w.syncTo(rec.Seq)
+	}
+	return rec, nil
+}
+
+// appendLocked is Append's work but the group sync: w.mu is held.
+func (w *Writer) appendLocked(rec Record) (Record, error) {
 	if rec.Time.IsZero() {
 		rec.Time = w.now()
 	}
@@ -310,7 +342,6 @@ func (w *Writer) Append(rec Record) (Record, error) {
 	rec.Seq = w.seq
 	line := rec.Line(w.prev)
 	if err := w.writeLocked(w.f, &w.size, []byte(line), rec.Seq); err != nil {
-		w.mu.Unlock()
 		rec.Seq, rec.Hash = 0, ""
 		return rec, err
 	}
@@ -329,10 +360,6 @@ func (w *Writer) Append(rec Record) (Record, error) {
 		case w.kick <- struct{}{}:
 		default:
 		}
-	}
-	w.mu.Unlock()
-	if w.cfg.Sync == SyncGroup {
-		w.syncTo(rec.Seq)
 	}
 	return rec, nil
 }
@@ -524,6 +551,9 @@ func (w *Writer) NewLog(renamedPath string) error {
 // header are made first, so that on any failure undo runs and the log
 // stays as it was.
 func (w *Writer) rotateLocked(newPath, reason string, undo func()) error {
+	// The denials counted so far are summarised in the file they
+	// happened in.
+	w.flushLocked(time.Time{})
 	sw := Record{Time: w.now().UTC().Truncate(time.Millisecond), Seq: w.seq, Event: EventSwitch,
 		Reason: reason, Detail: "to=" + newPath}
 	sw.truncate()
@@ -579,6 +609,7 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return ErrClosed
 	}
+	w.flushLocked(time.Time{})
 	w.closed = true
 	serr := w.f.Sync()
 	cerr := w.f.Close()
