@@ -30,7 +30,8 @@ func lmreportApplet() *Applet {
 		Description: `lmreport reads report logs, the files a vendor daemon writes when its options file has a REPORTLOG line. ` +
 			`The files of a rotated set (lmswitchr, lmnewlog, or restarts that kept the old file) may be named in any order: each file's header says where it belongs in the chain, and they are read in that order.
 
-With -verify lmreport checks the files as one chain and prints OK with the number of records, or the first bad record as file:line and what is wrong with it (a line that is not a record, a hash that does not match because the record was altered or one before it removed, a sequence number missing or repeated, a file that does not continue the one before it, a last line cut off), and exits with status 1.
+With -verify lmreport checks the files as one chain and prints OK with the number of records, or the first bad record as file:line and what is wrong with it (a line that is not a record, a hash that does not match because the record was altered or one before it removed, a sequence number missing or repeated, a file that does not continue the one before it, a last line cut off), and exits with status 1. ` +
+			`A gap between the files (sequence numbers that no file holds) or a fork (two files holding the same sequence numbers, or continuing different records) is named with both files and the sequence numbers; without -verify lmreport warns of it on standard error and reports on the files as they are.
 
 Otherwise lmreport prints, for each feature, a table of its usage: checkouts, denials by reason (the FlexLM error text and number), requests queued, the peak number of seats out at once and when it was first reached, seat-hours (seats held times hours) and the users with the most seat-hours. ` +
 			`-from and -to limit the report to a time window (a date, 2026-11-20, which for -to means the end of that day, or a date and time, 2026-11-20T14:30 or 2026-11-20T14:30:00); seats held when the window opens count towards its peak, and seat-hours are cut at its edges. ` +
@@ -122,6 +123,13 @@ func runLmreport(c *cli.Context, env *Env) error {
 		}
 	}
 	filter.Feature = c.String("feature")
+	// A gap or a fork between the files is worth a warning: the numbers
+	// miss records, or count some twice.
+	if probs, err := reportlog.CheckSet(paths...); err == nil {
+		for _, p := range probs {
+			fmt.Fprintf(env.Stderr, "lmreport: warning: %s\n", displayPaths(p.Error(), paths, files))
+		}
+	}
 	rep, err := buildReport(paths, filter)
 	if err != nil {
 		return fmt.Errorf("lmreport: %s", displayPaths(err.Error(), paths, files))

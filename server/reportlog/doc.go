@@ -63,6 +63,28 @@
 // well formed, every hash right, no sequence number missing or repeated,
 // and each file's header matching the last record of the file before.
 //
+// # Restarts
+//
+// Beside the file it was configured with (REPORTLOG path), the writer
+// keeps a state file, .NAME.state in the same directory, naming the file
+// it currently writes to:
+//
+//	#golm-reportlog-state v1	vendor=demo	current=/var/log/m.log
+//
+// It is rewritten atomically (a temporary file, fsync, rename, fsync of
+// the directory) when the writer opens and at every rotation. A writer
+// that starts (after lmdown, a crash or kill -9) continues the chain from
+// the last record of the file it names, not from the file the options
+// name: with Append ('+') in that file, else in a new file at the
+// configured path (an old one there kept as path.N). A state file that
+// is not one, or names a file that is gone or may not be written (see
+// below), is reported and the chain continues from the configured path.
+// CheckSet finds what a restart from the wrong file leaves behind: a
+// fork (two files holding the same sequence numbers, or a file that
+// continues another record than the last of the file before it) or a
+// gap (numbers no file holds); Verify fails on either, naming the files
+// and the numbers.
+//
 // # Denials
 //
 // A client that asks in a loop for a license it cannot have must not be

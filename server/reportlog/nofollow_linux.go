@@ -158,3 +158,22 @@ func openError(path string, err error) error {
 	}
 	return &fs.PathError{Op: "open", Path: path, Err: err}
 }
+
+// renameNoSymlinks renames oldPath to newPath, replacing newPath (a
+// state file's atomic update), reaching both through no symbolic link.
+func renameNoSymlinks(oldPath, newPath string) error {
+	od, obase, err := openDir(oldPath)
+	if err != nil {
+		return err
+	}
+	defer od.Close()
+	nd, nbase, err := openDir(newPath)
+	if err != nil {
+		return err
+	}
+	defer nd.Close()
+	if err := unix.Renameat(int(od.Fd()), obase, int(nd.Fd()), nbase); err != nil {
+		return &fs.PathError{Op: "rename", Path: newPath, Err: err}
+	}
+	return nil
+}

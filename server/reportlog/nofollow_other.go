@@ -55,3 +55,13 @@ func removeNoSymlinks(path string) error {
 	}
 	return os.Remove(path)
 }
+
+func renameNoSymlinks(oldPath, newPath string) error {
+	if err := checkDirs(oldPath); err != nil {
+		return err
+	}
+	if err := checkDirs(newPath); err != nil {
+		return err
+	}
+	return os.Rename(oldPath, newPath)
+}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -107,16 +108,18 @@ type Writer struct {
 	// always taken before mu.
 	syncMu sync.Mutex
 	// mu guards the fields below and every write.
-	mu      sync.Mutex
-	f       *os.File
-	path    string
-	size    int64     // length of the file's good content
-	seq     uint64    // next sequence number
-	prev    string    // hash of the last record
-	written uint64    // last sequence number written
-	synced  uint64    // last sequence number known to be fsynced
-	failing time.Time // when the current run of failed writes began
-	closed  bool
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	// statePath is the state file beside Config.Path naming path.
+	statePath string
+	size      int64     // length of the file's good content
+	seq       uint64    // next sequence number
+	prev      string    // hash of the last record
+	written   uint64    // last sequence number written
+	synced    uint64    // last sequence number known to be fsynced
+	failing   time.Time // when the current run of failed writes began
+	closed    bool
 	// lastReport and suppressed rate-limit the reports of failed writes.
 	lastReport time.Time
 	suppressed int
@@ -167,7 +170,7 @@ func OpenWriter(cfg Config) (*Writer, error) {
 	if cfg.DenialKeys <= 0 {
 		cfg.DenialKeys = DefaultDenialKeys
 	}
-	w := &Writer{cfg: cfg, path: p, seq: 1, prev: Genesis, writeAt: cfg.WriteAt,
+	w := &Writer{cfg: cfg, path: p, statePath: StatePath(p), seq: 1, prev: Genesis, writeAt: cfg.WriteAt,
 		kick: make(chan struct{}, 1), denyKick: make(chan struct{}, 1), done: make(chan struct{})}
 	if w.writeAt == nil {
 		w.writeAt = (*os.File).WriteAt
@@ -197,62 +200,132 @@ func (w *Writer) now() time.Time {
 	return time.Now()
 }
 
-// open does OpenWriter's work on the file.
+// open does OpenWriter's work on the files. The chain continues from
+// the file the state file names, when it names one (the log was moved by
+// lmswitchr before the vendor daemon stopped), else from Path; with
+// Append it continues in that file, else in a new file at Path.
 func (w *Writer) open() error {
-	f, err := openRegular(w.path, os.O_RDWR, w.cfg.Mode)
-	if errors.Is(err, fs.ErrNotExist) {
-		return w.create(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
-	}
+	src := w.path
+	cur, err := readState(w.statePath, w.cfg.Vendor)
 	if err != nil {
+		w.report(fmt.Errorf("%v; continuing from %s", err, w.path))
+	} else if cur != "" && cur != w.path && !sameFile(cur, w.path) {
+		src = cur
+	}
+	f, t, err := w.openTail(src)
+	if src != w.path && err != nil {
+		w.report(fmt.Errorf("report log %s, named by %s as the current file: %v; continuing from %s", src, w.statePath, trimPrefix(err), w.path))
+		src = w.path
+		f, t, err = w.openTail(src)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return w.createCurrent(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+	case errors.Is(err, ErrTail):
+		w.report(fmt.Errorf("report log %s: %v; keeping it and starting a new chain", w.path, trimPrefix(err)))
+		if _, err := moveAside(w.path); err != nil {
+			return err
+		}
+		return w.createCurrent(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+	case err != nil:
 		return err
 	}
-	if err := CheckReportLog(f, w.path, w.cfg.Vendor); err != nil {
-		f.Close()
+	if w.cfg.Append || src == w.path && t.empty {
+		w.f, w.path, w.size, w.seq, w.prev = f, src, t.good, t.seq, t.prev
+		w.written, w.synced = t.seq-1, t.seq-1
+		w.saveState()
+		return nil
+	}
+	f.Close()
+	// A new file at Path continues the chain; an old file there (a
+	// report log of this vendor) is kept beside it.
+	if src != w.path {
+		of, err := openRegular(w.path, os.O_RDONLY, 0)
+		if err == nil {
+			err = CheckReportLog(of, w.path, w.cfg.Vendor)
+			of.Close()
+			if err != nil {
+				return err
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err != nil {
+			return w.createCurrent(w.path, Header{Seq: t.seq, Prev: t.prev, Vendor: w.cfg.Vendor})
+		}
+	}
+	if _, err := moveAside(w.path); err != nil {
 		return err
+	}
+	return w.createCurrent(w.path, Header{Seq: t.seq, Prev: t.prev, Vendor: w.cfg.Vendor})
+}
+
+// openTail opens the existing report log path for continuing its chain:
+// it must be a report log of the vendor; a line cut by a crash is saved
+// beside it and cut off, a header cut while the file was created is
+// written again. An error wrapping ErrTail says the last record does not
+// verify.
+func (w *Writer) openTail(path string) (*os.File, tail, error) {
+	f, err := openRegular(path, os.O_RDWR, w.cfg.Mode)
+	if err != nil {
+		return nil, tail{}, err
+	}
+	if err := CheckReportLog(f, path, w.cfg.Vendor); err != nil {
+		f.Close()
+		return nil, tail{}, err
 	}
 	t, err := readTail(f)
 	if err != nil {
 		f.Close()
-		w.report(fmt.Errorf("report log %s: %v; keeping it and starting a new chain", w.path, err))
-		if _, err := moveAside(w.path); err != nil {
-			return err
-		}
-		return w.create(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+		return nil, tail{}, err
 	}
 	if len(t.torn) > 0 {
-		kept, err := writeNew(w.path+".torn", t.torn, w.cfg.Mode)
+		kept, err := writeNew(path+".torn", t.torn, w.cfg.Mode)
 		if err != nil {
 			kept = "(not kept: " + err.Error() + ")"
 		}
 		w.report(fmt.Errorf("report log %s: last line cut off at byte %d (%d bytes, saved to %s); continuing after seq %d",
-			w.path, t.good, len(t.torn), kept, t.seq-1))
+			path, t.good, len(t.torn), kept, t.seq-1))
 		if err := f.Truncate(t.good); err != nil {
 			f.Close()
-			return fmt.Errorf("report log: %w", err)
+			return nil, tail{}, fmt.Errorf("report log: %w", err)
 		}
 	}
 	if t.empty {
 		if err := f.Truncate(0); err != nil {
 			f.Close()
-			return fmt.Errorf("report log: %w", err)
+			return nil, tail{}, fmt.Errorf("report log: %w", err)
 		}
 		h := Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor}.Line()
 		if _, err := f.WriteAt([]byte(h), 0); err != nil {
 			f.Close()
-			return fmt.Errorf("report log: %w", err)
+			return nil, tail{}, fmt.Errorf("report log: %w", err)
 		}
 		t.good = int64(len(h))
 	}
-	if w.cfg.Append || t.empty {
-		w.f, w.size, w.seq, w.prev = f, t.good, t.seq, t.prev
-		w.written, w.synced = t.seq-1, t.seq-1
-		return nil
-	}
-	f.Close()
-	if _, err := moveAside(w.path); err != nil {
+	return f, t, nil
+}
+
+// createCurrent is create, and the state file naming the new file.
+func (w *Writer) createCurrent(path string, h Header) error {
+	if err := w.create(path, h); err != nil {
 		return err
 	}
-	return w.create(w.path, Header{Seq: t.seq, Prev: t.prev, Vendor: w.cfg.Vendor})
+	w.saveState()
+	return nil
+}
+
+// saveState makes the state file name the current file. A state file
+// that cannot be written is reported: the log goes on, and only a
+// restart after a later lmswitchr would continue from the wrong file.
+func (w *Writer) saveState() {
+	if err := writeState(w.statePath, w.cfg.Vendor, w.path, w.cfg.Mode); err != nil {
+		w.report(err)
+	}
+}
+
+func trimPrefix(err error) string {
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "report log: "), "report log ")
 }
 
 // create makes a new log file with header h and makes it current.
@@ -579,6 +652,7 @@ func (w *Writer) rotateLocked(newPath, reason string, undo func()) error {
 	w.f, w.path, w.size = nf, newPath, int64(len(h.Line()))
 	w.seq, w.prev = h.Seq, h.Prev
 	w.written, w.synced = sw.Seq, sw.Seq
+	w.saveState()
 	return nil
 }
 
