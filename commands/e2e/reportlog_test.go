@@ -326,3 +326,90 @@ func TestLogSwitchBadPaths(t *testing.T) {
 	})
 	s.lmreportVerify([]string{path})
 }
+
+// TestReportLogRestartAfterSwitch: after lmswitchr moved the report log,
+// a vendor daemon killed with -9 and one stopped with lmdown -vendor and
+// started again both continue the chain in the file they last wrote,
+// not in the one the options file names: lmreport -verify accepts every
+// file of the run as one chain.
+func TestReportLogRestartAfterSwitch(t *testing.T) {
+	for _, opt := range []string{"REPORTLOG +report.rl\n", "REPORTLOG report.rl\n"} {
+		t.Run(strings.Fields(opt)[1], func(t *testing.T) {
+			s := startServerWith(t, twoSeats, withReportLog(opt))
+			files := func() []string {
+				all, err := filepath.Glob(filepath.Join(s.dir, "*.rl*"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, f := range all {
+					// Not the fragments of torn lines, nor the hidden
+					// state file.
+					if !strings.HasSuffix(f, ".torn") && !strings.HasPrefix(filepath.Base(f), ".") {
+						out = append(out, f)
+					}
+				}
+				return out
+			}
+			starts := func(want int) []reportlog.Record {
+				t.Helper()
+				var recs []reportlog.Record
+				poll(t, fmt.Sprintf("%d START records", want), func() bool {
+					var err error
+					recs, err = reportlog.ReadAll(files()...)
+					n := 0
+					for _, r := range recs {
+						if r.Event == reportlog.EventStart {
+							n++
+						}
+					}
+					return err == nil && n == want
+				})
+				return recs
+			}
+			starts(1)
+			if r := s.run(nil, "lmswitchr", "-c", s.lic, "demo", "m.rl"); r.status != 0 {
+				t.Fatalf("lmswitchr: status %d\n%s%s", r.status, r.stdout, r.stderr)
+			}
+			h := s.hold("alice", "/dev/pts/1", "f1")
+			s.waitInUse("f1", 1)
+			h.kill9(t)
+			pids := s.vendorPIDs()
+			if err := syscall.Kill(pids[len(pids)-1], syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			s.waitLog(`\(lmgrd\) REStarted demo`, 1)
+			starts(2)
+			if r := s.run(nil, "lmdown", "-q", "-vendor", "demo", "-c", s.lic); r.status != 0 {
+				t.Fatalf("lmdown -vendor demo: status %d, stderr %q", r.status, r.stderr)
+			}
+			poll(t, "the vendor daemon to be down", func() bool {
+				return strings.Contains(s.run(nil, "lmstat", "-c", s.lic).stdout, "demo: The desired vendor daemon is down.")
+			})
+			if r := s.run(nil, "lmreread", "-vendor", "demo", "-c", s.lic); r.status != 0 {
+				t.Fatalf("lmreread -vendor demo: status %d, stderr %q", r.status, r.stderr)
+			}
+			recs := starts(3)
+			s.lmreportVerify(files())
+			// With '+' the restarts went on in m.rl; without, each began
+			// a new report.rl continuing the file before.
+			m, err := reportlog.ReadAll(filepath.Join(s.dir, "m.rl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mStarts := 0
+			for _, r := range m {
+				if r.Event == reportlog.EventStart {
+					mStarts++
+				}
+			}
+			want := 2
+			if !strings.Contains(opt, "+") {
+				want = 0
+			}
+			if mStarts != want {
+				t.Errorf("m.rl holds %d START records, want %d (%d records in %v)", mStarts, want, len(recs), files())
+			}
+		})
+	}
+}
