@@ -455,7 +455,10 @@ func pathError(what, path string, err error) *lmerr.Error {
 	if what == "lmswitch" {
 		kind = "debug log"
 	}
-	e.Text = fmt.Sprintf("Cannot switch the %s to %s: %s.", kind, path, trimLogPrefix(err))
+	msg := strings.TrimPrefix(trimLogPrefix(err), "debug log ")
+	// The path is said once.
+	msg = strings.TrimPrefix(msg, path+": ")
+	e.Text = fmt.Sprintf("Cannot switch the %s to %s: %s.", kind, path, msg)
 	return e
 }
 

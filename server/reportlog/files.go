@@ -131,7 +131,7 @@ func CheckReportLog(f *os.File, path, vendor string) error {
 		why = fmt.Sprintf("it is the report log of vendor %s", Escape(h.Vendor))
 	}
 	if why != "" {
-		return fmt.Errorf("report log %s: %w %s (%s)", path, ErrNotLog, vendor, why)
+		return fmt.Errorf("report log %s: %w (%s): %s", path, ErrNotLog, vendor, why)
 	}
 	return nil
 }
@@ -188,7 +188,7 @@ func OpenDebugLog(path, vendor string, truncate bool, mode fs.FileMode) (*os.Fil
 			why = "it is empty"
 		}
 		f.Close()
-		return nil, fmt.Errorf("debug log %s: %w %s (%s)", p, ErrNotLog, vendor, why)
+		return nil, fmt.Errorf("debug log %s: %w (%s): %s", p, ErrNotLog, vendor, why)
 	}
 	if truncate {
 		if err := f.Truncate(0); err != nil {
