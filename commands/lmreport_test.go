@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,9 +193,16 @@ func TestLmreportGolden(t *testing.T) {
 // lmreport counts 10,000, by feature, reason and user.
 func TestLmreportCountsDenialSummaries(t *testing.T) {
 	dir := t.TempDir()
+	// The writer reads the clock from its own goroutine too.
+	var mu sync.Mutex
 	clock := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
 	w, err := reportlog.OpenWriter(reportlog.Config{Path: filepath.Join(dir, "r.rl"), Vendor: "demo",
-		Now: func() time.Time { return clock }, DenialInterval: time.Second})
+		Now: now, DenialInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +210,9 @@ func TestLmreportCountsDenialSummaries(t *testing.T) {
 		if _, err := w.Deny(1, reportlog.Record{Event: reportlog.EventDeny, Feature: "f1", Version: "1.0", User: "mallory", Host: "ws", Count: 1, Code: -4, Detail: "minor=147"}); err != nil {
 			t.Fatal(err)
 		}
+		mu.Lock()
 		clock = clock.Add(time.Millisecond)
+		mu.Unlock()
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

@@ -87,7 +87,9 @@ type Config struct {
 	// DenialKeys bounds the kinds of denial one client has counted
 	// apart in an interval; 0 means DefaultDenialKeys.
 	DenialKeys int
-	// Now stamps records that carry no time; nil means time.Now.
+	// Now stamps records that carry no time and times the denial
+	// summaries; nil means time.Now. The writer calls it from its own
+	// goroutine too.
 	Now func() time.Time
 	// OnError receives every write, sync and recovery problem, for the
 	// debug log (nil: dropped). It is called with the log locked: it must
