@@ -283,9 +283,11 @@ func TestLmswitchDebugLog(t *testing.T) {
 	}
 }
 
-// TestLogSwitchBadPaths: symbolic links, devices, directories and paths
-// that climb into a place nobody can write are refused with -42 (exit
-// status 214), and the report log goes on in its file.
+// TestLogSwitchBadPaths: symbolic links (last or in a directory),
+// devices, directories, ordinary files such as a shell's start-up file
+// or the license file, and paths that climb into a place nobody can
+// write are refused with -42 (exit status 214), the files are left as
+// they were, and the report log goes on in its file.
 func TestLogSwitchBadPaths(t *testing.T) {
 	s := startServerWith(t, twoSeats, withReportLog("REPORTLOG +report.rl\n"))
 	if err := os.WriteFile(filepath.Join(s.dir, "target"), nil, 0o600); err != nil {
@@ -297,6 +299,16 @@ func TestLogSwitchBadPaths(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(s.dir, "dir.rl"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	const bashrc = "alias ll='ls -l'\n"
+	if err := os.WriteFile(filepath.Join(s.dir, ".bashrc"), []byte(bashrc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(s.dir, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(s.dir, "real"), filepath.Join(s.dir, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
 	up := strings.Repeat("../", 40) + "proc/golm-e2e.rl"
 	for _, cmd := range []string{"lmswitchr", "lmnewlog", "lmswitch"} {
 		for _, c := range []struct{ name, path, why string }{
@@ -304,6 +316,9 @@ func TestLogSwitchBadPaths(t *testing.T) {
 			{"device", os.DevNull, "device"},
 			{"directory", "dir.rl", "directory"},
 			{"dotdot", up, "/proc/golm-e2e.rl"},
+			{"shell file", ".bashrc", map[string]string{"lmnewlog": "exists"}[cmd] + map[bool]string{true: "not a golm log"}[cmd != "lmnewlog"]},
+			{"license file", "license.lic", map[string]string{"lmnewlog": "exists"}[cmd] + map[bool]string{true: "not a golm log"}[cmd != "lmnewlog"]},
+			{"linked directory", "linkdir/x.rl", "linkdir is a symbolic link"},
 		} {
 			t.Run(cmd+"/"+c.name, func(t *testing.T) {
 				r := s.run(nil, cmd, "-c", s.lic, "demo", c.path)
@@ -316,6 +331,12 @@ func TestLogSwitchBadPaths(t *testing.T) {
 	}
 	if fi, err := os.Lstat(filepath.Join(s.dir, "link.rl")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the symbolic link was replaced (%v)", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.dir, ".bashrc")); err != nil || string(b) != bashrc {
+		t.Errorf(".bashrc now holds %q (%v)", b, err)
+	}
+	if ents, _ := filepath.Glob(filepath.Join(s.dir, "real", "*")); len(ents) > 0 {
+		t.Errorf("files made through the linked directory: %v", ents)
 	}
 	h := s.hold("alice", "/dev/pts/1", "f1")
 	defer h.kill9(t)

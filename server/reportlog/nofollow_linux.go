@@ -110,6 +110,9 @@ func openDir(path string) (*os.File, string, error) {
 		dir = "."
 	}
 	d, err := openNoSymlinks(filepath.Clean(dir), unix.O_PATH|unix.O_DIRECTORY, 0)
+	if errors.Is(err, ErrNotRegular) {
+		return nil, "", symlinkError(path) // named from the whole path
+	}
 	if err != nil {
 		return nil, "", err
 	}
