@@ -30,7 +30,8 @@ func lmreportApplet() *Applet {
 		Description: `lmreport reads report logs, the files a vendor daemon writes when its options file has a REPORTLOG line. ` +
 			`The files of a rotated set (lmswitchr, lmnewlog, or restarts that kept the old file) may be named in any order: each file's header says where it belongs in the chain, and they are read in that order.
 
-With -verify lmreport checks the files as one chain and prints OK with the number of records, or the first bad record as file:line and what is wrong with it (a line that is not a record, a hash that does not match because the record was altered or one before it removed, a sequence number missing or repeated, a file that does not continue the one before it, a last line cut off), and exits with status 1.
+With -verify lmreport checks the files as one chain and prints OK with the number of records, or the first bad record as file:line and what is wrong with it (a line that is not a record, a hash that does not match because the record was altered or one before it removed, a sequence number missing or repeated, a file that does not continue the one before it, a last line cut off), and exits with status 1. ` +
+			`A gap between the files (sequence numbers that no file holds) or a fork (two files holding the same sequence numbers, or continuing different records) is named with both files and the sequence numbers; without -verify lmreport warns of it on standard error and reports on the files as they are.
 
 Otherwise lmreport prints, for each feature, a table of its usage: checkouts, denials by reason (the FlexLM error text and number), requests queued, the peak number of seats out at once and when it was first reached, seat-hours (seats held times hours) and the users with the most seat-hours. ` +
 			`-from and -to limit the report to a time window (a date, 2026-11-20, which for -to means the end of that day, or a date and time, 2026-11-20T14:30 or 2026-11-20T14:30:00); seats held when the window opens count towards its peak, and seat-hours are cut at its edges. ` +
@@ -40,10 +41,12 @@ Otherwise lmreport prints, for each feature, a table of its usage: checkouts, de
 
 FORMAT. A report log is text, one line per record. The first line of each file is a header: #golm-reportlog v1, then tab-separated seq= (the first record's sequence number), prev= (the hash of the record before it) and vendor=. ` +
 			`Each other line is a record of sixteen tab-separated key=value fields in this order: time (UTC, RFC 3339 with milliseconds), seq, event (START, STOP, OUT, IN, DENY, QUEUE, DEQUEUE, REREAD, SWITCH), feature, version, user, host, display, project, count, handle, pool, ` +
-			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr or lmnewlog), detail (for SWITCH: to= the file the log continues in) and hash. ` +
+			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr or lmnewlog), detail (for SWITCH: to= the file the log continues in; for DENY: minor= the minor error number, and in a summary repeats=) and hash. ` +
 			`hash is the first 32 hex digits of the SHA-256 of the previous record's hash, a tab, and the line up to the tab before hash=. ` +
-			`In values a backslash is written \\, a tab \t, a newline \n, a carriage return \r and any other control character or byte that is not UTF-8 \xHH. ` +
-			`Sequence numbers and the hash chain continue across rotated files; a file that ends because the log was switched ends with a SWITCH record.`,
+			`Values hold only ASCII letters and digits, the punctuation - _ . , : / @ + = and printable non-ASCII characters, so that nothing a client sends (a user, host or display name, a project, a feature name) can forge a field or a line or mean anything to a shell: a backslash is written \\, a tab \t, a newline \n, a carriage return \r, and every other byte (of a space, a shell metacharacter, a control character, U+0085, U+2028, U+2029, any other Unicode space or format character, or a byte that is not UTF-8) \xHH; lmreport decodes them. ` +
+			`Sequence numbers and the hash chain continue across rotated files; a file that ends because the log was switched ends with a SWITCH record.
+
+DENIALS. So that a client asking in a loop cannot fill the disk, the first denial of a kind (one client connection, feature, version and reason) is written at once and its repeats in the next 10 seconds are counted: at the end of the interval one summary record, the same DENY with repeats=N added to its detail, stands for N denials that have no record of their own. An interval without repeats ends the summaries; those still open are written before a SWITCH and before STOP. A client denied more than 16 kinds in one interval has the rest counted in one summary marked mixed=1. lmreport counts a DENY record as N when it has repeats=N and as 1 otherwise.`,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.BoolFlag{Name: "verify", Usage: "check the hash chain and sequence across the files"},
@@ -120,6 +123,13 @@ func runLmreport(c *cli.Context, env *Env) error {
 		}
 	}
 	filter.Feature = c.String("feature")
+	// A gap or a fork between the files is worth a warning: the numbers
+	// miss records, or count some twice.
+	if probs, err := reportlog.CheckSet(paths...); err == nil {
+		for _, p := range probs {
+			fmt.Fprintf(env.Stderr, "lmreport: warning: %s\n", displayPaths(p.Error(), paths, files))
+		}
+	}
 	rep, err := buildReport(paths, filter)
 	if err != nil {
 		return fmt.Errorf("lmreport: %s", displayPaths(err.Error(), paths, files))

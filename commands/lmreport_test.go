@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,6 +184,128 @@ func TestLmreportGolden(t *testing.T) {
 			got := runAppletGolden(t, lmreportApplet(), "lmreport", tt.args, env)
 			got = strings.ReplaceAll(got, bad, "$BAD")
 			checkGolden(t, filepath.Join("lmreport", tt.name+".golden"), got)
+		})
+	}
+}
+
+// TestLmreportCountsDenialSummaries: a report log in which 10,000
+// denials of one client are a first record and summaries (repeats=N):
+// lmreport counts 10,000, by feature, reason and user.
+func TestLmreportCountsDenialSummaries(t *testing.T) {
+	dir := t.TempDir()
+	// The writer reads the clock from its own goroutine too.
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	w, err := reportlog.OpenWriter(reportlog.Config{Path: filepath.Join(dir, "r.rl"), Vendor: "demo",
+		Now: now, DenialInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10000; i++ {
+		if _, err := w.Deny(1, reportlog.Record{Event: reportlog.EventDeny, Feature: "f1", Version: "1.0", User: "mallory", Host: "ws", Count: 1, Code: -4, Detail: "minor=147"}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		clock = clock.Add(time.Millisecond)
+		mu.Unlock()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := reportlog.Verify(filepath.Join(dir, "r.rl"))
+	if err != nil || s.Records > 12 {
+		t.Fatalf("%d records, %v; want at most 12 for 10 intervals", s.Records, err)
+	}
+	got := runAppletGolden(t, lmreportApplet(), "lmreport", []string{"-csv", "r.rl"}, &Env{Dir: dir, Getenv: func(string) string { return "" }})
+	for _, want := range []string{"f1,denials,,10000\n", "f1,denials,-4,10000\n", "f1,user_denials,mallory,10000\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lmreport -csv:\n%s\nlacks %q", got, want)
+		}
+	}
+}
+
+// TestLmreportForkAndGap: a set whose chain forks (a vendor daemon that
+// went on in an old file after lmswitchr) or has a gap (a file left out)
+// is named, files and sequence numbers: lmreport warns and reports,
+// lmreport -verify fails.
+func TestLmreportForkAndGap(t *testing.T) {
+	dir := t.TempDir()
+	cfg := reportlog.Config{Path: filepath.Join(dir, "report.rl"), Vendor: "demo", Append: true}
+	w, err := reportlog.OpenWriter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deny := reportlog.Record{Event: reportlog.EventDeny, Feature: "f1", User: "u", Code: -4}
+	for i := 0; i < 3; i++ {
+		w.Append(deny)
+	}
+	if err := w.Switch(filepath.Join(dir, "m.rl")); err != nil {
+		t.Fatal(err)
+	}
+	w.Append(deny)
+	w.Append(deny)
+	if err := w.NewLog(filepath.Join(dir, "m-old.rl")); err != nil {
+		t.Fatal(err)
+	}
+	w.Append(deny)
+	w.Close()
+	// What a restart did before it followed the state file: go on in
+	// the file the options name, after its SWITCH record.
+	if err := os.Remove(reportlog.StatePath(cfg.Path)); err != nil {
+		t.Fatal(err)
+	}
+	w, err = reportlog.OpenWriter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Append(deny)
+	w.Close()
+	env := func() *Env { return &Env{Dir: dir, Getenv: func(string) string { return "" }} }
+	for _, c := range []struct {
+		name  string
+		args  []string
+		wants []string
+	}{
+		{"fork report", []string{"-csv", "report.rl", "m-old.rl", "m.rl"},
+			[]string{"lmreport: warning: m-old.rl:1: ", "the chain forks", "report.rl holds seq 1-5 and m-old.rl seq 5-7; both hold seq 5", "f1,denials,,"}},
+		{"fork verify", []string{"-verify", "report.rl", "m-old.rl", "m.rl"},
+			[]string{"FAILED: ", "the chain forks", "both hold seq 5\n", "-- exit 1 --"}},
+		{"gap report", []string{"-csv", "m.rl", "report.rl"},
+			[]string{"lmreport: warning: ", "seq 5-7 missing between report.rl (ends at seq 4) and m.rl (starts at seq 8)"}},
+		{"gap verify", []string{"-verify", "m.rl", "report.rl"},
+			[]string{"FAILED: m.rl:1: ", "seq 5-7 missing between report.rl", "-- exit 1 --"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// Keep report.rl's fork out of the gap cases: a copy of its
+			// first four records.
+			if strings.HasPrefix(c.name, "gap") {
+				data, _ := os.ReadFile(filepath.Join(dir, "report.rl"))
+				lines := strings.SplitAfter(string(data), "\n")
+				sub := t.TempDir()
+				os.WriteFile(filepath.Join(sub, "report.rl"), []byte(strings.Join(lines[:5], "")), 0o644)
+				m, _ := os.ReadFile(filepath.Join(dir, "m.rl"))
+				os.WriteFile(filepath.Join(sub, "m.rl"), m, 0o644)
+				e := env()
+				e.Dir = sub
+				got := runAppletGolden(t, lmreportApplet(), "lmreport", c.args, e)
+				for _, want := range c.wants {
+					if !strings.Contains(got, want) {
+						t.Errorf("lmreport %v:\n%s\nlacks %q", c.args, got, want)
+					}
+				}
+				return
+			}
+			got := runAppletGolden(t, lmreportApplet(), "lmreport", c.args, env())
+			for _, want := range c.wants {
+				if !strings.Contains(got, want) {
+					t.Errorf("lmreport %v:\n%s\nlacks %q", c.args, got, want)
+				}
+			}
 		})
 	}
 }

@@ -8,7 +8,7 @@ func lmswitchApplet() *Applet {
 		Aliases: []string{"switch"},
 		Usage:   "lmswitch [-c license_file_list] vendor|feature new_debug_log",
 		Summary: "move a vendor daemon's debug log to a new file",
-		Description: `lmswitch makes vendor daemon vendor (or the one that serves feature) write its debug log lines to new_debug_log from now on, appending when the file exists; ` +
+		Description: `lmswitch makes vendor daemon vendor (or the one that serves feature) write its debug log lines to new_debug_log from now on, appending when the file is already that vendor daemon's debug log; ` +
 			`the last line in the old log is "Switching debug log to new_debug_log (lmswitch)" and the new log goes on with a TIMESTAMP line. ` +
 			`lmgrd's own lines and the other vendor daemons' stay where they are. The DEBUGLOG line of the options file does the same when the vendor daemon starts.
 

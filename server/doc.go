@@ -86,9 +86,15 @@
 // and continues under its name; lmswitch (SwitchDebugLog) moves the
 // vendor daemon's debug log lines to a file, as DEBUGLOG [+]path does at
 // start. Their paths are resolved on the server against the options
-// file's directory; symbolic links, directories, devices and other files
-// that are not regular are refused with -42, and new files get mode 0640.
-// They are admin requests (Trust).
+// file's directory (whose own symbolic links are resolved once). A log
+// target must be a new file or a golm log of the same kind and vendor
+// (reportlog.CheckReportLog, reportlog.IsDebugLogLine); anything else, a
+// path with a symbolic link in any component, directories, devices and
+// other files that are not regular are refused with -42 and left
+// untouched, and new files get mode 0640. They are admin requests
+// (Trust). Repeated denials of one connection are summarised
+// (reportlog.Writer.Deny), and a restarted vendor daemon continues the
+// report log in the file it last wrote (reportlog.StatePath).
 //
 // # License state
 //

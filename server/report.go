@@ -46,9 +46,15 @@ type logConfig struct {
 }
 
 // logConfigOf is the log configuration of the options file at path
-// (nil o: none).
+// (nil o: none). The options file's directory is the one place symbolic
+// links are resolved: an administrator put the file there, and relative
+// log paths below it are then held to the rule that no component of a
+// log path is a symbolic link.
 func logConfigOf(path string, o *options.Options) logConfig {
 	lc := logConfig{Dir: filepath.Dir(path)}
+	if d, err := filepath.EvalSymlinks(lc.Dir); err == nil {
+		lc.Dir = d
+	}
 	if o != nil {
 		lc.Report, lc.Debug = o.ReportLog, o.DebugLog
 	}
@@ -100,16 +106,15 @@ func (v *Vendor) openLogs(lc logConfig) {
 	rs.cfg = lc
 	if lc.Debug.Path != "" {
 		p := lc.resolve(lc.Debug.Path)
-		flag := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		if !lc.Debug.Append {
-			flag |= os.O_TRUNC
-		}
-		if f, err := reportlog.OpenFile(p, flag, DebugLogMode); err != nil {
+		if f, err := reportlog.OpenDebugLog(p, v.cfg.Name, !lc.Debug.Append, DebugLogMode); err != nil {
 			v.log.Printf("DEBUGLOG: %v; the debug log stays in lmgrd's", trimLogPrefix(err))
 		} else {
 			v.log.Printf("Debug log for %s continues in %s", v.cfg.Name, p)
 			v.log.SetOutput(f)
 			rs.debugFile = f
+			// The file's first line names the vendor daemon: that is how
+			// a later start or lmswitch knows it as this debug log.
+			v.log.Printf("Debug log for %s started in %s", v.cfg.Name, p)
 		}
 	}
 	if lc.Report.Path == "" {
@@ -178,6 +183,8 @@ func (v *Vendor) closeLogs() {
 		rs.mu.Lock()
 		defer rs.mu.Unlock()
 		if rs.w != nil {
+			// The denials counted so far come before the STOP.
+			rs.w.FlushDenials()
 			v.appendLocked(reportlog.Record{Event: reportlog.EventStop})
 			if err := rs.w.Close(); err != nil {
 				v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
@@ -242,7 +249,7 @@ func (v *Vendor) record(cmd Command, r *Result) {
 			rec := reportlog.Record{Event: reportlog.EventDeny, Feature: c.Feature, Version: c.Version, Count: max(c.Count, 1), Code: r.Err.Code,
 				Detail: fmt.Sprintf("minor=%d", r.Err.Minor)}
 			setClient(&rec, c.Client)
-			v.appendLocked(rec)
+			v.denyLocked(c.Session, rec)
 		}
 	case Reread:
 		v.appendLocked(reportlog.Record{Event: reportlog.EventReread})
@@ -318,6 +325,21 @@ func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Rec
 
 func setClient(rec *reportlog.Record, c Client) {
 	rec.User, rec.Host, rec.Display, rec.Project = c.User, c.Host, c.Display, c.Project
+}
+
+// denyLocked records a denial of session: repeats of the same denial
+// are counted into one summary record per interval (Writer.Deny), so
+// that a client asking in a loop cannot fill the disk. rs.mu is held.
+func (v *Vendor) denyLocked(session uint64, rec reportlog.Record) {
+	rs := &v.report
+	if rs.w == nil {
+		v.appendLocked(rec) // says it is not logged
+		return
+	}
+	if _, err := rs.w.Deny(session, rec); err != nil {
+		v.log.Limited("REPORTLOG", "REPORTLOG: %s %q %s@%s not logged: %v",
+			rec.Event, rec.Feature, rec.User, rec.Host, trimLogPrefix(err))
+	}
 }
 
 // appendLocked appends rec to the report log. A record that cannot be
@@ -401,7 +423,7 @@ func (v *Vendor) switchDebugLog(path string) (*protocol.LogSwitched, *lmerr.Erro
 	if rs.debugFile != nil && sameFileAs(rs.debugFile, p) {
 		return nil, pathError("lmswitch", p, errors.New("it is the current debug log"))
 	}
-	f, err := reportlog.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, DebugLogMode)
+	f, err := reportlog.OpenDebugLog(p, v.cfg.Name, false, DebugLogMode)
 	if err != nil {
 		v.log.Printf("lmswitch %s refused: %v", p, trimLogPrefix(err))
 		return nil, pathError("lmswitch", p, err)
@@ -433,7 +455,10 @@ func pathError(what, path string, err error) *lmerr.Error {
 	if what == "lmswitch" {
 		kind = "debug log"
 	}
-	e.Text = fmt.Sprintf("Cannot switch the %s to %s: %s.", kind, path, trimLogPrefix(err))
+	msg := strings.TrimPrefix(trimLogPrefix(err), "debug log ")
+	// The path is said once.
+	msg = strings.TrimPrefix(msg, path+": ")
+	e.Text = fmt.Sprintf("Cannot switch the %s to %s: %s.", kind, path, msg)
 	return e
 }
 

@@ -283,9 +283,11 @@ func TestLmswitchDebugLog(t *testing.T) {
 	}
 }
 
-// TestLogSwitchBadPaths: symbolic links, devices, directories and paths
-// that climb into a place nobody can write are refused with -42 (exit
-// status 214), and the report log goes on in its file.
+// TestLogSwitchBadPaths: symbolic links (last or in a directory),
+// devices, directories, ordinary files such as a shell's start-up file
+// or the license file, and paths that climb into a place nobody can
+// write are refused with -42 (exit status 214), the files are left as
+// they were, and the report log goes on in its file.
 func TestLogSwitchBadPaths(t *testing.T) {
 	s := startServerWith(t, twoSeats, withReportLog("REPORTLOG +report.rl\n"))
 	if err := os.WriteFile(filepath.Join(s.dir, "target"), nil, 0o600); err != nil {
@@ -297,6 +299,16 @@ func TestLogSwitchBadPaths(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(s.dir, "dir.rl"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	const bashrc = "alias ll='ls -l'\n"
+	if err := os.WriteFile(filepath.Join(s.dir, ".bashrc"), []byte(bashrc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(s.dir, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(s.dir, "real"), filepath.Join(s.dir, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
 	up := strings.Repeat("../", 40) + "proc/golm-e2e.rl"
 	for _, cmd := range []string{"lmswitchr", "lmnewlog", "lmswitch"} {
 		for _, c := range []struct{ name, path, why string }{
@@ -304,6 +316,9 @@ func TestLogSwitchBadPaths(t *testing.T) {
 			{"device", os.DevNull, "device"},
 			{"directory", "dir.rl", "directory"},
 			{"dotdot", up, "/proc/golm-e2e.rl"},
+			{"shell file", ".bashrc", map[string]string{"lmnewlog": "exists"}[cmd] + map[bool]string{true: "not a golm log"}[cmd != "lmnewlog"]},
+			{"license file", "license.lic", map[string]string{"lmnewlog": "exists"}[cmd] + map[bool]string{true: "not a golm log"}[cmd != "lmnewlog"]},
+			{"linked directory", "linkdir/x.rl", "linkdir is a symbolic link"},
 		} {
 			t.Run(cmd+"/"+c.name, func(t *testing.T) {
 				r := s.run(nil, cmd, "-c", s.lic, "demo", c.path)
@@ -317,6 +332,12 @@ func TestLogSwitchBadPaths(t *testing.T) {
 	if fi, err := os.Lstat(filepath.Join(s.dir, "link.rl")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the symbolic link was replaced (%v)", err)
 	}
+	if b, err := os.ReadFile(filepath.Join(s.dir, ".bashrc")); err != nil || string(b) != bashrc {
+		t.Errorf(".bashrc now holds %q (%v)", b, err)
+	}
+	if ents, _ := filepath.Glob(filepath.Join(s.dir, "real", "*")); len(ents) > 0 {
+		t.Errorf("files made through the linked directory: %v", ents)
+	}
 	h := s.hold("alice", "/dev/pts/1", "f1")
 	defer h.kill9(t)
 	path := filepath.Join(s.dir, "report.rl")
@@ -325,4 +346,91 @@ func TestLogSwitchBadPaths(t *testing.T) {
 		return err == nil && len(recs) > 0 && recs[len(recs)-1].Event == reportlog.EventOut
 	})
 	s.lmreportVerify([]string{path})
+}
+
+// TestReportLogRestartAfterSwitch: after lmswitchr moved the report log,
+// a vendor daemon killed with -9 and one stopped with lmdown -vendor and
+// started again both continue the chain in the file they last wrote,
+// not in the one the options file names: lmreport -verify accepts every
+// file of the run as one chain.
+func TestReportLogRestartAfterSwitch(t *testing.T) {
+	for _, opt := range []string{"REPORTLOG +report.rl\n", "REPORTLOG report.rl\n"} {
+		t.Run(strings.Fields(opt)[1], func(t *testing.T) {
+			s := startServerWith(t, twoSeats, withReportLog(opt))
+			files := func() []string {
+				all, err := filepath.Glob(filepath.Join(s.dir, "*.rl*"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, f := range all {
+					// Not the fragments of torn lines, nor the hidden
+					// state file.
+					if !strings.HasSuffix(f, ".torn") && !strings.HasPrefix(filepath.Base(f), ".") {
+						out = append(out, f)
+					}
+				}
+				return out
+			}
+			starts := func(want int) []reportlog.Record {
+				t.Helper()
+				var recs []reportlog.Record
+				poll(t, fmt.Sprintf("%d START records", want), func() bool {
+					var err error
+					recs, err = reportlog.ReadAll(files()...)
+					n := 0
+					for _, r := range recs {
+						if r.Event == reportlog.EventStart {
+							n++
+						}
+					}
+					return err == nil && n == want
+				})
+				return recs
+			}
+			starts(1)
+			if r := s.run(nil, "lmswitchr", "-c", s.lic, "demo", "m.rl"); r.status != 0 {
+				t.Fatalf("lmswitchr: status %d\n%s%s", r.status, r.stdout, r.stderr)
+			}
+			h := s.hold("alice", "/dev/pts/1", "f1")
+			s.waitInUse("f1", 1)
+			h.kill9(t)
+			pids := s.vendorPIDs()
+			if err := syscall.Kill(pids[len(pids)-1], syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			s.waitLog(`\(lmgrd\) REStarted demo`, 1)
+			starts(2)
+			if r := s.run(nil, "lmdown", "-q", "-vendor", "demo", "-c", s.lic); r.status != 0 {
+				t.Fatalf("lmdown -vendor demo: status %d, stderr %q", r.status, r.stderr)
+			}
+			poll(t, "the vendor daemon to be down", func() bool {
+				return strings.Contains(s.run(nil, "lmstat", "-c", s.lic).stdout, "demo: The desired vendor daemon is down.")
+			})
+			if r := s.run(nil, "lmreread", "-vendor", "demo", "-c", s.lic); r.status != 0 {
+				t.Fatalf("lmreread -vendor demo: status %d, stderr %q", r.status, r.stderr)
+			}
+			recs := starts(3)
+			s.lmreportVerify(files())
+			// With '+' the restarts went on in m.rl; without, each began
+			// a new report.rl continuing the file before.
+			m, err := reportlog.ReadAll(filepath.Join(s.dir, "m.rl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mStarts := 0
+			for _, r := range m {
+				if r.Event == reportlog.EventStart {
+					mStarts++
+				}
+			}
+			want := 2
+			if !strings.Contains(opt, "+") {
+				want = 0
+			}
+			if mStarts != want {
+				t.Errorf("m.rl holds %d START records, want %d (%d records in %v)", mStarts, want, len(recs), files())
+			}
+		})
+	}
 }

@@ -31,16 +31,26 @@
 //	code     FlexLM error number of a DENY (-4), 0 otherwise
 //	reason   IN: normal, exit, lmremove, timeout or shutdown; SWITCH:
 //	         lmswitchr or lmnewlog; otherwise free text
-//	detail   free text: SWITCH names the file the log continues in (to=)
+//	detail   free text: SWITCH names the file the log continues in (to=);
+//	         DENY holds minor=M, and a summary also repeats=N
+//	         (comma-separated)
 //	hash     hex SHA-256, first 32 digits, of the previous record's hash,
 //	         a tab, and this line up to (without) "\thash="
 //
-// Values are escaped so that no user-supplied string can forge a field or a
-// line: backslash is written \\, tab \t, newline \n, carriage return \r,
-// and every other control character, DEL and every byte that is not part
-// of valid UTF-8 as \xHH. Readers must accept the fields in this order and
-// reject a line that has any other layout; later versions change the
-// version word of the header.
+// Values are escaped so that no string a client chooses (user, host,
+// display, project, feature, version) can forge a field or a line, or
+// mean anything to a shell or a line-oriented tool made to read the
+// file: a value holds only ASCII letters and digits, the punctuation
+// - _ . , : / @ + = and printable non-ASCII characters (no space, no C0
+// or C1 control, no U+0085, U+2028 or U+2029, no other Unicode space or
+// format character). Backslash is written \\, tab \t, newline \n,
+// carriage return \r, and every other byte as \xHH: a character that is
+// escaped is written as all of its UTF-8 bytes, and so is every byte
+// that is not part of valid UTF-8. Unescape reverses Escape exactly, for
+// any bytes. Files written before this rule, which left spaces and
+// punctuation raw, read the same. Readers must accept the fields in this
+// order and reject a line that has any other layout; later versions
+// change the version word of the header.
 //
 // # Chain and rotation
 //
@@ -52,6 +62,62 @@
 // headers alone (Open does), and Verify checks the whole set: every line
 // well formed, every hash right, no sequence number missing or repeated,
 // and each file's header matching the last record of the file before.
+//
+// # Restarts
+//
+// Beside the file it was configured with (REPORTLOG path), the writer
+// keeps a state file, .NAME.state in the same directory, naming the file
+// it currently writes to:
+//
+//	#golm-reportlog-state v1	vendor=demo	current=/var/log/m.log
+//
+// It is rewritten atomically (a temporary file, fsync, rename, fsync of
+// the directory) when the writer opens and at every rotation. A writer
+// that starts (after lmdown, a crash or kill -9) continues the chain from
+// the last record of the file it names, not from the file the options
+// name: with Append ('+') in that file, else in a new file at the
+// configured path (an old one there kept as path.N). A state file that
+// is not one, or names a file that is gone or may not be written (see
+// below), is reported and the chain continues from the configured path.
+// CheckSet finds what a restart from the wrong file leaves behind: a
+// fork (two files holding the same sequence numbers, or a file that
+// continues another record than the last of the file before it) or a
+// gap (numbers no file holds); Verify fails on either, naming the files
+// and the numbers.
+//
+// # Denials
+//
+// A client that asks in a loop for a license it cannot have must not be
+// able to fill the disk, so repeated denials are summarised (Writer.Deny).
+// The first denial of a kind (one client connection, feature, version and
+// reason) is written at once as an ordinary DENY record. Repeats of it in
+// the next DenialInterval (10 s by default) are only counted; when the
+// interval ends, one summary record is written: the first record again,
+// with the time of the summary and ",repeats=N" added to its detail,
+// standing for N denials that have no record of their own. Each interval
+// with repeats writes one summary; an interval without any ends it, and
+// the next denial is again written at once. Summaries still open are
+// written before a rotation's SWITCH record and before the vendor
+// daemon's STOP. A client denied more kinds in one interval than
+// DenialKeys (16) has the rest counted in one summary marked mixed=1,
+// whose repeats may be of other features and reasons. One client thus
+// adds at most about 2*DenialKeys records per interval, a few KB/s. A
+// DENY record counts as DenialCount: N with repeats=N, 1 without.
+//
+// # Where a log may go
+//
+// A log target (REPORTLOG, DEBUGLOG, lmswitchr, lmnewlog, lmswitch) is a
+// new file, or an existing golm log of the same kind and vendor: a report
+// log is recognised by its header line naming the vendor (CheckReportLog),
+// a debug log of vendor X by a first line of the form "hh:mm:ss (X) ..."
+// (IsDebugLogLine). Anything else, an empty file included, is refused and
+// left as it was: not renamed, truncated or appended to. No component of
+// the path may be a symbolic link (openat2 with RESOLVE_NO_SYMLINKS on
+// Linux, a component-by-component O_NOFOLLOW walk where openat2 is
+// missing), and only regular files are written. lmnewlog's new name for
+// the current file must not exist. A hard link to a golm log of the
+// vendor is accepted: what the file holds, not how many names it has,
+// says whether it may be written.
 //
 // # Durability
 //

@@ -47,5 +47,33 @@ func FuzzRead(f *testing.F) {
 		}
 		Verify(path)
 		ReadAll(path)
+		CheckSet(path, path)
+	})
+}
+
+// FuzzState: a state file of any bytes is read without a panic, and one
+// the writer writes names, for any vendor and path, the path it was
+// given.
+func FuzzState(f *testing.F) {
+	f.Add([]byte(stateLine("demo", "/var/log/m.rl")), "demo", "/var/log/m.rl")
+	f.Add([]byte("#golm-reportlog-state v1\tvendor=\\\tcurrent=\n"), "a b", "x\ty\u2028")
+	f.Add([]byte{}, "", "")
+	f.Fuzz(func(t *testing.T, data []byte, vendor, current string) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, ".r.state")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		readState(path, vendor)
+		if current == "" {
+			return
+		}
+		if err := writeState(path, vendor, current, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readState(path, vendor)
+		if err != nil || got != current {
+			t.Fatalf("state naming %q read back as %q, %v", current, got, err)
+		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // Position is a line of a report log file.
@@ -99,6 +100,9 @@ func readHeader(name string) (Header, error) {
 	}
 	h, err := ParseHeader(line)
 	if err != nil {
+		if strings.HasPrefix(line, StateMagic) {
+			err = fmt.Errorf("%w: a state file, not a report log", ErrHeader)
+		}
 		return Header{}, &RecordError{Position{name, 1}, err}
 	}
 	return h, nil
@@ -233,7 +237,8 @@ type Summary struct {
 // formed, every record's hash computed from the record before it, the
 // sequence without gap or repeat, and each file's header continuing the
 // file before it. It returns the first problem as a *RecordError naming
-// the file and line.
+// the file and line; a gap or fork between files (CheckSet) is reported
+// before any problem inside a file.
 func Verify(files ...string) (Summary, error) {
 	var s Summary
 	r, err := Open(files...)
@@ -241,6 +246,15 @@ func Verify(files ...string) (Summary, error) {
 		return s, err
 	}
 	defer r.Close()
+	// Gaps and forks between files first: they name both files.
+	probs, err := CheckSet(files...)
+	if err != nil {
+		return s, err
+	}
+	if len(probs) > 0 {
+		s.Files = len(r.files)
+		return s, probs[0]
+	}
 	s.Files = len(r.files)
 	var prev string
 	var last uint64

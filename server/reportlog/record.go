@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -159,12 +160,20 @@ func (r *Record) truncate() {
 	}
 }
 
-// Escape makes s safe as a field value: no tab, newline or other control
-// character, no backslash but as an escape, only valid UTF-8.
+// Escape makes s safe as a field value, and as a word a shell or a
+// line-oriented tool might read: the value it returns holds only ASCII
+// letters and digits, the punctuation - _ . , : / @ + = and printable
+// non-ASCII characters (unicode.IsPrint: letters, marks, numbers,
+// punctuation and symbols, so no space, no line or paragraph separator,
+// no C1 control, no format character). A backslash is written \\, a tab
+// \t, a newline \n, a carriage return \r, and every other byte of s, of
+// a character not in the list above or of invalid UTF-8, as \xHH. An
+// escaped rune is written as all of its UTF-8 bytes, so that Unescape,
+// which turns each \xHH back into its byte, gives s back exactly.
 func Escape(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c == '\\' || c >= 0x80 {
+		if !plain(s[i]) {
 			clean = false
 			break
 		}
@@ -173,9 +182,12 @@ func Escape(s string) string {
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s) + 8)
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
+		case plain(c):
+			b.WriteByte(c)
 		case c == '\\':
 			b.WriteString(`\\`)
 		case c == '\t':
@@ -184,23 +196,44 @@ func Escape(s string) string {
 			b.WriteString(`\n`)
 		case c == '\r':
 			b.WriteString(`\r`)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		case c >= 0x80:
+		case c >= utf8.RuneSelf:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n <= 1 {
-				fmt.Fprintf(&b, `\x%02x`, c)
-				break
+			if r == utf8.RuneError && n <= 1 || !unicode.IsPrint(r) {
+				n = max(n, 1)
+				for j := 0; j < n; j++ {
+					hexByte(&b, s[i+j])
+				}
+			} else {
+				b.WriteString(s[i : i+n])
 			}
-			b.WriteString(s[i : i+n])
 			i += n
 			continue
 		default:
-			b.WriteByte(c)
+			hexByte(&b, c)
 		}
 		i++
 	}
 	return b.String()
+}
+
+func hexByte(b *strings.Builder, c byte) {
+	const digits = "0123456789abcdef"
+	b.WriteString(`\x`)
+	b.WriteByte(digits[c>>4])
+	b.WriteByte(digits[c&0xf])
+}
+
+// plain reports whether Escape writes the byte c as it is.
+func plain(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '_', '.', ',', ':', '/', '@', '+', '=':
+		return true
+	}
+	return false
 }
 
 // ErrEscape is wrapped by Unescape's errors.

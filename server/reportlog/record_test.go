@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestEscape(t *testing.T) {
@@ -21,6 +23,20 @@ func TestEscape(t *testing.T) {
 		{"utf8 kept", "jürgen", "jürgen"},
 		{"invalid utf8", "a\xffb", `a\xffb`},
 		{"equals kept", "a=b", "a=b"},
+		{"path and host kept", "/dev/pts/1 ws1.example.com:0.0 a@b+c,d_e-f", `/dev/pts/1\x20ws1.example.com:0.0\x20a@b+c,d_e-f`},
+		{"space", "air plane", `air\x20plane`},
+		{"shell command", "x;id>/tmp/p;#", `x\x3bid\x3e/tmp/p\x3b\x23`},
+		{"shell quoting and expansion", "$(rm -rf ~)`id`'\"*?[]{}|&<>!%^", `\x24\x28rm\x20-rf\x20\x7e\x29\x60id\x60\x27\x22\x2a\x3f\x5b\x5d\x7b\x7d\x7c\x26\x3c\x3e\x21\x25\x5e`},
+		{"next line U+0085", "a\u0085b", `a\xc2\x85b`},
+		{"C1 control U+009B", "a\u009bb", `a\xc2\x9bb`},
+		{"line separator U+2028", "a\u2028hash=00", `a\xe2\x80\xa8hash=00`},
+		{"paragraph separator U+2029", "a\u2029b", `a\xe2\x80\xa9b`},
+		{"no-break space", "a\u00a0b", `a\xc2\xa0b`},
+		{"ideographic space", "a\u3000b", `a\xe3\x80\x80b`},
+		{"right-to-left override", "a\u202eb", `a\xe2\x80\xaeb`},
+		{"byte order mark", "\ufeffa", `\xef\xbb\xbfa`},
+		{"unassigned", "a\U000e0080b", `a\xf3\xa0\x82\x80b`},
+		{"non-ASCII letters kept", "日本語 ß", `日本語\x20ß`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -28,8 +44,8 @@ func TestEscape(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
 			}
-			if strings.ContainsAny(got, "\t\n\r") {
-				t.Errorf("Escape(%q) = %q still holds a tab or newline", tt.in, got)
+			if bad := unsafeRune(got); bad >= 0 {
+				t.Errorf("Escape(%q) = %q still holds %U raw", tt.in, got, bad)
 			}
 			back, err := Unescape(got)
 			if err != nil || back != tt.in {
@@ -37,6 +53,58 @@ func TestEscape(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unsafeRune returns the first rune of an escaped value that Escape must
+// not leave raw, or -1.
+func unsafeRune(s string) rune {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return r
+		case r < 0x80 && !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_.,:/@+=\\", r)):
+			return r
+		case r >= 0x80 && (!unicode.IsPrint(r) || unicode.IsSpace(r) || r == 0x85 || r == 0x2028 || r == 0x2029):
+			return r
+		}
+	}
+	return -1
+}
+
+// FuzzEscape: every string escapes to a value of safe characters only,
+// which Unescape turns back into the same bytes, and a record holding it
+// in every free-text field parses back to the same record.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"", "alice", "x;id>/tmp/p;#", "a\u2028b\u0085c\u2029", "\xff\xfe", "a\\x41", "\t\n\r\x00\x7f", "日本 語", "\uFFFD"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := Escape(s)
+		if bad := unsafeRune(e); bad >= 0 {
+			t.Fatalf("Escape(%q) = %q holds %U raw", s, e, bad)
+		}
+		back, err := Unescape(e)
+		if err != nil || back != s {
+			t.Fatalf("Unescape(Escape(%q)) = %q, %v", s, back, err)
+		}
+		if len(s) > maxValue {
+			s = s[:maxValue]
+		}
+		rec := Record{Time: time.Date(2026, 11, 23, 13, 9, 6, 0, time.UTC), Seq: 1, Event: EventDeny,
+			Feature: s, Version: s, User: s, Host: s, Display: s, Project: s, Pool: s, Reason: s, Detail: s}
+		rec.truncate()
+		line := rec.Line(Genesis)
+		if strings.Count(line, "\n") != 1 || strings.Count(line, "\t") != len(keys)-1 {
+			t.Fatalf("line %q is not one line of %d fields", line, len(keys))
+		}
+		got, err := ParseRecord(strings.TrimSuffix(line, "\n"))
+		if err != nil {
+			t.Fatalf("ParseRecord(%q): %v", line, err)
+		}
+		if got != rec {
+			t.Fatalf("record %+v read back as %+v", rec, got)
+		}
+	})
 }
 
 func TestUnescapeErrors(t *testing.T) {

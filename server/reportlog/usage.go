@@ -19,7 +19,7 @@ func (f Filter) after(t time.Time) bool  { return !f.To.IsZero() && t.After(f.To
 type FeatureUsage struct {
 	Feature   string
 	Checkouts int         // OUT records
-	Denials   map[int]int // DENY records by FlexLM error code
+	Denials   map[int]int // denials by FlexLM error code (DenialCount of the DENY records)
 	Queued    int         // QUEUE records
 	Peak      int         // most seats out at once
 	PeakAt    time.Time   // when Peak was first reached
@@ -170,9 +170,10 @@ func (u *Usage) Add(r Record) {
 			u.release(r.Handle, o, r.Time)
 		}
 	case EventDeny:
-		if in {
-			u.feature(r.Feature).Denials[r.Code]++
-			u.user(r.Feature, r.User).Denials++
+		// A summary record stands for the repeats it counts.
+		if n := DenialCount(r); in {
+			u.feature(r.Feature).Denials[r.Code] += n
+			u.user(r.Feature, r.User).Denials += n
 		}
 	case EventQueue:
 		if in {

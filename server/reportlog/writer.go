@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -78,7 +80,16 @@ type Config struct {
 	// RetryInterval is the first pause between retries; it doubles up to
 	// one second. 0 means DefaultRetryInterval.
 	RetryInterval time.Duration
-	// Now stamps records that carry no time; nil means time.Now.
+	// DenialInterval is how long repeats of a denial are counted before
+	// one summary record is written for them (see Writer.Deny); 0 means
+	// DefaultDenialInterval.
+	DenialInterval time.Duration
+	// DenialKeys bounds the kinds of denial one client has counted
+	// apart in an interval; 0 means DefaultDenialKeys.
+	DenialKeys int
+	// Now stamps records that carry no time and times the denial
+	// summaries; nil means time.Now. The writer calls it from its own
+	// goroutine too.
 	Now func() time.Time
 	// OnError receives every write, sync and recovery problem, for the
 	// debug log (nil: dropped). It is called with the log locked: it must
@@ -99,32 +110,40 @@ type Writer struct {
 	// always taken before mu.
 	syncMu sync.Mutex
 	// mu guards the fields below and every write.
-	mu      sync.Mutex
-	f       *os.File
-	path    string
-	size    int64     // length of the file's good content
-	seq     uint64    // next sequence number
-	prev    string    // hash of the last record
-	written uint64    // last sequence number written
-	synced  uint64    // last sequence number known to be fsynced
-	failing time.Time // when the current run of failed writes began
-	closed  bool
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	// statePath is the state file beside Config.Path naming path.
+	statePath string
+	size      int64     // length of the file's good content
+	seq       uint64    // next sequence number
+	prev      string    // hash of the last record
+	written   uint64    // last sequence number written
+	synced    uint64    // last sequence number known to be fsynced
+	failing   time.Time // when the current run of failed writes began
+	closed    bool
 	// lastReport and suppressed rate-limit the reports of failed writes.
 	lastReport time.Time
 	suppressed int
 	failures   int // failed writes in the current run
+	// denials are the denials counted for their summaries (Deny).
+	denials denials
 
 	// writeAt writes to the log file; tests replace it to fail.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
 
 	kick     chan struct{}
+	denyKick chan struct{} // wakes denialFlusher
 	done     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 }
 
 // OpenWriter opens the report log cfg.Path: it continues it (cfg.Append),
-// or keeps an existing file beside it and starts a new one. The tail of an
+// or keeps an existing file beside it and starts a new one. An existing
+// file must be a report log of cfg.Vendor (CheckReportLog); anything
+// else is refused and left as it was. No component of the path may be
+// a symbolic link. The tail of an
 // existing file is verified; a line cut by a crash is reported through
 // cfg.OnError, saved to Path.torn and cut off, and the chain continues
 // from the last good record. A tail that does not verify is reported and
@@ -147,8 +166,14 @@ func OpenWriter(cfg Config) (*Writer, error) {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = DefaultRetryInterval
 	}
-	w := &Writer{cfg: cfg, path: p, seq: 1, prev: Genesis, writeAt: cfg.WriteAt,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if cfg.DenialInterval <= 0 {
+		cfg.DenialInterval = DefaultDenialInterval
+	}
+	if cfg.DenialKeys <= 0 {
+		cfg.DenialKeys = DefaultDenialKeys
+	}
+	w := &Writer{cfg: cfg, path: p, statePath: StatePath(p), seq: 1, prev: Genesis, writeAt: cfg.WriteAt,
+		kick: make(chan struct{}, 1), denyKick: make(chan struct{}, 1), done: make(chan struct{})}
 	if w.writeAt == nil {
 		w.writeAt = (*os.File).WriteAt
 	}
@@ -159,6 +184,8 @@ func OpenWriter(cfg Config) (*Writer, error) {
 		w.wg.Add(1)
 		go w.syncer()
 	}
+	w.wg.Add(1)
+	go w.denialFlusher()
 	return w, nil
 }
 
@@ -175,58 +202,132 @@ func (w *Writer) now() time.Time {
 	return time.Now()
 }
 
-// open does OpenWriter's work on the file.
+// open does OpenWriter's work on the files. The chain continues from
+// the file the state file names, when it names one (the log was moved by
+// lmswitchr before the vendor daemon stopped), else from Path; with
+// Append it continues in that file, else in a new file at Path.
 func (w *Writer) open() error {
-	f, err := openRegular(w.path, os.O_RDWR, w.cfg.Mode)
-	if errors.Is(err, fs.ErrNotExist) {
-		return w.create(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
-	}
+	src := w.path
+	cur, err := readState(w.statePath, w.cfg.Vendor)
 	if err != nil {
+		w.report(fmt.Errorf("%v; continuing from %s", err, w.path))
+	} else if cur != "" && cur != w.path && !sameFile(cur, w.path) {
+		src = cur
+	}
+	f, t, err := w.openTail(src)
+	if src != w.path && err != nil {
+		w.report(fmt.Errorf("report log %s, named by %s as the current file: %v; continuing from %s", src, w.statePath, trimPrefix(err), w.path))
+		src = w.path
+		f, t, err = w.openTail(src)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return w.createCurrent(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+	case errors.Is(err, ErrTail):
+		w.report(fmt.Errorf("report log %s: %v; keeping it and starting a new chain", w.path, trimPrefix(err)))
+		if _, err := moveAside(w.path); err != nil {
+			return err
+		}
+		return w.createCurrent(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+	case err != nil:
 		return err
+	}
+	if w.cfg.Append || src == w.path && t.empty {
+		w.f, w.path, w.size, w.seq, w.prev = f, src, t.good, t.seq, t.prev
+		w.written, w.synced = t.seq-1, t.seq-1
+		w.saveState()
+		return nil
+	}
+	f.Close()
+	// A new file at Path continues the chain; an old file there (a
+	// report log of this vendor) is kept beside it.
+	if src != w.path {
+		of, err := openRegular(w.path, os.O_RDONLY, 0)
+		if err == nil {
+			err = CheckReportLog(of, w.path, w.cfg.Vendor)
+			of.Close()
+			if err != nil {
+				return err
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err != nil {
+			return w.createCurrent(w.path, Header{Seq: t.seq, Prev: t.prev, Vendor: w.cfg.Vendor})
+		}
+	}
+	if _, err := moveAside(w.path); err != nil {
+		return err
+	}
+	return w.createCurrent(w.path, Header{Seq: t.seq, Prev: t.prev, Vendor: w.cfg.Vendor})
+}
+
+// openTail opens the existing report log path for continuing its chain:
+// it must be a report log of the vendor; a line cut by a crash is saved
+// beside it and cut off, a header cut while the file was created is
+// written again. An error wrapping ErrTail says the last record does not
+// verify.
+func (w *Writer) openTail(path string) (*os.File, tail, error) {
+	f, err := openRegular(path, os.O_RDWR, w.cfg.Mode)
+	if err != nil {
+		return nil, tail{}, err
+	}
+	if err := CheckReportLog(f, path, w.cfg.Vendor); err != nil {
+		f.Close()
+		return nil, tail{}, err
 	}
 	t, err := readTail(f)
 	if err != nil {
 		f.Close()
-		w.report(fmt.Errorf("report log %s: %v; keeping it and starting a new chain", w.path, err))
-		if _, err := moveAside(w.path); err != nil {
-			return err
-		}
-		return w.create(w.path, Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor})
+		return nil, tail{}, err
 	}
 	if len(t.torn) > 0 {
-		kept := w.path + ".torn"
-		if err := os.WriteFile(kept, t.torn, w.cfg.Mode); err != nil {
+		kept, err := writeNew(path+".torn", t.torn, w.cfg.Mode)
+		if err != nil {
 			kept = "(not kept: " + err.Error() + ")"
 		}
 		w.report(fmt.Errorf("report log %s: last line cut off at byte %d (%d bytes, saved to %s); continuing after seq %d",
-			w.path, t.good, len(t.torn), kept, t.seq-1))
+			path, t.good, len(t.torn), kept, t.seq-1))
 		if err := f.Truncate(t.good); err != nil {
 			f.Close()
-			return fmt.Errorf("report log: %w", err)
+			return nil, tail{}, fmt.Errorf("report log: %w", err)
 		}
 	}
 	if t.empty {
 		if err := f.Truncate(0); err != nil {
 			f.Close()
-			return fmt.Errorf("report log: %w", err)
+			return nil, tail{}, fmt.Errorf("report log: %w", err)
 		}
 		h := Header{Seq: 1, Prev: Genesis, Vendor: w.cfg.Vendor}.Line()
 		if _, err := f.WriteAt([]byte(h), 0); err != nil {
 			f.Close()
-			return fmt.Errorf("report log: %w", err)
+			return nil, tail{}, fmt.Errorf("report log: %w", err)
 		}
 		t.good = int64(len(h))
 	}
-	if w.cfg.Append || t.empty {
-		w.f, w.size, w.seq, w.prev = f, t.good, t.seq, t.prev
-		w.written, w.synced = t.seq-1, t.seq-1
-		return nil
-	}
-	f.Close()
-	if _, err := moveAside(w.path); err != nil {
+	return f, t, nil
+}
+
+// createCurrent is create, and the state file naming the new file.
+func (w *Writer) createCurrent(path string, h Header) error {
+	if err := w.create(path, h); err != nil {
 		return err
 	}
-	return w.create(w.path, Header{Seq: t.seq, Prev: t.prev, Vendor: w.cfg.Vendor})
+	w.saveState()
+	return nil
+}
+
+// saveState makes the state file name the current file. A state file
+// that cannot be written is reported: the log goes on, and only a
+// restart after a later lmswitchr would continue from the wrong file.
+func (w *Writer) saveState() {
+	if err := writeState(w.statePath, w.cfg.Vendor, w.path, w.cfg.Mode); err != nil {
+		w.report(err)
+	}
+}
+
+func trimPrefix(err error) string {
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "report log: "), "report log ")
 }
 
 // create makes a new log file with header h and makes it current.
@@ -261,7 +362,7 @@ func (w *Writer) createFile(path string, h Header) (*os.File, error) {
 }
 
 func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+	if d, err := openNoSymlinks(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0); err == nil {
 		d.Sync()
 		d.Close()
 	}
@@ -295,6 +396,20 @@ func (w *Writer) Append(rec Record) (Record, error) {
 		w.mu.Unlock()
 		return rec, ErrClosed
 	}
+	w.flushDueLocked(w.now())
+	rec, err := w.appendLocked(rec)
+	w.mu.Unlock()
+	if err != nil {
+		return rec, err
+	}
+	if w.cfg.Sync == SyncGroup {
+		w.syncTo(rec.Seq)
+	}
+	return rec, nil
+}
+
+// appendLocked is Append's work but the group sync: w.mu is held.
+func (w *Writer) appendLocked(rec Record) (Record, error) {
 	if rec.Time.IsZero() {
 		rec.Time = w.now()
 	}
@@ -302,7 +417,6 @@ func (w *Writer) Append(rec Record) (Record, error) {
 	rec.Seq = w.seq
 	line := rec.Line(w.prev)
 	if err := w.writeLocked(w.f, &w.size, []byte(line), rec.Seq); err != nil {
-		w.mu.Unlock()
 		rec.Seq, rec.Hash = 0, ""
 		return rec, err
 	}
@@ -321,10 +435,6 @@ func (w *Writer) Append(rec Record) (Record, error) {
 		case w.kick <- struct{}{}:
 		default:
 		}
-	}
-	w.mu.Unlock()
-	if w.cfg.Sync == SyncGroup {
-		w.syncTo(rec.Seq)
 	}
 	return rec, nil
 }
@@ -442,8 +552,9 @@ func (w *Writer) syncer() {
 
 // Switch is lmswitchr: the log continues in newPath. A SWITCH record
 // naming newPath ends the current file, which is synced and closed; the
-// new file starts with a header continuing the chain. An existing
-// non-empty newPath is kept as newPath.N first. Appends wait while the
+// new file starts with a header continuing the chain. newPath must not
+// exist or be a report log of the same vendor (CheckReportLog), which is
+// kept as newPath.N first; anything else is refused and left alone. Appends wait while the
 // switch happens; none is lost or written twice.
 func (w *Writer) Switch(newPath string) error {
 	np, err := CleanPath(newPath)
@@ -460,19 +571,21 @@ func (w *Writer) Switch(newPath string) error {
 	if np == w.path || sameFile(np, w.path) {
 		return fmt.Errorf("report log: %s is the current report log", newPath)
 	}
-	if fi, err := os.Lstat(np); err == nil {
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("report log %s: %w (%s)", np, ErrNotRegular, typeName(fi.Mode()))
+	// An existing file must be a report log of this vendor; it is kept
+	// beside the new one, never replaced.
+	if f, err := openRegular(np, os.O_RDONLY, 0); err == nil {
+		err := CheckReportLog(f, np, w.cfg.Vendor)
+		f.Close()
+		if err != nil {
+			return err
 		}
-		if fi.Size() > 0 {
-			kept, err := moveAside(np)
-			if err != nil {
-				return err
-			}
-			w.report(fmt.Errorf("report log: %s existed; kept as %s", np, kept))
-		} else if err := os.Remove(np); err != nil {
-			return fmt.Errorf("report log: %w", err)
+		kept, err := moveAside(np)
+		if err != nil {
+			return err
 		}
+		w.report(fmt.Errorf("report log: %s existed; kept as %s", np, kept))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return w.rotateLocked(np, ReasonSwitchr, func() {})
 }
@@ -513,6 +626,9 @@ func (w *Writer) NewLog(renamedPath string) error {
 // header are made first, so that on any failure undo runs and the log
 // stays as it was.
 func (w *Writer) rotateLocked(newPath, reason string, undo func()) error {
+	// The denials counted so far are summarised in the file they
+	// happened in.
+	w.flushLocked(time.Time{})
 	sw := Record{Time: w.now().UTC().Truncate(time.Millisecond), Seq: w.seq, Event: EventSwitch,
 		Reason: reason, Detail: "to=" + newPath}
 	sw.truncate()
@@ -538,6 +654,7 @@ func (w *Writer) rotateLocked(newPath, reason string, undo func()) error {
 	w.f, w.path, w.size = nf, newPath, int64(len(h.Line()))
 	w.seq, w.prev = h.Seq, h.Prev
 	w.written, w.synced = sw.Seq, sw.Seq
+	w.saveState()
 	return nil
 }
 
@@ -568,6 +685,7 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return ErrClosed
 	}
+	w.flushLocked(time.Time{})
 	w.closed = true
 	serr := w.f.Sync()
 	cerr := w.f.Close()

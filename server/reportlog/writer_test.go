@@ -43,7 +43,8 @@ func appendN(t *testing.T, w *Writer, n int, user string) []Record {
 	return out
 }
 
-// logFiles returns the report log files in dir (not .torn fragments).
+// logFiles returns the report log files in dir (not .torn fragments or
+// the hidden state file).
 func logFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
@@ -52,7 +53,7 @@ func logFiles(t *testing.T, dir string) []string {
 	}
 	var out []string
 	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".torn") {
+		if !strings.HasSuffix(e.Name(), ".torn") && !strings.HasPrefix(e.Name(), ".") {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}
