@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -196,15 +198,71 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 		return err
 	}
 	go cmd.Wait() // reap it if it fails before it is ready
-	msg, _ := io.ReadAll(io.LimitReader(r, 4096))
-	text := strings.TrimSpace(string(msg))
-	switch {
-	case text == "OK":
-		return nil
-	case text == "":
-		return errors.New("lmgrd: exited before it listened; see the debug log")
+	// The child writes notices ("NOTE: ..."), shown at once, then "OK"
+	// or why it could not start. Ctrl-C or SIGTERM before that stops it.
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var text []string
+	for {
+		select {
+		case <-c.Context.Done():
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			for range lines { // its last words, until it closes the pipe
+			}
+			return errors.New("lmgrd: stopped before it listened")
+		case line, ok := <-lines:
+			switch {
+			case !ok && len(text) == 0:
+				return errors.New("lmgrd: exited before it listened; see the debug log")
+			case !ok:
+				return errors.New(strings.Join(text, "\n"))
+			case strings.HasPrefix(line, noticePrefix):
+				fmt.Fprintln(env.Stderr, strings.TrimPrefix(line, noticePrefix))
+			case line == "OK":
+				return nil
+			case strings.TrimSpace(line) != "":
+				text = append(text, line)
+			}
+		}
 	}
-	return errors.New(text)
+}
+
+// noticePrefix marks a line the detached lmgrd sends its parent to show
+// on the terminal while it starts (a busy port, say).
+const noticePrefix = "NOTE: "
+
+// noticeWriter is where the starting lmgrd says what its terminal should
+// see: through the ready pipe to the waiting parent until lmgrd listens,
+// then to its own standard error.
+type noticeWriter struct {
+	mu    sync.Mutex
+	ready *os.File // nil once lmgrd listens
+	after io.Writer
+}
+
+func (n *noticeWriter) Write(p []byte) (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ready == nil {
+		return n.after.Write(p)
+	}
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		fmt.Fprintf(n.ready, "%s%s\n", noticePrefix, line)
+	}
+	return len(p), nil
+}
+
+// detach stops sending notices through the ready pipe.
+func (n *noticeWriter) detach() {
+	n.mu.Lock()
+	n.ready = nil
+	n.mu.Unlock()
 }
 
 func absFrom(env *Env, p string) string {
@@ -280,6 +338,8 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	log.Printf("%s", Banner("lmgrd"))
 	log.Printf("lmgrd running as pid %d", os.Getpid())
 	defer server.StartProfile(env.Env(server.ProfileEnv), "lmgrd", log.Printf)()
+	notices := &noticeWriter{ready: ready, after: env.Stderr}
+	defer notices.detach()
 	lm, err := server.New(c.Context, server.Config{
 		LicenseFiles: licenseFiles(c, env),
 		Log:          log,
@@ -292,7 +352,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		Software:     Version,
 		Now:          env.Now,
 		LockDir:      lockDir(c, env),
-		Stderr:       env.Stderr,
+		Stderr:       notices,
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})
@@ -301,6 +361,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	}
 	if ready != nil {
 		log.Flush() // the start-up lines are in the log when lmgrd returns
+		notices.detach()
 		fmt.Fprintln(ready, "OK")
 		ready.Close()
 		ready = nil

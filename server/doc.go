@@ -106,9 +106,11 @@
 // same commands give the same state: what a replicated log needs later
 // for three-server redundancy. Only lines whose SIGN= verifies with the
 // vendor's public key (see Publisher keys) are served; the others are
-// logged as "BAD CODE for f1". A client that
-// stops sending frames for VendorConfig.ClientTimeout is dropped, and a
-// closed connection frees all its seats at once.
+// logged as "BAD CODE for f1". A stopped
+// client keeps its seats while its connection lives (unless the options
+// file's TIMEOUT applies); TCP keepalive finds a host that is gone in
+// about three minutes (ClientKeepAliveIdle), and a closed connection frees
+// all its seats at once.
 //
 // # Connection limits
 //

@@ -310,12 +310,17 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 				Err: lmerr.FromOS(-57, 2, lastErr),
 			}
 		}
-		l.log.Limited("bind", "Retrying socket bind (address in use)")
+		// Say at once, and at every retry, which port is busy: on the
+		// terminal as well as in the debug log.
+		busy := fmt.Sprintf("port %s is in use by another process; retrying until %s", portList(ports), deadline.Format("15:04:05"))
+		l.log.Printf("Retrying socket bind (address in use): %s", busy)
+		fmt.Fprintf(l.cfg.Stderr, "lmgrd: %s\n", busy)
 		t := time.NewTimer(min(bindRetryEvery, max(time.Until(deadline), time.Millisecond)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			l.log.Printf("Stopped while port %s was in use", portList(ports))
+			return nil, &ConfigError{Msg: fmt.Sprintf("stopped while port %s was in use", portList(ports)), Err: lmerr.FromOS(-57, 2, lastErr)}
 		case <-t.C:
 		}
 	}

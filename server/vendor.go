@@ -21,10 +21,19 @@ import (
 	"golm/lmutil/server/reportlog"
 )
 
-// DefaultClientTimeout is how long a vendor daemon waits for the next
-// frame of an idle client (its heartbeats) before it drops the client and
-// frees its seats: several client heartbeat intervals.
-const DefaultClientTimeout = 6 * time.Minute
+// A client that is stopped (SIGSTOP, a suspended laptop) keeps its seats
+// while its connection lives, as in FLEXlm, unless the options file's
+// TIMEOUT or TIMEOUTALL takes them back: the vendor daemon puts no read
+// deadline on a client's connection. A host that died or dropped off the
+// network is found by TCP keepalive on the client's connection: the
+// first probe after ClientKeepAliveIdle of silence, then one every
+// ClientKeepAliveInterval, and the connection, with its seats, goes after
+// ClientKeepAliveCount unanswered probes (about three minutes in all).
+const (
+	ClientKeepAliveIdle     = 2 * time.Minute
+	ClientKeepAliveInterval = 15 * time.Second
+	ClientKeepAliveCount    = 4
+)
 
 // maxCheckoutCount bounds the count of one checkout request.
 const maxCheckoutCount = 1 << 20
@@ -49,8 +58,9 @@ type VendorConfig struct {
 	Log *DebugLog
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// ClientTimeout drops a client that sends nothing for this long;
-	// 0 means DefaultClientTimeout.
+	// ClientTimeout drops a client that sends nothing for this long; 0
+	// means never (TCP keepalive finds a dead host; see
+	// ClientKeepAliveIdle).
 	ClientTimeout time.Duration
 	// Trust decides on lmremove.
 	Trust Trust
@@ -132,9 +142,6 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.ClientTimeout == 0 {
-		cfg.ClientTimeout = DefaultClientTimeout
-	}
 	if cfg.Log == nil {
 		cfg.Log = NewDebugLog(io.Discard, cfg.Name, cfg.Now)
 	}
@@ -168,9 +175,8 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	v.logResult(v.state.Apply(SetPolicy{Policy: policy}))
 	v.ln = cfg.Listener
 	if v.ln == nil {
-		// No TCP keepalive: heartbeats and the read timeout already
-		// find a client that went away, and keepalive costs four
-		// socket options on every accepted connection.
+		// No TCP keepalive on accept: it is set once a connection has
+		// proved to be a client (handshake), not on every probe.
 		lc := net.ListenConfig{KeepAlive: -1}
 		v.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
 		if err != nil {
@@ -611,9 +617,15 @@ func (v *Vendor) handshake(c *protocol.Conn, sl slot) *session {
 		return nil
 	}
 	peer := c.NetConn().RemoteAddr()
-	// An idle client is bounded by its heartbeats: no frame for
-	// ClientTimeout drops it.
+	// An idle or stopped client keeps its connection; TCP keepalive,
+	// set once per session, finds a host that is gone.
 	c.ReadTimeout = v.cfg.ClientTimeout
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = -1
+	}
+	if tc, ok := c.NetConn().(*net.TCPConn); ok {
+		_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: ClientKeepAliveIdle, Interval: ClientKeepAliveInterval, Count: ClientKeepAliveCount})
+	}
 	s := &session{
 		id:   v.nextSession.Add(1),
 		conn: c,

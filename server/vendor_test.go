@@ -5,9 +5,11 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -271,4 +273,67 @@ func TestVendorDropsSilentClient(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling interval
 	}
+}
+
+// TestVendorKeepsStoppedClient: a client that says nothing (stopped,
+// suspended) keeps its seat while its connection lives, and the vendor
+// daemon watches that connection with TCP keepalive instead of a read
+// deadline (the kernel shows the keepalive timer on the server's socket).
+func TestVendorKeepsStoppedClient(t *testing.T) {
+	dir := t.TempDir()
+	p := signedLicense(t, dir, twoSeats)
+	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { v.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	c := connect(t, v.Addr(), "stopped")
+	if _, err := c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	server := v.Addr().(*net.TCPAddr).Port
+	client := c.NetConn().LocalAddr().(*net.TCPAddr).Port
+	if _, err := tcpTimer(server, client); err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+	// Once the reply is acknowledged (timer 1, retransmit, until then),
+	// the keepalive timer (2) runs.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		timer, err := tcpTimer(server, client)
+		if err == nil && timer == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timer of the server's socket = %d (%v), want the keepalive timer (2)", timer, err)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	if got := v.State().Status()[0].InUse; got != 1 {
+		t.Errorf("in use = %d, want 1", got)
+	}
+}
+
+// tcpTimer is the "tr" field of /proc/net/tcp for the IPv4 socket with
+// local port local and remote port remote: which kernel timer runs.
+func tcpTimer(local, remote int) (int, error) {
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return 0, err
+	}
+	want := fmt.Sprintf(":%04X", local)
+	peer := fmt.Sprintf(":%04X", remote)
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[1], want) || !strings.HasSuffix(f[2], peer) {
+			continue
+		}
+		tr, _, _ := strings.Cut(f[5], ":")
+		n, err := strconv.ParseInt(tr, 16, 0)
+		return int(n), err
+	}
+	return 0, fmt.Errorf("no socket %d -> %d", local, remote)
 }

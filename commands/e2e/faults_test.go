@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -363,4 +365,80 @@ func TestDebugLogDiskFull(t *testing.T) {
 			t.Errorf("vendor daemon %d died when the debug log could not grow", p)
 		}
 	}
+}
+
+// TestPortInUseStops: lmgrd on a busy port says at once, on its terminal,
+// which port is busy, says it again on each retry, and stops on SIGTERM
+// at any time, in the foreground and while its detaching parent waits.
+func TestPortInUseStops(t *testing.T) {
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string // the last words on its terminal
+	}{
+		{"foreground", []string{"-z"}, "stopped while port " + strconv.Itoa(port) + " was in use"},
+		{"detaching", nil, "lmgrd: stopped before it listened"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := &server{t: t, dir: dir, port: port, lic: filepath.Join(dir, "license.lic"), done: make(chan struct{})}
+			copyKeys(t, dir)
+			s.writeLicense(twoSeats)
+			s.log = filepath.Join(dir, "debug.log")
+			cmd := exec.Command(lmutil, append(append([]string{"lmgrd"}, tt.args...), "-c", s.lic, "-l", s.log)...)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=10m", "GOLM_LOCKDIR="+filepath.Join(dir, "lock"))
+			var stderr lockedBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			t.Cleanup(func() {
+				if !exited(done) {
+					cmd.Process.Kill()
+					<-done
+				}
+			})
+			busy := fmt.Sprintf("lmgrd: port %d is in use by another process; retrying until ", port)
+			poll(t, "lmgrd to say the port is busy, twice", func() bool { return strings.Count(stderr.String(), busy) >= 2 })
+			cmd.Process.Signal(syscall.SIGTERM)
+			poll(t, "lmgrd to stop on SIGTERM", func() bool { return exited(done) })
+			if code := cmd.ProcessState.ExitCode(); code == 0 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant it to say %q", code, stderr.String(), tt.want)
+			}
+			if strings.Contains(stderr.String(), "context canceled") {
+				t.Errorf("stderr leaks Go internals:\n%s", stderr.String())
+			}
+			// The detached lmgrd stops too: its log says so.
+			poll(t, "the debug log to say lmgrd stopped", func() bool {
+				return strings.Contains(s.logText(), "Stopped while port "+strconv.Itoa(port)+" was in use")
+			})
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a process writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
