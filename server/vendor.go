@@ -948,8 +948,11 @@ func (v *Vendor) status(s *session, only string) error {
 			h.InUse += ps.InUse
 		}
 		out.add(h)
+		now := v.cfg.Now()
 		for _, ps := range pools {
-			v.addPool(&out, ps)
+			for _, b := range lineBlocks(ps, now) {
+				v.addPool(&out, ps, b)
+			}
 		}
 		if err := out.flushIfFull(); err != nil {
 			return err
@@ -989,12 +992,18 @@ func (w *statusWriter) flush() error {
 	return err
 }
 
-// addPool adds one pool's frames: its PoolStatus, a UserEntry per seat
+// addPool adds the frames of one license line block b of a pool (see
+// lineBlocks): its PoolStatus, a UserEntry per seat
 // (lingering ones with their linger), a ReservationEntry per reservation
 // with unused seats, and a queued UserEntry per queued request.
-func (v *Vendor) addPool(out *statusWriter, ps PoolStatus) {
-	out.add(poolStatus(ps))
-	for _, st := range ps.Seats {
+func (v *Vendor) addPool(out *statusWriter, ps PoolStatus, b lineBlock) {
+	m := poolStatus(ps)
+	if b.part.Line != nil || b.part.Expiry.Text != "" {
+		m.Expiry = b.part.Expiry.Text
+	}
+	m.Issued, m.InUse = b.issued, b.inUse
+	out.add(m)
+	for _, st := range b.seats {
 		u := &protocol.UserEntry{
 			User:       st.Client.User,
 			Host:       st.Client.Host,
@@ -1012,6 +1021,9 @@ func (v *Vendor) addPool(out *statusWriter, ps PoolStatus) {
 			u.LingerRemaining = int((st.LingerLeft + time.Second - 1) / time.Second)
 		}
 		out.add(u)
+	}
+	if !b.first {
+		return
 	}
 	for _, r := range ps.Reservations {
 		out.add(&protocol.ReservationEntry{Count: r.Count, Kind: r.Kind, Name: r.Name,

@@ -696,3 +696,15 @@ func TestAdminDisabled(t *testing.T) {
 		t.Errorf("after the refusals: f1 %v, want [2 1]", u)
 	}
 }
+
+// TestLineBlocks: INCREMENT lines pooled together but with different
+// expiry dates each get their own lmstat block, with its own expiry, and
+// the users fill them in file order; "licenses issued" counts both.
+func TestLineBlocks(t *testing.T) {
+	s := startServer(t, "INCREMENT f1 demo 1.0 1-jan-2099 2\nINCREMENT f1 demo 1.0 permanent 3\n")
+	for i, u := range []string{"alice", "bob", "carol"} {
+		s.hold(u, fmt.Sprintf(":%d", i+1), "f1")
+		s.waitInUse("f1", i+1)
+	}
+	s.statGolden("line-blocks", true)
+}
