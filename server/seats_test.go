@@ -39,14 +39,19 @@ func resign(t *testing.T, dir, text string) {
 // prints, only while they are valid, in either order; an expired line is
 // logged EXPIRED and gives nothing.
 func TestIssuedCountsValidLines(t *testing.T) {
+	// Each line has its own block (its own dates); the users sit under
+	// the line valid now.
+	const valid = " v1.0 floating issued=3 inuse=3\n  u0 h d v1.0 x1\n  u1 h d v1.0 x1\n  u2 h d v1.0 x1\n"
+	const invalid = " v1.0 floating issued=0 inuse=0\n"
 	tests := []struct {
-		name  string
-		lines []string
+		name   string
+		lines  []string
+		blocks string
 	}{
-		{"expired first", []string{"INCREMENT p9 demo 1.0 1-jan-2020 2", "INCREMENT p9 demo 1.0 permanent 3"}},
-		{"expired last", []string{"INCREMENT p9 demo 1.0 permanent 3", "INCREMENT p9 demo 1.0 1-jan-2020 2"}},
-		{"future START first", []string{"INCREMENT p9 demo 1.0 permanent 2 START=1-jan-2030", "INCREMENT p9 demo 1.0 permanent 3"}},
-		{"future START last", []string{"INCREMENT p9 demo 1.0 permanent 3", "INCREMENT p9 demo 1.0 permanent 2 START=1-jan-2030"}},
+		{"expired first", []string{"INCREMENT p9 demo 1.0 1-jan-2020 2", "INCREMENT p9 demo 1.0 permanent 3"}, invalid + valid},
+		{"expired last", []string{"INCREMENT p9 demo 1.0 permanent 3", "INCREMENT p9 demo 1.0 1-jan-2020 2"}, valid + invalid},
+		{"future START first", []string{"INCREMENT p9 demo 1.0 permanent 2 START=1-jan-2030", "INCREMENT p9 demo 1.0 permanent 3"}, invalid + valid},
+		{"future START last", []string{"INCREMENT p9 demo 1.0 permanent 3", "INCREMENT p9 demo 1.0 permanent 2 START=1-jan-2030"}, valid + invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,8 +60,7 @@ func TestIssuedCountsValidLines(t *testing.T) {
 				h.client(fmt.Sprintf("u%d", i), "h", "d").want("p9", "1.0", 1, 0)
 			}
 			h.client("late", "h", "d").want("p9", "1.0", 1, -4)
-			h.wantStatus("p9", "p9 issued=3 inuse=3\n v1.0 floating issued=3 inuse=3\n"+
-				"  u0 h d v1.0 x1\n  u1 h d v1.0 x1\n  u2 h d v1.0 x1\n")
+			h.wantStatus("p9", "p9 issued=3 inuse=3\n"+tt.blocks)
 		})
 	}
 	t.Run("logged", func(t *testing.T) {
@@ -75,7 +79,7 @@ func TestIssuedCountsValidLines(t *testing.T) {
 		// more as issued, and no new seat is granted until fewer than
 		// 3 are out.
 		h.clock.Add(14 * time.Hour)
-		h.eventuallyStatus("p9", "p9 issued=3 inuse=5\n v1.0 floating issued=3 inuse=5\n"+
+		h.eventuallyStatus("p9", "p9 issued=3 inuse=5\n v1.0 floating issued=0 inuse=0\n v1.0 floating issued=3 inuse=5\n"+
 			"  u0 h d v1.0 x1\n  u1 h d v1.0 x1\n  u2 h d v1.0 x1\n  u3 h d v1.0 x1\n  u4 h d v1.0 x1\n")
 		// Logged with the vendor daemon's first Tick after midnight.
 		for deadline := time.Now().Add(15 * time.Second); !strings.Contains(h.log.String(), "EXPIRED: p9"); {

@@ -32,10 +32,10 @@ func TestLineBlocks(t *testing.T) {
 		return out
 	}
 	type want struct {
-		expiry string
-		issued int
+		expiry  string
+		issued  int
 		handles []uint32
-		first  bool
+		first   bool
 	}
 	tests := []struct {
 		name  string
