@@ -30,7 +30,6 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	ctrl.ReadTimeout = -1
 	defer ctrl.Close()
 	TuneMemory(os.Getenv)
-	PaceGC(os.Getenv)
 	log := cfg.Log
 	defer StartProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	v, err := NewVendor(cfg)
@@ -104,6 +103,10 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 				return nil
 			case *protocol.Reread:
 				v.Reread()
+				// What the old and the new readings took together
+				// goes back: RSS stays where one reading puts it,
+				// rather than at the peak of every reread.
+				ReleaseMemory()
 			}
 		}
 	}
