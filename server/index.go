@@ -246,11 +246,20 @@ func (pi *poolInfo) list() []*Seat {
 func (pi *poolInfo) live() int { return len(pi.seats) - pi.dead }
 
 // insert files st in handle order: at the end, in O(1), for a new
-// handle; in the middle only for a handle reused after a restart.
-func (pi *poolInfo) insert(st *Seat) {
+// handle; in the middle only for a handle reused after a restart. res
+// are the pool's reservations.
+func (pi *poolInfo) insert(st *Seat, res []Reservation) {
 	if n := len(pi.seats); n == 0 || pi.seats[n-1].Handle < st.Handle {
 		st.slot = n
 		pi.seats = append(pi.seats, st)
+		// The last seat: its group, if new, comes last and takes what
+		// the others left of the reservations.
+		pi.resOwn.append(&pi.own, st, res, 0)
+		if len(pi.charged) == 0 {
+			pi.resAll.append(&pi.all, st, res, 1)
+		} else {
+			pi.resAll.valid = false // its group comes before the charged ones
+		}
 	} else {
 		pi.compact()
 		i, _ := slices.BinarySearchFunc(pi.seats, st.Handle, func(x *Seat, h uint32) int { return cmpHandle(x.Handle, h) })
@@ -258,15 +267,45 @@ func (pi *poolInfo) insert(st *Seat) {
 		for j := i; j < len(pi.seats); j++ {
 			pi.seats[j].slot = j
 		}
+		pi.resOwn.valid, pi.resAll.valid = false, false
 	}
 	pi.own.add(st)
 	pi.all.add(st)
-	pi.resOwn.valid, pi.resAll.valid = false, false
+}
+
+// append updates u for st added as the pool's last seat, before t
+// tallies it: a seat in no group, or the first of its group, takes
+// what is left of the reservations; one that joins a group without
+// growing it changes nothing; anything else makes u be recomputed.
+func (u *resUse) append(t *tallies, st *Seat, res []Reservation, v int) {
+	if !u.valid {
+		return
+	}
+	g := t.group(st.Dup)
+	switch {
+	case g == nil:
+		n := takeReserved(res, u.left, st.Count, st.Client)
+		st.took[v] = st.Count - n
+		u.free += n
+	case st.Count > g.max:
+		u.valid = false
+	}
+}
+
+// drop updates u for st gone: a seat in no group that the reservations
+// gave nothing held only free licenses, and no later group would have
+// had them; anything else makes u be recomputed.
+func (u *resUse) drop(st *Seat, res []Reservation, v int) {
+	if u.valid && (len(res) == 0 || (st.Dup == "" && st.took[v] == 0)) {
+		u.free -= st.Count
+		return
+	}
+	u.valid = false
 }
 
 // remove blanks st out. The list never ends in a blank, so that the
-// last entry is the highest handle.
-func (pi *poolInfo) remove(st *Seat) bool {
+// last entry is the highest handle. res are the pool's reservations.
+func (pi *poolInfo) remove(st *Seat, res []Reservation) bool {
 	i := st.slot
 	if i < 0 || i >= len(pi.seats) || pi.seats[i] != st {
 		return false
@@ -285,7 +324,8 @@ func (pi *poolInfo) remove(st *Seat) bool {
 	}
 	pi.own.remove(st)
 	pi.all.remove(st)
-	pi.resOwn.valid, pi.resAll.valid = false, false
+	pi.resOwn.drop(st, res, 0)
+	pi.resAll.drop(st, res, 1)
 	return true
 }
 
@@ -314,12 +354,12 @@ func (pi *poolInfo) addCharged(st *Seat) {
 	pi.resAll.valid = false
 }
 
-func (pi *poolInfo) removeCharged(st *Seat) {
+func (pi *poolInfo) removeCharged(st *Seat, res []Reservation) {
 	n := len(pi.charged)
 	pi.charged = deleteSeat(pi.charged, st)
 	if len(pi.charged) < n {
 		pi.all.remove(st)
-		pi.resAll.valid = false
+		pi.resAll.drop(st, res, 1)
 	}
 }
 
@@ -339,7 +379,7 @@ func (s *State) changed(st *Seat) {
 // addSeat files a new seat under its handle, pool and session.
 func (s *State) addSeat(st *Seat) {
 	s.seats[st.Handle] = st
-	s.info(st.Pool).insert(st)
+	s.info(st.Pool).insert(st, s.res[st.Pool])
 	if st.Session != 0 {
 		s.bySession[st.Session] = insertSeat(s.bySession[st.Session], st)
 	}
@@ -357,11 +397,11 @@ func (s *State) dropSeat(st *Seat) {
 	delete(s.seats, st.Handle)
 	if st.charge != nil {
 		if pi := s.byPool[st.charge]; pi != nil {
-			pi.removeCharged(st)
+			pi.removeCharged(st, s.res[st.charge])
 		}
 	}
 	if pi := s.byPool[st.Pool]; pi != nil {
-		pi.remove(st)
+		pi.remove(st, s.res[st.Pool])
 		if pi.live() == 0 && st.Pool.Removed {
 			s.emptyRemoved = true
 		}
@@ -590,7 +630,7 @@ func (s *State) checkTallies(p *Pool, pi *poolInfo) error {
 			}
 			n := g.count
 			for i, r := range res {
-				if n > 0 && left[i] > 0 && r.Match != nil && r.Match(g.client) {
+				if n > 0 && left[i] > 0 && r.Match != nil && r.Match(g.first.Client) {
 					take := min(n, left[i])
 					left[i] -= take
 					n -= take

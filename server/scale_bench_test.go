@@ -137,13 +137,21 @@ func scaleVendorConfig(tb testing.TB, n int) VendorConfig {
 		LmgrdPort: 27000, Executable: filepath.Join(dir, "demo")}
 }
 
-// heldState is a state of one feature of held+1 seats, held of them
-// out, each by its own client; dup is the line's DUP_GROUP.
+// heldState is a state of one feature of held+6 seats, held of them
+// out, each by its own client; dup is the line's DUP_GROUP, or RESERVE
+// for a reservation of the feature.
 func heldState(tb testing.TB, held int, dup string) *State {
 	tb.Helper()
-	f := line(tb, licfile.KindFeature, "f1", "1.0", "permanent", held+1)
-	f.DupGroup = dup
+	f := line(tb, licfile.KindFeature, "f1", "1.0", "permanent", held+6)
 	s := NewState(BuildPools("demo", []*licfile.Feature{f}))
+	if dup == "RESERVE" {
+		// 5 seats reserved for u0: a checkout's room is the seats'
+		// use of the reservation, recomputed after each change.
+		s.Apply(SetPolicy{Policy: reservePolicy{n: 5, user: "u0"}})
+	} else {
+		f.DupGroup = dup
+		s = NewState(BuildPools("demo", []*licfile.Feature{f}))
+	}
 	for i := range held {
 		r := s.Apply(Checkout{Session: uint64(i + 1), Client: client(fmt.Sprintf("u%d", i), "h"),
 			Feature: "f1", Version: "1.0", Count: 1, Now: testNow})
@@ -158,7 +166,7 @@ func heldState(tb testing.TB, held int, dup string) *State {
 // seats already out in the same feature, without and with duplicate
 // grouping: the cost must not grow with held.
 func BenchmarkCheckoutHeld(b *testing.B) {
-	for _, dup := range []string{"", "UHD"} {
+	for _, dup := range []string{"", "UHD", "RESERVE"} {
 		for _, held := range []int{10, 1000, 20000} {
 			b.Run(fmt.Sprintf("dup=%s/held=%d", cmpOr(dup, "none"), held), func(b *testing.B) {
 				s := heldState(b, held, dup)

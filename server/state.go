@@ -101,6 +101,12 @@ type Seat struct {
 	charge *Pool
 	// slot is the seat's index in its pool's list (poolInfo.seats).
 	slot int
+	// took is, for a seat in no duplicate group, how many of its
+	// licenses its pool's reservations gave it: [0] among the pool's
+	// seats, [1] among those and the charged ones (of the pool it is
+	// charged to, for a seat of a removed pool, which has no
+	// reservations). Valid while the pool's resUse is.
+	took [2]int
 }
 
 // Lingering reports whether the seat was checked in and lingers.
@@ -1018,7 +1024,7 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 		}
 		used := 0
 		for _, g := range s.groupsOfFeature(p.Feature) {
-			if l.Counts(g.client, req.client) {
+			if l.Counts(g.first.Client, req.client) {
 				used += g.count
 			}
 		}
@@ -1040,9 +1046,9 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 // group is a set of duplicate seats sharing licenses (a lone seat is a
 // group of one): it uses its largest count.
 type group struct {
-	key    string
-	count  int
-	client Client
+	key   string
+	count int
+	first *Seat // whose client the group is
 }
 
 // groups are the groups of pool p's seats (with extra added), in the
@@ -1067,7 +1073,7 @@ func (s *State) groupsOf(seats, charged []*Seat, extra *Seat) []group {
 			}
 			idx[st.Dup] = len(out)
 		}
-		out = append(out, group{key: st.Dup, count: st.Count, client: st.Client})
+		out = append(out, group{key: st.Dup, count: st.Count, first: st})
 	}
 	for _, st := range seats {
 		add(st)
@@ -1188,21 +1194,35 @@ func (s *State) resUseOf(p *Pool, pi *poolInfo, withCharged bool, extra *Seat) (
 	if withCharged {
 		charged = pi.charged
 	}
+	v := 0
+	if withCharged {
+		v = 1
+	}
 	for _, g := range s.groupsOf(pi.list(), charged, extra) {
-		n := g.count
-		for i, r := range res {
-			if n == 0 {
-				break
-			}
-			if left[i] > 0 && r.Match != nil && r.Match(g.client) {
-				take := min(n, left[i])
-				left[i] -= take
-				n -= take
-			}
+		n := takeReserved(res, left, g.count, g.first.Client)
+		if extra == nil {
+			g.first.took[v] = g.count - n
 		}
 		free += n
 	}
 	return left, free
+}
+
+// takeReserved has a group of count licenses held by c use what is
+// left of the reservations for c, in order; it returns the licenses
+// the group holds beyond them.
+func takeReserved(res []Reservation, left []int, count int, c Client) int {
+	for i, r := range res {
+		if count == 0 {
+			break
+		}
+		if left[i] > 0 && r.Match != nil && r.Match(c) {
+			take := min(count, left[i])
+			left[i] -= take
+			count -= take
+		}
+	}
+	return count
 }
 
 // limit is how many licenses pool p may have out: its count plus the
@@ -1258,7 +1278,7 @@ func (s *State) othersLoad() map[*Pool]int {
 			n += r.Count
 		}
 		for _, g := range s.groups(p, nil) {
-			if !slices.ContainsFunc(s.res[p], func(r Reservation) bool { return r.Match != nil && r.Match(g.client) }) {
+			if !slices.ContainsFunc(s.res[p], func(r Reservation) bool { return r.Match != nil && r.Match(g.first.Client) }) {
 				n += g.count
 			}
 		}
