@@ -86,12 +86,16 @@ func benchmarkGCSettings(b *testing.B, idle int) {
 		gc    int
 		limit func() int64
 		pace  bool
+		// inline answers every request on its connection's
+		// goroutine, however many connections are open (deepAbove).
+		inline bool
 	}{
-		{"go default", 100, nil, false},
-		{"GOGC=50", 50, nil, false},
-		{"GOGC=50 paced", 50, nil, true},
-		{"GOGC=50 limit 80MiB", 50, func() int64 { return 80 << 20 }, false},
-		{"GOGC=50 limit below live", 50, func() int64 { return live() / 2 }, false},
+		{"go default", 100, nil, false, false},
+		{"GOGC=50", 50, nil, false, false},
+		{"GOGC=50 inline", 50, nil, false, true},
+		{"GOGC=50 paced", 50, nil, true, false},
+		{"GOGC=50 limit 80MiB", 50, func() int64 { return 80 << 20 }, false, false},
+		{"GOGC=50 limit below live", 50, func() int64 { return live() / 2 }, false, false},
 	}
 	for _, st := range settings {
 		b.Run(st.name, func(b *testing.B) {
@@ -103,6 +107,10 @@ func benchmarkGCSettings(b *testing.B, idle int) {
 			debug.SetMemoryLimit(limit)
 			pacing.Store(st.pace)
 			defer pacing.Store(false)
+			if st.inline {
+				v.deepAbove.Store(math.MaxInt64)
+				defer v.deepAbove.Store(deepAbove)
+			}
 			runtime.GC()
 			gcs := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
 			metrics.Read(gcs)
