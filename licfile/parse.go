@@ -3,6 +3,7 @@ package licfile
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"slices"
@@ -22,6 +23,8 @@ func Parse(r io.Reader, filename string) (*File, error) {
 	var b strings.Builder
 	if l, ok := r.(interface{ Len() int }); ok {
 		b.Grow(l.Len())
+	} else if n := regularSize(r); n > 0 {
+		b.Grow(n) // an *os.File: grown once, not doubled up to its size
 	}
 	if _, err := io.Copy(&b, r); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", filename, err)
@@ -37,13 +40,26 @@ func ParseFile(path string) (*File, error) {
 	}
 	defer fh.Close()
 	var b strings.Builder
-	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() < 1<<30 {
-		b.Grow(int(st.Size()))
+	if n := regularSize(fh); n > 0 {
+		b.Grow(n)
 	}
 	if _, err := io.Copy(&b, fh); err != nil {
 		return nil, err
 	}
 	return parseString(b.String(), path)
+}
+
+// regularSize is the size of r when it is a regular file (below 1 GiB),
+// else 0.
+func regularSize(r io.Reader) int {
+	fh, ok := r.(interface{ Stat() (fs.FileInfo, error) })
+	if !ok {
+		return 0
+	}
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() < 1<<30 {
+		return int(st.Size())
+	}
+	return 0
 }
 
 func parseString(src, filename string) (*File, error) {
@@ -52,6 +68,15 @@ func parseString(src, filename string) (*File, error) {
 	logicals := splitLines(src, true)
 	f.Order = make([]Line, 0, len(logicals))
 	results := parseLines(src, filename, logicals)
+	features := 0
+	for _, r := range results {
+		if _, ok := r.line.(*Feature); ok {
+			features++
+		}
+	}
+	if features > 0 {
+		f.Features = make([]*Feature, 0, features)
+	}
 	for i, l := range logicals {
 		if l.manifest {
 			if m, ok := ParseManifestLine(l.text); ok {

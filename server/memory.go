@@ -1,37 +1,36 @@
 package server
 
 import (
-	"runtime"
+	"math"
+	"os"
 	"runtime/debug"
-	"runtime/metrics"
-	"sync"
+	"strconv"
+	"strings"
 )
 
 // The garbage collector settings of a vendor daemon process. A vendor
 // daemon keeps a goroutine per connected client, and the collector's
 // heap goal grows with the goroutines' stacks as well as with the live
-// heap: with the Go default (GOGC=100, no limit) 10,000 idle clients let
-// the heap grow by tens of megabytes of garbage between collections.
-// vendorGCPercent collects sooner; vendorMemoryLimit is a soft limit on
-// the memory the Go runtime manages, past which it collects harder (and
-// returns memory to the system) rather than grow. A soft limit is not a
-// cap: a daemon whose live memory is above it keeps running, at the cost
-// of more collector CPU (the runtime bounds that to about half of it).
-// GOGC and GOMEMLIMIT in the environment override either.
+// heap: with the Go default (GOGC=100) 10,000 idle clients let the heap
+// grow by tens of megabytes of garbage between collections, so
+// vendorGCPercent collects sooner.
 //
-// A small heap collected at vendorGCPercent would be collected very
-// often under load (a heap of 4 MB every 2 MB allocated, dozens of
-// times a second at tens of thousands of checkouts a second), and each
-// collection shrinks the stacks of the waiting connection goroutines,
-// which the next request grows again. So while the live heap is small
-// the percentage is raised to leave at least gcHeadroom between
-// collections (never above gcMaxPercent); from a live heap of
-// gcHeadroom*100/vendorGCPercent (16 MB) on, vendorGCPercent holds.
+// A soft memory limit is not a cap: once the live memory is above it the
+// collector runs nearly all the time (the runtime lets it take about
+// half the CPU) and frees nothing. A fixed limit that suits a small
+// daemon is below the live memory of a big one (80 MiB is at about
+// 19,000 idle clients), which then burns a core collecting: three times
+// the time per checkout in BenchmarkGCSettings. So the limit follows
+// the machine: a quarter of its memory (or of the cgroup's limit, in a
+// container), past which the daemon gives garbage back rather than
+// take more of a machine that also runs the applications it licenses.
+// GOGC and GOMEMLIMIT in the environment override either.
 const (
-	vendorGCPercent   = 50
-	vendorMemoryLimit = 80 << 20
-	gcHeadroom        = 8 << 20
-	gcMaxPercent      = 400
+	vendorGCPercent = 50
+	// minMemoryLimit is the lowest soft limit set from the machine's
+	// memory, for a machine (or cgroup) so small that a quarter of it
+	// would starve even an idle daemon.
+	minMemoryLimit = 64 << 20
 )
 
 // TuneMemory applies the vendor daemon's garbage collector settings to
@@ -42,63 +41,78 @@ func TuneMemory(getenv func(string) string) {
 		debug.SetGCPercent(vendorGCPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(vendorMemoryLimit)
+		debug.SetMemoryLimit(memoryLimit(machineMemory()))
 	}
 }
 
-// PaceGC makes the collector percentage follow the live heap (see
-// gcHeadroom) for the life of the process, unless the environment sets
-// GOGC. Only a vendor daemon process calls it, after TuneMemory.
-func PaceGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		paceOnce.Do(func() { afterGC(pace) })
+// memoryLimit is the soft memory limit for a machine with total bytes
+// of memory (0: unknown, no limit).
+func memoryLimit(total uint64) int64 {
+	if total == 0 || total/4 > math.MaxInt64 {
+		return math.MaxInt64
 	}
+	return max(int64(total/4), minMemoryLimit)
 }
 
-var (
-	paceOnce    sync.Once
-	pacePercent = vendorGCPercent // the percentage pace set last
-)
-
-// gcPercent is the collector percentage for a live heap of live bytes.
-func gcPercent(live uint64) int {
-	if live == 0 {
-		return gcMaxPercent
+// machineMemory is the memory this process may use: the machine's, or
+// the cgroup's limit when that is lower; 0 when neither can be read.
+func machineMemory() uint64 {
+	total := physicalMemory()
+	if c := cgroupLimit(); c > 0 && (total == 0 || c < total) {
+		total = c
 	}
-	p := uint64(gcHeadroom) * 100 / live
-	return int(min(max(p, vendorGCPercent), gcMaxPercent))
+	return total
 }
 
-// pace sets the collector percentage for the live heap the collection
-// that just ended measured. It runs on the runtime's finalizer goroutine,
-// one call at a time; a change of less than a tenth is not worth the
-// runtime's locks.
-func pace() {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return
+// physicalMemory is MemTotal of /proc/meminfo, 0 when unreadable.
+func physicalMemory() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
 	}
-	p := gcPercent(s[0].Value.Uint64())
-	if d := p - pacePercent; d*10 > pacePercent || -d*10 > pacePercent {
-		debug.SetGCPercent(p)
-		pacePercent = p
-	}
+	return parseMemTotal(string(b))
 }
 
-// gcSentinel is an object only a finalizer refers to: it dies at the
-// next collection. It holds a pointer so that the tiny allocator, which
-// packs small pointer-free objects together, gives it a block of its
-// own.
-type gcSentinel struct{ _ *byte }
+// parseMemTotal reads the MemTotal line of /proc/meminfo ("MemTotal:
+// 16316412 kB"), 0 when there is none.
+func parseMemTotal(meminfo string) uint64 {
+	for _, l := range strings.Split(meminfo, "\n") {
+		rest, ok := strings.CutPrefix(l, "MemTotal:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0
+		}
+		n, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil || n > math.MaxUint64/1024 {
+			return 0
+		}
+		return n * 1024
+	}
+	return 0
+}
 
-// afterGC calls f after each garbage collection, for the life of the
-// process.
-func afterGC(f func()) {
-	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
-		f()
-		afterGC(f)
-	})
+// cgroupLimit is the memory limit of this process's cgroup (v2
+// memory.max, else v1 memory.limit_in_bytes), 0 when there is none.
+func cgroupLimit() uint64 {
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if b, err := os.ReadFile(p); err == nil {
+			return parseCgroupLimit(string(b))
+		}
+	}
+	return 0
+}
+
+// parseCgroupLimit reads a cgroup memory limit file: a number of bytes,
+// or "max" (v2) or a huge number (v1) for none, which give 0.
+func parseCgroupLimit(s string) uint64 {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil || n >= 1<<62 {
+		return 0
+	}
+	return n
 }
 
 // ReleaseMemory returns to the operating system the memory a daemon

@@ -1,13 +1,9 @@
 package server
 
 import (
-	"fmt"
 	"math"
-	"runtime"
 	"runtime/debug"
-	"sync"
 	"testing"
-	"time"
 )
 
 // TestTuneMemory checks that TuneMemory sets the vendor daemon's
@@ -19,6 +15,7 @@ func TestTuneMemory(t *testing.T) {
 		debug.SetGCPercent(oldGC)
 		debug.SetMemoryLimit(oldLimit)
 	})
+	machine := memoryLimit(machineMemory())
 	tests := []struct {
 		name      string
 		env       map[string]string
@@ -27,9 +24,10 @@ func TestTuneMemory(t *testing.T) {
 		wantGC    int
 		wantLimit int64
 	}{
-		{"defaults", nil, 100, math.MaxInt64, vendorGCPercent, vendorMemoryLimit},
-		{"GOGC set", map[string]string{"GOGC": "200"}, 200, math.MaxInt64, 200, vendorMemoryLimit},
+		{"defaults", nil, 100, math.MaxInt64, vendorGCPercent, machine},
+		{"GOGC set", map[string]string{"GOGC": "200"}, 200, math.MaxInt64, 200, machine},
 		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 100, 1 << 30, vendorGCPercent, 1 << 30},
+		{"GOMEMLIMIT below the machine's", map[string]string{"GOMEMLIMIT": "10MiB"}, 100, 10 << 20, vendorGCPercent, 10 << 20},
 		{"both set", map[string]string{"GOGC": "off", "GOMEMLIMIT": "2GiB"}, -1, 2 << 30, -1, 2 << 30},
 	}
 	for _, tt := range tests {
@@ -48,57 +46,70 @@ func TestTuneMemory(t *testing.T) {
 	}
 }
 
-func TestGCPercent(t *testing.T) {
+// TestMemoryLimit checks that the soft limit follows the machine's
+// memory: a quarter of it, never below minMemoryLimit, none when the
+// memory is unknown.
+func TestMemoryLimit(t *testing.T) {
 	tests := []struct {
-		live uint64
-		want int
+		name  string
+		total uint64
+		want  int64
 	}{
-		{0, gcMaxPercent},
-		{1 << 20, gcMaxPercent},      // 8 MB of headroom would be 800%
-		{2 << 20, gcMaxPercent},      // exactly 400%
-		{4 << 20, 200},               // 8 MB on 4 MB
-		{10 << 20, 80},               // 8 MB on 10 MB
-		{16 << 20, vendorGCPercent},  // where the floor begins
-		{200 << 20, vendorGCPercent}, // a big daemon keeps the floor
+		{"unknown", 0, math.MaxInt64},
+		{"16 GiB", 16 << 30, 4 << 30},
+		{"1 GiB", 1 << 30, 256 << 20},
+		{"256 MiB: the floor", 256 << 20, minMemoryLimit},
+		{"tiny cgroup", 32 << 20, minMemoryLimit},
+		{"huge", math.MaxUint64, math.MaxUint64 / 4},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.live), func(t *testing.T) {
-			if got := gcPercent(tt.live); got != tt.want {
-				t.Errorf("gcPercent(%d) = %d, want %d", tt.live, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			if got := memoryLimit(tt.total); got != tt.want {
+				t.Errorf("memoryLimit(%d) = %d, want %d", tt.total, got, tt.want)
 			}
 		})
 	}
 }
 
-// TestAfterGC checks that the hook runs after every collection, not only
-// the first.
-func TestAfterGC(t *testing.T) {
-	calls := make(chan struct{}, 10)
-	stop := false
-	var mu sync.Mutex
-	afterGC(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if !stop {
-			select {
-			case calls <- struct{}{}:
-			default:
+func TestParseMemTotal(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     uint64
+	}{
+		{"meminfo", "MemTotal:       16316412 kB\nMemFree:         1234 kB\n", 16316412 * 1024},
+		{"not first", "Foo: 1 kB\nMemTotal: 2 kB\n", 2048},
+		{"missing", "MemFree: 1 kB\n", 0},
+		{"no unit", "MemTotal: 2\n", 0},
+		{"other unit", "MemTotal: 2 MB\n", 0},
+		{"not a number", "MemTotal: x kB\n", 0},
+		{"overflow", "MemTotal: 18446744073709551615 kB\n", 0},
+		{"empty", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseMemTotal(tt.in); got != tt.want {
+				t.Errorf("parseMemTotal(%q) = %d, want %d", tt.in, got, tt.want)
 			}
-		}
-	})
-	t.Cleanup(func() { mu.Lock(); stop = true; mu.Unlock() })
-	for i := 0; i < 3; i++ {
-		deadline := time.Now().Add(10 * time.Second)
-		for got := false; !got; {
-			runtime.GC()
-			select {
-			case <-calls:
-				got = true
-			case <-time.After(10 * time.Millisecond):
-				if time.Now().After(deadline) {
-					t.Fatalf("no call after collection %d", i+1)
-				}
+		})
+	}
+}
+
+func TestParseCgroupLimit(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     uint64
+	}{
+		{"v2 bytes", "536870912\n", 512 << 20},
+		{"v2 none", "max\n", 0},
+		{"v1 none", "9223372036854771712\n", 0},
+		{"garbage", "lots", 0},
+		{"empty", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseCgroupLimit(tt.in); got != tt.want {
+				t.Errorf("parseCgroupLimit(%q) = %d, want %d", tt.in, got, tt.want)
 			}
-		}
+		})
 	}
 }

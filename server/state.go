@@ -99,6 +99,14 @@ type Seat struct {
 	// charge is, for a seat of a pool an lmreread removed, the new pool
 	// it counts against (see assignCharges); nil otherwise.
 	charge *Pool
+	// slot is the seat's index in its pool's list (poolInfo.seats).
+	slot int
+	// took is, for a seat in no duplicate group, how many of its
+	// licenses its pool's reservations gave it: [0] among the pool's
+	// seats, [1] among those and the charged ones (of the pool it is
+	// charged to, for a seat of a removed pool, which has no
+	// reservations). Valid while the pool's resUse is.
+	took [2]int
 }
 
 // Lingering reports whether the seat was checked in and lingers.
@@ -773,6 +781,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 				if x != nil {
 					s.setSession(x, c.Session)
 					x.Client = c.Client
+					s.changed(x)
 					x.Linger, x.LingerUntil = 0, time.Time{}
 				}
 			}
@@ -1015,7 +1024,7 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 		}
 		used := 0
 		for _, g := range s.groupsOfFeature(p.Feature) {
-			if l.Counts(g.client, req.client) {
+			if l.Counts(g.first.Client, req.client) {
 				used += g.count
 			}
 		}
@@ -1037,9 +1046,9 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 // group is a set of duplicate seats sharing licenses (a lone seat is a
 // group of one): it uses its largest count.
 type group struct {
-	key    string
-	count  int
-	client Client
+	key   string
+	count int
+	first *Seat // whose client the group is
 }
 
 // groups are the groups of pool p's seats (with extra added), in the
@@ -1064,7 +1073,7 @@ func (s *State) groupsOf(seats, charged []*Seat, extra *Seat) []group {
 			}
 			idx[st.Dup] = len(out)
 		}
-		out = append(out, group{key: st.Dup, count: st.Count, client: st.Client})
+		out = append(out, group{key: st.Dup, count: st.Count, first: st})
 	}
 	for _, st := range seats {
 		add(st)
@@ -1089,30 +1098,19 @@ func (s *State) groupsOfFeature(feature string) []group {
 }
 
 func (s *State) hasGroup(p *Pool, dup string) bool {
-	for _, st := range s.poolSeats(p) {
-		if st.Dup == dup {
-			return true
-		}
-	}
-	return false
+	pi := s.byPool[p]
+	return pi != nil && pi.own.group(dup) != nil
 }
 
 // extra is how many more licenses of p a checkout of count in duplicate
 // group dup takes.
 func (s *State) extra(p *Pool, dup string, count int) int {
-	if dup == "" {
-		return count
-	}
-	have := -1
-	for _, st := range s.poolSeats(p) {
-		if st.Dup == dup {
-			have = max(have, st.Count)
+	if pi := s.byPool[p]; pi != nil {
+		if g := pi.own.group(dup); g != nil {
+			return max(0, count-g.max)
 		}
 	}
-	if have < 0 {
-		return count
-	}
-	return max(0, count-have)
+	return count
 }
 
 // load is what pool p has out with extra added: total counts reserved
@@ -1120,47 +1118,54 @@ func (s *State) extra(p *Pool, dup string, count int) int {
 // licenses checked out. Holders use their reservations first, in options
 // file order. Seats of removed pools charged to p count as out.
 func (s *State) load(p *Pool, extra *Seat) (total, raw int) {
-	var charged []*Seat
-	if pi := s.byPool[p]; pi != nil {
-		charged = pi.charged
-	}
-	return s.loadOf(p, charged, extra)
+	return s.loadOf(p, true, extra)
 }
 
-// loadOf is load with the charged seats given.
-func (s *State) loadOf(p *Pool, charged []*Seat, extra *Seat) (total, raw int) {
+// loadOf is load, with or without the seats charged to p. It costs
+// O(1) from the pool's tallies; with reservations, the first call after
+// a change costs what the pool's seats cost (resUse), later ones
+// O(reservations).
+func (s *State) loadOf(p *Pool, withCharged bool, extra *Seat) (total, raw int) {
+	pi := s.byPool[p]
+	if pi == nil {
+		pi = &poolInfo{} // a pool the state has not indexed: no seats
+	}
+	t, use := &pi.own, &pi.resOwn
+	if withCharged {
+		t, use = &pi.all, &pi.resAll
+	}
+	raw = t.raw()
+	if extra != nil {
+		raw = t.rawWith(extra)
+	}
 	res := s.res[p]
-	if len(res) == 0 && !hasDup(s.poolSeats(p), extra) && !hasDup(charged, nil) {
-		// No reservation and no duplicates: every seat is its own group.
-		for _, st := range s.poolSeats(p) {
-			raw += st.Count
-		}
-		for _, st := range charged {
-			raw += st.Count
-		}
-		if extra != nil {
-			raw += extra.Count
-		}
+	if len(res) == 0 {
 		return raw, raw
 	}
-	left := make([]int, len(res))
 	reserved := 0
-	for i, r := range res {
-		left[i] = r.Count
+	for _, r := range res {
 		reserved += r.Count
 	}
-	free := 0
-	for _, g := range s.groupsOf(s.poolSeats(p), charged, extra) {
-		raw += g.count
-		n := g.count
+	if g := t.group(extra.dupKey()); g != nil && extra.Count > g.max {
+		// The checkout would grow a group that is out already: its
+		// seats' use of the reservations may change.
+		_, free := s.resUseOf(p, pi, withCharged, extra)
+		return reserved + free, raw
+	}
+	if !use.valid {
+		use.left, use.free = s.resUseOf(p, pi, withCharged, nil)
+		use.valid = true
+	}
+	free := use.free
+	if extra != nil && t.group(extra.Dup) == nil {
+		// A new group, the last: it takes what the others left.
+		n := extra.Count
 		for i, r := range res {
 			if n == 0 {
 				break
 			}
-			if left[i] > 0 && r.Match != nil && r.Match(g.client) {
-				take := min(n, left[i])
-				left[i] -= take
-				n -= take
+			if use.left[i] > 0 && r.Match != nil && r.Match(extra.Client) {
+				n -= min(n, use.left[i])
 			}
 		}
 		free += n
@@ -1168,17 +1173,56 @@ func (s *State) loadOf(p *Pool, charged []*Seat, extra *Seat) (total, raw int) {
 	return reserved + free, raw
 }
 
-// hasDup reports whether any of seats, or extra, is in a duplicate group.
-func hasDup(seats []*Seat, extra *Seat) bool {
-	if extra != nil && extra.Dup != "" {
-		return true
+// dupKey is the seat's duplicate key; "" for no seat.
+func (st *Seat) dupKey() string {
+	if st == nil {
+		return ""
 	}
-	for _, st := range seats {
-		if st.Dup != "" {
-			return true
+	return st.Dup
+}
+
+// resUseOf computes how p's groups (with the charged seats, and extra)
+// use its reservations: what is left of each, and the licenses held
+// beyond them.
+func (s *State) resUseOf(p *Pool, pi *poolInfo, withCharged bool, extra *Seat) (left []int, free int) {
+	res := s.res[p]
+	left = make([]int, len(res))
+	for i, r := range res {
+		left[i] = r.Count
+	}
+	var charged []*Seat
+	if withCharged {
+		charged = pi.charged
+	}
+	v := 0
+	if withCharged {
+		v = 1
+	}
+	for _, g := range s.groupsOf(pi.list(), charged, extra) {
+		n := takeReserved(res, left, g.count, g.first.Client)
+		if extra == nil {
+			g.first.took[v] = g.count - n
+		}
+		free += n
+	}
+	return left, free
+}
+
+// takeReserved has a group of count licenses held by c use what is
+// left of the reservations for c, in order; it returns the licenses
+// the group holds beyond them.
+func takeReserved(res []Reservation, left []int, count int, c Client) int {
+	for i, r := range res {
+		if count == 0 {
+			break
+		}
+		if left[i] > 0 && r.Match != nil && r.Match(c) {
+			take := min(count, left[i])
+			left[i] -= take
+			count -= take
 		}
 	}
-	return false
+	return count
 }
 
 // limit is how many licenses pool p may have out: its count plus the
@@ -1234,7 +1278,7 @@ func (s *State) othersLoad() map[*Pool]int {
 			n += r.Count
 		}
 		for _, g := range s.groups(p, nil) {
-			if !slices.ContainsFunc(s.res[p], func(r Reservation) bool { return r.Match != nil && r.Match(g.client) }) {
+			if !slices.ContainsFunc(s.res[p], func(r Reservation) bool { return r.Match != nil && r.Match(g.first.Client) }) {
 				n += g.count
 			}
 		}
@@ -1279,23 +1323,28 @@ func (s *State) refresh() []string {
 	s.reindex()
 	s.res = map[*Pool][]Reservation{}
 	var warn []string
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(s.byFeature))
+	var same []*Pool
 	for _, p := range s.pools {
 		if seen[p.Feature] || p.Removed || p.Uncounted {
 			continue
 		}
 		seen[p.Feature] = true
-		var same []*Pool
-		for _, q := range s.pools {
-			if q.Feature == p.Feature && !q.Removed && !q.Uncounted {
+		same = same[:0]
+		for _, q := range s.byFeature[p.Feature] {
+			if !q.Removed && !q.Uncounted {
 				same = append(same, q)
 			}
 		}
-		room := map[*Pool]int{}
+		res := s.policy.Reservations(p)
+		if len(res) == 0 {
+			continue
+		}
+		room := make(map[*Pool]int, len(same))
 		for _, q := range same {
 			room[q] = s.issued(q)
 		}
-		for _, r := range s.policy.Reservations(p) {
+		for _, r := range res {
 			if r.Count <= 0 {
 				continue
 			}
@@ -1376,8 +1425,7 @@ func (s *State) assignCharges() {
 			continue
 		}
 		st.charge = at
-		pi := s.info(at)
-		pi.charged = insertSeat(pi.charged, st)
+		s.info(at).addCharged(st)
 	}
 }
 
@@ -1429,40 +1477,40 @@ func (s *State) reread(pools []*Pool) {
 	for _, st := range s.seats {
 		st.charge = nil // counted again against the new pools (assignCharges)
 	}
-	byKey := map[string]*Pool{}
+	// The first counted and the first uncounted pool of each key; each
+	// old pool's key is computed once, not once per seat.
+	counted := make(map[string]*Pool, len(pools))
+	uncounted := map[string]*Pool{}
 	for _, p := range pools {
-		if !p.Uncounted {
-			if _, dup := byKey[p.Key()]; !dup {
-				byKey[p.Key()] = p
-			}
+		m := counted
+		if p.Uncounted {
+			m = uncounted
+		}
+		if k := p.Key(); m[k] == nil {
+			m[k] = p
 		}
 	}
+	moved := map[*Pool]*Pool{} // old pool -> new, nil when gone
 	kept := map[*Pool]bool{}
 	for _, st := range s.seats {
-		if np := byKey[st.Pool.Key()]; np != nil && !st.Pool.Uncounted {
+		np, ok := moved[st.Pool]
+		if !ok {
+			m := counted
+			if st.Pool.Uncounted {
+				m = uncounted
+			}
+			np = m[st.Pool.Key()]
+			moved[st.Pool] = np
+		}
+		if np != nil {
 			st.Pool = np
 			continue
-		}
-		if st.Pool.Uncounted {
-			if np := findUncounted(pools, st.Pool); np != nil {
-				st.Pool = np
-				continue
-			}
 		}
 		st.Pool.Removed = true
 		kept[st.Pool] = true
 	}
-	s.pools = append([]*Pool(nil), pools...)
+	s.pools = append(make([]*Pool, 0, len(pools)+len(kept)), pools...)
 	s.pools = append(s.pools, orderedPools(kept)...)
-}
-
-func findUncounted(pools []*Pool, old *Pool) *Pool {
-	for _, p := range pools {
-		if p.Uncounted && p.Key() == old.Key() {
-			return p
-		}
-	}
-	return nil
 }
 
 func orderedPools(m map[*Pool]bool) []*Pool {
@@ -1571,13 +1619,11 @@ func (s *State) statusOf(pools []*Pool) []PoolStatus {
 		out[i].Pool = *p
 		out[i].Limit = s.limit(p)
 		if p.Uncounted {
-			for _, g := range s.groups(p, nil) {
-				out[i].InUse += g.count
-			}
+			_, out[i].InUse = s.loadOf(p, false, nil)
 		} else {
 			// Charged seats show, and count in use, under the removed
 			// pool that holds them.
-			out[i].InUse, _ = s.loadOf(p, nil, nil)
+			out[i].InUse, _ = s.loadOf(p, false, nil)
 			if pi := s.byPool[p]; pi != nil {
 				for _, st := range pi.charged {
 					out[i].Charged += st.Count
@@ -1637,24 +1683,15 @@ func (s *State) unusedReservations(p *Pool) []Reservation {
 	if len(res) == 0 {
 		return nil
 	}
-	left := make([]int, len(res))
-	for i, r := range res {
-		left[i] = r.Count
+	pi := s.byPool[p]
+	if pi == nil {
+		return slices.DeleteFunc(slices.Clone(res), func(r Reservation) bool { return r.Count <= 0 })
 	}
-	for _, g := range s.groups(p, nil) {
-		n := g.count
-		for i, r := range res {
-			if n > 0 && left[i] > 0 && r.Match != nil && r.Match(g.client) {
-				take := min(n, left[i])
-				left[i] -= take
-				n -= take
-			}
-		}
-	}
+	s.loadOf(p, false, nil) // makes pi.resOwn current
 	var out []Reservation
 	for i, r := range res {
-		if left[i] > 0 {
-			r.Count = left[i]
+		if left := pi.resOwn.left[i]; left > 0 {
+			r.Count = left
 			out = append(out, r)
 		}
 	}

@@ -33,7 +33,6 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	ctrl.ReadTimeout = -1
 	defer ctrl.Close()
 	TuneMemory(os.Getenv)
-	PaceGC(os.Getenv)
 	log := cfg.Log
 	defer StartProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	// The lock comes before anything else: a second vendor daemon of this
@@ -128,6 +127,10 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 				return nil
 			case *protocol.Reread:
 				v.Reread()
+				// What the old and the new readings took together
+				// goes back: RSS stays where one reading puts it,
+				// rather than at the peak of every reread.
+				ReleaseMemory()
 			}
 		}
 	}
