@@ -1,7 +1,7 @@
 # golm: build, test, install, man pages, demo.
 #
 #   make            build ./lmutil
-#   make test       gofmt check, go vet, go test -race ./...
+#   make test       gofmt check, go vet, staticcheck, go test -race ./...
 #   make install    PREFIX=/usr/local (DESTDIR honoured): lmutil, a link per
 #                   command, man pages
 #   make man        regenerate man/ from the command registry
@@ -21,9 +21,12 @@ GO      ?= go
 FUZZTIME ?= 30s
 SOAK_TIME ?= 60s
 SOAK_CLIENTS ?= 300
+# staticcheck at a pinned version: the one on PATH when it is that
+# version, else built and run by go run (cached after the first time).
+STATICCHECK_VERSION = 0.8.2
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-.PHONY: all build test fmt-check vet install uninstall man demo bench clean
+.PHONY: all build test fmt-check vet staticcheck install uninstall man demo bench clean
 
 all: build
 
@@ -43,7 +46,15 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: fmt-check vet
+staticcheck:
+	@if staticcheck -version 2>/dev/null | grep -q '($(STATICCHECK_VERSION))'; then \
+		echo staticcheck ./...; staticcheck ./...; \
+	else \
+		echo "$(GO) run honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION) ./..."; \
+		$(GO) run honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION) ./...; \
+	fi
+
+test: fmt-check vet staticcheck
 	$(GO) test -race -count=1 ./...
 
 # Each fuzz target of each package in turn (go test -fuzz takes one target

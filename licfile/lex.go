@@ -157,17 +157,12 @@ type token struct {
 // plain reports whether t is a bare unquoted word without "=".
 func (t *token) plain() bool { return !t.hasEq && !t.quoted }
 
-// tokenize cuts a logical line into tokens. A token is a "quoted string",
-// a keyword="quoted value", or a run of non-blank characters; a double
-// quote anywhere else is an error, so quoted values never hold a quote
-// and unquoted ones never hold a blank. On error it returns the offset
-// of the offending character.
-func tokenize(s string) ([]token, int, error) {
-	return appendTokens(nil, s)
-}
-
-// appendTokens is tokenize appending to toks, so that a caller can reuse
-// one slice for every line.
+// appendTokens cuts a logical line into tokens, appended to toks so that
+// a caller can reuse one slice for every line. A token is a "quoted
+// string", a keyword="quoted value", or a run of non-blank characters; a
+// double quote anywhere else is an error, so quoted values never hold a
+// quote and unquoted ones never hold a blank. On error it returns the
+// offset of the offending character.
 func appendTokens(toks []token, s string) ([]token, int, error) {
 	i := 0
 	for {

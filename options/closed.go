@@ -260,15 +260,6 @@ func editDistance(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
-// brokenGroup is a GROUP or HOST_GROUP line that failed: every
-// restricting line that uses the group, directly or through another
-// group, is closed.
-type brokenGroup struct {
-	typ  Type
-	name string
-	err  *ParseError
-}
-
 // brokenIn returns the error of a broken group that name stands for,
 // itself or nested to any depth, or nil.
 func brokenIn(defs map[string][]string, broken map[string]*ParseError, name string) *ParseError {

@@ -399,11 +399,6 @@ func appendLinePrefix(b []byte, t time.Time, daemon string) []byte {
 	return append(b, ") "...)
 }
 
-// formatLine is appendLine as a string.
-func formatLine(t time.Time, daemon, msg string) string {
-	return string(appendLine(nil, t, daemon, msg))
-}
-
 // LineWriter returns a writer that writes each line written to it as a
 // debug log line of daemon: what a vendor daemon prints on its standard
 // error (a Go panic, a message before its log is set up) gets the same

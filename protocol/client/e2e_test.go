@@ -121,8 +121,6 @@ func poll(t *testing.T, what string, cond func() bool) {
 	servertest.Poll(t, what, 15*time.Second, cond)
 }
 
-func (s *server) spec() string { return strconv.Itoa(s.port) + "@localhost" }
-
 func (s *server) open(t *testing.T, user string, opts ...client.Option) *client.Job {
 	t.Helper()
 	opts = append([]client.Option{

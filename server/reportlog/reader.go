@@ -165,9 +165,6 @@ func (r *Reader) Next() (Record, error) {
 // Pos returns the position of the line Next read last.
 func (r *Reader) Pos() Position { return r.pos }
 
-// header returns the header of the file being read.
-func (r *Reader) header() Header { return r.files[r.idx].header }
-
 func (r *Reader) nextFile() error {
 	if r.idx+1 >= len(r.files) {
 		return io.EOF
