@@ -3,7 +3,6 @@ package server_test
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 
 	"golm/lmutil/protocol"
 	golm "golm/lmutil/server"
+	"golm/lmutil/server/servertest"
 )
 
 // squatEnv names the admin socket names a squatter binds; tcpAdminEnv
@@ -168,31 +168,7 @@ func squat(t *testing.T, names ...string) (stop func()) {
 // as name, executable by everyone.
 func worldCopy(t *testing.T, src, name string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "golm-squat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	p := filepath.Join(dir, name)
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(f, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return servertest.WorldCopy(t, src, name)
 }
 
 // needRoot skips a test that runs processes as another uid.

@@ -3,7 +3,6 @@ package server
 import (
 	"io"
 	"net"
-	"path/filepath"
 	"testing"
 
 	"golm/lmutil/protocol"
@@ -21,22 +20,7 @@ func (c addrConn) RemoteAddr() net.Addr { return c.addr }
 // of the test's own, as the admin socket's accept loop sees it.
 func unixPeer(t *testing.T) *net.UnixConn {
 	t.Helper()
-	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "admin.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cc, err := net.Dial("unix", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close() })
-	sc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
-	return sc.(*net.UnixConn)
+	return unixPair(t).(*net.UnixConn)
 }
 
 func TestConnLimit(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 
 	"golm/lmutil/protocol"
 	golm "golm/lmutil/server"
+	"golm/lmutil/server/servertest"
 )
 
 // nobody is the unprivileged uid and gid the -2 -p tests run admin
@@ -28,31 +28,7 @@ const nobody = 65534
 // enter, so that it runs as nobody.
 func worldBinary(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "golm-trust")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.Open(lmutil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	p := filepath.Join(dir, "lmutil")
-	dst, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return servertest.WorldCopy(t, lmutil, "lmutil")
 }
 
 // adminRun is what an lmutil admin command left.

@@ -98,14 +98,7 @@ func dialAdminSocket(ctx context.Context, cfg *config, name string, port int, he
 		c.Close()
 		return nil, nil, errNotTheServer
 	}
-	h, err := exchange(ctx, cfg, c, []protocol.Message{hello}, nil)
-	if err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	c.ReadTimeout = cfg.callTimeout
-	c.WriteTimeout = cfg.callTimeout
-	return c, h, nil
+	return handshake(ctx, cfg, c, hello)
 }
 
 // trustedAdminServer reports whether a local admin socket that uid

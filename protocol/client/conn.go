@@ -37,6 +37,12 @@ func dialNetwork(ctx context.Context, cfg *config, network, address string, hell
 	if err != nil {
 		return nil, nil, err
 	}
+	return handshake(ctx, cfg, c, hello)
+}
+
+// handshake says hello on a new connection c and reads the server's; c
+// then takes the call timeout for its requests. c is closed on failure.
+func handshake(ctx context.Context, cfg *config, c *protocol.Conn, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, error) {
 	h, err := exchange(ctx, cfg, c, []protocol.Message{hello}, nil)
 	if err != nil {
 		c.Close()

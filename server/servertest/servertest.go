@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -76,4 +77,36 @@ func Frames(tb testing.TB, ms ...protocol.Message) []byte {
 		}
 	}
 	return b
+}
+
+// WorldCopy copies the file src into a new directory every user can
+// enter, as name, executable by everyone, so that a test running as root
+// can run it as another uid. The directory goes at the end of the test.
+func WorldCopy(t testing.TB, src, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "golm-world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	p := filepath.Join(dir, name)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
