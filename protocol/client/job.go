@@ -94,7 +94,7 @@ func Open(ctx context.Context, licensePath string, opts ...Option) (*Job, error)
 		return nil, newError(-8, minorNoKey, cfg.keyErr.Error())
 	}
 	j := &Job{cfg: cfg, conns: map[string]*vendorConn{}, vendorOf: map[string]string{}, local: map[*License]bool{}}
-	j.sources = licfile.ResolvePath(licensePath, cfg.vendor, licfile.PathEnv{Getenv: cfg.getenv, Dir: cfg.dir, Home: cfg.home})
+	j.sources = licfile.ResolvePath(licensePath, cfg.vendor, licfile.PathEnv{Getenv: cfg.getenv, Environ: cfg.environ, Dir: cfg.dir, Home: cfg.home})
 	if len(j.sources) == 0 {
 		return nil, newError(-1, minorNoLicenseFile, "License path: "+licensePath)
 	}
@@ -353,9 +353,11 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 
 // setup is what a new connection tells the vendor daemon before its
 // first request: the Ethernet hostids of this machine, so that lines
-// node-locked to one of them serve this client, and the job's linger.
-// Neither is sent when there is nothing to say. A server that does not
-// know a request refuses it with an Error frame, which changes nothing.
+// node-locked to one of them serve this client, its platform and 32-bit
+// hostid, for PLATFORMS= and 32-bit hostid lines, and the job's linger.
+// Hostids and linger are not sent when there is nothing to say. A server
+// that does not know a request refuses it with an Error frame, which
+// changes nothing.
 func (j *Job) setup() []protocol.Message {
 	var out []protocol.Message
 	if j.machine != nil && len(j.machine.Ethers) > 0 {
@@ -365,6 +367,14 @@ func (j *Job) setup() []protocol.Message {
 		}
 		out = append(out, &protocol.HostIDs{Ethers: ethers})
 	}
+	info := &protocol.HostInfo{Platform: j.cfg.platform}
+	if j.machine != nil && len(j.machine.Long) <= protocol.MaxHostInfo {
+		info.Long = j.machine.Long
+	}
+	if len(info.Platform) > protocol.MaxHostInfo {
+		info.Platform = ""
+	}
+	out = append(out, info)
 	if j.cfg.linger > 0 {
 		out = append(out, &protocol.Linger{Seconds: int(j.cfg.linger / time.Second)})
 	}

@@ -136,6 +136,9 @@ func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, 
 	if len(ft.HostID) == 0 || !ft.HostID.Matches(j.machine) {
 		return newError(-9, minorHost, append(detail, "Hostid: "+ft.HostID.String())...)
 	}
+	if !ft.AllowsPlatform(j.cfg.platform) {
+		return newError(-89, minorPlatform, append(detail, "Platform: "+j.cfg.platform)...)
+	}
 	now := j.cfg.now()
 	if !ft.Start.IsZero() && now.Before(ft.Start.Time()) {
 		return newError(-31, minorStart, detail...)

@@ -44,6 +44,8 @@ type config struct {
 	software                              string
 	queuePoll                             time.Duration
 	linger                                time.Duration
+	platform                              string
+	environ                               func() []string
 }
 
 // WithLinger makes every license the job checks out out of a vendor
@@ -165,6 +167,17 @@ func WithPublicKeyFile(path string) Option {
 // WithMachine sets what this host is for hostid matching (tests).
 func WithMachine(m *licfile.Machine) Option { return func(c *config) { c.machine = m } }
 
+// WithPlatform overrides the platform name sent to the server and
+// checked against the PLATFORMS= lists of uncounted lines
+// (licfile.ThisPlatform otherwise).
+func WithPlatform(p string) Option { return func(c *config) { c.platform = p } }
+
+// WithEnviron gives the environment as KEY=value lines: without
+// WithVendor, every VENDOR_LICENSE_FILE variable in it is part of the
+// license path, as for lmutil. Without it only LM_LICENSE_FILE (and,
+// with WithVendor, that vendor's variable) is read.
+func WithEnviron(environ func() []string) Option { return func(c *config) { c.environ = environ } }
+
 // WithClock sets the clock for expiry and start dates.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
@@ -187,6 +200,9 @@ func newConfig(opts []Option) *config {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.platform == "" {
+		c.platform = licfile.ThisPlatform()
 	}
 	if c.dialTimeout <= 0 {
 		c.dialTimeout = DefaultDialTimeout
