@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/client"
@@ -84,5 +85,42 @@ FEATURE either demo 1.0 permanent 2 HOSTID="08002b32b161 7f0101ab"
 				t.Fatalf("Checkout(%s) with hostid %q = %v, want FlexLM code %d", tt.feature, tt.long, err, tt.wantCode)
 			}
 		})
+	}
+}
+
+// TestE2ELossTimeout: a license whose vendor daemon stays out of reach
+// for the loss timeout is lost, and Lost says so at once; a license
+// checked in before is not.
+func TestE2ELossTimeout(t *testing.T) {
+	s := startServer(t, "FEATURE f1 demo 1.0 permanent 2\n")
+	j := s.open(t, "joe", client.WithLossTimeout(300*time.Millisecond), client.WithHeartbeat(100*time.Millisecond))
+	held := checkout(t, j, "f1")
+	returned := checkout(t, j, "f1")
+	if err := returned.Checkin(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-held.Lost():
+		t.Fatalf("Lost closed while the server is up: %v", held.Err())
+	default:
+	}
+	s.stop()
+	select {
+	case <-held.Lost():
+	case <-time.After(30 * time.Second):
+		t.Fatal("Lost not closed 30s after the server went away")
+	}
+	var e *client.Error
+	if err := held.Err(); !errors.As(err, &e) || (e.Code != -15 && e.Code != -97) {
+		t.Errorf("Err = %v, want -15 or -97", err)
+	}
+	if err := returned.Err(); err != nil {
+		t.Errorf("the license checked in before is lost too: %v", err)
+	}
+	// Lost of a license already lost is closed at once.
+	select {
+	case <-held.Lost():
+	default:
+		t.Error("a second Lost is not closed")
 	}
 }
