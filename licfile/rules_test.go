@@ -72,3 +72,36 @@ func TestPlatformName(t *testing.T) {
 		}
 	}
 }
+
+// TestKeywordsKnownToTheParser: every line keyword and attribute that
+// Keywords lists (and the documentation is checked against) is one the
+// parser accepts, and a keyword it does not list is unknown (-90).
+func TestKeywordsKnownToTheParser(t *testing.T) {
+	known := map[string]bool{}
+	for _, k := range Keywords() {
+		known[k] = true
+	}
+	for _, k := range lineKeywords {
+		t.Run(k, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(k+" x y 1.0 permanent 1\n"), "x.lic")
+			if err != nil && strings.Contains(err.Error(), "unknown line keyword") {
+				t.Errorf("%s: %v", k, err)
+			}
+		})
+	}
+	for k := range featureKeys {
+		if !known[k] {
+			t.Errorf("Keywords lacks attribute %s", k)
+		}
+	}
+	for _, k := range []string{"LICENSE", "FEATURES", "SERVERS"} {
+		_, err := Parse(strings.NewReader(k+" x y 1.0 permanent 1\n"), "x.lic")
+		if CodeOf(err) != -90 || known[k] {
+			t.Errorf("%s: error %v (known %v), want -90 and not listed", k, err, known[k])
+		}
+	}
+	_, err := Parse(strings.NewReader("FEATURE f1 demo 1.0 permanent 1 PLATFORM=x64_lsb\n"), "x.lic")
+	if CodeOf(err) != -90 || known["PLATFORM"] {
+		t.Errorf("PLATFORM=: error %v, want -90 and not listed", err)
+	}
+}
