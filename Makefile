@@ -3,7 +3,7 @@
 #   make            build ./lmutil
 #   make test       gofmt check, go vet, staticcheck, go test -race ./...
 #   make install    PREFIX=/usr/local (DESTDIR honoured): lmutil, a link per
-#                   command, man pages
+#                   command, man pages (section 1, and 5 for the file formats)
 #   make man        regenerate man/ from the command registry
 #   make demo       show golm at work
 #   make fuzz       run every fuzz target for FUZZTIME (30s) each
@@ -17,6 +17,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
+MAN5DIR  = $(DESTDIR)$(PREFIX)/share/man/man5
 GO      ?= go
 FUZZTIME ?= 30s
 SOAK_TIME ?= 60s
@@ -78,13 +79,15 @@ soak:
 # One real binary; every command name is a symbolic link to it, so that
 # argv[0] selects the command (lmstat -a is lmutil lmstat -a).
 install: build
-	install -d $(BINDIR) $(MANDIR)
+	install -d $(BINDIR) $(MANDIR) $(MAN5DIR)
 	install -m 0755 lmutil $(BINDIR)/lmutil
 	for a in $$(./lmutil -list-applets); do ln -sfn lmutil $(BINDIR)/$$a || exit 1; done
 	install -m 0644 man/*.1 $(MANDIR)/
+	install -m 0644 man/*.5 $(MAN5DIR)/
 
 uninstall: build
 	for a in lmutil $$(./lmutil -list-applets); do rm -f $(BINDIR)/$$a $(MANDIR)/$$a.1; done
+	for p in man/*.5; do rm -f $(MAN5DIR)/$$(basename $$p); done
 
 man:
 	$(GO) test ./commands -run '^TestManPages$$' -count=1 -update

@@ -68,7 +68,14 @@ directory for each vendor the file names. Each signed line gets SIGN= and
 ck= set: existing values are replaced where they stand, missing ones are
 appended at the end of the line. Every other byte of the file is kept.
 The file is rewritten in place, atomically and with its mode kept, unless
--o names another output file. A file with syntax errors is not signed.
+-o names another output file. A file with syntax errors is not signed,
+nor one that breaks the rules of the license file format a vendor daemon
+would trip over: an uncounted line without a HOSTID (uncounted lines are
+node-locked), two SERVER lines (give one, or three redundant servers),
+or a date with a two-digit year (it means 19yy, so 1-jan-05 is 1905:
+write 1-jan-2005); each is reported as FILE:LINE: and lmcrypt exits 254.
+A line whose expiry date has passed is signed with a warning on standard
+error.
 lmcrypt prints "SIGNED: FILE:LINE: KEYWORD feature vendor version" for
 each line it signed and "NOKEY: ..." for each line of a vendor it has no
 key for; those lines are left as they were.
@@ -285,6 +292,17 @@ func signLicense(env *Env, name, outName string, keyFiles []string) error {
 	lines := signedLines(f)
 	if len(lines) == 0 {
 		return fmt.Errorf("lmcrypt: %s: %w", name, errNoLines)
+	}
+	problems, warnings := issueProblems(name, f, env.Time())
+	for _, p := range problems {
+		fmt.Fprintln(env.Stderr, p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(env.Stderr, "lmcrypt: %s breaks the license file rules; nothing signed\n", name)
+		return &ExitError{Status: lmerr.ExitStatus(-2)}
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(env.Stderr, "lmcrypt: warning: %s\n", w)
 	}
 	keys := map[string]ed25519.PrivateKey{}
 	sources := map[string]string{}

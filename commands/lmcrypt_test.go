@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golm/lmutil/licfile"
 )
@@ -360,6 +361,38 @@ func TestLmcryptVerifyKeyOrder(t *testing.T) {
 			got = strings.ReplaceAll(got, dir, "$DIR")
 			if !strings.HasPrefix(got, tt.want) {
 				t.Errorf("-verify printed\n%s\nwant it to start with %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLmcryptIssueRules: lmcrypt refuses files that break the license
+// file rules a vendor daemon trips over, and warns of expired lines.
+func TestLmcryptIssueRules(t *testing.T) {
+	const head = "SERVER myhost ANY 27000\nVENDOR demo\n"
+	tests := []struct {
+		name, text string
+	}{
+		{"uncounted-no-hostid", head + "FEATURE f1 demo 1.0 1-jan-2030 uncounted\nINCREMENT f2 demo 1.0 1-jan-2030 0 NOTICE=\"n\"\n"},
+		{"uncounted-with-hostid", head + "FEATURE f1 demo 1.0 1-jan-2030 uncounted HOSTID=ANY\n"},
+		{"two-servers", "SERVER a ANY 27000\nSERVER b ANY 27000\nVENDOR demo\nFEATURE f1 demo 1.0 1-jan-2030 4\n"},
+		{"three-servers", "SERVER a ANY 27000\nSERVER b ANY 27000\nSERVER c ANY 27000\nVENDOR demo\nFEATURE f1 demo 1.0 1-jan-2030 4\n"},
+		{"two-digit-year", head + "FEATURE f1 demo 1.0 1-jan-05 4\nFEATURE f2 demo 1.0 1-jan-2030 4 START=1-jan-99\n"},
+		{"two-digit-year-zero", head + "FEATURE f1 demo 1.0 1-jan-00 4\nFEATURE f2 demo 1.0 1-jan-0 4\n"},
+		{"expired", head + "FEATURE f1 demo 1.0 1-jan-2020 4\nFEATURE f2 demo 1.0 30-jun-2026 4\nFEATURE f3 demo 1.0 1-jul-2026 4\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyFile(t, filepath.Join(demoKeys, "demo.key"), dir, "demo.key")
+			writeFile(t, filepath.Join(dir, "l.lic"), tt.text)
+			env := cryptEnv(dir)
+			env.Now = func() time.Time { return time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC) }
+			got := runAppletGolden(t, lmcryptApplet(), "lmcrypt", []string{"l.lic"}, env)
+			checkGolden(t, filepath.Join("lmcrypt", "rules-"+tt.name+".golden"), got)
+			signed := readFile(t, filepath.Join(dir, "l.lic")) != tt.text
+			if refused := strings.Contains(got, "nothing signed"); refused == signed {
+				t.Errorf("refused %v but file changed %v", refused, signed)
 			}
 		})
 	}

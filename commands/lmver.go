@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/lmerr"
 )
 
@@ -319,24 +320,4 @@ func isBannerString(s string) bool {
 }
 
 // platformFor is Platform for a binary built for goos/goarch.
-func platformFor(goos, goarch string) string {
-	switch goos + "/" + goarch {
-	case "linux/amd64":
-		return "x64_lsb"
-	case "linux/386":
-		return "i86_lsb"
-	case "linux/arm64":
-		return "a64_lsb"
-	case "darwin/amd64":
-		return "x64_mac"
-	case "darwin/arm64":
-		return "a64_mac"
-	case "windows/amd64":
-		return "x64_n6"
-	case "windows/386":
-		return "i86_n3"
-	case "/":
-		return ""
-	}
-	return goarch + "_" + goos
-}
+func platformFor(goos, goarch string) string { return licfile.PlatformName(goos, goarch) }

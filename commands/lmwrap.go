@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -16,13 +17,14 @@ import (
 func lmwrapApplet() *Applet {
 	return &Applet{
 		Name:    "lmwrap",
-		Usage:   "lmwrap [-c license_file_list] [-k vendor.pub] [-v version] [-n count] feature -- command [args...]",
+		Usage:   "lmwrap [-c license_file_list] [-vendor vendor] [-k vendor.pub] [-v version] [-n count] [-kill-on-loss[=grace]] feature -- command [args...]",
 		Summary: "run a command while holding a license",
 		Description: `lmwrap checks count licenses (-n, default 1) of feature at version (-v, default 0, any version) or later out of the license path, ` +
 			`runs command with its arguments, standard input, output and error while holding them, checks them in when the command ends, ` +
 			`and exits with the command's exit status (128 plus the signal number when a signal ended it, 127 when it could not be started).
 
-The license path is -c, else $VENDOR_LICENSE_FILE and $LM_LICENSE_FILE, as for every lmutil command. ` +
+The license path is -c, else every $VENDOR_LICENSE_FILE variable (DEMO_LICENSE_FILE, ...) and $LM_LICENSE_FILE, as for every lmutil command; ` +
+			`with -vendor only that vendor's variable and only that vendor's lines are used. ` +
 			`lmwrap keeps one connection to the vendor daemon, sends heartbeats every $GOLM_HEARTBEAT_INTERVAL (default 30 seconds), ` +
 			`and reconnects and checks the license out again if the server or vendor daemon restarts.
 
@@ -33,6 +35,12 @@ With -k vendor.pub (repeatable, one public key file per vendor, as lmcrypt -genk
 			`This check holds even when whoever runs the license server replaced its keys or its license file. ` +
 			`Without -k lmwrap trusts the server, and checks uncounted lines with the vendor.pub beside their license file.
 
+When the license is lost while the command runs (lmremove or the TIMEOUT option took the seat and it could not be had again, ` +
+			`an lmreread left the user EXCLUDEd or the feature gone, or the vendor daemon stayed out of reach for $GOLM_LICENSE_LOSS_TIMEOUT, default 5 minutes), ` +
+			`lmwrap says so at once on standard error ("lmwrap: license for f1 lost: " and the FlexLM error) and lets the command run on, ` +
+			`unless -kill-on-loss is given: then it sends the command SIGTERM, and SIGKILL if it is still running after the grace period ` +
+			`(-kill-on-loss=30s; default 10 seconds), and exits with the command's status.
+
 When the checkout is denied lmwrap runs nothing: it prints the FlexLM error (the long explanation with -verbose) and exits with 256 plus the error number, ` +
 			`so that "Licensed number of users already reached. (-4,342)" exits 252. $FLEXLM_DIAGNOSTICS set to 1, 2 or 3 adds the diagnostics of manual appendix B.2.`,
 		NoUniversalV: true,
@@ -42,6 +50,9 @@ When the checkout is denied lmwrap runs nothing: it prints the FlexLM error (the
 				&cli.StringFlag{Name: "v", Usage: "lowest acceptable `version`"},
 				&cli.StringSliceFlag{Name: "k", Usage: "take only grants signed with the public key in `vendor.pub`; may be repeated"},
 				&cli.IntFlag{Name: "n", Value: 1, Usage: "number of licenses"},
+				&cli.StringFlag{Name: "vendor", Usage: "use only `vendor`'s lines and its VENDOR_LICENSE_FILE variable"},
+				&boolValueFlag{GenericFlag: cli.GenericFlag{Name: "kill-on-loss", Value: &killOnLoss{},
+					Usage: "stop the command when the license is lost: SIGTERM, then SIGKILL after the grace period (-kill-on-loss=30s; default 10s)"}},
 			}
 		},
 		Action: runLmwrap,
@@ -63,12 +74,17 @@ func runLmwrap(c *cli.Context, env *Env) error {
 	if version == "" {
 		version = "0"
 	}
+	kill, _ := c.Generic("kill-on-loss").(*killOnLoss)
 	opts := []client.Option{
 		client.WithGetenv(env.Env),
+		client.WithEnviron(env.Environ),
 		client.WithDir(env.Dir),
 		client.WithDiagnostics(env.Stderr),
 		client.WithProgram("lmwrap"),
 		client.WithSoftware(Version),
+	}
+	if v := c.String("vendor"); v != "" {
+		opts = append(opts, client.WithVendor(v))
 	}
 	if env.Hostname != nil {
 		opts = append(opts, client.WithHostname(env.Hostname))
@@ -96,13 +112,98 @@ func runLmwrap(c *cli.Context, env *Env) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.Stdin, env.Stdout, env.Stderr
 	cmd.Dir = env.Dir
-	runErr := cmd.Run()
-	if err := lic.Err(); err != nil {
-		fmt.Fprintf(env.Stderr, "lmwrap: license %s was lost while %s ran: %v\n", feature, argv[0], err)
+	if err := cmd.Start(); err != nil {
+		_ = lic.Checkin(ctx)
+		return commandStatus(argv[0], err)
 	}
+	exited := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchLoss(env, lic, cmd, kill, exited)
+	}()
+	runErr := cmd.Wait()
+	close(exited)
+	<-watched
 	_ = lic.Checkin(ctx)
 	return commandStatus(argv[0], runErr)
 }
+
+// DefaultKillGrace is how long lmwrap -kill-on-loss waits between SIGTERM
+// and SIGKILL.
+const DefaultKillGrace = 10 * time.Second
+
+// watchLoss says at once when lic is lost while cmd runs and, with kill,
+// stops cmd: SIGTERM, then SIGKILL when it outlives the grace period. It
+// returns when cmd has exited (exited is closed).
+func watchLoss(env *Env, lic *client.License, cmd *exec.Cmd, kill *killOnLoss, exited <-chan struct{}) {
+	select {
+	case <-exited:
+		return
+	case <-lic.Lost():
+	}
+	fmt.Fprintf(env.Stderr, "lmwrap: license for %s lost: %v\n", lic.Feature, lic.Err())
+	if kill == nil || !kill.set {
+		return
+	}
+	fmt.Fprintf(env.Stderr, "lmwrap: stopping %s (SIGTERM, SIGKILL after %v)\n", strconv.Quote(cmd.Path), kill.grace)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(kill.grace)
+	defer t.Stop()
+	select {
+	case <-exited:
+	case <-t.C:
+		_ = cmd.Process.Kill()
+	}
+}
+
+// killOnLoss is the value of -kill-on-loss[=grace]: a flag that may stand
+// alone (the default grace) or carry a duration.
+type killOnLoss struct {
+	set   bool
+	grace time.Duration
+}
+
+func (k *killOnLoss) String() string {
+	if k == nil || !k.set {
+		return ""
+	}
+	return k.grace.String()
+}
+
+func (k *killOnLoss) Set(s string) error {
+	switch s {
+	case "true", "":
+		k.set, k.grace = true, DefaultKillGrace
+		return nil
+	case "false":
+		k.set = false
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if n, nerr := strconv.Atoi(s); nerr == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+	}
+	if err != nil || d < 0 {
+		return fmt.Errorf("grace %q is not a duration such as 10s", s)
+	}
+	k.set, k.grace = true, d
+	return nil
+}
+
+// IsBoolFlag makes a bare -kill-on-loss mean the default grace (the flag
+// package's boolFlag interface).
+func (k *killOnLoss) IsBoolFlag() bool { return true }
+
+// boolValueFlag is a GenericFlag that may be given without a value, so
+// that the command line normaliser does not take the next argument as
+// its value.
+type boolValueFlag struct{ cli.GenericFlag }
+
+// TakesValue implements cli.DocGenerationFlag: the value is optional.
+func (f *boolValueFlag) TakesValue() bool { return false }
 
 // commandStatus turns the command's end into lmwrap's exit.
 func commandStatus(name string, err error) error {

@@ -13,14 +13,18 @@ import (
 // same tree always generates the same bytes ("make man" rewrites man/,
 // TestManPages fails when a committed page is stale).
 
-// ManPages returns every man page by file name: "lmutil.1" and one
-// "<applet>.1" per visible applet.
+// ManPages returns every man page by file name: "lmutil.1", one
+// "<applet>.1" per visible applet, and the section 5 pages of the file
+// formats (FormatPages).
 func ManPages() map[string]string {
 	pages := map[string]string{"lmutil.1": LmutilManPage()}
 	for _, a := range Applets() {
 		if !a.Hidden {
 			pages[a.Name+".1"] = ManPage(a)
 		}
+	}
+	for name, text := range FormatPages() {
+		pages[name] = text
 	}
 	return pages
 }
@@ -241,6 +245,9 @@ func seeAlso(b *strings.Builder, self string) {
 		if !a.Hidden && a.Name != self {
 			refs = append(refs, ".BR "+a.Name+" (1)")
 		}
+	}
+	for _, n := range formatPageNames() {
+		refs = append(refs, ".BR "+n+" (5)")
 	}
 	for i, r := range refs {
 		if i < len(refs)-1 {

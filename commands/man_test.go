@@ -4,9 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/options"
 )
 
 // manDir is where the generated pages are committed.
@@ -21,7 +25,7 @@ func TestManPages(t *testing.T) {
 		if err := os.MkdirAll(manDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		old, _ := filepath.Glob(filepath.Join(manDir, "*.1"))
+		old, _ := filepath.Glob(filepath.Join(manDir, "*.[15]"))
 		for _, p := range old {
 			if _, ok := pages[filepath.Base(p)]; !ok {
 				if err := os.Remove(p); err != nil {
@@ -52,7 +56,7 @@ func TestManPages(t *testing.T) {
 		})
 	}
 	t.Run("no orphans", func(t *testing.T) {
-		files, _ := filepath.Glob(filepath.Join(manDir, "*.1"))
+		files, _ := filepath.Glob(filepath.Join(manDir, "*.[15]"))
 		for _, f := range files {
 			if _, ok := pages[filepath.Base(f)]; !ok {
 				t.Errorf("man/%s documents no command (run make man)", filepath.Base(f))
@@ -199,5 +203,59 @@ func TestManPagesRender(t *testing.T) {
 				t.Errorf("groff: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+// TestFormatPagesKeywords: the section 5 pages name every keyword their
+// file format's parser knows, so a keyword added to a parser without its
+// documentation fails here.
+func TestFormatPagesKeywords(t *testing.T) {
+	pages := FormatPages()
+	for _, tt := range []struct {
+		page     string
+		keywords []string
+	}{
+		{"golm-license.5", licfile.Keywords()},
+		{"golm-options.5", options.Keywords()},
+	} {
+		t.Run(tt.page, func(t *testing.T) {
+			src, ok := pages[tt.page]
+			if !ok {
+				t.Fatalf("no page %s", tt.page)
+			}
+			text := strings.NewReplacer(`\-`, "-", `\fB`, "", `\fI`, "", `\fR`, "", `\e`, `\`).Replace(src)
+			if len(tt.keywords) < 10 {
+				t.Fatalf("only %d keywords: %v", len(tt.keywords), tt.keywords)
+			}
+			for _, k := range tt.keywords {
+				re := regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(k) + `([^A-Za-z0-9_]|$)`)
+				if !re.MatchString(text) {
+					t.Errorf("%s does not mention %s", tt.page, k)
+				}
+			}
+		})
+	}
+}
+
+// TestFormatPageMarkup: the source markup of the section 5 pages.
+func TestFormatPageMarkup(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"bold and italic", "*HOSTID=*<hostid>", `\fBHOSTID=\fR\fIhostid\fR`},
+		{"escaped asterisk", `a \* b 1.2.\*`, `a * b 1.2.*`},
+		{"dash and backslash", `-c a\b`, `\-c a\eb`},
+		{"unclosed", "a * b < c", "a * b < c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := inline(tt.src); got != tt.want {
+				t.Errorf("inline(%q) = %q, want %q", tt.src, got, tt.want)
+			}
+		})
+	}
+	page := pageFromText("x", "x - a page\n# SECTION\n## Sub\n: *TERM*\nbody text\n.dot\n\n    literal *not bold*\n")
+	for _, want := range []string{".TH X 5 ", ".SH NAME\nx \\- a page\n", ".SH SECTION\n", ".SS Sub\n", ".TP\n\\fBTERM\\fR\nbody text\n\\&.dot\n", ".nf\nliteral *not bold*\n.fi\n"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
 	}
 }

@@ -482,6 +482,18 @@ func (p *lineParser) feature(kind Kind) *Feature {
 		}
 	}
 	p.attributes(f, nil)
+	if f.Count > 0 && f.HostID.Has(HostIDDemo) {
+		// A demo hostid runs anywhere: on a counted line it would let
+		// any server serve the seats (manual appendix A: DEMO is for
+		// uncounted demo licenses).
+		off := 0
+		for _, t := range p.toks {
+			if t.hasEq && strings.EqualFold(t.key, "HOSTID") {
+				off = t.off
+			}
+		}
+		p.failAt(off, errorf(ErrHostID, "HOSTID=DEMO on a counted line"))
+	}
 	return f
 }
 

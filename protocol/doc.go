@@ -60,7 +60,7 @@
 //
 // A client need not wait for the server's Hello: it may write its Hello
 // and its first requests in one write (the client package sends Hello
-// and Locate to lmgrd, and Hello, HostIDs, Linger and the first Checkout
+// and Locate to lmgrd, and Hello, HostIDs, HostInfo, Linger and the first Checkout
 // to a vendor daemon, that way), and then read the answers in order. A
 // server reads a connection's frames in order, so the requests are
 // answered once the handshake is done; a server that refuses the Hello
@@ -83,6 +83,7 @@
 //	Checkin{handle}          → OK | Error(-22 / -41)   (a queued handle leaves the queue)
 //	Idle{idle}               → OK
 //	HostIDs{ethers}          → OK
+//	HostInfo{platform, long} → OK   (for PLATFORMS= and 32-bit hostids)
 //	Linger{seconds}          → OK   (the linger of the connection's later checkouts)
 //	Heartbeat{seq}           → HeartbeatAck{seq}
 //	ServerStatusRequest      → ServerStatus, VendorStatus*, End            (lmgrd)
@@ -100,7 +101,7 @@
 //
 // Locate, ServerStatusRequest, Shutdown and Reread go to lmgrd (Heartbeat
 // is answered there too); Checkout, QueuePoll, Checkin, Heartbeat, Idle,
-// HostIDs, FeatureStatusRequest, Remove, RemoveHandle and the three log
+// HostIDs, HostInfo, FeatureStatusRequest, Remove, RemoveHandle and the three log
 // switches go to a vendor daemon. A log switch names a path on the
 // server; a relative one is taken relative to the directory of the
 // vendor daemon's options file.

@@ -56,6 +56,7 @@ const (
 	TypeSignedGranted        Type = 37
 	TypeLicenseFileRequest   Type = 38
 	TypeLicenseText          Type = 39
+	TypeHostInfo             Type = 40
 )
 
 var typeNames = [...]string{
@@ -98,6 +99,7 @@ var typeNames = [...]string{
 	TypeSignedGranted:        "SIGNED_GRANTED",
 	TypeLicenseFileRequest:   "LICENSE_FILE_REQUEST",
 	TypeLicenseText:          "LICENSE_TEXT",
+	TypeHostInfo:             "HOST_INFO",
 }
 
 func (t Type) String() string {
@@ -179,6 +181,8 @@ func New(t Type) Message {
 		return new(Idle)
 	case TypeHostIDs:
 		return new(HostIDs)
+	case TypeHostInfo:
+		return new(HostInfo)
 	case TypeLinger:
 		return new(Linger)
 	case TypeSwitchReportLog:
@@ -1111,6 +1115,37 @@ func (m *HostIDs) decode(d *decoder) {
 	m.Ethers = d.strings()
 	if d.err == nil && len(m.Ethers) > MaxHostIDs {
 		d.fail("%d hostids, at most %d", len(m.Ethers), MaxHostIDs)
+	}
+}
+
+// MaxHostInfo bounds each field of a HostInfo message.
+const MaxHostInfo = 64
+
+// HostInfo reports the client's platform name (x64_lsb), for lines with
+// PLATFORMS=, and its 32-bit hostid (lmhostid -long, hex), for lines
+// node-locked to a 32-bit or #decimal hostid; answered with OK. A client
+// sends it once, right behind its Hello (and HostIDs), with "" for what
+// it does not know. A client that never sends it is on no platform a
+// PLATFORMS= list names.
+type HostInfo struct {
+	Platform string
+	Long     string
+}
+
+// Type implements Message.
+func (*HostInfo) Type() Type { return TypeHostInfo }
+
+// AppendPayload implements Message.
+func (m *HostInfo) AppendPayload(b []byte) []byte {
+	b = appendString(b, m.Platform)
+	return appendString(b, m.Long)
+}
+
+func (m *HostInfo) decode(d *decoder) {
+	m.Platform = d.string()
+	m.Long = d.string()
+	if d.err == nil && (len(m.Platform) > MaxHostInfo || len(m.Long) > MaxHostInfo) {
+		d.fail("host info field longer than %d bytes", MaxHostInfo)
 	}
 }
 

@@ -51,6 +51,8 @@ func samples() []Message {
 		&QueuePoll{Handle: 403},
 		&Idle{Idle: true},
 		&HostIDs{Ethers: []string{"08002b32b161", "a41fd5028d74"}},
+		&HostInfo{Platform: "x64_lsb", Long: "7f0101"},
+		&HostInfo{},
 		&Linger{Seconds: 30},
 		&SwitchReportLog{Path: "report-2.rl"},
 		&NewReportLog{Path: "/var/log/golm/demo-monday.rl"},

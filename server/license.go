@@ -36,7 +36,34 @@ func LoadLicenses(paths []string, log *DebugLog) ([]*licfile.File, error) {
 		}
 		files = append(files, lf)
 	}
+	if log.Daemon() == "lmgrd" {
+		// Vendor daemons load the same files: lmgrd alone says it once.
+		logUnservedVendors(files, log)
+	}
 	return files, nil
+}
+
+// logUnservedVendors writes one line for each vendor that FEATURE,
+// INCREMENT or UPGRADE lines name but no VENDOR or DAEMON line of the
+// files does: no vendor daemon is started for it, so its counted lines
+// are served by nobody (a misspelt vendor name, or a line pasted into the
+// wrong file). The first such line is named.
+func logUnservedVendors(files []*licfile.File, log *DebugLog) {
+	known := map[string]bool{}
+	for _, f := range files {
+		for _, v := range f.Vendors {
+			known[v.Name] = true
+		}
+	}
+	for _, f := range files {
+		for _, ft := range f.Features {
+			if known[ft.Vendor] {
+				continue
+			}
+			known[ft.Vendor] = true
+			log.Printf("No VENDOR or DAEMON line for vendor %s: its lines are not served (%s: %s)", ft.Vendor, lineRef(ft), ft.Name)
+		}
+	}
 }
 
 // verifiedLines returns vendor's FEATURE, INCREMENT and UPGRADE lines of

@@ -323,6 +323,26 @@ func (r PoolRules) Build(vendor string, lines []*licfile.Feature, packages []*li
 		case licfile.KindIncrement:
 			done = append(done, placed{f, add(f, f.Version, f.Count, true)})
 		case licfile.KindUpgrade:
+			if f.Count == 0 {
+				// v6+: an uncounted UPGRADE upgrades the closest
+				// preceding uncounted line of a version it upgrades
+				// (manual 3.2.6); there are no seats to move.
+				var from *Pool
+				for i := len(done) - 1; i >= 0 && from == nil; i-- {
+					if d := done[i]; d.line.Name == f.Name && d.pool.Uncounted &&
+						compareVersion(d.line.Version, f.FromVersion) >= 0 && compareVersion(d.line.Version, f.Version) < 0 {
+						from = d.pool
+					}
+				}
+				if from != nil {
+					p := add(f, f.Version, 0, false)
+					if len(p.HostID) == 0 {
+						p.HostID = from.HostID // never wider than the line upgraded
+					}
+					done = append(done, placed{f, p})
+				}
+				continue
+			}
 			// The closest preceding line of the name with from <= version < to.
 			var from *Pool
 			var fromLine *licfile.Feature

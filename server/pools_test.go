@@ -226,3 +226,40 @@ func TestUseServerServesUncounted(t *testing.T) {
 	c.checkin(hd)
 	h.wantLog(`OUT: "f1" joe@pc  (4 licenses)`, `IN: "f1" joe@pc  (4 licenses)`)
 }
+
+// TestUpgradeUncounted: "UPGRADE lines do not work for node-locked,
+// uncounted licenses before v6" (manual 3.2.6), so they do from v6: an
+// uncounted UPGRADE of an uncounted node-locked line serves the new
+// version on the line's hosts; without a line to upgrade it serves
+// nothing.
+func TestUpgradeUncounted(t *testing.T) {
+	tests := []struct {
+		name    string
+		lines   []string
+		host    string
+		version string
+		want    int
+	}{
+		{"upgraded", []string{"FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=lab1",
+			"UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=lab1"}, "lab1", "2.0", 0},
+		{"old version still served", []string{"FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=lab1",
+			"UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=lab1"}, "lab1", "1.0", 0},
+		{"other host", []string{"FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=lab1",
+			"UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=lab1"}, "lab2", "2.0", -9},
+		{"upgrade without hostid keeps the line's", []string{"FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=lab1",
+			"UPGRADE f1 demo 1.0 2.0 permanent uncounted"}, "lab2", "2.0", -9},
+		{"nothing to upgrade", []string{"FEATURE other demo 1.0 permanent 1", "UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=lab1"}, "lab1", "2.0", -5},
+		{"version below from", []string{"FEATURE f1 demo 0.5 permanent uncounted HOSTID=HOSTNAME=lab1",
+			"UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=lab1"}, "lab1", "2.0", -25},
+		{"upgrade after the line only", []string{"UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=lab1",
+			"FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=lab1"}, "lab1", "2.0", -25},
+		{"counted upgrade of a counted line unchanged", []string{"FEATURE f1 demo 1.0 permanent 2",
+			"UPGRADE f1 demo 1.0 2.0 permanent 1"}, "lab1", "2.0", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, lic(tt.lines...), "")
+			h.client("u", tt.host, "d").want("f1", tt.version, 1, tt.want)
+		})
+	}
+}

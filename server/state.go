@@ -67,6 +67,9 @@ type Client struct {
 	Ethers []string
 	// JobID names the client's job across reconnects (0 if it has none).
 	JobID uint64
+	// Platform (x64_lsb) and Long (the 32-bit hostid) are what the
+	// client reported, for PLATFORMS= and 32-bit hostid lines.
+	Platform, Long string
 }
 
 // Seat is one granted checkout.
@@ -981,6 +984,8 @@ func (s *State) usable(p *Pool, req request) (*lmerr.Error, int) {
 		return lmerr.New(-31, minorStart), 2
 	case len(p.HostID) > 0 && !clientMatches(p.HostID, req.client):
 		return lmerr.New(-9, minorHost), 3
+	case !platformAllowed(p, req.client.Platform):
+		return lmerr.New(-89, minorPlatform), 3
 	case !p.Uncounted && req.count > s.limit(p):
 		return lmerr.New(-26, minorTooMany), 4
 	}
@@ -1465,7 +1470,7 @@ func sameClient(a, b Client) bool {
 // locked to: by its host name, user, display, real address, or an
 // Ethernet address it reported.
 func clientMatches(ids licfile.HostIDList, c Client) bool {
-	m := &licfile.Machine{Hostname: c.Host, User: c.User, Display: c.Display, Ethers: c.Ethers}
+	m := &licfile.Machine{Hostname: c.Host, User: c.User, Display: c.Display, Ethers: c.Ethers, Long: c.Long}
 	if c.IP != "" {
 		m.IPs = []string{c.IP}
 	}

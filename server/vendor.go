@@ -762,6 +762,8 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return s.conn.Send(&protocol.OK{})
 	case *protocol.HostIDs:
 		return s.conn.Send(v.hostIDs(s, m))
+	case *protocol.HostInfo:
+		return s.conn.Send(v.hostInfo(s, m))
 	case *protocol.Heartbeat:
 		v.apply(Heartbeat{Session: s.id, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})

@@ -38,7 +38,9 @@
 //
 // A Job keeps one connection per vendor daemon for all its checkouts and
 // sends the identity of the job on it: user, host, display, pid, LM_PROJECT
-// and a random job id. A goroutine per connection sends heartbeats every
+// and a random job id, and, right behind it, the machine's Ethernet
+// addresses, its 32-bit hostid and its platform name (x64_lsb), for
+// lines node-locked to them and lines with PLATFORMS=. A goroutine per connection sends heartbeats every
 // heartbeat interval (WithHeartbeat, else $GOLM_HEARTBEAT_INTERVAL, else
 // 30s), and the connection is watched while it is idle, so that a break
 // is noticed at once (on Unix systems; elsewhere at the next request or
@@ -48,7 +50,11 @@
 // each one's previous handle and the vendor daemon run it came from, so
 // that the server re-adopts the seat or grants a fresh one but never
 // both (see package protocol). A license that the server refuses to give
-// back reports the refusal from License.Err.
+// back reports the refusal from License.Err. A vendor daemon that stays
+// out of reach longer than the loss timeout (WithLossTimeout, else
+// $GOLM_LICENSE_LOSS_TIMEOUT, else 5 minutes) takes its licenses with
+// it: they are lost, with the last connect error. License.Lost is closed
+// the moment a license is lost, whatever the cause.
 //
 // After each heartbeat the job also asks whether each seat it holds is
 // still its own, and checks out again, under a new handle, a license

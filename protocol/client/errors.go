@@ -58,6 +58,7 @@ const (
 	minorGrantExpired  = 467 // -10: the granted line expired
 	minorGrantStart    = 468 // -31: the granted line has not started
 	minorQueued        = 374 // -35: the request waits in the server's queue
+	minorPlatform      = 375 // -89: a local line's PLATFORMS= does not list this platform
 )
 
 func newError(code, minor int, detail ...string) *Error {

@@ -237,6 +237,8 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 			}
 		case *protocol.Heartbeat:
 			reply = &protocol.HeartbeatAck{Seq: m.Seq}
+		case *protocol.HostInfo:
+			reply = &protocol.OK{}
 		case *protocol.FeatureStatusRequest:
 			f.mu.Unlock()
 			c.Send(&protocol.FeatureHeader{Name: "f1", Issued: 2, InUse: 1})

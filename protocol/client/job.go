@@ -56,6 +56,7 @@ type License struct {
 	handle  uint64
 	run     uint64
 	lost    error
+	lostCh  chan struct{} // closed when lost is set; made by Lost
 	done    bool
 	pending bool // queued at the server, not granted yet
 }
@@ -83,6 +84,36 @@ func (l *License) Err() error {
 	return l.lost
 }
 
+// Lost returns a channel that is closed when the license is lost, so
+// that an application learns of it at once rather than at its next look
+// at Err: lmremove or the TIMEOUT option took the seat and it could not
+// be had again, the server refused it after a reconnect, or the vendor
+// daemon stayed out of reach longer than the loss timeout
+// (WithLossTimeout). Err then says why.
+func (l *License) Lost() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lostCh == nil {
+		l.lostCh = make(chan struct{})
+		if l.lost != nil {
+			close(l.lostCh)
+		}
+	}
+	return l.lostCh
+}
+
+// loseLocked records that the license is lost because of err. l.mu is
+// held.
+func (l *License) loseLocked(err error) {
+	if l.lost != nil {
+		return
+	}
+	l.lost = err
+	if l.lostCh != nil {
+		close(l.lostCh)
+	}
+}
+
 // Open starts a job on licensePath, a -c style license path list, or ""
 // for $VENDOR_LICENSE_FILE and $LM_LICENSE_FILE (see WithVendor). It does
 // not connect to any server yet. A job given the publisher's public key
@@ -94,7 +125,7 @@ func Open(ctx context.Context, licensePath string, opts ...Option) (*Job, error)
 		return nil, newError(-8, minorNoKey, cfg.keyErr.Error())
 	}
 	j := &Job{cfg: cfg, conns: map[string]*vendorConn{}, vendorOf: map[string]string{}, local: map[*License]bool{}}
-	j.sources = licfile.ResolvePath(licensePath, cfg.vendor, licfile.PathEnv{Getenv: cfg.getenv, Dir: cfg.dir, Home: cfg.home})
+	j.sources = licfile.ResolvePath(licensePath, cfg.vendor, licfile.PathEnv{Getenv: cfg.getenv, Environ: cfg.environ, Dir: cfg.dir, Home: cfg.home})
 	if len(j.sources) == 0 {
 		return nil, newError(-1, minorNoLicenseFile, "License path: "+licensePath)
 	}
@@ -353,9 +384,11 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 
 // setup is what a new connection tells the vendor daemon before its
 // first request: the Ethernet hostids of this machine, so that lines
-// node-locked to one of them serve this client, and the job's linger.
-// Neither is sent when there is nothing to say. A server that does not
-// know a request refuses it with an Error frame, which changes nothing.
+// node-locked to one of them serve this client, its platform and 32-bit
+// hostid, for PLATFORMS= and 32-bit hostid lines, and the job's linger.
+// Hostids and linger are not sent when there is nothing to say. A server
+// that does not know a request refuses it with an Error frame, which
+// changes nothing.
 func (j *Job) setup() []protocol.Message {
 	var out []protocol.Message
 	if j.machine != nil && len(j.machine.Ethers) > 0 {
@@ -365,6 +398,14 @@ func (j *Job) setup() []protocol.Message {
 		}
 		out = append(out, &protocol.HostIDs{Ethers: ethers})
 	}
+	info := &protocol.HostInfo{Platform: j.cfg.platform}
+	if j.machine != nil && len(j.machine.Long) <= protocol.MaxHostInfo {
+		info.Long = j.machine.Long
+	}
+	if len(info.Platform) > protocol.MaxHostInfo {
+		info.Platform = ""
+	}
+	out = append(out, info)
 	if j.cfg.linger > 0 {
 		out = append(out, &protocol.Linger{Seconds: int(j.cfg.linger / time.Second)})
 	}
@@ -521,11 +562,11 @@ func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol
 	lic.mu.Lock()
 	switch {
 	case err != nil:
-		lic.lost = err
+		lic.loseLocked(err)
 	case !ok:
-		lic.lost = newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+		lic.loseLocked(newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String()))
 	case refused != nil:
-		lic.lost = refused
+		lic.loseLocked(refused)
 	default:
 		lic.handle, lic.run = g.Handle, l.hello.RunID
 		lic.Version, lic.Expiry, lic.VendorString = g.Version, g.Expiry, g.VendorString
@@ -648,6 +689,10 @@ func (v *vendorConn) recover() {
 	hb := v.job.cfg.heartbeat
 	backoff := 50 * time.Millisecond
 	limit := min(max(hb/4, 100*time.Millisecond), 2*time.Second)
+	var giveUp time.Time // when the held licenses are lost; zero: never
+	if d := v.job.cfg.lossTimeout; d > 0 {
+		giveUp = time.Now().Add(d)
+	}
 	for {
 		v.mu.Lock()
 		if len(v.held) == 0 {
@@ -672,6 +717,10 @@ func (v *vendorConn) recover() {
 			return
 		}
 		v.job.cfg.log("reconnecting to vendor daemon %s: %v", v.vendor, err)
+		if !giveUp.IsZero() && !time.Now().Before(giveUp) {
+			v.loseAll(err)
+			return
+		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-v.stop:
@@ -680,6 +729,22 @@ func (v *vendorConn) recover() {
 		case <-t.C:
 		}
 		backoff = min(backoff*2, limit)
+	}
+}
+
+// loseAll gives up every license the connection holds: the vendor daemon
+// stayed out of reach for the loss timeout; err is the last failure to
+// reach it. A later checkout connects afresh.
+func (v *vendorConn) loseAll(err error) {
+	v.mu.Lock()
+	held := v.held
+	v.held = nil
+	v.mu.Unlock()
+	for _, lic := range held {
+		lic.mu.Lock()
+		lic.loseLocked(err)
+		lic.mu.Unlock()
+		v.job.cfg.log("lost %s: vendor daemon %s out of reach for %v: %v", lic.Feature, v.vendor, v.job.cfg.lossTimeout, err)
 	}
 }
 
@@ -792,7 +857,8 @@ func (v *vendorConn) grantedQueuedLocked(lic *License, g *protocol.Granted, m pr
 	if err := v.job.checkGrant(v.vendor, lic.Feature, requested, m); err != nil {
 		v.refuseLocked(v.job.ctx, g, err)
 		lic.mu.Lock()
-		lic.pending, lic.done, lic.lost = false, true, err
+		lic.pending, lic.done = false, true
+		lic.loseLocked(err)
 		lic.mu.Unlock()
 		return true, err
 	}

@@ -30,6 +30,7 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 		}
 	}
 	var local, counted []*licfile.Feature
+	hostids := map[*licfile.Feature]licfile.HostIDList{} // of uncounted UPGRADE lines
 	for _, ft := range f.Features {
 		if j.cfg.vendor != "" && ft.Vendor != j.cfg.vendor {
 			continue
@@ -44,13 +45,30 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 			continue
 		}
 		if ft.Count == 0 {
+			if ft.Kind == licfile.KindUpgrade {
+				// An uncounted UPGRADE upgrades the closest preceding
+				// uncounted line it applies to (manual 3.2.6), as the
+				// vendor daemon has it; alone it grants nothing.
+				base := upgradedLocal(local, ft)
+				if base == nil {
+					continue
+				}
+				hostids[ft] = ft.HostID
+				if len(ft.HostID) == 0 {
+					hostids[ft] = base.HostID
+				}
+			}
 			local = append(local, ft)
 		} else {
 			counted = append(counted, ft)
 		}
 	}
 	for _, ft := range local {
-		if err := j.localGrantable(f, src.File, ft, want); err != nil {
+		ids, ok := hostids[ft]
+		if !ok {
+			ids = ft.HostID
+		}
+		if err := j.localGrantable(f, src.File, ft, ids, want); err != nil {
 			errs.add(err)
 			continue
 		}
@@ -109,9 +127,23 @@ func readLicenseFile(name string) (*licfile.File, error) {
 	return f, nil
 }
 
-// localGrantable checks an uncounted line: version, signature, hostid,
-// dates. The first failing rule's error is returned.
-func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, want licfile.Version) error {
+// upgradedLocal is the closest of the uncounted lines before the
+// uncounted UPGRADE line up that it upgrades (from <= version < to), or
+// nil.
+func upgradedLocal(before []*licfile.Feature, up *licfile.Feature) *licfile.Feature {
+	for i := len(before) - 1; i >= 0; i-- {
+		b := before[i]
+		if b.Name == up.Name && b.Version.Compare(up.FromVersion) >= 0 && b.Version.Compare(up.Version) < 0 {
+			return b
+		}
+	}
+	return nil
+}
+
+// localGrantable checks an uncounted line: version, signature, hostid
+// (hostids: the line's, or for an UPGRADE without one the upgraded
+// line's), platform, dates. The first failing rule's error is returned.
+func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, hostids licfile.HostIDList, want licfile.Version) error {
 	detail := []string{"Feature: " + ft.Name, "License path: " + path}
 	if ft.Version.Compare(want) < 0 {
 		return newError(-25, minorVersion, detail...)
@@ -133,8 +165,11 @@ func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, 
 	if err := licfile.Verify(key.Key, f, ft); err != nil {
 		return newError(-8, minorSignature, append(detail, err.Error())...)
 	}
-	if len(ft.HostID) == 0 || !ft.HostID.Matches(j.machine) {
-		return newError(-9, minorHost, append(detail, "Hostid: "+ft.HostID.String())...)
+	if len(hostids) == 0 || !hostids.Matches(j.machine) {
+		return newError(-9, minorHost, append(detail, "Hostid: "+hostids.String())...)
+	}
+	if !ft.AllowsPlatform(j.cfg.platform) {
+		return newError(-89, minorPlatform, append(detail, "Platform: "+j.cfg.platform)...)
 	}
 	now := j.cfg.now()
 	if !ft.Start.IsZero() && now.Before(ft.Start.Time()) {

@@ -59,6 +59,15 @@ func TestLocalUncounted(t *testing.T) {
 		{"edited after signing", "FEATURE f1 demo 1.0 1-jan-2030 uncounted HOSTID=ANY\n", "1.0",
 			func(s string) string { return strings.Replace(s, "1-jan-2030", "1-jan-2040", 1) }, -8},
 		{"no such feature", "FEATURE f2 demo 1.0 permanent uncounted HOSTID=ANY\n", "1.0", nil, -5},
+		{"platform not listed", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY PLATFORMS=\"sun4_u5 i86_n3\"\n", "1.0", nil, -89},
+		{"upgraded", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\nUPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, 0},
+		{"upgrade alone", "UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -5},
+		{"upgrade of a line too old", "FEATURE f1 demo 0.5 permanent uncounted HOSTID=HOSTNAME=pc1\nUPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -25},
+		{"upgrade takes the upgraded line's hostid", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\nUPGRADE f1 demo 1.0 2.0 permanent uncounted\n", "2.0", nil, 0},
+		// Not granted: the upgrade is for another host (-9), and the line
+		// it upgrades too old (-25), which is the error reported.
+		{"upgrade keeps the upgraded line's hostid", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=elsewhere\nUPGRADE f1 demo 1.0 2.0 permanent uncounted\n", "2.0", nil, -25},
+		{"upgrade before the line", "UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\nFEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -25},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,17 @@ const DefaultHeartbeat = 30 * time.Second
 // interval: a Go duration ("2s") or a number of seconds.
 const HeartbeatEnv = "GOLM_HEARTBEAT_INTERVAL"
 
+// LossTimeoutEnv names the environment variable holding the loss
+// timeout (see WithLossTimeout): a Go duration ("2m") or a number of
+// seconds; 0 or "never" keeps trying for ever.
+const LossTimeoutEnv = "GOLM_LICENSE_LOSS_TIMEOUT"
+
+// DefaultLossTimeout is how long a vendor daemon may stay out of reach
+// before the licenses held of it are lost, unless WithLossTimeout or
+// $GOLM_LICENSE_LOSS_TIMEOUT says otherwise: longer than lmgrd takes to
+// restart a vendor daemon that died, or a server to reboot.
+const DefaultLossTimeout = 5 * time.Minute
+
 // DefaultDialTimeout bounds each TCP connect and handshake.
 const DefaultDialTimeout = 5 * time.Second
 
@@ -44,6 +55,9 @@ type config struct {
 	software                              string
 	queuePoll                             time.Duration
 	linger                                time.Duration
+	platform                              string
+	lossTimeout                           time.Duration // <0: never
+	environ                               func() []string
 }
 
 // WithLinger makes every license the job checks out out of a vendor
@@ -165,6 +179,30 @@ func WithPublicKeyFile(path string) Option {
 // WithMachine sets what this host is for hostid matching (tests).
 func WithMachine(m *licfile.Machine) Option { return func(c *config) { c.machine = m } }
 
+// WithLossTimeout sets how long the job keeps trying to reach a vendor
+// daemon that went away before the licenses it held of it are lost
+// (License.Lost, License.Err); d < 0 keeps trying for ever. The default
+// is $GOLM_LICENSE_LOSS_TIMEOUT, else DefaultLossTimeout.
+func WithLossTimeout(d time.Duration) Option {
+	return func(c *config) {
+		c.lossTimeout = d
+		if d == 0 {
+			c.lossTimeout = -1
+		}
+	}
+}
+
+// WithPlatform overrides the platform name sent to the server and
+// checked against the PLATFORMS= lists of uncounted lines
+// (licfile.ThisPlatform otherwise).
+func WithPlatform(p string) Option { return func(c *config) { c.platform = p } }
+
+// WithEnviron gives the environment as KEY=value lines: without
+// WithVendor, every VENDOR_LICENSE_FILE variable in it is part of the
+// license path, as for lmutil. Without it only LM_LICENSE_FILE (and,
+// with WithVendor, that vendor's variable) is read.
+func WithEnviron(environ func() []string) Option { return func(c *config) { c.environ = environ } }
+
 // WithClock sets the clock for expiry and start dates.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
@@ -187,6 +225,19 @@ func newConfig(opts []Option) *config {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.lossTimeout == 0 {
+		switch v := strings.TrimSpace(c.getenv(LossTimeoutEnv)); {
+		case v == "0" || strings.EqualFold(v, "never"):
+			c.lossTimeout = -1
+		case parseInterval(v) > 0:
+			c.lossTimeout = parseInterval(v)
+		default:
+			c.lossTimeout = DefaultLossTimeout
+		}
+	}
+	if c.platform == "" {
+		c.platform = licfile.ThisPlatform()
 	}
 	if c.dialTimeout <= 0 {
 		c.dialTimeout = DefaultDialTimeout
