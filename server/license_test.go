@@ -39,7 +39,7 @@ func TestLoadLicensesUnservedVendor(t *testing.T) {
 				paths = append(paths, p)
 			}
 			var b strings.Builder
-			log := NewDebugLog(&b, tt.daemon, func() time.Time { return time.Date(2026, 3, 15, 10, 30, 0, 0, time.UTC) })
+			log := unbufferedLog(&b, tt.daemon, func() time.Time { return time.Date(2026, 3, 15, 10, 30, 0, 0, time.UTC) })
 			if _, err := LoadLicenses(paths, log); err != nil {
 				t.Fatal(err)
 			}
