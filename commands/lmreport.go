@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ const reportTopUsers = 5
 func lmreportApplet() *Applet {
 	return &Applet{
 		Name:    "lmreport",
-		Usage:   "lmreport [-verify] [-csv|-json] [-from date] [-to date] [-feature f] files...",
+		Usage:   "lmreport [-verify] [-csv|-json|-html] [-o file] [-from date] [-to date] [-feature f] files...",
 		Summary: "verify report logs and report license usage from them",
 		Description: `lmreport reads report logs, the files a vendor daemon writes when its options file has a REPORTLOG line. ` +
 			`The files of a rotated set (lmswitchr, lmnewlog, or restarts that kept the old file) may be named in any order: each file's header says where it belongs in the chain, and they are read in that order.
@@ -52,6 +53,8 @@ DENIALS. So that a client asking in a loop cannot fill the disk, the first denia
 				&cli.BoolFlag{Name: "verify", Usage: "check the hash chain and sequence across the files"},
 				&cli.BoolFlag{Name: "csv", Usage: "print comma-separated values"},
 				&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+				&cli.BoolFlag{Name: "html", Usage: "print one HTML page with charts"},
+				&cli.StringFlag{Name: "o", Usage: "write the report to `file` instead of standard output"},
 				&cli.StringFlag{Name: "from", Usage: "report from `date` on"},
 				&cli.StringFlag{Name: "to", Usage: "report up to `date`"},
 				&cli.StringFlag{Name: "feature", Usage: "report on `feature` only"},
@@ -99,8 +102,14 @@ func runLmreport(c *cli.Context, env *Env) error {
 	if len(files) == 0 {
 		return usagef(a, "lmreport: no report log files given")
 	}
-	if c.Bool("csv") && c.Bool("json") {
-		return usagef(a, "lmreport: -csv and -json are exclusive")
+	formats := 0
+	for _, f := range []string{"csv", "json", "html"} {
+		if c.Bool(f) {
+			formats++
+		}
+	}
+	if formats > 1 {
+		return usagef(a, "lmreport: -csv, -json and -html are exclusive")
 	}
 	paths := make([]string, len(files))
 	for i, f := range files {
@@ -130,18 +139,60 @@ func runLmreport(c *cli.Context, env *Env) error {
 			fmt.Fprintf(env.Stderr, "lmreport: warning: %s\n", displayPaths(p.Error(), paths, files))
 		}
 	}
-	rep, err := buildReport(paths, filter)
+	rep, err := buildReport(paths, filter, c.Bool("html"))
 	if err != nil {
 		return fmt.Errorf("lmreport: %s", displayPaths(err.Error(), paths, files))
 	}
+	out := env.Stdout
+	if name := c.String("o"); name != "" {
+		f, err := createReportOutput(env.Path(name), paths)
+		if err != nil {
+			return fmt.Errorf("lmreport: -o %s: %s", name, displayPaths(err.Error(), paths, files))
+		}
+		out = f
+	}
 	switch {
 	case c.Bool("csv"):
-		return writeReportCSV(env.Stdout, rep, loc)
+		err = writeReportCSV(out, rep, loc)
 	case c.Bool("json"):
-		return writeReportJSON(env.Stdout, rep, loc)
+		err = writeReportJSON(out, rep, loc)
+	case c.Bool("html"):
+		err = writeReportHTML(out, rep, loc)
+	default:
+		fmt.Fprintln(out, Banner(env.Prog))
+		err = writeReportText(out, rep, loc)
 	}
-	fmt.Fprintln(env.Stdout, Banner(env.Prog))
-	return writeReportText(env.Stdout, rep, loc)
+	if f, ok := out.(*os.File); ok && out != env.Stdout {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("lmreport: %w", cerr)
+		}
+	}
+	return err
+}
+
+// createReportOutput creates (or truncates) the file -o names. It must
+// not be one of the report logs read, nor any other report log or its
+// state file: a slip of the hand must not destroy the record.
+func createReportOutput(path string, inputs []string) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return nil, errors.New("not a regular file")
+		}
+		for _, in := range inputs {
+			if ii, err := os.Stat(in); err == nil && os.SameFile(fi, ii) {
+				return nil, fmt.Errorf("it is %s, a report log read", in)
+			}
+		}
+		if f, err := os.Open(path); err == nil {
+			head := make([]byte, len(reportlog.Magic))
+			n, _ := io.ReadFull(f, head)
+			f.Close()
+			if string(head[:n]) == reportlog.Magic {
+				return nil, errors.New("it is a report log")
+			}
+		}
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 }
 
 // displayPaths shows the file names as the user typed them in a message.
@@ -181,7 +232,7 @@ type usageReport struct {
 	Features []*reportlog.FeatureUsage
 }
 
-func buildReport(paths []string, filter reportlog.Filter) (*usageReport, error) {
+func buildReport(paths []string, filter reportlog.Filter, series bool) (*usageReport, error) {
 	r, err := reportlog.Open(paths...)
 	if err != nil {
 		return nil, err
@@ -189,6 +240,9 @@ func buildReport(paths []string, filter reportlog.Filter) (*usageReport, error) 
 	defer r.Close()
 	rep := &usageReport{Files: len(paths), Filter: filter}
 	u := reportlog.NewUsage(filter)
+	if series {
+		u.TrackSeries()
+	}
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {

@@ -322,6 +322,11 @@ func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Rec
 	if rec.Version == "" {
 		rec.Version = st.Pool.Version.Text
 	}
+	// An OUT record says how many seats its pool has, so that a report
+	// can draw the seats in use against them.
+	if e == reportlog.EventOut && st.Pool.Count > 0 && !st.Pool.Uncounted {
+		rec.Detail = addDetail(rec.Detail, fmt.Sprintf("%s=%d", reportlog.DetailTotal, st.Pool.Count))
+	}
 	setClient(&rec, st.Client)
 	return rec
 }
@@ -490,4 +495,11 @@ func trimLogPrefix(err error) string {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
+}
+
+func addDetail(detail, kv string) string {
+	if detail == "" {
+		return kv
+	}
+	return detail + "," + kv
 }

@@ -50,7 +50,16 @@ func compact(r reportlog.Record) string {
 		s += " " + r.Reason
 	}
 	if r.Detail != "" && r.Event != reportlog.EventStart && r.Event != reportlog.EventSwitch && r.Event != reportlog.EventDeny {
-		s += " " + r.Detail
+		// total= of an OUT is the pool's count: TestReportLogTotal.
+		var kept []string
+		for _, kv := range strings.Split(r.Detail, ",") {
+			if !strings.HasPrefix(kv, reportlog.DetailTotal+"=") {
+				kept = append(kept, kv)
+			}
+		}
+		if len(kept) > 0 {
+			s += " " + strings.Join(kept, ",")
+		}
 	}
 	return s
 }
@@ -688,5 +697,35 @@ func TestReportLogAddedByReread(t *testing.T) {
 	want := []string{"REREAD", "DENY f1 alice -4"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("records:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// TestReportLogTotal: an OUT record says how many seats its pool has
+// (total=N), after the queued mark of a grant from the queue.
+func TestReportLogTotal(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n")
+	alice := h.client("alice", "ws1", "/dev/pts/1")
+	bob := h.client("bob", "ws2", "/dev/pts/2")
+	a1 := alice.want("f1", "1.0", 1, 0)
+	q, queued, _ := bob.queue("f1", "1.0", 1)
+	if !queued {
+		t.Fatal("bob's checkout was not queued")
+	}
+	alice.checkin(a1)
+	if granted, code := bob.poll(q); !granted {
+		t.Fatalf("bob's poll: %d", code)
+	}
+	recs, err := reportlog.ReadAll(filepath.Join(h.dir, "report.rl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		if r.Event == reportlog.EventOut {
+			got = append(got, r.User+":"+r.Detail)
+		}
+	}
+	if want := "alice:total=1 bob:queued,total=1"; strings.Join(got, " ") != want {
+		t.Errorf("OUT details %q, want %s", got, want)
 	}
 }
