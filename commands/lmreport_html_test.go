@@ -177,7 +177,7 @@ func TestLmreportKnownWorkload(t *testing.T) {
 	rec("11:00", reportlog.EventStart, "", 0, 0)
 	rec("11:00", reportlog.EventOut, "alice", 3, 1)
 	rec("11:30", reportlog.EventOut, "bob", 3, 2) // 6 again, later
-	w.Close()                                      // killed: no IN, no STOP
+	w.Close()                                     // killed: no IN, no STOP
 	w = open()
 	rec("12:00", reportlog.EventStart, "", 0, 0) // the seats ended with the daemon
 	w.Close()
