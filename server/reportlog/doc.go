@@ -62,6 +62,13 @@
 // headers alone (Open does), and Verify checks the whole set: every line
 // well formed, every hash right, no sequence number missing or repeated,
 // and each file's header matching the last record of the file before.
+// A rotation while the old file cannot be written puts the SWITCH record
+// first in the new file instead (see Durability); the set verifies the
+// same.
+//
+// An OUT record's detail says how many seats its license pool has,
+// total=N (none for an uncounted pool), after "queued" for a grant from
+// the queue: lmreport -html draws the seats in use against it.
 //
 // # Restarts
 //
