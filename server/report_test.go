@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -728,4 +729,137 @@ func TestReportLogTotal(t *testing.T) {
 	if want := "alice:total=1 bob:queued,total=1"; strings.Join(got, " ") != want {
 		t.Errorf("OUT details %q, want %s", got, want)
 	}
+}
+
+// TestReportLogDiskFullUnderLoad: clients check out and in throughout
+// while the disk fills and empties again and lmswitchr and lmnewlog
+// rotate the log, some of them while it is full. Checkouts are granted
+// or refused with -23, checkins always succeed; afterwards every
+// granted checkout has one OUT and one IN record, none for a refused
+// one, and the set verifies.
+func TestReportLogDiskFullUnderLoad(t *testing.T) {
+	disk := &failingDisk{}
+	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 8"))
+	const clients, rounds = 6, 150
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted := map[uint64]bool{}
+	var refused atomic.Int32
+	var done atomic.Int32
+	for i := range clients {
+		c := h.client(fmt.Sprintf("u%d", i), "ws", "d")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				m, err := c.c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1})
+				var pe *protocol.PeerError
+				switch {
+				case errors.As(err, &pe) && pe.Msg.Code == -23:
+					refused.Add(1)
+					done.Add(1)
+					continue
+				case err != nil:
+					t.Error(err)
+					return
+				}
+				hd := m.(*protocol.Granted).Handle
+				mu.Lock()
+				granted[hd] = true
+				mu.Unlock()
+				if _, err := c.c.Call(&protocol.Checkin{Handle: hd}); err != nil {
+					t.Errorf("checkin of %d: %v", hd, err)
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	admin := h.client("admin", "srv", "console")
+	stop := make(chan struct{})
+	go func() { wg.Wait(); close(stop) }()
+	rotations, current := 0, filepath.Join(h.dir, "report.rl")
+loop:
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			break loop
+		default:
+		}
+		// Full for a while, the whole disk or only the current file's,
+		// with a rotation in the middle; then free.
+		if i%3 == 0 {
+			disk.mu.Lock()
+			disk.one = nil
+			disk.mu.Unlock()
+			disk.full.Store(true)
+		} else {
+			disk.fillFile(t, current)
+		}
+		for n := done.Load(); done.Load() < n+20; {
+			select {
+			case <-stop:
+				break loop
+			default:
+				time.Sleep(time.Millisecond) // polling interval
+			}
+		}
+		next := filepath.Join(h.dir, fmt.Sprintf("switched-%d.rl", i))
+		var req protocol.Message = &protocol.SwitchReportLog{Path: next}
+		if i%2 == 1 {
+			next = current
+			req = &protocol.NewReportLog{Path: fmt.Sprintf("renamed-%d.rl", i)}
+		}
+		_, err := admin.c.Call(req)
+		switch {
+		case err == nil && i%3 == 0:
+			t.Errorf("rotation %d with every file full succeeded", i)
+		case err == nil:
+			rotations++
+			current = next
+		case i%3 != 0:
+			t.Errorf("rotation %d away from the full file: %v", i, err)
+		}
+		disk.full.Store(false)
+		for n := done.Load(); done.Load() < n+20; {
+			select {
+			case <-stop:
+				break loop
+			default:
+				time.Sleep(time.Millisecond) // polling interval
+			}
+		}
+	}
+	disk.full.Store(false)
+	h.v.Shutdown(context.Background())
+	files, err := filepath.Glob(filepath.Join(h.dir, "*.rl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	records(t, files...) // verifies
+	recs, err := reportlog.ReadAll(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, in := map[uint64]int{}, map[uint64]int{}
+	for _, r := range recs {
+		switch r.Event {
+		case reportlog.EventOut:
+			out[r.Handle]++
+		case reportlog.EventIn:
+			in[r.Handle]++
+		}
+	}
+	for hd := range granted {
+		if out[hd] != 1 || in[hd] != 1 {
+			t.Errorf("handle %d: %d OUT and %d IN records, want 1 and 1", hd, out[hd], in[hd])
+		}
+	}
+	if len(out) != len(granted) || len(in) != len(granted) {
+		t.Errorf("%d OUT and %d IN records, %d granted", len(out), len(in), len(granted))
+	}
+	if refused.Load() == 0 {
+		t.Error("no checkout was refused while the disk was full")
+	}
+	t.Logf("%d granted, %d refused, %d rotations, %d files, %d records", len(granted), refused.Load(), rotations, len(files), len(recs))
 }
