@@ -282,3 +282,108 @@ func TestRotateWhileFull(t *testing.T) {
 		})
 	}
 }
+
+// TestPartialWriteReportedAsNone: os.File's WriteAt says 0 bytes for a
+// pwrite that wrote part of the line and then failed; the part is cut
+// off all the same, so that the next record does not follow half a
+// line.
+func TestPartialWriteReportedAsNone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.log")
+	fails := 1
+	w := openTest(t, Config{Path: path, RetryInterval: time.Millisecond, WriteTimeout: time.Hour, OnError: func(error) {}})
+	w.writeAt = func(f *os.File, b []byte, off int64) (int, error) {
+		if fails > 0 {
+			fails--
+			f.WriteAt(b[:len(b)/2], off)
+			return 0, syscall.ENOSPC
+		}
+		return f.WriteAt(b, off)
+	}
+	appendN(t, w, 2, "u")
+	w.Close()
+	if s := mustVerify(t, path); s.Records != 2 {
+		t.Errorf("%+v, want 2 records", s)
+	}
+}
+
+// TestSmallFilesystem: a report log on a 64 KB tmpfs that fills: every
+// record is either refused (Append) or kept (Keep), none is torn, and
+// lmswitchr to another filesystem writes the backlog there. Skipped
+// where the test may not mount a tmpfs.
+func TestSmallFilesystem(t *testing.T) {
+	full := t.TempDir()
+	if err := syscall.Mount("tmpfs", full, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a small tmpfs here: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(full, 0); err != nil {
+			syscall.Unmount(full, syscall.MNT_DETACH)
+		}
+	})
+	path := filepath.Join(full, "r.rl")
+	w := openTest(t, Config{Path: path, WriteTimeout: time.Millisecond, RetryInterval: time.Hour, OnError: func(error) {}})
+	appendN(t, w, 3, "before")
+	filler, err := os.Create(filepath.Join(full, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := filler.Write(make([]byte, 1024)); err != nil {
+			break
+		}
+	}
+	filler.Close()
+	var out, kept int
+	for i := range 100 {
+		h := uint64(100 + i)
+		if _, err := w.Append(Record{Event: EventOut, Feature: "f1", User: "during", Handle: h}); err != nil {
+			if !errors.Is(err, ErrNotLogged) || !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("Append on a full filesystem: %v", err)
+			}
+			continue
+		}
+		out++
+		if _, k, err := w.Keep(Record{Event: EventIn, Feature: "f1", User: "during", Handle: h}); err != nil {
+			t.Fatal(err)
+		} else if k {
+			kept++
+		}
+	}
+	if out == 100 {
+		t.Fatal("the filesystem never filled")
+	}
+	// A seat held from before the disk filled comes back now.
+	if _, k, err := w.Keep(Record{Event: EventIn, Feature: "f1", User: "before", Handle: 1}); err != nil || !k {
+		t.Fatalf("checkin on the full filesystem: kept %v, %v; want kept", k, err)
+	}
+	other := filepath.Join(t.TempDir(), "other.rl")
+	if err := w.Switch(other); err != nil {
+		t.Fatalf("lmswitchr away from the full filesystem: %v", err)
+	}
+	if n := w.Pending(); n != 0 {
+		t.Errorf("%d records still wait after the switch", n)
+	}
+	w.Close()
+	mustVerify(t, path, other)
+	recs, err := ReadAll(path, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, ins := map[uint64]int{}, map[uint64]int{}
+	for _, r := range recs {
+		switch r.Event {
+		case EventOut:
+			outs[r.Handle]++
+		case EventIn:
+			ins[r.Handle]++
+		}
+	}
+	if len(outs) != out+3 {
+		t.Errorf("%d OUT records, want %d", len(outs), out+3)
+	}
+	for h, n := range outs {
+		if (h >= 100 || h == 1) && (n != 1 || ins[h] != 1) {
+			t.Errorf("handle %d: %d OUT, %d IN", h, n, ins[h])
+		}
+	}
+}

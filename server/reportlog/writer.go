@@ -569,10 +569,11 @@ func (w *Writer) writeRecordLocked(rec *Record) error {
 		err = fmt.Errorf("short write (%d of %d bytes)", n, len(line))
 	}
 	if err != nil {
-		if n > 0 {
-			if terr := w.f.Truncate(w.size); terr != nil {
-				w.report(fmt.Errorf("report log %s: cutting a partial line: %w", w.path, terr))
-			}
+		// Cut whatever reached the file, whatever n says: os.File's
+		// WriteAt counts nothing of a pwrite that wrote part of the line
+		// and then failed (ENOSPC on a filling disk).
+		if terr := w.f.Truncate(w.size); terr != nil {
+			w.report(fmt.Errorf("report log %s: cutting a partial line: %w", w.path, terr))
 		}
 		rec.Seq, rec.Hash = 0, ""
 		w.lastErr = err
@@ -837,10 +838,8 @@ func (w *Writer) rotateLocked(oldName, newPath, reason string, undo func()) erro
 	size := int64(len(h.Line()))
 	err = errors.New("records wait to be written")
 	if len(w.pending) == 0 {
-		var n int
-		n, err = w.writeAt(w.f, []byte(line), w.size)
-		if err != nil && n > 0 {
-			w.f.Truncate(w.size)
+		if _, err = w.writeAt(w.f, []byte(line), w.size); err != nil {
+			w.f.Truncate(w.size) // a partial line: see writeRecordLocked
 		}
 	}
 	if err != nil {
