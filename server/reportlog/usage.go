@@ -167,7 +167,9 @@ func (u *Usage) release(h uint64, o *open, t time.Time) {
 // Add takes the next record.
 func (u *Usage) Add(r Record) {
 	if u.filter.after(r.Time) {
-		u.finish(u.filter.To)
+		// Seats still out are cut at the window's end by Result. Not
+		// here: a record kept while the log could not be written may
+		// follow this one with an earlier time.
 		return
 	}
 	if !u.entered && !u.filter.before(r.Time) {

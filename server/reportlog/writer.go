@@ -418,8 +418,10 @@ func (w *Writer) Next() uint64 {
 
 // Append writes rec as the next record and returns it with its Seq, Hash
 // and (if it had none) Time set. It returns once the line is in the file
-// (and, with SyncGroup or SyncEach, on disk). On an error wrapping
-// ErrNotLogged or ErrClosed the record is not in the log.
+// (and, with SyncGroup or SyncEach, on disk). Records kept by Keep are
+// written first. On an error wrapping ErrNotLogged or ErrClosed the
+// record is not in the log; ErrBacklog too says that MaxPending kept
+// records still wait.
 func (w *Writer) Append(rec Record) (Record, error) {
 	if !rec.Event.Valid() {
 		return rec, fmt.Errorf("%w %q", ErrEvent, rec.Event)
