@@ -525,7 +525,7 @@ func (w *Writer) commitLocked(rec *Record, keep bool) error {
 		switch {
 		case keep:
 			return err
-		case len(w.pending) >= w.cfg.MaxPending:
+		case rec != nil && len(w.pending) >= w.cfg.MaxPending:
 			return fmt.Errorf("%w: %w", ErrNotLogged, ErrBacklog)
 		case time.Since(w.failing) >= w.cfg.WriteTimeout:
 			return fmt.Errorf("%w: %w", ErrNotLogged, err)
@@ -649,7 +649,7 @@ func (w *Writer) retrier() {
 		case <-w.pendKick:
 		}
 		pause := w.cfg.RetryInterval
-		for {
+		for attempt := 1; ; attempt++ {
 			t := time.NewTimer(pause)
 			select {
 			case <-w.done:
@@ -663,7 +663,7 @@ func (w *Writer) retrier() {
 				if err := w.attemptLocked(nil); err == nil {
 					w.recoveredLocked()
 				} else {
-					w.failedLocked(w.seq, 0, err)
+					w.failedLocked(w.seq, attempt, err)
 				}
 				left = len(w.pending)
 			}
