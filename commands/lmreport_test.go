@@ -40,7 +40,8 @@ func writeTestReportLog(t *testing.T, dir string) {
 	out := func(hm, feature, user string, count int, handle uint64) {
 		t.Helper()
 		if _, err := w.Append(reportlog.Record{Time: at(hm), Event: reportlog.EventOut, Feature: feature, Version: "1.0",
-			User: user, Host: user + "-ws", Display: "/dev/pts/1", Project: "apollo", Count: count, Handle: handle, Pool: "1"}); err != nil {
+			User: user, Host: user + "-ws", Display: "/dev/pts/1", Project: "apollo", Count: count, Handle: handle, Pool: "1",
+			Detail: map[string]string{"f1": "total=3", "f2": "total=2"}[feature]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -157,6 +158,9 @@ func TestLmreportGolden(t *testing.T) {
 		{"table-reverse-order", []string{"report-late.log", "report.log", "report-1120.log"}, ""},
 		{"csv", append([]string{"-csv"}, all...), ""},
 		{"json", append([]string{"-json"}, all...), ""},
+		{"html", append([]string{"-html"}, all...), ""},
+		{"html-window", append([]string{"-html", "-feature", "f1", "-from", "2026-11-20T09:00", "-to", "2026-11-20T13:30"}, all...), ""},
+		{"html-and-csv", []string{"-html", "-csv", "report.log"}, ""},
 		{"feature", append([]string{"-feature", "f2"}, all...), ""},
 		{"window", append([]string{"-from", "2026-11-20T09:00", "-to", "2026-11-20T13:30"}, all...), ""},
 		{"window-day", append([]string{"-from", "2026-11-21", "-to", "2026-11-21"}, all...), ""},

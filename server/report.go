@@ -130,7 +130,7 @@ func (v *Vendor) openLogs(lc logConfig) {
 	}
 	rs.w = w
 	v.log.Printf("Report log: %s", w.Path())
-	v.appendLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
+	v.keepLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
 }
 
 func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer, error) {
@@ -140,6 +140,9 @@ func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer
 		Vendor:  v.cfg.Name,
 		Now:     v.cfg.Now,
 		OnError: func(err error) { v.log.Limited("REPORTLOG", "REPORTLOG: %v", trimLogPrefix(err)) },
+		// The backlog's changes are few and say what the log is missing
+		// and why checkouts are refused: never rate-limited away.
+		OnNotice: func(msg string) { v.log.Printf("REPORTLOG: %s", strings.TrimPrefix(msg, "report log ")) },
 	}
 	if v.cfg.ReportLog != nil {
 		v.cfg.ReportLog(&cfg)
@@ -185,7 +188,7 @@ func (v *Vendor) closeLogs() {
 		if rs.w != nil {
 			// The denials counted so far come before the STOP.
 			rs.w.FlushDenials()
-			v.appendLocked(reportlog.Record{Event: reportlog.EventStop})
+			v.keepLocked(reportlog.Record{Event: reportlog.EventStop})
 			if err := rs.w.Close(); err != nil {
 				v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
 			}
@@ -252,31 +255,31 @@ func (v *Vendor) record(cmd Command, r *Result) {
 			v.denyLocked(c.Session, rec)
 		}
 	case Reread:
-		v.appendLocked(reportlog.Record{Event: reportlog.EventReread})
+		v.keepLocked(reportlog.Record{Event: reportlog.EventReread})
 	}
 	for _, w := range r.Dequeued {
 		rec := reportlog.Record{Event: reportlog.EventDequeue, Feature: w.Feature, Version: w.Version, Count: w.Count, Handle: uint64(w.Handle), Reason: reason}
 		setClient(&rec, w.Client)
-		v.appendLocked(rec)
+		v.keepLocked(rec)
 	}
 	for _, st := range r.Freed {
 		// A seat that was lingering was recorded IN when its linger
 		// began; a suite's seat is its component's record.
 		if !st.Lingering() && !st.Pool.SuiteOnly {
-			v.appendLocked(seatRecord(reportlog.EventIn, st, reason, ""))
+			v.keepLocked(seatRecord(reportlog.EventIn, st, reason, ""))
 		}
 	}
 	for _, st := range r.Lingering {
 		if st.Pool.SuiteOnly {
 			continue
 		}
-		v.appendLocked(seatRecord(reportlog.EventIn, st, reason, fmt.Sprintf("linger=%d", int(st.Linger/time.Second))))
+		v.keepLocked(seatRecord(reportlog.EventIn, st, reason, fmt.Sprintf("linger=%d", int(st.Linger/time.Second))))
 	}
 	for _, st := range r.Inactive {
 		if st.Pool.SuiteOnly {
 			continue
 		}
-		v.appendLocked(seatRecord(reportlog.EventIn, st, reportlog.ReasonTimeout, ""))
+		v.keepLocked(seatRecord(reportlog.EventIn, st, reportlog.ReasonTimeout, ""))
 	}
 	// Seats go back before the queue is served with them.
 	kept := r.Granted[:0:0]
@@ -319,6 +322,11 @@ func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Rec
 	if rec.Version == "" {
 		rec.Version = st.Pool.Version.Text
 	}
+	// An OUT record says how many seats its pool has, so that a report
+	// can draw the seats in use against them.
+	if e == reportlog.EventOut && st.Pool.Count > 0 && !st.Pool.Uncounted {
+		rec.Detail = addDetail(rec.Detail, fmt.Sprintf("%s=%d", reportlog.DetailTotal, st.Pool.Count))
+	}
 	setClient(&rec, st.Client)
 	return rec
 }
@@ -358,6 +366,23 @@ func (v *Vendor) appendLocked(rec reportlog.Record) error {
 		return err
 	}
 	return nil
+}
+
+// keepLocked appends rec, the record of something that has happened
+// and cannot be refused (a checkin, a withdrawn request, START, STOP,
+// REREAD): a record that cannot be written now is kept by the writer
+// and written as soon as the log can be (Writer.Keep), so that no seat
+// looks out for ever. rs.mu is held.
+func (v *Vendor) keepLocked(rec reportlog.Record) {
+	rs := &v.report
+	if rs.w == nil {
+		v.appendLocked(rec) // says it is not logged
+		return
+	}
+	if _, _, err := rs.w.Keep(rec); err != nil {
+		v.log.Limited("REPORTLOG", "REPORTLOG: %s %q %s@%s handle %d not logged: %v",
+			rec.Event, rec.Feature, rec.User, rec.Host, rec.Handle, trimLogPrefix(err))
+	}
 }
 
 // switchReportLog is lmswitchr (newLog false) and lmnewlog (newLog
@@ -470,4 +495,11 @@ func trimLogPrefix(err error) string {
 		s = strings.TrimPrefix(s, p)
 	}
 	return s
+}
+
+func addDetail(detail, kv string) string {
+	if detail == "" {
+		return kv
+	}
+	return detail + "," + kv
 }

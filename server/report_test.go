@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,7 +51,16 @@ func compact(r reportlog.Record) string {
 		s += " " + r.Reason
 	}
 	if r.Detail != "" && r.Event != reportlog.EventStart && r.Event != reportlog.EventSwitch && r.Event != reportlog.EventDeny {
-		s += " " + r.Detail
+		// total= of an OUT is the pool's count: TestReportLogTotal.
+		var kept []string
+		for _, kv := range strings.Split(r.Detail, ",") {
+			if !strings.HasPrefix(kv, reportlog.DetailTotal+"=") {
+				kept = append(kept, kv)
+			}
+		}
+		if len(kept) > 0 {
+			s += " " + strings.Join(kept, ",")
+		}
 	}
 	return s
 }
@@ -413,30 +423,62 @@ func TestReportLogRotationUnderLoad(t *testing.T) {
 }
 
 // failingDisk makes report log writes fail while full is set, as a full
-// disk does.
-type failingDisk struct{ full atomic.Bool }
+// disk does; with one set, only writes to that file fail (a full
+// filesystem the log is switched away from).
+type failingDisk struct {
+	full atomic.Bool
+	mu   sync.Mutex
+	one  os.FileInfo
+}
 
 func (d *failingDisk) writeAt(f *os.File, b []byte, off int64) (int, error) {
 	if d.full.Load() {
-		return 0, syscall.ENOSPC
+		d.mu.Lock()
+		one := d.one
+		d.mu.Unlock()
+		fi, err := f.Stat()
+		if one == nil || err == nil && os.SameFile(fi, one) {
+			return 0, syscall.ENOSPC
+		}
 	}
 	return f.WriteAt(b, off)
 }
 
-// TestReportLogDiskFull: while the report log cannot be written, a
-// checkout is denied with -23 and no seat stays out, a queued request
-// granted by a checkin is revoked; once writes succeed again checkouts
-// are granted, and the log that was written verifies and holds no OUT
-// for a refused grant.
-func TestReportLogDiskFull(t *testing.T) {
-	disk := &failingDisk{}
-	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n", func(c *VendorConfig) {
+// fillFile makes writes to path (the file there now) fail.
+func (d *failingDisk) fillFile(t *testing.T, path string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	d.one = fi
+	d.mu.Unlock()
+	d.full.Store(true)
+}
+
+func diskFullHarness(t *testing.T, disk *failingDisk, license string, tweak ...func(*reportlog.Config)) *harness {
+	return newHarness(t, license, "REPORTLOG +report.rl\n", func(c *VendorConfig) {
 		c.ReportLog = func(rc *reportlog.Config) {
 			rc.WriteAt = disk.writeAt
 			rc.WriteTimeout = 20 * time.Millisecond
 			rc.RetryInterval = time.Millisecond
+			for _, f := range tweak {
+				f(rc)
+			}
 		}
 	})
+}
+
+// TestReportLogDiskFull: while the report log cannot be written, a
+// checkout is denied with -23 and no seat stays out, a queued request
+// granted by a checkin is revoked; a checkin is kept and written, with
+// its own time, once writes succeed again, before anything after it;
+// then checkouts are granted, and the log verifies and holds no OUT for
+// a refused grant.
+func TestReportLogDiskFull(t *testing.T) {
+	disk := &failingDisk{}
+	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 1"))
 	path := filepath.Join(h.dir, "report.rl")
 	alice := h.client("alice", "ws1", "/dev/pts/1")
 	bob := h.client("bob", "ws2", "/dev/pts/2")
@@ -447,8 +489,10 @@ func TestReportLogDiskFull(t *testing.T) {
 	}
 
 	disk.full.Store(true)
-	// alice's checkin cannot be logged: it is still a checkin (the seat
-	// is back), but bob's grant from the queue is revoked.
+	h.clock.Add(time.Minute)
+	checkinAt := h.clock.Now()
+	// alice's checkin cannot be logged yet: it is still a checkin (the
+	// seat is back), but bob's grant from the queue is revoked.
 	if got := alice.checkin(a1); got != 0 {
 		t.Fatalf("checkin while the disk is full: %d", got)
 	}
@@ -460,8 +504,9 @@ func TestReportLogDiskFull(t *testing.T) {
 	if n := h.v.State().Status()[0].InUse; n != 0 {
 		t.Errorf("%d seats out while nothing can be logged, want 0", n)
 	}
-	h.wantLog(`REPORTLOG: IN "f1" alice@ws1 handle`, `REPORTLOG: OUT "f1" carol@ws3`)
+	h.wantLog("records are kept until it can", `REPORTLOG: OUT "f1" carol@ws3`)
 
+	h.clock.Add(time.Minute)
 	disk.full.Store(false)
 	c1 := carol.want("f1", "1.0", 1, 0)
 	got := records(t, path)
@@ -469,10 +514,141 @@ func TestReportLogDiskFull(t *testing.T) {
 		"START",
 		fmt.Sprintf("OUT f1 alice h%d", a1),
 		fmt.Sprintf("QUEUE f1 bob h%d", q),
+		fmt.Sprintf("IN f1 alice h%d normal", a1),
 		fmt.Sprintf("OUT f1 carol h%d", c1),
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("records:\n%q\nwant:\n%q", got, want)
+	}
+	recs, _ := reportlog.ReadAll(path)
+	if len(recs) == len(want) && !recs[3].Time.Equal(checkinAt) {
+		t.Errorf("kept IN record's time %v, want the checkin's %v", recs[3].Time, checkinAt)
+	}
+	h.wantLog("the 1 records kept while it could not be written are written")
+}
+
+// TestReportLogBacklogWrittenByTimer: checkins kept while the disk is
+// full are written when space comes back although no record follows.
+func TestReportLogBacklogWrittenByTimer(t *testing.T) {
+	disk := &failingDisk{}
+	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 4"))
+	path := filepath.Join(h.dir, "report.rl")
+	alice := h.client("alice", "ws1", "/dev/pts/1")
+	var hs []uint64
+	for range 3 {
+		hs = append(hs, alice.want("f1", "1.0", 1, 0))
+	}
+	disk.full.Store(true)
+	for _, hd := range hs {
+		if got := alice.checkin(hd); got != 0 {
+			t.Fatalf("checkin: %d", got)
+		}
+	}
+	disk.full.Store(false)
+	got := waitRecords(t, 7, path)
+	for i, hd := range hs {
+		if want := fmt.Sprintf("IN f1 alice h%d normal", hd); got[4+i] != want {
+			t.Errorf("record %d = %q, want %q", 4+i, got[4+i], want)
+		}
+	}
+}
+
+// TestReportLogBacklogBound: at the backlog's bound checkouts are
+// refused with -23 and the debug log says why; checkins are still kept
+// past it (none is dropped) and all are written once the disk has room.
+func TestReportLogBacklogBound(t *testing.T) {
+	disk := &failingDisk{}
+	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 5"), func(rc *reportlog.Config) {
+		rc.MaxPending = 2
+		rc.RetryInterval = time.Hour // only the next record writes the backlog
+	})
+	path := filepath.Join(h.dir, "report.rl")
+	alice := h.client("alice", "ws1", "/dev/pts/1")
+	var hs []uint64
+	for range 4 {
+		hs = append(hs, alice.want("f1", "1.0", 1, 0))
+	}
+	disk.full.Store(true)
+	for _, hd := range hs[:3] {
+		if got := alice.checkin(hd); got != 0 {
+			t.Fatalf("checkin: %d", got)
+		}
+	}
+	h.wantLog("2 records wait", "checkouts are refused until they are")
+	alice.want("f1", "1.0", 1, -23)
+	disk.full.Store(false)
+	// The next checkout writes the backlog first, then its own record.
+	last := alice.want("f1", "1.0", 1, 0)
+	got := records(t, path)
+	var ins int
+	for _, r := range got {
+		if strings.HasPrefix(r, "IN ") {
+			ins++
+		}
+	}
+	if ins != 3 || got[len(got)-1] != fmt.Sprintf("OUT f1 alice h%d", last) {
+		t.Errorf("records %q: want the 3 kept checkins, then the new checkout", got)
+	}
+}
+
+// TestReportLogSwitchWhileFull: lmswitchr to another filesystem while
+// the current one is full: the SWITCH record, naming the file it came
+// from, is the new file's first record, the kept checkins follow it,
+// the set verifies, and checkouts go on in the new file.
+func TestReportLogSwitchWhileFull(t *testing.T) {
+	for _, newLog := range []bool{false, true} {
+		name := "lmswitchr"
+		if newLog {
+			name = "lmnewlog"
+		}
+		t.Run(name, func(t *testing.T) {
+			disk := &failingDisk{}
+			h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 4"))
+			path := filepath.Join(h.dir, "report.rl")
+			alice := h.client("alice", "ws1", "/dev/pts/1")
+			a1 := alice.want("f1", "1.0", 1, 0)
+			a2 := alice.want("f1", "1.0", 1, 0)
+			disk.fillFile(t, path)
+			alice.checkin(a1)
+			alice.want("f1", "1.0", 1, -23)
+			admin := h.client("admin", "srv", "console")
+			var req protocol.Message = &protocol.SwitchReportLog{Path: "other.rl"}
+			if newLog {
+				req = &protocol.NewReportLog{Path: "old.rl"}
+			}
+			if _, err := admin.c.Call(req); err != nil {
+				t.Fatalf("%s while the disk is full: %v", name, err)
+			}
+			a3 := alice.want("f1", "1.0", 1, 0)
+			alice.checkin(a2)
+			h.v.Shutdown(context.Background())
+			oldFile, newFile := path, filepath.Join(h.dir, "other.rl")
+			if newLog {
+				oldFile, newFile = filepath.Join(h.dir, "old.rl"), path
+			}
+			got := records(t, newFile, oldFile)
+			want := []string{
+				"START",
+				fmt.Sprintf("OUT f1 alice h%d", a1),
+				fmt.Sprintf("OUT f1 alice h%d", a2),
+				"SWITCH " + name,
+				fmt.Sprintf("IN f1 alice h%d normal", a1),
+				fmt.Sprintf("OUT f1 alice h%d", a3),
+				fmt.Sprintf("IN f1 alice h%d normal", a2),
+				fmt.Sprintf("IN f1 alice h%d shutdown", a3),
+				"STOP",
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("records:\n%q\nwant:\n%q", got, want)
+			}
+			recs, err := reportlog.ReadAll(newFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sw := recs[0]; sw.Event != reportlog.EventSwitch || !strings.Contains(sw.Detail, "from="+oldFile) {
+				t.Errorf("first record of %s: %s %q, want the SWITCH naming %s", newFile, sw.Event, sw.Detail, oldFile)
+			}
+		})
 	}
 }
 
@@ -523,4 +699,167 @@ func TestReportLogAddedByReread(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("records:\n%q\nwant:\n%q", got, want)
 	}
+}
+
+// TestReportLogTotal: an OUT record says how many seats its pool has
+// (total=N), after the queued mark of a grant from the queue.
+func TestReportLogTotal(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n")
+	alice := h.client("alice", "ws1", "/dev/pts/1")
+	bob := h.client("bob", "ws2", "/dev/pts/2")
+	a1 := alice.want("f1", "1.0", 1, 0)
+	q, queued, _ := bob.queue("f1", "1.0", 1)
+	if !queued {
+		t.Fatal("bob's checkout was not queued")
+	}
+	alice.checkin(a1)
+	if granted, code := bob.poll(q); !granted {
+		t.Fatalf("bob's poll: %d", code)
+	}
+	recs, err := reportlog.ReadAll(filepath.Join(h.dir, "report.rl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		if r.Event == reportlog.EventOut {
+			got = append(got, r.User+":"+r.Detail)
+		}
+	}
+	if want := "alice:total=1 bob:queued,total=1"; strings.Join(got, " ") != want {
+		t.Errorf("OUT details %q, want %s", got, want)
+	}
+}
+
+// TestReportLogDiskFullUnderLoad: clients check out and in throughout
+// while the disk fills and empties again and lmswitchr and lmnewlog
+// rotate the log, some of them while it is full. Checkouts are granted
+// or refused with -23, checkins always succeed; afterwards every
+// granted checkout has one OUT and one IN record, none for a refused
+// one, and the set verifies.
+func TestReportLogDiskFullUnderLoad(t *testing.T) {
+	disk := &failingDisk{}
+	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 8"))
+	const clients, rounds = 6, 150
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted := map[uint64]bool{}
+	var refused atomic.Int32
+	var done atomic.Int32
+	for i := range clients {
+		c := h.client(fmt.Sprintf("u%d", i), "ws", "d")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				m, err := c.c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1})
+				var pe *protocol.PeerError
+				switch {
+				case errors.As(err, &pe) && pe.Msg.Code == -23:
+					refused.Add(1)
+					done.Add(1)
+					continue
+				case err != nil:
+					t.Error(err)
+					return
+				}
+				hd := m.(*protocol.Granted).Handle
+				mu.Lock()
+				granted[hd] = true
+				mu.Unlock()
+				if _, err := c.c.Call(&protocol.Checkin{Handle: hd}); err != nil {
+					t.Errorf("checkin of %d: %v", hd, err)
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	admin := h.client("admin", "srv", "console")
+	stop := make(chan struct{})
+	go func() { wg.Wait(); close(stop) }()
+	rotations, current := 0, filepath.Join(h.dir, "report.rl")
+loop:
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			break loop
+		default:
+		}
+		// Full for a while, the whole disk or only the current file's,
+		// with a rotation in the middle; then free.
+		if i%3 == 0 {
+			disk.mu.Lock()
+			disk.one = nil
+			disk.mu.Unlock()
+			disk.full.Store(true)
+		} else {
+			disk.fillFile(t, current)
+		}
+		for n := done.Load(); done.Load() < n+20; {
+			select {
+			case <-stop:
+				break loop
+			default:
+				time.Sleep(time.Millisecond) // polling interval
+			}
+		}
+		next := filepath.Join(h.dir, fmt.Sprintf("switched-%d.rl", i))
+		var req protocol.Message = &protocol.SwitchReportLog{Path: next}
+		if i%2 == 1 {
+			next = current
+			req = &protocol.NewReportLog{Path: fmt.Sprintf("renamed-%d.rl", i)}
+		}
+		_, err := admin.c.Call(req)
+		switch {
+		case err == nil && i%3 == 0:
+			t.Errorf("rotation %d with every file full succeeded", i)
+		case err == nil:
+			rotations++
+			current = next
+		case i%3 != 0:
+			t.Errorf("rotation %d away from the full file: %v", i, err)
+		}
+		disk.full.Store(false)
+		for n := done.Load(); done.Load() < n+20; {
+			select {
+			case <-stop:
+				break loop
+			default:
+				time.Sleep(time.Millisecond) // polling interval
+			}
+		}
+	}
+	disk.full.Store(false)
+	h.v.Shutdown(context.Background())
+	files, err := filepath.Glob(filepath.Join(h.dir, "*.rl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	records(t, files...) // verifies
+	recs, err := reportlog.ReadAll(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, in := map[uint64]int{}, map[uint64]int{}
+	for _, r := range recs {
+		switch r.Event {
+		case reportlog.EventOut:
+			out[r.Handle]++
+		case reportlog.EventIn:
+			in[r.Handle]++
+		}
+	}
+	for hd := range granted {
+		if out[hd] != 1 || in[hd] != 1 {
+			t.Errorf("handle %d: %d OUT and %d IN records, want 1 and 1", hd, out[hd], in[hd])
+		}
+	}
+	if len(out) != len(granted) || len(in) != len(granted) {
+		t.Errorf("%d OUT and %d IN records, %d granted", len(out), len(in), len(granted))
+	}
+	if refused.Load() == 0 {
+		t.Error("no checkout was refused while the disk was full")
+	}
+	t.Logf("%d granted, %d refused, %d rotations, %d files, %d records", len(granted), refused.Load(), rotations, len(files), len(recs))
 }

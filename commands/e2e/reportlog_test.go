@@ -10,8 +10,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"golm/lmutil/protocol/client"
+	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/reportlog"
 )
 
@@ -433,4 +435,151 @@ func TestReportLogRestartAfterSwitch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReportLogFullFilesystem: the report log on a small tmpfs that
+// fills while clients check out and in. Checkouts are refused with -23
+// while nothing can be written, checkins never are; a checkin made
+// while the disk is full is kept and written, with its own time, into
+// the file lmswitchr moves the log to on another filesystem, after the
+// SWITCH record naming the full file. lmreport -verify accepts the set,
+// and every granted checkout has one OUT and one IN record. Skipped
+// where the test may not mount a tmpfs.
+func TestReportLogFullFilesystem(t *testing.T) {
+	var full string
+	s := startServerWith(t, "FEATURE f1 demo 1.0 permanent 20\n", func(dir string) {
+		full = filepath.Join(dir, "full")
+		if err := os.Mkdir(full, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Mount("tmpfs", full, "tmpfs", 0, "size=64k"); err != nil {
+			t.Skipf("cannot mount a small tmpfs here: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := syscall.Unmount(full, 0); err != nil {
+				syscall.Unmount(full, syscall.MNT_DETACH)
+			}
+		})
+		withReportLog("REPORTLOG +" + filepath.Join(full, "report.rl") + "\n")(dir)
+	})
+	ctx := context.Background()
+	holder := s.openJob(ctx, "holder")
+	defer holder.Close()
+	held, err := holder.Checkout(ctx, "f1", "1.0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	granted := map[uint64]bool{}
+	var refused, grants atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := range 4 {
+		job := s.openJob(ctx, fmt.Sprintf("u%d", i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer job.Close()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				lic, err := job.Checkout(ctx, "f1", "1.0", 1)
+				if lmerr.CodeOf(err) == -23 {
+					refused.Add(1)
+					continue
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				granted[lic.Handle()] = true
+				mu.Unlock()
+				grants.Add(1)
+				if err := lic.Checkin(ctx); err != nil {
+					errs <- fmt.Errorf("checkin: %w", err)
+					return
+				}
+			}
+		}()
+	}
+	poll(t, "checkouts to run", func() bool { return grants.Load() > 20 })
+	// Fill the filesystem; what the log's last page still holds fills
+	// with records.
+	filler, err := os.Create(filepath.Join(full, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := filler.Write(make([]byte, 1024)); err != nil {
+			break
+		}
+	}
+	filler.Close()
+	poll(t, "checkouts to be refused", func() bool { return refused.Load() > 10 })
+	checkinAt := time.Now()
+	if err := held.Checkin(ctx); err != nil {
+		t.Fatalf("checkin while the disk is full: %v", err)
+	}
+	s.waitLog(`REPORTLOG: .*cannot be written: records are kept until it can`, 1)
+	other := filepath.Join(s.dir, "other.rl")
+	if r := s.run(nil, "lmswitchr", "-c", s.lic, "demo", other); r.status != 0 {
+		t.Fatalf("lmswitchr to another filesystem while the disk is full: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	n := grants.Load()
+	poll(t, "checkouts to be granted again", func() bool { return grants.Load() > n+20 })
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	files := []string{filepath.Join(full, "report.rl"), other}
+	s.lmreportVerify(files)
+	recs, err := reportlog.ReadAll(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) < 2 || recs[0].Event != reportlog.EventSwitch || !strings.Contains(recs[0].Detail, "from="+files[0]) {
+		t.Fatalf("%s starts %+v, want the SWITCH naming %s", other, recs[0], files[0])
+	}
+	found := false
+	for _, r := range recs {
+		if r.Event == reportlog.EventIn && r.Handle == held.Handle() {
+			found = true
+			if r.Time.After(recs[0].Time) || r.Time.Before(checkinAt.Add(-time.Second)) {
+				t.Errorf("the kept checkin's time %v, want when it happened (%v), before the SWITCH at %v", r.Time, checkinAt, recs[0].Time)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the checkin made while the disk was full is not in %s", other)
+	}
+	all, err := reportlog.ReadAll(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, in := map[uint64]int{}, map[uint64]int{}
+	for _, r := range all {
+		switch r.Event {
+		case reportlog.EventOut:
+			out[r.Handle]++
+		case reportlog.EventIn:
+			in[r.Handle]++
+		}
+	}
+	granted[held.Handle()] = true
+	for h := range granted {
+		if out[h] != 1 || in[h] != 1 {
+			t.Errorf("handle %d: %d OUT and %d IN records, want 1 and 1", h, out[h], in[h])
+		}
+	}
+	if len(out) != len(granted) {
+		t.Errorf("%d OUT records, %d checkouts granted", len(out), len(granted))
+	}
+	t.Logf("%d granted, %d refused, %d records", len(granted), refused.Load(), len(all))
 }

@@ -97,7 +97,7 @@ func (w *Writer) Deny(client uint64, rec Record) (bool, error) {
 	if rec.Time.IsZero() {
 		rec.Time = now
 	}
-	written, err := w.appendLocked(rec)
+	written, _, err := w.appendLocked(rec, true)
 	if err != nil {
 		return false, err
 	}
@@ -171,7 +171,7 @@ func (w *Writer) flushLocked(now time.Time) {
 		sum := e.rec
 		sum.Time, sum.Seq, sum.Hash = now, 0, ""
 		sum.Detail = addDetail(e.rec.Detail, DetailRepeats+"="+strconv.Itoa(e.repeats))
-		if _, err := w.appendLocked(sum); err != nil {
+		if _, _, err := w.appendLocked(sum, true); err != nil {
 			w.report(fmt.Errorf("report log %s: summary of %d denials of %q not written yet: %v", w.path, e.repeats, e.rec.Feature, err))
 		} else {
 			e.repeats = 0

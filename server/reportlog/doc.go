@@ -62,6 +62,13 @@
 // headers alone (Open does), and Verify checks the whole set: every line
 // well formed, every hash right, no sequence number missing or repeated,
 // and each file's header matching the last record of the file before.
+// A rotation while the old file cannot be written puts the SWITCH record
+// first in the new file instead (see Durability); the set verifies the
+// same.
+//
+// An OUT record's detail says how many seats its license pool has,
+// total=N (none for an uncounted pool), after "queued" for a grant from
+// the queue: lmreport -html draws the seats in use against it.
 //
 // # Restarts
 //
@@ -131,4 +138,26 @@
 // wrapping ErrNotLogged, the record is not part of the log (its sequence
 // number is not used) and the server must deny the request it was for.
 // An acknowledged record is never dropped.
+//
+// A record of something that has happened and cannot be refused (a
+// checkin, a queued request withdrawn, START, STOP, REREAD: Writer.Keep)
+// is not lost when it cannot be written: it is kept in memory with its
+// own time and written, oldest first and before any record after it, as
+// soon as the log can be written again (tried every RetryInterval,
+// doubling up to a second, and before every new record) or into the new
+// file of a rotation. Its seq and hash are those of the place it is
+// written at; its time is when it happened, so a kept record may be
+// older than the one before it. While Config.MaxPending (100,000)
+// records wait, Append refuses at once (ErrBacklog: the server denies
+// checkouts with -23) and denials are not kept; checkins still are
+// (their number is bounded by the seats out). The backlog's start, its
+// bound and its end are reported through Config.OnNotice, as is a
+// backlog that Close, after WriteTimeout more, still cannot write.
+//
+// A rotation while the current file cannot be written (its filesystem
+// is full, the new file is on another): the old file ends at its last
+// record, without a SWITCH, and the new file's header continues from
+// that record; its first record is the SWITCH, whose detail adds
+// from=OLD, the file the log came from (to=,from=); the backlog follows.
+// The set verifies as one chain like any other.
 package reportlog

@@ -2,8 +2,15 @@ package reportlog
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
+
+// DetailTotal is the key of an OUT record's detail that says how many
+// seats the license pool the checkout came from has: total=N (none for
+// an uncounted pool).
+const DetailTotal = "total"
 
 // Filter selects what Usage reports on: records in [From, To] (a zero
 // bound is open) of Feature ("" for every feature).
@@ -25,6 +32,20 @@ type FeatureUsage struct {
 	PeakAt    time.Time   // when Peak was first reached
 	SeatHours float64     // seats held × hours, within the window
 	Users     []UserUsage // by seat-hours, then checkouts, then name
+	// Total is the licensed seats the OUT records say (total=), summed
+	// over the feature's pools at their last record; 0 when none says.
+	Total int
+	// InUse is the seats out after each change within the window, in
+	// time order, and DenialsAt the denials each DENY record stands for
+	// (DenialCount), when Usage.TrackSeries was called.
+	InUse     []Point
+	DenialsAt []Point
+}
+
+// Point is a number at a time: seats in use, or denials.
+type Point struct {
+	Time time.Time
+	N    int
 }
 
 // DenialCount is the total of Denials.
@@ -75,13 +96,26 @@ type Usage struct {
 	handles  map[uint64]*open
 	entered  bool
 	last     time.Time
+	series   bool
+	totals   map[string]map[string]int // by feature and pool
+}
+
+// TrackSeries makes Result fill in FeatureUsage.InUse and DenialsAt.
+func (u *Usage) TrackSeries() { u.series = true }
+
+// point adds the seats of feature out now to its series.
+func (u *Usage) point(feature string, t time.Time) {
+	if u.series && u.entered {
+		f := u.feature(feature)
+		f.InUse = append(f.InUse, Point{t, u.current[feature]})
+	}
 }
 
 // NewUsage starts the statistics for filter.
 func NewUsage(filter Filter) *Usage {
 	return &Usage{filter: filter, features: map[string]*FeatureUsage{},
 		users: map[string]map[string]*UserUsage{}, current: map[string]int{},
-		handles: map[uint64]*open{}}
+		handles: map[uint64]*open{}, totals: map[string]map[string]int{}}
 }
 
 func (u *Usage) feature(name string) *FeatureUsage {
@@ -127,12 +161,15 @@ func (u *Usage) release(h uint64, o *open, t time.Time) {
 	}
 	u.current[o.feature] -= o.count
 	delete(u.handles, h)
+	u.point(o.feature, t)
 }
 
 // Add takes the next record.
 func (u *Usage) Add(r Record) {
 	if u.filter.after(r.Time) {
-		u.finish(u.filter.To)
+		// Seats still out are cut at the window's end by Result. Not
+		// here: a record kept while the log could not be written may
+		// follow this one with an earlier time.
 		return
 	}
 	if !u.entered && !u.filter.before(r.Time) {
@@ -142,6 +179,7 @@ func (u *Usage) Add(r Record) {
 			if f := u.feature(name); n > f.Peak {
 				f.Peak, f.PeakAt = n, u.filter.From
 			}
+			u.point(name, u.filter.From)
 		}
 	}
 	u.last = r.Time
@@ -157,6 +195,13 @@ func (u *Usage) Add(r Record) {
 		n := max(r.Count, 1)
 		u.handles[r.Handle] = &open{feature: r.Feature, user: r.User, count: n, since: r.Time}
 		u.current[r.Feature] += n
+		if t, ok := detailInt(r.Detail, DetailTotal); ok {
+			if u.totals[r.Feature] == nil {
+				u.totals[r.Feature] = map[string]int{}
+			}
+			u.totals[r.Feature][r.Pool] = t
+		}
+		u.point(r.Feature, r.Time)
 		if in {
 			f := u.feature(r.Feature)
 			f.Checkouts++
@@ -172,8 +217,12 @@ func (u *Usage) Add(r Record) {
 	case EventDeny:
 		// A summary record stands for the repeats it counts.
 		if n := DenialCount(r); in {
-			u.feature(r.Feature).Denials[r.Code] += n
+			f := u.feature(r.Feature)
+			f.Denials[r.Code] += n
 			u.user(r.Feature, r.User).Denials += n
+			if u.series {
+				f.DenialsAt = append(f.DenialsAt, Point{r.Time, n})
+			}
 		}
 	case EventQueue:
 		if in {
@@ -216,6 +265,17 @@ func (u *Usage) Result() []*FeatureUsage {
 		if f.Checkouts == 0 && f.DenialCount() == 0 && f.Queued == 0 && f.SeatHours == 0 {
 			continue
 		}
+		f.Total = 0
+		for _, t := range u.totals[n] {
+			f.Total += t
+		}
+		// A record kept while the log could not be written carries the
+		// time it happened, which may be before the record it follows.
+		byTime := func(p []Point) {
+			sort.SliceStable(p, func(i, j int) bool { return p[i].Time.Before(p[j].Time) })
+		}
+		byTime(f.InUse)
+		byTime(f.DenialsAt)
 		f.Users = f.Users[:0]
 		for _, uu := range u.users[n] {
 			f.Users = append(f.Users, *uu)
@@ -233,4 +293,17 @@ func (u *Usage) Result() []*FeatureUsage {
 		out = append(out, f)
 	}
 	return out
+}
+
+// detailInt returns the number of key=N in a record's comma-separated
+// detail.
+func detailInt(detail, key string) (int, bool) {
+	for _, kv := range strings.Split(detail, ",") {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				return n, true
+			}
+		}
+	}
+	return 0, false
 }

@@ -82,3 +82,36 @@ func TestDenialCodesOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageKeptRecordsOutOfOrder: a checkin kept while the log could not
+// be written follows, with its own earlier time, the SWITCH record that
+// starts the next file: the seat counts up to the checkin, in a window
+// that ends between the two as in the whole log, and the series is in
+// time order.
+func TestUsageKeptRecordsOutOfOrder(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	recs := []Record{
+		{Time: t0, Event: EventStart},
+		{Time: t0, Event: EventOut, Feature: "f", User: "a", Count: 1, Handle: 1, Detail: "total=4"},
+		{Time: t0.Add(70 * time.Minute), Event: EventSwitch, Detail: "to=b.rl,from=a.rl"},
+		{Time: t0.Add(60 * time.Minute), Event: EventIn, Feature: "f", User: "a", Count: 1, Handle: 1},
+	}
+	for _, f := range []Filter{{}, {To: t0.Add(65 * time.Minute)}} {
+		u := NewUsage(f)
+		u.TrackSeries()
+		for _, r := range recs {
+			u.Add(r)
+		}
+		res := u.Result()
+		if len(res) != 1 {
+			t.Fatalf("%+v: %d features", f, len(res))
+		}
+		got := res[0]
+		if math.Abs(got.SeatHours-1) > 1e-9 || got.Peak != 1 || got.Total != 4 {
+			t.Errorf("%+v: %v seat-hours, peak %d, total %d; want 1, 1, 4", f, got.SeatHours, got.Peak, got.Total)
+		}
+		if len(got.InUse) != 2 || got.InUse[0].N != 1 || got.InUse[1].N != 0 || !got.InUse[1].Time.Equal(t0.Add(time.Hour)) {
+			t.Errorf("%+v: series %+v, want 1 at 09:00, 0 at 10:00", f, got.InUse)
+		}
+	}
+}

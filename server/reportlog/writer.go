@@ -37,6 +37,7 @@ const (
 	DefaultSyncDelay     = 50 * time.Millisecond
 	DefaultWriteTimeout  = 10 * time.Second
 	DefaultRetryInterval = 100 * time.Millisecond
+	DefaultMaxPending    = 100000
 	maxRetryInterval     = time.Second
 )
 
@@ -46,6 +47,10 @@ var (
 	// be written within Config.WriteTimeout. The record is not in the log
 	// and its sequence number is not used; the server denies the request.
 	ErrNotLogged = errors.New("report log: record not written")
+	// ErrBacklog is wrapped, with ErrNotLogged, by Append's error while
+	// Config.MaxPending records kept by Keep wait to be written: nothing
+	// new is granted until they are.
+	ErrBacklog = errors.New("too many records wait to be written")
 	// ErrClosed is returned by a Writer's methods after Close.
 	ErrClosed = errors.New("report log: closed")
 	// ErrEvent is returned by Append for a record whose Event is not one
@@ -91,6 +96,18 @@ type Config struct {
 	// summaries; nil means time.Now. The writer calls it from its own
 	// goroutine too.
 	Now func() time.Time
+	// MaxPending bounds the backlog of records kept by Keep while the
+	// log cannot be written; 0 means DefaultMaxPending. At the bound
+	// Append fails with ErrBacklog until the backlog is written, Keep
+	// still keeps (what it records has happened; its number is bounded
+	// by the seats out), and a denial is not kept.
+	MaxPending int
+	// OnNotice receives the backlog's changes (records kept from now
+	// on, its bound reached, all of it written, some of it lost at
+	// Close), which must reach the debug log however many write
+	// failures OnError is told of (nil: dropped). It is called with the
+	// log locked.
+	OnNotice func(string)
 	// OnError receives every write, sync and recovery problem, for the
 	// debug log (nil: dropped). It is called with the log locked: it must
 	// not call back into the Writer.
@@ -126,6 +143,12 @@ type Writer struct {
 	lastReport time.Time
 	suppressed int
 	failures   int // failed writes in the current run
+	lastErr    error
+	// pending is the backlog: records kept by Keep (or Deny) while the
+	// log could not be written, oldest first, each with its own time;
+	// keptRun counts those of the current backlog written so far.
+	pending []Record
+	keptRun int
 	// denials are the denials counted for their summaries (Deny).
 	denials denials
 
@@ -134,6 +157,7 @@ type Writer struct {
 
 	kick     chan struct{}
 	denyKick chan struct{} // wakes denialFlusher
+	pendKick chan struct{} // wakes retrier
 	done     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
@@ -172,8 +196,11 @@ func OpenWriter(cfg Config) (*Writer, error) {
 	if cfg.DenialKeys <= 0 {
 		cfg.DenialKeys = DefaultDenialKeys
 	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = DefaultMaxPending
+	}
 	w := &Writer{cfg: cfg, path: p, statePath: StatePath(p), seq: 1, prev: Genesis, writeAt: cfg.WriteAt,
-		kick: make(chan struct{}, 1), denyKick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), denyKick: make(chan struct{}, 1), pendKick: make(chan struct{}, 1), done: make(chan struct{})}
 	if w.writeAt == nil {
 		w.writeAt = (*os.File).WriteAt
 	}
@@ -184,14 +211,21 @@ func OpenWriter(cfg Config) (*Writer, error) {
 		w.wg.Add(1)
 		go w.syncer()
 	}
-	w.wg.Add(1)
+	w.wg.Add(2)
 	go w.denialFlusher()
+	go w.retrier()
 	return w, nil
 }
 
 func (w *Writer) report(err error) {
 	if w.cfg.OnError != nil {
 		w.cfg.OnError(err)
+	}
+}
+
+func (w *Writer) notice(msg string) {
+	if w.cfg.OnNotice != nil {
+		w.cfg.OnNotice(msg)
 	}
 }
 
@@ -349,7 +383,7 @@ func (w *Writer) createFile(path string, h Header) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.WriteAt([]byte(h.Line()), 0); err != nil {
+	if _, err := w.writeAt(f, []byte(h.Line()), 0); err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("report log: %w", err)
@@ -384,8 +418,10 @@ func (w *Writer) Next() uint64 {
 
 // Append writes rec as the next record and returns it with its Seq, Hash
 // and (if it had none) Time set. It returns once the line is in the file
-// (and, with SyncGroup or SyncEach, on disk). On an error wrapping
-// ErrNotLogged or ErrClosed the record is not in the log.
+// (and, with SyncGroup or SyncEach, on disk). Records kept by Keep are
+// written first. On an error wrapping ErrNotLogged or ErrClosed the
+// record is not in the log; ErrBacklog too says that MaxPending kept
+// records still wait.
 func (w *Writer) Append(rec Record) (Record, error) {
 	if !rec.Event.Valid() {
 		return rec, fmt.Errorf("%w %q", ErrEvent, rec.Event)
@@ -397,7 +433,7 @@ func (w *Writer) Append(rec Record) (Record, error) {
 		return rec, ErrClosed
 	}
 	w.flushDueLocked(w.now())
-	rec, err := w.appendLocked(rec)
+	rec, _, err := w.appendLocked(rec, false)
 	w.mu.Unlock()
 	if err != nil {
 		return rec, err
@@ -408,18 +444,144 @@ func (w *Writer) Append(rec Record) (Record, error) {
 	return rec, nil
 }
 
-// appendLocked is Append's work but the group sync: w.mu is held.
-func (w *Writer) appendLocked(rec Record) (Record, error) {
+// Keep is Append for a record of something that has happened and cannot
+// be refused (a checkin, a queued request withdrawn, the STOP): if the
+// log cannot be written now, the record is kept in memory with its time
+// and written, in order and before any record after it, as soon as the
+// log can be written again (tried on a timer and before every new
+// record) or into the next file after a rotation. kept reports that;
+// the record then has no Seq yet. The error is only ErrEvent or
+// ErrClosed.
+func (w *Writer) Keep(rec Record) (_ Record, kept bool, _ error) {
+	if !rec.Event.Valid() {
+		return rec, false, fmt.Errorf("%w %q", ErrEvent, rec.Event)
+	}
+	rec.truncate()
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return rec, false, ErrClosed
+	}
+	w.flushDueLocked(w.now())
+	rec, kept, err := w.appendLocked(rec, true)
+	w.mu.Unlock()
+	if err != nil || kept {
+		return rec, kept, err
+	}
+	if w.cfg.Sync == SyncGroup {
+		w.syncTo(rec.Seq)
+	}
+	return rec, false, nil
+}
+
+// appendLocked is Append's work but the group sync: w.mu is held. With
+// keep, a record that cannot be written now is kept in the backlog
+// (kept true, no error) unless the backlog is at its bound.
+func (w *Writer) appendLocked(rec Record, keep bool) (Record, bool, error) {
 	if rec.Time.IsZero() {
 		rec.Time = w.now()
 	}
 	rec.Time = rec.Time.UTC().Truncate(time.Millisecond)
+	err := w.commitLocked(&rec, keep)
+	if err == nil {
+		return rec, false, nil
+	}
+	rec.Seq, rec.Hash = 0, ""
+	if !keep || errors.Is(err, ErrClosed) {
+		return rec, false, err
+	}
+	if len(w.pending) >= w.cfg.MaxPending && rec.Event == EventDeny {
+		// A denial granted nothing: past the bound it is not kept, so
+		// that a client asking in a loop cannot fill the memory.
+		return rec, false, fmt.Errorf("%w: %w", ErrNotLogged, ErrBacklog)
+	}
+	if len(w.pending) == 0 {
+		w.notice(fmt.Sprintf("report log %s cannot be written: records are kept until it can (%v)", w.path, trimPrefix(err)))
+	}
+	w.pending = append(w.pending, rec)
+	if len(w.pending) == w.cfg.MaxPending {
+		w.notice(fmt.Sprintf("report log %s: %d records wait to be written; checkouts are refused until they are", w.path, len(w.pending)))
+	}
+	select {
+	case w.pendKick <- struct{}{}:
+	default:
+	}
+	return rec, true, nil
+}
+
+// commitLocked writes the backlog and then rec (nil: the backlog
+// alone), retrying until WriteTimeout unless keep is set (the caller
+// keeps rec) or the backlog is at its bound. w.mu is held.
+func (w *Writer) commitLocked(rec *Record, keep bool) error {
+	pause := w.cfg.RetryInterval
+	for attempt := 1; ; attempt++ {
+		err := w.attemptLocked(rec)
+		if err == nil {
+			w.recoveredLocked()
+			return nil
+		}
+		seq := w.seq
+		w.failedLocked(seq, attempt, err)
+		switch {
+		case keep:
+			return err
+		case rec != nil && len(w.pending) >= w.cfg.MaxPending:
+			return fmt.Errorf("%w: %w", ErrNotLogged, ErrBacklog)
+		case time.Since(w.failing) >= w.cfg.WriteTimeout:
+			return fmt.Errorf("%w: %w", ErrNotLogged, err)
+		}
+		time.Sleep(min(pause, w.cfg.WriteTimeout-time.Since(w.failing)))
+		pause = min(2*pause, maxRetryInterval)
+	}
+}
+
+// attemptLocked makes one attempt at writing the backlog, oldest first,
+// and then rec (nil: the backlog alone); it stops at the first write
+// that fails. w.mu is held.
+func (w *Writer) attemptLocked(rec *Record) error {
+	if n := len(w.pending); n > 0 {
+		i := 0
+		for ; i < n; i++ {
+			if err := w.writeRecordLocked(&w.pending[i]); err != nil {
+				break
+			}
+		}
+		w.pending = w.pending[i:]
+		w.keptRun += i
+		if len(w.pending) > 0 {
+			return w.lastErr
+		}
+		w.pending = nil
+		w.notice(fmt.Sprintf("report log %s: the %d records kept while it could not be written are written (seq up to %d)", w.path, w.keptRun, w.seq-1))
+		w.keptRun = 0
+	}
+	if rec == nil {
+		return nil
+	}
+	return w.writeRecordLocked(rec)
+}
+
+// writeRecordLocked writes rec as the next record of the current file,
+// once; a partial line is cut off again. w.mu is held.
+func (w *Writer) writeRecordLocked(rec *Record) error {
 	rec.Seq = w.seq
 	line := rec.Line(w.prev)
-	if err := w.writeLocked(w.f, &w.size, []byte(line), rec.Seq); err != nil {
-		rec.Seq, rec.Hash = 0, ""
-		return rec, err
+	n, err := w.writeAt(w.f, []byte(line), w.size)
+	if err == nil && n != len(line) {
+		err = fmt.Errorf("short write (%d of %d bytes)", n, len(line))
 	}
+	if err != nil {
+		// Cut whatever reached the file, whatever n says: os.File's
+		// WriteAt counts nothing of a pwrite that wrote part of the line
+		// and then failed (ENOSPC on a filling disk).
+		if terr := w.f.Truncate(w.size); terr != nil {
+			w.report(fmt.Errorf("report log %s: cutting a partial line: %w", w.path, terr))
+		}
+		rec.Seq, rec.Hash = 0, ""
+		w.lastErr = err
+		return err
+	}
+	w.size += int64(n)
 	w.seq++
 	w.prev = rec.Hash
 	w.written = rec.Seq
@@ -436,51 +598,81 @@ func (w *Writer) appendLocked(rec Record) (Record, error) {
 		default:
 		}
 	}
-	return rec, nil
+	return nil
 }
 
-// writeLocked writes b at *size, retrying a failing write until
-// WriteTimeout; a partial write is cut off before each retry. w.mu is held.
-func (w *Writer) writeLocked(f *os.File, size *int64, b []byte, seq uint64) error {
-	pause := w.cfg.RetryInterval
-	for attempt := 1; ; attempt++ {
-		n, err := w.writeAt(f, b, *size)
-		if err == nil {
-			*size += int64(n)
-			if !w.failing.IsZero() {
-				w.report(fmt.Errorf("report log %s: writing again after %s and %d failed writes",
-					w.path, time.Since(w.failing).Round(time.Millisecond), w.failures))
-				w.failing = time.Time{}
+// recoveredLocked reports the end of a run of failed writes.
+func (w *Writer) recoveredLocked() {
+	if !w.failing.IsZero() {
+		w.report(fmt.Errorf("report log %s: writing again after %s and %d failed writes",
+			w.path, time.Since(w.failing).Round(time.Millisecond), w.failures))
+		w.failing = time.Time{}
+	}
+}
+
+// failedLocked counts a failed write and reports it, at most once a
+// second: every client request retries while the disk is full.
+func (w *Writer) failedLocked(seq uint64, attempt int, err error) {
+	if w.failing.IsZero() {
+		w.failing = time.Now()
+		w.suppressed, w.failures = 0, 0
+	}
+	w.failures++
+	if time.Since(w.lastReport) >= time.Second || w.lastReport.Before(w.failing) {
+		msg := fmt.Errorf("report log %s: writing seq %d (attempt %d): %w", w.path, seq, attempt, err)
+		if w.suppressed > 0 {
+			msg = fmt.Errorf("%w (%d more failed writes not reported)", msg, w.suppressed)
+		}
+		w.report(msg)
+		w.lastReport, w.suppressed = time.Now(), 0
+	} else {
+		w.suppressed++
+	}
+}
+
+// Pending returns how many records wait in the backlog to be written.
+func (w *Writer) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}
+
+// retrier writes the backlog as soon as the log can be written again:
+// while records wait, it tries every RetryInterval, doubling up to a
+// second.
+func (w *Writer) retrier() {
+	defer w.wg.Done()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-w.pendKick:
+		}
+		pause := w.cfg.RetryInterval
+		for attempt := 1; ; attempt++ {
+			t := time.NewTimer(pause)
+			select {
+			case <-w.done:
+				t.Stop()
+				return
+			case <-t.C:
 			}
-			return nil
-		}
-		if n > 0 {
-			if terr := f.Truncate(*size); terr != nil {
-				w.report(fmt.Errorf("report log %s: cutting a partial line: %w", w.path, terr))
+			w.mu.Lock()
+			left := len(w.pending)
+			if left > 0 && !w.closed {
+				if err := w.attemptLocked(nil); err == nil {
+					w.recoveredLocked()
+				} else {
+					w.failedLocked(w.seq, attempt, err)
+				}
+				left = len(w.pending)
 			}
-		}
-		if w.failing.IsZero() {
-			w.failing = time.Now()
-			w.suppressed, w.failures = 0, 0
-		}
-		w.failures++
-		// Every client request retries while the disk is full: at most
-		// one report a second, saying how many were held back.
-		if time.Since(w.lastReport) >= time.Second || w.lastReport.Before(w.failing) {
-			msg := fmt.Errorf("report log %s: writing seq %d (attempt %d): %w", w.path, seq, attempt, err)
-			if w.suppressed > 0 {
-				msg = fmt.Errorf("%w (%d more failed writes not reported)", msg, w.suppressed)
+			w.mu.Unlock()
+			if left == 0 {
+				break
 			}
-			w.report(msg)
-			w.lastReport, w.suppressed = time.Now(), 0
-		} else {
-			w.suppressed++
+			pause = min(2*pause, maxRetryInterval)
 		}
-		if time.Since(w.failing) >= w.cfg.WriteTimeout {
-			return fmt.Errorf("%w: %w", ErrNotLogged, err)
-		}
-		time.Sleep(min(pause, w.cfg.WriteTimeout-time.Since(w.failing)))
-		pause = min(2*pause, maxRetryInterval)
 	}
 }
 
@@ -587,7 +779,7 @@ func (w *Writer) Switch(newPath string) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return w.rotateLocked(np, ReasonSwitchr, func() {})
+	return w.rotateLocked(w.path, np, ReasonSwitchr, func() {})
 }
 
 // NewLog is lmnewlog: the current file is renamed to renamedPath (which
@@ -618,17 +810,23 @@ func (w *Writer) NewLog(renamedPath string) error {
 			w.report(fmt.Errorf("report log: moving %s back to %s: %v", rp, orig, err))
 		}
 	}
-	return w.rotateLocked(orig, ReasonNewLog, undo)
+	return w.rotateLocked(rp, orig, ReasonNewLog, undo)
 }
 
-// rotateLocked ends the current file with a SWITCH record (reason,
-// to=newPath) and continues in a new file at newPath. The new file and its
-// header are made first, so that on any failure undo runs and the log
-// stays as it was.
-func (w *Writer) rotateLocked(newPath, reason string, undo func()) error {
+// rotateLocked ends the current file (known as oldName from now on)
+// with a SWITCH record (reason, to=newPath) and continues in a new file
+// at newPath. The new file and its header are made first, so that on
+// any failure undo runs and the log stays as it was. When the current
+// file cannot be written (its disk is full), it ends at its last record
+// and the SWITCH record, with from=oldName added, is the new file's
+// first record; the backlog follows it there.
+func (w *Writer) rotateLocked(oldName, newPath, reason string, undo func()) error {
 	// The denials counted so far are summarised in the file they
-	// happened in.
+	// happened in, and the backlog goes there too if it can.
 	w.flushLocked(time.Time{})
+	if len(w.pending) > 0 && w.attemptLocked(nil) == nil {
+		w.recoveredLocked()
+	}
 	sw := Record{Time: w.now().UTC().Truncate(time.Millisecond), Seq: w.seq, Event: EventSwitch,
 		Reason: reason, Detail: "to=" + newPath}
 	sw.truncate()
@@ -639,22 +837,53 @@ func (w *Writer) rotateLocked(newPath, reason string, undo func()) error {
 		undo()
 		return err
 	}
-	if err := w.writeLocked(w.f, &w.size, []byte(line), sw.Seq); err != nil {
-		nf.Close()
-		os.Remove(newPath)
-		undo()
-		return err
+	size := int64(len(h.Line()))
+	err = errors.New("records wait to be written")
+	if len(w.pending) == 0 {
+		if _, err = w.writeAt(w.f, []byte(line), w.size); err != nil {
+			w.f.Truncate(w.size) // a partial line: see writeRecordLocked
+		}
 	}
-	if err := w.f.Sync(); err != nil {
+	if err != nil {
+		// The old file is full: the new one starts where it ends.
+		w.failedLocked(sw.Seq, 1, err)
+		sw.Detail = addDetail(sw.Detail, "from="+oldName)
+		sw.truncate()
+		h = Header{Seq: sw.Seq, Prev: w.prev, Vendor: w.cfg.Vendor}
+		b := h.Line() + sw.Line(w.prev)
+		if err := nf.Truncate(0); err != nil {
+			nf.Close()
+			os.Remove(newPath)
+			undo()
+			return fmt.Errorf("report log: %w", err)
+		}
+		if _, err := w.writeAt(nf, []byte(b), 0); err != nil {
+			nf.Close()
+			os.Remove(newPath)
+			undo()
+			return fmt.Errorf("report log %s: %w", newPath, err)
+		}
+		if err := nf.Sync(); err != nil {
+			w.report(fmt.Errorf("report log %s: fsync: %w", newPath, err))
+		}
+		size = int64(len(b))
+	} else if err := w.f.Sync(); err != nil {
 		w.report(fmt.Errorf("report log %s: fsync: %w", w.path, err))
 	}
 	if err := w.f.Close(); err != nil {
 		w.report(fmt.Errorf("report log %s: close: %w", w.path, err))
 	}
-	w.f, w.path, w.size = nf, newPath, int64(len(h.Line()))
-	w.seq, w.prev = h.Seq, h.Prev
+	w.f, w.path, w.size = nf, newPath, size
+	w.seq, w.prev = sw.Seq+1, sw.Hash
 	w.written, w.synced = sw.Seq, sw.Seq
 	w.saveState()
+	if len(w.pending) > 0 {
+		if err := w.attemptLocked(nil); err == nil {
+			w.recoveredLocked()
+		}
+	} else if !w.failing.IsZero() {
+		w.recoveredLocked()
+	}
 	return nil
 }
 
@@ -686,6 +915,14 @@ func (w *Writer) Close() error {
 		return ErrClosed
 	}
 	w.flushLocked(time.Time{})
+	if len(w.pending) > 0 {
+		// The backlog gets WriteTimeout more to be written; what is left
+		// then is lost, and said so.
+		if err := w.commitLocked(nil, false); err != nil {
+			w.notice(fmt.Sprintf("report log %s: %d records (the first at %s) could not be written and are lost: %v",
+				w.path, len(w.pending), w.pending[0].Time.Format(TimeLayout), trimPrefix(err)))
+		}
+	}
 	w.closed = true
 	serr := w.f.Sync()
 	cerr := w.f.Close()
