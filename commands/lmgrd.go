@@ -19,7 +19,10 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/client"
 	"golm/lmutil/server"
+	"golm/lmutil/server/httpstatus"
+	"golm/lmutil/server/status"
 )
 
 // readyEnv names the environment variable that tells a detaching lmgrd's
@@ -39,7 +42,7 @@ func serverApplets() []*Applet { return []*Applet{lmgrdApplet(), vendordApplet()
 func lmgrdApplet() *Applet {
 	return &Applet{
 		Name:    "lmgrd",
-		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-v] [-help]",
+		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-http addr] [-v] [-help]",
 		Summary: "the license manager daemon",
 		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
 			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
@@ -61,6 +64,11 @@ lmdown, lmreread and lmremove are accepted only from this host: on the local Uni
 			`and only from members of the lmadmin group (from root and group 0 when there is no lmadmin group), as the kernel reports the caller (other users get -63,604). ` +
 			`lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
 
+-http addr, golm's own flag, serves the status read-only over HTTP: a status page at / (readable without JavaScript; a small script refreshes it in place every 10 seconds, /?refresh=seconds sets another interval), ` +
+			`the status as JSON at /api/v1/status (the document lmstat -a -json prints, versioned; its JSON Schema at /api/v1/schema) and Prometheus metrics at /metrics. ` +
+			`addr is a port (served on 127.0.0.1 only), :port (every address) or host:port. lmgrd reads the status as lmstat -a does, at most once a second however many clients ask. ` +
+			`The server is off without -http; it has no authentication, so anyone who can reach addr sees who uses which license from which host: keep it on loopback or behind a reverse proxy that authenticates.
+
 Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
 			`A bad line of it is logged with its file:line and skipped, unless it restricts access (INCLUDE, INCLUDEALL, EXCLUDE, EXCLUDEALL, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP one of those uses): ` +
 			`then the features it names are served to nobody (-39) until the file is fixed, and every feature when it names none that can be read. ` +
@@ -80,6 +88,7 @@ lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (d
 				&cli.BoolFlag{Name: "local", Usage: "accept admin commands from this host only (the default)"},
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmdown, lmreread and lmremove from other hosts"},
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmdown` or lmremove"},
+				&cli.StringFlag{Name: "http", Usage: "serve the status page, /metrics and /api/v1/status on `addr` (port, :port or host:port)"},
 			}
 		},
 		Action: runLmgrd,
@@ -134,6 +143,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	for _, x := range c.StringSlice("x") {
 		args = append(args, "-x", x)
+	}
+	if v := c.String("http"); v != "" {
+		args = append(args, "-http", v)
 	}
 	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
@@ -266,6 +278,13 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	if err != nil {
 		return err
 	}
+	web, err := startHTTP(c.String("http"), lm, machine, env, log)
+	if err != nil {
+		return err
+	}
+	if web != nil {
+		defer web()
+	}
 	if ready != nil {
 		fmt.Fprintln(ready, "OK")
 		ready.Close()
@@ -283,6 +302,55 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		}
 	}()
 	return lm.Serve(ctx)
+}
+
+// startHTTP starts lmgrd -http's server on addr ("" for none) and
+// returns what stops it. It reads the status as lmstat does, over an
+// admin connection to lmgrd's own port on loopback: see package
+// httpstatus for why.
+func startHTTP(addr string, lm *server.Lmgrd, machine *licfile.Machine, env *Env, log *server.DebugLog) (stop func(), err error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := httpstatus.Listen(addr)
+	if err != nil {
+		log.Printf("Cannot serve HTTP on %s: %v", addr, err)
+		return nil, fmt.Errorf("lmgrd: -http %s: %w", addr, err)
+	}
+	spec := []licfile.ServerAddr{{Host: "127.0.0.1", Port: lm.Port()}}
+	opts := []client.Option{client.WithProgram("lmgrd"), client.WithSoftware(Version),
+		client.WithDialTimeout(httpstatus.DefaultStatusTimeout), client.WithCallTimeout(httpstatus.DefaultStatusTimeout)}
+	if machine != nil {
+		opts = append(opts, client.WithMachine(machine))
+	}
+	web, err := httpstatus.New(httpstatus.Config{
+		Listener: ln,
+		Dial: func(ctx context.Context) (httpstatus.Conn, error) {
+			return status.DialAdmin(ctx, spec, opts...)
+		},
+		Name:     fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
+		Software: Version,
+		Now:      env.Now,
+		Logf:     log.Printf,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	log.Printf("Serving HTTP status on http://%s/", ln.Addr())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := web.Serve(); err != nil {
+			log.Printf("HTTP status: %v", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		web.Shutdown(ctx)
+		<-done
+	}, nil
 }
 
 // daemonMemory drops what a daemon process holds for commands it never
