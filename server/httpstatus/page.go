@@ -38,7 +38,7 @@ func assetHandler() http.Handler {
 	files := http.FileServerFS(sub)
 	return http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "style.css", "app.js":
+		case "style.css", "app.js", "icon.svg":
 			files.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
