@@ -3,7 +3,9 @@
 #   make            build ./lmutil
 #   make test       gofmt check, go vet, go test -race ./...
 #   make install    PREFIX=/usr/local (DESTDIR honoured): lmutil, a link per
-#                   command, man pages
+#                   command, man pages, the systemd unit and sysusers file
+#   make install-systemd  the systemd unit and sysusers file (contrib/systemd),
+#                   with $(PREFIX)/bin as the programs' directory
 #   make man        regenerate man/ from the command registry
 #   make demo       show golm at work
 #   make fuzz       run every fuzz target for FUZZTIME (30s) each
@@ -17,13 +19,15 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
+UNITDIR  = $(DESTDIR)$(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(DESTDIR)$(PREFIX)/lib/sysusers.d
 GO      ?= go
 FUZZTIME ?= 30s
 SOAK_TIME ?= 60s
 SOAK_CLIENTS ?= 300
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-.PHONY: all build test fmt-check vet install uninstall man demo bench clean
+.PHONY: all build test fmt-check vet install install-systemd uninstall man demo bench clean
 
 all: build
 
@@ -71,6 +75,13 @@ install: build
 	install -m 0755 lmutil $(BINDIR)/lmutil
 	for a in $$(./lmutil -list-applets); do ln -sfn lmutil $(BINDIR)/$$a || exit 1; done
 	install -m 0644 man/*.1 $(MANDIR)/
+	$(MAKE) install-systemd
+
+install-systemd:
+	install -d $(UNITDIR) $(SYSUSERSDIR)
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' contrib/systemd/lmgrd.service > $(UNITDIR)/lmgrd.service
+	chmod 0644 $(UNITDIR)/lmgrd.service
+	install -m 0644 contrib/systemd/golm.sysusers $(SYSUSERSDIR)/golm.conf
 
 uninstall: build
 	for a in lmutil $$(./lmutil -list-applets); do rm -f $(BINDIR)/$$a $(MANDIR)/$$a.1; done

@@ -19,10 +19,8 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
-	"golm/lmutil/protocol/client"
 	"golm/lmutil/server"
 	"golm/lmutil/server/httpstatus"
-	"golm/lmutil/server/status"
 )
 
 // readyEnv names the environment variable that tells a detaching lmgrd's
@@ -50,6 +48,7 @@ func lmgrdApplet() *Applet {
 			`Clients ask lmgrd for their vendor daemon, and lmgrd hands the client's connection over to it (on Unix systems; elsewhere, and for clients that do not ask for that, it tells the client the vendor daemon's port), so that licensed applications need only lmgrd's port (lmutil commands run on other hosts still connect to the vendor daemon's port).
 
 Without -z lmgrd detaches into the background once it listens and the command returns 0; with -z it stays in the foreground (for systemd). ` +
+			`Run by systemd as a Type=notify service (NOTIFY_SOCKET set), lmgrd -z says READY=1 once every vendor daemon serves (after a minute at most, naming the ones that do not in STATUS) and STOPPING=1 when it stops; contrib/systemd has a unit file. ` +
 			`The debug log goes to standard output, or to debug_log with -l (appended to with -l +debug_log). Vendor daemons write to the same log.
 
 A port in use is retried for about six minutes (the environment variable ` + bindRetryEnv + ` sets another Go duration), logging Retrying socket bind (address in use), then lmgrd exits with status 1. ` +
@@ -301,6 +300,11 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		case <-ctx.Done():
 		}
 	}()
+	if sock := env.Env(notifySocketEnv); sock != "" {
+		// Run by systemd as Type=notify: ready once the vendor daemons serve.
+		go notifyReady(ctx, sock, selfDialer(lm, machine), log)
+		defer sdNotify(sock, "STOPPING=1")
+	}
 	return lm.Serve(ctx)
 }
 
@@ -317,16 +321,11 @@ func startHTTP(addr string, lm *server.Lmgrd, machine *licfile.Machine, env *Env
 		log.Printf("Cannot serve HTTP on %s: %v", addr, err)
 		return nil, fmt.Errorf("lmgrd: -http %s: %w", addr, err)
 	}
-	spec := []licfile.ServerAddr{{Host: "127.0.0.1", Port: lm.Port()}}
-	opts := []client.Option{client.WithProgram("lmgrd"), client.WithSoftware(Version),
-		client.WithDialTimeout(httpstatus.DefaultStatusTimeout), client.WithCallTimeout(httpstatus.DefaultStatusTimeout)}
-	if machine != nil {
-		opts = append(opts, client.WithMachine(machine))
-	}
+	dial := selfDialer(lm, machine)
 	web, err := httpstatus.New(httpstatus.Config{
 		Listener: ln,
 		Dial: func(ctx context.Context) (httpstatus.Conn, error) {
-			return status.DialAdmin(ctx, spec, opts...)
+			return dial(ctx)
 		},
 		Name:     fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
 		Software: Version,

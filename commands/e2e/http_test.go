@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -404,4 +405,38 @@ func screenshot(t *testing.T, ctx context.Context, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// TestSystemdNotify: lmgrd run by systemd as Type=notify says READY=1
+// once its vendor daemon serves, and STOPPING=1 when it stops.
+func TestSystemdNotify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv("NOTIFY_SOCKET", path)
+	s := startServer(t, httpFeatures)
+	read := func() string {
+		t.Helper()
+		ln.SetReadDeadline(time.Now().Add(deadline))
+		buf := make([]byte, 4096)
+		n, err := ln.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the notify socket: %v", err)
+		}
+		return string(buf[:n])
+	}
+	if got := read(); got != "READY=1\nSTATUS=Serving vendor daemons: demo" {
+		t.Errorf("got %q, want READY=1 and the vendor daemon", got)
+	}
+	// The vendor daemon serves once lmgrd says it is ready.
+	if r := s.run(nil, "lmstat", "-a", "-c", s.lic); r.status != 0 || !strings.Contains(r.stdout, "demo: UP") {
+		t.Errorf("lmstat -a after READY=1: exit %d\n%s", r.status, r.stdout)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if got := read(); got != "STOPPING=1" {
+		t.Errorf("got %q, want STOPPING=1", got)
+	}
 }

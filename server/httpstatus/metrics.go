@@ -29,7 +29,7 @@ func newCollector(s *Server) *collector {
 	return &collector{
 		s:         s,
 		up:        prometheus.NewDesc("golm_server_up", "Whether lmgrd answered the status request (1) or not (0).", []string{"server"}, nil),
-		vendorUp:  prometheus.NewDesc("golm_vendor_daemon_up", "Whether the vendor daemon is up (1) or down (0).", []string{"vendor", "version"}, nil),
+		vendorUp:  prometheus.NewDesc("golm_vendor_daemon_up", "Whether the vendor daemon is up (1) or down (0).", []string{"vendor"}, nil),
 		issued:    prometheus.NewDesc("golm_feature_licenses_issued", "Licenses issued of the feature: the seats of all its license lines (0 when uncounted).", vf, nil),
 		inUse:     prometheus.NewDesc("golm_feature_licenses_in_use", "Licenses of the feature in use, reservations included, queued requests not.", vf, nil),
 		queued:    prometheus.NewDesc("golm_feature_licenses_queued", "Licenses of the feature asked for by queued requests.", vf, nil),
@@ -62,7 +62,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, srv := range st.Servers {
 		gauge(c.up, boolValue(srv.Up), srv.Name)
 		for _, v := range srv.Vendors {
-			gauge(c.vendorUp, boolValue(v.Up), v.Name, v.Version)
+			gauge(c.vendorUp, boolValue(v.Up), v.Name)
 			for _, f := range v.Features {
 				if f.Error != nil {
 					continue
