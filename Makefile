@@ -3,7 +3,8 @@
 #   make            build ./lmutil
 #   make test       gofmt check, go vet, go test -race ./...
 #   make install    PREFIX=/usr/local (DESTDIR honoured): lmutil, a link per
-#                   command, man pages, the systemd unit and sysusers file
+#                   command, man pages, bash and zsh completion, the systemd
+#                   unit and sysusers file
 #   make install-systemd  the systemd unit and sysusers file (contrib/systemd),
 #                   with $(PREFIX)/bin as the programs' directory
 #   make man        regenerate man/ from the command registry
@@ -21,6 +22,8 @@ BINDIR   = $(DESTDIR)$(PREFIX)/bin
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 UNITDIR  = $(DESTDIR)$(PREFIX)/lib/systemd/system
 SYSUSERSDIR = $(DESTDIR)$(PREFIX)/lib/sysusers.d
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 GO      ?= go
 FUZZTIME ?= 30s
 SOAK_TIME ?= 60s
@@ -75,6 +78,10 @@ install: build
 	install -m 0755 lmutil $(BINDIR)/lmutil
 	for a in $$(./lmutil -list-applets); do ln -sfn lmutil $(BINDIR)/$$a || exit 1; done
 	install -m 0644 man/*.1 $(MANDIR)/
+	install -d $(BASHCOMPDIR) $(ZSHCOMPDIR)
+	./lmutil -completion bash > $(BASHCOMPDIR)/lmutil
+	for a in $$(./lmutil -list-applets); do ln -sfn lmutil $(BASHCOMPDIR)/$$a || exit 1; done
+	./lmutil -completion zsh > $(ZSHCOMPDIR)/_lmutil
 	$(MAKE) install-systemd
 
 install-systemd:
@@ -84,7 +91,8 @@ install-systemd:
 	install -m 0644 contrib/systemd/golm.sysusers $(SYSUSERSDIR)/golm.conf
 
 uninstall: build
-	for a in lmutil $$(./lmutil -list-applets); do rm -f $(BINDIR)/$$a $(MANDIR)/$$a.1; done
+	for a in lmutil $$(./lmutil -list-applets); do rm -f $(BINDIR)/$$a $(MANDIR)/$$a.1 $(BASHCOMPDIR)/$$a; done
+	rm -f $(ZSHCOMPDIR)/_lmutil $(UNITDIR)/lmgrd.service $(SYSUSERSDIR)/golm.conf
 
 man:
 	$(GO) test ./commands -run '^TestManPages$$' -count=1 -update
