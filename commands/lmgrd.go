@@ -113,6 +113,11 @@ func runLmgrd(c *cli.Context, env *Env) error {
 	if c.Bool("2") != c.Bool("p") {
 		return &UsageError{Applet: "lmgrd", Msg: "lmgrd: -2 and -p go together"}
 	}
+	if v := c.String("http"); c.IsSet("http") {
+		if _, err := httpstatus.ParseAddr(v); err != nil {
+			return &UsageError{Applet: "lmgrd", Msg: fmt.Sprintf("lmgrd: -http: %v", err)}
+		}
+	}
 	trust.AdminOnly = c.Bool("2")
 	trust.AllowRemote = c.Bool("allow-remote-admin")
 	if !c.Bool("z") && env.Env(readyEnv) == "" {
@@ -262,6 +267,12 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	log.Printf("%s", Banner("lmgrd"))
 	log.Printf("lmgrd running as pid %d", os.Getpid())
 	defer server.StartProfile(env.Env(server.ProfileEnv), "lmgrd", log.Printf)()
+	// The -http port is bound first, so that a port in use stops lmgrd
+	// before it takes the license port.
+	httpLn, err := listenHTTP(c.String("http"), log)
+	if err != nil {
+		return err
+	}
 	lm, err := server.New(c.Context, server.Config{
 		LicenseFiles: licenseFiles(c, env),
 		Log:          log,
@@ -275,14 +286,17 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		Now:          env.Now,
 	})
 	if err != nil {
+		if httpLn != nil {
+			httpLn.Close()
+		}
 		return err
 	}
-	web, err := startHTTP(c.String("http"), lm, machine, env, log)
-	if err != nil {
-		return err
-	}
-	if web != nil {
-		defer web()
+	if httpLn != nil {
+		stop, err := startHTTP(httpLn, lm, machine, env, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if ready != nil {
 		fmt.Fprintln(ready, "OK")
@@ -308,19 +322,27 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	return lm.Serve(ctx)
 }
 
-// startHTTP starts lmgrd -http's server on addr ("" for none) and
-// returns what stops it. It reads the status as lmstat does, over an
-// admin connection to lmgrd's own port on loopback: see package
-// httpstatus for why.
-func startHTTP(addr string, lm *server.Lmgrd, machine *licfile.Machine, env *Env, log *server.DebugLog) (stop func(), err error) {
+// listenHTTP binds lmgrd -http's addr; nil without -http.
+func listenHTTP(addr string, log *server.DebugLog) (net.Listener, error) {
 	if addr == "" {
 		return nil, nil
 	}
 	ln, err := httpstatus.Listen(addr)
 	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			err = op.Err // "bind: address already in use", without Go's wording around it
+		}
 		log.Printf("Cannot serve HTTP on %s: %v", addr, err)
-		return nil, fmt.Errorf("lmgrd: -http %s: %w", addr, err)
+		return nil, fmt.Errorf("lmgrd: -http %s: cannot listen: %v", addr, err)
 	}
+	return ln, nil
+}
+
+// startHTTP serves lmgrd -http on ln and returns what stops it. It
+// reads the status as lmstat does, over an admin connection to lmgrd's
+// own port on loopback: see package httpstatus for why.
+func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env *Env, log *server.DebugLog) (stop func(), err error) {
 	dial := selfDialer(lm, machine)
 	web, err := httpstatus.New(httpstatus.Config{
 		Listener: ln,
