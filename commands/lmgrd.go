@@ -349,10 +349,11 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 		Dial: func(ctx context.Context) (httpstatus.Conn, error) {
 			return dial(ctx)
 		},
-		Name:     fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
-		Software: Version,
-		Now:      env.Now,
-		Logf:     log.Printf,
+		Name:       fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
+		Software:   Version,
+		Now:        env.Now,
+		Logf:       log.Printf,
+		LogLimited: log.Limited,
 	})
 	if err != nil {
 		ln.Close()

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -72,6 +73,10 @@ type Config struct {
 	Location *time.Location
 	// Logf logs the server's own errors; nil discards them.
 	Logf func(format string, args ...any)
+	// LogLimited, when not nil, logs what net/http says about clients
+	// (a malformed request, say), rate-limited per key, since any client
+	// can cause it; nil means Logf.
+	LogLimited func(key, format string, args ...any)
 
 	// MaxConnections caps open HTTP connections; more wait in the
 	// listen backlog. 0 means DefaultMaxConnections.
@@ -121,6 +126,10 @@ func (c *Config) defaults() {
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
+	}
+	if c.LogLimited == nil {
+		logf := c.Logf
+		c.LogLimited = func(_, format string, args ...any) { logf(format, args...) }
 	}
 }
 
@@ -200,7 +209,8 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          nil,
+		// net/http's own complaints go to lmgrd's log, not to stderr.
+		ErrorLog: log.New(logfWriter(cfg.LogLimited), "HTTP status: ", 0),
 	}
 	return s, nil
 }
@@ -272,6 +282,14 @@ func (s *Server) read() *status.Status {
 	defer c.Close()
 	doc.Servers = append(doc.Servers, status.Read(ctx, s.cfg.Name, c, s.cfg.Location))
 	return doc
+}
+
+// logfWriter writes each line to a rate-limited log.
+type logfWriter func(key, format string, args ...any)
+
+func (f logfWriter) Write(p []byte) (int, error) {
+	f("http", "%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 // secure sets the headers every response carries and refuses methods
