@@ -8,11 +8,26 @@
 // vendor daemon: the status streams are the ones lmstat -a reads, so
 // the page, the JSON and lmstat never disagree, the vendor daemons need
 // nothing new, and a status read takes the same locks, bounds and
-// connection limits as an lmstat. Reads are shared: one read serves
+// connection limits as an lmstat. (The control channel between lmgrd
+// and a vendor daemon carries lmreread and handed-over client
+// connections one way and log lines the other; a status request on it
+// would be a second, untested path into every vendor daemon's seat
+// tables for what the admin path already serves.) Reads are shared: one read serves
 // every request for Config.CacheFor, and requests that arrive while a
 // read is running wait for it rather than starting their own, so a
 // flood of HTTP requests is at most one lmstat a second for the license
 // servers.
+//
+// The metrics, all gauges read from the live status on each scrape:
+// golm_server_up{server}, golm_vendor_daemon_up{vendor},
+// golm_feature_licenses_issued, _in_use, _queued and _reserved
+// {vendor,feature}, golm_feature_user_licenses_in_use
+// {vendor,feature,user} (at most Config.MaxUserSeries series, 1,000 by
+// default, in label order; the seats of the users past that are summed
+// per feature under user="_other"), golm_license_expiry_timestamp_seconds
+// {vendor,feature,version,expiry,line} (none for permanent lines), and
+// golm_build_info{version,goversion}; besides the Go runtime's and the
+// process's (go_*, process_*).
 //
 // The server is hardened for a network that is not trusted: every
 // request and response is bounded in time and size, connections are
