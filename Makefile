@@ -3,7 +3,10 @@
 #   make            build ./lmutil
 #   make test       gofmt check, go vet, staticcheck, go test -race ./...
 #   make install    PREFIX=/usr/local (DESTDIR honoured): lmutil, a link per
-#                   command, man pages (section 1, and 5 for the file formats)
+#                   command, man pages (section 1, and 5 for the file formats),
+#                   bash and zsh completion, the systemd unit and sysusers file
+#   make install-systemd  the systemd unit and sysusers file (contrib/systemd),
+#                   with $(PREFIX)/bin as the programs' directory
 #   make man        regenerate man/ from the command registry
 #   make demo       show golm at work
 #   make fuzz       run every fuzz target for FUZZTIME (30s) each
@@ -18,6 +21,10 @@ DESTDIR ?=
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 MAN5DIR  = $(DESTDIR)$(PREFIX)/share/man/man5
+UNITDIR  = $(DESTDIR)$(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(DESTDIR)$(PREFIX)/lib/sysusers.d
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 GO      ?= go
 FUZZTIME ?= 30s
 SOAK_TIME ?= 60s
@@ -27,7 +34,7 @@ SOAK_CLIENTS ?= 300
 STATICCHECK_VERSION = 0.8.2
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-.PHONY: all build test fmt-check vet staticcheck install uninstall man demo bench clean
+.PHONY: all build test fmt-check vet staticcheck install install-systemd uninstall man demo bench clean
 
 all: build
 
@@ -84,10 +91,22 @@ install: build
 	for a in $$(./lmutil -list-applets); do ln -sfn lmutil $(BINDIR)/$$a || exit 1; done
 	install -m 0644 man/*.1 $(MANDIR)/
 	install -m 0644 man/*.5 $(MAN5DIR)/
+	install -d $(BASHCOMPDIR) $(ZSHCOMPDIR)
+	./lmutil -completion bash > $(BASHCOMPDIR)/lmutil
+	for a in $$(./lmutil -list-applets); do ln -sfn lmutil $(BASHCOMPDIR)/$$a || exit 1; done
+	./lmutil -completion zsh > $(ZSHCOMPDIR)/_lmutil
+	$(MAKE) install-systemd
+
+install-systemd:
+	install -d $(UNITDIR) $(SYSUSERSDIR)
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' contrib/systemd/lmgrd.service > $(UNITDIR)/lmgrd.service
+	chmod 0644 $(UNITDIR)/lmgrd.service
+	install -m 0644 contrib/systemd/golm.sysusers $(SYSUSERSDIR)/golm.conf
 
 uninstall: build
-	for a in lmutil $$(./lmutil -list-applets); do rm -f $(BINDIR)/$$a $(MANDIR)/$$a.1; done
+	for a in lmutil $$(./lmutil -list-applets); do rm -f $(BINDIR)/$$a $(MANDIR)/$$a.1 $(BASHCOMPDIR)/$$a; done
 	for p in man/*.5; do rm -f $(MAN5DIR)/$$(basename $$p); done
+	rm -f $(ZSHCOMPDIR)/_lmutil $(UNITDIR)/lmgrd.service $(SYSUSERSDIR)/golm.conf
 
 man:
 	$(GO) test ./commands -run '^TestManPages$$' -count=1 -update

@@ -130,6 +130,9 @@ func Dispatch(argv []string) (a *Applet, prog string, args []string, err error) 
 	if argv[1] == "-v" || argv[1] == "-list-applets" {
 		return nil, prog, argv[1:2], nil
 	}
+	if argv[1] == "-completion" {
+		return nil, prog, argv[1:], nil
+	}
 	if a := Lookup(argv[1]); a != nil {
 		return a, prog, argv[2:], nil
 	}
@@ -139,7 +142,8 @@ func Dispatch(argv []string) (a *Applet, prog string, args []string, err error) 
 // Main is the whole program behind main.go: it dispatches argv, runs the
 // applet with env and returns the process exit status. env.Prog is set
 // from argv. "lmutil -list-applets" prints one visible applet name a line,
-// for make install.
+// and "lmutil -completion bash|zsh" a shell completion script, for make
+// install.
 func Main(ctx context.Context, argv []string, env *Env) int {
 	applet, prog, args, err := Dispatch(argv)
 	if a, vprog, vargs, ok := vendorDaemonDispatch(argv, env); ok {
@@ -156,6 +160,8 @@ func Main(ctx context.Context, argv []string, env *Env) int {
 		case len(args) > 0 && args[0] == "-v":
 			fmt.Fprintln(env.Stdout, Banner(prog))
 			fmt.Fprintln(env.Stdout, VersionLine(prog))
+		case len(args) > 0 && args[0] == "-completion":
+			return writeCompletion(env, args[1:])
 		case len(args) > 0 && args[0] == "-list-applets":
 			for _, a := range Applets() {
 				if !a.Hidden {

@@ -22,6 +22,7 @@ import (
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
 	"golm/lmutil/server"
+	"golm/lmutil/server/httpstatus"
 )
 
 // readyEnv names the environment variable that tells a detaching lmgrd's
@@ -41,7 +42,7 @@ func serverApplets() []*Applet { return []*Applet{lmgrdApplet(), vendordApplet()
 func lmgrdApplet() *Applet {
 	return &Applet{
 		Name:    "lmgrd",
-		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-v] [-help]",
+		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-http addr] [-v] [-help]",
 		Summary: "the license manager daemon",
 		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
 			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
@@ -49,6 +50,7 @@ func lmgrdApplet() *Applet {
 			`Clients ask lmgrd for their vendor daemon, and lmgrd hands the client's connection over to it (on Unix systems; elsewhere, and for clients that do not ask for that, it tells the client the vendor daemon's port), so that licensed applications need only lmgrd's port (lmutil commands run on other hosts still connect to the vendor daemon's port).
 
 Without -z lmgrd detaches into the background once it listens and the command returns 0; with -z it stays in the foreground (for systemd). ` +
+			`Run by systemd as a Type=notify service (NOTIFY_SOCKET set), lmgrd -z says READY=1 once every vendor daemon serves (after a minute at most, naming the ones that do not in STATUS) and STOPPING=1 when it stops; contrib/systemd has a unit file. ` +
 			`The debug log goes to standard output, or to debug_log with -l (appended to with -l +debug_log). Vendor daemons write to the same log.
 
 Every debug log line is hh:mm:ss (daemon) message, the daemon being lmgrd or the vendor's name, also for what a vendor daemon prints on its standard error; TIMESTAMP M/D/YYYY lines give the date at start, every six hours and on a new day. ` +
@@ -85,6 +87,11 @@ One vendor daemon per vendor name runs on a host, as in FLEXlm: each holds a loc
 
 lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
 
+-http addr, golm's own flag, serves the status read-only over HTTP: a status page at / (readable without JavaScript; a small script refreshes it in place every 10 seconds, /?refresh=seconds sets another interval), ` +
+			`the status as JSON at /api/v1/status (the document lmstat -a -json prints, versioned; its JSON Schema at /api/v1/schema) and Prometheus metrics at /metrics. ` +
+			`addr is a port (served on 127.0.0.1 only), :port (every address) or host:port. lmgrd reads the status as lmstat -a does, at most once a second however many clients ask. ` +
+			`The server is off without -http; it has no authentication, so anyone who can reach addr sees who uses which license from which host: keep it on loopback or behind a reverse proxy that authenticates.
+
 Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
 			`A bad line of it is logged with its file:line and skipped, unless it restricts access (INCLUDE, INCLUDEALL, EXCLUDE, EXCLUDEALL, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP one of those uses): ` +
 			`then the features it names are served to nobody (-39) until the file is fixed, and every feature when it names none that can be read. ` +
@@ -107,6 +114,7 @@ lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (d
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept admin commands over TCP from anyone, other hosts included"},
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmdown` or lmremove"},
 				&cli.StringFlag{Name: "lockdir", Usage: "keep the vendor daemon locks in `dir` (default $" + server.LockDirEnv + ", /run/golm for root, $XDG_RUNTIME_DIR/golm, /tmp/golm-UID)"},
+				&cli.StringFlag{Name: "http", Usage: "serve the status page, /metrics and /api/v1/status on `addr` (port, :port or host:port)"},
 			}
 		},
 		Action: runLmgrd,
@@ -131,6 +139,11 @@ func runLmgrd(c *cli.Context, env *Env) error {
 	}
 	if c.Bool("2") != c.Bool("p") {
 		return &UsageError{Applet: "lmgrd", Msg: "lmgrd: -2 and -p go together"}
+	}
+	if v := c.String("http"); c.IsSet("http") {
+		if _, err := httpstatus.ParseAddr(v); err != nil {
+			return &UsageError{Applet: "lmgrd", Msg: fmt.Sprintf("lmgrd: -http: %v", err)}
+		}
 	}
 	trust.AdminOnly = c.Bool("2")
 	trust.AllowRemote = c.Bool("allow-remote-admin")
@@ -164,6 +177,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	if v := c.String("lockdir"); v != "" {
 		args = append(args, "-lockdir", absFrom(env, v))
+	}
+	if v := c.String("http"); v != "" {
+		args = append(args, "-http", v)
 	}
 	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
@@ -338,6 +354,12 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	log.Printf("%s", Banner("lmgrd"))
 	log.Printf("lmgrd running as pid %d", os.Getpid())
 	defer server.StartProfile(env.Env(server.ProfileEnv), "lmgrd", log.Printf)()
+	// The -http port is bound first, so that a port in use stops lmgrd
+	// before it takes the license port.
+	httpLn, err := listenHTTP(c.String("http"), log)
+	if err != nil {
+		return err
+	}
 	notices := &noticeWriter{ready: ready, after: env.Stderr}
 	defer notices.detach()
 	lm, err := server.New(c.Context, server.Config{
@@ -357,7 +379,17 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})
 	if err != nil {
+		if httpLn != nil {
+			httpLn.Close()
+		}
 		return err
+	}
+	if httpLn != nil {
+		stop, err := startHTTP(httpLn, lm, machine, env, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if ready != nil {
 		log.Flush() // the start-up lines are in the log when lmgrd returns
@@ -377,6 +409,11 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		case <-ctx.Done():
 		}
 	}()
+	if sock := env.Env(notifySocketEnv); sock != "" {
+		// Run by systemd as Type=notify: ready once the vendor daemons serve.
+		go notifyReady(ctx, sock, selfDialer(lm, machine), log)
+		defer sdNotify(sock, "STOPPING=1")
+	}
 	return lm.Serve(ctx)
 }
 
@@ -390,6 +427,59 @@ func lockDir(c *cli.Context, env *Env) string {
 		flag = absFrom(env, v)
 	}
 	return server.LockDir(flag, env.Env)
+}
+
+// listenHTTP binds lmgrd -http's addr; nil without -http.
+func listenHTTP(addr string, log *server.DebugLog) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := httpstatus.Listen(addr)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			err = op.Err // "bind: address already in use", without Go's wording around it
+		}
+		log.Printf("Cannot serve HTTP on %s: %v", addr, err)
+		return nil, fmt.Errorf("lmgrd: -http %s: cannot listen: %v", addr, err)
+	}
+	return ln, nil
+}
+
+// startHTTP serves lmgrd -http on ln and returns what stops it. It
+// reads the status as lmstat does, over an admin connection to lmgrd's
+// own port on loopback: see package httpstatus for why.
+func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env *Env, log *server.DebugLog) (stop func(), err error) {
+	dial := selfDialer(lm, machine)
+	web, err := httpstatus.New(httpstatus.Config{
+		Listener: ln,
+		Dial: func(ctx context.Context) (httpstatus.Conn, error) {
+			return dial(ctx)
+		},
+		Name:       fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
+		Software:   Version,
+		Now:        env.Now,
+		Logf:       log.Printf,
+		LogLimited: log.Limited,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	log.Printf("Serving HTTP status on http://%s/", ln.Addr())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := web.Serve(); err != nil {
+			log.Printf("HTTP status: %v", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		web.Shutdown(ctx)
+		<-done
+	}, nil
 }
 
 // daemonMemory drops what a daemon process holds for commands it never

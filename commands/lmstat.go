@@ -24,7 +24,7 @@ func lmstatApplet() *Applet {
 	return &Applet{
 		Name:    "lmstat",
 		Aliases: []string{"stat"},
-		Usage:   "lmstat [-a] [-A] [-c license_file_list] [-f [feature]] [-i [feature]] [-l [regex]] [-s [server]] [-S [vendor]] [-t timeout] [-lm] [-vd] [-asec]",
+		Usage:   "lmstat [-a] [-A] [-c license_file_list] [-f [feature]] [-i [feature]] [-l [regex]] [-s [server]] [-S [vendor]] [-t timeout] [-lm] [-vd] [-asec] [-json]",
 		Summary: "report license server status and the features of a license file",
 		Description: `lmstat reports the status of the license servers and vendor daemons of the license path and who uses which license.
 
@@ -54,6 +54,7 @@ The license path is the -c list (entries separated by colons), else LM_LICENSE_F
 				&cli.BoolFlag{Name: "lm", Usage: "display the license server status only"},
 				&cli.BoolFlag{Name: "vd", Usage: "display the vendor daemon status only"},
 				&cli.BoolFlag{Name: "asec", Usage: "show start times with seconds"},
+				&cli.BoolFlag{Name: "json", Usage: "print everything -a shows as one JSON document"},
 			}
 		},
 		Optional: []string{"f", "i", "l", "S", "s"},

@@ -44,6 +44,8 @@ const lmstatServerDescription = `Every other mode asks the license servers. ` +
 	`queued requests end in "queued for N licenses" and reservations are TAB-led "N RESERVATIONs for TYPE name (server_host/port)". ` +
 	`The handle is what lmremove -h takes.
 
+` + lmstatJSONDescription + `
+
 With no option lmstat prints the server and vendor daemon status only. -a adds every feature; -A only the features in use. ` +
 	`-f feature prints only the users of feature (of every feature without one), without the server status. ` +
 	`-S [vendor] prints the server, that vendor daemon (every one without a name) and "Users of features served by vendor:" before its features. ` +
@@ -128,6 +130,9 @@ func lmstatServer(c *cli.Context, env *Env) error {
 			return &UsageError{Applet: "lmstat", Msg: fmt.Sprintf("lmstat: -l: bad regular expression %q", expr)}
 		}
 		mode.match = re
+	}
+	if c.Bool("json") {
+		return writeStatusJSON(c.Context, env, statSources(sources), dial)
 	}
 	return writeStatus(c.Context, env, mode, sources, dial)
 }

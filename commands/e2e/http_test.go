@@ -1,0 +1,442 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/status"
+)
+
+// screenshotEnv names a directory the browser test saves its
+// screenshots in; without it they go to the test's temporary directory.
+const screenshotEnv = "GOLM_SCREENSHOT_DIR"
+
+// httpFeatures: f1 with 4 seats, f2 with 2 expiring soon after the
+// test's date is irrelevant (the page shows days left either way).
+const httpFeatures = "FEATURE f1 demo 1.0 permanent 4 VENDOR_STRING=web\nINCREMENT f2 demo 2.0 1-jan-2099 2\nFEATURE steady demo 1.0 permanent 1\n"
+
+// startHTTPServer starts lmgrd -http on a free loopback port and returns
+// the base URL once the page answers.
+func startHTTPServer(t *testing.T, features string) (*server, string) {
+	t.Helper()
+	port := freePort(t)
+	s := startServer(t, features, "-http", strconv.Itoa(port))
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	poll(t, "the HTTP status to answer", func() bool {
+		r, err := http.Get(url + "/api/v1/status")
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == 200
+	})
+	return s, url
+}
+
+// seat is a license checked out by the test itself.
+type seat struct {
+	job *client.Job
+	lic *client.License
+}
+
+// checkout checks feature out as user, and checks it in at cleanup.
+func checkout(t *testing.T, s *server, user, feature string, n int) *seat {
+	t.Helper()
+	ctx := context.Background()
+	job, err := client.Open(ctx, s.lic, client.WithUser(user), client.WithHost(user+"-pc"), client.WithDisplay(":"+user), client.WithCallTimeout(deadline))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lic, err := job.Checkout(ctx, feature, "1.0", n)
+	if err != nil {
+		job.Close()
+		t.Fatalf("checkout %s by %s: %v", feature, user, err)
+	}
+	t.Cleanup(func() { job.Close() })
+	return &seat{job: job, lic: lic}
+}
+
+func (st *seat) checkin(t *testing.T) {
+	t.Helper()
+	if err := st.lic.Checkin(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func httpGet(t *testing.T, url string) []byte {
+	t.Helper()
+	r, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("GET %s: %v %s\n%s", url, err, r.Status, b)
+	}
+	return b
+}
+
+// featureOf finds a feature of the document.
+func featureOf(t *testing.T, doc *status.Status, name string) *status.Feature {
+	t.Helper()
+	for _, s := range doc.Servers {
+		for _, v := range s.Vendors {
+			for _, f := range v.Features {
+				if f.Name == name {
+					return f
+				}
+			}
+		}
+	}
+	t.Fatalf("no feature %s in the status", name)
+	return nil
+}
+
+// TestHTTPStatus: with seats held, /api/v1/status validates against the
+// schema and says what lmstat -a -json says, and /metrics counts the
+// same workload.
+func TestHTTPStatus(t *testing.T) {
+	s, url := startHTTPServer(t, httpFeatures)
+	checkout(t, s, "alice", "f1", 2)
+	checkout(t, s, "bob", "f1", 1)
+	checkout(t, s, "carol", "f2", 1)
+	s.waitInUse("f1", 3)
+	var doc status.Status
+	poll(t, "the HTTP status to show 3 seats of f1", func() bool {
+		body := httpGet(t, url+"/api/v1/status")
+		if err := status.Validate(body); err != nil {
+			t.Fatalf("/api/v1/status does not validate: %v\n%s", err, body)
+		}
+		doc = status.Status{}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return featureOf(t, &doc, "f1").InUse == 3
+	})
+	f1 := featureOf(t, &doc, "f1")
+	if f1.Issued != 4 || len(f1.Licenses) != 1 || len(f1.Licenses[0].Users) != 2 || f1.Licenses[0].VendorString != "web" {
+		t.Errorf("f1: got %+v", f1)
+	}
+	for _, u := range f1.Licenses[0].Users {
+		if (u.User == "alice") != (u.Count == 2) || u.Host != u.User+"-pc" || u.Handle == 0 || u.Start.IsZero() {
+			t.Errorf("f1 user: got %+v", u)
+		}
+	}
+	if f2 := featureOf(t, &doc, "f2"); f2.InUse != 1 || f2.Licenses[0].ExpiryDate != "2099-01-01" {
+		t.Errorf("f2: got %+v", f2)
+	}
+
+	t.Run("lmstat -a -json says the same", func(t *testing.T) {
+		r := s.run(nil, "lmstat", "-a", "-json", "-c", s.lic)
+		if r.status != 0 {
+			t.Fatalf("lmstat -a -json: exit %d\n%s%s", r.status, r.stdout, r.stderr)
+		}
+		if err := status.Validate([]byte(r.stdout)); err != nil {
+			t.Fatalf("lmstat -a -json does not validate: %v", err)
+		}
+		var cli status.Status
+		if err := json.Unmarshal([]byte(r.stdout), &cli); err != nil {
+			t.Fatal(err)
+		}
+		// The documents differ in when they were read only.
+		cli.Time, doc.Time = time.Time{}, time.Time{}
+		a, _ := json.Marshal(cli)
+		b, _ := json.Marshal(doc)
+		if !bytes.Equal(a, b) {
+			t.Errorf("lmstat -a -json and /api/v1/status differ:\n%s\n%s", a, b)
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(bytes.NewReader(httpGet(t, url+"/metrics")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name   string
+			labels map[string]string
+			want   float64
+		}{
+			{"golm_feature_licenses_issued", map[string]string{"feature": "f1"}, 4},
+			{"golm_feature_licenses_in_use", map[string]string{"feature": "f1"}, 3},
+			{"golm_feature_licenses_issued", map[string]string{"feature": "f2"}, 2},
+			{"golm_feature_licenses_in_use", map[string]string{"feature": "f2"}, 1},
+			{"golm_feature_licenses_queued", map[string]string{"feature": "f1"}, 0},
+			{"golm_feature_licenses_reserved", map[string]string{"feature": "f1"}, 0},
+			{"golm_feature_user_licenses_in_use", map[string]string{"feature": "f1", "user": "alice"}, 2},
+			{"golm_feature_user_licenses_in_use", map[string]string{"feature": "f1", "user": "bob"}, 1},
+			{"golm_feature_user_licenses_in_use", map[string]string{"feature": "f2", "user": "carol"}, 1},
+			{"golm_vendor_daemon_up", map[string]string{"vendor": "demo"}, 1},
+			{"golm_server_up", nil, 1},
+			{"golm_license_expiry_timestamp_seconds", map[string]string{"feature": "f2"}, float64(time.Date(2099, 1, 2, 0, 0, 0, 0, time.Local).Unix())},
+		} {
+			if got := sample(t, fams, c.name, c.labels); got != c.want {
+				t.Errorf("%s%v: got %v, want %v", c.name, c.labels, got, c.want)
+			}
+		}
+	})
+}
+
+// sample is the value of the one sample of name whose labels include want.
+func sample(t *testing.T, fams map[string]*dto.MetricFamily, name string, want map[string]string) float64 {
+	t.Helper()
+	var found []float64
+	for _, m := range fams[name].GetMetric() {
+		ok := true
+		for k, v := range want {
+			has := false
+			for _, l := range m.GetLabel() {
+				has = has || (l.GetName() == k && l.GetValue() == v)
+			}
+			ok = ok && has
+		}
+		if ok {
+			found = append(found, m.GetGauge().GetValue())
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s%v: got %d samples, want 1", name, want, len(found))
+	}
+	return found[0]
+}
+
+// TestHTTPFlood: a flood of HTTP clients, slow ones that never finish
+// their request and fast ones that ask for everything at once, does not
+// stop checkouts, and the status answers again once it is over.
+func TestHTTPFlood(t *testing.T) {
+	s, url := startHTTPServer(t, httpFeatures)
+	st := startSteady(t, s, "steady")
+	addr := strings.TrimPrefix(url, "http://")
+	const slow, fast = 150, 200
+	var conns []net.Conn
+	for range slow {
+		c, err := net.DialTimeout("tcp", addr, deadline)
+		if err != nil {
+			break // the backlog is full: that is the flood's point
+		}
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "))
+		conns = append(conns, c)
+	}
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	var wg sync.WaitGroup
+	hc := &http.Client{Timeout: deadline}
+	for i := range fast {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := []string{"/", "/metrics", "/api/v1/status"}[i%3]
+			if r, err := hc.Get(url + path); err == nil {
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+			}
+		}()
+	}
+	st.progress(t, "an HTTP flood")
+	wg.Wait()
+	for _, c := range conns {
+		c.Close()
+	}
+	st.progress(t, "the end of the HTTP flood")
+	poll(t, "the HTTP status to answer after the flood", func() bool {
+		r, err := hc.Get(url + "/api/v1/status")
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode == 200 && status.Validate(b) == nil
+	})
+}
+
+// browser is the Chromium the browser test drives, or "" when there is
+// none.
+func browser() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestHTTPBrowser loads the status page in headless Chromium with seats
+// held, finds the users and bars, checks a seat in and sees it leave
+// the page without a reload, with no console error (a CSP violation is
+// one), and saves screenshots (desktop and phone).
+func TestHTTPBrowser(t *testing.T) {
+	exe := browser()
+	if exe == "" {
+		t.Skip("no chromium, chromium-browser or google-chrome on PATH: install chromium to run the browser test")
+	}
+	s, url := startHTTPServer(t, httpFeatures)
+	checkout(t, s, "alice", "f1", 2)
+	bob := checkout(t, s, "bob", "f1", 1)
+	s.waitInUse("f1", 3)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1100, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	defer cancel()
+	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
+	defer cancel()
+
+	// Every console error or warning, uncaught exception and browser log
+	// error (a CSP violation is one) fails the test.
+	messages := chromedp.Console(ctx)
+	var mu sync.Mutex
+	var problems []string
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleError, chromedp.ConsoleWarning, chromedp.ConsoleException:
+				mu.Lock()
+				problems = append(problems, m.String()+" at "+m.URL)
+				mu.Unlock()
+			}
+		}
+	}()
+
+	shots := os.Getenv(screenshotEnv)
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	attr := func(sel, name string) string {
+		t.Helper()
+		r, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+		if err != nil || !r.Exists {
+			t.Fatalf("%s %s: %v (exists %v)", sel, name, err, r.Exists)
+		}
+		return r.Value
+	}
+	eval := func(js string) any {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+
+	run("loading the page", chromedp.Navigate(url+"/?refresh=1"), chromedp.WaitVisible(chromedp.CSS(`tr.user[data-user="bob"]`)))
+	eval(`window.golmNotReloaded = true`)
+	if got := fmt.Sprint(eval(`Array.from(document.querySelectorAll('article[data-feature="f1"] tr.user')).map(r => r.dataset.user).sort().join(",")`)); got != "alice,bob" {
+		t.Errorf("users of f1 on the page: got %s, want alice,bob", got)
+	}
+	if got := attr(`article[data-feature="f1"] rect.bar-used`, "width"); got != "75.00" {
+		t.Errorf("f1's bar: got width %q, want 75.00 (3 of 4)", got)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`article[data-feature="f1"] .in-use`))); err != nil || got != "3" {
+		t.Errorf("f1 in use on the page: got %q, %v; want 3", got, err)
+	}
+	screenshot(t, ctx, filepath.Join(shots, "status-page.png"))
+
+	bob.checkin(t)
+	run("waiting for bob's seat to leave the page", chromedp.WaitNotPresent(chromedp.CSS(`tr.user[data-user="bob"]`)), chromedp.WaitVisible(chromedp.CSS(`tr.user[data-user="alice"]`)))
+	if eval(`window.golmNotReloaded === true`) != true {
+		t.Errorf("the page was reloaded to show the checkin; it should refresh in place")
+	}
+	if got := attr(`article[data-feature="f1"] rect.bar-used`, "width"); got != "50.00" {
+		t.Errorf("f1's bar after the checkin: got width %q, want 50.00", got)
+	}
+
+	// On a phone the page fits the screen's width.
+	run("the phone view", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.CSS(`tr.user[data-user="alice"]`)))
+	if eval(`document.documentElement.scrollWidth <= window.innerWidth`) != true {
+		t.Errorf("the page is wider than a phone's screen")
+	}
+	screenshot(t, ctx, filepath.Join(shots, "status-page-phone.png"))
+
+	cancel()
+	<-listening
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("browser: %s", p)
+	}
+}
+
+func screenshot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// TestSystemdNotify: lmgrd run by systemd as Type=notify says READY=1
+// once its vendor daemon serves, and STOPPING=1 when it stops.
+func TestSystemdNotify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv("NOTIFY_SOCKET", path)
+	s := startServer(t, httpFeatures)
+	read := func() string {
+		t.Helper()
+		ln.SetReadDeadline(time.Now().Add(deadline))
+		buf := make([]byte, 4096)
+		n, err := ln.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the notify socket: %v", err)
+		}
+		return string(buf[:n])
+	}
+	if got := read(); got != "READY=1\nSTATUS=Serving vendor daemons: demo" {
+		t.Errorf("got %q, want READY=1 and the vendor daemon", got)
+	}
+	// The vendor daemon serves once lmgrd says it is ready.
+	if r := s.run(nil, "lmstat", "-a", "-c", s.lic); r.status != 0 || !strings.Contains(r.stdout, "demo: UP") {
+		t.Errorf("lmstat -a after READY=1: exit %d\n%s", r.status, r.stdout)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if got := read(); got != "STOPPING=1" {
+		t.Errorf("got %q, want STOPPING=1", got)
+	}
+}

@@ -1,0 +1,97 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"strings"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/status"
+)
+
+// lmstatJSONDescription documents lmstat -json in lmstat's man page.
+const lmstatJSONDescription = `-json, golm's own flag, prints instead of the text one JSON document (indented) with everything -a shows of every source of the license path, whatever the mode: ` +
+	`per server its name, host, port, version and license files, per vendor daemon whether it is up and its version, ` +
+	`per feature the licenses issued, in use, queued and reserved, and per license line its version, expiry (as written, and as an RFC 3339 date and instant), vendor_string, type and users ` +
+	`(user, host, display, version, start as RFC 3339, handle, count, linger). ` +
+	`It is the document lmgrd -http serves at /api/v1/status, versioned by its schema_version field and described by a JSON Schema (lmgrd -http serves it at /api/v1/schema). ` +
+	`A server or vendor daemon that cannot be asked has up false and an error object {code, minor, message}, and lmstat exits as without -json.`
+
+// writeStatusJSON is lmstat -json: the status of every source as one
+// JSON document. Like the text modes it returns the first error that
+// kept a source or vendor daemon from being read.
+func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, dial statDialer) error {
+	doc := status.New(env.Time().UTC().Truncate(1e9))
+	var first error
+	fail := func(e *status.Error) {
+		if first == nil && e != nil {
+			first = lmerr.New(e.Code, e.Minor)
+		}
+	}
+	for _, src := range sources {
+		var s *status.Server
+		err := src.err
+		if err == nil {
+			var srv statServer
+			if srv, err = dial(ctx, src.spec); err == nil {
+				s = status.Read(ctx, "", srv, env.Time().Location())
+				srv.Close()
+			}
+		}
+		if s == nil {
+			s = &status.Server{Name: src.name, Error: status.ErrorOf(err), LicenseFiles: []string{}, Vendors: []*status.Vendor{}}
+			if first == nil {
+				first = err
+			}
+		} else {
+			s.Name = src.name
+			if s.Up {
+				s.Name = serverName(src.spec, src.file, &protocol.ServerStatus{Host: s.Host, Port: s.Port})
+			}
+			fail(s.Error)
+			for _, v := range s.Vendors {
+				fail(v.Error)
+			}
+		}
+		doc.Servers = append(doc.Servers, s)
+	}
+	out := bufio.NewWriter(env.Stdout)
+	if err := status.WriteJSON(out, doc, true); err != nil {
+		return err
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	return alreadyPrinted(first)
+}
+
+// statSourceSpec is one source of the license path as lmstat asks it.
+type statSourceSpec struct {
+	name string // port@host list, or the source as written when it cannot be read
+	spec []licfile.ServerAddr
+	file *licfile.File
+	err  error
+}
+
+// statSources resolves the sources of the license path, one per server
+// (a directory's files of one server count once).
+func statSources(sources []licfile.Source) []*statSourceSpec {
+	var out []*statSourceSpec
+	seen := map[string]bool{}
+	for _, src := range sources {
+		spec, file, err := sourceSpec(src)
+		s := &statSourceSpec{name: src.String(), spec: spec, file: file, err: err}
+		if err == nil {
+			key := strings.ToLower(specString(spec))
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			s.name = specString(spec)
+		}
+		out = append(out, s)
+	}
+	return out
+}

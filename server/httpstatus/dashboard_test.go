@@ -1,0 +1,54 @@
+package httpstatus_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"golm/lmutil/server/httpstatus"
+)
+
+// TestGrafanaDashboard checks that contrib/grafana's dashboard asks only
+// for metrics that /metrics has, so that it cannot fall behind a rename.
+func TestGrafanaDashboard(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "contrib", "grafana", "golm-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash any
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	var exprs []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && (k == "expr" || k == "definition") {
+					exprs = append(exprs, s)
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(dash)
+	if len(exprs) < 5 {
+		t.Fatalf("found %d queries in the dashboard, want its panels' ones", len(exprs))
+	}
+	fams := scrape(t, startWorkload(t, httpstatus.Config{}).url)
+	name := regexp.MustCompile(`\bgolm_[a-z_]+`)
+	for _, e := range exprs {
+		for _, m := range name.FindAllString(e, -1) {
+			if fams[m] == nil {
+				t.Errorf("the dashboard asks for %s, which /metrics does not have (in %s)", m, e)
+			}
+		}
+	}
+}
