@@ -309,6 +309,10 @@ func (c *child) spawn() (*proc, error) {
 	path := c.l.cfg.Exe
 	if c.line.Path != "" && isExecutable(c.line.Path) {
 		path = c.line.Path
+	} else if c.line.Path != "" {
+		// The manual's vendor daemon is the DAEMON line's program; golm
+		// runs its own when that is not a program it can run, and says so.
+		c.l.log.Limited("daemonpath "+c.name, "Vendor daemon %s is not an executable file: running golm's built-in %s vendor daemon", c.line.Path, c.name)
 	}
 	if path == "" {
 		nc.Close()

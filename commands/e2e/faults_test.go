@@ -289,6 +289,7 @@ func TestVendorBinaryBroken(t *testing.T) {
 			_, done := s.launch("debug.log")
 			s.waitLog(`\(lmgrd\) lmgrd tcp-port \d+`, 1)
 			if tt.serves {
+				s.waitLog(`\(lmgrd\) Vendor daemon \S+ is not an executable file: running golm's built-in demo vendor daemon`, 1)
 				s.waitLog(`\(lmgrd\) Started demo`, 1)
 				if r := s.run(nil, "lmwrap", "-c", s.lic, "f1", "--", "true"); r.status != 0 {
 					t.Errorf("lmwrap: exit %d, stderr %q", r.status, r.stderr)

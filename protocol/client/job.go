@@ -286,15 +286,21 @@ func (j *Job) checkout(ctx context.Context, feature, version string, count int, 
 	return nil, tried, errs.best(feature, j.sources)
 }
 
-// errorSet keeps the most telling of the errors of the sources tried.
-type errorSet struct{ denial, unreachable, missing error }
+// errorSet keeps the most telling of the errors of the sources tried,
+// the most specific first: a source that refused (a denial), then one
+// that was read or reached and has no such feature (-5) or no server for
+// it (-13), then a server
+// that could not be reached, then a file that could not be read.
+type errorSet struct{ denial, noFeature, unreachable, missing error }
 
 func (s *errorSet) add(err error) {
 	var slot *error
 	switch codeOf(err) {
-	case -1, -5, -13:
+	case -5, -13:
+		slot = &s.noFeature
+	case -1:
 		slot = &s.missing
-	case -15, -96, -97, -16, -17, -12:
+	case -14, -15, -96, -97, -16, -17, -12:
 		slot = &s.unreachable
 	default:
 		slot = &s.denial
@@ -305,11 +311,12 @@ func (s *errorSet) add(err error) {
 }
 
 func (s *errorSet) best(feature string, sources []licfile.Source) error {
-	for _, e := range []error{s.denial, s.unreachable, s.missing} {
+	for _, e := range []error{s.denial, s.noFeature, s.unreachable} {
 		if e != nil {
 			return e
 		}
 	}
+	// Nothing could be read: -1, naming every path tried.
 	return newError(-1, minorNoLicenseFile, "Feature: "+feature, "License path: "+licfile.PathString(sources))
 }
 

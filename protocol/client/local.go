@@ -146,7 +146,12 @@ func upgradedLocal(before []*licfile.Feature, up *licfile.Feature) *licfile.Feat
 func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, hostids licfile.HostIDList, want licfile.Version) error {
 	detail := []string{"Feature: " + ft.Name, "License path: " + path}
 	if ft.Version.Compare(want) < 0 {
-		return newError(-25, minorVersion, detail...)
+		// A local file's line: -21, the license file's version; -25 is
+		// the server's.
+		return newError(-21, minorVersion, detail...)
+	}
+	if ft.Sign == "" {
+		return newError(-114, minorSignature, detail...)
 	}
 	key, ok := j.cfg.keys[ft.Vendor]
 	switch {

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +56,12 @@ func TestLocalUncounted(t *testing.T) {
 	}{
 		{"granted", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "1.0", nil, 0},
 		{"any hostid", "FEATURE f1 demo 1.0 1-jan-2030 uncounted HOSTID=ANY\n", "0.5", nil, 0},
-		{"version too old", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n", "2.0", nil, -25},
+		// A line with no SIGN= at all is -114, one whose SIGN= does not
+		// verify -8.
+		{"no SIGN=", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n", "1.0", func(s string) string {
+			return regexp.MustCompile(` SIGN=\S+`).ReplaceAllString(regexp.MustCompile(`(?m)^# golm-manifest.*\n`).ReplaceAllString(s, ""), "")
+		}, -114},
+		{"version too old", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n", "2.0", nil, -21},
 		{"other host", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=elsewhere\n", "1.0", nil, -9},
 		{"expired", "FEATURE f1 demo 1.0 1-jan-2020 uncounted HOSTID=ANY\n", "1.0", nil, -10},
 		{"not started", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY START=1-jan-2030\n", "1.0", nil, -31},
@@ -62,12 +71,12 @@ func TestLocalUncounted(t *testing.T) {
 		{"platform not listed", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY PLATFORMS=\"sun4_u5 i86_n3\"\n", "1.0", nil, -89},
 		{"upgraded", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\nUPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, 0},
 		{"upgrade alone", "UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -5},
-		{"upgrade of a line too old", "FEATURE f1 demo 0.5 permanent uncounted HOSTID=HOSTNAME=pc1\nUPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -25},
+		{"upgrade of a line too old", "FEATURE f1 demo 0.5 permanent uncounted HOSTID=HOSTNAME=pc1\nUPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -21},
 		{"upgrade takes the upgraded line's hostid", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\nUPGRADE f1 demo 1.0 2.0 permanent uncounted\n", "2.0", nil, 0},
 		// Not granted: the upgrade is for another host (-9), and the line
-		// it upgrades too old (-25), which is the error reported.
-		{"upgrade keeps the upgraded line's hostid", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=elsewhere\nUPGRADE f1 demo 1.0 2.0 permanent uncounted\n", "2.0", nil, -25},
-		{"upgrade before the line", "UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\nFEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -25},
+		// it upgrades too old (-21), which is the error reported.
+		{"upgrade keeps the upgraded line's hostid", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=elsewhere\nUPGRADE f1 demo 1.0 2.0 permanent uncounted\n", "2.0", nil, -21},
+		{"upgrade before the line", "UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=pc1\nFEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "2.0", nil, -21},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,4 +167,38 @@ func TestLocalUncountedWithKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The most specific error of a license path wins: a file that was read
+// and lacks the feature (-5) over a server that cannot be reached (-15);
+// files that cannot be read give -1 naming every path tried.
+func TestPathErrorsMostSpecific(t *testing.T) {
+	path := writeSigned(t, "FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n")
+	dead := strconv.Itoa(freeTCPPort(t)) + "@127.0.0.1"
+	for _, order := range [][]string{{path, dead}, {dead, path}} {
+		j := openJob(t, strings.Join(order, ":"))
+		_, err := j.Checkout(context.Background(), "f2", "1.0", 1)
+		if !codeIs(err, -5) {
+			t.Errorf("path %v: got %v, want -5", order, err)
+		}
+	}
+	dir := t.TempDir()
+	missing := []string{filepath.Join(dir, "a.lic"), filepath.Join(dir, "b.lic")}
+	j := openJob(t, strings.Join(missing, ":"))
+	_, err := j.Checkout(context.Background(), "f1", "1.0", 1)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != -1 || !strings.Contains(strings.Join(e.Detail(), "\n"), "License path: "+strings.Join(missing, ":")) {
+		t.Errorf("unreadable files: got %v (%v), want -1 naming both", err, e.Detail())
+	}
+}
+
+// freeTCPPort is a loopback port nothing listens on.
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
