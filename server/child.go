@@ -363,6 +363,9 @@ func (c *child) args(path string) []string {
 	if c.line.Port != 0 {
 		a = append(a, "-port", strconv.Itoa(c.line.Port))
 	}
+	if cfg.Bind != "" {
+		a = append(a, "-bind", cfg.Bind)
+	}
 	if cfg.Trust.NoLmremove {
 		a = append(a, "-x", "lmremove")
 	}
