@@ -288,3 +288,69 @@ func slicesContains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestLogSwitchUnknownNames: lmswitchr, lmnewlog and lmswitch with a
+// name that is neither a vendor daemon nor a feature of the server say
+// so and exit with -5's status (251), touching no log, also when the
+// server has a single vendor daemon (to which lmgrd would send a
+// checkout of any feature); a vendor daemon's name and a feature it
+// serves (one of several, an INCREMENT) work.
+func TestLogSwitchUnknownNames(t *testing.T) {
+	s := startServerWith(t, twoSeats, withReportLog("REPORTLOG +report.rl\n"))
+	for _, cmd := range []string{"lmswitchr", "lmnewlog", "lmswitch"} {
+		for i, c := range []struct {
+			target string
+			ok     bool
+		}{
+			{"nosuch", false},
+			{"DEMO", false}, // names are case-sensitive
+			{"f", false},    // no prefix matching
+			{"f1 ", false},
+			{"demo", true},
+			{"f1", true},
+			{"f2", true},
+		} {
+			t.Run(cmd+"/"+c.target, func(t *testing.T) {
+				path := fmt.Sprintf("%s-%d.log", cmd, i)
+				r := s.run(nil, cmd, "-c", s.lic, c.target, path)
+				_, statErr := os.Stat(filepath.Join(s.dir, path))
+				if c.ok {
+					if r.status != 0 || !strings.Contains(r.stdout, "demo: ") {
+						t.Errorf("%s %q: exit %d, stdout %q, stderr %q; want it switched", cmd, c.target, r.status, r.stdout, r.stderr)
+					}
+					return
+				}
+				want := fmt.Sprintf("%s: %s: no such vendor daemon or feature (%d@", cmd, c.target, s.port)
+				if r.status != 251 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "No such feature exists. (-5,") {
+					t.Errorf("%s %q: exit %d, stderr %q; want 251 and %q", cmd, c.target, r.status, r.stderr, want)
+				}
+				if statErr == nil {
+					t.Errorf("%s %q made %s", cmd, c.target, path)
+				}
+			})
+		}
+	}
+}
+
+// TestLogSwitchUnknownNamesTwoVendors: with two vendor daemons lmgrd
+// itself refuses a feature it does not know (-5); a vendor daemon that
+// is down is -97, not an unknown name.
+func TestLogSwitchUnknownNamesTwoVendors(t *testing.T) {
+	s := startServer(t, "VENDOR other\n"+twoSeats)
+	s.waitLog(`\(lmgrd\) other exited with status 3`, 1)
+	for _, c := range []struct {
+		target, want string
+		status       int
+	}{
+		{"nosuch", "lmswitch: nosuch: no such vendor daemon or feature", 251},
+		{"other", "The desired vendor daemon is down. (-97,", 159},
+		{"f1", "", 0},
+	} {
+		t.Run(c.target, func(t *testing.T) {
+			r := s.run(nil, "lmswitch", "-c", s.lic, c.target, c.target+".dl")
+			if r.status != c.status || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("lmswitch %s: exit %d, stderr %q; want %d, %q", c.target, r.status, r.stderr, c.status, c.want)
+			}
+		})
+	}
+}
