@@ -196,7 +196,7 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 		began := time.Now()
 		p, err := c.spawn()
 		if err != nil {
-			log.Printf("Cannot start vendor daemon %s: %v", c.name, err)
+			log.Printf("Cannot start vendor daemon %s: %s", c.name, startError(err))
 		} else {
 			status, stopped := c.run(ctx, p, stopReq, restart)
 			if stopped {
@@ -403,6 +403,16 @@ func (c *child) readControl(p *proc) {
 			return
 		}
 	}
+}
+
+// startError says why a vendor daemon could not be started, in the
+// system's words and with the program's path, not Go's fork/exec.
+func startError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + SystemError(err)
+	}
+	return SystemError(err)
 }
 
 func isExecutable(path string) bool {

@@ -354,3 +354,40 @@ func TestLogSwitchUnknownNamesTwoVendors(t *testing.T) {
 		})
 	}
 }
+
+// TestVendorPortBusy: a vendor daemon whose DAEMON line port is taken
+// says which port in the debug log, in the system's words, and lmgrd
+// does not restart it.
+func TestVendorPortBusy(t *testing.T) {
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := ln.Addr().(*net.TCPAddr).Port
+	dir := t.TempDir()
+	s := &server{t: t, dir: dir, port: freePort(t), lic: filepath.Join(dir, "license.lic"), log: filepath.Join(dir, "debug.log"), done: make(chan struct{})}
+	copyKeys(t, dir)
+	text := fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo port=%d\n%s", s.port, busy, twoSeats)
+	if err := os.WriteFile(s.lic, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.run(nil, "lmcrypt", "-k", "demo.key", "license.lic"); r.status != 0 {
+		t.Fatalf("lmcrypt: %+v", r)
+	}
+	cmd := exec.Command(lmutil, "lmgrd", "-z", "-c", s.lic, "-l", s.log)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOLM_LOCKDIR="+filepath.Join(dir, "lock"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	s.waitLog(`\(lmgrd\) demo exited with status 3, not restarting it`, 1)
+	want := fmt.Sprintf("(demo) demo: cannot listen on port %d: address already in use", busy)
+	if log := s.logText(); !strings.Contains(log, want) || strings.Contains(log, "listen tcp") {
+		t.Errorf("debug log:\n%s\nwant %q and no Go error", log, want)
+	}
+}
