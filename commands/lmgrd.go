@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -595,14 +596,17 @@ func runVendord(c *cli.Context, env *Env) error {
 }
 
 // vendorDaemonDispatch recognises a vendor daemon started by lmgrd: argv[0]
-// is the vendor's name, not an applet's, and the control channel
-// variable is set. It returns the hidden vendor daemon applet.
+// is the vendor's name (lmgrd sets it; the binary is lmutil, so its file
+// name says nothing) and the control channel variable is set. A vendor
+// named like an applet (a vendor "lmstat" or "down") is still one when
+// lmgrd's -lmgrd-port is among its arguments. It returns the hidden
+// vendor daemon applet.
 func vendorDaemonDispatch(argv []string, env *Env) (a *Applet, prog string, args []string, ok bool) {
 	if len(argv) == 0 || env.Env(server.ControlEnv) == "" {
 		return nil, "", nil, false
 	}
 	prog = baseName(argv[0])
-	if Lookup(prog) != nil || prog == "lmutil" {
+	if prog == "lmutil" || (Lookup(prog) != nil && !slices.Contains(argv[1:], "-lmgrd-port")) {
 		return nil, "", nil, false
 	}
 	return Lookup(vendorApplet), prog, argv[1:], true
