@@ -175,6 +175,14 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			l.log.Printf("%s", line)
 		}
+		if bad := badLines(cfg.LicenseFiles); bad != "" {
+			// A SERVER line that did not parse is why there is none:
+			// the terminal hears that too, not only the debug log.
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				return nil, &ConfigError{Msg: bad + "\n" + ce.Msg, Err: ce.Err, Status: ce.Status}
+			}
+		}
 		return nil, err
 	}
 	l.server = srv
@@ -259,7 +267,36 @@ func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) 
 			return s, nil
 		}
 	}
-	return nil, &ConfigError{Msg: fmt.Sprintf("%s: Not a valid server host, exiting", servers[0].Host), Err: lmerr.New(-9, 2)}
+	s := servers[0]
+	hint := fmt.Sprintf("%s:%d: SERVER line names host %s, which is not this host (%s): use this_host or this host's name", s.Pos.File, s.Pos.Line, s.Host, hostname)
+	return nil, &ConfigError{Msg: hint + fmt.Sprintf("\n%s: Not a valid server host, exiting", s.Host), Err: lmerr.New(-9, 2)}
+}
+
+// badLines are the first bad lines of the license files, one a line
+// (file:line:column: message), "" when every line parsed.
+func badLines(paths []string) string {
+	const most = 5
+	var out []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		_, perr := licfile.Parse(f, p)
+		f.Close()
+		var list licfile.ErrorList
+		if errors.As(perr, &list) {
+			for _, e := range list {
+				out = append(out, e.Error())
+			}
+		} else if perr != nil {
+			out = append(out, perr.Error())
+		}
+	}
+	if len(out) > most {
+		out = append(out[:most], fmt.Sprintf("(%d more bad lines in the debug log)", len(out)-most))
+	}
+	return strings.Join(out, "\n")
 }
 
 // ownHostID is this machine's hostid of kind t, as lmhostid prints it;

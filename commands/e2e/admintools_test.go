@@ -227,6 +227,9 @@ func TestLmgrdFatalErrors(t *testing.T) {
 		{"wrong ethernet hostid", "SERVER this_host 0123456789ab %d\nVENDOR demo\n", []string{"-c", "license.lic"}, 1},
 		{"wrong 32-bit hostid", "SERVER this_host 0123abcd %d\nVENDOR demo\n", []string{"-c", "license.lic"}, 1},
 		{"no DAEMON line", "SERVER this_host ANY %d\n", []string{"-c", "license.lic"}, 1},
+		{"no SERVER line", "VENDOR demo\n", []string{"-c", "license.lic"}, 1},
+		{"bad SERVER line", "SERVER this_host ANY notaport\nVENDOR demo\n", []string{"-c", "license.lic"}, 1},
+		{"SERVER line of another host", "SERVER other.example.invalid ANY %d\nVENDOR demo\n", []string{"-c", "license.lic"}, 1},
 		{"bad -x", "SERVER this_host ANY %d\nVENDOR demo\n", []string{"-c", "license.lic", "-x", "lmstat"}, 1},
 		{"bind a name", "SERVER this_host ANY %d\nVENDOR demo\n", []string{"-c", "license.lic", "-bind", "localhost"}, 1},
 		{"bind an address of another host", "SERVER this_host ANY 27999\nVENDOR demo\n", []string{"-c", "license.lic", "-bind", "192.0.2.1"}, 1},
@@ -261,6 +264,9 @@ func TestLmgrdFatalErrors(t *testing.T) {
 				got := strings.ReplaceAll(r.stderr, dir, "DIR")
 				got = strings.ReplaceAll(got, strconv.Itoa(s.port), "PORT")
 				got = hostLine.ReplaceAllString(got, "but this host's is HOSTID (lmhostid")
+				if h, err := os.Hostname(); err == nil {
+					got = strings.ReplaceAll(got, "not this host ("+h+")", "not this host (HOSTNAME)")
+				}
 				if r.status != tt.status {
 					t.Errorf("%s: exit %d, want %d; stderr:\n%s", mode, r.status, tt.status, r.stderr)
 				}
