@@ -85,7 +85,7 @@ One vendor daemon per vendor name runs on a host, as in FLEXlm: each holds a loc
 			`lmgrd creates the lock directory 0700 (0755 for root) and refuses to start unless it is a directory, not a symbolic link, owned by root or by lmgrd's user and writable by no one else. ` +
 			`Vendor daemons of two different users use two directories and do not see each other.
 
--bind address, golm's own flag, makes lmgrd and its vendor daemons listen on that IP address only (by default they listen on every address of the host); the admin commands on this host still reach them over the local socket. ` +
+-bind address, golm's own flag, makes lmgrd and its vendor daemons listen on that IP address only (by default they listen on every address of the host); the admin commands on this host still reach them over the local socket, which is named after the port: two lmgrds on one host need two ports, whatever their -bind. ` +
 			`ps, pgrep, top and ss -p show lmgrd as lmgrd and each vendor daemon under its vendor's name (Linux). ` +
 			`When lmgrd cannot start it says why on its terminal and exits with status 1, or 255 for a license file it cannot find (Cannot find license file. (-1,...) and the license path), as lmutil does; ` +
 			`a SERVER line for this host with another hostid names the file and line, the hostid it wants and this host's (lmhostid prints them all).
