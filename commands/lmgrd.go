@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server"
 	"golm/lmutil/server/httpstatus"
 )
@@ -42,7 +44,7 @@ func serverApplets() []*Applet { return []*Applet{lmgrdApplet(), vendordApplet()
 func lmgrdApplet() *Applet {
 	return &Applet{
 		Name:    "lmgrd",
-		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-http addr] [-v] [-help]",
+		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-bind address] [-http addr] [-v] [-help]",
 		Summary: "the license manager daemon",
 		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
 			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
@@ -85,6 +87,11 @@ One vendor daemon per vendor name runs on a host, as in FLEXlm: each holds a loc
 			`lmgrd creates the lock directory 0700 (0755 for root) and refuses to start unless it is a directory, not a symbolic link, owned by root or by lmgrd's user and writable by no one else. ` +
 			`Vendor daemons of two different users use two directories and do not see each other.
 
+-bind address, golm's own flag, makes lmgrd and its vendor daemons listen on that IP address only (by default they listen on every address of the host); the admin commands on this host still reach them over the local socket, which is named after the port: two lmgrds on one host need two ports, whatever their -bind. ` +
+			`ps, pgrep, top and ss -p show lmgrd as lmgrd and each vendor daemon under its vendor's name (Linux). ` +
+			`When lmgrd cannot start it says why on its terminal and exits with status 1, or 255 for a license file it cannot find (Cannot find license file. (-1,...) and the license path), as lmutil does; ` +
+			`a SERVER line for this host with another hostid names the file and line, the hostid it wants and this host's (lmhostid prints them all).
+
 lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
 
 -http addr, golm's own flag, serves the status read-only over HTTP: a status page at / (readable without JavaScript; a small script refreshes it in place every 10 seconds, /?refresh=seconds sets another interval), ` +
@@ -115,6 +122,7 @@ lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (d
 				&cli.StringSliceFlag{Name: "x", Usage: "disable `lmdown` or lmremove"},
 				&cli.StringFlag{Name: "lockdir", Usage: "keep the vendor daemon locks in `dir` (default $" + server.LockDirEnv + ", /run/golm for root, $XDG_RUNTIME_DIR/golm, /tmp/golm-UID)"},
 				&cli.StringFlag{Name: "http", Usage: "serve the status page, /metrics and /api/v1/status on `addr` (port, :port or host:port)"},
+				&cli.StringFlag{Name: "bind", Usage: "listen on IP `address` only, lmgrd and its vendor daemons (default: every address)"},
 			}
 		},
 		Action: runLmgrd,
@@ -147,6 +155,9 @@ func runLmgrd(c *cli.Context, env *Env) error {
 	}
 	trust.AdminOnly = c.Bool("2")
 	trust.AllowRemote = c.Bool("allow-remote-admin")
+	if b := c.String("bind"); b != "" && net.ParseIP(b) == nil {
+		return &UsageError{Applet: "lmgrd", Msg: fmt.Sprintf("lmgrd: -bind takes an IP address of this host, not %q", b)}
+	}
 	if !c.Bool("z") && env.Env(readyEnv) == "" {
 		return detachLmgrd(c, env)
 	}
@@ -162,7 +173,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	args := []string{"lmgrd", "-z"}
 	if v := c.String("c"); v != "" {
-		args = append(args, "-c", absFrom(env, v))
+		// As given: a list, a directory or port@host entries mean the
+		// same in the child, which starts in this directory.
+		args = append(args, "-c", v)
 	}
 	if v := c.String("l"); v != "" {
 		plus := strings.HasPrefix(v, "+")
@@ -180,6 +193,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	if v := c.String("http"); v != "" {
 		args = append(args, "-http", v)
+	}
+	if v := c.String("bind"); v != "" {
+		args = append(args, "-bind", v)
 	}
 	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
@@ -213,7 +229,11 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	go cmd.Wait() // reap it if it fails before it is ready
+	waited := make(chan struct{})
+	go func() { // reap it if it fails before it is ready
+		cmd.Wait()
+		close(waited)
+	}()
 	// The child writes notices ("NOTE: ..."), shown at once, then "OK"
 	// or why it could not start. Ctrl-C or SIGTERM before that stops it.
 	lines := make(chan string)
@@ -237,7 +257,18 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 			case !ok && len(text) == 0:
 				return errors.New("lmgrd: exited before it listened; see the debug log")
 			case !ok:
-				return errors.New(strings.Join(text, "\n"))
+				// It said why it stops; its exit status says how (255
+				// for a license file it cannot find).
+				status := 1
+				select {
+				case <-waited:
+					status = cmd.ProcessState.ExitCode()
+				case <-time.After(stopTimeout):
+				}
+				if status <= 0 {
+					status = 1
+				}
+				return &ExitError{Status: status, Err: errors.New(strings.Join(text, "\n"))}
 			case strings.HasPrefix(line, noticePrefix):
 				fmt.Fprintln(env.Stderr, strings.TrimPrefix(line, noticePrefix))
 			case line == "OK":
@@ -319,11 +350,16 @@ func licenseFiles(c *cli.Context, env *Env) []string {
 }
 
 func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
+	// ps and pgrep show lmgrd, also when it was started as lmutil lmgrd.
+	server.SetProcessName("lmgrd")
 	ready := readyPipe(env)
 	defer func() {
+		err = lmgrdFailure(err)
 		if ready != nil {
 			if err != nil {
+				// The waiting parent says it on the terminal.
 				fmt.Fprintf(ready, "%v\n", err)
+				err = alreadyPrinted(err)
 			}
 			ready.Close()
 		}
@@ -362,8 +398,15 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	}
 	notices := &noticeWriter{ready: ready, after: env.Stderr}
 	defer notices.detach()
+	files := licenseFiles(c, env)
+	if len(files) == 0 && c.String("c") != "" {
+		// A directory without *.lic files, or servers only: name it.
+		e := lmerr.New(-1, 1)
+		log.Printf("Cannot find license file: no license file in %s", c.String("c"))
+		return &server.ConfigError{Msg: e.Error() + "\nLicense path: " + c.String("c") + " (no license file in it)", Err: e, Status: e.ExitStatus()}
+	}
 	lm, err := server.New(c.Context, server.Config{
-		LicenseFiles: licenseFiles(c, env),
+		LicenseFiles: files,
 		Log:          log,
 		VendorOutput: vendorOut,
 		Exe:          exe,
@@ -375,6 +418,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		Now:          env.Now,
 		LockDir:      lockDir(c, env),
 		Stderr:       notices,
+		Bind:         c.String("bind"),
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})
@@ -415,6 +459,35 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		defer sdNotify(sock, "STOPPING=1")
 	}
 	return lm.Serve(ctx)
+}
+
+// stopTimeout bounds the wait for the exit status of a detaching lmgrd
+// that said why it cannot start.
+const stopTimeout = 5 * time.Second
+
+// lmgrdFailure is how lmgrd says on its terminal why it cannot start:
+// each line after "lmgrd: ", with the exit status the error calls for
+// (255 for a license file it cannot find, as lmutil's -1; 1 for the
+// rest). Usage errors and errors already said pass unchanged.
+func lmgrdFailure(err error) error {
+	var ue *UsageError
+	var p printed
+	var ee *ExitError
+	if err == nil || errors.As(err, &ue) || errors.As(err, &p) || errors.As(err, &ee) {
+		return err
+	}
+	status := ExitStatus(err)
+	var ce *server.ConfigError
+	if errors.As(err, &ce) && ce.Status != 0 {
+		status = ce.Status
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "lmgrd: ") {
+			lines[i] = "lmgrd: " + l
+		}
+	}
+	return &ExitError{Status: status, Err: errors.New(strings.Join(lines, "\n"))}
 }
 
 // lockDir is the vendor daemon lock directory: -lockdir, $GOLM_LOCKDIR
@@ -517,7 +590,7 @@ func openDebugLog(spec string, env *Env) (w io.Writer, vendorOut *os.File, path 
 	path = env.Path(spec)
 	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", fmt.Errorf("cannot open debug log %s: %s", path, server.SystemError(err))
 	}
 	return f, f, path, nil
 }
@@ -540,6 +613,7 @@ func vendordApplet() *Applet {
 				&cli.BoolFlag{Name: "p", Usage: "with -2"},
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmremove from other hosts"},
 				&cli.StringFlag{Name: "lockdir", Usage: "take the vendor's lock in `dir`"},
+				&cli.StringFlag{Name: "bind", Usage: "listen on `address` only"},
 			}
 		},
 		Action: runVendord,
@@ -564,6 +638,7 @@ func runVendord(c *cli.Context, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("%s: control channel: %w", name, err)
 	}
+	server.SetProcessName(name) // ps and pgrep show the vendor's name, as argv[0] does
 	trust := server.Trust{AdminOnly: c.Bool("2") && c.Bool("p"), AllowRemote: c.Bool("allow-remote-admin")}
 	for _, x := range c.StringSlice("x") {
 		if x == "lmremove" {
@@ -580,7 +655,7 @@ func runVendord(c *cli.Context, env *Env) error {
 	err = server.RunVendorDaemon(c.Context, server.VendorConfig{
 		Name:         name,
 		LicenseFiles: c.StringSlice("c"),
-		Addr:         ":" + strconv.Itoa(c.Int("port")),
+		Addr:         net.JoinHostPort(c.String("bind"), strconv.Itoa(c.Int("port"))),
 		ServerHost:   serverHost,
 		LmgrdPort:    c.Int("lmgrd-port"),
 		Software:     Version,
@@ -611,14 +686,17 @@ func runVendord(c *cli.Context, env *Env) error {
 }
 
 // vendorDaemonDispatch recognises a vendor daemon started by lmgrd: argv[0]
-// is the vendor's name, not an applet's, and the control channel
-// variable is set. It returns the hidden vendor daemon applet.
+// is the vendor's name (lmgrd sets it; the binary is lmutil, so its file
+// name says nothing) and the control channel variable is set. A vendor
+// named like an applet (a vendor "lmstat" or "down") is still one when
+// lmgrd's -lmgrd-port is among its arguments. It returns the hidden
+// vendor daemon applet.
 func vendorDaemonDispatch(argv []string, env *Env) (a *Applet, prog string, args []string, ok bool) {
 	if len(argv) == 0 || env.Env(server.ControlEnv) == "" {
 		return nil, "", nil, false
 	}
 	prog = baseName(argv[0])
-	if Lookup(prog) != nil || prog == "lmutil" {
+	if prog == "lmutil" || (Lookup(prog) != nil && !slices.Contains(argv[1:], "-lmgrd-port")) {
 		return nil, "", nil, false
 	}
 	return Lookup(vendorApplet), prog, argv[1:], true

@@ -1,12 +1,16 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/client"
+	"golm/lmutil/protocol/lmerr"
 )
 
 // logSwitchFlags are the flags of lmswitchr, lmnewlog and lmswitch.
@@ -25,7 +29,9 @@ const logSwitchPaths = `The path is a file on the license server, not on the mac
 	`Only administrators may switch logs, as for lmdown and lmremove: the request must come from the license server machine unless lmgrd runs with -allow-remote-admin, from root, lmgrd's user or a member of the lmadmin group, and with lmgrd -2 -p from a member of the lmadmin group (root and group 0 when there is none); see lmgrd(1).`
 
 // logSwitchErrors is the shared end of the descriptions.
-const logSwitchErrors = `A refused path prints Cannot switch the report log to path: why. (-42,...) with the operating system's error number when there is one; ` +
+const logSwitchErrors = `A name that is neither a vendor daemon nor a feature the server serves is refused before any log is touched, also when the server has a single vendor daemon: ` +
+	`it prints lmswitchr: name: no such vendor daemon or feature (port@host serves vendors) and No such feature exists. (-5,...), and exits with status 251. ` +
+	`A refused path prints Cannot switch the report log to path: why. (-42,...) with the operating system's error number when there is one; ` +
 	`a request from another host is You are not a license administrator. (-63,...). Errors exit with 256 plus the error number (-42: 214); ` +
 	`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`
 
@@ -79,14 +85,28 @@ func runLogSwitch(c *cli.Context, env *Env, name string) error {
 	if slices.Contains(ac.vendors, target) {
 		vendor, feature = target, ""
 	}
+	v, err := ac.adm.Vendor(c.Context, vendor, feature)
+	if err != nil {
+		return unknownTarget(name, target, ac, err)
+	}
+	defer v.Close()
+	if feature != "" {
+		// lmgrd sends a feature it does not know to its only vendor
+		// daemon (for checkouts, which that one then refuses): ask the
+		// vendor daemon whether it serves the feature before switching
+		// its log.
+		if err := servesFeature(c.Context, v, feature); err != nil {
+			return unknownTarget(name, target, ac, err)
+		}
+	}
 	var r *protocol.LogSwitched
 	switch name {
 	case "lmswitchr":
-		r, err = ac.adm.SwitchReportLog(c.Context, vendor, feature, path)
+		r, err = v.SwitchReportLog(c.Context, path)
 	case "lmnewlog":
-		r, err = ac.adm.NewReportLog(c.Context, vendor, feature, path)
+		r, err = v.NewReportLog(c.Context, path)
 	default:
-		r, err = ac.adm.SwitchDebugLog(c.Context, vendor, feature, path)
+		r, err = v.SwitchDebugLog(c.Context, path)
 	}
 	if err != nil {
 		return err
@@ -105,4 +125,40 @@ func logSwitchLine(name string, r *protocol.LogSwitched) string {
 		return fmt.Sprintf("%s: report log moved to %s, continuing in %s", vendor, r.Kept, r.Path)
 	}
 	return fmt.Sprintf("%s: debug log switched to %s", vendor, r.Path)
+}
+
+// minorSwitchNoFeature is the minor number of the -5 a log switch for a
+// name that is neither a vendor daemon nor a feature of the server gets.
+const minorSwitchNoFeature = 831
+
+// servesFeature is nil when vendor daemon v serves feature, the -5 of
+// lmstat -f otherwise.
+func servesFeature(ctx context.Context, v *client.Vendor, feature string) error {
+	known := false
+	// Read to the end: a stream left half read closes the connection.
+	for m, err := range v.FeatureStatus(ctx, feature) {
+		if err != nil {
+			return err
+		}
+		if h, ok := m.(*protocol.FeatureHeader); ok && h.Name == feature && h.Code == 0 {
+			known = true
+		}
+	}
+	if !known {
+		return lmerr.New(-5, minorSwitchNoFeature, "Feature:       "+feature)
+	}
+	return nil
+}
+
+// unknownTarget says that the server has no vendor daemon or feature
+// called target, when err is -5 (as lmdown -vendor does for a vendor
+// daemon), and is err otherwise.
+func unknownTarget(name, target string, ac *adminConn, err error) error {
+	if lmerr.CodeOf(err) != -5 {
+		return err
+	}
+	return &ExitError{
+		Status: ExitStatus(err),
+		Err:    fmt.Errorf("%s: %s: no such vendor daemon or feature (%s serves %s)\n%w", name, target, ac.addr, strings.Join(ac.vendors, " "), err),
+	}
 }

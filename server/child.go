@@ -196,7 +196,7 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 		began := time.Now()
 		p, err := c.spawn()
 		if err != nil {
-			log.Printf("Cannot start vendor daemon %s: %v", c.name, err)
+			log.Printf("Cannot start vendor daemon %s: %s", c.name, startError(err))
 		} else {
 			status, stopped := c.run(ctx, p, stopReq, restart)
 			if stopped {
@@ -367,6 +367,9 @@ func (c *child) args(path string) []string {
 	if c.line.Port != 0 {
 		a = append(a, "-port", strconv.Itoa(c.line.Port))
 	}
+	if cfg.Bind != "" {
+		a = append(a, "-bind", cfg.Bind)
+	}
 	if cfg.Trust.NoLmremove {
 		a = append(a, "-x", "lmremove")
 	}
@@ -404,6 +407,16 @@ func (c *child) readControl(p *proc) {
 			return
 		}
 	}
+}
+
+// startError says why a vendor daemon could not be started, in the
+// system's words and with the program's path, not Go's fork/exec.
+func startError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + SystemError(err)
+	}
+	return SystemError(err)
 }
 
 func isExecutable(path string) bool {

@@ -71,6 +71,9 @@ type Config struct {
 	// HandshakeTimeout bounds the wait for a new connection's HELLO; 0
 	// means HandshakeTimeoutEnv or HandshakeTimeout.
 	HandshakeTimeout time.Duration
+	// Bind is the IP address lmgrd and its vendor daemons listen on; ""
+	// means every address.
+	Bind string
 }
 
 // Lmgrd is a running license manager daemon.
@@ -103,6 +106,9 @@ type Lmgrd struct {
 type ConfigError struct {
 	Msg string
 	Err *lmerr.Error // the FlexLM error behind it, if any
+	// Status is lmgrd's exit status for it; 0 means 1. A license file
+	// that cannot be found is 255, as lmutil's -1.
+	Status int
 }
 
 func (e *ConfigError) Error() string { return e.Msg }
@@ -137,7 +143,8 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		limit:    newConnLimit(cfg.MaxConnections, cfg.Log),
 	}
 	if len(cfg.LicenseFiles) == 0 {
-		return nil, &ConfigError{Msg: "No license file given", Err: lmerr.New(-1, 1)}
+		e := lmerr.New(-1, minorNoLicenseFile)
+		return nil, &ConfigError{Msg: e.Error() + "\nNo license file given", Err: e, Status: e.ExitStatus()}
 	}
 	if os.Geteuid() == 0 {
 		for _, line := range rootWarning {
@@ -147,14 +154,35 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	l.log.Printf("License file(s): %s", strings.Join(cfg.LicenseFiles, " "))
 	files, err := LoadLicenses(cfg.LicenseFiles, l.log)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			// As lmutil says it: the error, then the path it tried.
+			e := lmerr.FromOS(-1, minorOpenLicenseFile, err, "License path: "+strings.Join(cfg.LicenseFiles, ":"))
+			l.log.Printf("Cannot open license file %s: %s", pe.Path, SystemError(err))
+			msg := e.Error() + "\nLicense path: " + strings.Join(cfg.LicenseFiles, ":")
+			if len(cfg.LicenseFiles) > 1 {
+				msg += "\n" + pe.Path + ": " + SystemError(err)
+			}
+			return nil, &ConfigError{Msg: msg, Err: e, Status: e.ExitStatus()}
+		}
 		l.log.Printf("Cannot read license file: %v", err)
-		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.FromOS(-1, 2, err)}
+		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.New(-2, 1)}
 	}
 	l.files = files
 	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
 	if err != nil {
 		logUnknownHosts(ctx, l.log, files)
-		l.log.Printf("%v", err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			l.log.Printf("%s", line)
+		}
+		if bad := badLines(cfg.LicenseFiles); bad != "" {
+			// A SERVER line that did not parse is why there is none:
+			// the terminal hears that too, not only the debug log.
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				return nil, &ConfigError{Msg: bad + "\n" + ce.Msg, Err: ce.Err, Status: ce.Status}
+			}
+		}
 		return nil, err
 	}
 	l.server = srv
@@ -191,6 +219,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	return l, nil
 }
 
+// The minor numbers of lmgrd's -1 errors.
+const (
+	minorNoLicenseFile   = 1 // no license file in the path
+	minorOpenLicenseFile = 2 // a license file of the path cannot be opened
+)
+
 // FindServerLine returns the SERVER line that names this host: by name
 // (this_host, localhost, the host name or its first label, or an address
 // of this host) with a hostid that matches m (ANY matches). When no line
@@ -218,7 +252,11 @@ func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) 
 		}
 	}
 	if wrongID != nil {
-		return nil, &ConfigError{Msg: fmt.Sprintf("%s: Wrong hostid, exiting", wrongID.Host), Err: lmerr.New(-9, 1)}
+		// The manual's line, after what an administrator needs to fix
+		// it: which line, which hostid it wants, and this host's.
+		hint := fmt.Sprintf("%s:%d: SERVER line for host %s is locked to hostid %s, but this host's is %s (lmhostid prints this host's hostids)",
+			wrongID.Pos.File, wrongID.Pos.Line, wrongID.Host, wrongID.HostID, ownHostID(wrongID.HostID.Type, m))
+		return nil, &ConfigError{Msg: hint + fmt.Sprintf("\n%s: Wrong hostid, exiting", wrongID.Host), Err: lmerr.New(-9, 1)}
 	}
 	for _, s := range servers {
 		switch s.HostID.Type {
@@ -229,7 +267,71 @@ func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) 
 			return s, nil
 		}
 	}
-	return nil, &ConfigError{Msg: fmt.Sprintf("%s: Not a valid server host, exiting", servers[0].Host), Err: lmerr.New(-9, 2)}
+	s := servers[0]
+	hint := fmt.Sprintf("%s:%d: SERVER line names host %s, which is not this host (%s): use this_host or this host's name", s.Pos.File, s.Pos.Line, s.Host, hostname)
+	return nil, &ConfigError{Msg: hint + fmt.Sprintf("\n%s: Not a valid server host, exiting", s.Host), Err: lmerr.New(-9, 2)}
+}
+
+// badLines are the first bad lines of the license files, one a line
+// (file:line:column: message), "" when every line parsed.
+func badLines(paths []string) string {
+	const most = 5
+	var out []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		_, perr := licfile.Parse(f, p)
+		f.Close()
+		var list licfile.ErrorList
+		if errors.As(perr, &list) {
+			for _, e := range list {
+				out = append(out, e.Error())
+			}
+		} else if perr != nil {
+			out = append(out, perr.Error())
+		}
+	}
+	if len(out) > most {
+		out = append(out[:most], fmt.Sprintf("(%d more bad lines in the debug log)", len(out)-most))
+	}
+	return strings.Join(out, "\n")
+}
+
+// ownHostID is this machine's hostid of kind t, as lmhostid prints it;
+// "unknown" when it has none of that kind.
+func ownHostID(t licfile.HostIDType, m *licfile.Machine) string {
+	if m == nil {
+		return "unknown"
+	}
+	var id string
+	switch t {
+	case licfile.HostIDEther:
+		id = strings.Join(m.Ethers, " or ")
+	case licfile.HostIDLong, licfile.HostIDDecimal:
+		id = m.Long
+	case licfile.HostIDHostname:
+		if m.Hostname != "" {
+			id = "HOSTNAME=" + m.Hostname
+		}
+	case licfile.HostIDUser:
+		if m.User != "" {
+			id = "USER=" + m.User
+		}
+	case licfile.HostIDDisplay:
+		if m.Display != "" {
+			id = "DISPLAY=" + m.Display
+		}
+	case licfile.HostIDInternet:
+		if len(m.IPs) > 0 {
+			id = "INTERNET=" + strings.Join(m.IPs, " or INTERNET=")
+		}
+	}
+	if id == "" {
+		return "unknown"
+	}
+	return id
 }
 
 // namesThisHost reports whether a SERVER line's host is this host.
@@ -293,14 +395,18 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 	for {
 		var lastErr error
 		for _, p := range ports {
-			ln, err := lc.Listen(ctx, "tcp", ":"+strconv.Itoa(p))
+			ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(l.cfg.Bind, strconv.Itoa(p)))
 			if err == nil {
 				return ln, nil
 			}
 			lastErr = err
 			if !errors.Is(err, syscall.EADDRINUSE) {
-				l.log.Printf("Cannot listen on port %d: %v", p, err)
-				return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on port %d: %v", p, err), Err: lmerr.FromOS(-57, 1, err)}
+				where := fmt.Sprintf("port %d", p)
+				if l.cfg.Bind != "" {
+					where = l.cfg.Bind + " " + where
+				}
+				l.log.Printf("Cannot listen on %s: %s", where, SystemError(err))
+				return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on %s: %s", where, SystemError(err)), Err: lmerr.FromOS(-57, 1, err)}
 			}
 		}
 		if !time.Now().Before(deadline) {
@@ -324,6 +430,17 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// SystemError is the operating system's words for err ("no such file or
+// directory"), without the Go call and path that an *os.PathError or a
+// *net.OpError wraps around them.
+func SystemError(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	return err.Error()
 }
 
 func portList(ports []int) string {

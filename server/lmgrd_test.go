@@ -19,9 +19,12 @@ func TestFindServerLine(t *testing.T) {
 		{"full name, case", "SERVER Globes.Example.COM ANY", "Globes.Example.COM"},
 		{"own address", "SERVER 10.1.2.3 ANY", "10.1.2.3"},
 		{"second line names us", "SERVER other ANY\nSERVER globes ANY", "globes"},
-		{"wrong hostid", "SERVER globes 0123456789ab", "globes: Wrong hostid, exiting"},
+		{"wrong hostid", "SERVER globes 0123456789ab", "license.lic:1: SERVER line for host globes is locked to hostid 0123456789ab, but this host's is 08002b32b161 (lmhostid prints this host's hostids)\nglobes: Wrong hostid, exiting"},
+		{"wrong hostid, second line", "SERVER other ANY\nSERVER globes 0123456789ab", "license.lic:2: SERVER line for host globes is locked to hostid 0123456789ab, but this host's is 08002b32b161 (lmhostid prints this host's hostids)\nglobes: Wrong hostid, exiting"},
+		{"wrong 32-bit hostid, none here", "SERVER globes 0123abcd", "license.lic:1: SERVER line for host globes is locked to hostid 0123abcd, but this host's is unknown (lmhostid prints this host's hostids)\nglobes: Wrong hostid, exiting"},
+		{"wrong INTERNET hostid", "SERVER globes INTERNET=10.9.*.*", "license.lic:1: SERVER line for host globes is locked to hostid INTERNET=10.9.*.*, but this host's is INTERNET=10.1.2.3 (lmhostid prints this host's hostids)\nglobes: Wrong hostid, exiting"},
 		{"renamed host, hostid matches", "SERVER oldname 08002b32b161", "oldname"},
-		{"not us", "SERVER other ANY", "other: Not a valid server host, exiting"},
+		{"not us", "SERVER other ANY", "license.lic:1: SERVER line names host other, which is not this host (globes.example.com): use this_host or this host's name\nother: Not a valid server host, exiting"},
 		{"no SERVER line", "", "No SERVER lines in license file, exiting"},
 	}
 	for _, tt := range tests {

@@ -9,3 +9,7 @@ import "syscall"
 func vendorProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// SetProcessName does nothing here: only Linux lets a process rename
+// itself for ps.
+func SetProcessName(name string) {}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/user"
@@ -58,6 +59,16 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	cfg.AdminSocket = true
 	v, err := NewVendor(cfg)
 	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "listen" {
+			// Said on lmgrd's terminal and in its log: no Go words.
+			host, port, _ := net.SplitHostPort(cfg.Addr)
+			where := "port " + port
+			if host != "" {
+				where = host + " " + where
+			}
+			return fmt.Errorf("cannot listen on %s: %s", where, SystemError(err))
+		}
 		return err
 	}
 	if err := ctrl.Send(&protocol.Hello{
