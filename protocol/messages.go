@@ -57,6 +57,8 @@ const (
 	TypeLicenseFileRequest   Type = 38
 	TypeLicenseText          Type = 39
 	TypeHostInfo             Type = 40
+	TypeVendorStatsRequest   Type = 41
+	TypeVendorStats          Type = 42
 )
 
 var typeNames = [...]string{
@@ -100,6 +102,8 @@ var typeNames = [...]string{
 	TypeLicenseFileRequest:   "LICENSE_FILE_REQUEST",
 	TypeLicenseText:          "LICENSE_TEXT",
 	TypeHostInfo:             "HOST_INFO",
+	TypeVendorStatsRequest:   "VENDOR_STATS_REQUEST",
+	TypeVendorStats:          "VENDOR_STATS",
 }
 
 func (t Type) String() string {
@@ -183,6 +187,10 @@ func New(t Type) Message {
 		return new(HostIDs)
 	case TypeHostInfo:
 		return new(HostInfo)
+	case TypeVendorStatsRequest:
+		return new(VendorStatsRequest)
+	case TypeVendorStats:
+		return new(VendorStats)
 	case TypeLinger:
 		return new(Linger)
 	case TypeSwitchReportLog:

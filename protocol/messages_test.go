@@ -60,6 +60,9 @@ func samples() []Message {
 		&LogSwitched{Vendor: "demo", Path: "/var/log/golm/demo.rl", Kept: "/var/log/golm/demo-monday.rl", Seq: 10234},
 		&LocateHandoff{Vendor: "demo", Feature: "f1"},
 		&HandedOff{Vendor: "demo"},
+		&VendorStatsRequest{},
+		&VendorStats{Checkouts: 1200, Queued: 3, Denials: []DenialCount{{Code: -4, Count: 17}, {Code: -5, Count: 2}}, Connections: 40,
+			LatencyBounds: []uint64{100, 1000}, LatencyCounts: []uint64{1000, 190, 10}, LatencySum: 98765},
 		&LicenseFileRequest{},
 		&LicenseText{Path: "/opt/lic/license.lic", Text: "SERVER h ANY 27000\nVENDOR demo\n"},
 	}

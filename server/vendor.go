@@ -127,6 +127,7 @@ type Vendor struct {
 	stopTick    chan struct{}
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
+	stats       vendorStats
 	report      reportState  // REPORTLOG and DEBUGLOG (report.go)
 	deepAbove   atomic.Int64 // deepAbove, or what a test sets
 	signed      atomic.Pointer[signedForms]
@@ -769,6 +770,8 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)
+	case *protocol.VendorStatsRequest:
+		return s.conn.Send(v.stats.message(v.limit.n.Load()))
 	case *protocol.Remove:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
@@ -863,6 +866,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		s.signedGrants = true
 	}
 	prev, _ := handle32(m.PrevHandle)
+	start := time.Now()
 	r := v.apply(Checkout{
 		Session:    s.id,
 		Client:     s.client,
@@ -876,6 +880,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		Adopt:      m.PrevRun == v.runID,
 		Now:        v.cfg.Now(),
 	})
+	v.stats.checkout(time.Since(start), r)
 	v.logResult(r)
 	if w := r.Queued; w != nil {
 		if v.logs(options.NoLogQueued) {

@@ -197,6 +197,49 @@ func TestHTTPStatus(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("counters", func(t *testing.T) {
+		// One more checkout of f1 than it has free: denied with -4.
+		if r := s.run(nil, "lmwrap", "-c", s.lic, "-n", "2", "f1", "--", "true"); r.status != 256-4 {
+			t.Fatalf("lmwrap -n 2 f1: exit %d, want 252 (%s)", r.status, r.stderr)
+		}
+		var fams map[string]*dto.MetricFamily
+		poll(t, "/metrics to count the denial", func() bool {
+			p := expfmt.NewTextParser(model.UTF8Validation)
+			var err error
+			fams, err = p.TextToMetricFamilies(bytes.NewReader(httpGet(t, url+"/metrics")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return counterOf(fams, "golm_checkout_denials_total", "code", "-4") == 1
+		})
+		if got := counterOf(fams, "golm_checkouts_total", "vendor", "demo"); got != 3 {
+			t.Errorf("golm_checkouts_total = %v, want 3", got)
+		}
+		if got := counterOf(fams, "golm_checkouts_queued_total", "vendor", "demo"); got != 0 {
+			t.Errorf("golm_checkouts_queued_total = %v, want 0", got)
+		}
+		h := fams["golm_checkout_duration_seconds"].GetMetric()
+		if len(h) != 1 || h[0].GetHistogram().GetSampleCount() != 4 {
+			t.Errorf("golm_checkout_duration_seconds: %v, want one histogram of 4 checkouts", h)
+		}
+		if c := fams["golm_connected_clients"].GetMetric(); len(c) != 1 || c[0].GetGauge().GetValue() < 3 {
+			t.Errorf("golm_connected_clients: %v, want at least the 3 holders", c)
+		}
+	})
+}
+
+// counterOf is the value of the counter name with label=value, 0 when
+// there is none.
+func counterOf(fams map[string]*dto.MetricFamily, name, label, value string) float64 {
+	for _, m := range fams[name].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == label && l.GetValue() == value {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 // sample is the value of the one sample of name whose labels include want.

@@ -294,3 +294,18 @@ func (a *Admin) LicenseFiles(ctx context.Context) ([]LicenseFile, error) {
 	}
 	return files, nil
 }
+
+// Stats asks the vendor daemon for its counters since it started.
+func (v *Vendor) Stats(ctx context.Context) (*protocol.VendorStats, error) {
+	m, err := v.conn.Call(&protocol.VendorStatsRequest{})
+	if err != nil {
+		return nil, netError(err, -16, minorRead)
+	}
+	switch m := m.(type) {
+	case *protocol.VendorStats:
+		return m, nil
+	case *protocol.Error:
+		return nil, fromPeer(m)
+	}
+	return nil, newError(-12, minorProtocol, "VENDOR_STATS_REQUEST answered with "+m.Type().String())
+}

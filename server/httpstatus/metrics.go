@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"golm/lmutil/protocol"
 )
 
 // OtherUser is the user label under which the seats of the users past
@@ -22,6 +24,8 @@ type collector struct {
 	s *Server
 
 	up, vendorUp, issued, inUse, queued, reserved, userInUse, expiry, buildInfo *prometheus.Desc
+	// From the vendor daemons' counters (protocol.VendorStats).
+	checkouts, queuedTotal, denials, latency, connected *prometheus.Desc
 }
 
 func newCollector(s *Server) *collector {
@@ -37,12 +41,19 @@ func newCollector(s *Server) *collector {
 		userInUse: prometheus.NewDesc("golm_feature_user_licenses_in_use", "Licenses of the feature the user has checked out; past the series cap, users are summed under user=\"_other\".", []string{"vendor", "feature", "user"}, nil),
 		expiry:    prometheus.NewDesc("golm_license_expiry_timestamp_seconds", "When the license line stops being good (Unix time); permanent lines have no series.", []string{"vendor", "feature", "version", "expiry", "line"}, nil),
 		buildInfo: prometheus.NewDesc("golm_build_info", "golm's version; always 1.", []string{"version", "goversion"}, nil),
+
+		checkouts:   prometheus.NewDesc("golm_checkouts_total", "Checkouts the vendor daemon granted at once since it started.", []string{"vendor"}, nil),
+		queuedTotal: prometheus.NewDesc("golm_checkouts_queued_total", "Checkouts the vendor daemon queued since it started.", []string{"vendor"}, nil),
+		denials:     prometheus.NewDesc("golm_checkout_denials_total", "Checkouts the vendor daemon denied since it started, by FlexLM error code.", []string{"vendor", "code"}, nil),
+		latency:     prometheus.NewDesc("golm_checkout_duration_seconds", "How long the vendor daemon took to decide a checkout.", []string{"vendor"}, nil),
+		connected:   prometheus.NewDesc("golm_connected_clients", "Client connections open at the vendor daemon.", []string{"vendor"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.vendorUp, c.issued, c.inUse, c.queued, c.reserved, c.userInUse, c.expiry, c.buildInfo} {
+	for _, d := range []*prometheus.Desc{c.up, c.vendorUp, c.issued, c.inUse, c.queued, c.reserved, c.userInUse, c.expiry, c.buildInfo,
+		c.checkouts, c.queuedTotal, c.denials, c.latency, c.connected} {
 		ch <- d
 	}
 }
@@ -63,6 +74,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.up, boolValue(srv.Up), srv.Name)
 		for _, v := range srv.Vendors {
 			gauge(c.vendorUp, boolValue(v.Up), v.Name)
+			c.collectStats(ch, v.Name, v.Stats)
 			for _, f := range v.Features {
 				if f.Error != nil {
 					continue
@@ -109,6 +121,35 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, k := range otherKeys {
 		gauge(c.userInUse, float64(other[k]), k.vendor, k.feature, k.user)
+	}
+}
+
+// collectStats sends the counters of one vendor daemon, when it gave
+// them.
+func (c *collector) collectStats(ch chan<- prometheus.Metric, vendor string, st *protocol.VendorStats) {
+	if st == nil {
+		return
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(c.checkouts, st.Checkouts, vendor)
+	counter(c.queuedTotal, st.Queued, vendor)
+	for _, d := range st.Denials {
+		counter(c.denials, d.Count, vendor, strconv.Itoa(d.Code))
+	}
+	ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, float64(st.Connections), vendor)
+	if len(st.LatencyCounts) == len(st.LatencyBounds)+1 {
+		buckets := make(map[float64]uint64, len(st.LatencyBounds))
+		var n uint64
+		for i, b := range st.LatencyBounds {
+			n += st.LatencyCounts[i]
+			buckets[float64(b)/1e6] = n
+		}
+		n += st.LatencyCounts[len(st.LatencyBounds)]
+		if h, err := prometheus.NewConstHistogram(c.latency, n, float64(st.LatencySum)/1e6, buckets, vendor); err == nil {
+			ch <- h
+		}
 	}
 }
 

@@ -295,7 +295,9 @@ func (s *Server) read() *status.Status {
 		return doc
 	}
 	defer c.Close()
-	doc.Servers = append(doc.Servers, status.Read(ctx, s.cfg.Name, c, s.cfg.Location))
+	srv := status.Read(ctx, s.cfg.Name, c, s.cfg.Location)
+	status.ReadStats(ctx, srv, c) // the counters /metrics shows
+	doc.Servers = append(doc.Servers, srv)
 	return doc
 }
 

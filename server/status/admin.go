@@ -41,5 +41,16 @@ func (a *AdminSource) FeatureStatus(ctx context.Context, vendor, feature string)
 	}, nil
 }
 
+// VendorStats implements StatsSource over a connection of its own to the
+// vendor daemon.
+func (a *AdminSource) VendorStats(ctx context.Context, vendor string) (*protocol.VendorStats, error) {
+	v, err := a.adm.Vendor(ctx, vendor, "")
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	return v.Stats(ctx)
+}
+
 // Close closes the connection to lmgrd.
 func (a *AdminSource) Close() error { return a.adm.Close() }

@@ -65,6 +65,9 @@ type Vendor struct {
 	Port     int        `json:"port,omitempty"`
 	Error    *Error     `json:"error,omitempty"` // down, or its features could not be read
 	Features []*Feature `json:"features"`
+	// Stats are the vendor daemon's counters (ReadStats), for /metrics;
+	// not part of the JSON document.
+	Stats *protocol.VendorStats `json:"-"`
 }
 
 // Feature is one feature's "Users of" block.
@@ -212,6 +215,26 @@ func Read(ctx context.Context, name string, src Source, loc *time.Location) *Ser
 		}
 	}
 	return s
+}
+
+// StatsSource is a Source that can also ask a vendor daemon for its
+// counters.
+type StatsSource interface {
+	VendorStats(ctx context.Context, vendor string) (*protocol.VendorStats, error)
+}
+
+// ReadStats fills the Stats of s's vendor daemons that are up, when src
+// can ask for them; a vendor daemon that does not answer keeps none.
+func ReadStats(ctx context.Context, s *Server, src Source) {
+	ss, ok := src.(StatsSource)
+	if !ok {
+		return
+	}
+	for _, v := range s.Vendors {
+		if v.Up {
+			v.Stats, _ = ss.VendorStats(ctx, v.Name)
+		}
+	}
 }
 
 // readFeatures fills v's features from its feature status stream.

@@ -1,0 +1,106 @@
+package protocol
+
+// VendorStatsRequest asks a vendor daemon for its counters since it
+// started (lmgrd -http's /metrics). It answers with one VendorStats.
+type VendorStatsRequest struct{}
+
+// Type implements Message.
+func (*VendorStatsRequest) Type() Type { return TypeVendorStatsRequest }
+
+// AppendPayload implements Message.
+func (*VendorStatsRequest) AppendPayload(b []byte) []byte { return b }
+func (*VendorStatsRequest) decode(*decoder)               {}
+
+// VendorStats are a vendor daemon's counters since it started.
+type VendorStats struct {
+	Checkouts uint64        // checkouts granted at once
+	Queued    uint64        // checkouts that went into the queue
+	Denials   []DenialCount // checkouts denied, by FlexLM error code
+	// Connections is the client connections open now.
+	Connections uint64
+	// LatencyBounds are the upper bounds, in microseconds, of the
+	// checkout latency buckets; LatencyCounts has one count per bucket
+	// and one more for the checkouts above the last bound; LatencySum is
+	// the sum of all latencies in microseconds.
+	LatencyBounds []uint64
+	LatencyCounts []uint64
+	LatencySum    uint64
+}
+
+// DenialCount is how many checkouts were denied with Code.
+type DenialCount struct {
+	Code  int
+	Count uint64
+}
+
+// Type implements Message.
+func (*VendorStats) Type() Type { return TypeVendorStats }
+
+// AppendPayload implements Message.
+func (m *VendorStats) AppendPayload(b []byte) []byte {
+	b = appendUint(b, m.Checkouts)
+	b = appendUint(b, m.Queued)
+	b = appendUint(b, uint64(len(m.Denials)))
+	for _, d := range m.Denials {
+		b = appendInt(b, int64(d.Code))
+		b = appendUint(b, d.Count)
+	}
+	b = appendUint(b, m.Connections)
+	b = appendUints(b, m.LatencyBounds)
+	b = appendUints(b, m.LatencyCounts)
+	return appendUint(b, m.LatencySum)
+}
+
+func appendUints(b []byte, vs []uint64) []byte {
+	b = appendUint(b, uint64(len(vs)))
+	for _, v := range vs {
+		b = appendUint(b, v)
+	}
+	return b
+}
+
+func (m *VendorStats) decode(d *decoder) {
+	m.Checkouts = d.uint()
+	m.Queued = d.uint()
+	if n := d.listLen(); n > 0 {
+		m.Denials = make([]DenialCount, 0, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			code := d.int()
+			if code < -255 || code > 0 {
+				d.fail("denial code %d out of range", code)
+				return
+			}
+			m.Denials = append(m.Denials, DenialCount{Code: int(code), Count: d.uint()})
+		}
+	}
+	m.Connections = d.uint()
+	m.LatencyBounds = d.uints()
+	m.LatencyCounts = d.uints()
+	m.LatencySum = d.uint()
+}
+
+// listLen reads a list's length: each element needs at least one byte of
+// the payload, which bounds it, and MaxList does too.
+func (d *decoder) listLen() int {
+	n := d.uint()
+	if d.err != nil {
+		return 0
+	}
+	if n > MaxList || n > uint64(len(d.b)) {
+		d.fail("list of %d elements too long", n)
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) uints() []uint64 {
+	n := d.listLen()
+	if n == 0 {
+		return nil
+	}
+	vs := make([]uint64, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		vs = append(vs, d.uint())
+	}
+	return vs
+}
