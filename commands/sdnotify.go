@@ -46,7 +46,12 @@ func sdNotify(socket, state string) error {
 
 // selfDialer connects to this lmgrd as lmstat would, over loopback.
 func selfDialer(lm *server.Lmgrd, machine *licfile.Machine) func(ctx context.Context) (*status.AdminSource, error) {
-	spec := []licfile.ServerAddr{{Host: "127.0.0.1", Port: lm.Port()}}
+	// lmgrd's own address: loopback, or the one -bind names.
+	host := "127.0.0.1"
+	if a, ok := lm.Addr().(*net.TCPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
+		host = a.IP.String()
+	}
+	spec := []licfile.ServerAddr{{Host: host, Port: lm.Port()}}
 	opts := []client.Option{client.WithProgram("lmgrd"), client.WithSoftware(Version),
 		client.WithDialTimeout(httpstatus.DefaultStatusTimeout), client.WithCallTimeout(httpstatus.DefaultStatusTimeout)}
 	if machine != nil {

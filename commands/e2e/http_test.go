@@ -483,3 +483,25 @@ func TestSystemdNotify(t *testing.T) {
 		t.Errorf("got %q, want STOPPING=1", got)
 	}
 }
+
+// TestHTTPWithBind: with lmgrd -bind, the status server asks lmgrd on
+// the address it listens on, not on 127.0.0.1.
+func TestHTTPWithBind(t *testing.T) {
+	port := freePort(t)
+	startServer(t, httpFeatures, "-bind", "127.0.0.2", "-http", strconv.Itoa(port))
+	url := fmt.Sprintf("http://127.0.0.1:%d/api/v1/status", port)
+	var doc status.Status
+	poll(t, "the HTTP status to show the vendor daemon up", func() bool {
+		r, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		doc = status.Status{}
+		if json.NewDecoder(r.Body).Decode(&doc) != nil || len(doc.Servers) != 1 {
+			return false
+		}
+		srv := doc.Servers[0]
+		return srv.Up && len(srv.Vendors) == 1 && srv.Vendors[0].Up
+	})
+}
