@@ -192,7 +192,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
 	v.openLogs(logs)
-	v.log.Printf("Server started on %s for:%s", cfg.ServerHost, featureList(pools))
+	v.logFeatures("Server started on "+cfg.ServerHost+" for:", pools)
 	v.logReservations()
 	return v, nil
 }
@@ -300,17 +300,45 @@ func (v *Vendor) logReservations() {
 	}
 }
 
-// featureList renders " f1 f2 f3" for the "Server started" line.
-func featureList(pools []*Pool) string {
-	var b strings.Builder
-	seen := map[string]bool{}
-	for _, p := range pools {
-		if !seen[p.Feature] {
-			seen[p.Feature] = true
-			b.WriteString(" " + p.Feature)
-		}
+// logWidth is the width a debug log line that lists features wraps at,
+// as FLEXlm's "Server started on HOST for:" line does: a license of
+// thousands of features makes many short lines, never one line of
+// hundreds of kilobytes.
+const logWidth = 80
+
+// logFeatures writes head followed by the names of pools' features, each
+// once, in the order of the pools, over as many lines as it takes for
+// each, with its "hh:mm:ss (daemon) " prefix, to fit in logWidth.
+func (v *Vendor) logFeatures(head string, pools []*Pool) {
+	prefix := len(" 0:00:00 () ") + len(v.log.Daemon())
+	for _, l := range featureLines(head, pools, max(logWidth-prefix, 20)) {
+		v.log.Printf("%s", l)
 	}
-	return b.String()
+}
+
+// featureLines is head followed by " f1 f2 f3", the names of pools'
+// features, each once, as lines of at most width bytes: the names that
+// do not fit on a line go on the next, separated by spaces. A name
+// longer than width has a line of its own.
+func featureLines(head string, pools []*Pool, width int) []string {
+	var lines []string
+	line := []byte(head)
+	seen := make(map[string]bool, len(pools))
+	for _, p := range pools {
+		if seen[p.Feature] {
+			continue
+		}
+		seen[p.Feature] = true
+		if len(line) > 0 && len(line)+1+len(p.Feature) > width {
+			lines = append(lines, string(line))
+			line = line[:0]
+		}
+		if len(line) > 0 {
+			line = append(line, ' ')
+		}
+		line = append(line, p.Feature...)
+	}
+	return append(lines, string(line))
 }
 
 func randomID() uint64 {
@@ -528,7 +556,7 @@ func (v *Vendor) Reread() error {
 	v.logResult(v.apply(Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.apply(SetPolicy{Policy: policy}))
-	v.log.Printf("Rereading license file%s", featureList(pools))
+	v.logFeatures("Rereading license file", pools)
 	return nil
 }
 
