@@ -169,7 +169,7 @@ func TestWriteLicense(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SERVER this_host ANY 27123", "FEATURE f00002 demo 1.0 permanent 10", "SIGN="} {
+	for _, want := range []string{"SERVER this_host ANY 27123", "FEATURE f00002 demo 1.0 permanent 10", "FEATURE hot demo 1.0 permanent 10000", "SIGN="} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("license lacks %q:\n%s", want, data)
 		}

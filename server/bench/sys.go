@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // RaiseNoFile raises this process's RLIMIT_NOFILE, soft and hard, to at
@@ -168,4 +169,68 @@ func Probe() Machine {
 		m.NoFile = lim.Cur
 	}
 	return m
+}
+
+// ListenOverflows reads the kernel's TcpExt ListenOverflows and
+// ListenDrops counters from /proc/net/netstat: connection attempts
+// dropped, machine-wide, because a listen queue was full.
+func ListenOverflows() (overflows, drops int64, err error) {
+	data, err := os.ReadFile("/proc/net/netstat")
+	if err != nil {
+		return 0, 0, err
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) || values[0] != "TcpExt:" {
+			continue
+		}
+		for k, n := range names {
+			v, _ := strconv.ParseInt(values[k], 10, 64)
+			switch n {
+			case "ListenOverflows":
+				overflows = v
+			case "ListenDrops":
+				drops = v
+			}
+		}
+		return overflows, drops, nil
+	}
+	return 0, 0, fmt.Errorf("/proc/net/netstat: no TcpExt counters")
+}
+
+// Somaxconn is /proc/sys/net/core/somaxconn, the listen backlog Go's
+// listeners ask for (the kernel's bound on it), or 0.
+func Somaxconn() int {
+	data, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return n
+}
+
+// CPUTime is the user and system CPU time process pid has used, from
+// /proc/PID/stat (in clock ticks of 1/100 s, the USER_HZ of Linux).
+func CPUTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad CPU times", pid)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }

@@ -105,7 +105,7 @@ func suiteMain(args []string) error {
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
-	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, license, commands (default all)")
+	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, restart, license, commands (default all)")
 	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -170,6 +170,9 @@ func suiteMain(args []string) error {
 	}
 	if err == nil && s.stage("halfframes") {
 		err = s.halfFrames()
+	}
+	if err == nil && s.stage("restart") {
+		err = s.restartRecovery(s.clients)
 	}
 	if err == nil && s.stage("license") {
 		err = s.licenseFiles()
