@@ -41,7 +41,10 @@ type suite struct {
 	heartbeat time.Duration
 	features  int
 	jobCounts []int
-	machine   *licfile.Machine
+	// throughputRuns is the runs of each throughput figure: the curve
+	// has many points, each of three kinds.
+	throughputRuns int
+	machine        *licfile.Machine
 
 	only    map[string]bool // stages to run; empty: all
 	profile string          // GOLM_PPROF for the vendor daemon
@@ -101,7 +104,8 @@ func suiteMain(args []string) error {
 	fs.IntVar(&s.big, "big", 50000, "connected clients for the large memory figure (0 skips it)")
 	fs.IntVar(&s.perProc, "per-proc", 5000, "clients per driver process")
 	fs.DurationVar(&s.heartbeat, "heartbeat", 5*time.Second, "heartbeat interval of the connected clients")
-	jobs := fs.String("jobs", "1,100,1000", "concurrent jobs of the throughput figures")
+	jobs := fs.String("jobs", "1,10,100,1000,1001,5000", "concurrent jobs of the throughput figures")
+	fs.IntVar(&s.throughputRuns, "throughput-runs", 3, "runs per throughput figure (each of the three kinds lasts -dur)")
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
@@ -313,15 +317,21 @@ func (s *suite) openJob(ip, id int) (*client.Job, error) {
 		client.WithUser(fmt.Sprintf("load%d", id)), client.WithDisplay(fmt.Sprintf(":%d", id)), client.WithPID(id+1))
 }
 
-// throughput measures checkout+checkin pairs/s with 1, 100 and 1000 jobs
-// and, interleaved run by run, the echo baseline with as many
-// connections.
+// throughput measures checkout+checkin pairs/s at each of s.jobCounts
+// jobs, spread over the license's features (job i checks out feature i
+// mod features) and all on one feature (bench.HotFeature), and,
+// interleaved run by run, the echo baseline with as many connections.
+// 1,000 and 1,001 jobs straddle the connection count past which the
+// vendor daemon answers requests on its request workers.
 func (s *suite) throughput() error {
 	echo, echoAddr, err := s.startEcho()
 	if err != nil {
 		return err
 	}
 	defer echo()
+	spread := func(i int) string { return bench.FeatureName(i % s.features) }
+	hot := func(int) string { return bench.HotFeature }
+	medians := map[int]float64{}
 	for _, n := range s.jobCounts {
 		jobs := make([]*client.Job, n)
 		for i := range jobs {
@@ -329,31 +339,38 @@ func (s *suite) throughput() error {
 				return err
 			}
 		}
-		var golm, rt, frac bench.Runs
-		for r := range s.runs {
-			pairs, err := s.pairs(jobs)
+		var golm, one, rt, frac bench.Runs
+		for r := range s.throughputRuns {
+			pairs, err := s.pairs(jobs, spread)
 			if err != nil {
 				return fmt.Errorf("%d jobs: %w", n, err)
+			}
+			onePairs, err := s.pairs(jobs, hot)
+			if err != nil {
+				return fmt.Errorf("%d jobs on one feature: %w", n, err)
 			}
 			e, err := s.echoRate(echoAddr, n)
 			if err != nil {
 				return fmt.Errorf("echo with %d connections: %w", n, err)
 			}
 			golm = append(golm, pairs)
+			one = append(one, onePairs)
 			rt = append(rt, e)
 			frac = append(frac, 2*pairs/e*100)
-			fmt.Printf("  run %d: %d jobs %.0f pairs/s, echo %.0f round trips/s\n", r+1, n, pairs, e)
+			fmt.Printf("  run %d: %d jobs %.0f pairs/s (one feature %.0f), echo %.0f round trips/s\n", r+1, n, pairs, onePairs, e)
 		}
 		for _, j := range jobs {
 			j.Close()
 		}
+		medians[n] = golm.Median()
 		var target string
 		var met *bool
 		if n == 1000 {
 			target = "≥ 30,000 pairs/s"
 			met = ptr(golm.Median() >= 30000)
 		}
-		s.add(fmt.Sprintf("checkout+checkin pairs/s, %d jobs", n), golm.Format("pairs/s", 0), target, met)
+		s.add(fmt.Sprintf("checkout+checkin pairs/s, %d jobs, %d features", n, s.features), golm.Format("pairs/s", 0), target, met)
+		s.add(fmt.Sprintf("checkout+checkin pairs/s, %d jobs, one feature", n), one.Format("pairs/s", 0), "", nil)
 		s.add(fmt.Sprintf("TCP echo round trips/s, %d connections", n), rt.Format("rt/s", 0), "", nil)
 		target, met = "", nil
 		if n == 1000 {
@@ -362,12 +379,15 @@ func (s *suite) throughput() error {
 		}
 		s.add(fmt.Sprintf("golm round trips / echo round trips, %d", n), frac.Format("%", 1), target, met)
 	}
+	if a, b := medians[1000], medians[1001]; a > 0 && b > 0 {
+		s.add("pairs/s at 1,001 jobs ÷ at 1,000 (no step past deepAbove)", fmt.Sprintf("%.2f×", b/a), "≥ 0.90×", ptr(b/a >= 0.9))
+	}
 	return nil
 }
 
-// pairs runs checkout+checkin loops on every job for s.dur and returns
-// pairs per second.
-func (s *suite) pairs(jobs []*client.Job) (float64, error) {
+// pairs runs checkout+checkin loops on every job for s.dur, job i on
+// feature(i), and returns pairs per second.
+func (s *suite) pairs(jobs []*client.Job, feature func(i int) string) (float64, error) {
 	var count atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -378,7 +398,7 @@ func (s *suite) pairs(jobs []*client.Job) (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f := bench.FeatureName(i % s.features)
+			f := feature(i)
 			for time.Now().Before(end) {
 				lic, err := j.Checkout(s.ctx, f, "1.0", 1)
 				if err == nil {
