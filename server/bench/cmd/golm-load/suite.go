@@ -108,8 +108,9 @@ func suiteMain(args []string) error {
 	fs.IntVar(&s.throughputRuns, "throughput-runs", 3, "runs per throughput figure (each of the three kinds lasts -dur)")
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
+	huge := fs.Bool("huge", false, "also measure start-up and reread at 200,000 license lines (a minute or more)")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
-	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, restart, license, commands (default all)")
+	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, restart, license, lines, commands (default all)")
 	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -180,6 +181,13 @@ func suiteMain(args []string) error {
 	}
 	if err == nil && s.stage("license") {
 		err = s.licenseFiles()
+	}
+	if err == nil && s.stage("lines") {
+		counts := []int{2000, 20000}
+		if *huge {
+			counts = append(counts, 200000)
+		}
+		err = s.licenseLines(counts)
 	}
 	if err == nil && s.stage("commands") {
 		err = s.commands()
