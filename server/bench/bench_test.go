@@ -203,3 +203,37 @@ func TestEcho(t *testing.T) {
 	}
 	c.Close()
 }
+
+func TestCPUTime(t *testing.T) {
+	before, err := CPUTime(os.Getpid())
+	if err != nil {
+		t.Skipf("no schedstat here: %v", err)
+	}
+	// Spin until this process's CPU time moves on: it must, and never back.
+	deadline := time.Now().Add(10 * time.Second)
+	for x := 0; ; x++ {
+		after, err := CPUTime(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after < before {
+			t.Fatalf("CPU time went back from %v to %v", before, after)
+		}
+		if after > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %v while spinning", before)
+		}
+	}
+}
+
+func TestListenOverflows(t *testing.T) {
+	o, d, err := ListenOverflows()
+	if err != nil {
+		t.Skipf("no /proc/net/netstat here: %v", err)
+	}
+	if o < 0 || d < 0 || d < o {
+		t.Errorf("ListenOverflows = %d, ListenDrops = %d: want 0 <= overflows <= drops", o, d)
+	}
+}

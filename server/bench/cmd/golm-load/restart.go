@@ -42,7 +42,7 @@ func (s *suite) restartRecovery(n int) error {
 	saved := s.srv
 	s.srv = srv
 	defer func() { s.srv = saved }()
-	hs, failed, err := s.connect(n, 150)
+	hs, failed, err := s.connect(n, 150, s.heartbeat)
 	defer release(hs)
 	if err != nil {
 		return err

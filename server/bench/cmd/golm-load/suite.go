@@ -267,13 +267,19 @@ func (s *suite) servers() error {
 			return err
 		}
 	}
+	var runs []connectedRun
 	if s.stage("connected") {
-		if err := s.connected(s.clients, true, idleL, idleV); err != nil {
-			return err
-		}
+		runs = append(runs,
+			connectedRun{n: 1000, hb: s.heartbeat, memory: true, lmstat: true, cpu: true},
+			connectedRun{n: s.clients, hb: s.heartbeat, memory: true, latency: true, lmstat: true, cpu: true})
 	}
 	if s.big > 0 && s.stage("big") {
-		if err := s.connected(s.big, false, idleL, idleV); err != nil {
+		runs = append(runs,
+			connectedRun{n: s.big, hb: s.heartbeat, memory: true, latency: true, lmstat: true, cpu: true},
+			connectedRun{n: s.big, hb: client.DefaultHeartbeat, latency: true})
+	}
+	for _, r := range runs {
+		if err := s.connected(r, idleL, idleV); err != nil {
 			return err
 		}
 	}
@@ -563,12 +569,12 @@ type holder struct {
 // connect starts driver processes holding n clients in all and waits until
 // each has tried them all; it returns the drivers and how many clients
 // failed.
-func (s *suite) connect(n, ipBase int) ([]*holder, int, error) {
+func (s *suite) connect(n, ipBase int, hb time.Duration) ([]*holder, int, error) {
 	var hs []*holder
 	for off := 0; off < n; off += s.perProc {
 		k := min(s.perProc, n-off)
 		cmd := exec.Command(s.self, "hold", "-c", s.path(ipBase+len(hs)), "-n", strconv.Itoa(k),
-			"-offset", strconv.Itoa(off), "-features", strconv.Itoa(s.features), "-heartbeat", s.heartbeat.String())
+			"-offset", strconv.Itoa(off), "-features", strconv.Itoa(s.features), "-heartbeat", hb.String())
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		cmd.Stderr = os.Stderr
 		in, err := cmd.StdinPipe()
@@ -622,12 +628,23 @@ func release(hs []*holder) (held, lost int) {
 	return held, lost
 }
 
-// connected measures with n clients connected, holding a seat each and
-// heartbeating: the memory of both daemons and, when full, checkout
-// latency and lmstat's wall time.
-func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
+// connectedRun is one figure of connected clients: n of them, each
+// holding a seat and heartbeating every hb, and what is measured.
+type connectedRun struct {
+	n       int
+	hb      time.Duration
+	memory  bool // the RSS of both daemons
+	latency bool // checkout latency
+	lmstat  bool // lmstat's wall time
+	cpu     bool // the vendor daemon's CPU per heartbeat
+}
+
+// connected measures with r.n clients connected, holding a seat each and
+// heartbeating every r.hb: what r asks for.
+func (s *suite) connected(r connectedRun, idleL, idleV int64) error {
+	n := r.n
 	t0 := time.Now()
-	hs, failed, err := s.connect(n, 100+n/s.perProc*2)
+	hs, failed, err := s.connect(n, 100+n/s.perProc*2, r.hb)
 	defer func() {
 		held, lost := release(hs)
 		s.add(fmt.Sprintf("%d clients: seats held at the end / lost", n), fmt.Sprintf("%d / %d", held, lost), "no loss", ptr(lost == 0 && held == n))
@@ -639,29 +656,47 @@ func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
 		return err
 	}
 	s.add(fmt.Sprintf("%d clients connected and holding a seat: errors", n), fmt.Sprintf("%d (connected in %.1f s)", failed, time.Since(t0).Seconds()), "0", ptr(failed == 0))
-	// Let every client heartbeat at least once before measuring memory.
-	s.sleep(s.heartbeat + time.Second)
-	ml, _ := bench.ReadMemory(s.srv.PID())
-	mv, _ := bench.ReadMemory(s.srv.VendorPID)
-	rv := mv.RSS
-	if s.profile != "" {
-		// A profiling vendor daemon writes a heap profile on SIGUSR1.
-		_ = syscall.Kill(s.srv.VendorPID, syscall.SIGUSR1)
+	if r.memory || r.cpu {
+		// Let every client heartbeat at least once before measuring.
+		s.sleep(r.hb + time.Second)
 	}
-	target, met := "", (*bool)(nil)
-	if n == 10000 {
-		target, met = "< 100 MB", ptr(rv < 100<<20)
+	if r.memory {
+		ml, _ := bench.ReadMemory(s.srv.PID())
+		mv, _ := bench.ReadMemory(s.srv.VendorPID)
+		rv := mv.RSS
+		if s.profile != "" {
+			// A profiling vendor daemon writes a heap profile on SIGUSR1.
+			_ = syscall.Kill(s.srv.VendorPID, syscall.SIGUSR1)
+		}
+		target, met := "", (*bool)(nil)
+		if n == 10000 {
+			target, met = "< 100 MB", ptr(rv < 100<<20)
+		}
+		s.add(fmt.Sprintf("RSS, vendor daemon, %d clients", n), mv.String(), target, met)
+		s.add(fmt.Sprintf("RSS, lmgrd, %d clients", n), ml.String(), "", nil)
+		s.add(fmt.Sprintf("bytes per client, vendor daemon (%d)", n), bench.Group(float64(rv-idleV)/float64(n), 0)+" B", "", nil)
 	}
-	s.add(fmt.Sprintf("RSS, vendor daemon, %d clients", n), mv.String(), target, met)
-	s.add(fmt.Sprintf("RSS, lmgrd, %d clients", n), ml.String(), "", nil)
-	s.add(fmt.Sprintf("bytes per client, vendor daemon (%d)", n), bench.Group(float64(rv-idleV)/float64(n), 0)+" B", "", nil)
-	if !full {
-		return nil
+	if r.cpu {
+		// Nothing but heartbeats for two intervals.
+		c0, err0 := bench.CPUTime(s.srv.VendorPID)
+		w0 := time.Now()
+		s.sleep(2 * r.hb)
+		c1, err1 := bench.CPUTime(s.srv.VendorPID)
+		if err0 == nil && err1 == nil {
+			beats := float64(n) * time.Since(w0).Seconds() / r.hb.Seconds()
+			s.add(fmt.Sprintf("vendor daemon CPU per heartbeat, %d clients every %v", n, r.hb),
+				fmt.Sprintf("%.1f µs (%.1f%% of a core)", float64(c1-c0)/float64(time.Microsecond)/beats, 100*float64(c1-c0)/float64(time.Since(w0))), "", nil)
+		}
 	}
-	if err := s.latency(n); err != nil {
-		return err
+	if r.latency {
+		if err := s.latency(n, r.hb); err != nil {
+			return err
+		}
 	}
-	return s.lmstat(n)
+	if r.lmstat {
+		return s.lmstat(n)
+	}
+	return nil
 }
 
 // sleep waits d or until the suite is interrupted.
@@ -689,7 +724,7 @@ func (s *suite) waitIdle() {
 
 // latency measures sequential checkout latencies from one job while n
 // other clients are connected and heartbeating.
-func (s *suite) latency(n int) error {
+func (s *suite) latency(n int, hb time.Duration) error {
 	j, err := s.openJob(1, 2_000_000)
 	if err != nil {
 		return err
@@ -718,11 +753,11 @@ func (s *suite) latency(n int) error {
 		p99 = append(p99, bench.Millis(bench.Percentile(lat, 0.99)))
 		p999 = append(p999, bench.Millis(bench.Percentile(lat, 0.999)))
 	}
-	s.add(fmt.Sprintf("checkout latency p50, %d clients heartbeating", n), p50.Format("ms", 3), "", nil)
-	s.add(fmt.Sprintf("checkout latency p99, %d clients heartbeating", n), p99.Format("ms", 3), "< 2 ms", ptr(p99.Median() < 2))
-	s.add(fmt.Sprintf("checkout latency p999, %d clients heartbeating", n), p999.Format("ms", 3), "", nil)
+	s.add(fmt.Sprintf("checkout latency p50, %d clients heartbeating every %v", n, hb), p50.Format("ms", 3), "", nil)
+	s.add(fmt.Sprintf("checkout latency p99, %d clients heartbeating every %v", n, hb), p99.Format("ms", 3), "< 2 ms", ptr(p99.Median() < 2))
+	s.add(fmt.Sprintf("checkout latency p999, %d clients heartbeating every %v", n, hb), p999.Format("ms", 3), "", nil)
 	s.note("latency: %d sequential checkouts from one job in %d runs of %v, while %d clients heartbeat every %v (%.0f heartbeats/s)",
-		samples, s.runs, s.dur, n, s.heartbeat, float64(n)/s.heartbeat.Seconds())
+		samples, s.runs, s.dur, n, hb, float64(n)/hb.Seconds())
 	return nil
 }
 
