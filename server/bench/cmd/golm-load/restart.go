@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -52,17 +53,28 @@ func (s *suite) restartRecovery(n int) error {
 	}
 	held := n - failed
 	o0, d0, _ := bench.ListenOverflows()
+	cpu := func() (lmgrd, drivers time.Duration) {
+		lmgrd, _ = bench.CPUTime(srv.PID())
+		for _, h := range hs {
+			d, _ := bench.CPUTime(h.cmd.Process.Pid)
+			drivers += d
+		}
+		return lmgrd, drivers
+	}
+	l0, dr0 := cpu()
 	t0 := time.Now()
 	if err := syscall.Kill(srv.VendorPID, syscall.SIGKILL); err != nil {
 		return err
 	}
 	var back time.Duration // until lmgrd said it restarted the vendor daemon
+	newPID := 0
 	var again, lost int
 	var last int64
 	for deadline := t0.Add(time.Minute); time.Now().Before(deadline) && s.ctx.Err() == nil; s.sleep(20 * time.Millisecond) {
 		if back == 0 {
 			if data, _ := os.ReadFile(srv.LogPath); restartedRE.Match(data) {
 				back = time.Since(t0)
+				newPID, _ = strconv.Atoi(string(restartedRE.FindSubmatch(data)[1]))
 			}
 		}
 		if again, lost, last, err = count(hs); err != nil {
@@ -73,6 +85,11 @@ func (s *suite) restartRecovery(n int) error {
 		}
 	}
 	o1, d1, _ := bench.ListenOverflows()
+	l1, dr1 := cpu()
+	var vcpu time.Duration
+	if newPID > 0 {
+		vcpu, _ = bench.CPUTime(newPID)
+	}
 	took := time.Duration(last - t0.UnixNano())
 	if again+lost < held {
 		took = time.Since(t0)
@@ -80,6 +97,7 @@ func (s *suite) restartRecovery(n int) error {
 	s.add(fmt.Sprintf("restart recovery: %d seats held again after kill -9 of the vendor daemon", held),
 		fmt.Sprintf("%.2f s (%d held again, %d lost; daemon back after %.2f s)", took.Seconds(), again, lost, back.Seconds()),
 		"< 2 s", ptr(again == held && took < 2*time.Second))
+	s.add("CPU during the restart recovery: lmgrd / new vendor daemon / client drivers", fmt.Sprintf("%.2f / %.2f / %.2f s", (l1-l0).Seconds(), vcpu.Seconds(), (dr1-dr0).Seconds()), "", nil)
 	s.add("listen-queue overflows during the restart recovery", fmt.Sprintf("%d (ListenDrops %d)", o1-o0, d1-d0), "0", ptr(o1 == o0))
 	s.note("restart recovery: %d clients of `golm-load hold`, heartbeating every %v, each holding a seat; the vendor daemon is killed with SIGKILL and the time runs until the last client's log says its seat was checked out again; lmgrd waits its first restart pause (200 ms) before it starts the vendor daemon again; the listen backlog is the system's somaxconn, %d", held, s.heartbeat, bench.Somaxconn())
 	return nil
