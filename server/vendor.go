@@ -659,12 +659,41 @@ func (v *Vendor) run(f func()) {
 	<-done
 }
 
-// runDeep starts f on an idle request worker, else on a new goroutine.
+// runDeep starts f on an idle request worker, else on a new goroutine
+// that stays on as an extra worker while requests keep coming (see
+// extraWorker).
 func (v *Vendor) runDeep(f func()) {
 	select {
 	case v.work <- f:
 	default:
-		go f()
+		go v.extraWorker(f)
+	}
+}
+
+// extraWorkerIdle is how long an extra request worker waits for another
+// step before it ends.
+const extraWorkerIdle = time.Second
+
+// extraWorker runs f and then serves as a request worker until it has
+// waited extraWorkerIdle for a step: under a burst of thousands of
+// clients (a restarted vendor daemon's coming back, 5,000 jobs checking
+// out at once) every long-lived worker is often busy, and a goroutine per
+// step would grow a new stack each time; an extra worker grows its stack
+// once for as long as the burst lasts.
+func (v *Vendor) extraWorker(f func()) {
+	f()
+	t := time.NewTimer(extraWorkerIdle)
+	defer t.Stop()
+	for {
+		select {
+		case f := <-v.work:
+			f()
+			t.Reset(extraWorkerIdle)
+		case <-t.C:
+			return
+		case <-v.stopTick:
+			return
+		}
 	}
 }
 

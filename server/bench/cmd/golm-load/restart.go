@@ -35,7 +35,11 @@ func (s *suite) restartRecovery(n int) error {
 	if err != nil {
 		return err
 	}
-	srv, err := bench.StartLmgrd(s.lmutil, lic, dir, []string{"GOLM_MAX_CONNECTIONS=1000000"}, 30*time.Second)
+	env := []string{"GOLM_MAX_CONNECTIONS=1000000"}
+	if s.profile != "" {
+		env = append(env, "GOLM_PPROF="+s.profile)
+	}
+	srv, err := bench.StartLmgrd(s.lmutil, lic, dir, env, 30*time.Second)
 	if err != nil {
 		return err
 	}
