@@ -805,7 +805,10 @@ func (v *Vendor) serveSession(s *session) {
 			}
 			ok = v.serveOne(s) // no hand-over per request
 		} else {
-			if s.conn.WaitFrame() != nil {
+			// Wait first: it lets go of the frame buffer of the last
+			// request while the connection is idle, which WaitFrame
+			// alone would keep (a kilobyte or two per client).
+			if s.conn.Wait() != nil || s.conn.WaitFrame() != nil {
 				return
 			}
 			v.runDeep(deep)
