@@ -1,6 +1,8 @@
 package client
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -47,4 +49,49 @@ func TestReconnectPauseSpread(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRecoverKeepsLiveConnection: recover, when the connection is alive
+// again by the time its pause ends (a checkout reconnected meanwhile),
+// keeps that connection instead of replacing it; with the connection
+// broken it reconnects, and the seat is held again.
+func TestRecoverKeepsLiveConnection(t *testing.T) {
+	srv := newFakeServer(t, map[string]int{"f1": 1})
+	j := openJob(t, srv.spec(), WithHeartbeat(200*time.Millisecond))
+	lic, err := j.Checkout(context.Background(), "f1", "1.0", 1)
+	if err != nil {
+		t.Fatalf("Checkout: %v", err)
+	}
+	vc := lic.vc
+	link := func() *link {
+		vc.mu.Lock()
+		defer vc.mu.Unlock()
+		return vc.link
+	}
+	t.Run("alive", func(t *testing.T) {
+		before := link()
+		vc.recover()
+		if got := link(); got != before {
+			t.Errorf("recover replaced a live connection")
+		}
+	})
+	t.Run("broken", func(t *testing.T) {
+		before := link()
+		vc.mu.Lock()
+		vc.link.fail(errors.New("test break"))
+		vc.mu.Unlock()
+		vc.recover()
+		vc.mu.Lock()
+		alive, replaced := vc.alive(), vc.link != before
+		vc.mu.Unlock()
+		if !alive || !replaced {
+			t.Errorf("after recover: alive %v, replaced %v; want both", alive, replaced)
+		}
+		if err := lic.Err(); err != nil {
+			t.Errorf("license lost: %v", err)
+		}
+		if n := srv.InUse("f1"); n != 1 {
+			t.Errorf("seats in use = %d, want 1", n)
+		}
+	})
 }
