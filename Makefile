@@ -12,8 +12,10 @@
 #   make fuzz       run every fuzz target for FUZZTIME (30s) each
 #   make soak       the soak: SOAK_CLIENTS (300) clients for SOAK_TIME (60s)
 #                   against a real lmgrd, with kills, rereads and removes
-#   make bench      benchmark suite against real lmgrd processes (2 to 3
-#                   minutes); writes BENCHMARKS.md (not part of make test)
+#   make bench      benchmark suite against real lmgrd processes (about 10
+#                   minutes on 2 cores); writes BENCHMARKS.md (not part of
+#                   make test); BENCHFLAGS='-only restart,lines' runs some
+#                   stages, BENCHFLAGS=-huge adds 200,000 license lines
 #   make clean      remove what the build made
 
 PREFIX  ?= /usr/local

@@ -1,10 +1,14 @@
 package server
 
-import "testing"
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+)
 
 // TestServeDeep runs the same conversation with requests answered on the
-// connection's goroutine and, as with many clients connected, each on a
-// goroutine of its own (Vendor.run): handshake, checkouts, a two-feature
+// connection's goroutine and, as with many clients connected, on the
+// request workers (Vendor.run): handshake, checkouts, a two-feature
 // status stream, a checkin, and a disconnect that frees the seats.
 func TestServeDeep(t *testing.T) {
 	const license = "SERVER this_host ANY 27000\nVENDOR demo\n" +
@@ -14,7 +18,7 @@ func TestServeDeep(t *testing.T) {
 		deepAbove int64
 	}{
 		{"inline", deepAbove},
-		{"own goroutine", 0},
+		{"request workers", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,5 +39,66 @@ func TestServeDeep(t *testing.T) {
 			h.eventuallyStatus("", "f1 issued=3 inuse=0\n v1.0 floating issued=3 inuse=0\nf2 issued=2 inuse=0\n v1.0 floating issued=2 inuse=0\n")
 			h.wantStatus("nope", "nope error -5\n")
 		})
+	}
+}
+
+// TestServeDeepWorkersStalled ties up every request worker with
+// connections that send the first 512 bytes of a larger frame and then
+// nothing (the worker waits in Recv for the rest): the requests of other
+// clients are still answered, each on a goroutine of its own, and the
+// workers serve again once the stalled connections close.
+func TestServeDeepWorkersStalled(t *testing.T) {
+	const license = "SERVER this_host ANY 27000\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 3\n"
+	h := newHarness(t, license, "")
+	h.v.deepAbove.Store(0)
+	// idle reports whether a worker takes a step at once.
+	idle := func() bool {
+		select {
+		case h.v.work <- func() {}:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, round := range []string{"workers stalled", "stalled connections closed"} {
+		t.Run(round, func(t *testing.T) {
+			var stalled []*testClient
+			if round == "workers stalled" {
+				frame := binary.BigEndian.AppendUint32(nil, 1000)
+				frame = append(frame, make([]byte, 508)...)
+				for range requestWorkers() + 2 {
+					c := h.client("stall", "h", "d")
+					if _, err := c.c.NetConn().Write(frame); err != nil {
+						t.Fatal(err)
+					}
+					stalled = append(stalled, c)
+				}
+				deadline := time.Now().Add(10 * time.Second)
+				for idle() {
+					if time.Now().After(deadline) {
+						t.Fatal("a request worker is still idle with every worker's connection stalled")
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			joe := h.client("joe", "h1", "d1")
+			joe.c.ReadTimeout = 10 * time.Second
+			hd := joe.want("f1", "1.0", 1, 0)
+			if got := joe.checkin(hd); got != 0 {
+				t.Fatalf("checkin: code %d, want 0", got)
+			}
+			h.wantStatus("f1", "f1 issued=3 inuse=0\n v1.0 floating issued=3 inuse=0\n")
+			for _, c := range stalled {
+				c.c.Close()
+			}
+			joe.c.Close()
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !idle() {
+		if time.Now().After(deadline) {
+			t.Fatal("no request worker is idle after the stalled connections closed")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,6 +132,9 @@ type Vendor struct {
 	report      reportState  // REPORTLOG and DEBUGLOG (report.go)
 	deepAbove   atomic.Int64 // deepAbove, or what a test sets
 	signed      atomic.Pointer[signedForms]
+	// work hands a deep step (see run) to an idle request worker; it is
+	// unbuffered, so a send succeeds only when a worker waits for it.
+	work chan func()
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -150,7 +154,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		cfg.TickInterval = DefaultTickInterval
 	}
 	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
-	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{})}
+	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
 	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
 	pools, policy, nolog, logs, closed, signed, err := v.load()
@@ -189,7 +193,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
 	v.openLogs(logs)
-	v.log.Printf("Server started on %s for:%s", cfg.ServerHost, featureList(pools))
+	v.logFeatures("Server started on "+cfg.ServerHost+" for:", pools)
 	v.logReservations()
 	return v, nil
 }
@@ -297,17 +301,45 @@ func (v *Vendor) logReservations() {
 	}
 }
 
-// featureList renders " f1 f2 f3" for the "Server started" line.
-func featureList(pools []*Pool) string {
-	var b strings.Builder
-	seen := map[string]bool{}
-	for _, p := range pools {
-		if !seen[p.Feature] {
-			seen[p.Feature] = true
-			b.WriteString(" " + p.Feature)
-		}
+// logWidth is the width a debug log line that lists features wraps at,
+// as FLEXlm's "Server started on HOST for:" line does: a license of
+// thousands of features makes many short lines, never one line of
+// hundreds of kilobytes.
+const logWidth = 80
+
+// logFeatures writes head followed by the names of pools' features, each
+// once, in the order of the pools, over as many lines as it takes for
+// each, with its "hh:mm:ss (daemon) " prefix, to fit in logWidth.
+func (v *Vendor) logFeatures(head string, pools []*Pool) {
+	prefix := len(" 0:00:00 () ") + len(v.log.Daemon())
+	for _, l := range featureLines(head, pools, max(logWidth-prefix, 20)) {
+		v.log.Printf("%s", l)
 	}
-	return b.String()
+}
+
+// featureLines is head followed by " f1 f2 f3", the names of pools'
+// features, each once, as lines of at most width bytes: the names that
+// do not fit on a line go on the next, separated by spaces. A name
+// longer than width has a line of its own.
+func featureLines(head string, pools []*Pool, width int) []string {
+	var lines []string
+	line := []byte(head)
+	seen := make(map[string]bool, len(pools))
+	for _, p := range pools {
+		if seen[p.Feature] {
+			continue
+		}
+		seen[p.Feature] = true
+		if len(line) > 0 && len(line)+1+len(p.Feature) > width {
+			lines = append(lines, string(line))
+			line = line[:0]
+		}
+		if len(line) > 0 {
+			line = append(line, ' ')
+		}
+		line = append(line, p.Feature...)
+	}
+	return append(lines, string(line))
 }
 
 func randomID() uint64 {
@@ -343,6 +375,13 @@ func (v *Vendor) Serve(ctx context.Context) error {
 		defer loops.Done()
 		v.tickLoop()
 	}()
+	for range requestWorkers() {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			v.requestWorker()
+		}()
+	}
 	for _, ln := range v.listeners() {
 		loops.Add(1)
 		go func() {
@@ -518,7 +557,7 @@ func (v *Vendor) Reread() error {
 	v.logResult(v.apply(Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.apply(SetPolicy{Policy: policy}))
-	v.log.Printf("Rereading license file%s", featureList(pools))
+	v.logFeatures("Rereading license file", pools)
 	return nil
 }
 
@@ -554,9 +593,9 @@ const maxLinger = 7 * 24 * 3600
 // never to its smallest. So the connection's goroutine waits on a
 // shallow stack (serveConn, serveSession, protocol.Conn.Wait), and with
 // many connections open each step that needs a deep stack (the
-// handshake, a request, the disconnect) runs on a short-lived goroutine
-// of its own (see run); the waiting goroutine's stack then stays at the
-// runtime's smallest, 2 KB instead of 8.
+// handshake, a request, the disconnect) runs on one of a few long-lived
+// request workers (see run); the waiting goroutine's stack then stays at
+// the runtime's smallest, 2 KB instead of 8.
 func (v *Vendor) serveConn(c *protocol.Conn, sl slot) {
 	// The HELLO is waited for here, on the shallow stack: a connection
 	// that says nothing, or sends a header and nothing more, costs no
@@ -576,27 +615,87 @@ func (v *Vendor) serveConn(c *protocol.Conn, sl slot) {
 }
 
 // deepAbove is how many open connections make a vendor daemon handle
-// requests on goroutines of their own. Below it memory is no concern and
-// a request is answered on the connection's goroutine, which saves
-// starting a goroutine (and growing its stack) per request: about a
-// fifth of the throughput of a few busy clients.
+// requests on its request workers. Below it memory is no concern and a
+// request is answered on the connection's goroutine, which saves two
+// goroutine switches per request.
 const deepAbove = 1000
 
-// run runs f, on a goroutine of its own when more than deepAbove
-// connections are open, and waits for it: then f's deep stack is that
-// goroutine's, which goes back to the runtime when f returns, not the
-// stack of the goroutine that waits for the connection's next request.
+// requestWorkers is how many long-lived goroutines answer the requests of
+// a vendor daemon with more than deepAbove connections: a few per
+// processor, so that a worker waiting for a slow client's write does not
+// leave the processors idle. Their stacks grow once and stay grown, which
+// a goroutine started per request would grow anew each time (at 5,000
+// busy clients stack growth and the collection of the dead stacks took a
+// third of the daemon's CPU).
+func requestWorkers() int { return 4 * runtime.GOMAXPROCS(0) }
+
+// requestWorker runs the deep steps handed to it until Shutdown.
+func (v *Vendor) requestWorker() {
+	for {
+		select {
+		case f := <-v.work:
+			f()
+		case <-v.stopTick:
+			return
+		}
+	}
+}
+
+// run runs f and returns when f has. With more than deepAbove connections
+// open f runs on an idle request worker, or on a goroutine of its own when
+// every worker is busy (one may be waiting on a slow client's write, or
+// on the rest of a frame), so that no request ever waits for another
+// connection's: then f's deep stack is the worker's, not the stack of the
+// goroutine that waits for the connection's next request.
 func (v *Vendor) run(f func()) {
 	if v.shallow() {
 		f()
 		return
 	}
 	done := make(chan struct{})
-	go func() {
+	v.runDeep(func() {
 		defer close(done)
 		f()
-	}()
+	})
 	<-done
+}
+
+// runDeep starts f on an idle request worker, else on a new goroutine
+// that stays on as an extra worker while requests keep coming (see
+// extraWorker).
+func (v *Vendor) runDeep(f func()) {
+	select {
+	case v.work <- f:
+	default:
+		go v.extraWorker(f)
+	}
+}
+
+// extraWorkerIdle is how long an extra request worker waits for another
+// step before it ends.
+const extraWorkerIdle = time.Second
+
+// extraWorker runs f and then serves as a request worker until it has
+// waited extraWorkerIdle for a step: under a burst of thousands of
+// clients (a restarted vendor daemon's coming back, 5,000 jobs checking
+// out at once) every long-lived worker is often busy, and a goroutine per
+// step would grow a new stack each time; an extra worker grows its stack
+// once for as long as the burst lasts.
+func (v *Vendor) extraWorker(f func()) {
+	f()
+	t := time.NewTimer(extraWorkerIdle)
+	defer t.Stop()
+	for {
+		select {
+		case f := <-v.work:
+			f()
+			t.Reset(extraWorkerIdle)
+		case <-t.C:
+			return
+		case <-v.stopTick:
+			return
+		}
+	}
 }
 
 // shallow reports whether few enough connections are open for requests
@@ -684,29 +783,42 @@ func (v *Vendor) hostIDs(s *session, m *protocol.HostIDs) *protocol.OK {
 }
 
 // serveSession answers the session's requests until the connection
-// closes, fails, or stays silent for the read timeout.
+// closes, fails, or stays silent for the read timeout. With many
+// connections open it waits for the whole of each frame on the
+// connection's shallow stack (WaitFrame), so that a request worker is
+// handed only requests it can read without waiting, and answers on the
+// worker every request the connection has sent (a heartbeat comes with a
+// seat question per seat held).
 func (v *Vendor) serveSession(s *session) {
-	for {
-		if s.conn.Wait() != nil {
-			return
+	var ok bool
+	done := make(chan struct{}, 1)
+	deep := func() {
+		ok = v.serveOne(s)
+		for ok && s.conn.Buffered() > 0 {
+			ok = v.serveOne(s)
 		}
-		var ok bool
+		done <- struct{}{}
+	}
+	for {
 		if v.shallow() {
-			ok = v.serveOne(s) // no closure to allocate per request
+			if s.conn.Wait() != nil {
+				return
+			}
+			ok = v.serveOne(s) // no hand-over per request
 		} else {
-			ok = v.serveOneDeep(s)
+			// Wait first: it lets go of the frame buffer of the last
+			// request while the connection is idle, which WaitFrame
+			// alone would keep (a kilobyte or two per client).
+			if s.conn.Wait() != nil || s.conn.WaitFrame() != nil {
+				return
+			}
+			v.runDeep(deep)
+			<-done
 		}
 		if !ok {
 			return
 		}
 	}
-}
-
-// serveOneDeep is serveOne through run.
-func (v *Vendor) serveOneDeep(s *session) bool {
-	ok := false
-	v.run(func() { ok = v.serveOne(s) })
-	return ok
 }
 
 // serveOne reads and answers one request; false when the connection is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -625,3 +626,18 @@ func (l *link) broken(ctx context.Context, err error, code, minor int, timeout t
 	}
 	return netError(err, code, minor)
 }
+
+// reconnectPacing is the backoff window of a job's first reconnect try
+// after a break, and the most it doubles to after each failed try, for
+// heartbeat interval hb: a second, then up to two (less for a short
+// heartbeat, so that a job heartbeating every few hundred milliseconds
+// comes back as fast).
+func reconnectPacing(hb time.Duration) (first, limit time.Duration) {
+	limit = min(max(hb/4, 100*time.Millisecond), 2*time.Second)
+	return min(time.Second, limit), limit
+}
+
+// reconnectPause is a reconnect try's wait: uniformly random in [0,
+// window), so that clients that lost the same vendor daemon at the same
+// moment do not come back together.
+func reconnectPause(window time.Duration) time.Duration { return rand.N(window) }

@@ -45,8 +45,10 @@
 // 30s), and the connection is watched while it is idle, so that a break
 // is noticed at once (on Unix systems; elsewhere at the next request or
 // heartbeat). The job then reconnects
-// through lmgrd (a restarted vendor daemon may listen elsewhere), retrying
-// with backoff, and re-checks-out every license the job held, presenting
+// through lmgrd (a restarted vendor daemon may listen elsewhere), after a
+// random pause of up to a second, so that the thousands of clients of a
+// restarted vendor daemon come back spread out rather than all at once,
+// retrying with a jittered backoff of up to two seconds, and re-checks-out every license the job held, presenting
 // each one's previous handle and the vendor daemon run it came from, so
 // that the server re-adopts the seat or grants a fresh one but never
 // both (see package protocol). A license that the server refuses to give

@@ -691,18 +691,29 @@ func (v *vendorConn) verifyHeldLocked(ctx context.Context, lead protocol.Message
 }
 
 // recover reconnects with backoff until it succeeds, the job holds
-// nothing here any more, or the job closes.
+// nothing here any more, the connection was made again meanwhile (by a
+// checkout), or the job closes. Every try, the first too, waits a random
+// moment of up to its backoff window (reconnectPacing): when a vendor
+// daemon restarts, its thousands of clients then come back spread over a
+// second instead of all at once, on the same schedule, into listen
+// queues that would overflow and drop their connection attempts (a
+// dropped SYN costs the client a second or more before it is sent again).
 func (v *vendorConn) recover() {
-	hb := v.job.cfg.heartbeat
-	backoff := 50 * time.Millisecond
-	limit := min(max(hb/4, 100*time.Millisecond), 2*time.Second)
+	window, limit := reconnectPacing(v.job.cfg.heartbeat)
 	var giveUp time.Time // when the held licenses are lost; zero: never
 	if d := v.job.cfg.lossTimeout; d > 0 {
 		giveUp = time.Now().Add(d)
 	}
 	for {
+		t := time.NewTimer(reconnectPause(window))
+		select {
+		case <-v.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
 		v.mu.Lock()
-		if len(v.held) == 0 {
+		if len(v.held) == 0 || v.alive() {
 			if v.link != nil && !v.alive() {
 				v.link = nil
 			}
@@ -728,14 +739,7 @@ func (v *vendorConn) recover() {
 			v.loseAll(err)
 			return
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-v.stop:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		backoff = min(backoff*2, limit)
+		window = min(window*2, limit)
 	}
 }
 

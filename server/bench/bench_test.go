@@ -169,7 +169,7 @@ func TestWriteLicense(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SERVER this_host ANY 27123", "FEATURE f00002 demo 1.0 permanent 10", "SIGN="} {
+	for _, want := range []string{"SERVER this_host ANY 27123", "FEATURE f00002 demo 1.0 permanent 10", "FEATURE hot demo 1.0 permanent 10000", "SIGN="} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("license lacks %q:\n%s", want, data)
 		}
@@ -202,4 +202,38 @@ func TestEcho(t *testing.T) {
 		t.Error("round trip after Close succeeded")
 	}
 	c.Close()
+}
+
+func TestCPUTime(t *testing.T) {
+	before, err := CPUTime(os.Getpid())
+	if err != nil {
+		t.Skipf("no schedstat here: %v", err)
+	}
+	// Spin until this process's CPU time moves on: it must, and never back.
+	deadline := time.Now().Add(10 * time.Second)
+	for x := 0; ; x++ {
+		after, err := CPUTime(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after < before {
+			t.Fatalf("CPU time went back from %v to %v", before, after)
+		}
+		if after > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %v while spinning", before)
+		}
+	}
+}
+
+func TestListenOverflows(t *testing.T) {
+	o, d, err := ListenOverflows()
+	if err != nil {
+		t.Skipf("no /proc/net/netstat here: %v", err)
+	}
+	if o < 0 || d < 0 || d < o {
+		t.Errorf("ListenOverflows = %d, ListenDrops = %d: want 0 <= overflows <= drops", o, d)
+	}
 }

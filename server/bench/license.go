@@ -46,15 +46,24 @@ func SignLicense(text []byte, priv ed25519.PrivateKey) ([]byte, error) {
 	return out, err
 }
 
-// WriteLicense writes a signed license (LicenseText) as dir/license.lic
-// and the vendor's public key beside it as dir/demo.pub, and returns the
-// license's path. keyDir holds demo.key and demo.pub.
+// HotFeature is a feature of HotSeats seats that every license
+// WriteLicense writes also serves, for the figures of many jobs checking
+// out one feature.
+const (
+	HotFeature = "hot"
+	HotSeats   = 10000
+)
+
+// WriteLicense writes a signed license (LicenseText, and HotFeature) as
+// dir/license.lic and the vendor's public key beside it as dir/demo.pub,
+// and returns the license's path. keyDir holds demo.key and demo.pub.
 func WriteLicense(dir, keyDir string, port, features, seats int) (string, error) {
 	key, err := licfile.LoadPrivateKey(filepath.Join(keyDir, Vendor+".key"))
 	if err != nil {
 		return "", err
 	}
-	signed, err := SignLicense(LicenseText(port, features, seats), key.Key)
+	text := fmt.Appendf(LicenseText(port, features, seats), "FEATURE %s %s 1.0 permanent %d\n", HotFeature, Vendor, HotSeats)
+	signed, err := SignLicense(text, key.Key)
 	if err != nil {
 		return "", err
 	}

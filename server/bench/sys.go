@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // RaiseNoFile raises this process's RLIMIT_NOFILE, soft and hard, to at
@@ -168,4 +169,72 @@ func Probe() Machine {
 		m.NoFile = lim.Cur
 	}
 	return m
+}
+
+// ListenOverflows reads the kernel's TcpExt ListenOverflows and
+// ListenDrops counters from /proc/net/netstat: connection attempts
+// dropped, machine-wide, because a listen queue was full.
+func ListenOverflows() (overflows, drops int64, err error) {
+	data, err := os.ReadFile("/proc/net/netstat")
+	if err != nil {
+		return 0, 0, err
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) || values[0] != "TcpExt:" {
+			continue
+		}
+		for k, n := range names {
+			v, _ := strconv.ParseInt(values[k], 10, 64)
+			switch n {
+			case "ListenOverflows":
+				overflows = v
+			case "ListenDrops":
+				drops = v
+			}
+		}
+		return overflows, drops, nil
+	}
+	return 0, 0, fmt.Errorf("/proc/net/netstat: no TcpExt counters")
+}
+
+// Somaxconn is /proc/sys/net/core/somaxconn, the listen backlog Go's
+// listeners ask for (the kernel's bound on it), or 0.
+func Somaxconn() int {
+	data, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return n
+}
+
+// CPUTime is the CPU time process pid's threads have used: the sum of
+// their /proc/PID/task/TID/schedstat run times, in nanoseconds (the
+// clock ticks of /proc/PID/stat are 10 ms, too coarse for the CPU of a
+// few thousand heartbeats). Threads that exited are not counted; Go
+// rarely ends one.
+func CPUTime(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread exited meanwhile
+		}
+		f := strings.Fields(string(data))
+		if len(f) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/task/%s/schedstat: %q", pid, t.Name(), data)
+		}
+		sum += n
+	}
+	return time.Duration(sum), nil
 }

@@ -54,8 +54,11 @@ func echoMain(args []string) error {
 // holdMain opens -n jobs on -c, each holding one seat of a feature
 // (job i takes feature (offset+i) mod features) and heartbeating every
 // -heartbeat. It prints "ready OK ERRORS" when every job has tried, then
-// waits for standard input to close and prints "done HELD LOST", the
-// seats still held and those lost (License.Err) meanwhile.
+// answers each "count" line of standard input with "count AGAIN LOST
+// LAST": the seats checked out again after a reconnect, those lost, and
+// the Unix time in nanoseconds of the last re-checkout (0: none). When
+// standard input closes it prints "done HELD LOST", the seats still held
+// and those lost (License.Err) meanwhile.
 func holdMain(args []string) error {
 	fs := flag.NewFlagSet("hold", flag.ContinueOnError)
 	path := fs.String("c", "", "license path (port@host)")
@@ -75,6 +78,18 @@ func holdMain(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	m := probeMachine()
+	// The client's log says when a seat was checked out again.
+	var again, dropped, last atomic.Int64
+	logf := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		switch {
+		case strings.Contains(msg, " re-checked-out after reconnecting"):
+			again.Add(1)
+			last.Store(time.Now().UnixNano())
+		case strings.HasPrefix(msg, "lost "):
+			dropped.Add(1)
+		}
+	}
 	jobs := make([]*client.Job, *n)
 	lics := make([]*client.License, *n)
 	var failed atomic.Int64
@@ -88,7 +103,7 @@ func holdMain(args []string) error {
 			defer func() { <-sem; wg.Done() }()
 			id := *offset + i
 			j, err := client.Open(ctx, *path, client.WithMachine(m), client.WithUser(fmt.Sprintf("u%d", id)),
-				client.WithDisplay(fmt.Sprintf(":%d", id)), client.WithHeartbeat(*hb), client.WithPID(id+1))
+				client.WithDisplay(fmt.Sprintf(":%d", id)), client.WithHeartbeat(*hb), client.WithPID(id+1), client.WithLogger(logf))
 			if err == nil {
 				jobs[i] = j
 				lics[i], err = j.Checkout(ctx, bench.FeatureName(id%*features), "1.0", 1)
@@ -106,7 +121,15 @@ func holdMain(args []string) error {
 	}
 	// Wait for the suite to close our stdin (or a signal).
 	eof := make(chan struct{})
-	go func() { _, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin)); close(eof) }()
+	go func() {
+		defer close(eof)
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			if sc.Text() == "count" {
+				fmt.Printf("count %d %d %d\n", again.Load(), dropped.Load(), last.Load())
+			}
+		}
+	}()
 	select {
 	case <-eof:
 	case <-ctx.Done():

@@ -41,7 +41,10 @@ type suite struct {
 	heartbeat time.Duration
 	features  int
 	jobCounts []int
-	machine   *licfile.Machine
+	// throughputRuns is the runs of each throughput figure: the curve
+	// has many points, each of three kinds.
+	throughputRuns int
+	machine        *licfile.Machine
 
 	only    map[string]bool // stages to run; empty: all
 	profile string          // GOLM_PPROF for the vendor daemon
@@ -101,11 +104,13 @@ func suiteMain(args []string) error {
 	fs.IntVar(&s.big, "big", 50000, "connected clients for the large memory figure (0 skips it)")
 	fs.IntVar(&s.perProc, "per-proc", 5000, "clients per driver process")
 	fs.DurationVar(&s.heartbeat, "heartbeat", 5*time.Second, "heartbeat interval of the connected clients")
-	jobs := fs.String("jobs", "1,100,1000", "concurrent jobs of the throughput figures")
+	jobs := fs.String("jobs", "1,10,100,1000,1001,5000", "concurrent jobs of the throughput figures")
+	fs.IntVar(&s.throughputRuns, "throughput-runs", 3, "runs per throughput figure (each of the three kinds lasts -dur)")
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
+	huge := fs.Bool("huge", false, "also measure start-up and reread at 200,000 license lines (a minute or more)")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
-	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, license, commands (default all)")
+	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, restart, license, lines, commands (default all)")
 	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -171,8 +176,18 @@ func suiteMain(args []string) error {
 	if err == nil && s.stage("halfframes") {
 		err = s.halfFrames()
 	}
+	if err == nil && s.stage("restart") {
+		err = s.restartRecovery(s.clients)
+	}
 	if err == nil && s.stage("license") {
 		err = s.licenseFiles()
+	}
+	if err == nil && s.stage("lines") {
+		counts := []int{2000, 20000}
+		if *huge {
+			counts = append(counts, 200000)
+		}
+		err = s.licenseLines(counts)
 	}
 	if err == nil && s.stage("commands") {
 		err = s.commands()
@@ -252,13 +267,19 @@ func (s *suite) servers() error {
 			return err
 		}
 	}
+	var runs []connectedRun
 	if s.stage("connected") {
-		if err := s.connected(s.clients, true, idleL, idleV); err != nil {
-			return err
-		}
+		runs = append(runs,
+			connectedRun{n: 1000, hb: s.heartbeat, memory: true, lmstat: true, cpu: true},
+			connectedRun{n: s.clients, hb: s.heartbeat, memory: true, latency: true, lmstat: true, cpu: true})
 	}
 	if s.big > 0 && s.stage("big") {
-		if err := s.connected(s.big, false, idleL, idleV); err != nil {
+		runs = append(runs,
+			connectedRun{n: s.big, hb: s.heartbeat, memory: true, latency: true, lmstat: true, cpu: true},
+			connectedRun{n: s.big, hb: client.DefaultHeartbeat, latency: true})
+	}
+	for _, r := range runs {
+		if err := s.connected(r, idleL, idleV); err != nil {
 			return err
 		}
 	}
@@ -310,15 +331,21 @@ func (s *suite) openJob(ip, id int) (*client.Job, error) {
 		client.WithUser(fmt.Sprintf("load%d", id)), client.WithDisplay(fmt.Sprintf(":%d", id)), client.WithPID(id+1))
 }
 
-// throughput measures checkout+checkin pairs/s with 1, 100 and 1000 jobs
-// and, interleaved run by run, the echo baseline with as many
-// connections.
+// throughput measures checkout+checkin pairs/s at each of s.jobCounts
+// jobs, spread over the license's features (job i checks out feature i
+// mod features) and all on one feature (bench.HotFeature), and,
+// interleaved run by run, the echo baseline with as many connections.
+// 1,000 and 1,001 jobs straddle the connection count past which the
+// vendor daemon answers requests on its request workers.
 func (s *suite) throughput() error {
 	echo, echoAddr, err := s.startEcho()
 	if err != nil {
 		return err
 	}
 	defer echo()
+	spread := func(i int) string { return bench.FeatureName(i % s.features) }
+	hot := func(int) string { return bench.HotFeature }
+	medians := map[int]float64{}
 	for _, n := range s.jobCounts {
 		jobs := make([]*client.Job, n)
 		for i := range jobs {
@@ -326,31 +353,38 @@ func (s *suite) throughput() error {
 				return err
 			}
 		}
-		var golm, rt, frac bench.Runs
-		for r := range s.runs {
-			pairs, err := s.pairs(jobs)
+		var golm, one, rt, frac bench.Runs
+		for r := range s.throughputRuns {
+			pairs, err := s.pairs(jobs, spread)
 			if err != nil {
 				return fmt.Errorf("%d jobs: %w", n, err)
+			}
+			onePairs, err := s.pairs(jobs, hot)
+			if err != nil {
+				return fmt.Errorf("%d jobs on one feature: %w", n, err)
 			}
 			e, err := s.echoRate(echoAddr, n)
 			if err != nil {
 				return fmt.Errorf("echo with %d connections: %w", n, err)
 			}
 			golm = append(golm, pairs)
+			one = append(one, onePairs)
 			rt = append(rt, e)
 			frac = append(frac, 2*pairs/e*100)
-			fmt.Printf("  run %d: %d jobs %.0f pairs/s, echo %.0f round trips/s\n", r+1, n, pairs, e)
+			fmt.Printf("  run %d: %d jobs %.0f pairs/s (one feature %.0f), echo %.0f round trips/s\n", r+1, n, pairs, onePairs, e)
 		}
 		for _, j := range jobs {
 			j.Close()
 		}
+		medians[n] = golm.Median()
 		var target string
 		var met *bool
 		if n == 1000 {
 			target = "≥ 30,000 pairs/s"
 			met = ptr(golm.Median() >= 30000)
 		}
-		s.add(fmt.Sprintf("checkout+checkin pairs/s, %d jobs", n), golm.Format("pairs/s", 0), target, met)
+		s.add(fmt.Sprintf("checkout+checkin pairs/s, %d jobs, %d features", n, s.features), golm.Format("pairs/s", 0), target, met)
+		s.add(fmt.Sprintf("checkout+checkin pairs/s, %d jobs, one feature", n), one.Format("pairs/s", 0), "", nil)
 		s.add(fmt.Sprintf("TCP echo round trips/s, %d connections", n), rt.Format("rt/s", 0), "", nil)
 		target, met = "", nil
 		if n == 1000 {
@@ -359,12 +393,15 @@ func (s *suite) throughput() error {
 		}
 		s.add(fmt.Sprintf("golm round trips / echo round trips, %d", n), frac.Format("%", 1), target, met)
 	}
+	if a, b := medians[1000], medians[1001]; a > 0 && b > 0 {
+		s.add("pairs/s at 1,001 jobs ÷ at 1,000 (no step past deepAbove)", fmt.Sprintf("%.2f×", b/a), "≥ 0.90×", ptr(b/a >= 0.9))
+	}
 	return nil
 }
 
-// pairs runs checkout+checkin loops on every job for s.dur and returns
-// pairs per second.
-func (s *suite) pairs(jobs []*client.Job) (float64, error) {
+// pairs runs checkout+checkin loops on every job for s.dur, job i on
+// feature(i), and returns pairs per second.
+func (s *suite) pairs(jobs []*client.Job, feature func(i int) string) (float64, error) {
 	var count atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -375,7 +412,7 @@ func (s *suite) pairs(jobs []*client.Job) (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f := bench.FeatureName(i % s.features)
+			f := feature(i)
 			for time.Now().Before(end) {
 				lic, err := j.Checkout(s.ctx, f, "1.0", 1)
 				if err == nil {
@@ -532,12 +569,12 @@ type holder struct {
 // connect starts driver processes holding n clients in all and waits until
 // each has tried them all; it returns the drivers and how many clients
 // failed.
-func (s *suite) connect(n, ipBase int) ([]*holder, int, error) {
+func (s *suite) connect(n, ipBase int, hb time.Duration) ([]*holder, int, error) {
 	var hs []*holder
 	for off := 0; off < n; off += s.perProc {
 		k := min(s.perProc, n-off)
 		cmd := exec.Command(s.self, "hold", "-c", s.path(ipBase+len(hs)), "-n", strconv.Itoa(k),
-			"-offset", strconv.Itoa(off), "-features", strconv.Itoa(s.features), "-heartbeat", s.heartbeat.String())
+			"-offset", strconv.Itoa(off), "-features", strconv.Itoa(s.features), "-heartbeat", hb.String())
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		cmd.Stderr = os.Stderr
 		in, err := cmd.StdinPipe()
@@ -591,12 +628,23 @@ func release(hs []*holder) (held, lost int) {
 	return held, lost
 }
 
-// connected measures with n clients connected, holding a seat each and
-// heartbeating: the memory of both daemons and, when full, checkout
-// latency and lmstat's wall time.
-func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
+// connectedRun is one figure of connected clients: n of them, each
+// holding a seat and heartbeating every hb, and what is measured.
+type connectedRun struct {
+	n       int
+	hb      time.Duration
+	memory  bool // the RSS of both daemons
+	latency bool // checkout latency
+	lmstat  bool // lmstat's wall time
+	cpu     bool // the vendor daemon's CPU per heartbeat
+}
+
+// connected measures with r.n clients connected, holding a seat each and
+// heartbeating every r.hb: what r asks for.
+func (s *suite) connected(r connectedRun, idleL, idleV int64) error {
+	n := r.n
 	t0 := time.Now()
-	hs, failed, err := s.connect(n, 100+n/s.perProc*2)
+	hs, failed, err := s.connect(n, 100+n/s.perProc*2, r.hb)
 	defer func() {
 		held, lost := release(hs)
 		s.add(fmt.Sprintf("%d clients: seats held at the end / lost", n), fmt.Sprintf("%d / %d", held, lost), "no loss", ptr(lost == 0 && held == n))
@@ -608,29 +656,47 @@ func (s *suite) connected(n int, full bool, idleL, idleV int64) error {
 		return err
 	}
 	s.add(fmt.Sprintf("%d clients connected and holding a seat: errors", n), fmt.Sprintf("%d (connected in %.1f s)", failed, time.Since(t0).Seconds()), "0", ptr(failed == 0))
-	// Let every client heartbeat at least once before measuring memory.
-	s.sleep(s.heartbeat + time.Second)
-	ml, _ := bench.ReadMemory(s.srv.PID())
-	mv, _ := bench.ReadMemory(s.srv.VendorPID)
-	rv := mv.RSS
-	if s.profile != "" {
-		// A profiling vendor daemon writes a heap profile on SIGUSR1.
-		_ = syscall.Kill(s.srv.VendorPID, syscall.SIGUSR1)
+	if r.memory || r.cpu {
+		// Let every client heartbeat at least once before measuring.
+		s.sleep(r.hb + time.Second)
 	}
-	target, met := "", (*bool)(nil)
-	if n == 10000 {
-		target, met = "< 100 MB", ptr(rv < 100<<20)
+	if r.memory {
+		ml, _ := bench.ReadMemory(s.srv.PID())
+		mv, _ := bench.ReadMemory(s.srv.VendorPID)
+		rv := mv.RSS
+		if s.profile != "" {
+			// A profiling vendor daemon writes a heap profile on SIGUSR1.
+			_ = syscall.Kill(s.srv.VendorPID, syscall.SIGUSR1)
+		}
+		target, met := "", (*bool)(nil)
+		if n == 10000 {
+			target, met = "< 100 MB", ptr(rv < 100<<20)
+		}
+		s.add(fmt.Sprintf("RSS, vendor daemon, %d clients", n), mv.String(), target, met)
+		s.add(fmt.Sprintf("RSS, lmgrd, %d clients", n), ml.String(), "", nil)
+		s.add(fmt.Sprintf("bytes per client, vendor daemon (%d)", n), bench.Group(float64(rv-idleV)/float64(n), 0)+" B", "", nil)
 	}
-	s.add(fmt.Sprintf("RSS, vendor daemon, %d clients", n), mv.String(), target, met)
-	s.add(fmt.Sprintf("RSS, lmgrd, %d clients", n), ml.String(), "", nil)
-	s.add(fmt.Sprintf("bytes per client, vendor daemon (%d)", n), bench.Group(float64(rv-idleV)/float64(n), 0)+" B", "", nil)
-	if !full {
-		return nil
+	if r.cpu {
+		// Nothing but heartbeats for two intervals.
+		c0, err0 := bench.CPUTime(s.srv.VendorPID)
+		w0 := time.Now()
+		s.sleep(2 * r.hb)
+		c1, err1 := bench.CPUTime(s.srv.VendorPID)
+		if err0 == nil && err1 == nil {
+			beats := float64(n) * time.Since(w0).Seconds() / r.hb.Seconds()
+			s.add(fmt.Sprintf("vendor daemon CPU per heartbeat, %d clients every %v", n, r.hb),
+				fmt.Sprintf("%.1f µs (%.1f%% of a core)", float64(c1-c0)/float64(time.Microsecond)/beats, 100*float64(c1-c0)/float64(time.Since(w0))), "", nil)
+		}
 	}
-	if err := s.latency(n); err != nil {
-		return err
+	if r.latency {
+		if err := s.latency(n, r.hb); err != nil {
+			return err
+		}
 	}
-	return s.lmstat(n)
+	if r.lmstat {
+		return s.lmstat(n)
+	}
+	return nil
 }
 
 // sleep waits d or until the suite is interrupted.
@@ -658,7 +724,7 @@ func (s *suite) waitIdle() {
 
 // latency measures sequential checkout latencies from one job while n
 // other clients are connected and heartbeating.
-func (s *suite) latency(n int) error {
+func (s *suite) latency(n int, hb time.Duration) error {
 	j, err := s.openJob(1, 2_000_000)
 	if err != nil {
 		return err
@@ -687,11 +753,11 @@ func (s *suite) latency(n int) error {
 		p99 = append(p99, bench.Millis(bench.Percentile(lat, 0.99)))
 		p999 = append(p999, bench.Millis(bench.Percentile(lat, 0.999)))
 	}
-	s.add(fmt.Sprintf("checkout latency p50, %d clients heartbeating", n), p50.Format("ms", 3), "", nil)
-	s.add(fmt.Sprintf("checkout latency p99, %d clients heartbeating", n), p99.Format("ms", 3), "< 2 ms", ptr(p99.Median() < 2))
-	s.add(fmt.Sprintf("checkout latency p999, %d clients heartbeating", n), p999.Format("ms", 3), "", nil)
+	s.add(fmt.Sprintf("checkout latency p50, %d clients heartbeating every %v", n, hb), p50.Format("ms", 3), "", nil)
+	s.add(fmt.Sprintf("checkout latency p99, %d clients heartbeating every %v", n, hb), p99.Format("ms", 3), "< 2 ms", ptr(p99.Median() < 2))
+	s.add(fmt.Sprintf("checkout latency p999, %d clients heartbeating every %v", n, hb), p999.Format("ms", 3), "", nil)
 	s.note("latency: %d sequential checkouts from one job in %d runs of %v, while %d clients heartbeat every %v (%.0f heartbeats/s)",
-		samples, s.runs, s.dur, n, s.heartbeat, float64(n)/s.heartbeat.Seconds())
+		samples, s.runs, s.dur, n, hb, float64(n)/hb.Seconds())
 	return nil
 }
 
