@@ -23,6 +23,9 @@ type Commit struct {
 	Cmd    Command
 	Result server.Result
 	Replay bool
+	// State is the state the command was applied to (during a Restore,
+	// not yet the FSM's State).
+	State *server.State
 }
 
 // FSMConfig is what an FSM builds states, pools and policies with.
@@ -126,7 +129,7 @@ func (f *FSM) applyLocked(st *server.State, index uint64, cmds []Command, replay
 		}
 		r := st.Apply(sc)
 		if f.cfg.OnCommit != nil {
-			f.cfg.OnCommit(Commit{Index: index, Cmd: c, Result: r, Replay: replay})
+			f.cfg.OnCommit(Commit{Index: index, Cmd: c, Result: r, Replay: replay, State: st})
 		}
 		results = append(results, r)
 	}

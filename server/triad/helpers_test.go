@@ -156,13 +156,14 @@ type cluster struct {
 	inmem   [3]*raft.InmemTransport
 	log     *testLog
 	raft    *raft.Config
-	fsm     FSMConfig
+	fsm     func(i int) FSMConfig // member i's
 }
 
 // newTCPCluster starts three members on loopback TCP with their stores
 // in temporary directories.
 func newTCPCluster(t testing.TB, rc *raft.Config, lic licenses) *cluster {
-	c := &cluster{t: t, log: &testLog{t: t}, raft: rc, fsm: fsmConfig(t, lic)}
+	fsm := fsmConfig(t, lic)
+	c := &cluster{t: t, log: &testLog{t: t}, raft: rc, fsm: func(int) FSMConfig { return fsm }}
 	var trans [3]raft.Transport
 	for i := range 3 {
 		tr, err := raft.NewTCPTransport("127.0.0.1:0", nil, 3, 2*time.Second, io.Discard)
@@ -182,7 +183,7 @@ func newTCPCluster(t testing.TB, rc *raft.Config, lic licenses) *cluster {
 
 // newInmemCluster starts three members on in-memory transports and
 // stores, for partition tests.
-func newInmemCluster(t testing.TB, rc *raft.Config, fsm FSMConfig) *cluster {
+func newInmemCluster(t testing.TB, rc *raft.Config, fsm func(i int) FSMConfig) *cluster {
 	c := &cluster{t: t, log: &testLog{t: t}, raft: rc, fsm: fsm}
 	for i := range 3 {
 		addr, tr := raft.NewInmemTransport("")
@@ -207,7 +208,7 @@ func (c *cluster) start(i int, tr raft.Transport) {
 	c.t.Helper()
 	m, err := New(Config{
 		ID: c.peers[i].ID, Peers: c.peers, DataDir: c.dirs[i], Transport: tr,
-		FSMConfig: c.fsm, Raft: c.raft, Log: c.log,
+		FSMConfig: c.fsm(i), Raft: c.raft, Log: c.log,
 	})
 	if err != nil {
 		c.t.Fatal(err)
@@ -223,6 +224,27 @@ func (c *cluster) restart(i int) {
 		c.t.Fatal(err)
 	}
 	c.start(i, tr)
+}
+
+// isolate cuts member i off from the other two, both ways.
+func (c *cluster) isolate(i int) {
+	for j := range 3 {
+		if j != i {
+			c.inmem[i].Disconnect(raft.ServerAddress(c.peers[j].Addr))
+			c.inmem[j].Disconnect(raft.ServerAddress(c.peers[i].Addr))
+		}
+	}
+}
+
+// heal connects every member with every other again.
+func (c *cluster) heal() {
+	for i := range 3 {
+		for j := range 3 {
+			if i != j {
+				c.inmem[i].Connect(raft.ServerAddress(c.peers[j].Addr), c.inmem[j])
+			}
+		}
+	}
 }
 
 func (c *cluster) stop(i int) {
