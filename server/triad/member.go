@@ -301,6 +301,18 @@ func (m *Member) Propose(ctx context.Context, cmds []Command) ([]server.Result, 
 		if err := checkCommand(c); err != nil {
 			return nil, err
 		}
+		// A master proposes only a reread or options change it can
+		// apply itself; a member that cannot stops (see FSM.Err).
+		if _, ok := c.(Reread); ok {
+			if _, err := m.fsm.resolve(c); err != nil {
+				return nil, err
+			}
+		}
+		if _, ok := c.(SetPolicy); ok {
+			if _, err := m.fsm.resolve(c); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if !m.IsLeader() {
 		id, _ := m.Leader()
