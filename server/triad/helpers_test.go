@@ -117,9 +117,9 @@ func checkout(session uint64, user, feature string) server.Checkout {
 // fastRaft is a Raft configuration with timeouts short enough for tests.
 func fastRaft() *raft.Config {
 	c := raft.DefaultConfig()
-	c.HeartbeatTimeout = 100 * time.Millisecond
-	c.ElectionTimeout = 100 * time.Millisecond
-	c.LeaderLeaseTimeout = 50 * time.Millisecond
+	c.HeartbeatTimeout = 200 * time.Millisecond
+	c.ElectionTimeout = 200 * time.Millisecond
+	c.LeaderLeaseTimeout = 100 * time.Millisecond
 	c.CommitTimeout = 5 * time.Millisecond
 	return c
 }

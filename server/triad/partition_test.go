@@ -71,7 +71,7 @@ func partitionAudit(t *testing.T, seed uint64) {
 		return server.Result{}, false
 	}
 
-	for iter := range 30 {
+	for iter := range 20 {
 		switch k := r.IntN(5); k {
 		case 0, 1:
 			c.heal()
