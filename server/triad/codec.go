@@ -31,13 +31,22 @@ type Reread struct{ Hash Hash }
 // built from the options text whose hash is Hash.
 type SetPolicy struct{ Hash Hash }
 
+// TimedOut is a session the master found silent for longer than the
+// timeout: every member applies it as a server.Disconnect, and the
+// report log gives its seats the timeout reason rather than the exit
+// one.
+type TimedOut struct {
+	Session uint64
+	Now     time.Time
+}
+
 // Command is one replicated command: a server.Checkout, Checkin,
 // SetIdle, Disconnect, Tick, Remove, RemoveHandle, Revoke or Heartbeat,
-// or a Reread or SetPolicy of this package. server.Reread and
+// or a Reread, SetPolicy or TimedOut of this package. server.Reread and
 // server.SetPolicy carry pools and policies, which do not travel (use
 // this package's, by hash). server.Expire does not travel either: which
 // sessions are silent is the master's own knowledge, so the master
-// proposes a Disconnect for each. A Heartbeat is proposed at most once
+// proposes a TimedOut for each. A Heartbeat is proposed at most once
 // per session per Tick, never once per client heartbeat.
 type Command any
 
@@ -66,6 +75,7 @@ const (
 	tagReread       = 9
 	tagSetPolicy    = 10
 	tagRevoke       = 11
+	tagTimedOut     = 12
 )
 
 // Bounds that a decoder holds a hostile or corrupt entry to, so that a
@@ -128,6 +138,10 @@ func encodeOne(b []byte, cmd Command) ([]byte, error) {
 		b = putTime(b, c.Now)
 	case server.Tick:
 		b = append(b, tagTick)
+		b = putTime(b, c.Now)
+	case TimedOut:
+		b = append(b, tagTimedOut)
+		b = binary.AppendUvarint(b, c.Session)
 		b = putTime(b, c.Now)
 	case server.Remove:
 		b = append(b, tagRemove)
@@ -228,6 +242,11 @@ func (d *decoder) command() Command {
 		return c
 	case tagTick:
 		return server.Tick{Now: d.time()}
+	case tagTimedOut:
+		var c TimedOut
+		c.Session = d.uvarint()
+		c.Now = d.time()
+		return c
 	case tagRemove:
 		var c server.Remove
 		c.Feature = d.string()

@@ -32,6 +32,7 @@ func everyCommand() []Command {
 		server.Disconnect{Session: 4, Now: now},
 		server.Tick{Now: now},
 		server.Tick{}, // the zero time
+		TimedOut{Session: 5, Now: now},
 		server.Remove{Feature: "f1", User: "bob", Host: "ws2", Display: "d", Now: now},
 		server.RemoveHandle{Feature: "", Handle: 101, Now: now},
 		Reread{Hash: hashOf("license")},
@@ -74,6 +75,9 @@ func sameCommand(a, b Command) bool {
 			c.Now = u(c.Now)
 			return c
 		case server.RemoveHandle:
+			c.Now = u(c.Now)
+			return c
+		case TimedOut:
 			c.Now = u(c.Now)
 			return c
 		}

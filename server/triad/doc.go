@@ -17,7 +17,7 @@
 // state. Liveness stays with the master: client heartbeats are not
 // replicated one by one. The master proposes at most one Heartbeat per
 // session per Tick (so that TIMEOUT reclaims the same seats on every
-// member) and a Disconnect for each session it finds silent, never an
+// member) and a TimedOut for each session it finds silent, never an
 // Expire, whose outcome depends on heartbeats the others never saw.
 //
 // Pools and options policies do not travel in the log. A Reread or

@@ -157,6 +157,8 @@ func (f *FSM) resolve(c Command) (server.Command, error) {
 			return nil, fmt.Errorf("triad: options %s: %w", c.Hash, err)
 		}
 		return server.SetPolicy{Policy: p}, nil
+	case TimedOut:
+		return server.Disconnect{Session: c.Session, Now: c.Now}, nil
 	case server.Command:
 		return c, nil
 	}

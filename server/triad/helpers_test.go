@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,7 +158,14 @@ type cluster struct {
 	log     *testLog
 	raft    *raft.Config
 	fsm     func(i int) FSMConfig // member i's
+	clock   clock
 }
+
+// clock is the members' clock: real time moved forward by advance.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // newTCPCluster starts three members on loopback TCP with their stores
 // in temporary directories.
@@ -208,7 +216,7 @@ func (c *cluster) start(i int, tr raft.Transport) {
 	c.t.Helper()
 	m, err := New(Config{
 		ID: c.peers[i].ID, Peers: c.peers, DataDir: c.dirs[i], Transport: tr,
-		FSMConfig: c.fsm(i), Raft: c.raft, Log: c.log,
+		FSMConfig: c.fsm(i), Raft: c.raft, Log: c.log, Now: c.clock.Now,
 	})
 	if err != nil {
 		c.t.Fatal(err)
@@ -391,7 +399,7 @@ func randomCommands(seed uint64, n int) []Command {
 		case k == 7:
 			cmds = append(cmds, server.Tick{Now: now})
 		case k == 8:
-			switch r.IntN(4) {
+			switch r.IntN(5) {
 			case 0:
 				cmds = append(cmds, server.Disconnect{Session: session, Now: now})
 			case 1:
@@ -400,6 +408,8 @@ func randomCommands(seed uint64, n int) []Command {
 				cmds = append(cmds, server.RemoveHandle{Handle: handle + uint32(r.IntN(20)), Now: now})
 			case 3:
 				cmds = append(cmds, server.SetIdle{Session: session, Idle: r.IntN(2) == 0, Now: now})
+			case 4:
+				cmds = append(cmds, TimedOut{Session: session, Now: now})
 			}
 		default:
 			cmds = append(cmds, server.Heartbeat{Session: session, Now: now})

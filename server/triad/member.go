@@ -98,6 +98,8 @@ type Member struct {
 	trans raft.Transport
 	store io.Closer // the bolt store, nil in memory
 
+	live *liveness
+
 	reqs     chan *proposal
 	inflight chan struct{} // a token per batch being committed
 	stop     chan struct{}
@@ -172,6 +174,7 @@ func New(cfg Config) (*Member, error) {
 
 	m := &Member{
 		cfg:      cfg,
+		live:     newLiveness(),
 		reqs:     make(chan *proposal, 1024),
 		inflight: make(chan struct{}, maxInflight),
 		stop:     make(chan struct{}),
@@ -471,6 +474,9 @@ func stamp(c Command, now time.Time) Command {
 		c.Now = now
 		return c
 	case server.Tick:
+		c.Now = now
+		return c
+	case TimedOut:
 		c.Now = now
 		return c
 	case server.Remove:
