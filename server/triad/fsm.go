@@ -100,19 +100,26 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
-	cmds, err := Decode(l.Data)
-	if err != nil {
-		f.index.Store(l.Index)
-		return applyResponse{err: err}
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer f.index.Store(l.Index)
+	cmds, err := Decode(l.Data)
+	if errors.Is(err, ErrCorrupt) {
+		return applyResponse{err: err}
+	}
+	// Every other entry is history, whether this member can apply it
+	// or not: a snapshot must hold the whole log, so that a member that
+	// restores it with the right files (or a newer codec) applies it all.
+	f.history = append(f.history, entry{l.Index, l.Data})
 	if f.broken != nil {
 		return applyResponse{err: f.broken}
 	}
+	if err != nil {
+		// A newer codec wrote it: this member can no longer follow.
+		f.broken = err
+		return applyResponse{err: err}
+	}
 	results, err := f.applyLocked(f.state.Load(), l.Index, cmds, false)
-	f.history = append(f.history, entry{l.Index, l.Data})
-	f.index.Store(l.Index)
 	if err != nil {
 		f.broken = err
 		return applyResponse{err: err}
@@ -254,13 +261,19 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	var last uint64
 	for _, e := range entries {
 		last = e.index
+		if broken != nil {
+			continue
+		}
 		cmds, err := Decode(e.data)
-		if err != nil {
+		if errors.Is(err, ErrCorrupt) {
 			continue // refused when it was first applied too
+		}
+		if err != nil {
+			broken = err
+			continue
 		}
 		if _, err := f.applyLocked(st, e.index, cmds, true); err != nil {
 			broken = err
-			break
 		}
 	}
 	f.state.Store(st)

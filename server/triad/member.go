@@ -321,6 +321,12 @@ func (m *Member) Propose(ctx context.Context, cmds []Command) ([]server.Result, 
 		id, _ := m.Leader()
 		return nil, errNotMaster(id)
 	}
+	if err := m.fsm.Err(); err != nil {
+		// A master that cannot apply what it commits would refuse
+		// every command: hand the group to a member that can.
+		m.raft.LeadershipTransfer()
+		return nil, lmerr.New(-96, MinorBroken, err.Error())
+	}
 	p := &proposal{cmds: cmds, done: make(chan proposed, 1)}
 	select {
 	case m.reqs <- p:
