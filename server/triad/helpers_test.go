@@ -115,7 +115,20 @@ func checkout(session uint64, user, feature string) server.Checkout {
 	return server.Checkout{Session: session, Client: server.Client{User: user, Host: "h", Display: "d", IP: "127.0.0.1"}, Feature: feature, Version: "1.0", Count: 1}
 }
 
-// fastRaft is a Raft configuration with timeouts short enough for tests.
+// diskRaft is the Raft configuration of the tests on TCP with the logs
+// on disk: timeouts short enough for tests, long enough that a master
+// whose fsyncs are slowed by a loaded machine keeps its lease.
+func diskRaft() *raft.Config {
+	c := raft.DefaultConfig()
+	c.HeartbeatTimeout = 500 * time.Millisecond
+	c.ElectionTimeout = 500 * time.Millisecond
+	c.LeaderLeaseTimeout = 250 * time.Millisecond
+	c.CommitTimeout = 5 * time.Millisecond
+	return c
+}
+
+// fastRaft is a Raft configuration with timeouts short enough for tests
+// in memory.
 func fastRaft() *raft.Config {
 	c := raft.DefaultConfig()
 	c.HeartbeatTimeout = 200 * time.Millisecond
@@ -287,7 +300,7 @@ func (c *cluster) running() []*Member {
 // running agree, and returns it.
 func (c *cluster) waitLeader() *Member {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, m := range c.running() {
 			if !m.IsLeader() {

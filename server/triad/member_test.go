@@ -14,7 +14,7 @@ import (
 // checkouts through it are committed and every member serves the same
 // seats; a member that is not the master grants nothing and names it.
 func TestReplicatedCheckouts(t *testing.T) {
-	c := newTCPCluster(t, fastRaft(), newLicenses(baseLicense))
+	c := newTCPCluster(t, diskRaft(), newLicenses(baseLicense))
 	leader := c.waitLeader()
 
 	rs := propose(t, leader, checkout(1, "alice", "f1"), checkout(2, "bob", "f1"), checkout(3, "carol", "f1"), checkout(4, "dave", "f1"))
@@ -92,7 +92,7 @@ func TestReplicatedCheckouts(t *testing.T) {
 // TestFailover: when the master stops, another is elected, serves every
 // seat with the same handles, and grants the next checkout.
 func TestFailover(t *testing.T) {
-	c := newTCPCluster(t, fastRaft(), newLicenses(baseLicense))
+	c := newTCPCluster(t, diskRaft(), newLicenses(baseLicense))
 	leader := c.waitLeader()
 	rs := propose(t, leader, checkout(1, "alice", "f1"), checkout(2, "bob", "f1"))
 	before := c.waitConverged(leader)
@@ -128,7 +128,7 @@ func TestFailover(t *testing.T) {
 // TestQuorumLoss: with two members down the last one grants nothing and
 // says -96; with one back, service resumes with the seats intact.
 func TestQuorumLoss(t *testing.T) {
-	c := newTCPCluster(t, fastRaft(), newLicenses(baseLicense))
+	c := newTCPCluster(t, diskRaft(), newLicenses(baseLicense))
 	leader := c.waitLeader()
 	propose(t, leader, checkout(1, "alice", "f1"), checkout(2, "bob", "f2"))
 	c.waitConverged(leader)
@@ -185,7 +185,7 @@ func TestQuorumLoss(t *testing.T) {
 // catches up when restarted, from its own data directory and the
 // master's snapshot, and serves what the others serve.
 func TestRestartCatchesUp(t *testing.T) {
-	rc := fastRaft()
+	rc := diskRaft()
 	rc.SnapshotThreshold = 16
 	rc.SnapshotInterval = 20 * time.Millisecond
 	rc.TrailingLogs = 4
