@@ -285,6 +285,14 @@ func (c *cluster) shutdown() {
 	c.log.close()
 }
 
+// use makes the cluster's helpers fail t, a subtest, until the
+// returned func restores the test's.
+func (c *cluster) use(t testing.TB) func() {
+	was := c.t
+	c.t = t
+	return func() { c.t = was }
+}
+
 // running are the members not shut down.
 func (c *cluster) running() []*Member {
 	var out []*Member

@@ -29,6 +29,7 @@ func TestTickTimesOutSilentSessions(t *testing.T) {
 	}
 
 	t.Run("first tick adopts", func(t *testing.T) {
+		defer c.use(t)()
 		if _, err := leader.Tick(ctx, timeout); err != nil {
 			t.Fatal(err)
 		}
@@ -40,6 +41,7 @@ func TestTickTimesOutSilentSessions(t *testing.T) {
 		}
 	})
 	t.Run("silent session times out", func(t *testing.T) {
+		defer c.use(t)()
 		c.clock.advance(40 * time.Second)
 		leader.Heartbeat(1)
 		leader.Heartbeat(3)
@@ -69,6 +71,7 @@ func TestTickTimesOutSilentSessions(t *testing.T) {
 		}
 	})
 	t.Run("new master's grace period", func(t *testing.T) {
+		defer c.use(t)()
 		for i, m := range c.members {
 			if m == leader {
 				c.stop(i)
@@ -97,6 +100,7 @@ func TestTickTimesOutSilentSessions(t *testing.T) {
 		}
 	})
 	t.Run("follower refuses", func(t *testing.T) {
+		defer c.use(t)()
 		for _, m := range c.running() {
 			if !m.IsLeader() {
 				_, err := m.Tick(ctx, timeout)

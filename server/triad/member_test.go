@@ -60,6 +60,7 @@ func TestReplicatedCheckouts(t *testing.T) {
 	t.Logf("every member serves:\n%s", want)
 
 	t.Run("follower refuses", func(t *testing.T) {
+		defer c.use(t)()
 		for _, m := range c.running() {
 			if m == leader {
 				continue
@@ -72,12 +73,14 @@ func TestReplicatedCheckouts(t *testing.T) {
 		}
 	})
 	t.Run("not replicated", func(t *testing.T) {
+		defer c.use(t)()
 		_, err := leader.Propose(context.Background(), []Command{server.Expire{Timeout: time.Second}})
 		if err == nil {
 			t.Error("Propose(Expire) succeeded, want an error")
 		}
 	})
 	t.Run("checkin", func(t *testing.T) {
+		defer c.use(t)()
 		rs := propose(t, leader, server.Checkin{Session: 1, Handle: rs[0].Seat.Handle}, server.Checkin{Session: 2, Handle: rs[0].Seat.Handle})
 		if rs[0].Err != nil {
 			t.Errorf("checkin: %v", rs[0].Err)
@@ -229,6 +232,7 @@ func TestRestartCatchesUp(t *testing.T) {
 	}
 
 	t.Run("whole group restarts", func(t *testing.T) {
+		defer c.use(t)()
 		for i := range 3 {
 			c.stop(i)
 		}

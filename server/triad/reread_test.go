@@ -30,6 +30,7 @@ func TestRereadByHash(t *testing.T) {
 	before := c.waitConverged(leader)
 
 	t.Run("unknown to the master", func(t *testing.T) {
+		defer c.use(t)()
 		_, err := leader.Propose(context.Background(), []Command{Reread{Hash: hashOf(rereadLicense)}})
 		if err == nil {
 			t.Fatal("Propose of a reread the master has no file for succeeded")
