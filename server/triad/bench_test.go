@@ -34,9 +34,11 @@ func BenchmarkTriad(b *testing.B) {
 	for _, bc := range []struct {
 		name    string
 		clients int
-	}{{"serial", 1}, {"batched", 64}} {
+		wait    time.Duration
+	}{{"serial", 1, 0}, {"batched 64", 64, 0}, {"batched 256", 256, 0}, {"batched 256 wait 200us", 256, 200 * time.Microsecond}} {
 		b.Run(bc.name, func(b *testing.B) {
-			c := newTCPCluster(b, nil, newLicenses(baseLicense)) // Raft's default timeouts
+			// Raft's default timeouts.
+			c := newTCPCluster(b, nil, newLicenses(baseLicense), func(c *cluster) { c.batchWait = bc.wait })
 			leader := c.waitLeader()
 			var session atomic.Uint64
 			var entries0 = leader.Raft().LastIndex()

@@ -172,6 +172,8 @@ type cluster struct {
 	raft    *raft.Config
 	fsm     func(i int) FSMConfig // member i's
 	clock   clock
+	// batchWait is the members' Config.BatchWait.
+	batchWait time.Duration
 }
 
 // clock is the members' clock: real time moved forward by advance.
@@ -182,9 +184,12 @@ func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // newTCPCluster starts three members on loopback TCP with their stores
 // in temporary directories.
-func newTCPCluster(t testing.TB, rc *raft.Config, lic licenses) *cluster {
+func newTCPCluster(t testing.TB, rc *raft.Config, lic licenses, opts ...func(*cluster)) *cluster {
 	fsm := fsmConfig(t, lic)
 	c := &cluster{t: t, log: &testLog{t: t}, raft: rc, fsm: func(int) FSMConfig { return fsm }}
+	for _, o := range opts {
+		o(c)
+	}
 	var trans [3]raft.Transport
 	for i := range 3 {
 		tr, err := raft.NewTCPTransport("127.0.0.1:0", nil, 3, 2*time.Second, io.Discard)
@@ -230,6 +235,7 @@ func (c *cluster) start(i int, tr raft.Transport) {
 	m, err := New(Config{
 		ID: c.peers[i].ID, Peers: c.peers, DataDir: c.dirs[i], Transport: tr,
 		FSMConfig: c.fsm(i), Raft: c.raft, Log: c.log, Now: c.clock.Now,
+		BatchWait: c.batchWait,
 	})
 	if err != nil {
 		c.t.Fatal(err)
