@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -98,7 +99,8 @@ type Member struct {
 	trans raft.Transport
 	store io.Closer // the bolt store, nil in memory
 
-	live *liveness
+	live     *liveness
+	sessions atomic.Uint64 // the counter of SessionID
 
 	reqs     chan *proposal
 	inflight chan struct{} // a token per batch being committed
@@ -249,6 +251,15 @@ func (m *Member) closeStores() {
 	if m.store != nil {
 		m.store.Close()
 	}
+}
+
+// SessionID returns a session number for a new client connection to
+// this master that no session of an earlier master can have: the seat
+// table outlives a master, and the seats of an old master's sessions must
+// not be taken for those of a new connection. It is the Raft term in the
+// high 24 bits and a counter in the low 40.
+func (m *Member) SessionID() uint64 {
+	return m.raft.CurrentTerm()<<40 | m.sessions.Add(1)&(1<<40-1)
 }
 
 // ID is the member's ID.
@@ -427,6 +438,9 @@ func (m *Member) commit(batch []*proposal, n int) {
 		}
 	}
 	data, err := Encode(make([]byte, 0, 64*n), cmds)
+	if err == nil && len(data) > maxEntryBytes {
+		err = fmt.Errorf("%w: a %d-byte batch", ErrTooLarge, len(data))
+	}
 	if err != nil {
 		<-m.inflight
 		fail(batch, err)

@@ -126,6 +126,18 @@ func TestFailover(t *testing.T) {
 		t.Errorf("checkin of a seat the old master granted: %v", got[2].Err)
 	}
 	c.waitConverged(next)
+
+	t.Run("session numbers", func(t *testing.T) {
+		// The new master's sessions are not the old one's, whatever
+		// counter each started from.
+		a, b := leader.SessionID(), next.SessionID()
+		if a>>40 >= b>>40 {
+			t.Errorf("old master's session %#x, new master's %#x: want the new term above", a, b)
+		}
+		if b2 := next.SessionID(); b2 == b {
+			t.Errorf("SessionID gave %#x twice", b)
+		}
+	})
 }
 
 // TestQuorumLoss: with two members down the last one grants nothing and
