@@ -24,8 +24,14 @@
 // SetPolicy names the SHA-256 of the license or options text it was
 // built from, and every member builds its own from its own copy of the
 // files (Config.PoolsByHash, Config.PolicyByHash). A member that cannot
-// build them stops applying (its State would no longer match) and says
-// so in every answer, until it is restarted with the right files.
+// build them stops applying (its State would no longer match), hands the
+// master role on if it has it, and refuses with -96 until it is restarted
+// with the right files; its snapshot still holds the whole log.
+//
+// Snapshots: server.State exports no dump of its sessions, queue and
+// clocks, so a snapshot is the list of batches applied since the group
+// started, replayed into a new State on restore. It is correct but grows
+// with every command; a state dump from the server package replaces it.
 //
 // A Propose that fails may still be committed later (Raft cannot tell a
 // command lost from one committed after the answer): a seat granted that
