@@ -2,8 +2,13 @@ package triad
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"golm/lmutil/options"
+	"golm/lmutil/server"
 )
 
 // TestTickTimesOutSilentSessions: heartbeats stay on the master until a
@@ -108,4 +113,65 @@ func TestTickTimesOutSilentSessions(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTimeoutSeesHeartbeats: the options file's TIMEOUT reclaims the
+// seat of a session that stopped heartbeating, on every member, and
+// not that of one which heartbeats to the master, though its heartbeats
+// reach the log only once per Tick.
+func TestTimeoutSeesHeartbeats(t *testing.T) {
+	const optionsText = "TIMEOUT f1 60\n"
+	fsmFor := func(int) FSMConfig {
+		cfg := fsmConfig(t, newLicenses(baseLicense))
+		cfg.PolicyByHash = func(h Hash) (server.Policy, error) {
+			if h != hashOf(optionsText) {
+				return nil, fmt.Errorf("no options file with hash %s", h)
+			}
+			opts, err := options.Parse(strings.NewReader(optionsText), "demo.opt")
+			if err != nil {
+				return nil, err
+			}
+			opts.MinTimeout = time.Second
+			return server.OptionsPolicy{Opts: opts}, nil
+		}
+		return cfg
+	}
+	c := newInmemCluster(t, fastRaft(), fsmFor)
+	leader := c.waitLeader()
+	ctx := context.Background()
+	rs := propose(t, leader, SetPolicy{Hash: hashOf(optionsText)}, checkout(1, "alice", "f1"), checkout(2, "bob", "f1"))
+	alice, bob := rs[1].Seat.Handle, rs[2].Seat.Handle
+
+	c.clock.advance(40 * time.Second)
+	leader.Heartbeat(1)
+	leader.Heartbeat(2)
+	if _, err := leader.Tick(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	c.clock.advance(30 * time.Second)
+	leader.Heartbeat(1) // bob has stopped: 30s since his last
+	c.clock.advance(35 * time.Second)
+	rs, err := leader.Tick(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inactive []uint32
+	for _, r := range rs {
+		for _, s := range r.Inactive {
+			inactive = append(inactive, s.Handle)
+		}
+	}
+	if len(inactive) != 1 || inactive[0] != bob {
+		t.Errorf("TIMEOUT reclaimed %v, want bob's seat %d", inactive, bob)
+	}
+	c.waitConverged(leader)
+	for _, m := range c.running() {
+		seats := seatsOf(m.State())
+		if _, ok := seats[alice]; !ok {
+			t.Errorf("%s reclaimed alice's seat; she heartbeats", m.ID())
+		}
+		if _, ok := seats[bob]; ok {
+			t.Errorf("%s still serves bob's seat after TIMEOUT", m.ID())
+		}
+	}
 }
