@@ -110,7 +110,7 @@ func suiteMain(args []string) error {
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
 	huge := fs.Bool("huge", false, "also measure start-up and reread at 200,000 license lines (a minute or more)")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
-	only := fs.String("only", "", "comma-separated stages to run: throughput, churn, connected, big, halfframes, queue, restart, license, lines, commands (default all)")
+	only := fs.String("only", "", "comma-separated stages to run: throughput, usagelog, churn, connected, big, halfframes, queue, restart, license, lines, commands (default all)")
 	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -170,7 +170,7 @@ func suiteMain(args []string) error {
 			return err
 		}
 	}
-	if s.stage("throughput") || s.stage("churn") || s.stage("connected") || s.stage("big") || s.stage("queue") {
+	if s.stage("throughput") || s.stage("usagelog") || s.stage("churn") || s.stage("connected") || s.stage("big") || s.stage("queue") {
 		err = s.servers()
 	}
 	if err == nil && s.stage("halfframes") {
@@ -264,6 +264,11 @@ func (s *suite) servers() error {
 	}
 	if s.stage("throughput") {
 		if err := s.throughput(); err != nil {
+			return err
+		}
+	}
+	if s.stage("usagelog") {
+		if err := s.usageLog(); err != nil {
 			return err
 		}
 	}
