@@ -572,6 +572,9 @@ type session struct {
 	// grants (protocol.CheckoutSigned), so every grant on the connection
 	// is a SignedGranted.
 	signedGrants bool
+	// refusals paces a connection that keeps asking to queue past its
+	// bounds (see paceRefusals).
+	refusals refusalPacer
 }
 
 // identity is the identity the client sent in its handshake. The
@@ -993,6 +996,9 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		Now:        v.cfg.Now(),
 	})
 	v.stats.checkout(time.Since(start), r)
+	if r.Err != nil && (r.Err.Minor == minorInQueue || r.Err.Minor == minorQueueFull) {
+		s.refusals.refused(time.Now())
+	}
 	v.logResult(r)
 	if w := r.Queued; w != nil {
 		if v.logs(options.NoLogQueued) {
