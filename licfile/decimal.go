@@ -473,7 +473,7 @@ func ExpandDecimal(src, filename string) (string, []DecimalLine, ErrorList) {
 					p = q
 				}
 			}
-			errs = append(errs, &ParseError{File: filename, Line: p.line + 1, Column: p.col + off - p.off, Code: -99, Err: err})
+			errs = append(errs, &ParseError{File: filename, Line: p.line + 1, Column: p.col + off - p.off, Code: lmerr.BadDecimal, Err: err})
 		} else {
 			dl.Text = readable
 		}
