@@ -300,7 +300,7 @@ func renderInstallLine(l licfile.Line, opt installOptions) (string, []problem) {
 		}
 		dec, err := licfile.EncodeDecimal(dl)
 		if err != nil {
-			msg := strings.TrimSuffix(lmerr.Text(-98), ".")
+			msg := strings.TrimSuffix(lmerr.Text(lmerr.NoDecimal), ".")
 			problems = append(problems, problem{line, at + msg + ": " + err.Error() + " (-98)", lmerr.ExitStatus(lmerr.NoDecimal)})
 		} else {
 			text, decimal = dec, true

@@ -270,7 +270,7 @@ type DecimalError struct {
 // format license is typed incorrectly: group 7 "06442" fails its check
 // digit".
 func (e *DecimalError) Error() string {
-	return strings.TrimSuffix(lmerr.Text(-99), ".") + ": " + e.Reason
+	return strings.TrimSuffix(lmerr.Text(lmerr.BadDecimal), ".") + ": " + e.Reason
 }
 
 // Unwrap makes errors.Is(err, ErrDecimal) hold.

@@ -1,6 +1,7 @@
 package lmerr
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -54,6 +55,39 @@ func parseMinors(t *testing.T) []minorConst {
 	return out
 }
 
+// duplicates lists the numbers of minors that two constants share.
+func duplicates(minors []minorConst) []string {
+	var out []string
+	byValue := map[int]string{}
+	for _, m := range minors {
+		if other, dup := byValue[m.value]; dup {
+			out = append(out, fmt.Sprintf("%s = %d, and %s is %d too", m.name, m.value, other, m.value))
+			continue
+		}
+		byValue[m.value] = m.name
+	}
+	return out
+}
+
+func TestDuplicates(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		minors []minorConst
+		want   int
+	}{
+		{"none", []minorConst{{"MinorA", 1, "a"}, {"MinorB", 2, "b"}}, 0},
+		{"two names, one number", []minorConst{{"MinorA", 1, "a"}, {"MinorB", 1, "b"}}, 1},
+		{"three names, one number", []minorConst{{"MinorA", 7, "a"}, {"MinorB", 7, "b"}, {"MinorC", 7, "c"}}, 2},
+		{"numbers one apart", []minorConst{{"MinorA", 359, "a"}, {"MinorB", 360, "b"}}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := duplicates(tt.minors); len(got) != tt.want {
+				t.Errorf("duplicates = %q, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestMinorsUnique checks the table: every minor number means one error,
 // and each says in a comment what it means.
 func TestMinorsUnique(t *testing.T) {
@@ -61,13 +95,11 @@ func TestMinorsUnique(t *testing.T) {
 	if len(minors) < 100 {
 		t.Fatalf("%d minors in minors.go, want the whole table", len(minors))
 	}
-	byValue := map[int]string{}
+	for _, d := range duplicates(minors) {
+		t.Error(d)
+	}
 	for _, m := range minors {
 		t.Run(m.name, func(t *testing.T) {
-			if other, dup := byValue[m.value]; dup {
-				t.Errorf("%s = %d, and %s is %d too", m.name, m.value, other, m.value)
-			}
-			byValue[m.value] = m.name
 			if !strings.HasPrefix(m.name, "Minor") {
 				t.Errorf("%s: name does not start with Minor", m.name)
 			}
@@ -96,9 +128,9 @@ var errorCalls = map[string][2]int{
 
 // TestNoLiteralMinors walks the module's non-test sources and fails on a
 // FlexLM error built with a number for its minor (lmerr.New(-42, 1)),
-// for its code (lmerr.New(-42, lmerr.MinorX)), or on a composite literal
-// with a numeric Minor: or Code: field, so that the table stays the one
-// place the numbers are written.
+// for its code (lmerr.New(-42, lmerr.MinorX), lmerr.Text(-99)), or on a
+// composite literal with a numeric Minor: or Code: field, so that the
+// constants stay the one place the numbers are written.
 func TestNoLiteralMinors(t *testing.T) {
 	root := filepath.Join("..", "..")
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
@@ -123,9 +155,6 @@ func TestNoLiteralMinors(t *testing.T) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
-		if pendingLiterals[filepath.ToSlash(filepath.Dir(rel))] {
-			return nil
-		}
 		f, err := parser.ParseFile(fset, path, nil, 0)
 		if err != nil {
 			return err
@@ -134,7 +163,7 @@ func TestNoLiteralMinors(t *testing.T) {
 			switch n := n.(type) {
 			case *ast.CallExpr:
 				name := callName(n.Fun)
-				if f.Name.Name == "lmerr" && (name == "New" || name == "FromOS") {
+				if _, ok := errorCalls["lmerr."+name]; ok && f.Name.Name == "lmerr" {
 					name = "lmerr." + name
 				}
 				at, ok := errorCalls[name]
@@ -144,6 +173,16 @@ func TestNoLiteralMinors(t *testing.T) {
 				for i, what := range []string{"code", "minor"} {
 					if at[i] >= 0 && at[i] < len(n.Args) && isNumber(n.Args[at[i]]) {
 						report(n, name+" with a numeric "+what)
+					}
+				}
+			case *ast.ValueSpec:
+				// A minor table of its own beside minors.go.
+				if rel == filepath.Join("protocol", "lmerr", "minors.go") {
+					return true
+				}
+				for i, id := range n.Names {
+					if strings.HasPrefix(strings.ToLower(id.Name), "minor") && i < len(n.Values) && isNumber(n.Values[i]) {
+						report(n, "constant "+id.Name+" with a number")
 					}
 				}
 			case *ast.KeyValueExpr:
@@ -162,10 +201,6 @@ func TestNoLiteralMinors(t *testing.T) {
 		t.Errorf("%s: use the lmerr constants", b)
 	}
 }
-
-// pendingLiterals are the directories, relative to the module root, not
-// yet converted to the constants.
-var pendingLiterals = map[string]bool{}
 
 func callName(e ast.Expr) string {
 	switch e := e.(type) {
