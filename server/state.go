@@ -523,7 +523,7 @@ func (s *State) apply(cmd Command) Result {
 		s.tick(c.Now)
 		seat := s.seats[c.Handle]
 		if seat == nil || (c.Feature != "" && seat.Pool.Feature != c.Feature) {
-			return Result{Err: lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNoHandle)}
+			return Result{Err: lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorRemoveNoHandle)}
 		}
 		match := []*Seat{seat}
 		if seat.Dup != "" {
@@ -572,7 +572,7 @@ func (s *State) session(id uint64) *sessionInfo {
 // administrator can always get a seat back without a restart.
 func (s *State) remove(match []*Seat) Result {
 	if len(match) == 0 {
-		return Result{Err: lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNoHandle)}
+		return Result{Err: lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorRemoveNoMatch)}
 	}
 	var live, lingering []*Seat
 	for _, st := range match {
@@ -781,7 +781,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 			r.Err = lmerr.New(lmerr.UsersQueued, lmerr.MinorQueued)
 			return
 		}
-		r.Queued, r.Err = s.enqueue(c, lmerr.New(lmerr.UsersQueued, lmerr.MinorQueued))
+		r.Queued, r.Err = s.enqueue(c, lmerr.New(lmerr.UsersQueued, lmerr.MinorQueuedWait))
 	case c.Queue && (err.Code == lmerr.MaxUsers || err.Code == lmerr.Reserved):
 		r.Queued, r.Err = s.enqueue(c, err)
 	default:
@@ -912,7 +912,7 @@ func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, 
 				continue
 			}
 			if noNewSeats && s.extra(f.p, f.dup, req.count) > 0 {
-				deny(9, lmerr.New(lmerr.UsersQueued, lmerr.MinorQueued))
+				deny(9, lmerr.New(lmerr.UsersQueued, lmerr.MinorQueuedAhead))
 				continue
 			}
 			if e, r := s.room(f.p, req, f.dup); e != nil {

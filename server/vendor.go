@@ -754,7 +754,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		case pos > 0:
 			return s.conn.Send(&protocol.Queued{Handle: m.Handle, Position: pos})
 		}
-		return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNoHandle)))
+		return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNotQueued)))
 	case *protocol.Idle:
 		v.apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.OK{})

@@ -51,10 +51,10 @@ const (
 	MinorNotStarted       Minor = 349 // -31: the pool's line starts in the future
 	MinorNotThisHost      Minor = 350 // -9: the pool's line is locked to another host
 	MinorTooMany          Minor = 351 // -26: more seats asked for than the pool has
-	MinorNoHandle         Minor = 352 // -41: no seat or queued request has this handle
+	MinorNoHandle         Minor = 352 // -41: checkin of a handle the session holds no seat or queued request under
 	MinorRemovedFeature   Minor = 353 // -92: the feature went away in an lmreread
 	MinorBadVersion       Minor = 354 // -77: the requested version is not a number
-	MinorQueued           Minor = 355 // -24: the request was queued
+	MinorQueued           Minor = 355 // -24: denied: others are queued for the feature and the request does not queue
 	MinorInQueue          Minor = 356 // -24: the session has this feature queued already
 	MinorReserved         Minor = 357 // -101: the free seats are reserved for others
 	MinorMaxOption        Minor = 358 // -87: the options file's MAX is reached
@@ -68,10 +68,15 @@ const (
 	MinorStatusNoFeature  Minor = 366 // -5: a status request names a feature the daemon does not serve
 	MinorNotSupported     Minor = 367 // -85: a request the vendor daemon's state does not handle
 	MinorHandleRange      Minor = 368 // -41: a handle that does not fit in 32 bits
+	MinorQueuedWait       Minor = 369 // -24: the request joins the feature's queue
 	MinorNotLogged        Minor = 370 // -23: the report log cannot be written
 	MinorReportLogPath    Minor = 371 // -42: the report log path cannot be used
 	MinorNoReportLog      Minor = 372 // -42: the vendor daemon keeps no report log
 	MinorPlatform         Minor = 373 // -89: the pool's PLATFORMS= does not list the client's platform
+	MinorQueuedAhead      Minor = 374 // -24: queued requests come first; no new seat for this one
+	MinorRemoveNoHandle   Minor = 375 // -41: lmremove -h of a handle no seat of the feature has
+	MinorRemoveNoMatch    Minor = 376 // -41: lmremove matches no seat
+	MinorNotQueued        Minor = 377 // -41: a queue poll of a handle neither queued nor granted
 	MinorLicenseText      Minor = 380 // -1: the license file text cannot be read for the client
 	MinorVendorAdmin      Minor = 390 // -85: lmdown or lmreread sent to the vendor daemon, not lmgrd
 	MinorCheckoutParam    Minor = 391 // -42: a checkout with no feature or a count out of bounds
