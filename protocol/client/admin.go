@@ -92,7 +92,7 @@ func (a *Admin) ServerStatus(ctx context.Context) (*protocol.ServerStatus, iter.
 	st, ok := m.(*protocol.ServerStatus)
 	if !ok {
 		a.conn.Close()
-		return nil, nil, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "SERVER_STATUS_REQUEST answered with "+m.Type().String())
+		return nil, nil, newError(lmerr.BadComm, lmerr.MinorClientStatusReply, "SERVER_STATUS_REQUEST answered with "+m.Type().String())
 	}
 	seq := func(yield func(*protocol.VendorStatus, error) bool) {
 		readStream(ctx, a.conn, "server status", func(m protocol.Message) bool {
@@ -122,7 +122,7 @@ func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, erro
 	}
 	r, ok := m.(*protocol.LocateReply)
 	if !ok {
-		return nil, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "LOCATE answered with "+m.Type().String())
+		return nil, newError(lmerr.BadComm, lmerr.MinorClientLocateReply, "LOCATE answered with "+m.Type().String())
 	}
 	host := r.Host
 	if host == "" {
@@ -217,7 +217,7 @@ func okCount(c *protocol.Conn, req protocol.Message) (int, error) {
 	ok, isOK := m.(*protocol.OK)
 	if !isOK {
 		c.Close()
-		return 0, newError(lmerr.BadComm, lmerr.MinorClientProtocol, req.Type().String()+" answered with "+m.Type().String())
+		return 0, newError(lmerr.BadComm, lmerr.MinorClientAdminReply, req.Type().String()+" answered with "+m.Type().String())
 	}
 	return ok.Count, nil
 }
@@ -251,7 +251,7 @@ func readStream(ctx context.Context, c *protocol.Conn, what string, accept func(
 			}
 		default:
 			c.Close()
-			yield(nil, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "unexpected "+m.Type().String()+" in "+what))
+			yield(nil, newError(lmerr.BadComm, lmerr.MinorClientStreamReply, "unexpected "+m.Type().String()+" in "+what))
 			return
 		}
 	}
@@ -309,5 +309,5 @@ func (v *Vendor) Stats(ctx context.Context) (*protocol.VendorStats, error) {
 	case *protocol.Error:
 		return nil, fromPeer(m)
 	}
-	return nil, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "VENDOR_STATS_REQUEST answered with "+m.Type().String())
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "VENDOR_STATS_REQUEST answered with "+m.Type().String())
 }

@@ -130,11 +130,11 @@ func serverHello(m protocol.Message) (*protocol.Hello, error) {
 		return nil, fromPeer(m)
 	case *protocol.Hello:
 		if m.Version != protocol.Version {
-			return nil, netError(&protocol.Violation{Reason: "handshake: server speaks protocol version " + strconv.Itoa(m.Version) + ", want " + strconv.Itoa(protocol.Version)}, lmerr.BadComm, lmerr.MinorClientProtocol)
+			return nil, netError(&protocol.Violation{Reason: "handshake: server speaks protocol version " + strconv.Itoa(m.Version) + ", want " + strconv.Itoa(protocol.Version)}, lmerr.BadComm, lmerr.MinorClientHandshakeVersion)
 		}
 		return m, nil
 	}
-	return nil, netError(&protocol.Violation{Reason: "handshake: got " + m.Type().String() + ", want HELLO"}, lmerr.BadComm, lmerr.MinorClientProtocol)
+	return nil, netError(&protocol.Violation{Reason: "handshake: got " + m.Type().String() + ", want HELLO"}, lmerr.BadComm, lmerr.MinorClientHandshake)
 }
 
 // connectError is the FlexLM error of a failed connect: -14 when the
@@ -289,7 +289,7 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 		return nil, "", addr, fromPeer(mm)
 	default:
 		hangUp(lc)
-		return nil, "", addr, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "lmgrd answered LOCATE with "+m.Type().String())
+		return nil, "", addr, newError(lmerr.BadComm, lmerr.MinorClientLocateReply, "lmgrd answered LOCATE with "+m.Type().String())
 	}
 	host := r.Host
 	if host == "" {

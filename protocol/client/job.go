@@ -500,7 +500,7 @@ func (v *vendorConn) checkout(ctx context.Context, source, feature, version stri
 	g, ok := grantOf(m)
 	if !ok {
 		v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
-		return nil, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "CHECKOUT answered with "+m.Type().String())
+		return nil, newError(lmerr.BadComm, lmerr.MinorClientCheckoutReply, "CHECKOUT answered with "+m.Type().String())
 	}
 	if err := v.job.checkGrant(v.vendor, feature, version, m); err != nil {
 		v.refuseLocked(ctx, g, err)
@@ -573,7 +573,7 @@ func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol
 	case err != nil:
 		lic.loseLocked(err)
 	case !ok:
-		lic.loseLocked(newError(lmerr.BadComm, lmerr.MinorClientProtocol, "CHECKOUT answered with "+m.Type().String()))
+		lic.loseLocked(newError(lmerr.BadComm, lmerr.MinorClientRecheckoutReply, "CHECKOUT answered with "+m.Type().String()))
 	case refused != nil:
 		lic.loseLocked(refused)
 	default:
@@ -786,7 +786,7 @@ func (v *vendorConn) poll(lic *License) (done bool, err error) {
 		return v.grantedQueuedLocked(lic, g, m, v.link.hello.RunID)
 	}
 	v.link.fail(errors.New("QUEUE_POLL answered with " + m.Type().String()))
-	return false, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "QUEUE_POLL answered with "+m.Type().String())
+	return false, newError(lmerr.BadComm, lmerr.MinorClientQueuePollReply, "QUEUE_POLL answered with "+m.Type().String())
 }
 
 // Wait blocks until the vendor daemon grants a license that
@@ -852,7 +852,7 @@ func (v *vendorConn) requeueLocked(lic *License) (done bool, err error) {
 		return v.grantedQueuedLocked(lic, g, m, v.link.hello.RunID)
 	}
 	v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
-	return false, newError(lmerr.BadComm, lmerr.MinorClientProtocol, "CHECKOUT answered with "+m.Type().String())
+	return false, newError(lmerr.BadComm, lmerr.MinorClientRequeueReply, "CHECKOUT answered with "+m.Type().String())
 }
 
 // grantedQueuedLocked takes the grant g (reply m) of the queued lic from

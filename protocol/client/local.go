@@ -165,7 +165,7 @@ func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, 
 	default:
 		k, _, err := licfile.FindPublicKey(ft.Vendor, path)
 		if err != nil {
-			return newError(lmerr.BadCode, lmerr.MinorClientNoKey, append(detail, err.Error())...)
+			return newError(lmerr.BadCode, lmerr.MinorClientKeyFile, append(detail, err.Error())...)
 		}
 		key = k
 	}

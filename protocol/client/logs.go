@@ -67,5 +67,5 @@ func (v *Vendor) logSwitch(req protocol.Message) (*protocol.LogSwitched, error) 
 		return nil, fromPeer(m)
 	}
 	v.conn.Close()
-	return nil, newError(lmerr.BadComm, lmerr.MinorClientProtocol, req.Type().String()+" answered with "+m.Type().String())
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientLogReply, req.Type().String()+" answered with "+m.Type().String())
 }

@@ -55,7 +55,7 @@ func (j *Job) checkGrant(vendor, feature, requested string, m protocol.Message) 
 		return newError(lmerr.BadCode, lmerr.MinorGrantUnsigned, append(detail, "the vendor daemon sent no signed license line with the grant")...)
 	}
 	if sg.Form != protocol.SignedFormGolm1 {
-		return newError(lmerr.BadCode, lmerr.MinorGrantUnsigned, append(detail, fmt.Sprintf("license lines in unknown signed form %d", sg.Form))...)
+		return newError(lmerr.BadCode, lmerr.MinorGrantForm, append(detail, fmt.Sprintf("license lines in unknown signed form %d", sg.Form))...)
 	}
 	if sg.Feature != feature {
 		return newError(lmerr.BadCode, lmerr.MinorGrantLine, append(detail, "granted feature "+sg.Feature)...)
@@ -71,7 +71,7 @@ func (j *Job) checkGrant(vendor, feature, requested string, m protocol.Message) 
 			return newError(lmerr.BadCode, lmerr.MinorGrantSign, append(detail, err.Error())...)
 		}
 		if h.Vendor != vendor {
-			return newError(lmerr.BadCode, lmerr.MinorGrantSign, append(detail, "granted line of vendor "+h.Vendor)...)
+			return newError(lmerr.BadCode, lmerr.MinorGrantVendor, append(detail, "granted line of vendor "+h.Vendor)...)
 		}
 		heads = append(heads, h)
 	}
@@ -124,7 +124,7 @@ func (j *Job) checkGrant(vendor, feature, requested string, m protocol.Message) 
 	if dateErr != nil {
 		return dateErr
 	}
-	return newError(lmerr.BadCode, lmerr.MinorGrantLine, append(detail, "no granted license line licenses "+feature+" version "+requested)...)
+	return newError(lmerr.BadCode, lmerr.MinorGrantVersion, append(detail, "no granted license line licenses "+feature+" version "+requested)...)
 }
 
 // refuseLocked gives back the seats of a grant the job refused, and logs

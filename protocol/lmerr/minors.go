@@ -83,42 +83,58 @@ const (
 	MinorNoConnections    Minor = 392 // -106: the daemon's connection limit is reached
 )
 
-// The client package's checkouts (protocol/client): 461-519, 570-579.
+// The client package's checkouts (protocol/client): 461-519, 570-589.
 const (
-	MinorClientNoKey         Minor = 461 // -8: no public key to verify a local line
-	MinorClientSignature     Minor = 462 // -8: a local line's signature does not verify
-	MinorGrantNoKey          Minor = 463 // -8: a grant from a vendor the application has no key of
-	MinorGrantUnsigned       Minor = 464 // -8: a grant without signed license lines
-	MinorGrantSign           Minor = 465 // -8: a granted line's signature does not verify
-	MinorGrantLine           Minor = 466 // -8: no granted line licenses the feature
-	MinorGrantExpired        Minor = 467 // -10: the granted line expired
-	MinorGrantStart          Minor = 468 // -31: the granted line has not started
-	MinorClientKeyConfig     Minor = 469 // -8: the public key given to the job is unusable
-	MinorClientNoSign        Minor = 470 // -114: a local line carries no SIGN=
-	MinorClientNoLicensePath Minor = 500 // -1: the license path names no source
-	MinorClientReadFile      Minor = 501 // -1: a license file of the path cannot be opened
-	MinorClientEmptyFile     Minor = 502 // -2: a license file of the path holds nothing usable
-	MinorClientParse         Minor = 503 // a license file of the path does not parse (its parser's code)
-	MinorClientNoSource      Minor = 504 // -1: no source of the path could be used for the feature
-	MinorClientNoFeature     Minor = 505 // -5: no line of the path names the feature
-	MinorClientNoServer      Minor = 506 // -13: a counted line but no SERVER line
-	MinorClientOldVersion    Minor = 507 // -21: the local lines are older than the request
-	MinorClientExpired       Minor = 508 // -10: the local line expired
-	MinorClientNotStarted    Minor = 509 // -31: the local line has not started
-	MinorClientHost          Minor = 510 // -9: the local line is locked to another host
-	MinorClientPlatform      Minor = 511 // -89: the local line's PLATFORMS= does not list this platform
-	MinorClientBadParam      Minor = 512 // -42: a count below 1 or an empty feature
-	MinorClientBadVersion    Minor = 513 // -77: the requested version is not a number
-	MinorClientClosed        Minor = 514 // -42: the job is closed
-	MinorClientCheckin       Minor = 515 // -41: the license was checked in already
-	MinorClientQueued        Minor = 516 // -35: the request waits in the server's queue
-	MinorClientVendorDown    Minor = 517 // -97: lmgrd names the vendor daemon, which does not answer
-	MinorClientConnect       Minor = 570 // -15: connect to lmgrd or the vendor daemon failed
-	MinorClientRead          Minor = 571 // -16: read from the server failed or timed out
-	MinorClientWrite         Minor = 572 // -17: write to the server failed
-	MinorClientProtocol      Minor = 573 // -12: the server broke the protocol
-	MinorClientHostLookup    Minor = 574 // -14: the server's host name does not resolve
-	MinorClientNoReply       Minor = 575 // -16: the server sent no reply within the timeout
+	MinorClientNoKey            Minor = 461 // -8: no public key to verify a local line
+	MinorClientSignature        Minor = 462 // -8: a local line's signature does not verify
+	MinorGrantNoKey             Minor = 463 // -8: a grant from a vendor the application has no key of
+	MinorGrantUnsigned          Minor = 464 // -8: a grant without signed license lines
+	MinorGrantSign              Minor = 465 // -8: a granted line's signature does not verify
+	MinorGrantLine              Minor = 466 // -8: no granted line licenses the feature
+	MinorGrantExpired           Minor = 467 // -10: the granted line expired
+	MinorGrantStart             Minor = 468 // -31: the granted line has not started
+	MinorClientKeyConfig        Minor = 469 // -8: the public key given to the job is unusable
+	MinorClientNoSign           Minor = 470 // -114: a local line carries no SIGN=
+	MinorGrantForm              Minor = 471 // -8: a grant's license lines in a signed form this package does not know
+	MinorClientKeyFile          Minor = 472 // -8: the vendor's public key beside the license file is unusable
+	MinorGrantVersion           Minor = 473 // -8: no granted line licenses the requested version
+	MinorGrantVendor            Minor = 474 // -8: a granted line is signed for another vendor
+	MinorClientNoLicensePath    Minor = 500 // -1: the license path names no source
+	MinorClientReadFile         Minor = 501 // -1: a license file of the path cannot be opened
+	MinorClientEmptyFile        Minor = 502 // -2: a license file of the path holds nothing usable
+	MinorClientParse            Minor = 503 // a license file of the path does not parse (its parser's code)
+	MinorClientNoSource         Minor = 504 // -1: no source of the path could be used for the feature
+	MinorClientNoFeature        Minor = 505 // -5: no line of the path names the feature
+	MinorClientNoServer         Minor = 506 // -13: a counted line but no SERVER line
+	MinorClientOldVersion       Minor = 507 // -21: the local lines are older than the request
+	MinorClientExpired          Minor = 508 // -10: the local line expired
+	MinorClientNotStarted       Minor = 509 // -31: the local line has not started
+	MinorClientHost             Minor = 510 // -9: the local line is locked to another host
+	MinorClientPlatform         Minor = 511 // -89: the local line's PLATFORMS= does not list this platform
+	MinorClientBadParam         Minor = 512 // -42: a count below 1 or an empty feature
+	MinorClientBadVersion       Minor = 513 // -77: the requested version is not a number
+	MinorClientClosed           Minor = 514 // -42: the job is closed
+	MinorClientCheckin          Minor = 515 // -41: the license was checked in already
+	MinorClientQueued           Minor = 516 // -35: the request waits in the server's queue
+	MinorClientVendorDown       Minor = 517 // -97: lmgrd names the vendor daemon, which does not answer
+	MinorClientConnect          Minor = 570 // -15: connect to lmgrd or the vendor daemon failed
+	MinorClientRead             Minor = 571 // -16: read from the server failed or timed out
+	MinorClientWrite            Minor = 572 // -17: write to the server failed
+	MinorClientProtocol         Minor = 573 // -12: a frame from the server breaks the protocol
+	MinorClientHostLookup       Minor = 574 // -14: the server's host name does not resolve
+	MinorClientNoReply          Minor = 575 // -16: the server sent no reply within the timeout
+	MinorClientHandshakeVersion Minor = 576 // -12: the server speaks another protocol version
+	MinorClientHandshake        Minor = 577 // -12: the server's first frame is no HELLO
+	MinorClientLocateReply      Minor = 578 // -12: lmgrd answered LOCATE with something else
+	MinorClientStatusReply      Minor = 579 // -12: SERVER_STATUS_REQUEST answered with something else
+	MinorClientAdminReply       Minor = 580 // -12: an admin request answered with something else
+	MinorClientStreamReply      Minor = 581 // -12: a frame out of place in a status stream
+	MinorClientStatsReply       Minor = 582 // -12: VENDOR_STATS_REQUEST answered with something else
+	MinorClientCheckoutReply    Minor = 583 // -12: CHECKOUT answered with something else
+	MinorClientRecheckoutReply  Minor = 584 // -12: a re-checkout after a reconnect answered with something else
+	MinorClientRequeueReply     Minor = 585 // -12: a request queued again answered with something else
+	MinorClientQueuePollReply   Minor = 586 // -12: QUEUE_POLL answered with something else
+	MinorClientLogReply         Minor = 587 // -12: a log switch request answered with something else
 )
 
 // Admin requests a license server refuses (server/trust.go): 601-609.
