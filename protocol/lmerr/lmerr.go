@@ -5,6 +5,11 @@
 //	Cannot connect to license server system. (-15,570:111 "Connection refused")
 //
 // and the shell sees 256+code as the exit status (-15 → 241).
+//
+// The error numbers are the Code constants (NoServer is -15, MaxUsers -4),
+// each itself an error, so that errors.Is(err, lmerr.MaxUsers) tells a
+// denial apart whatever its minor. The minor numbers are the Minor
+// constants of one table, minors.go, grouped by where they are raised.
 package lmerr
 
 import (

@@ -4,8 +4,11 @@ package lmerr
 // as the second number of (-15,570) does. Every place in golm that raises
 // an error takes its minor from the table below, and no number means two
 // things (TestMinorsUnique), so that a minor read off a user's screen
-// leads to one place in the source. The table is grouped by where the
-// errors are raised; each comment names the code and the condition.
+// leads to one condition, raised in one place or, where the same check
+// is made on two paths, in the places the comment names. The table is
+// grouped by where the errors are raised; each comment names the code and
+// the condition. Non-test sources never write a minor as a number
+// (TestNoLiteralMinors).
 type Minor int
 
 // lmgrd starting up (server/lmgrd.go, commands/lmgrd.go): 1-19.
