@@ -713,7 +713,7 @@ func LoadPublicKey(path string) (PublicKey, error) {
 // there is none. A key file that names another vendor is an error.
 func FindPublicKey(vendor, licenseFilePath string, daemonPaths ...string) (PublicKey, string, error) {
 	if !validVendorName(vendor) {
-		return PublicKey{}, "", sigError(nil, lmerr.MinorSigNoKey, fmt.Sprintf("no public key for vendor %q", vendor))
+		return PublicKey{}, "", sigError(nil, lmerr.MinorSigVendorName, fmt.Sprintf("no public key for vendor %q", vendor))
 	}
 	var dirs []string
 	if licenseFilePath != "" {
@@ -738,7 +738,7 @@ func FindPublicKey(vendor, licenseFilePath string, daemonPaths ...string) (Publi
 		}
 		return k, p, nil
 	}
-	return PublicKey{}, "", sigError(nil, lmerr.MinorSigNoKey, fmt.Sprintf("no %s.pub beside the license file or the vendor daemon", vendor))
+	return PublicKey{}, "", sigError(nil, lmerr.MinorSigNoPubFile, fmt.Sprintf("no %s.pub beside the license file or the vendor daemon", vendor))
 }
 
 // SignedLine reports one line that SignFile signed.

@@ -179,12 +179,14 @@ const (
 	MinorCryptParse          Minor = 7902 // -30: lmcrypt cannot parse the file
 )
 
-// Signatures of license lines (licfile): 851-859.
+// Signatures of license lines (licfile): 851-869.
 const (
-	MinorSigMissing  Minor = 851 // -8: the line carries no SIGN=
-	MinorSigEncoding Minor = 852 // -8: SIGN= is not a base32 signature
-	MinorSigMismatch Minor = 853 // -8: the signature does not match the line
-	MinorSigNoKey    Minor = 854 // -8: no public key for the vendor
-	MinorSigKind     Minor = 855 // -8: the line kind is not signed
-	MinorManifest    Minor = 856 // -8: a signed manifest does not verify
+	MinorSigMissing    Minor = 851 // -8: the line carries no SIGN=
+	MinorSigEncoding   Minor = 852 // -8: SIGN= is not a base32 signature
+	MinorSigMismatch   Minor = 853 // -8: the signature does not match the line
+	MinorSigNoKey      Minor = 854 // -8: verifying a line or a grant without a public key
+	MinorSigKind       Minor = 855 // -8: the line kind is not signed
+	MinorManifest      Minor = 856 // -8: a signed manifest does not verify
+	MinorSigVendorName Minor = 857 // -8: a vendor name that cannot name a VENDOR.pub file
+	MinorSigNoPubFile  Minor = 858 // -8: no VENDOR.pub beside the license file or the vendor daemon
 )
