@@ -29,7 +29,8 @@ const (
 	MinorHandshakeVersion Minor = 20 // -83: the client speaks a newer protocol version than the server
 )
 
-// lmgrd answering requests (server/lmgrd.go, server/child.go): 120-129.
+// lmgrd answering requests (server/lmgrd.go, server/child.go): 120-129;
+// lmreread refused before any vendor daemon rereads (server/reread_guard.go): 130-139.
 const (
 	MinorLmgrdUnknownVendor  Minor = 120 // -97: LOCATE names a vendor daemon lmgrd does not run
 	MinorVendorDown          Minor = 121 // -97: the vendor daemon is down (also when a status reply gives no reason)
@@ -150,7 +151,7 @@ const (
 	MinorAdminNotAdmin      Minor = 606 // -63: the user is no license administrator
 )
 
-// The lmutil commands (commands): 701-899, 7301-7999.
+// The lmutil commands (commands): 701-849, 7301-7999.
 const (
 	MinorHostidNoEther       Minor = 701  // -29: lmhostid finds no Ethernet address
 	MinorHostidNoInternet    Minor = 702  // -62: lmhostid finds no IP address
