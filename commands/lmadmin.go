@@ -10,12 +10,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the errors the admin commands raise themselves.
-const (
-	minorAdminNoServer = 811 // no source of the license path names a server
-	minorAdminNoFile   = 812 // a license file of the path cannot be read
-)
-
 // adminOptions are the client options of an admin command run with env.
 func adminOptions(env *Env, program string) []client.Option {
 	opts := []client.Option{
@@ -45,7 +39,7 @@ func adminTargets(env *Env, cflag string) ([][]licfile.ServerAddr, error) {
 			var list licfile.ErrorList
 			if f == nil || (err != nil && !errors.As(err, &list)) {
 				if first == nil {
-					first = lmerr.FromOS(-1, minorAdminNoFile, err, "License path: "+src.Path)
+					first = lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorAdminNoFile, err, "License path: "+src.Path)
 				}
 				continue
 			}
@@ -62,7 +56,7 @@ func adminTargets(env *Env, cflag string) ([][]licfile.ServerAddr, error) {
 	}
 	if len(out) == 0 {
 		if first == nil {
-			first = lmerr.New(-13, minorAdminNoServer, "License path: "+licfile.PathString(sources))
+			first = lmerr.New(lmerr.NoServerLines, lmerr.MinorAdminNoServer, "License path: "+licfile.PathString(sources))
 		}
 		return nil, first
 	}

@@ -15,9 +15,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the FlexLM errors lmcksum raises.
-const minorCksumRead = 7301
-
 func lmcksumApplet() *Applet {
 	return &Applet{
 		Name:    "lmcksum",
@@ -95,11 +92,11 @@ func runLmcksum(c *cli.Context, env *Env) error {
 	fmt.Fprintf(out, "lmcksum: using license file \"%s\"\n", path)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return lmerr.FromOS(-1, minorCksumRead, err, "License path: "+path)
+		return lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorCksumOpen, err, "License path: "+path)
 	}
 	f, perr := licfile.Parse(bytes.NewReader(data), name)
 	if f == nil {
-		return lmerr.FromOS(-30, minorCksumRead, perr, "License path: "+path)
+		return lmerr.FromOS(lmerr.CantReadFile, lmerr.MinorCksumParse, perr, "License path: "+path)
 	}
 	bad := printChecksums(out, f, vendor, c.Bool("k"))
 	return cksumStatus(env, perr, bad)
@@ -118,7 +115,7 @@ func lmcksumServer(c *cli.Context, env *Env, spec, vendor string) error {
 		}
 	}
 	if servers == nil {
-		return lmerr.New(-1, minorCksumRead, "License path: "+spec)
+		return lmerr.New(lmerr.NoConfFile, lmerr.MinorCksumNoFile, "License path: "+spec)
 	}
 	files, err := serverLicenseFiles(c.Context, env, "lmcksum", servers)
 	if err != nil {
@@ -129,7 +126,7 @@ func lmcksumServer(c *cli.Context, env *Env, spec, vendor string) error {
 	for _, sf := range files {
 		fmt.Fprintf(out, "lmcksum: using license file \"%s\" (from %s)\n", sf.Path, spec)
 		if sf.File == nil {
-			return lmerr.FromOS(-30, minorCksumRead, sf.Err, "License path: "+sf.Path)
+			return lmerr.FromOS(lmerr.CantReadFile, lmerr.MinorCksumSource, sf.Err, "License path: "+sf.Path)
 		}
 		bad += printChecksums(out, sf.File, vendor, c.Bool("k"))
 		if perr == nil {
@@ -144,10 +141,10 @@ func cksumStatus(env *Env, perr error, bad int) error {
 	status := 0
 	if perr != nil {
 		fmt.Fprintln(env.Stderr, perr)
-		status = lmerr.ExitStatus(-2)
+		status = lmerr.ExitStatus(lmerr.BadFile)
 	}
 	if bad > 0 {
-		status = lmerr.ExitStatus(-8)
+		status = lmerr.ExitStatus(lmerr.BadCode)
 	}
 	if status != 0 {
 		return &ExitError{Status: status}

@@ -20,9 +20,6 @@ import (
 	"golm/lmutil/server"
 )
 
-// Minor numbers of the FlexLM errors lmcrypt raises.
-const minorCryptRead = 7901
-
 func lmcryptApplet() *Applet {
 	return &Applet{
 		Name: "lmcrypt",
@@ -215,11 +212,11 @@ func printKey(env *Env, vendor string, pub ed25519.PublicKey, source string) {
 func readLicense(env *Env, name string) (data []byte, f *licfile.File, perr error, err error) {
 	data, err = os.ReadFile(env.Path(name))
 	if err != nil {
-		return nil, nil, nil, lmerr.FromOS(-1, minorCryptRead, err, "License path: "+name)
+		return nil, nil, nil, lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorCryptOpen, err, "License path: "+name)
 	}
 	f, perr = licfile.Parse(bytes.NewReader(data), name)
 	if f == nil {
-		return nil, nil, nil, lmerr.FromOS(-30, minorCryptRead, perr, "License path: "+name)
+		return nil, nil, nil, lmerr.FromOS(lmerr.CantReadFile, lmerr.MinorCryptParse, perr, "License path: "+name)
 	}
 	return data, f, perr, nil
 }
@@ -287,7 +284,7 @@ func signLicense(env *Env, name, outName string, keyFiles []string) error {
 	if perr != nil {
 		fmt.Fprintln(env.Stderr, perr)
 		fmt.Fprintf(env.Stderr, "lmcrypt: %s has errors; nothing signed\n", name)
-		return &ExitError{Status: lmerr.ExitStatus(-2)}
+		return &ExitError{Status: lmerr.ExitStatus(lmerr.BadFile)}
 	}
 	lines := signedLines(f)
 	if len(lines) == 0 {
@@ -299,7 +296,7 @@ func signLicense(env *Env, name, outName string, keyFiles []string) error {
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(env.Stderr, "lmcrypt: %s breaks the license file rules; nothing signed\n", name)
-		return &ExitError{Status: lmerr.ExitStatus(-2)}
+		return &ExitError{Status: lmerr.ExitStatus(lmerr.BadFile)}
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(env.Stderr, "lmcrypt: warning: %s\n", w)
@@ -508,10 +505,10 @@ func verifyLicense(env *Env, name string, keyFiles []string) error {
 		fmt.Fprintf(env.Stdout, "%s: %s\n", shown, describeManifest(name, m))
 	}
 	if bad > 0 {
-		return &ExitError{Status: lmerr.ExitStatus(-8)}
+		return &ExitError{Status: lmerr.ExitStatus(lmerr.BadCode)}
 	}
 	if perr != nil {
-		return &ExitError{Status: lmerr.ExitStatus(-2)}
+		return &ExitError{Status: lmerr.ExitStatus(lmerr.BadFile)}
 	}
 	return nil
 }
@@ -558,7 +555,7 @@ func publicKeys(env *Env, name string, keyFiles, vendors []string) (keys map[str
 			continue
 		}
 		k, _, err := licfile.FindPublicKey(v, licPath)
-		if lmerr.CodeOf(err) == -8 {
+		if lmerr.CodeOf(err) == lmerr.BadCode {
 			continue // reported as NOKEY per line
 		}
 		if err != nil {

@@ -21,13 +21,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the errors lmdiag raises itself.
-const (
-	minorDiagNoFeature = 821 // -5: no license line matches the selection
-	minorDiagNoFile    = 822 // -1: no license file of the path can be read
-	minorDiagWrongNode = 823 // -9: a node-locked line names another host
-)
-
 // lmdiagSeparator frames each license file and ends each license line's
 // report.
 const lmdiagSeparator = "-----------------------------------------------------"
@@ -238,7 +231,7 @@ func runLmdiag(c *cli.Context, env *Env, deps lmdiagDeps) error {
 		var list licfile.ErrorList
 		if f == nil || (err != nil && !errors.As(err, &list)) {
 			if readErr == nil {
-				readErr = lmerr.FromOS(-1, minorDiagNoFile, err, "License path: "+src.Path)
+				readErr = lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorDiagNoFile, err, "License path: "+src.Path)
 			}
 			continue
 		}
@@ -262,7 +255,7 @@ func runLmdiag(c *cli.Context, env *Env, deps lmdiagDeps) error {
 	case readable == 0 && readErr != nil:
 		return readErr
 	case found == 0 && sel.name != "":
-		return lmerr.New(-5, minorDiagNoFeature, "Feature:       "+sel.name, "License path:  "+licfile.PathString(sources))
+		return lmerr.New(lmerr.NoFeature, lmerr.MinorDiagNoFeature, "Feature:       "+sel.name, "License path:  "+licfile.PathString(sources))
 	}
 	return alreadyPrinted(r.first)
 }
@@ -337,12 +330,12 @@ func (r *lmdiagRun) diagnoseLine(src licfile.Source, f *licfile.File, ft *licfil
 	if len(ft.HostID) > 0 && !r.nodeLine(ft.HostID) {
 		// A checkout could be granted by another line of the feature:
 		// this line's verdict is that it is locked to another host.
-		err = lmerr.New(-9, minorDiagWrongNode, "Feature:       "+ft.Name, "Hostid:        "+ft.HostID.String())
+		err = lmerr.New(lmerr.NotThisHost, lmerr.MinorDiagWrongNode, "Feature:       "+ft.Name, "Hostid:        "+ft.HostID.String())
 	} else {
 		err = r.tryCheckout(src.File, ft.Vendor, ft.Name, ft.Version.Text)
 	}
 	r.verdict(err)
-	if lmerr.CodeOf(err) == -15 {
+	if lmerr.CodeOf(err) == lmerr.NoServer {
 		for _, s := range f.Servers {
 			r.extended(s, vendorPort(f, ft.Vendor), ft.Vendor)
 		}
@@ -355,7 +348,7 @@ func (r *lmdiagRun) diagnoseServer(src licfile.Source, feature string) {
 	fmt.Fprintf(r.w, "%q at license server %s\n", feature, src.String())
 	err := r.tryCheckout(src.String(), "", feature, "0")
 	r.verdict(err)
-	if lmerr.CodeOf(err) == -15 {
+	if lmerr.CodeOf(err) == lmerr.NoServer {
 		for _, a := range src.Servers {
 			r.extended(&licfile.Server{Host: a.Host, Port: a.Port}, 0, "")
 		}

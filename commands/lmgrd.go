@@ -401,7 +401,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	files := licenseFiles(c, env)
 	if len(files) == 0 && c.String("c") != "" {
 		// A directory without *.lic files, or servers only: name it.
-		e := lmerr.New(-1, 1)
+		e := lmerr.New(lmerr.NoConfFile, lmerr.MinorLmgrdNoLicenseFile)
 		log.Printf("Cannot find license file: no license file in %s", c.String("c"))
 		return &server.ConfigError{Msg: e.Error() + "\nLicense path: " + c.String("c") + " (no license file in it)", Err: e, Status: e.ExitStatus()}
 	}

@@ -10,17 +10,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the errors lmhostid raises (golm's own numbering).
-const (
-	minorHostidNoEther       = 701
-	minorHostidNoInternet    = 702
-	minorHostidNoLong        = 703
-	minorHostidNoHostname    = 704
-	minorHostidNoUser        = 705
-	minorHostidUnsupported   = 706
-	minorHostidNoDisplayable = 707
-)
-
 // hostidTypes are the hostid type flags lmhostid supports, in the order
 // the usage line lists them, with the man page text for each.
 var hostidTypes = []struct{ flag, usage string }{
@@ -132,7 +121,7 @@ func runLmhostid(c *cli.Context, env *Env, a *Applet, machine machineFunc) error
 	}
 	for _, t := range unsupportedHostidTypes {
 		if kind == t.flag {
-			e := lmerr.New(-42, minorHostidUnsupported, "Hostid type: -"+t.flag+" ("+t.what+")")
+			e := lmerr.New(lmerr.BadParam, lmerr.MinorHostidUnsupported, "Hostid type: -"+t.flag+" ("+t.what+")")
 			return fmt.Errorf("lmhostid: -%s: this hostid type is not supported on this platform: %w", t.flag, e)
 		}
 	}
@@ -140,7 +129,7 @@ func runLmhostid(c *cli.Context, env *Env, a *Applet, machine machineFunc) error
 	if m == nil {
 		// Without a machine nothing can be printed; say why as the
 		// default hostid type would.
-		return lmerr.FromOS(-29, minorHostidNoEther, err)
+		return lmerr.FromOS(lmerr.NoEthernet, lmerr.MinorHostidNoEther, err)
 	}
 	ids, err := hostidsOf(m, kind, err)
 	if err != nil {
@@ -159,32 +148,32 @@ func hostidsOf(m *licfile.Machine, kind string, probeErr error) ([]string, error
 	switch kind {
 	case "ether":
 		if len(m.Ethers) == 0 {
-			return nil, lmerr.FromOS(-29, minorHostidNoEther, probeErr)
+			return nil, lmerr.FromOS(lmerr.NoEthernet, lmerr.MinorHostidNoEther, probeErr)
 		}
 		return m.Ethers, nil
 	case "internet":
 		if len(m.IPs) == 0 {
-			return nil, lmerr.FromOS(-62, minorHostidNoInternet, probeErr)
+			return nil, lmerr.FromOS(lmerr.NoNetwork, lmerr.MinorHostidNoInternet, probeErr)
 		}
 		return []string{"INTERNET=" + m.IPs[0]}, nil
 	case "hostname":
 		if m.Hostname == "" {
-			return nil, &lmerr.Error{Code: -42, Minor: minorHostidNoHostname, Text: "Cannot determine the host name."}
+			return nil, &lmerr.Error{Code: lmerr.BadParam, Minor: lmerr.MinorHostidNoHostname, Text: "Cannot determine the host name."}
 		}
 		return []string{"HOSTNAME=" + m.Hostname}, nil
 	case "user":
 		if m.User == "" {
-			return nil, &lmerr.Error{Code: -42, Minor: minorHostidNoUser, Text: "Cannot determine the user name."}
+			return nil, &lmerr.Error{Code: lmerr.BadParam, Minor: lmerr.MinorHostidNoUser, Text: "Cannot determine the user name."}
 		}
 		return []string{"USER=" + m.User}, nil
 	case "display":
 		if m.Display == "" {
-			return nil, &lmerr.Error{Code: -42, Minor: minorHostidNoDisplayable, Text: "Cannot determine the display."}
+			return nil, &lmerr.Error{Code: lmerr.BadParam, Minor: lmerr.MinorHostidNoDisplayable, Text: "Cannot determine the display."}
 		}
 		return []string{"DISPLAY=" + m.Display}, nil
 	case "long":
 		if m.Long == "" {
-			return nil, lmerr.FromOS(-62, minorHostidNoLong, probeErr)
+			return nil, lmerr.FromOS(lmerr.NoNetwork, lmerr.MinorHostidNoLong, probeErr)
 		}
 		return []string{m.Long}, nil
 	}

@@ -19,10 +19,6 @@ import (
 // maxInstallLines is the most input lines lminstall reads (manual 7.8).
 const maxInstallLines = 1000
 
-// minorInstallRead is the minor number of a license file lminstall
-// cannot read.
-const minorInstallRead = 7801
-
 // continuationIndent starts every continuation line lminstall writes.
 const continuationIndent = "    "
 
@@ -147,7 +143,7 @@ func runLminstall(c *cli.Context, env *Env, terminal func(io.Reader) bool) error
 		if in != "" && in != "-" {
 			f, err := os.Open(env.Path(in))
 			if err != nil {
-				return fmt.Errorf("lminstall: %s: %w", in, lmerr.FromOS(-30, minorInstallRead, err, "License file: "+in))
+				return fmt.Errorf("lminstall: %s: %w", in, lmerr.FromOS(lmerr.CantReadFile, lmerr.MinorInstallRead, err, "License file: "+in))
 			}
 			defer f.Close()
 			r, opt.filename = f, in
@@ -304,8 +300,8 @@ func renderInstallLine(l licfile.Line, opt installOptions) (string, []problem) {
 		}
 		dec, err := licfile.EncodeDecimal(dl)
 		if err != nil {
-			msg := strings.TrimSuffix(lmerr.Text(-98), ".")
-			problems = append(problems, problem{line, at + msg + ": " + err.Error() + " (-98)", lmerr.ExitStatus(-98)})
+			msg := strings.TrimSuffix(lmerr.Text(lmerr.NoDecimal), ".")
+			problems = append(problems, problem{line, at + msg + ": " + err.Error() + " (-98)", lmerr.ExitStatus(lmerr.NoDecimal)})
 		} else {
 			text, decimal = dec, true
 		}

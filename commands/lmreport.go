@@ -282,7 +282,7 @@ func fmtHours(h float64) string { return strconv.FormatFloat(h, 'f', 2, 64) }
 // denialText is a denial reason as lmreport prints it: the FlexLM text and
 // number.
 func denialText(code int) string {
-	return fmt.Sprintf("%s (%d)", lmerr.Text(code), code)
+	return fmt.Sprintf("%s (%d)", lmerr.Text(lmerr.Code(code)), code)
 }
 
 func newReportTable(w io.Writer, header ...string) *tablewriter.Table {
@@ -443,7 +443,7 @@ func writeReportJSON(w io.Writer, rep *usageReport, loc *time.Location) error {
 			Queued: f.Queued, Peak: f.Peak, PeakAt: jsonTime(f.PeakAt, loc), SeatHours: round2(f.SeatHours),
 			Users: []jsonUser{}}
 		for _, code := range f.DenialCodes() {
-			jf.Denials = append(jf.Denials, jsonDenial{Code: code, Text: lmerr.Text(code), Count: f.Denials[code]})
+			jf.Denials = append(jf.Denials, jsonDenial{Code: code, Text: lmerr.Text(lmerr.Code(code)), Count: f.Denials[code]})
 		}
 		for _, u := range f.Users {
 			jf.Users = append(jf.Users, jsonUser{User: u.User, Checkouts: u.Checkouts, Denials: u.Denials, SeatHours: round2(u.SeatHours)})

@@ -25,7 +25,7 @@ The server is the first of the license path (-c, else $LM_LICENSE_FILE and the V
 Unlike FLEXlm 7.1, the vendor daemons reread their options files too. A license file or options file that a vendor daemon would refuse is refused before any daemon rereads: ` +
 			`a license file that cannot be read or has a bad line, or an options file with a bad line that restricts access (INCLUDE, EXCLUDE, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP they use) or that cannot be read. ` +
 			`The daemons keep serving the files they have, and lmreread prints each problem as file:line:column: message (code), then the FlexLM error, ` +
-			`Invalid license file syntax. (-2,1) or Cannot read license file. (-30,1), and exits with 254 or 226. A bad line that restricts nothing (a misspelt NOLOG or TIMEOUT) is only logged.
+			`Invalid license file syntax. (-2,...) or Cannot read license file. (-30,...), and exits with 254 or 226. A bad line that restricts nothing (a misspelt NOLOG or TIMEOUT) is only logged.
 
 On success lmreread prints "lmreread successful". A refusal prints the FlexLM error, for example You are not a license administrator. (-63,...) ` +
 			`for a request from another host or from a user who is not root, lmgrd's user or a license administrator (see lmgrd(1)), or The desired vendor daemon is down. (-97,...) for an unknown -vendor, and lmreread exits with 256 plus the error number; ` +

@@ -14,12 +14,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the errors lmstat raises (golm's own numbering).
-const (
-	minorStatNoFile = 801 // a license file of the path cannot be read
-	minorStatSyntax = 802 // a license file has bad lines
-)
-
 func lmstatApplet() *Applet {
 	return &Applet{
 		Name:    "lmstat",
@@ -92,7 +86,7 @@ func lmstatInfo(c *cli.Context, env *Env, feature string) error {
 		for _, e := range list {
 			fmt.Fprintln(env.Stderr, e)
 		}
-		fail(lmerr.New(list[0].Code, minorStatSyntax))
+		fail(lmerr.New(list[0].Code, lmerr.MinorStatSyntax))
 	}
 	for _, src := range env.LicenseSources(c.String("c"), "") {
 		if src.IsServer() {
@@ -126,7 +120,7 @@ func lmstatInfo(c *cli.Context, env *Env, feature string) error {
 		case errors.As(err, &list):
 			syntax(list)
 		case err != nil:
-			le := lmerr.FromOS(-1, minorStatNoFile, err, "License path: "+path)
+			le := lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorStatNoFile, err, "License path: "+path)
 			fmt.Fprintf(env.Stderr, "lmstat: %s: %v\n", path, le)
 			fail(le)
 			continue

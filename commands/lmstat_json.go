@@ -27,7 +27,7 @@ func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, d
 	var first error
 	fail := func(e *status.Error) {
 		if first == nil && e != nil {
-			first = lmerr.New(e.Code, e.Minor)
+			first = lmerr.New(lmerr.Code(e.Code), lmerr.Minor(e.Minor))
 		}
 	}
 	for _, src := range sources {

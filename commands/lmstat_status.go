@@ -21,11 +21,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the errors the server modes of lmstat raise themselves.
-const (
-	minorStatNoServer = 803 // a license file has no SERVER line to ask
-)
-
 // lmstatServerDescription documents the lmstat modes that ask lmgrd; it
 // ends lmstat's man page.
 const lmstatServerDescription = `Every other mode asks the license servers. ` +
@@ -249,14 +244,14 @@ func sourceSpec(src licfile.Source) ([]licfile.ServerAddr, *licfile.File, error)
 	f, err := licfile.ParseFile(src.File)
 	var list licfile.ErrorList
 	if err != nil && !errors.As(err, &list) {
-		return nil, nil, lmerr.FromOS(-1, minorStatNoFile, err, "License path: "+src.Path)
+		return nil, nil, lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorStatNoFile, err, "License path: "+src.Path)
 	}
 	if f == nil {
-		return nil, nil, lmerr.New(list[0].Code, minorStatSyntax)
+		return nil, nil, lmerr.New(list[0].Code, lmerr.MinorStatSyntax)
 	}
 	spec := licfile.ServerSpecOf(f.Servers)
 	if len(spec) == 0 {
-		return nil, nil, lmerr.New(-13, minorStatNoServer, "License path: "+src.Path)
+		return nil, nil, lmerr.New(lmerr.NoServerLines, lmerr.MinorStatNoServer, "License path: "+src.Path)
 	}
 	return spec, f, nil
 }
@@ -430,7 +425,7 @@ func statDown(w *statWriter, vendor string, err error, file *licfile.File) {
 
 func vendorDown(vs *protocol.VendorStatus) *lmerr.Error {
 	if vs.Code == 0 {
-		return lmerr.New(-97, 121)
+		return lmerr.New(lmerr.VendorDown, lmerr.MinorVendorDown)
 	}
 	return lmerr.New(vs.Code, vs.Minor)
 }
@@ -621,7 +616,7 @@ func (s *statWriter) endFeature() {
 func featureHeaderLine(h *protocol.FeatureHeader) string {
 	prefix := "Users of " + h.Name + ":"
 	switch {
-	case h.Code == -18:
+	case h.Code == lmerr.NoServerSupport:
 		return fmt.Sprintf("%s  (Error: %d licenses, unsupported by licensed server)", prefix, h.Issued)
 	case h.Code != 0:
 		return prefix + " Cannot get users of " + h.Name + ": " + lmerr.New(h.Code, h.Minor).Error()

@@ -127,10 +127,6 @@ func logSwitchLine(name string, r *protocol.LogSwitched) string {
 	return fmt.Sprintf("%s: debug log switched to %s", vendor, r.Path)
 }
 
-// minorSwitchNoFeature is the minor number of the -5 a log switch for a
-// name that is neither a vendor daemon nor a feature of the server gets.
-const minorSwitchNoFeature = 831
-
 // servesFeature is nil when vendor daemon v serves feature, the -5 of
 // lmstat -f otherwise.
 func servesFeature(ctx context.Context, v *client.Vendor, feature string) error {
@@ -145,7 +141,7 @@ func servesFeature(ctx context.Context, v *client.Vendor, feature string) error 
 		}
 	}
 	if !known {
-		return lmerr.New(-5, minorSwitchNoFeature, "Feature:       "+feature)
+		return lmerr.New(lmerr.NoFeature, lmerr.MinorSwitchNoFeature, "Feature:       "+feature)
 	}
 	return nil
 }
@@ -154,7 +150,7 @@ func servesFeature(ctx context.Context, v *client.Vendor, feature string) error 
 // called target, when err is -5 (as lmdown -vendor does for a vendor
 // daemon), and is err otherwise.
 func unknownTarget(name, target string, ac *adminConn, err error) error {
-	if lmerr.CodeOf(err) != -5 {
+	if lmerr.CodeOf(err) != lmerr.NoFeature {
 		return err
 	}
 	return &ExitError{

@@ -16,12 +16,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the errors lmver raises (golm's own numbering).
-const (
-	minorLmverOpen = 711
-	minorLmverRead = 712
-)
-
 // golmModule is the module path of golm's own binaries; a Go binary built
 // from it is golm, one that depends on it links golm's client package.
 const golmModule = "golm/lmutil"
@@ -104,8 +98,8 @@ func golmVersionLine(version, build, platform string) string {
 }
 
 // readError is the error of a file lmver cannot open or read.
-func readError(name string, minor int, err error) error {
-	e := lmerr.FromOS(-30, minor, err)
+func readError(name string, minor lmerr.Minor, err error) error {
+	e := lmerr.FromOS(lmerr.CantReadFile, minor, err)
 	e.Text = "Cannot read file " + name + "."
 	return e
 }
@@ -116,7 +110,7 @@ func readError(name string, minor int, err error) error {
 func fileVersion(path, name string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, readError(name, minorLmverOpen, err)
+		return nil, readError(name, lmerr.MinorLmverOpen, err)
 	}
 	defer f.Close()
 	if bi, err := buildinfo.Read(f); err == nil {
@@ -125,11 +119,11 @@ func fileVersion(path, name string) ([]string, error) {
 		}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, readError(name, minorLmverRead, err)
+		return nil, readError(name, lmerr.MinorLmverRead, err)
 	}
 	lines, err := bannerStrings(f, maxBannerLines)
 	if err != nil {
-		return nil, readError(name, minorLmverRead, err)
+		return nil, readError(name, lmerr.MinorLmverRead, err)
 	}
 	if len(lines) == 0 {
 		return nil, fmt.Errorf("lmver: %s: no golm, FLEXlm or FlexNet version found", name)

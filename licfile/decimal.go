@@ -270,7 +270,7 @@ type DecimalError struct {
 // format license is typed incorrectly: group 7 "06442" fails its check
 // digit".
 func (e *DecimalError) Error() string {
-	return strings.TrimSuffix(lmerr.Text(-99), ".") + ": " + e.Reason
+	return strings.TrimSuffix(lmerr.Text(lmerr.BadDecimal), ".") + ": " + e.Reason
 }
 
 // Unwrap makes errors.Is(err, ErrDecimal) hold.
@@ -473,7 +473,7 @@ func ExpandDecimal(src, filename string) (string, []DecimalLine, ErrorList) {
 					p = q
 				}
 			}
-			errs = append(errs, &ParseError{File: filename, Line: p.line + 1, Column: p.col + off - p.off, Code: -99, Err: err})
+			errs = append(errs, &ParseError{File: filename, Line: p.line + 1, Column: p.col + off - p.off, Code: lmerr.BadDecimal, Err: err})
 		} else {
 			dl.Text = readable
 		}

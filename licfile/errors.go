@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // The sentinel errors a ParseError wraps, each tied to the FlexLM error
@@ -28,21 +30,21 @@ var (
 )
 
 // codes maps each sentinel to its FlexLM error code.
-var codes = map[error]int{
-	ErrSyntax:  -2,
-	ErrHostID:  -2,
-	ErrDate:    -11,
-	ErrVersion: -77,
-	ErrPackage: -82,
-	ErrFuture:  -90,
+var codes = map[error]lmerr.Code{
+	ErrSyntax:  lmerr.BadFile,
+	ErrHostID:  lmerr.BadFile,
+	ErrDate:    lmerr.BadDate,
+	ErrVersion: lmerr.BadVersion,
+	ErrPackage: lmerr.BadPackage,
+	ErrFuture:  lmerr.FutureFile,
 
-	ErrNotDecimal: -98,
-	ErrDecimal:    -99,
+	ErrNotDecimal: lmerr.NoDecimal,
+	ErrDecimal:    lmerr.BadDecimal,
 }
 
 // CodeOf returns the FlexLM error code of a parse error or sentinel: the
 // Code of a *ParseError, the code of a wrapped sentinel, or 0.
-func CodeOf(err error) int {
+func CodeOf(err error) lmerr.Code {
 	var pe *ParseError
 	if errors.As(err, &pe) {
 		return pe.Code
@@ -87,7 +89,7 @@ type ParseError struct {
 	File   string
 	Line   int
 	Column int
-	Code   int // FlexLM error code (-2, -11, ...)
+	Code   lmerr.Code // FlexLM error code (-2, -11, ...)
 	Err    error
 }
 
@@ -108,7 +110,7 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // newParseError builds a ParseError at pos for err, taking the code from
 // the sentinel err wraps.
 func newParseError(pos Pos, err error) *ParseError {
-	code := -2
+	code := lmerr.BadFile
 	for s, c := range codes {
 		if errors.Is(err, s) {
 			code = c

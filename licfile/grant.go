@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // Fingerprint names a public key briefly, for logs and for a person
@@ -49,18 +51,18 @@ type SignedHead struct {
 // ErrBadSignature and carries -8.
 func VerifySignedText(pub ed25519.PublicKey, text, sign string) (SignedHead, error) {
 	if len(pub) != ed25519.PublicKeySize {
-		return SignedHead{}, sigError(nil, minorSigNoKey, "no public key")
+		return SignedHead{}, sigError(nil, lmerr.MinorSigNoKey, "no public key")
 	}
 	sig, err := DecodeSignature(sign)
 	if err != nil {
-		return SignedHead{}, sigError(nil, minorSigEncoding, err.Error())
+		return SignedHead{}, sigError(nil, lmerr.MinorSigEncoding, err.Error())
 	}
 	if !ed25519.Verify(pub, []byte(text), sig) {
-		return SignedHead{}, sigError(nil, minorSigMismatch, "signature does not match the line")
+		return SignedHead{}, sigError(nil, lmerr.MinorSigMismatch, "signature does not match the line")
 	}
 	h, err := ParseSignedText(text)
 	if err != nil {
-		return SignedHead{}, sigError(nil, minorSigMismatch, err.Error())
+		return SignedHead{}, sigError(nil, lmerr.MinorSigMismatch, err.Error())
 	}
 	return h, nil
 }

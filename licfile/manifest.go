@@ -57,6 +57,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // ManifestVersion starts the message a manifest signs.
@@ -64,9 +66,6 @@ const ManifestVersion = "golm-manifest-1"
 
 // manifestTag starts every manifest comment line.
 const manifestTag = "# golm-manifest "
-
-// Minor number of the -8 error of a manifest that does not hold.
-const minorManifest = 806
 
 // Manifest is a golm-manifest comment line of a license file: one
 // signature over the signed lines of one vendor in one block of the file.
@@ -283,7 +282,7 @@ func manifestBlocks(f *File, vendor string) []ManifestCheck {
 // check sets c.Err: nil when the manifest holds for its block under pub.
 func (c *ManifestCheck) check(pub ed25519.PublicKey, servers []*Server) {
 	m := c.Manifest
-	fail := func(reason string) { c.Err = sigError(nil, minorManifest, reason) }
+	fail := func(reason string) { c.Err = sigError(nil, lmerr.MinorManifest, reason) }
 	if len(pub) != ed25519.PublicKeySize {
 		fail("no public key")
 		return

@@ -48,15 +48,6 @@ import (
 // signed form gets a new tag, so old and new signatures never collide.
 const SignedTextVersion = "golm-sig-1"
 
-// Minor numbers of the -8 errors raised here (golm's own numbering).
-const (
-	minorSigMissing  = 801 // the line carries no SIGN=
-	minorSigEncoding = 802 // SIGN= is not a base32 signature
-	minorSigMismatch = 803 // the signature does not match the line
-	minorSigNoKey    = 804 // no public key for the vendor
-	minorSigKind     = 805 // the line kind is not signed
-)
-
 // ErrBadSignature is the sentinel every signature failure wraps: an edited
 // line, a malformed SIGN= value, a missing signature. errors.Is(err,
 // ErrBadSignature) holds for each, and lmerr.CodeOf(err) is -8.
@@ -70,7 +61,7 @@ type SignatureError struct {
 }
 
 // Error prints the FlexLM text and number, then the reason:
-// "Invalid (inconsistent) license key or signature. (-8,803): signature
+// "Invalid (inconsistent) license key or signature. (-8,853): signature
 // does not match the line".
 func (e *SignatureError) Error() string {
 	return e.Err.Message() + " " + e.Err.Suffix() + ": " + e.Reason
@@ -80,8 +71,8 @@ func (e *SignatureError) Error() string {
 // *lmerr.Error with code -8.
 func (e *SignatureError) Unwrap() []error { return []error{ErrBadSignature, e.Err} }
 
-func sigError(l Line, minor int, reason string) error {
-	return &SignatureError{Line: l, Reason: reason, Err: lmerr.New(-8, minor)}
+func sigError(l Line, minor lmerr.Minor, reason string) error {
+	return &SignatureError{Line: l, Reason: reason, Err: lmerr.New(lmerr.BadCode, minor)}
 }
 
 // sigEncoding is the SIGN= alphabet: base32 without padding.
@@ -510,7 +501,7 @@ func Sign(priv ed25519.PrivateKey, l Line, servers []*Server) (string, error) {
 		return "", errors.New("licfile: not an Ed25519 private key")
 	}
 	if !Signable(l) {
-		return "", sigError(l, minorSigKind, "only FEATURE, INCREMENT, UPGRADE and PACKAGE lines are signed")
+		return "", sigError(l, lmerr.MinorSigKind, "only FEATURE, INCREMENT, UPGRADE and PACKAGE lines are signed")
 	}
 	return EncodeSignature(ed25519.Sign(priv, appendSignedText(nil, l, servers))), nil
 }
@@ -532,25 +523,25 @@ func lineSign(l Line) string {
 // malformed SIGN= value, or a line edited since it was signed.
 func Verify(pub ed25519.PublicKey, f *File, l Line) error {
 	if !Signable(l) {
-		return sigError(l, minorSigKind, "line kind is not signed")
+		return sigError(l, lmerr.MinorSigKind, "line kind is not signed")
 	}
 	if len(pub) != ed25519.PublicKeySize {
-		return sigError(l, minorSigNoKey, "no public key")
+		return sigError(l, lmerr.MinorSigNoKey, "no public key")
 	}
 	s := lineSign(l)
 	if s == "" {
-		return sigError(l, minorSigMissing, "no SIGN=")
+		return sigError(l, lmerr.MinorSigMissing, "no SIGN=")
 	}
 	sig, err := DecodeSignature(s)
 	if err != nil {
-		return sigError(l, minorSigEncoding, err.Error())
+		return sigError(l, lmerr.MinorSigEncoding, err.Error())
 	}
 	var servers []*Server
 	if f != nil {
 		servers = f.Servers
 	}
 	if !ed25519.Verify(pub, appendSignedText(nil, l, servers), sig) {
-		return sigError(l, minorSigMismatch, "signature does not match the line")
+		return sigError(l, lmerr.MinorSigMismatch, "signature does not match the line")
 	}
 	return nil
 }
@@ -722,7 +713,7 @@ func LoadPublicKey(path string) (PublicKey, error) {
 // there is none. A key file that names another vendor is an error.
 func FindPublicKey(vendor, licenseFilePath string, daemonPaths ...string) (PublicKey, string, error) {
 	if !validVendorName(vendor) {
-		return PublicKey{}, "", sigError(nil, minorSigNoKey, fmt.Sprintf("no public key for vendor %q", vendor))
+		return PublicKey{}, "", sigError(nil, lmerr.MinorSigVendorName, fmt.Sprintf("no public key for vendor %q", vendor))
 	}
 	var dirs []string
 	if licenseFilePath != "" {
@@ -747,7 +738,7 @@ func FindPublicKey(vendor, licenseFilePath string, daemonPaths ...string) (Publi
 		}
 		return k, p, nil
 	}
-	return PublicKey{}, "", sigError(nil, minorSigNoKey, fmt.Sprintf("no %s.pub beside the license file or the vendor daemon", vendor))
+	return PublicKey{}, "", sigError(nil, lmerr.MinorSigNoPubFile, fmt.Sprintf("no %s.pub beside the license file or the vendor daemon", vendor))
 }
 
 // SignedLine reports one line that SignFile signed.

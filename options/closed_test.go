@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // longNames is a USER list of n names of ten characters each.
@@ -90,8 +92,8 @@ func TestTypoNeverOpensAccess(t *testing.T) {
 					t.Errorf("Closed(%s) = nil, want a closure", f)
 				}
 				for _, r := range []Requester{ann, bob} {
-					if ok, code := o.Allowed(f, nil, r); ok || code != CodeNotIncluded {
-						t.Errorf("Allowed(%s, %s) = %v, %d; want false, %d", f, r.User, ok, code, CodeNotIncluded)
+					if ok, code := o.Allowed(f, nil, r); ok || code != lmerr.NotIncluded {
+						t.Errorf("Allowed(%s, %s) = %v, %d; want false, %d", f, r.User, ok, code, lmerr.NotIncluded)
 					}
 				}
 			}
@@ -161,8 +163,8 @@ func TestUnreadable(t *testing.T) {
 	_, err := os.ReadFile(path)
 	o := Unreadable(path, err)
 	for _, f := range []string{"f1", "anything"} {
-		if ok, code := o.Allowed(f, nil, Requester{User: "ann"}); ok || code != CodeNotIncluded {
-			t.Errorf("Allowed(%s) = %v, %d; want false, %d", f, ok, code, CodeNotIncluded)
+		if ok, code := o.Allowed(f, nil, Requester{User: "ann"}); ok || code != lmerr.NotIncluded {
+			t.Errorf("Allowed(%s) = %v, %d; want false, %d", f, ok, code, lmerr.NotIncluded)
 		}
 	}
 	c := o.Closed("f1")

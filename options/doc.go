@@ -72,7 +72,7 @@
 // may use the feature. Reservations (Reservations, FitReservations,
 // Reservation.Matches) and MAX limits (MaxRules, Max.Counts, MaxFor)
 // are counted by the vendor daemon, which knows the seats in use and
-// denies with CodeReserved (-101) and CodeOverMax (-87). LINGER, TIMEOUT
+// denies with lmerr.Reserved (-101) and lmerr.MaxExceeded (-87). LINGER, TIMEOUT
 // and TIMEOUTALL, MAX_OVERDRAFT, NOLOG, REPORTLOG and DEBUGLOG are plain
 // values (Linger, Timeout, MaxOverdraft, the NoLog, ReportLog and
 // DebugLog fields). A nil *Options is an empty file. Allowed does not

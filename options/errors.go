@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol/lmerr"
 )
 
 // The sentinel errors a ParseError wraps. Test with errors.Is.
@@ -41,22 +42,22 @@ var (
 // codes maps each sentinel to the FlexLM error code it is reported with.
 var codes = []struct {
 	err  error
-	code int
+	code lmerr.Code
 }{
-	{ErrSyntax, -2},
-	{ErrKeyword, -90},
-	{ErrSelector, -2},
-	{ErrVersion, -77},
-	{ErrInternet, -2},
-	{ErrGroup, -2},
-	{ErrLineLength, -2},
-	{ErrMember, -2},
-	{ErrUnreadable, -30},
+	{ErrSyntax, lmerr.BadFile},
+	{ErrKeyword, lmerr.FutureFile},
+	{ErrSelector, lmerr.BadFile},
+	{ErrVersion, lmerr.BadVersion},
+	{ErrInternet, lmerr.BadFile},
+	{ErrGroup, lmerr.BadFile},
+	{ErrLineLength, lmerr.BadFile},
+	{ErrMember, lmerr.BadFile},
+	{ErrUnreadable, lmerr.CantReadFile},
 }
 
 // CodeOf returns the FlexLM error code of a parse error or sentinel: the
 // Code of a *ParseError, the code of a wrapped sentinel, or 0.
-func CodeOf(err error) int {
+func CodeOf(err error) lmerr.Code {
 	var pe *ParseError
 	if errors.As(err, &pe) {
 		return pe.Code
@@ -103,7 +104,7 @@ type ParseError = licfile.ParseError
 type ErrorList = licfile.ErrorList
 
 func newParseError(pos Pos, err error) *ParseError {
-	code := -2
+	code := lmerr.BadFile
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
 			code = c.code

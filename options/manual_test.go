@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // parseManual parses one of the manual's example options files.
@@ -34,7 +36,7 @@ type access struct {
 	feature string
 	r       Requester
 	ok      bool
-	code    int
+	code    lmerr.Code
 }
 
 func checkAccess(t *testing.T, o *Options, cases []access) {
@@ -63,7 +65,7 @@ func checkAccess(t *testing.T, o *Options, cases []access) {
 func TestManual651Simple(t *testing.T) {
 	o := parseManual(t, "manual-6.5.1-simple.opt")
 	checkAccess(t, o, []access{
-		{"lori is excluded", "compile", Requester{User: "lori", Host: "mainline"}, false, CodeExcluded},
+		{"lori is excluded", "compile", Requester{User: "lori", Host: "mainline"}, false, lmerr.Excluded},
 		{"robert may", "compile", Requester{User: "robert", Host: "desk"}, true, 0},
 		{"anyone else may", "compile", Requester{User: "sue", Host: "desk"}, true, 0},
 		{"lori may use other features", "link", Requester{User: "lori"}, true, 0},
@@ -135,17 +137,17 @@ func TestManual651Simple(t *testing.T) {
 // the hosts "fred" and "barney" from using a feature called "f1"".
 func TestManual652MultipleUsers(t *testing.T) {
 	users := []access{
-		{"bob", "toothbrush", Requester{User: "bob", Host: "h"}, false, CodeExcluded},
-		{"howard", "toothbrush", Requester{User: "howard", Host: "h"}, false, CodeExcluded},
-		{"james", "toothbrush", Requester{User: "james", Host: "h"}, false, CodeExcluded},
+		{"bob", "toothbrush", Requester{User: "bob", Host: "h"}, false, lmerr.Excluded},
+		{"howard", "toothbrush", Requester{User: "howard", Host: "h"}, false, lmerr.Excluded},
+		{"james", "toothbrush", Requester{User: "james", Host: "h"}, false, lmerr.Excluded},
 		{"user names are case sensitive", "toothbrush", Requester{User: "Bob", Host: "h"}, true, 0},
 		{"anyone else", "toothbrush", Requester{User: "ann", Host: "h"}, true, 0},
 		{"other features", "comb", Requester{User: "bob", Host: "h"}, true, 0},
 	}
 	hosts := []access{
-		{"on fred", "f1", Requester{User: "ann", Host: "fred"}, false, CodeExcluded},
-		{"on barney", "f1", Requester{User: "bob", Host: "barney.example.com"}, false, CodeExcluded},
-		{"on BARNEY", "f1", Requester{User: "bob", Host: "BARNEY"}, false, CodeExcluded},
+		{"on fred", "f1", Requester{User: "ann", Host: "fred"}, false, lmerr.Excluded},
+		{"on barney", "f1", Requester{User: "bob", Host: "barney.example.com"}, false, lmerr.Excluded},
+		{"on BARNEY", "f1", Requester{User: "bob", Host: "BARNEY"}, false, lmerr.Excluded},
 		{"on wilma", "f1", Requester{User: "ann", Host: "wilma"}, true, 0},
 		{"a user named fred", "f1", Requester{User: "fred", Host: "wilma"}, true, 0},
 		{"other features", "f2", Requester{User: "ann", Host: "fred"}, true, 0},
@@ -180,12 +182,12 @@ func TestManual653Exclude(t *testing.T) {
 	o := parseManual(t, "manual-6.5.3-exclude.opt")
 	ip := netip.MustParseAddr
 	checkAccess(t, o, []access{
-		{"picasso", "spell", Requester{User: "picasso"}, false, CodeExcluded},
-		{"mondrian", "spell", Requester{User: "mondrian"}, false, CodeExcluded},
-		{"klee", "spell", Requester{User: "klee"}, false, CodeExcluded},
-		{"bob", "spell", Requester{User: "bob"}, false, CodeExcluded},
-		{"from 123.123.123.7", "spell", Requester{User: "ann", IP: ip("123.123.123.7")}, false, CodeExcluded},
-		{"from 123.123.123.7 as IPv4-mapped IPv6", "spell", Requester{User: "ann", IP: ip("::ffff:123.123.123.7")}, false, CodeExcluded},
+		{"picasso", "spell", Requester{User: "picasso"}, false, lmerr.Excluded},
+		{"mondrian", "spell", Requester{User: "mondrian"}, false, lmerr.Excluded},
+		{"klee", "spell", Requester{User: "klee"}, false, lmerr.Excluded},
+		{"bob", "spell", Requester{User: "bob"}, false, lmerr.Excluded},
+		{"from 123.123.123.7", "spell", Requester{User: "ann", IP: ip("123.123.123.7")}, false, lmerr.Excluded},
+		{"from 123.123.123.7 as IPv4-mapped IPv6", "spell", Requester{User: "ann", IP: ip("::ffff:123.123.123.7")}, false, lmerr.Excluded},
 		{"from 123.123.124.7", "spell", Requester{User: "ann", IP: ip("123.123.124.7")}, true, 0},
 		{"no address", "spell", Requester{User: "ann"}, true, 0},
 		{"painters may paint", "paint", Requester{User: "klee"}, true, 0},
@@ -207,8 +209,8 @@ func TestManual654Include(t *testing.T) {
 		{"picasso", "paint", Requester{User: "picasso", Host: "easel"}, true, 0},
 		{"mondrian", "paint", Requester{User: "mondrian", Host: "easel"}, true, 0},
 		{"anyone on bigbrush", "paint", Requester{User: "klee", Host: "bigbrush"}, true, 0},
-		{"klee on easel", "paint", Requester{User: "klee", Host: "easel"}, false, CodeNotIncluded},
-		{"a user named bigbrush", "paint", Requester{User: "bigbrush", Host: "easel"}, false, CodeNotIncluded},
+		{"klee on easel", "paint", Requester{User: "klee", Host: "easel"}, false, lmerr.NotIncluded},
+		{"a user named bigbrush", "paint", Requester{User: "bigbrush", Host: "easel"}, false, lmerr.NotIncluded},
 		{"klee may use other features", "spell", Requester{User: "klee", Host: "easel"}, true, 0},
 	})
 }
@@ -221,15 +223,15 @@ func TestManual62Examples(t *testing.T) {
 	t.Run("a list of users", func(t *testing.T) {
 		o := mustParse(t, "EXCLUDE coolsoft USER joe barbara susan\n")
 		checkAccess(t, o, []access{
-			{"joe", "coolsoft", Requester{User: "joe"}, false, CodeExcluded},
-			{"susan", "coolsoft", Requester{User: "susan"}, false, CodeExcluded},
+			{"joe", "coolsoft", Requester{User: "joe"}, false, lmerr.Excluded},
+			{"susan", "coolsoft", Requester{User: "susan"}, false, lmerr.Excluded},
 			{"ann", "coolsoft", Requester{User: "ann"}, true, 0},
 		})
 	})
 	t.Run("a group of stars", func(t *testing.T) {
 		o := mustParse(t, "GROUP stars joe barbara susan\nEXCLUDE coolsoft GROUP stars\n")
 		checkAccess(t, o, []access{
-			{"barbara", "coolsoft", Requester{User: "barbara"}, false, CodeExcluded},
+			{"barbara", "coolsoft", Requester{User: "barbara"}, false, lmerr.Excluded},
 			{"ann", "coolsoft", Requester{User: "ann"}, true, 0},
 		})
 	})
@@ -238,7 +240,7 @@ func TestManual62Examples(t *testing.T) {
 		checkAccess(t, o, []access{
 			{"on seattle", "f1", Requester{User: "ann", Host: "seattle"}, true, 0},
 			{"on Tokyo.example.jp", "f2", Requester{User: "ann", Host: "Tokyo.example.jp"}, true, 0},
-			{"on boston", "f1", Requester{User: "ann", Host: "boston"}, false, CodeNotIncluded},
+			{"on boston", "f1", Requester{User: "ann", Host: "boston"}, false, lmerr.NotIncluded},
 		})
 	})
 	t.Run("TIMEOUT f1 3600", func(t *testing.T) {
@@ -270,7 +272,7 @@ func TestManual62Keywords(t *testing.T) {
 		feature string
 		r       Requester
 		ok      bool
-		code    int
+		code    lmerr.Code
 	}
 	for _, c := range []struct {
 		quote  string
@@ -279,22 +281,22 @@ func TestManual62Keywords(t *testing.T) {
 	}{
 		{`To exclude the user "hank" from the list of users able to use feature "f1"`,
 			"EXCLUDE f1 USER hank\n",
-			[]check{{"f1", Requester{User: "hank"}, false, CodeExcluded}, {"f1", Requester{User: "bob"}, true, 0}, {"f2", Requester{User: "hank"}, true, 0}}},
+			[]check{{"f1", Requester{User: "hank"}, false, lmerr.Excluded}, {"f1", Requester{User: "bob"}, true, 0}, {"f2", Requester{User: "hank"}, true, 0}}},
 		{`To exclude any user on the machine "chaos" from using all features served by this vendor daemon`,
 			"EXCLUDEALL HOST chaos\n",
-			[]check{{"f1", Requester{User: "a", Host: "chaos"}, false, CodeExcluded}, {"f2", Requester{User: "a", Host: "chaos"}, false, CodeExcluded}, {"f1", Requester{User: "a", Host: "order"}, true, 0}}},
+			[]check{{"f1", Requester{User: "a", Host: "chaos"}, false, lmerr.Excluded}, {"f2", Requester{User: "a", Host: "chaos"}, false, lmerr.Excluded}, {"f1", Requester{User: "a", Host: "order"}, true, 0}}},
 		{`To include user "bob" in the list of users able to use feature "f1"`,
 			"INCLUDE f1 USER bob\n",
-			[]check{{"f1", Requester{User: "bob"}, true, 0}, {"f1", Requester{User: "hank"}, false, CodeNotIncluded}, {"f2", Requester{User: "hank"}, true, 0}}},
+			[]check{{"f1", Requester{User: "bob"}, true, 0}, {"f1", Requester{User: "hank"}, false, lmerr.NotIncluded}, {"f2", Requester{User: "hank"}, true, 0}}},
 		{`To allow the user "jane" to use all features served by this vendor daemon`,
 			"INCLUDEALL USER jane\n",
-			[]check{{"f1", Requester{User: "jane"}, true, 0}, {"f2", Requester{User: "jane"}, true, 0}, {"f1", Requester{User: "bob"}, false, CodeNotIncluded}}},
+			[]check{{"f1", Requester{User: "jane"}, true, 0}, {"f2", Requester{User: "jane"}, true, 0}, {"f1", Requester{User: "bob"}, false, lmerr.NotIncluded}}},
 		{`In FLEXlm v3.0, multiple GROUP lines will add all the specified users into the group ... USER_GROUP is an alias for GROUP`,
 			"GROUP Hackers bob howard\nUSER_GROUP Hackers james\nEXCLUDE f1 GROUP Hackers\n",
-			[]check{{"f1", Requester{User: "bob"}, false, CodeExcluded}, {"f1", Requester{User: "james"}, false, CodeExcluded}, {"f1", Requester{User: "ann"}, true, 0}}},
+			[]check{{"f1", Requester{User: "bob"}, false, lmerr.Excluded}, {"f1", Requester{User: "james"}, false, lmerr.Excluded}, {"f1", Requester{User: "ann"}, true, 0}}},
 		{`Multiple HOST_GROUP lines will add all the specified hosts into the group`,
 			"HOST_GROUP Pacific tokyo seattle\nHOST_GROUP Pacific auckland\nINCLUDE f1 HOST_GROUP Pacific\n",
-			[]check{{"f1", Requester{User: "a", Host: "auckland"}, true, 0}, {"f1", Requester{User: "a", Host: "tokyo"}, true, 0}, {"f1", Requester{User: "a", Host: "lima"}, false, CodeNotIncluded}}},
+			[]check{{"f1", Requester{User: "a", Host: "auckland"}, true, 0}, {"f1", Requester{User: "a", Host: "tokyo"}, true, 0}, {"f1", Requester{User: "a", Host: "lima"}, false, lmerr.NotIncluded}}},
 	} {
 		t.Run(c.quote, func(t *testing.T) {
 			o := mustParse(t, c.src)

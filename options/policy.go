@@ -6,14 +6,7 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
-)
-
-// The FlexLM error codes the policy decides; protocol/lmerr has their texts.
-const (
-	CodeExcluded    = -38  // User/host on EXCLUDE list for feature.
-	CodeNotIncluded = -39  // User/host not on INCLUDE list for feature.
-	CodeOverMax     = -87  // Checkout exceeds MAX specified in options file.
-	CodeReserved    = -101 // All licenses are reserved for others.
+	"golm/lmutil/protocol/lmerr"
 )
 
 // groups holds the GROUP and HOST_GROUP definitions flattened into sets:
@@ -182,23 +175,23 @@ func (m *Max) Counts(holder, r Requester) bool {
 // beats any INCLUDE; when the feature (through INCLUDE lines whose
 // selector picks the line) or the daemon (INCLUDEALL) has an INCLUDE
 // list, anyone not on one is denied with -39. It does not allocate.
-func (o *Options) Allowed(feature string, line *licfile.Feature, r Requester) (ok bool, code int) {
+func (o *Options) Allowed(feature string, line *licfile.Feature, r Requester) (ok bool, code lmerr.Code) {
 	if o == nil {
 		return true, 0
 	}
 	fr := o.feature[feature]
 	if o.closedAll != nil || fr != nil && fr.closed != nil {
-		return false, CodeNotIncluded // a restricting line failed: see Closed
+		return false, lmerr.NotIncluded // a restricting line failed: see Closed
 	}
 	for _, ru := range o.excAll {
 		if ru.index(o.g, &r) >= 0 {
-			return false, CodeExcluded
+			return false, lmerr.Excluded
 		}
 	}
 	if fr != nil {
 		for _, ru := range fr.exclude {
 			if ru.Selector.MatchesLine(line) && ru.index(o.g, &r) >= 0 {
-				return false, CodeExcluded
+				return false, lmerr.Excluded
 			}
 		}
 	}
@@ -221,7 +214,7 @@ func (o *Options) Allowed(feature string, line *licfile.Feature, r Requester) (o
 		}
 	}
 	if listed {
-		return false, CodeNotIncluded
+		return false, lmerr.NotIncluded
 	}
 	return true, 0
 }

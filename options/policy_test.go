@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // licenseLines parses license file text and returns its FEATURE lines.
@@ -96,31 +98,31 @@ EXCLUDE f6 USER dora
 		line    *licfile.Feature
 		r       Requester
 		ok      bool
-		code    int
+		code    lmerr.Code
 	}{
 		{"in a nested group", "f1", nil, Requester{User: "ann"}, true, 0},
 		{"in a cyclic group", "f1", nil, Requester{User: "carl"}, true, 0},
-		{"excluded beats included", "f1", nil, Requester{User: "bob"}, false, CodeExcluded},
-		{"outside the include list", "f1", nil, Requester{User: "eve"}, false, CodeNotIncluded},
-		{"group member names are case sensitive", "f1", nil, Requester{User: "ANN"}, false, CodeNotIncluded},
-		{"a group name is not a member", "f1", nil, Requester{User: "devs"}, false, CodeNotIncluded},
+		{"excluded beats included", "f1", nil, Requester{User: "bob"}, false, lmerr.Excluded},
+		{"outside the include list", "f1", nil, Requester{User: "eve"}, false, lmerr.NotIncluded},
+		{"group member names are case sensitive", "f1", nil, Requester{User: "ANN"}, false, lmerr.NotIncluded},
+		{"a group name is not a member", "f1", nil, Requester{User: "devs"}, false, lmerr.NotIncluded},
 		{"include of another line does not apply", "f2", v1, Requester{User: "eve"}, true, 0},
-		{"include of this line", "f2", v2, Requester{User: "eve"}, false, CodeNotIncluded},
+		{"include of this line", "f2", v2, Requester{User: "eve"}, false, lmerr.NotIncluded},
 		{"included on this line", "f2", v2, Requester{User: "ann"}, true, 0},
 		{"no line: the selected include does not apply", "f2", nil, Requester{User: "eve"}, true, 0},
-		{"excluded display", "f3", nil, Requester{User: "ann", Display: ":0"}, false, CodeExcluded},
+		{"excluded display", "f3", nil, Requester{User: "ann", Display: ":0"}, false, lmerr.Excluded},
 		{"other display", "f3", nil, Requester{User: "ann", Display: ":1"}, true, 0},
-		{"excluded project", "f3", nil, Requester{User: "ann", Project: "secret"}, false, CodeExcluded},
+		{"excluded project", "f3", nil, Requester{User: "ann", Project: "secret"}, false, lmerr.Excluded},
 		{"other project", "f3", nil, Requester{User: "ann", Project: "Secret"}, true, 0},
 		{"host in a nested host group", "f4", nil, Requester{User: "x", Host: "h2.example.com"}, true, 0},
 		{"host in the outer host group", "f4", nil, Requester{User: "x", Host: "H3"}, true, 0},
-		{"host outside", "f4", nil, Requester{User: "x", Host: "h4"}, false, CodeNotIncluded},
+		{"host outside", "f4", nil, Requester{User: "x", Host: "h4"}, false, lmerr.NotIncluded},
 		{"address matching a pattern", "f5", nil, Requester{User: "x", IP: ip("10.1.200.3")}, true, 0},
 		{"address matching exactly", "f5", nil, Requester{User: "x", IP: ip("192.168.0.1")}, true, 0},
-		{"address outside", "f5", nil, Requester{User: "x", IP: ip("10.2.0.1")}, false, CodeNotIncluded},
-		{"IPv6 address", "f5", nil, Requester{User: "x", IP: ip("2001:db8::1")}, false, CodeNotIncluded},
-		{"no address", "f5", nil, Requester{User: "x"}, false, CodeNotIncluded},
-		{"included and excluded", "f6", nil, Requester{User: "dora"}, false, CodeExcluded},
+		{"address outside", "f5", nil, Requester{User: "x", IP: ip("10.2.0.1")}, false, lmerr.NotIncluded},
+		{"IPv6 address", "f5", nil, Requester{User: "x", IP: ip("2001:db8::1")}, false, lmerr.NotIncluded},
+		{"no address", "f5", nil, Requester{User: "x"}, false, lmerr.NotIncluded},
+		{"included and excluded", "f6", nil, Requester{User: "dora"}, false, lmerr.Excluded},
 		{"a feature without options", "f7", nil, Requester{User: "bob"}, true, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -139,14 +141,14 @@ func TestAllowedAllFeatures(t *testing.T) {
 		feature string
 		r       Requester
 		ok      bool
-		code    int
+		code    lmerr.Code
 	}{
 		{"jane anywhere", "any", Requester{User: "jane", Host: "h"}, true, 0},
-		{"jane on chaos", "any", Requester{User: "jane", Host: "chaos"}, false, CodeExcluded},
+		{"jane on chaos", "any", Requester{User: "jane", Host: "chaos"}, false, lmerr.Excluded},
 		{"ann on f1", "f1", Requester{User: "ann", Host: "h"}, true, 0},
-		{"ann elsewhere", "f2", Requester{User: "ann", Host: "h"}, false, CodeNotIncluded},
+		{"ann elsewhere", "f2", Requester{User: "ann", Host: "h"}, false, lmerr.NotIncluded},
 		{"joe on f1", "f1", Requester{User: "joe", Host: "h"}, true, 0},
-		{"eve", "f1", Requester{User: "eve", Host: "h"}, false, CodeNotIncluded},
+		{"eve", "f1", Requester{User: "eve", Host: "h"}, false, lmerr.NotIncluded},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ok, code := o.Allowed(c.feature, nil, c.r)
@@ -197,8 +199,8 @@ func TestIncludeInErrorDenies(t *testing.T) {
 			if err == nil {
 				t.Fatal("Parse succeeded, want an error")
 			}
-			if ok, code := o.Allowed("f1", nil, Requester{User: "ann", Host: "h1"}); ok || code != CodeNotIncluded {
-				t.Errorf("Allowed = %v, %d; want false, %d", ok, code, CodeNotIncluded)
+			if ok, code := o.Allowed("f1", nil, Requester{User: "ann", Host: "h1"}); ok || code != lmerr.NotIncluded {
+				t.Errorf("Allowed = %v, %d; want false, %d", ok, code, lmerr.NotIncluded)
 			}
 		})
 	}
@@ -399,8 +401,8 @@ INCLUDE comp1 USER dan
 	o.ExpandPackages(components)
 	for _, feat := range []string{"suite", "comp1", "comp2"} {
 		t.Run(feat, func(t *testing.T) {
-			if ok, code := o.Allowed(feat, nil, bob); ok || code != CodeExcluded {
-				t.Errorf("Allowed(%s, bob) = %v, %d; want false, %d", feat, ok, code, CodeExcluded)
+			if ok, code := o.Allowed(feat, nil, bob); ok || code != lmerr.Excluded {
+				t.Errorf("Allowed(%s, bob) = %v, %d; want false, %d", feat, ok, code, lmerr.Excluded)
 			}
 			if rs := o.Reservations(feat, nil); len(rs) != 1 || rs[0].Name != "ann" {
 				t.Errorf("Reservations(%s) = %v, want ann's one", feat, rs)
@@ -416,8 +418,8 @@ INCLUDE comp1 USER dan
 	if ok, code := o.Allowed("comp2", nil, Requester{User: "dan"}); !ok {
 		t.Errorf("comp1's INCLUDE leaks into comp2: %d", code)
 	}
-	if ok, code := o.Allowed("comp1", nil, Requester{User: "eve"}); ok || code != CodeNotIncluded {
-		t.Errorf("Allowed(comp1, eve) = %v, %d; want false, %d", ok, code, CodeNotIncluded)
+	if ok, code := o.Allowed("comp1", nil, Requester{User: "eve"}); ok || code != lmerr.NotIncluded {
+		t.Errorf("Allowed(comp1, eve) = %v, %d; want false, %d", ok, code, lmerr.NotIncluded)
 	}
 	o.ExpandPackages(nil)
 	if ok, _ := o.Allowed("comp2", nil, bob); !ok {
@@ -497,7 +499,7 @@ func TestCodeOf(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		err  error
-		want int
+		want lmerr.Code
 	}{
 		{"parse error", err, -77},
 		{"sentinel", ErrKeyword, -90},

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // MaxFrame is the largest frame length (type byte plus payload) either
@@ -461,7 +463,7 @@ func ServerHandshake(c *Conn) (*Hello, error) {
 		return nil, violationf("handshake: got %s, want HELLO", m.Type())
 	}
 	if h.Version != Version {
-		_ = c.Send(&Error{Code: -83, Minor: 1, Text: fmt.Sprintf("protocol version %d, server speaks %d", h.Version, Version)})
+		_ = c.Send(&Error{Code: lmerr.ClientNewer, Minor: lmerr.MinorHandshakeVersion, Text: fmt.Sprintf("protocol version %d, server speaks %d", h.Version, Version)})
 		return nil, violationf("handshake: client speaks protocol version %d, want %d", h.Version, Version)
 	}
 	return h, nil

@@ -346,8 +346,8 @@ func (m *Hello) decode(d *decoder) {
 // optional errno, a text overriding the standard one, and supporting
 // detail lines (the -verbose form's "Feature: f1").
 type Error struct {
-	Code   int // negative FlexLM error number
-	Minor  int
+	Code   lmerr.Code // negative FlexLM error number
+	Minor  lmerr.Minor
 	Errno  int
 	Text   string // "" for the standard text of Code
 	Detail []string
@@ -366,8 +366,8 @@ func (m *Error) AppendPayload(b []byte) []byte {
 }
 
 func (m *Error) decode(d *decoder) {
-	m.Code = d.smallInt()
-	m.Minor = d.smallInt()
+	m.Code = lmerr.Code(d.smallInt())
+	m.Minor = lmerr.Minor(d.smallInt())
 	m.Errno = d.smallInt()
 	m.Text = d.string()
 	m.Detail = d.strings()
@@ -723,8 +723,8 @@ type VendorStatus struct {
 	Up      bool
 	Version string
 	Port    int
-	Code    int
-	Minor   int
+	Code    lmerr.Code
+	Minor   lmerr.Minor
 }
 
 // Type implements Message.
@@ -745,8 +745,8 @@ func (m *VendorStatus) decode(d *decoder) {
 	m.Up = d.bool()
 	m.Version = d.string()
 	m.Port = d.port()
-	m.Code = d.smallInt()
-	m.Minor = d.smallInt()
+	m.Code = lmerr.Code(d.smallInt())
+	m.Minor = lmerr.Minor(d.smallInt())
 }
 
 // FeatureStatusRequest asks a vendor daemon for feature usage: all
@@ -769,8 +769,8 @@ type FeatureHeader struct {
 	Issued    int // total seats of every line of the feature
 	InUse     int // seats in use, reservations included, queued excluded
 	Uncounted bool
-	Code      int
-	Minor     int
+	Code      lmerr.Code
+	Minor     lmerr.Minor
 }
 
 // Type implements Message.
@@ -791,8 +791,8 @@ func (m *FeatureHeader) decode(d *decoder) {
 	m.Issued = d.uint32()
 	m.InUse = d.uint32()
 	m.Uncounted = d.bool()
-	m.Code = d.smallInt()
-	m.Minor = d.smallInt()
+	m.Code = lmerr.Code(d.smallInt())
+	m.Minor = lmerr.Minor(d.smallInt())
 }
 
 // LicenseType is a pool's type line in lmstat -a.

@@ -145,7 +145,7 @@ func (c *child) status() *protocol.VendorStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.up {
-		return &protocol.VendorStatus{Name: c.name, Code: -97, Minor: 121}
+		return &protocol.VendorStatus{Name: c.name, Code: lmerr.VendorDown, Minor: lmerr.MinorVendorDown}
 	}
 	return &protocol.VendorStatus{Name: c.name, Up: true, Version: c.version, Port: c.port}
 }
@@ -448,5 +448,5 @@ func describeExit(err error) string {
 
 // vendorDownError is what a client asking for a down vendor daemon gets.
 func vendorDownError(vendor string) *lmerr.Error {
-	return lmerr.New(-97, 121, "Vendor: "+vendor)
+	return lmerr.New(lmerr.VendorDown, lmerr.MinorVendorDown, "Vendor: "+vendor)
 }

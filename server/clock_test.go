@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // TestClockStepped: the system clock stepped forwards and backwards under
@@ -25,7 +27,7 @@ func TestClockStepped(t *testing.T) {
 	steps := []struct {
 		name  string
 		step  time.Duration
-		f2    int // the code of a new checkout of f2
+		f2    lmerr.Code // the code of a new checkout of f2
 		inUse string
 	}{
 		{"back a day", -24 * time.Hour, 0, "f1 issued=2 inuse=1\n"},

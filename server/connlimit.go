@@ -205,5 +205,5 @@ func (l *connLimit) admit(hello *protocol.Hello, nc net.Conn, s slot) *lmerr.Err
 	}
 	l.log.Limited("connections", "Out of network connections: %d open, limit %d; refusing %s@%s (%s)",
 		n, l.max, hello.Identity.User, hello.Identity.Host, peerString(nc))
-	return lmerr.New(-106, 1)
+	return lmerr.New(lmerr.NoConnections, lmerr.MinorNoConnections)
 }

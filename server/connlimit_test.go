@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // addrConn is a net.Conn that only has a remote address.
@@ -39,7 +41,7 @@ func TestConnLimit(t *testing.T) {
 		notAdmin bool // its peer credentials are not an administrator's
 		want     slot
 		hello    *protocol.Hello
-		code     int // of admit, 0 for admitted
+		code     lmerr.Code // of admit, 0 for admitted
 	}{
 		{"under the limit", 2, 0, remote, false, false, slotOpen, client, 0},
 		{"the last client slot", max - 1, 0, local, false, false, slotOpen, client, 0},
@@ -84,7 +86,7 @@ func TestConnLimit(t *testing.T) {
 				}
 				return
 			}
-			code := 0
+			var code lmerr.Code
 			if e := l.admit(tt.hello, tt.nc, got); e != nil {
 				code = e.Code
 			}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // testClock is a settable clock shared by a vendor daemon and its test.
@@ -133,7 +135,7 @@ func (h *harness) client(user, host, display string, project ...string) *testCli
 }
 
 // code is the FlexLM code of a call's error, 0 for none.
-func code(t *testing.T, err error) int {
+func code(t *testing.T, err error) lmerr.Code {
 	t.Helper()
 	if err == nil {
 		return 0
@@ -147,7 +149,7 @@ func code(t *testing.T, err error) int {
 }
 
 // co checks out count licenses of feature at version.
-func (c *testClient) co(feature, version string, count int) (handle uint64, code_ int) {
+func (c *testClient) co(feature, version string, count int) (handle uint64, code_ lmerr.Code) {
 	c.t.Helper()
 	m, err := c.c.Call(&protocol.Checkout{Feature: feature, Version: version, Count: count})
 	if err != nil {
@@ -157,7 +159,7 @@ func (c *testClient) co(feature, version string, count int) (handle uint64, code
 }
 
 // want checks out and fails the test unless the result has wantCode.
-func (c *testClient) want(feature, version string, count, wantCode int) uint64 {
+func (c *testClient) want(feature, version string, count int, wantCode lmerr.Code) uint64 {
 	c.t.Helper()
 	h, got := c.co(feature, version, count)
 	if got != wantCode {
@@ -168,7 +170,7 @@ func (c *testClient) want(feature, version string, count, wantCode int) uint64 {
 
 // queue asks for a queued checkout: queued is true when the answer is
 // Queued.
-func (c *testClient) queue(feature, version string, count int) (handle uint64, queued bool, code_ int) {
+func (c *testClient) queue(feature, version string, count int) (handle uint64, queued bool, code_ lmerr.Code) {
 	c.t.Helper()
 	m, err := c.c.Call(&protocol.Checkout{Feature: feature, Version: version, Count: count, Flags: protocol.CheckoutQueue})
 	if err != nil {
@@ -185,7 +187,7 @@ func (c *testClient) queue(feature, version string, count int) (handle uint64, q
 }
 
 // poll asks about a queued request: granted or still queued.
-func (c *testClient) poll(handle uint64) (granted bool, code_ int) {
+func (c *testClient) poll(handle uint64) (granted bool, code_ lmerr.Code) {
 	c.t.Helper()
 	m, err := c.c.Call(&protocol.QueuePoll{Handle: handle})
 	if err != nil {
@@ -195,7 +197,7 @@ func (c *testClient) poll(handle uint64) (granted bool, code_ int) {
 	return granted, 0
 }
 
-func (c *testClient) checkin(handle uint64) int {
+func (c *testClient) checkin(handle uint64) lmerr.Code {
 	c.t.Helper()
 	_, err := c.c.Call(&protocol.Checkin{Handle: handle})
 	return code(c.t, err)

@@ -138,7 +138,10 @@ func TestQueueBounds(t *testing.T) {
 	q := func(session uint64, feature string) Result {
 		return s.Apply(Checkout{Session: session, Client: client(fmt.Sprintf("u%d", session), "h"), Feature: feature, Count: 1, Queue: true, Now: testNow})
 	}
-	type want struct{ code, minor int }
+	type want struct {
+		code  lmerr.Code
+		minor lmerr.Minor
+	}
 	got := func(r Result) want {
 		if r.Err != nil {
 			return want{r.Err.Code, r.Err.Minor}
@@ -155,7 +158,7 @@ func TestQueueBounds(t *testing.T) {
 		feature string
 		want    want
 	}{
-		{"the same feature again", 2, "f0", want{-24, minorInQueue}},
+		{"the same feature again", 2, "f0", want{-24, lmerr.MinorInQueue}},
 		{"another session, the same feature", 3, "f0", want{}},
 		{"the same session, another feature", 2, "f1", want{}},
 	}
@@ -177,14 +180,14 @@ func TestQueueBounds(t *testing.T) {
 		last = r.Queued
 	}
 	over := fmt.Sprintf("f%d", MaxQueuedPerSession)
-	if g := got(q(4, over)); g != (want{-4, minorQueueFull}) {
-		t.Errorf("request over the session's bound: got %+v, want -4 minor %d", g, minorQueueFull)
+	if g := got(q(4, over)); g != (want{-4, lmerr.MinorQueueFull}) {
+		t.Errorf("request over the session's bound: got %+v, want -4 minor %d", g, lmerr.MinorQueueFull)
 	}
 	// f0 has others queued: over the bound the answer is -24.
 	if g := got(q(5, "f0")); g != (want{}) {
 		t.Fatalf("session 5: %+v", g)
 	}
-	if g := got(q(4, "f0")); g != (want{-24, minorInQueue}) {
+	if g := got(q(4, "f0")); g != (want{-24, lmerr.MinorInQueue}) {
 		t.Errorf("session 4 again for f0: got %+v", g)
 	}
 	// Another session is not limited by session 4's requests.

@@ -7,9 +7,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// minorLicenseText is the -1 of a license file lmgrd cannot send.
-const minorLicenseText = 380
-
 // maxLicenseText bounds the license text lmgrd sends for one request:
 // far above any real license file, well below what would tie lmgrd up.
 const maxLicenseText = 64 << 20
@@ -24,10 +21,10 @@ func (l *Lmgrd) licenseText(c *protocol.Conn) error {
 	for _, path := range l.cfg.LicenseFiles {
 		data, err := os.ReadFile(path)
 		if err == nil && total+len(data) > maxLicenseText {
-			err = lmerr.New(-1, minorLicenseText, "License path: "+path)
+			err = lmerr.New(lmerr.NoConfFile, lmerr.MinorLicenseText, "License path: "+path)
 		}
 		if err != nil {
-			return c.Send(protocol.ErrorOf(lmerr.FromOS(-1, minorLicenseText, err, "License path: "+path)))
+			return c.Send(protocol.ErrorOf(lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorLicenseText, err, "License path: "+path)))
 		}
 		total += len(data)
 		text := string(data)

@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		limit:    newConnLimit(cfg.MaxConnections, cfg.Log),
 	}
 	if len(cfg.LicenseFiles) == 0 {
-		e := lmerr.New(-1, minorNoLicenseFile)
+		e := lmerr.New(lmerr.NoConfFile, lmerr.MinorLmgrdNoLicenseFile)
 		return nil, &ConfigError{Msg: e.Error() + "\nNo license file given", Err: e, Status: e.ExitStatus()}
 	}
 	if os.Geteuid() == 0 {
@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			// As lmutil says it: the error, then the path it tried.
-			e := lmerr.FromOS(-1, minorOpenLicenseFile, err, "License path: "+strings.Join(cfg.LicenseFiles, ":"))
+			e := lmerr.FromOS(lmerr.NoConfFile, lmerr.MinorLmgrdOpenLicenseFile, err, "License path: "+strings.Join(cfg.LicenseFiles, ":"))
 			l.log.Printf("Cannot open license file %s: %s", pe.Path, SystemError(err))
 			msg := e.Error() + "\nLicense path: " + strings.Join(cfg.LicenseFiles, ":")
 			if len(cfg.LicenseFiles) > 1 {
@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 			return nil, &ConfigError{Msg: msg, Err: e, Status: e.ExitStatus()}
 		}
 		l.log.Printf("Cannot read license file: %v", err)
-		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.New(-2, 1)}
+		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdSyntax)}
 	}
 	l.files = files
 	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
@@ -219,12 +219,6 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	return l, nil
 }
 
-// The minor numbers of lmgrd's -1 errors.
-const (
-	minorNoLicenseFile   = 1 // no license file in the path
-	minorOpenLicenseFile = 2 // a license file of the path cannot be opened
-)
-
 // FindServerLine returns the SERVER line that names this host: by name
 // (this_host, localhost, the host name or its first label, or an address
 // of this host) with a hostid that matches m (ANY matches). When no line
@@ -237,7 +231,7 @@ func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) 
 		servers = append(servers, f.Servers...)
 	}
 	if len(servers) == 0 {
-		return nil, &ConfigError{Msg: "No SERVER lines in license file, exiting", Err: lmerr.New(-13, 1)}
+		return nil, &ConfigError{Msg: "No SERVER lines in license file, exiting", Err: lmerr.New(lmerr.NoServerLines, lmerr.MinorLmgrdNoServerLines)}
 	}
 	var wrongID *licfile.Server
 	for _, s := range servers {
@@ -256,7 +250,7 @@ func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) 
 		// it: which line, which hostid it wants, and this host's.
 		hint := fmt.Sprintf("%s:%d: SERVER line for host %s is locked to hostid %s, but this host's is %s (lmhostid prints this host's hostids)",
 			wrongID.Pos.File, wrongID.Pos.Line, wrongID.Host, wrongID.HostID, ownHostID(wrongID.HostID.Type, m))
-		return nil, &ConfigError{Msg: hint + fmt.Sprintf("\n%s: Wrong hostid, exiting", wrongID.Host), Err: lmerr.New(-9, 1)}
+		return nil, &ConfigError{Msg: hint + fmt.Sprintf("\n%s: Wrong hostid, exiting", wrongID.Host), Err: lmerr.New(lmerr.NotThisHost, lmerr.MinorLmgrdWrongHostid)}
 	}
 	for _, s := range servers {
 		switch s.HostID.Type {
@@ -269,7 +263,7 @@ func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) 
 	}
 	s := servers[0]
 	hint := fmt.Sprintf("%s:%d: SERVER line names host %s, which is not this host (%s): use this_host or this host's name", s.Pos.File, s.Pos.Line, s.Host, hostname)
-	return nil, &ConfigError{Msg: hint + fmt.Sprintf("\n%s: Not a valid server host, exiting", s.Host), Err: lmerr.New(-9, 2)}
+	return nil, &ConfigError{Msg: hint + fmt.Sprintf("\n%s: Not a valid server host, exiting", s.Host), Err: lmerr.New(lmerr.NotThisHost, lmerr.MinorLmgrdNotServerHost)}
 }
 
 // badLines are the first bad lines of the license files, one a line
@@ -406,14 +400,14 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 					where = l.cfg.Bind + " " + where
 				}
 				l.log.Printf("Cannot listen on %s: %s", where, SystemError(err))
-				return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on %s: %s", where, SystemError(err)), Err: lmerr.FromOS(-57, 1, err)}
+				return nil, &ConfigError{Msg: fmt.Sprintf("cannot listen on %s: %s", where, SystemError(err)), Err: lmerr.FromOS(lmerr.SocketFailed, lmerr.MinorLmgrdListen, err)}
 			}
 		}
 		if !time.Now().Before(deadline) {
 			l.log.Printf("Failed to open the TCP port number in the license.")
 			return nil, &ConfigError{
 				Msg: fmt.Sprintf("cannot bind port %s: address in use (gave up after %s)", portList(ports), l.cfg.BindRetry),
-				Err: lmerr.FromOS(-57, 2, lastErr),
+				Err: lmerr.FromOS(lmerr.SocketFailed, lmerr.MinorLmgrdPortInUse, lastErr),
 			}
 		}
 		// Say at once, and at every retry, which port is busy: on the
@@ -426,7 +420,7 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 		case <-ctx.Done():
 			t.Stop()
 			l.log.Printf("Stopped while port %s was in use", portList(ports))
-			return nil, &ConfigError{Msg: fmt.Sprintf("stopped while port %s was in use", portList(ports)), Err: lmerr.FromOS(-57, 2, lastErr)}
+			return nil, &ConfigError{Msg: fmt.Sprintf("stopped while port %s was in use", portList(ports)), Err: lmerr.FromOS(lmerr.SocketFailed, lmerr.MinorLmgrdStoppedPortInUse, lastErr)}
 		case <-t.C:
 		}
 	}
@@ -644,7 +638,7 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
 		return
 	}
 	if hello.Role == protocol.RoleVendorControl {
-		_ = c.Send(protocol.ErrorOf(lmerr.New(-85, 2)))
+		_ = c.Send(protocol.ErrorOf(lmerr.New(lmerr.NotSupported, lmerr.MinorLmgrdVendorControl)))
 		return
 	}
 	mine := &protocol.Hello{
@@ -775,14 +769,14 @@ func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 	if vendor == "" {
 		vendor = l.vendorOf(m.Feature)
 		if vendor == "" {
-			return protocol.ErrorOf(lmerr.New(-5, minorNoFeature, "Feature:       "+m.Feature)), nil
+			return protocol.ErrorOf(lmerr.New(lmerr.NoFeature, lmerr.MinorLmgrdNoFeature, "Feature:       "+m.Feature)), nil
 		}
 	}
 	l.mu.Lock()
 	ch := l.byName[vendor]
 	l.mu.Unlock()
 	if ch == nil {
-		return protocol.ErrorOf(lmerr.New(-97, 120, "Vendor: "+vendor)), nil
+		return protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdUnknownVendor, "Vendor: "+vendor)), nil
 	}
 	st := ch.status()
 	if !st.Up {
@@ -844,7 +838,7 @@ func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m
 		ch := l.byName[m.Vendor]
 		l.mu.Unlock()
 		if ch == nil {
-			return c.Send(protocol.ErrorOf(lmerr.New(-97, 122, "Vendor: "+m.Vendor)))
+			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdDownNoVendor, "Vendor: "+m.Vendor)))
 		}
 		l.log.Printf("SHUTDOWN request from %s at node %s for vendor daemon %s", hello.Identity.User, hello.Identity.Host, m.Vendor)
 		ch.stop()
@@ -873,7 +867,7 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 		var err error
 		if files, err = LoadLicenses(l.cfg.LicenseFiles, l.log); err != nil {
 			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
-			return c.Send(protocol.ErrorOf(lmerr.New(-2, 1, errorLines(err)...)))
+			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdRereadSyntax, errorLines(err)...)))
 		}
 	}
 	n := 0
@@ -901,7 +895,7 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 		}
 	}
 	if m.Vendor != "" && n == 0 {
-		return c.Send(protocol.ErrorOf(lmerr.New(-97, 123, "Vendor: "+m.Vendor)))
+		return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdRereadNoVendor, "Vendor: "+m.Vendor)))
 	}
 	return c.Send(&protocol.OK{Count: n})
 }

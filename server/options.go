@@ -13,13 +13,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the options file's denials.
-const (
-	minorExcluded = 363
-	minorOptions  = 364
-	minorClosed   = 365 // a restricting line of the options file is bad
-)
-
 // OptionsPolicy is the Policy of a parsed options file.
 type OptionsPolicy struct{ Opts *options.Options }
 
@@ -45,12 +38,12 @@ func (o OptionsPolicy) Allow(p *Pool, c Client) *lmerr.Error {
 	if ok {
 		return nil
 	}
-	minor := minorOptions
+	minor := lmerr.MinorOptions
 	switch {
-	case code == options.CodeExcluded:
-		minor = minorExcluded
+	case code == lmerr.Excluded:
+		minor = lmerr.MinorExcluded
 	case o.Opts.Closed(p.Feature) != nil:
-		minor = minorClosed
+		minor = lmerr.MinorOptionsClosed
 	}
 	return lmerr.New(code, minor)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // twoFeatures is a license of f1 and f2 for vendor demo, with the VENDOR
@@ -25,33 +27,33 @@ func TestOptionsFailClosedAtStart(t *testing.T) {
 	tests := []struct {
 		name       string
 		vendorLine string
-		opts       string // "" for no demo.opt; "<dir>" for a directory
-		ann, bob   [2]int // codes for f1 and f2
+		opts       string        // "" for no demo.opt; "<dir>" for a directory
+		ann, bob   [2]lmerr.Code // codes for f1 and f2
 		log        []string
 	}{
 		{"EXCLUDE with a misspelt type", "VENDOR demo", "EXCLUDE f1 USR bob\nEXCLUDE f2 USER bob\n",
-			[2]int{closed, open}, [2]int{closed, -38},
+			[2]lmerr.Code{closed, open}, [2]lmerr.Code{closed, -38},
 			[]string{`demo.opt:1:12: EXCLUDE: unknown type "USR" (-90)`, `f1 is served to nobody until the options file is fixed: `}},
 		{"INCLUDE over the length limit", "VENDOR demo", "INCLUDE f1 USER ann" + strings.Repeat(" someone", 500) + "\n",
-			[2]int{closed, open}, [2]int{closed, open},
+			[2]lmerr.Code{closed, open}, [2]lmerr.Code{closed, open},
 			[]string{`demo.opt:1:1: line of 4019 characters, longer than 4000 (-2)`}},
 		{"a line cut short", "VENDOR demo", "EXCLUDE f1 USER bob\nEXCL",
-			[2]int{closed, closed}, [2]int{closed, closed},
+			[2]lmerr.Code{closed, closed}, [2]lmerr.Code{closed, closed},
 			[]string{`demo.opt:2:1: unknown keyword "EXCL" (-90)`, "Every feature is served to nobody until the options file is fixed"}},
 		{"a GROUP with a bad member used by EXCLUDE", "VENDOR demo", "GROUP bad carl \"bob\nEXCLUDE f2 GROUP bad\n",
-			[2]int{open, closed}, [2]int{open, closed},
+			[2]lmerr.Code{open, closed}, [2]lmerr.Code{open, closed},
 			[]string{`demo.opt:1:16: unterminated quote (-2)`, "f2 is served to nobody"}},
 		{"a misspelt NOLOG", "VENDOR demo", "NOLOG INN\nEXCLUDE f1 USER bob\n",
-			[2]int{open, open}, [2]int{-38, open},
+			[2]lmerr.Code{open, open}, [2]lmerr.Code{-38, open},
 			[]string{`demo.opt:1:7: NOLOG: unknown item "INN"`}},
 		{"an options file that cannot be read", "VENDOR demo", "<dir>",
-			[2]int{closed, closed}, [2]int{closed, closed},
+			[2]lmerr.Code{closed, closed}, [2]lmerr.Code{closed, closed},
 			[]string{`CANNOT OPEN options file "`, "Every feature is served to nobody"}},
 		{"an options file the license names and is not there", "VENDOR demo options=gone.opt", "",
-			[2]int{closed, closed}, [2]int{closed, closed},
+			[2]lmerr.Code{closed, closed}, [2]lmerr.Code{closed, closed},
 			[]string{`CANNOT OPEN options file "`, `gone.opt": no such file or directory`}},
 		{"no options file", "VENDOR demo", "",
-			[2]int{open, open}, [2]int{open, open}, nil},
+			[2]lmerr.Code{open, open}, [2]lmerr.Code{open, open}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +89,7 @@ func TestRereadBadOptionsKeepsPolicy(t *testing.T) {
 		start    string // the options file at start-up
 		reread   string // the file lmreread finds; "<dir>" for a directory
 		fails    bool
-		ann, bob int // codes for f1 after the reread
+		ann, bob lmerr.Code // codes for f1 after the reread
 		log      string
 	}{
 		{"good to bad", "EXCLUDE f1 USER bob\n", "EXCLUDE f1 USR ann\n", true, 0, -38,
@@ -132,7 +134,7 @@ func TestCheckReread(t *testing.T) {
 		opts    string
 		license string // replaces the license file when set
 		vendor  string
-		code    int // 0: accepted
+		code    lmerr.Code // 0: accepted
 		detail  []string
 	}{
 		{"good", "EXCLUDE f1 USER bob\n", "", "", 0, nil},

@@ -10,6 +10,8 @@ import (
 
 	"golm/lmutil/protocol"
 	"golm/lmutil/server/servertest"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // frames encodes ms as consecutive frames (servertest.Frames).
@@ -212,9 +214,9 @@ func TestLmgrdPipelinedLocate(t *testing.T) {
 		name      string
 		pipelined bool
 		locate    *protocol.Locate
-		wantPort  int  // a LocateReply with this port
-		wantCode  int  // else an Error frame with this code
-		more      bool // a status request follows, answered too
+		wantPort  int        // a LocateReply with this port
+		wantCode  lmerr.Code // else an Error frame with this code
+		more      bool       // a status request follows, answered too
 	}{
 		{"pipelined vendor", true, &protocol.Locate{Vendor: "demo"}, 27001, 0, false},
 		{"pipelined feature", true, &protocol.Locate{Feature: "f1"}, 27001, 0, true},

@@ -6,10 +6,6 @@ import (
 	"golm/lmutil/protocol"
 )
 
-// minorPlatform is the minor number of -89: the pool's PLATFORMS= list
-// does not name the client's platform.
-const minorPlatform = 372
-
 // platformAllowed reports whether a client on platform may use pool p:
 // yes when one of the pool's lines has no PLATFORMS= or lists the
 // platform (lines merged into one pool may differ).

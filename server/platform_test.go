@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // TestPlatformsAtTheVendorDaemon: a pool with PLATFORMS= serves only the
@@ -23,7 +25,7 @@ func TestPlatformsAtTheVendorDaemon(t *testing.T) {
 		name     string
 		info     []*protocol.HostInfo // sent in order before the checkout
 		feature  string
-		wantCode int
+		wantCode lmerr.Code
 	}{
 		{"listed", []*protocol.HostInfo{{Platform: "x64_lsb"}}, "unix", 0},
 		{"listed other case", []*protocol.HostInfo{{Platform: "A64_LSB"}}, "unix", 0},

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // TestPoolsFeatureAndIncrement implements manual 3.2.4 and 3.6 rule 1-2:
@@ -238,7 +240,7 @@ func TestUpgradeUncounted(t *testing.T) {
 		lines   []string
 		host    string
 		version string
-		want    int
+		want    lmerr.Code
 	}{
 		{"upgraded", []string{"FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=lab1",
 			"UPGRADE f1 demo 1.0 2.0 permanent uncounted HOSTID=HOSTNAME=lab1"}, "lab1", "2.0", 0},

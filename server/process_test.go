@@ -203,7 +203,7 @@ func (s *server) vendor(user string) *protocol.Conn {
 }
 
 // checkout returns the handle granted, or the FlexLM code of the denial.
-func checkout(t *testing.T, c *protocol.Conn, feature string) (handle uint64, code int) {
+func checkout(t *testing.T, c *protocol.Conn, feature string) (handle uint64, code lmerr.Code) {
 	t.Helper()
 	m, err := c.Call(&protocol.Checkout{Feature: feature, Version: "1.0", Count: 1})
 	var pe *protocol.PeerError
@@ -226,7 +226,7 @@ func admin(t *testing.T, port int, req protocol.Message) (int, error) {
 	return m.(*protocol.OK).Count, nil
 }
 
-func codeOf(err error) int {
+func codeOf(err error) lmerr.Code {
 	var pe *protocol.PeerError
 	if errors.As(err, &pe) {
 		return pe.Msg.Code

@@ -17,19 +17,6 @@ import (
 	"golm/lmutil/server/reportlog"
 )
 
-// Minor numbers of the report log's and the log switches' errors.
-const (
-	// minorNotLogged: a checkout or queued request denied with -23
-	// because its report log record could not be written.
-	minorNotLogged = 370
-	// minorLogPath: lmswitchr, lmnewlog or lmswitch named a path the
-	// vendor daemon refuses or cannot create (-42).
-	minorLogPath = 371
-	// minorNoReportLog: lmnewlog to a vendor daemon without a report
-	// log (-42).
-	minorNoReportLog = 372
-)
-
 // DebugLogMode is the permission of a debug log file the vendor daemon
 // creates (DEBUGLOG, lmswitch): its user reads and writes, its group
 // reads.
@@ -225,7 +212,7 @@ func (v *Vendor) lookup(session uint64, handle uint32) (*Seat, int) {
 
 // errNotLogged is the denial of a grant whose record was not written.
 func errNotLogged() *lmerr.Error {
-	return lmerr.New(-23, minorNotLogged, "The report log cannot be written; see the vendor daemon's debug log")
+	return lmerr.New(lmerr.ServerBusy, lmerr.MinorNotLogged, "The report log cannot be written; see the vendor daemon's debug log")
 }
 
 // record appends the records of r, the result of cmd. rs.mu is held.
@@ -249,7 +236,7 @@ func (v *Vendor) record(cmd Command, r *Result) {
 				r.Queued, r.Err = nil, errNotLogged()
 			}
 		case r.Err != nil:
-			rec := reportlog.Record{Event: reportlog.EventDeny, Feature: c.Feature, Version: c.Version, Count: max(c.Count, 1), Code: r.Err.Code,
+			rec := reportlog.Record{Event: reportlog.EventDeny, Feature: c.Feature, Version: c.Version, Count: max(c.Count, 1), Code: int(r.Err.Code),
 				Detail: fmt.Sprintf("minor=%d", r.Err.Minor)}
 			setClient(&rec, c.Client)
 			v.denyLocked(c.Session, rec)
@@ -401,7 +388,7 @@ func (v *Vendor) switchReportLog(path string, newLog bool) (*protocol.LogSwitche
 	p := rs.cfg.resolve(path)
 	switch {
 	case rs.w == nil && newLog:
-		e := lmerr.New(-42, minorNoReportLog)
+		e := lmerr.New(lmerr.BadParam, lmerr.MinorNoReportLog)
 		e.Text = fmt.Sprintf("Cannot rename the report log: vendor daemon %s has none (REPORTLOG in its options file).", v.cfg.Name)
 		return nil, e
 	case rs.w == nil:
@@ -475,7 +462,7 @@ func sameFileAs(f *os.File, path string) bool {
 // pathError is the -42 refusal of a log path, carrying the OS error
 // number when there is one.
 func pathError(what, path string, err error) *lmerr.Error {
-	e := lmerr.FromOS(-42, minorLogPath, err)
+	e := lmerr.FromOS(lmerr.BadParam, lmerr.MinorReportLogPath, err)
 	kind := "report log"
 	if what == "lmswitch" {
 		kind = "debug log"

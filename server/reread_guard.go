@@ -88,9 +88,9 @@ func checkReread(paths []string, vendor string) *Refusal {
 		var e *lmerr.Error
 		var pe *fs.PathError
 		if errors.As(err, &pe) { // the file cannot be read at all
-			e = lmerr.FromOS(-30, 1, err, clip(pe.Path+": "+pe.Err.Error()))
+			e = lmerr.FromOS(lmerr.CantReadFile, lmerr.MinorRereadUnreadable, err, clip(pe.Path+": "+pe.Err.Error()))
 		} else {
-			e = lmerr.New(-2, 1, errorLines(err)...)
+			e = lmerr.New(lmerr.BadFile, lmerr.MinorRereadSyntax, errorLines(err)...)
 		}
 		return &Refusal{Log: fmt.Sprintf("Reread of license file failed: %v; %v", firstError(err), ErrKeptLastGood), Err: e}
 	}
@@ -108,11 +108,11 @@ func checkReread(paths []string, vendor string) *Refusal {
 			detail = append(detail, c.Err.Error())
 		}
 		detail = dedupe(detail)
-		code := -2
+		code, minor := lmerr.BadFile, lmerr.MinorRereadOptionsSyntax
 		if errors.Is(o.Closures[0].Err, options.ErrUnreadable) {
-			code = -30
+			code, minor = lmerr.CantReadFile, lmerr.MinorRereadOptionsNoFile
 		}
-		e := lmerr.New(code, 1, bound(detail)...)
+		e := lmerr.New(code, minor, bound(detail)...)
 		more := ""
 		if len(detail) > 1 {
 			more = fmt.Sprintf(" (and %d more errors)", len(detail)-1)

@@ -158,7 +158,7 @@ func TestDuplicateGroupTally(t *testing.T) {
 		next     int   // a further checkout's count, in the group
 		wantUse  int   // licenses in use before it
 		wantNext int   // and after it
-		wantCode int
+		wantCode lmerr.Code
 	}{
 		{"one count", []int{2, 2, 2}, nil, 2, 2, 2, 0},
 		{"largest goes", []int{3, 1}, []int{0}, 2, 1, 2, 0},
@@ -200,7 +200,7 @@ func TestDuplicateGroupTally(t *testing.T) {
 	}
 }
 
-func errCode(e *lmerr.Error) int {
+func errCode(e *lmerr.Error) lmerr.Code {
 	if e == nil {
 		return 0
 	}

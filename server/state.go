@@ -14,29 +14,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// Minor numbers of the errors the state machine raises, so that a log
-// line or a user's report points at the rule that said no.
-const (
-	minorNoFeature  = 346
-	minorUsers      = 342
-	minorVersion    = 347
-	minorExpired    = 348
-	minorStart      = 349
-	minorHost       = 350
-	minorTooMany    = 351
-	minorNoHandle   = 352
-	minorRemovedFtr = 353
-	minorBadVersion = 354
-	minorQueued     = 355
-	minorInQueue    = 356
-	minorReserved   = 357
-	minorMax        = 358
-	minorNoUsers    = 359
-	minorPackage    = 360
-	minorNotInclude = 362
-	minorQueueFull  = 363
-)
-
 // MaxQueuedPerSession is how many queued requests one session (one
 // client connection) may have waiting at once, over all features; a
 // session may have one request queued per feature (manual B.2.2: a job
@@ -482,7 +459,7 @@ func (s *State) apply(cmd Command) Result {
 		}
 		seat := s.seats[c.Handle]
 		if seat == nil || seat.Session != c.Session || c.Session == 0 {
-			return Result{Err: lmerr.New(-41, minorNoHandle)}
+			return Result{Err: lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNoHandle)}
 		}
 		var r Result
 		s.release([]*Seat{seat}, &r, false)
@@ -546,7 +523,7 @@ func (s *State) apply(cmd Command) Result {
 		s.tick(c.Now)
 		seat := s.seats[c.Handle]
 		if seat == nil || (c.Feature != "" && seat.Pool.Feature != c.Feature) {
-			return Result{Err: lmerr.New(-41, minorNoHandle)}
+			return Result{Err: lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorRemoveNoHandle)}
 		}
 		match := []*Seat{seat}
 		if seat.Dup != "" {
@@ -577,7 +554,7 @@ func (s *State) apply(cmd Command) Result {
 		s.serveQueue(&r)
 		return r
 	}
-	return Result{Err: lmerr.New(-85, 0)}
+	return Result{Err: lmerr.New(lmerr.NotSupported, lmerr.MinorNotSupported)}
 }
 
 func (s *State) session(id uint64) *sessionInfo {
@@ -595,7 +572,7 @@ func (s *State) session(id uint64) *sessionInfo {
 // administrator can always get a seat back without a restart.
 func (s *State) remove(match []*Seat) Result {
 	if len(match) == 0 {
-		return Result{Err: lmerr.New(-41, minorNoHandle)}
+		return Result{Err: lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorRemoveNoMatch)}
 	}
 	var live, lingering []*Seat
 	for _, st := range match {
@@ -770,7 +747,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 	}
 	want, ok := ParseVersion(c.Version)
 	if !ok {
-		r.Err = lmerr.New(-77, minorBadVersion)
+		r.Err = lmerr.New(lmerr.BadVersion, lmerr.MinorBadVersion)
 		return
 	}
 	if c.Session != 0 {
@@ -799,13 +776,13 @@ func (s *State) checkout(c Checkout, r *Result) {
 	switch {
 	case err == nil:
 		r.Seat = seat
-	case queued && (err.Code == -4 || err.Code == -101 || err.Code == -24):
+	case queued && (err.Code == lmerr.MaxUsers || err.Code == lmerr.Reserved || err.Code == lmerr.UsersQueued):
 		if !c.Queue {
-			r.Err = lmerr.New(-24, minorQueued)
+			r.Err = lmerr.New(lmerr.UsersQueued, lmerr.MinorQueued)
 			return
 		}
-		r.Queued, r.Err = s.enqueue(c, lmerr.New(-24, minorQueued))
-	case c.Queue && (err.Code == -4 || err.Code == -101):
+		r.Queued, r.Err = s.enqueue(c, lmerr.New(lmerr.UsersQueued, lmerr.MinorQueuedWait))
+	case c.Queue && (err.Code == lmerr.MaxUsers || err.Code == lmerr.Reserved):
 		r.Queued, r.Err = s.enqueue(c, err)
 	default:
 		r.Err = err
@@ -818,10 +795,10 @@ func (s *State) checkout(c Checkout, r *Result) {
 // queue).
 func (s *State) enqueue(c Checkout, denial *lmerr.Error) (*Waiter, *lmerr.Error) {
 	if s.queuedFor(c.Session, c.Feature) {
-		return nil, lmerr.New(-24, minorInQueue)
+		return nil, lmerr.New(lmerr.UsersQueued, lmerr.MinorInQueue)
 	}
 	if len(s.queuedBySession[c.Session]) >= MaxQueuedPerSession {
-		return nil, lmerr.New(denial.Code, minorQueueFull)
+		return nil, lmerr.New(denial.Code, lmerr.MinorQueueFull)
 	}
 	w := &Waiter{Handle: s.handleFor(0), Session: c.Session, Client: c.Client, Feature: c.Feature,
 		Version: c.Version, VendorData: c.VendorData, Count: c.Count, Linger: c.Linger, Since: s.now}
@@ -902,7 +879,7 @@ func candidateOrder(pools []*Pool) []*Pool {
 func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, *lmerr.Error) {
 	pools := s.candidates(req.feature)
 	if len(pools) == 0 {
-		return nil, lmerr.New(-5, minorNoFeature)
+		return nil, lmerr.New(lmerr.NoFeature, lmerr.MinorNoFeature)
 	}
 	var denial *lmerr.Error
 	rank := 0
@@ -918,7 +895,7 @@ func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, 
 	var fits []fit
 	for _, p := range pools {
 		if p.SuiteOnly {
-			deny(1, lmerr.New(-125, minorPackage))
+			deny(1, lmerr.New(lmerr.PackageOnly, lmerr.MinorPackageOnly))
 			continue
 		}
 		if e, r := s.usable(p, req); e != nil {
@@ -935,7 +912,7 @@ func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, 
 				continue
 			}
 			if noNewSeats && s.extra(f.p, f.dup, req.count) > 0 {
-				deny(9, lmerr.New(-24, minorQueued))
+				deny(9, lmerr.New(lmerr.UsersQueued, lmerr.MinorQueuedAhead))
 				continue
 			}
 			if e, r := s.room(f.p, req, f.dup); e != nil {
@@ -977,17 +954,17 @@ func (s *State) grant(req request, pick func() uint32, noNewSeats bool) (*Seat, 
 func (s *State) usable(p *Pool, req request) (*lmerr.Error, int) {
 	switch {
 	case compareVersion(p.Version, req.version) < 0:
-		return lmerr.New(-25, minorVersion), 1
+		return lmerr.New(lmerr.ServerLowVersion, lmerr.MinorServerLowVersion), 1
 	case !p.ValidAt(s.now) && p.allExpired(s.now):
-		return lmerr.New(-10, minorExpired), 2
+		return lmerr.New(lmerr.Expired, lmerr.MinorExpired), 2
 	case !p.ValidAt(s.now):
-		return lmerr.New(-31, minorStart), 2
+		return lmerr.New(lmerr.NotStarted, lmerr.MinorNotStarted), 2
 	case len(p.HostID) > 0 && !clientMatches(p.HostID, req.client):
-		return lmerr.New(-9, minorHost), 3
+		return lmerr.New(lmerr.NotThisHost, lmerr.MinorNotThisHost), 3
 	case !platformAllowed(p, req.client.Platform):
-		return lmerr.New(-89, minorPlatform), 3
+		return lmerr.New(lmerr.PlatformNotAuthorized, lmerr.MinorPlatform), 3
 	case !p.Uncounted && req.count > s.limit(p):
-		return lmerr.New(-26, minorTooMany), 4
+		return lmerr.New(lmerr.TooManyRequested, lmerr.MinorTooMany), 4
 	}
 	if e := s.policy.Allow(p, req.client); e != nil {
 		return e, 5
@@ -1002,11 +979,11 @@ func (s *State) usable(p *Pool, req request) (*lmerr.Error, int) {
 		}
 		inc := s.policy.Included(p, b.kind)
 		if len(inc) == 0 {
-			return lmerr.New(-84, minorNoUsers), 5
+			return lmerr.New(lmerr.NoUsers, lmerr.MinorNoUsers), 5
 		}
 		inc = inc[:min(len(inc), b.limit)]
 		if !slices.ContainsFunc(inc, func(n string) bool { return strings.EqualFold(n, b.who) }) {
-			return lmerr.New(-39, minorNotInclude), 5
+			return lmerr.New(lmerr.NotIncluded, lmerr.MinorNotIncluded), 5
 		}
 	}
 	return nil, 0
@@ -1034,7 +1011,7 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 			}
 		}
 		if used+extra > l.Max {
-			return lmerr.New(-87, minorMax), 6
+			return lmerr.New(lmerr.MaxExceeded, lmerr.MinorMaxOption), 6
 		}
 	}
 	tentative := &Seat{Handle: 0, Pool: p, Client: req.client, Count: req.count, Dup: dup}
@@ -1043,9 +1020,9 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 		return nil, 0
 	}
 	if raw <= s.limit(p) {
-		return lmerr.New(-101, minorReserved), 7
+		return lmerr.New(lmerr.Reserved, lmerr.MinorReserved), 7
 	}
-	return lmerr.New(-4, minorUsers), 7
+	return lmerr.New(lmerr.MaxUsers, lmerr.MinorMaxUsers), 7
 }
 
 // group is a set of duplicate seats sharing licenses (a lone seat is a

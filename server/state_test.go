@@ -121,7 +121,7 @@ func TestCheckoutDenials(t *testing.T) {
 		version  string
 		count    int
 		host     string
-		wantCode int
+		wantCode lmerr.Code
 	}{
 		{"granted", "f1", "1.0", 1, "h", 0},
 		{"same version", "f1", "2.0", 2, "h", 0},
@@ -164,7 +164,7 @@ func twoSeatState(t *testing.T) *State {
 func TestCountNeverExceeded(t *testing.T) {
 	s := twoSeatState(t)
 	var handles []uint32
-	for i, want := range []int{0, 0, -4, -4} {
+	for i, want := range []lmerr.Code{0, 0, -4, -4} {
 		r := s.Apply(Checkout{Session: uint64(i + 1), Client: client("u", "h"), Feature: "f1", Count: 1, Now: testNow})
 		if got := lmerr.CodeOf(errOrNil(r.Err)); got != want {
 			t.Fatalf("checkout %d: code %d, want %d", i+1, got, want)
@@ -263,7 +263,7 @@ func TestRemove(t *testing.T) {
 		name  string
 		cmd   Command
 		freed int
-		code  int
+		code  lmerr.Code
 	}{
 		{"by user", Remove{Feature: "f1", User: "joe", Host: "h", Display: "/dev/pts/1"}, 2, 0},
 		{"again", Remove{Feature: "f1", User: "joe", Host: "h", Display: "/dev/pts/1"}, 0, -41},
@@ -297,7 +297,7 @@ func TestReread(t *testing.T) {
 	if len(st) != 3 || st[0].Pool.Feature != "f1" || st[0].InUse != 2 || st[0].Pool.Count != 1 {
 		t.Fatalf("after reread: %+v", st)
 	}
-	check := func(feature string, want int) {
+	check := func(feature string, want lmerr.Code) {
 		t.Helper()
 		r := s.Apply(Checkout{Session: 2, Client: client("b", "h"), Feature: feature, Count: 1, Now: testNow})
 		if got := lmerr.CodeOf(errOrNil(r.Err)); got != want {
@@ -406,7 +406,7 @@ func overdraft(f *licfile.Feature, n int) *licfile.Feature {
 
 // grantAll checks out one seat per new session until a checkout fails
 // (at most 50), and returns how many were granted and the first denial.
-func grantAll(s *State, feature string, session *uint64, now time.Time) (granted, code int) {
+func grantAll(s *State, feature string, session *uint64, now time.Time) (granted int, code lmerr.Code) {
 	for range 50 {
 		*session++
 		r := s.Apply(Checkout{Session: *session, Client: client(fmt.Sprintf("u%d", *session), "h"), Feature: feature, Version: "1.0", Count: 1, Now: now})
@@ -429,7 +429,7 @@ func TestLineDates(t *testing.T) {
 		name    string
 		lines   func() []*licfile.Feature
 		granted int
-		code    int // of the checkout after the last granted
+		code    lmerr.Code // of the checkout after the last granted
 		issued  int
 	}{
 		{"expired then permanent", func() []*licfile.Feature { return []*licfile.Feature{inc("1-jan-2020", 2), inc("permanent", 3)} }, 3, -4, 3},
@@ -513,7 +513,7 @@ func TestLineExpiresWhileRunning(t *testing.T) {
 				t.Fatalf("checkin %d: %v", h, r.Err)
 			}
 			r := s.Apply(Checkout{Session: 100, Client: client("new", "h"), Feature: "f1", Count: 1, Now: now})
-			wantCode := -4
+			wantCode := lmerr.MaxUsers
 			if i == 2 { // 2 seats left out of 3
 				wantCode = 0
 			}
@@ -607,7 +607,7 @@ func TestRereadLeftoversCount(t *testing.T) {
 		host    string             // of the new checkouts ("h" when "")
 		version string             // asked by the new checkouts ("1.0" when "")
 		granted int                // new seats granted before a denial
-		code    int                // the denial
+		code    lmerr.Code         // the denial
 	}
 	tests := []struct {
 		name   string
@@ -693,7 +693,7 @@ func TestRereadLeftoversCount(t *testing.T) {
 						t.Fatalf("step %d: checkin %d: %v", i, h, r.Err)
 					}
 				}
-				granted, code := 0, 0
+				granted, code := 0, lmerr.Code(0)
 				for range 50 {
 					session++
 					r := s.Apply(Checkout{Session: session, Client: client(fmt.Sprintf("new%d", session), cmp.Or(st.host, "h")), Feature: "f1",

@@ -30,7 +30,7 @@ func (s *vendorStats) checkout(d time.Duration, r Result) {
 	case r.Queued != nil:
 		s.queued.Add(1)
 	case r.Err != nil:
-		if c := -r.Err.Code; c > 0 && c < len(s.denials) {
+		if c := -int(r.Err.Code); c > 0 && c < len(s.denials) {
 			s.denials[c].Add(1)
 		}
 	default:

@@ -14,16 +14,6 @@ import (
 	"golm/lmutil/protocol/peercred"
 )
 
-// Minor numbers of the -63 refusals, one per rule.
-const (
-	minorNotLocal      = 601
-	minorLmdownOff     = 602
-	minorLmremoveOff   = 603
-	minorNotLmadmin    = 604
-	minorNoCredentials = 605
-	minorNotAdmin      = 606
-)
-
 // AdminGroup is the UNIX group of license administrators (lmgrd -2 -p).
 const AdminGroup = "lmadmin"
 
@@ -168,11 +158,11 @@ func peerOf(nc net.Conn) (cred *peerCred, local bool, err error) {
 // them.
 func (t Trust) decide(cmd string, disabled bool, nc net.Conn) (*lmerr.Error, *peerCred) {
 	if disabled {
-		minor := minorLmdownOff
+		minor := lmerr.MinorAdminLmdownOff
 		if cmd == AdminLmremove {
-			minor = minorLmremoveOff
+			minor = lmerr.MinorAdminLmremoveOff
 		}
-		return lmerr.New(-63, minor, fmt.Sprintf("%s is disabled on this license server (lmgrd -x %s)", cmd, cmd)), nil
+		return lmerr.New(lmerr.NotAdmin, minor, fmt.Sprintf("%s is disabled on this license server (lmgrd -x %s)", cmd, cmd)), nil
 	}
 	if t.AllowRemote && !t.AdminOnly {
 		return nil, nil
@@ -180,31 +170,31 @@ func (t Trust) decide(cmd string, disabled bool, nc net.Conn) (*lmerr.Error, *pe
 	cred, local, err := peerOf(nc)
 	switch {
 	case !local && t.AdminOnly:
-		return lmerr.New(-63, minorNoCredentials, cmd+": this license server takes admin commands only from license administrators on its own host (lmgrd -2 -p)"), nil
+		return lmerr.New(lmerr.NotAdmin, lmerr.MinorAdminNoCredentials, cmd+": this license server takes admin commands only from license administrators on its own host (lmgrd -2 -p)"), nil
 	case !local:
-		return lmerr.New(-63, minorNotLocal, cmd+" must be run on the license server machine (lmgrd -allow-remote-admin accepts other hosts)"), nil
+		return lmerr.New(lmerr.NotAdmin, lmerr.MinorAdminNotLocal, cmd+" must be run on the license server machine (lmgrd -allow-remote-admin accepts other hosts)"), nil
 	case cred == nil:
-		return lmerr.New(-63, minorNoCredentials, fmt.Sprintf("%s: cannot tell which user is asking: %v", cmd, err)), nil
+		return lmerr.New(lmerr.NotAdmin, lmerr.MinorAdminNoCredentials, fmt.Sprintf("%s: cannot tell which user is asking: %v", cmd, err)), nil
 	}
 	if ok, minor := t.allowed(cred); !ok {
-		if minor == minorNotLmadmin {
-			return lmerr.New(-63, minor, fmt.Sprintf("%s: uid %d is not a license administrator (group %s)", cmd, cred.uid, t.adminGroupName())), cred
+		if minor == lmerr.MinorAdminNotLmadmin {
+			return lmerr.New(lmerr.NotAdmin, minor, fmt.Sprintf("%s: uid %d is not a license administrator (group %s)", cmd, cred.uid, t.adminGroupName())), cred
 		}
-		return lmerr.New(-63, minor, fmt.Sprintf("%s: uid %d is not root, the license server's user (uid %d) or a license administrator (group %s)", cmd, cred.uid, t.ownUID(), t.adminGroupName())), cred
+		return lmerr.New(lmerr.NotAdmin, minor, fmt.Sprintf("%s: uid %d is not root, the license server's user (uid %d) or a license administrator (group %s)", cmd, cred.uid, t.ownUID(), t.adminGroupName())), cred
 	}
 	return nil, cred
 }
 
 // allowed applies the uid rule to a peer on this host; minor says which
 // rule refused it.
-func (t Trust) allowed(cred *peerCred) (ok bool, minor int) {
+func (t Trust) allowed(cred *peerCred) (ok bool, minor lmerr.Minor) {
 	if t.AdminOnly {
-		return t.isAdmin(cred.uid, cred.gid), minorNotLmadmin
+		return t.isAdmin(cred.uid, cred.gid), lmerr.MinorAdminNotLmadmin
 	}
 	if cred.uid == 0 || cred.uid == t.ownUID() || t.isAdmin(cred.uid, cred.gid) {
 		return true, 0
 	}
-	return false, minorNotAdmin
+	return false, lmerr.MinorAdminNotAdmin
 }
 
 // ownUID is the uid the server runs as.

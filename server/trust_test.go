@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // unixPair returns the server end of a connected Unix socket.
@@ -89,24 +91,24 @@ func TestTrustCheck(t *testing.T) {
 		cmd       string
 		conn      func(*testing.T) net.Conn
 		skip      func(*testing.T)
-		wantMinor int // 0: allowed
+		wantMinor lmerr.Minor // 0: allowed
 	}{
 		{"loopback lmdown by the server's user", Trust{}, AdminLmdown, tcpPair, nil, 0},
 		{"socket lmdown by the server's user", Trust{}, AdminLmdown, unixPair, nil, 0},
-		{"-x lmdown", Trust{NoLmdown: true}, AdminLmdown, tcpPair, nil, minorLmdownOff},
+		{"-x lmdown", Trust{NoLmdown: true}, AdminLmdown, tcpPair, nil, lmerr.MinorAdminLmdownOff},
 		{"-x lmdown leaves lmreread", Trust{NoLmdown: true}, AdminLmreread, tcpPair, nil, 0},
-		{"-x lmremove", Trust{NoLmremove: true}, AdminLmremove, tcpPair, nil, minorLmremoveOff},
-		{"-x lmdown and -allow-remote-admin", Trust{NoLmdown: true, AllowRemote: true}, AdminLmdown, tcpPair, nil, minorLmdownOff},
-		{"another user on the socket", as(false, false), AdminLmreread, unixPair, notRoot, minorNotAdmin},
-		{"another user over loopback TCP", as(false, false), AdminLmreread, tcpPair, notRoot, minorNotAdmin},
+		{"-x lmremove", Trust{NoLmremove: true}, AdminLmremove, tcpPair, nil, lmerr.MinorAdminLmremoveOff},
+		{"-x lmdown and -allow-remote-admin", Trust{NoLmdown: true, AllowRemote: true}, AdminLmdown, tcpPair, nil, lmerr.MinorAdminLmdownOff},
+		{"another user on the socket", as(false, false), AdminLmreread, unixPair, notRoot, lmerr.MinorAdminNotAdmin},
+		{"another user over loopback TCP", as(false, false), AdminLmreread, tcpPair, notRoot, lmerr.MinorAdminNotAdmin},
 		{"lmadmin member on the socket", as(false, true), AdminLmremove, unixPair, nil, 0},
 		{"lmadmin member over loopback TCP", as(false, true), AdminLmremove, tcpPair, nil, 0},
 		{"-allow-remote-admin admits another user", remote, AdminLmdown, tcpPair, nil, 0},
 		{"-2 -p lmadmin member on the socket", as(true, true), AdminLmdown, unixPair, nil, 0},
 		{"-2 -p lmadmin member over loopback TCP", as(true, true), AdminLmdown, tcpPair, nil, 0},
-		{"-2 -p not a member", as(true, false), AdminLmremove, unixPair, nil, minorNotLmadmin},
-		{"-2 -p not a member over loopback TCP", as(true, false), AdminLmremove, tcpPair, nil, minorNotLmadmin},
-		{"-2 -p not a member with -allow-remote-admin", adminOnlyRemote, AdminLmremove, tcpPair, nil, minorNotLmadmin},
+		{"-2 -p not a member", as(true, false), AdminLmremove, unixPair, nil, lmerr.MinorAdminNotLmadmin},
+		{"-2 -p not a member over loopback TCP", as(true, false), AdminLmremove, tcpPair, nil, lmerr.MinorAdminNotLmadmin},
+		{"-2 -p not a member with -allow-remote-admin", adminOnlyRemote, AdminLmremove, tcpPair, nil, lmerr.MinorAdminNotLmadmin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

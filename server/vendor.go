@@ -852,7 +852,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	case *protocol.Checkin:
 		h, ok := handle32(m.Handle)
 		if !ok {
-			return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
+			return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorHandleRange)))
 		}
 		r := v.apply(Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
 		if r.Err != nil {
@@ -869,7 +869,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		case pos > 0:
 			return s.conn.Send(&protocol.Queued{Handle: m.Handle, Position: pos})
 		}
-		return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
+		return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNotQueued)))
 	case *protocol.Idle:
 		v.apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.OK{})
@@ -899,7 +899,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		}
 		h, ok := handle32(m.Handle)
 		if !ok {
-			return s.conn.Send(protocol.ErrorOf(lmerr.New(-41, minorNoHandle)))
+			return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorHandleRange)))
 		}
 		r := v.apply(RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
 		return v.removed(s, r)
@@ -923,7 +923,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return s.conn.Send(r)
 	case *protocol.Shutdown, *protocol.Reread:
 		// These go to lmgrd, which passes them on over the control channel.
-		return s.conn.Send(protocol.ErrorOf(lmerr.New(-85, 1)))
+		return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NotSupported, lmerr.MinorVendorAdmin)))
 	}
 	return &protocol.Violation{Reason: fmt.Sprintf("%s not allowed on a vendor daemon connection", m.Type())}
 }
@@ -975,7 +975,7 @@ func handle32(h uint64) (uint32, bool) {
 
 func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	if m.Feature == "" || m.Count < 0 || m.Count > maxCheckoutCount {
-		return s.conn.Send(protocol.ErrorOf(lmerr.New(-42, 1)))
+		return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.BadParam, lmerr.MinorCheckoutParam)))
 	}
 	if m.Flags&protocol.CheckoutSigned != 0 {
 		s.signedGrants = true
@@ -1025,7 +1025,7 @@ func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
 		return
 	}
 	switch e.Code {
-	case -5, -18:
+	case lmerr.NoFeature, lmerr.NoServerSupport:
 		v.log.Printf("UNSUPPORTED: %q (PORT_AT_HOST_PLUS ) %s@%s (%v)", feature, c.User, c.Host, e)
 	default:
 		v.log.Printf("DENIED: %q %s@%s  (%v)", feature, c.User, c.Host, e)
@@ -1060,7 +1060,7 @@ func (v *Vendor) status(s *session, only string) error {
 			if only == "" {
 				continue // gone since the names were read (lmreread)
 			}
-			e := lmerr.New(-5, minorNoFeature)
+			e := lmerr.New(lmerr.NoFeature, lmerr.MinorStatusNoFeature)
 			out.add(&protocol.FeatureHeader{Name: only, Code: e.Code, Minor: e.Minor})
 			break
 		}

@@ -14,6 +14,8 @@ import (
 
 	"golm/lmutil/protocol"
 	golm "golm/lmutil/server"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // copyLicense writes a copy of s's license file and key into a new
@@ -70,7 +72,7 @@ func TestOneVendorDaemonPerHost(t *testing.T) {
 		}
 	})
 	t.Run("first keeps serving its 2 seats", func(t *testing.T) {
-		for i, want := range []int{0, 0, -4} {
+		for i, want := range []lmerr.Code{0, 0, -4} {
 			if _, code := checkout(t, first.vendor(fmt.Sprintf("u%d", i)), "f1"); code != want {
 				t.Fatalf("checkout %d: code %d, want %d", i+1, code, want)
 			}
@@ -187,7 +189,7 @@ func TestOneVendorDaemonPerHostDefaultPorts(t *testing.T) {
 	if !strings.Contains(second.readLog(), "(demo) "+golm.MultipleMessage("demo")) {
 		t.Errorf("second vendor daemon did not log %q:\n%s", golm.MultipleMessage("demo"), second.readLog())
 	}
-	for i, want := range []int{0, 0, -4} {
+	for i, want := range []lmerr.Code{0, 0, -4} {
 		if _, code := checkout(t, first.vendor(fmt.Sprintf("u%d", i)), "f1"); code != want {
 			t.Fatalf("checkout %d: code %d, want %d", i+1, code, want)
 		}

@@ -72,7 +72,7 @@ func startSoakServer(t *testing.T) *server {
 // soakStats counts what the soak's clients and its chaos did.
 type soakStats struct {
 	mu                                            sync.Mutex
-	codes                                         map[int]int // denials by FlexLM code
+	codes                                         map[lmerr.Code]int // denials by FlexLM code
 	granted, denied, queued, exits                atomic.Int64
 	kills, rereads, removes, newlogs, holderKills atomic.Int64
 }
@@ -99,7 +99,7 @@ func TestSoak(t *testing.T) {
 	s := startSoakServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
-	st := soakStats{codes: map[int]int{}}
+	st := soakStats{codes: map[lmerr.Code]int{}}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)

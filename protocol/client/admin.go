@@ -9,6 +9,8 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // Admin is an lmutil command's connection to one lmgrd: server and
@@ -74,7 +76,7 @@ func (a *Admin) Close() error { return a.conn.Close() }
 func (a *Admin) call(req protocol.Message) (protocol.Message, error) {
 	m, err := a.conn.Call(req)
 	if err != nil {
-		return nil, netError(err, -16, minorRead)
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	return m, nil
 }
@@ -90,7 +92,7 @@ func (a *Admin) ServerStatus(ctx context.Context) (*protocol.ServerStatus, iter.
 	st, ok := m.(*protocol.ServerStatus)
 	if !ok {
 		a.conn.Close()
-		return nil, nil, newError(-12, minorProtocol, "SERVER_STATUS_REQUEST answered with "+m.Type().String())
+		return nil, nil, newError(lmerr.BadComm, lmerr.MinorClientStatusReply, "SERVER_STATUS_REQUEST answered with "+m.Type().String())
 	}
 	seq := func(yield func(*protocol.VendorStatus, error) bool) {
 		readStream(ctx, a.conn, "server status", func(m protocol.Message) bool {
@@ -120,7 +122,7 @@ func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, erro
 	}
 	r, ok := m.(*protocol.LocateReply)
 	if !ok {
-		return nil, newError(-12, minorProtocol, "LOCATE answered with "+m.Type().String())
+		return nil, newError(lmerr.BadComm, lmerr.MinorClientLocateReply, "LOCATE answered with "+m.Type().String())
 	}
 	host := r.Host
 	if host == "" {
@@ -128,8 +130,8 @@ func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, erro
 	}
 	c, h, err := dialAdminDaemon(ctx, a.cfg, host, r.Vendor, r.Port, a.addr.Port, a.mine)
 	if err != nil {
-		if codeOf(err) == -15 {
-			err = newError(-97, minorDown, "Vendor daemon: "+r.Vendor)
+		if codeOf(err) == lmerr.NoServer {
+			err = newError(lmerr.VendorDown, lmerr.MinorClientVendorDown, "Vendor daemon: "+r.Vendor)
 		}
 		return nil, err
 	}
@@ -149,7 +151,7 @@ func (v *Vendor) Server() *protocol.Hello { return v.hello }
 func (v *Vendor) FeatureStatus(ctx context.Context, feature string) iter.Seq2[protocol.Message, error] {
 	return func(yield func(protocol.Message, error) bool) {
 		if err := v.conn.Send(&protocol.FeatureStatusRequest{Feature: feature}); err != nil {
-			yield(nil, netError(err, -17, minorWrite))
+			yield(nil, netError(err, lmerr.CantWrite, lmerr.MinorClientWrite))
 			return
 		}
 		readStream(ctx, v.conn, "feature status", func(m protocol.Message) bool {
@@ -210,12 +212,12 @@ func (a *Admin) RemoveHandle(ctx context.Context, feature string, handle uint64)
 func okCount(c *protocol.Conn, req protocol.Message) (int, error) {
 	m, err := c.Call(req)
 	if err != nil {
-		return 0, netError(err, -16, minorRead)
+		return 0, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	ok, isOK := m.(*protocol.OK)
 	if !isOK {
 		c.Close()
-		return 0, newError(-12, minorProtocol, req.Type().String()+" answered with "+m.Type().String())
+		return 0, newError(lmerr.BadComm, lmerr.MinorClientAdminReply, req.Type().String()+" answered with "+m.Type().String())
 	}
 	return ok.Count, nil
 }
@@ -233,7 +235,7 @@ func readStream(ctx context.Context, c *protocol.Conn, what string, accept func(
 		}
 		m, err := c.Recv()
 		if err != nil {
-			yield(nil, netError(err, -16, minorRead))
+			yield(nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead))
 			return
 		}
 		switch {
@@ -249,7 +251,7 @@ func readStream(ctx context.Context, c *protocol.Conn, what string, accept func(
 			}
 		default:
 			c.Close()
-			yield(nil, newError(-12, minorProtocol, "unexpected "+m.Type().String()+" in "+what))
+			yield(nil, newError(lmerr.BadComm, lmerr.MinorClientStreamReply, "unexpected "+m.Type().String()+" in "+what))
 			return
 		}
 	}
@@ -265,7 +267,7 @@ type LicenseFile struct {
 // in order (lmstat -i and lmcksum with a port@host license path).
 func (a *Admin) LicenseFiles(ctx context.Context) ([]LicenseFile, error) {
 	if err := a.conn.Send(&protocol.LicenseFileRequest{}); err != nil {
-		return nil, netError(err, -16, minorRead)
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	var files []LicenseFile
 	var texts []*strings.Builder
@@ -299,7 +301,7 @@ func (a *Admin) LicenseFiles(ctx context.Context) ([]LicenseFile, error) {
 func (v *Vendor) Stats(ctx context.Context) (*protocol.VendorStats, error) {
 	m, err := v.conn.Call(&protocol.VendorStatsRequest{})
 	if err != nil {
-		return nil, netError(err, -16, minorRead)
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	switch m := m.(type) {
 	case *protocol.VendorStats:
@@ -307,5 +309,5 @@ func (v *Vendor) Stats(ctx context.Context) (*protocol.VendorStats, error) {
 	case *protocol.Error:
 		return nil, fromPeer(m)
 	}
-	return nil, newError(-12, minorProtocol, "VENDOR_STATS_REQUEST answered with "+m.Type().String())
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "VENDOR_STATS_REQUEST answered with "+m.Type().String())
 }

@@ -61,7 +61,7 @@ func TestCheckoutCounts(t *testing.T) {
 		name     string
 		feature  string
 		count    int
-		wantCode int
+		wantCode lmerr.Code
 	}{
 		{"first seat", "f1", 1, 0},
 		{"second seat", "f1", 1, 0},
@@ -132,7 +132,7 @@ func TestPathWalk(t *testing.T) {
 	tests := []struct {
 		name     string
 		path     string
-		wantCode int
+		wantCode lmerr.Code
 	}{
 		{"down server then good one", down + ":" + srv.spec(), 0},
 		{"missing file then good server", filepath.Join(t.TempDir(), "none.lic") + ":" + srv.spec(), 0},

@@ -15,6 +15,8 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // dialHost maps a SERVER line's host to an address to dial: this_host is
@@ -87,11 +89,11 @@ func exchange(ctx context.Context, cfg *config, c *protocol.Conn, out []protocol
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if err := c.SendAll(out); err != nil {
-		return nil, netError(err, -17, minorWrite)
+		return nil, netError(err, lmerr.CantWrite, lmerr.MinorClientWrite)
 	}
 	m, err := c.Recv()
 	if err != nil {
-		return nil, netError(err, -16, minorRead)
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	h, err := serverHello(m)
 	if err != nil {
@@ -99,7 +101,7 @@ func exchange(ctx context.Context, cfg *config, c *protocol.Conn, out []protocol
 	}
 	if reply != nil {
 		if *reply, err = c.Recv(); err != nil {
-			return nil, netError(err, -16, minorRead)
+			return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 		}
 	}
 	return h, nil
@@ -129,11 +131,11 @@ func serverHello(m protocol.Message) (*protocol.Hello, error) {
 		return nil, fromPeer(m)
 	case *protocol.Hello:
 		if m.Version != protocol.Version {
-			return nil, netError(&protocol.Violation{Reason: "handshake: server speaks protocol version " + strconv.Itoa(m.Version) + ", want " + strconv.Itoa(protocol.Version)}, -12, minorProtocol)
+			return nil, netError(&protocol.Violation{Reason: "handshake: server speaks protocol version " + strconv.Itoa(m.Version) + ", want " + strconv.Itoa(protocol.Version)}, lmerr.BadComm, lmerr.MinorClientHandshakeVersion)
 		}
 		return m, nil
 	}
-	return nil, netError(&protocol.Violation{Reason: "handshake: got " + m.Type().String() + ", want HELLO"}, -12, minorProtocol)
+	return nil, netError(&protocol.Violation{Reason: "handshake: got " + m.Type().String() + ", want HELLO"}, lmerr.BadComm, lmerr.MinorClientHandshake)
 }
 
 // connectError is the FlexLM error of a failed connect: -14 when the
@@ -148,12 +150,12 @@ func connectError(err error, network, address string) *Error {
 	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
-		e := netError(err, -14, minorHostLookup)
+		e := netError(err, lmerr.BadHost, lmerr.MinorClientHostLookup)
 		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
 		return e
 	}
-	e := netError(err, -15, minorConnect)
-	if e.lm.Code == -15 {
+	e := netError(err, lmerr.NoServer, lmerr.MinorClientConnect)
+	if e.lm.Code == lmerr.NoServer {
 		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
 	}
 	return e
@@ -191,7 +193,7 @@ func dialFirst(ctx context.Context, cfg *config, spec []licfile.ServerAddr, try 
 		}
 	}
 	if first == nil {
-		first = newError(-15, minorConnect)
+		first = newError(lmerr.NoServer, lmerr.MinorClientConnect)
 	}
 	return nil, nil, licfile.ServerAddr{}, first
 }
@@ -263,7 +265,7 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 				return c, h, nil
 			}
 			c.Close()
-			if codeOf(err) != -16 || ctx.Err() != nil {
+			if codeOf(err) != lmerr.CantRead || ctx.Err() != nil {
 				break
 			}
 			// No answer to the handoff request: an lmgrd that does not
@@ -288,7 +290,7 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 		return nil, "", addr, fromPeer(mm)
 	default:
 		hangUp(lc)
-		return nil, "", addr, newError(-12, minorProtocol, "lmgrd answered LOCATE with "+m.Type().String())
+		return nil, "", addr, newError(lmerr.BadComm, lmerr.MinorClientLocateReply, "lmgrd answered LOCATE with "+m.Type().String())
 	}
 	host := r.Host
 	if host == "" {
@@ -296,10 +298,10 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 	}
 	vc, err := connect(ctx, cfg, "tcp", net.JoinHostPort(dialHost(host), strconv.Itoa(r.Port)))
 	if err != nil {
-		if codeOf(err) == -15 {
+		if codeOf(err) == lmerr.NoServer {
 			// lmgrd knows the daemon but it does not answer: it is
 			// down or restarting.
-			err = newError(-97, minorDown, "Vendor daemon: "+r.Vendor)
+			err = newError(lmerr.VendorDown, lmerr.MinorClientVendorDown, "Vendor daemon: "+r.Vendor)
 		}
 		return nil, "", addr, err
 	}
@@ -504,7 +506,7 @@ func (l *link) call(ctx context.Context, req protocol.Message, timeout time.Dura
 		return l.first(ctx, req, timeout)
 	}
 	if err := l.c.Send(req); err != nil {
-		return nil, l.broken(ctx, err, -17, minorWrite, timeout)
+		return nil, l.broken(ctx, err, lmerr.CantWrite, lmerr.MinorClientWrite, timeout)
 	}
 	return l.reply(ctx, timeout)
 }
@@ -513,12 +515,12 @@ func (l *link) call(ctx context.Context, req protocol.Message, timeout time.Dura
 // l.end, or the error when the link is dead or ctx has ended.
 func (l *link) open(ctx context.Context, timeout time.Duration) error {
 	if l.isDead() {
-		return netError(l.err, -16, minorRead)
+		return netError(l.err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	l.begin(ctx)
 	if l.isDead() {
 		l.end()
-		return netError(l.err, -16, minorRead)
+		return netError(l.err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	if err := ctx.Err(); err != nil {
 		l.end()
@@ -553,7 +555,7 @@ func (l *link) callAll(ctx context.Context, reqs []protocol.Message, timeout tim
 	}
 	defer l.end()
 	if err := l.c.SendAll(reqs); err != nil {
-		failFrom(0, l.broken(ctx, err, -17, minorWrite, timeout))
+		failFrom(0, l.broken(ctx, err, lmerr.CantWrite, lmerr.MinorClientWrite, timeout))
 		return replies, errs
 	}
 	for i := range reqs {
@@ -569,7 +571,7 @@ func (l *link) callAll(ctx context.Context, reqs []protocol.Message, timeout tim
 func (l *link) reply(ctx context.Context, timeout time.Duration) (protocol.Message, error) {
 	m, err := l.c.Recv()
 	if err != nil {
-		return nil, l.broken(ctx, err, -16, minorRead, timeout)
+		return nil, l.broken(ctx, err, lmerr.CantRead, lmerr.MinorClientRead, timeout)
 	}
 	if e, ok := m.(*protocol.Error); ok {
 		return nil, fromPeer(e)
@@ -584,7 +586,7 @@ func (l *link) first(ctx context.Context, req protocol.Message, timeout time.Dur
 	l.pre = nil
 	c := l.c
 	if err := c.SendAll(out); err != nil {
-		return nil, l.broken(ctx, err, -17, minorWrite, timeout)
+		return nil, l.broken(ctx, err, lmerr.CantWrite, lmerr.MinorClientWrite, timeout)
 	}
 	// A server that accepts and then says nothing is given the dial
 	// timeout, as a handshake.
@@ -592,7 +594,7 @@ func (l *link) first(ctx context.Context, req protocol.Message, timeout time.Dur
 	m, err := c.Recv()
 	c.ReadTimeout = timeout
 	if err != nil {
-		return nil, l.broken(ctx, err, -16, minorRead, timeout)
+		return nil, l.broken(ctx, err, lmerr.CantRead, lmerr.MinorClientRead, timeout)
 	}
 	h, err := serverHello(m)
 	if err != nil {
@@ -616,13 +618,13 @@ func (l *link) first(ctx context.Context, req protocol.Message, timeout time.Dur
 // error the caller sees: the context's when it ended the call, -16
 // "no reply" when the server stayed silent for timeout, or the
 // transport error as code.
-func (l *link) broken(ctx context.Context, err error, code, minor int, timeout time.Duration) error {
+func (l *link) broken(ctx context.Context, err error, code lmerr.Code, minor lmerr.Minor, timeout time.Duration) error {
 	l.fail(err)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return newError(-16, minorRead, "no reply from server within "+timeout.String())
+		return newError(lmerr.CantRead, lmerr.MinorClientNoReply, "no reply from server within "+timeout.String())
 	}
 	return netError(err, code, minor)
 }

@@ -8,11 +8,26 @@
 //	if err != nil { ... }
 //	defer job.Close()
 //	lic, err := job.Checkout(ctx, "f1", "1.0", 1)
-//	if err != nil {
-//		var e *client.Error
-//		if errors.As(err, &e) && e.Code == -4 { ... all seats taken ... }
-//	}
+//	if errors.Is(err, lmerr.MaxUsers) { ... all seats taken, try later ... }
+//	if err != nil { ... }
 //	defer lic.Checkin(ctx)
+//
+// # Errors
+//
+// Every error this package returns carries a FlexLM error number, and
+// unwraps to a *lmerr.Error. The numbers are the constants of package
+// lmerr, each itself an error, so that a publisher tells denials apart
+// with errors.Is whatever minor number the error carries:
+//
+//	switch {
+//	case errors.Is(err, lmerr.MaxUsers): // -4: every seat is in use
+//	case errors.Is(err, lmerr.NoFeature): // -5: not licensed here
+//	case errors.Is(err, lmerr.NoServer): // -15: no license server answers
+//	}
+//
+// or, with errors.As, compares the *Error's Code with them
+// (e.Code == lmerr.Expired). The Minor says where the error was raised:
+// one of the lmerr.Minor constants, a number that means one thing only.
 //
 // # The license path
 //

@@ -20,6 +20,8 @@ import (
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
 	"golm/lmutil/server/servertest"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // lmutilBin is the lmutil binary TestMain builds for the end-to-end tests.
@@ -180,7 +182,7 @@ func checkout(t *testing.T, j *client.Job, feature string) *client.License {
 	return lic
 }
 
-func wantCode(t *testing.T, err error, code int) {
+func wantCode(t *testing.T, err error, code lmerr.Code) {
 	t.Helper()
 	var e *client.Error
 	if !errors.As(err, &e) || e.Code != code {
@@ -199,7 +201,7 @@ func TestE2ECheckoutAndDenials(t *testing.T) {
 		name    string
 		feature string
 		version string
-		code    int
+		code    lmerr.Code
 	}{
 		{"count reached", "f1", "1.0", -4},
 		{"no such feature", "nope", "1.0", -5},

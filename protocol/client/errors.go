@@ -12,8 +12,8 @@ import (
 // unwraps to its *lmerr.Error so that lmutil's exit status (256+Code)
 // follows from it.
 type Error struct {
-	Code  int // FlexLM error number: -4, -5, -15 ...
-	Minor int // where it was raised
+	Code  lmerr.Code  // FlexLM error number: lmerr.MaxUsers (-4), lmerr.NoServer (-15) ...
+	Minor lmerr.Minor // where it was raised: one of the lmerr.Minor constants
 	lm    *lmerr.Error
 }
 
@@ -30,38 +30,7 @@ func (e *Error) Detail() []string { return e.lm.Detail }
 // Unwrap returns the underlying *lmerr.Error.
 func (e *Error) Unwrap() error { return e.lm }
 
-// Minor numbers of the errors this package raises itself.
-const (
-	minorNoLicenseFile = 359 // -1: no license file could be read
-	minorConnect       = 570 // -15: connect to lmgrd or vendor daemon failed
-	minorHostLookup    = 574 // -14: the server's host name does not resolve
-	minorRead          = 571 // -16: read from server failed
-	minorWrite         = 572 // -17: write to server failed
-	minorNoFeature     = 360 // -5: no line of the path names the feature
-	minorVersion       = 361 // -25: local lines too old
-	minorExpired       = 362 // -10: local line expired
-	minorStart         = 363 // -31: local line not started
-	minorHost          = 364 // -9: local line locked to another host
-	minorBadParam      = 365 // -42: count < 1, empty feature
-	minorBadVersion    = 366 // -77: requested version not a number
-	minorProtocol      = 573 // -12: the server broke the protocol
-	minorNoServer      = 367 // -13: counted line but no SERVER line
-	minorClosed        = 368 // -42: the job is closed
-	minorCheckin       = 369 // -41: license already checked in
-	minorDown          = 121 // -97: vendor daemon down
-	minorNoKey         = 461 // -8: no public key to verify a local line
-	minorSignature     = 462 // -8: a local line's signature does not verify
-	minorGrantNoKey    = 463 // -8: a grant from a vendor the application has no key of
-	minorGrantUnsigned = 464 // -8: a grant without signed license lines
-	minorGrantSign     = 465 // -8: a granted line's signature does not verify
-	minorGrantLine     = 466 // -8: no granted line licenses the feature
-	minorGrantExpired  = 467 // -10: the granted line expired
-	minorGrantStart    = 468 // -31: the granted line has not started
-	minorQueued        = 374 // -35: the request waits in the server's queue
-	minorPlatform      = 375 // -89: a local line's PLATFORMS= does not list this platform
-)
-
-func newError(code, minor int, detail ...string) *Error {
+func newError(code lmerr.Code, minor lmerr.Minor, detail ...string) *Error {
 	return fromLM(lmerr.New(code, minor, detail...))
 }
 
@@ -74,7 +43,7 @@ func fromPeer(m *protocol.Error) *Error { return fromLM(m.LMError()) }
 // netError maps a transport error to the FlexLM code lmutil would show:
 // -15 for a failed connect, -16/-17 for broken reads and writes, -12 for a
 // protocol violation, a peer's own error as itself.
-func netError(err error, code, minor int) *Error {
+func netError(err error, code lmerr.Code, minor lmerr.Minor) *Error {
 	if err == nil {
 		return nil
 	}
@@ -87,15 +56,15 @@ func netError(err error, code, minor int) *Error {
 		return fromPeer(pe.Msg)
 	}
 	if protocol.IsViolation(err) {
-		e := newError(-12, minorProtocol, err.Error())
+		e := newError(lmerr.BadComm, lmerr.MinorClientProtocol, err.Error())
 		return e
 	}
 	return fromLM(lmerr.FromOS(code, minor, err))
 }
 
 // codeOf returns err's FlexLM code, 0 if it has none.
-func codeOf(err error) int { return lmerr.CodeOf(err) }
+func codeOf(err error) lmerr.Code { return lmerr.CodeOf(err) }
 
-func lmerrFromOS(code, minor int, err error, detail ...string) *lmerr.Error {
+func lmerrFromOS(code lmerr.Code, minor lmerr.Minor, err error, detail ...string) *lmerr.Error {
 	return lmerr.FromOS(code, minor, err, detail...)
 }

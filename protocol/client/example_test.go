@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/client"
+	"golm/lmutil/protocol/lmerr"
 )
 
 // An application checks a seat of f1 out for as long as it runs.
@@ -21,9 +24,8 @@ func Example() {
 	}
 	defer job.Close()
 	lic, err := job.Checkout(ctx, "f1", "1.0", 1)
-	var e *client.Error
 	switch {
-	case errors.As(err, &e) && e.Code == -4:
+	case errors.Is(err, lmerr.MaxUsers):
 		fmt.Println("all seats are taken, try later")
 		return
 	case err != nil:
@@ -65,4 +67,38 @@ func ExampleWithPublicKey() {
 		log.Fatal(err)
 	}
 	defer lic.Checkin(ctx)
+}
+
+// A publisher tells denials apart with errors.Is and the lmerr constants,
+// whatever minor number says where the error was raised.
+func ExampleError_code() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "license.lic")
+	if err := os.WriteFile(path, []byte("FEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY SIGN=0\n"), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	job, err := client.Open(ctx, path, client.WithVendor("demo"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer job.Close()
+	_, err = job.Checkout(ctx, "f2", "1.0", 1)
+	switch {
+	case errors.Is(err, lmerr.MaxUsers):
+		fmt.Println("all seats are taken, try later")
+	case errors.Is(err, lmerr.NoFeature):
+		fmt.Println("not licensed:", lmerr.CodeOf(err) == lmerr.NoFeature)
+	}
+	var e *client.Error
+	if errors.As(err, &e) && e.Code == lmerr.NoFeature {
+		fmt.Println(e.Minor == lmerr.MinorClientNoFeature)
+	}
+	// Output:
+	// not licensed: true
+	// true
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // fakeServer is a minimal in-process lmgrd plus one vendor daemon "demo"
@@ -265,7 +267,7 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 }
 
 // codeIs reports whether err is a *client.Error with code.
-func codeIs(err error, code int) bool {
+func codeIs(err error, code lmerr.Code) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }

@@ -11,6 +11,8 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // Job is an application's licensing session: its identity, its license
@@ -122,12 +124,12 @@ func (l *License) loseLocked(err error) {
 func Open(ctx context.Context, licensePath string, opts ...Option) (*Job, error) {
 	cfg := newConfig(opts)
 	if cfg.keyErr != nil {
-		return nil, newError(-8, minorNoKey, cfg.keyErr.Error())
+		return nil, newError(lmerr.BadCode, lmerr.MinorClientKeyConfig, cfg.keyErr.Error())
 	}
 	j := &Job{cfg: cfg, conns: map[string]*vendorConn{}, vendorOf: map[string]string{}, local: map[*License]bool{}}
 	j.sources = licfile.ResolvePath(licensePath, cfg.vendor, licfile.PathEnv{Getenv: cfg.getenv, Environ: cfg.environ, Dir: cfg.dir, Home: cfg.home})
 	if len(j.sources) == 0 {
-		return nil, newError(-1, minorNoLicenseFile, "License path: "+licensePath)
+		return nil, newError(lmerr.NoConfFile, lmerr.MinorClientNoLicensePath, "License path: "+licensePath)
 	}
 	m := cfg.machine
 	if m == nil {
@@ -191,7 +193,7 @@ func (j *Job) Checkout(ctx context.Context, feature, version string, count int) 
 func (j *Job) CheckoutQueued(ctx context.Context, feature, version string, count int) (*License, error) {
 	lic, tried, err := j.checkout(ctx, feature, version, count, protocol.CheckoutQueue)
 	j.diagnose(feature, version, count, lic, tried, err)
-	if err != nil && !(lic != nil && codeOf(err) == -35) {
+	if err != nil && !(lic != nil && codeOf(err) == lmerr.InQueue) {
 		return nil, err
 	}
 	return lic, err
@@ -202,7 +204,7 @@ func (j *Job) CheckoutQueued(ctx context.Context, feature, version string, count
 // ends; then it leaves the queue and returns ctx's error.
 func (j *Job) CheckoutWait(ctx context.Context, feature, version string, count int) (*License, error) {
 	lic, err := j.CheckoutQueued(ctx, feature, version, count)
-	if codeOf(err) != -35 {
+	if codeOf(err) != lmerr.InQueue {
 		return lic, err
 	}
 	if err := lic.Wait(ctx); err != nil {
@@ -248,17 +250,17 @@ func (j *Job) checkout(ctx context.Context, feature, version string, count int, 
 	closed := j.closed
 	j.mu.Unlock()
 	if closed {
-		return nil, nil, newError(-42, minorClosed, "the job is closed")
+		return nil, nil, newError(lmerr.BadParam, lmerr.MinorClientClosed, "the job is closed")
 	}
 	if feature == "" || count < 1 {
-		return nil, nil, newError(-42, minorBadParam, "Feature: "+feature)
+		return nil, nil, newError(lmerr.BadParam, lmerr.MinorClientBadParam, "Feature: "+feature)
 	}
 	if version == "" {
 		version = "0"
 	}
 	want, err := licfile.ParseVersion(version)
 	if err != nil {
-		return nil, nil, newError(-77, minorBadVersion, "Feature: "+feature, "Version: "+version)
+		return nil, nil, newError(lmerr.BadVersion, lmerr.MinorClientBadVersion, "Feature: "+feature, "Version: "+version)
 	}
 	var errs errorSet
 	var tried []string
@@ -277,7 +279,7 @@ func (j *Job) checkout(ctx context.Context, feature, version string, count int, 
 		if err == nil {
 			return lic, tried, nil
 		}
-		if lic != nil && codeOf(err) == -35 {
+		if lic != nil && codeOf(err) == lmerr.InQueue {
 			return lic, tried, err
 		}
 		j.cfg.log("checkout %s from %s: %v", feature, src.String(), err)
@@ -296,11 +298,11 @@ type errorSet struct{ denial, noFeature, unreachable, missing error }
 func (s *errorSet) add(err error) {
 	var slot *error
 	switch codeOf(err) {
-	case -5, -13:
+	case lmerr.NoFeature, lmerr.NoServerLines:
 		slot = &s.noFeature
-	case -1:
+	case lmerr.NoConfFile:
 		slot = &s.missing
-	case -14, -15, -96, -97, -16, -17, -12:
+	case lmerr.BadHost, lmerr.NoServer, lmerr.ServerDown, lmerr.VendorDown, lmerr.CantRead, lmerr.CantWrite, lmerr.BadComm:
 		slot = &s.unreachable
 	default:
 		slot = &s.denial
@@ -317,7 +319,7 @@ func (s *errorSet) best(feature string, sources []licfile.Source) error {
 		}
 	}
 	// Nothing could be read: -1, naming every path tried.
-	return newError(-1, minorNoLicenseFile, "Feature: "+feature, "License path: "+licfile.PathString(sources))
+	return newError(lmerr.NoConfFile, lmerr.MinorClientNoSource, "Feature: "+feature, "License path: "+licfile.PathString(sources))
 }
 
 // serverSpec turns SERVER lines into addresses, keeping "no port" as 0 so
@@ -374,7 +376,7 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 	defer j.mu.Unlock()
 	if j.closed {
 		c.Close()
-		return nil, newError(-42, minorClosed, "the job is closed")
+		return nil, newError(lmerr.BadParam, lmerr.MinorClientClosed, "the job is closed")
 	}
 	j.vendorOf[key+"|"+feature] = name
 	if vc := j.conns[key+"|"+name]; vc != nil {
@@ -493,12 +495,12 @@ func (v *vendorConn) checkout(ctx context.Context, source, feature, version stri
 			Feature: feature, Requested: version, Count: count, Source: source, Server: v.addr.String(),
 			job: v.job, vc: v, handle: q.Handle, run: v.link.hello.RunID, pending: true,
 		}
-		return lic, newError(-35, minorQueued, "Feature: "+feature)
+		return lic, newError(lmerr.InQueue, lmerr.MinorClientQueued, "Feature: "+feature)
 	}
 	g, ok := grantOf(m)
 	if !ok {
 		v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
-		return nil, newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+		return nil, newError(lmerr.BadComm, lmerr.MinorClientCheckoutReply, "CHECKOUT answered with "+m.Type().String())
 	}
 	if err := v.job.checkGrant(v.vendor, feature, version, m); err != nil {
 		v.refuseLocked(ctx, g, err)
@@ -571,7 +573,7 @@ func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol
 	case err != nil:
 		lic.loseLocked(err)
 	case !ok:
-		lic.loseLocked(newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String()))
+		lic.loseLocked(newError(lmerr.BadComm, lmerr.MinorClientRecheckoutReply, "CHECKOUT answered with "+m.Type().String()))
 	case refused != nil:
 		lic.loseLocked(refused)
 	default:
@@ -668,7 +670,7 @@ func (v *vendorConn) verifyHeldLocked(ctx context.Context, lead protocol.Message
 	}
 	kept := v.held[:0:0]
 	for i, lic := range asked {
-		if _, ok := grantOf(replies[i]); (errs[i] == nil && ok) || codeOf(errs[i]) != -41 {
+		if _, ok := grantOf(replies[i]); (errs[i] == nil && ok) || codeOf(errs[i]) != lmerr.NeverCheckedOut {
 			kept = append(kept, lic) // still held, or not known: ask again next time
 			continue
 		}
@@ -788,7 +790,7 @@ func (v *vendorConn) poll(lic *License) (done bool, err error) {
 		return v.grantedQueuedLocked(lic, g, m, v.link.hello.RunID)
 	}
 	v.link.fail(errors.New("QUEUE_POLL answered with " + m.Type().String()))
-	return false, newError(-12, minorProtocol, "QUEUE_POLL answered with "+m.Type().String())
+	return false, newError(lmerr.BadComm, lmerr.MinorClientQueuePollReply, "QUEUE_POLL answered with "+m.Type().String())
 }
 
 // Wait blocks until the vendor daemon grants a license that
@@ -854,7 +856,7 @@ func (v *vendorConn) requeueLocked(lic *License) (done bool, err error) {
 		return v.grantedQueuedLocked(lic, g, m, v.link.hello.RunID)
 	}
 	v.link.fail(errors.New("CHECKOUT answered with " + m.Type().String()))
-	return false, newError(-12, minorProtocol, "CHECKOUT answered with "+m.Type().String())
+	return false, newError(lmerr.BadComm, lmerr.MinorClientRequeueReply, "CHECKOUT answered with "+m.Type().String())
 }
 
 // grantedQueuedLocked takes the grant g (reply m) of the queued lic from
@@ -892,7 +894,7 @@ func (v *vendorConn) checkin(ctx context.Context, lic *License) error {
 			return nil
 		}
 		_, err := v.link.call(ctx, &protocol.Checkin{Handle: lic.Handle()}, v.job.cfg.callTimeout)
-		if err != nil && (!v.alive() || codeOf(err) == -41) {
+		if err != nil && (!v.alive() || codeOf(err) == lmerr.NeverCheckedOut) {
 			return nil
 		}
 		return err
@@ -944,7 +946,7 @@ func (l *License) Checkin(ctx context.Context) error {
 	l.mu.Lock()
 	if l.done {
 		l.mu.Unlock()
-		return newError(-41, minorCheckin, "Feature: "+l.Feature)
+		return newError(lmerr.NeverCheckedOut, lmerr.MinorClientCheckin, "Feature: "+l.Feature)
 	}
 	l.done = true
 	l.mu.Unlock()

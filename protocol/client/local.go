@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golm/lmutil/licfile"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // fileCheckout handles a license file source: uncounted lines before any
@@ -83,7 +85,7 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 	}
 	if len(counted) > 0 || f.UseServer != nil {
 		if len(f.Servers) == 0 {
-			errs.add(newError(-13, minorNoServer, "Feature: "+feature, "License path: "+src.Path))
+			errs.add(newError(lmerr.NoServerLines, lmerr.MinorClientNoServer, "Feature: "+feature, "License path: "+src.Path))
 			return nil, errs.best(feature, nil)
 		}
 		vendor := j.cfg.vendor
@@ -94,13 +96,13 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 			vendor = f.Vendors[0].Name
 		}
 		lic, err := j.serverCheckout(ctx, src, serverSpec(f.Servers), vendor, feature, version, count, flags)
-		if err == nil || (lic != nil && codeOf(err) == -35) {
+		if err == nil || (lic != nil && codeOf(err) == lmerr.InQueue) {
 			return lic, err
 		}
 		errs.add(err)
 	}
 	if len(local) == 0 && len(counted) == 0 && f.UseServer == nil {
-		errs.add(newError(-5, minorNoFeature, "Feature: "+feature, "License path: "+src.Path))
+		errs.add(newError(lmerr.NoFeature, lmerr.MinorClientNoFeature, "Feature: "+feature, "License path: "+src.Path))
 	}
 	return nil, errs.best(feature, nil)
 }
@@ -110,19 +112,19 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 func readLicenseFile(name string) (*licfile.File, error) {
 	r, err := os.Open(name)
 	if err != nil {
-		return nil, fromLM(lmerrFromOS(-1, minorNoLicenseFile, err, "License path: "+name))
+		return nil, fromLM(lmerrFromOS(lmerr.NoConfFile, lmerr.MinorClientReadFile, err, "License path: "+name))
 	}
 	defer r.Close()
 	f, perr := licfile.Parse(r, name)
 	if f == nil {
 		if perr == nil {
-			return nil, newError(-2, minorNoLicenseFile, "License path: "+name)
+			return nil, newError(lmerr.BadFile, lmerr.MinorClientEmptyFile, "License path: "+name)
 		}
 		code := licfile.CodeOf(perr)
 		if code == 0 {
-			code = -2
+			code = lmerr.BadFile
 		}
-		return nil, newError(code, minorNoLicenseFile, "License path: "+name, perr.Error())
+		return nil, newError(code, lmerr.MinorClientParse, "License path: "+name, perr.Error())
 	}
 	return f, nil
 }
@@ -148,10 +150,10 @@ func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, 
 	if ft.Version.Compare(want) < 0 {
 		// A local file's line: -21, the license file's version; -25 is
 		// the server's.
-		return newError(-21, minorVersion, detail...)
+		return newError(lmerr.OldVersion, lmerr.MinorClientOldVersion, detail...)
 	}
 	if ft.Sign == "" {
-		return newError(-114, minorSignature, detail...)
+		return newError(lmerr.NoSign, lmerr.MinorClientNoSign, detail...)
 	}
 	key, ok := j.cfg.keys[ft.Vendor]
 	switch {
@@ -159,29 +161,29 @@ func (j *Job) localGrantable(f *licfile.File, path string, ft *licfile.Feature, 
 	case len(j.cfg.keys) > 0:
 		// The application names its publishers' keys: a key on disk does
 		// not add another.
-		return newError(-8, minorNoKey, append(detail, "no public key of vendor "+ft.Vendor+" in the application")...)
+		return newError(lmerr.BadCode, lmerr.MinorClientNoKey, append(detail, "no public key of vendor "+ft.Vendor+" in the application")...)
 	default:
 		k, _, err := licfile.FindPublicKey(ft.Vendor, path)
 		if err != nil {
-			return newError(-8, minorNoKey, append(detail, err.Error())...)
+			return newError(lmerr.BadCode, lmerr.MinorClientKeyFile, append(detail, err.Error())...)
 		}
 		key = k
 	}
 	if err := licfile.Verify(key.Key, f, ft); err != nil {
-		return newError(-8, minorSignature, append(detail, err.Error())...)
+		return newError(lmerr.BadCode, lmerr.MinorClientSignature, append(detail, err.Error())...)
 	}
 	if len(hostids) == 0 || !hostids.Matches(j.machine) {
-		return newError(-9, minorHost, append(detail, "Hostid: "+hostids.String())...)
+		return newError(lmerr.NotThisHost, lmerr.MinorClientHost, append(detail, "Hostid: "+hostids.String())...)
 	}
 	if !ft.AllowsPlatform(j.cfg.platform) {
-		return newError(-89, minorPlatform, append(detail, "Platform: "+j.cfg.platform)...)
+		return newError(lmerr.PlatformNotAuthorized, lmerr.MinorClientPlatform, append(detail, "Platform: "+j.cfg.platform)...)
 	}
 	now := j.cfg.now()
 	if !ft.Start.IsZero() && now.Before(ft.Start.Time()) {
-		return newError(-31, minorStart, detail...)
+		return newError(lmerr.NotStarted, lmerr.MinorClientNotStarted, detail...)
 	}
 	if ft.Expiry.Expired(now) {
-		return newError(-10, minorExpired, detail...)
+		return newError(lmerr.Expired, lmerr.MinorClientExpired, detail...)
 	}
 	return nil
 }

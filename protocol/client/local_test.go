@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // writeSigned writes text as a license file signed with a fresh "demo"
@@ -52,7 +54,7 @@ func TestLocalUncounted(t *testing.T) {
 		lines    string
 		version  string
 		tamper   func(string) string
-		wantCode int
+		wantCode lmerr.Code
 	}{
 		{"granted", "FEATURE f1 demo 1.0 permanent uncounted HOSTID=HOSTNAME=pc1\n", "1.0", nil, 0},
 		{"any hostid", "FEATURE f1 demo 1.0 1-jan-2030 uncounted HOSTID=ANY\n", "0.5", nil, 0},
@@ -150,7 +152,7 @@ func TestLocalUncountedWithKey(t *testing.T) {
 	tests := []struct {
 		name string
 		key  licfile.PublicKey
-		code int
+		code lmerr.Code
 	}{
 		{"the key that signed it", besideFile, 0},
 		{"the publisher's key", licfile.PublicKey{Vendor: "demo", Key: publisherKey}, -8},

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // SwitchReportLog is lmswitchr: vendor daemon vendor, or the one serving
@@ -56,7 +58,7 @@ func (v *Vendor) SwitchDebugLog(ctx context.Context, path string) (*protocol.Log
 func (v *Vendor) logSwitch(req protocol.Message) (*protocol.LogSwitched, error) {
 	m, err := v.conn.Call(req)
 	if err != nil {
-		return nil, netError(err, -16, minorRead)
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	switch m := m.(type) {
 	case *protocol.LogSwitched:
@@ -65,5 +67,5 @@ func (v *Vendor) logSwitch(req protocol.Message) (*protocol.LogSwitched, error) 
 		return nil, fromPeer(m)
 	}
 	v.conn.Close()
-	return nil, newError(-12, minorProtocol, req.Type().String()+" answered with "+m.Type().String())
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientLogReply, req.Type().String()+" answered with "+m.Type().String())
 }

@@ -8,6 +8,8 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/client"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // TestE2EPlatforms: a line with PLATFORMS= serves only clients on a
@@ -20,7 +22,7 @@ FEATURE local demo 1.0 permanent uncounted HOSTID=ANY PLATFORMS=sun4_u5
 `)
 	tests := []struct {
 		name, platform, feature string
-		wantCode                int // 0: granted
+		wantCode                lmerr.Code // 0: granted
 	}{
 		{"served listed", "x64_lsb", "served", 0},
 		{"served listed other case", "SUN4_U5", "served", 0},
@@ -56,7 +58,7 @@ FEATURE either demo 1.0 permanent 2 HOSTID="08002b32b161 7f0101ab"
 `)
 	tests := []struct {
 		name, long, feature string
-		wantCode            int
+		wantCode            lmerr.Code
 	}{
 		{"hex", "7f0101ab", "hex", 0},
 		{"hex reported in upper case", "7F0101AB", "hex", 0},

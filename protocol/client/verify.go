@@ -6,6 +6,8 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // grantOf reads a grant: Granted, or SignedGranted with its lines.
@@ -46,17 +48,17 @@ func (j *Job) checkGrant(vendor, feature, requested string, m protocol.Message) 
 	detail := []string{"Feature: " + feature, "Vendor daemon: " + vendor}
 	key, ok := j.cfg.keys[vendor]
 	if !ok {
-		return newError(-8, minorGrantNoKey, append(detail, "no public key of vendor "+vendor+" in the application")...)
+		return newError(lmerr.BadCode, lmerr.MinorGrantNoKey, append(detail, "no public key of vendor "+vendor+" in the application")...)
 	}
 	sg, ok := m.(*protocol.SignedGranted)
 	if !ok || len(sg.Lines) == 0 {
-		return newError(-8, minorGrantUnsigned, append(detail, "the vendor daemon sent no signed license line with the grant")...)
+		return newError(lmerr.BadCode, lmerr.MinorGrantUnsigned, append(detail, "the vendor daemon sent no signed license line with the grant")...)
 	}
 	if sg.Form != protocol.SignedFormGolm1 {
-		return newError(-8, minorGrantUnsigned, append(detail, fmt.Sprintf("license lines in unknown signed form %d", sg.Form))...)
+		return newError(lmerr.BadCode, lmerr.MinorGrantForm, append(detail, fmt.Sprintf("license lines in unknown signed form %d", sg.Form))...)
 	}
 	if sg.Feature != feature {
-		return newError(-8, minorGrantLine, append(detail, "granted feature "+sg.Feature)...)
+		return newError(lmerr.BadCode, lmerr.MinorGrantLine, append(detail, "granted feature "+sg.Feature)...)
 	}
 	want, err := licfile.ParseVersion(requested)
 	if err != nil {
@@ -66,10 +68,10 @@ func (j *Job) checkGrant(vendor, feature, requested string, m protocol.Message) 
 	for _, l := range sg.Lines {
 		h, err := licfile.VerifySignedText(key.Key, l.Text, l.Sign)
 		if err != nil {
-			return newError(-8, minorGrantSign, append(detail, err.Error())...)
+			return newError(lmerr.BadCode, lmerr.MinorGrantSign, append(detail, err.Error())...)
 		}
 		if h.Vendor != vendor {
-			return newError(-8, minorGrantSign, append(detail, "granted line of vendor "+h.Vendor)...)
+			return newError(lmerr.BadCode, lmerr.MinorGrantVendor, append(detail, "granted line of vendor "+h.Vendor)...)
 		}
 		heads = append(heads, h)
 	}
@@ -84,10 +86,10 @@ func (j *Job) checkGrant(vendor, feature, requested string, m protocol.Message) 
 		}
 		switch {
 		case h.Expiry.Expired(now):
-			dateErr = newError(-10, minorGrantExpired, detail...)
+			dateErr = newError(lmerr.Expired, lmerr.MinorGrantExpired, detail...)
 			return false
 		case !h.Start.IsZero() && now.Before(h.Start.Time()):
-			dateErr = newError(-31, minorGrantStart, detail...)
+			dateErr = newError(lmerr.NotStarted, lmerr.MinorGrantStart, detail...)
 			return false
 		}
 		return true
@@ -122,7 +124,7 @@ func (j *Job) checkGrant(vendor, feature, requested string, m protocol.Message) 
 	if dateErr != nil {
 		return dateErr
 	}
-	return newError(-8, minorGrantLine, append(detail, "no granted license line licenses "+feature+" version "+requested)...)
+	return newError(lmerr.BadCode, lmerr.MinorGrantVersion, append(detail, "no granted license line licenses "+feature+" version "+requested)...)
 }
 
 // refuseLocked gives back the seats of a grant the job refused, and logs

@@ -11,6 +11,8 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+
+	"golm/lmutil/protocol/lmerr"
 )
 
 // signedLine returns the signed form and SIGN= of the license line text
@@ -50,7 +52,7 @@ func TestCheckGrant(t *testing.T) {
 		grant   func(*protocol.Granted, uint64) protocol.Message
 		version string
 		keys    []licfile.PublicKey
-		code    int // 0: granted
+		code    lmerr.Code // 0: granted
 	}{
 		{name: "publisher's line", grant: signed(good)},
 		{name: "one line of the pool is enough", grant: signed(signedLine(t, priv, "INCREMENT f1 demo 2.0 permanent 1"), good)},

@@ -3,42 +3,42 @@ package lmerr
 // explanations are the long texts of manual appendix E printed by -verbose,
 // one entry for every error the appendix explains, broken into lines where
 // the manual breaks them. Long indents each line by one space.
-var explanations = map[int]string{
-	-8: "The license key/signature and data for the feature do not\n" +
+var explanations = map[Code]string{
+	BadCode: "The license key/signature and data for the feature do not\n" +
 		"match. This usually happens when a license file has\n" +
 		"been altered.",
-	-9: "The hostid of this system does not match the hostid\n" +
+	NotThisHost: "The hostid of this system does not match the hostid\n" +
 		"specified in the license file.",
-	-14: "The lookup for the host name on the SERVER line in the\n" +
+	BadHost: "The lookup for the host name on the SERVER line in the\n" +
 		"license file failed. This often happens when NIS or DNS\n" +
 		"or the hosts file is incorrect. Workaround: Use IP\n" +
 		"address (e.g., 123.456.789.123) instead of host name.",
-	-15: "The server (lmgrd) has not been started yet, or the\n" +
+	NoServer: "The server (lmgrd) has not been started yet, or the\n" +
 		"wrong port@host or license file is being used, or the\n" +
 		"port or host name in the license file has been changed.",
-	-90: "The file was issued for a later version of FLEXlm than\n" +
+	FutureFile: "The file was issued for a later version of FLEXlm than\n" +
 		"this program understands.",
-	-93: "This is a warning condition. The server has pooled one\n" +
+	OtherPool: "This is a warning condition. The server has pooled one\n" +
 		"or more INCREMENT lines into a single pool, and the\n" +
 		"request was made on an INCREMENT line that has\n" +
 		"been pooled.",
-	-95: "The license file indicates this_host, and the server is\n" +
+	ThisHostFailed: "The license file indicates this_host, and the server is\n" +
 		"not running on this host. If it's running on a different\n" +
 		"host, this_host should be changed to the correct host.",
-	-96: "See the system administrator about starting the server, or\n" +
+	ServerDown: "See the system administrator about starting the server, or\n" +
 		"make sure that you're referring to the right host (see\n" +
 		"LM_LICENSE_FILE environment variable).",
-	-97: "1) Check the lmgrd log file, or 2) Try lmreread.",
-	-101: "The system administrator has reserved all the licenses\n" +
+	VendorDown: "1) Check the lmgrd log file, or 2) Try lmreread.",
+	Reserved: "The system administrator has reserved all the licenses\n" +
 		"for others. Reservations are made in the options file. The\n" +
 		"server must be restarted for options file changes to take\n" +
 		"effect.",
-	-106: "The vendor daemon can't handle any more users. See the\n" +
+	NoConnections: "The vendor daemon can't handle any more users. See the\n" +
 		"debug log for further information.",
-	-114: "This is probably because the license is older than the\n" +
+	NoSign: "This is probably because the license is older than the\n" +
 		"application. You need to obtain a SIGN= version of this\n" +
 		"license from your vendor.",
 }
 
 // Explanation returns the long explanation of a FlexLM error number, or "".
-func Explanation(code int) string { return explanations[code] }
+func Explanation(code Code) string { return explanations[code] }

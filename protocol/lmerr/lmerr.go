@@ -5,6 +5,11 @@
 //	Cannot connect to license server system. (-15,570:111 "Connection refused")
 //
 // and the shell sees 256+code as the exit status (-15 → 241).
+//
+// The error numbers are the Code constants (NoServer is -15, MaxUsers -4),
+// each itself an error, so that errors.Is(err, lmerr.MaxUsers) tells a
+// denial apart whatever its minor. The minor numbers are the Minor
+// constants of one table, minors.go, grouped by where they are raised.
 package lmerr
 
 import (
@@ -18,8 +23,8 @@ import (
 // Error is a FlexLM error: the negative error number, the minor number that
 // says where it was raised, and optionally the operating-system error behind it.
 type Error struct {
-	Code  int           // FlexLM error number, always negative (-15)
-	Minor int           // where it was raised; golm's own numbering
+	Code  Code          // FlexLM error number, always negative (-15)
+	Minor Minor         // where it was raised: one of the Minor constants
 	Errno syscall.Errno // OS error behind it, 0 if none
 	// Detail is supporting information printed by the long (-verbose) form,
 	// such as "Feature: f1" or "License path: ...". One item per line.
@@ -29,12 +34,12 @@ type Error struct {
 }
 
 // New returns an *Error for code and minor with the standard text.
-func New(code, minor int, detail ...string) *Error {
+func New(code Code, minor Minor, detail ...string) *Error {
 	return &Error{Code: code, Minor: minor, Detail: detail}
 }
 
 // FromOS returns an *Error for code and minor carrying the errno found in err, if any.
-func FromOS(code, minor int, err error, detail ...string) *Error {
+func FromOS(code Code, minor Minor, err error, detail ...string) *Error {
 	e := &Error{Code: code, Minor: minor, Detail: detail}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
@@ -88,22 +93,29 @@ func (e *Error) Long() string {
 func (e *Error) ExitStatus() int { return ExitStatus(e.Code) }
 
 // ExitStatus maps a FlexLM error number to the exit status lmutil uses.
-func ExitStatus(code int) int {
+func ExitStatus(code Code) int {
 	if code < 0 && code > -256 {
-		return 256 + code
+		return 256 + int(code)
 	}
 	return 1
 }
 
-// Is reports whether target is an *Error with the same Code, so that
-// errors.Is(err, lmerr.New(-4, 0)) matches any -4.
+// Is reports whether target is the Code of e, or an *Error with the same
+// Code, so that errors.Is(err, lmerr.MaxUsers) and
+// errors.Is(err, lmerr.New(lmerr.MaxUsers, 0)) match any -4 whatever its
+// minor.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	switch t := target.(type) {
+	case Code:
+		return t == e.Code
+	case *Error:
+		return t.Code == e.Code
+	}
+	return false
 }
 
 // CodeOf returns the FlexLM code carried by err, or 0.
-func CodeOf(err error) int {
+func CodeOf(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code

@@ -156,9 +156,9 @@ func ErrorOf(err error) *Error {
 	}
 	var le *lmerr.Error
 	if errors.As(err, &le) {
-		return &Error{Code: le.Code, Minor: le.Minor, Message: le.Error()}
+		return &Error{Code: int(le.Code), Minor: int(le.Minor), Message: le.Error()}
 	}
-	return &Error{Code: -1, Message: err.Error()}
+	return &Error{Code: int(lmerr.NoConfFile), Message: err.Error()}
 }
 
 // Source is one lmgrd as lmstat asks it: its status stream, and the
@@ -203,7 +203,7 @@ func Read(ctx context.Context, name string, src Source, loc *time.Location) *Ser
 		if !vs.Up {
 			code, minor := vs.Code, vs.Minor
 			if code == 0 {
-				code, minor = -97, 121
+				code, minor = lmerr.VendorDown, lmerr.MinorVendorDown
 			}
 			v.Error = ErrorOf(lmerr.New(code, minor))
 		}
