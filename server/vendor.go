@@ -996,7 +996,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		Now:        v.cfg.Now(),
 	})
 	v.stats.checkout(time.Since(start), r)
-	if r.Err != nil && (r.Err.Minor == minorInQueue || r.Err.Minor == minorQueueFull) {
+	if r.Err != nil && (r.Err.Minor == lmerr.MinorInQueue || r.Err.Minor == lmerr.MinorQueueFull) {
 		s.refusals.refused(time.Now())
 	}
 	v.logResult(r)

@@ -191,3 +191,11 @@ const (
 	MinorSigVendorName Minor = 857 // -8: a vendor name that cannot name a VENDOR.pub file
 	MinorSigNoPubFile  Minor = 858 // -8: no VENDOR.pub beside the license file or the vendor daemon
 )
+
+// Three-server redundancy (server/triad): 640-649.
+const (
+	MinorTriadNoQuorum  Minor = 640 // -96: no master, or the command was not committed by a quorum (it may be later)
+	MinorTriadNotMaster Minor = 641 // -96: this member is not the master (the detail names the one that is)
+	MinorTriadShutdown  Minor = 642 // -97: the member is shutting down
+	MinorTriadBroken    Minor = 643 // -96: this member's state stopped following the log
+)

@@ -380,7 +380,7 @@ func propose(t testing.TB, m *Member, cmds ...Command) []server.Result {
 }
 
 // wantCode checks err is a FlexLM error with code and minor.
-func wantCode(t testing.TB, err error, code int, minors ...int) {
+func wantCode(t testing.TB, err error, code lmerr.Code, minors ...lmerr.Minor) {
 	t.Helper()
 	e, ok := err.(*lmerr.Error)
 	if !ok {

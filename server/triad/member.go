@@ -22,30 +22,24 @@ import (
 // grant. The code is -96 ("License server machine is down or not
 // responding") for the first two, as a FlexLM triad without a quorum
 // serves no licenses; -97 for a member that is shutting down.
+// The minors of the triad's errors are lmerr's (protocol/lmerr/minors.go).
 const (
-	// MinorNoQuorum: no master, or the master could not get the command
-	// committed by a quorum (two of the three members). The command may
-	// still be committed later by a new master; its seat then belongs
-	// to the old session and is freed with it.
-	MinorNoQuorum = 640
-	// MinorNotMaster: this member is not the master; Member.Leader
-	// names the one that is.
-	MinorNotMaster = 641
-	// MinorShutdown: the member is shutting down.
-	MinorShutdown = 642
-	// MinorBroken: this member's state stopped following the log (it
-	// could not build the pools or policy a committed command names).
-	MinorBroken = 643
+	MinorNoQuorum  = lmerr.MinorTriadNoQuorum
+	MinorNotMaster = lmerr.MinorTriadNotMaster
+	MinorShutdown  = lmerr.MinorTriadShutdown
+	MinorBroken    = lmerr.MinorTriadBroken
 )
 
-func errNoQuorum(detail ...string) error { return lmerr.New(-96, MinorNoQuorum, detail...) }
+func errNoQuorum(detail ...string) error {
+	return lmerr.New(lmerr.ServerDown, MinorNoQuorum, detail...)
+}
 func errNotMaster(leader string) error {
 	if leader == "" {
 		return errNoQuorum()
 	}
-	return lmerr.New(-96, MinorNotMaster, "Master: "+leader)
+	return lmerr.New(lmerr.ServerDown, MinorNotMaster, "Master: "+leader)
 }
-func errShutdown() error { return lmerr.New(-97, MinorShutdown) }
+func errShutdown() error { return lmerr.New(lmerr.VendorDown, MinorShutdown) }
 
 // Peer is one member of the group, from one SERVER line.
 type Peer struct {
@@ -336,7 +330,7 @@ func (m *Member) Propose(ctx context.Context, cmds []Command) ([]server.Result, 
 		// A master that cannot apply what it commits would refuse
 		// every command: hand the group to a member that can.
 		m.raft.LeadershipTransfer()
-		return nil, lmerr.New(-96, MinorBroken, err.Error())
+		return nil, lmerr.New(lmerr.ServerDown, MinorBroken, err.Error())
 	}
 	p := &proposal{cmds: cmds, done: make(chan proposed, 1)}
 	select {
@@ -457,11 +451,11 @@ func (m *Member) commit(batch []*proposal, n int) {
 		}
 		resp, _ := f.Response().(applyResponse)
 		if resp.err != nil {
-			fail(batch, lmerr.New(-96, MinorBroken, resp.err.Error()))
+			fail(batch, lmerr.New(lmerr.ServerDown, MinorBroken, resp.err.Error()))
 			return
 		}
 		if len(resp.results) != len(cmds) {
-			fail(batch, lmerr.New(-96, MinorBroken))
+			fail(batch, lmerr.New(lmerr.ServerDown, MinorBroken))
 			return
 		}
 		i := 0
