@@ -25,6 +25,7 @@ import (
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server"
 	"golm/lmutil/server/httpstatus"
+	"golm/lmutil/server/status"
 )
 
 // readyEnv names the environment variable that tells a detaching lmgrd's
@@ -51,7 +52,7 @@ func lmgrdApplet() *Applet {
 			`the program the line names if it exists and is executable, else lmutil itself under the vendor's name. ` +
 			`Clients ask lmgrd for their vendor daemon, and lmgrd hands the client's connection over to it (on Unix systems; elsewhere, and for clients that do not ask for that, it tells the client the vendor daemon's port), so that licensed applications need only lmgrd's port (lmutil commands run on other hosts still connect to the vendor daemon's port).
 
-Without -z lmgrd detaches into the background once it listens and the command returns 0; with -z it stays in the foreground (for systemd). ` +
+Without -z lmgrd detaches into the background and the command returns 0 once lmgrd listens and its vendor daemons serve (or after 10 seconds, $` + lmgrdReadyWaitEnv + ` sets another Go duration), so that a command run next finds them; with -z it stays in the foreground (for systemd). ` +
 			`Run by systemd as a Type=notify service (NOTIFY_SOCKET set), lmgrd -z says READY=1 once every vendor daemon serves (after a minute at most, naming the ones that do not in STATUS) and STOPPING=1 when it stops; contrib/systemd has a unit file. ` +
 			`The debug log goes to standard output, or to debug_log with -l (appended to with -l +debug_log). Vendor daemons write to the same log.
 
@@ -435,16 +436,25 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		}
 		defer stop()
 	}
-	if ready != nil {
-		log.Flush() // the start-up lines are in the log when lmgrd returns
-		notices.detach()
-		fmt.Fprintln(ready, "OK")
-		ready.Close()
-		ready = nil
-	}
 	server.ReleaseMemory() // what reading the license files left behind
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if ready != nil {
+		// The detaching parent returns once the vendor daemons serve (or
+		// readyWait has passed), so that a command run right after
+		// lmgrd finds them; until then what lmgrd has to say reaches the
+		// terminal.
+		r := ready
+		ready = nil
+		wait := lmgrdReadyWait(env)
+		go func() {
+			waitVendorsUp(ctx, selfDialer(lm, machine), wait)
+			log.Flush() // the start-up lines are in the log when lmgrd returns
+			notices.detach()
+			fmt.Fprintln(r, "OK")
+			r.Close()
+		}()
+	}
 	go func() {
 		select {
 		case <-c.Context.Done():
@@ -700,4 +710,37 @@ func vendorDaemonDispatch(argv []string, env *Env) (a *Applet, prog string, args
 		return nil, "", nil, false
 	}
 	return Lookup(vendorApplet), prog, argv[1:], true
+}
+
+// lmgrdReadyWaitEnv sets how long a detaching lmgrd waits for its vendor
+// daemons to serve before it returns anyway (a Go duration).
+const lmgrdReadyWaitEnv = "GOLM_LMGRD_READY_WAIT"
+
+// lmgrdReadyWait is $GOLM_LMGRD_READY_WAIT, else 10 seconds.
+func lmgrdReadyWait(env *Env) time.Duration {
+	if d, err := time.ParseDuration(env.Env(lmgrdReadyWaitEnv)); err == nil && d >= 0 {
+		return d
+	}
+	return 10 * time.Second
+}
+
+// waitVendorsUp polls lmgrd's status until every vendor daemon serves,
+// wait has passed or ctx ends.
+func waitVendorsUp(ctx context.Context, dial func(context.Context) (*status.AdminSource, error), wait time.Duration) {
+	give := time.Now().Add(wait)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		up, down := vendorsUp(pctx, dial)
+		cancel()
+		if len(up) > 0 && len(down) == 0 || !time.Now().Before(give) {
+			return
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }
