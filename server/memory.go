@@ -33,16 +33,31 @@ const (
 	minMemoryLimit = 64 << 20
 )
 
+// heapFloor is the heap below which the vendor daemon does not collect:
+// a small live heap under GOGC=50 would otherwise be collected dozens of
+// times a second under load, each time shrinking the stacks of the
+// connection goroutines that the next requests grow again. It is a
+// ballast: an allocation never written, so it takes address space, not
+// resident memory, and it makes the collector's goal live heap plus
+// ballast. GOLM_GC_BALLAST=0 turns it off (to measure).
+const heapFloor = 16 << 20
+
 // TuneMemory applies the vendor daemon's garbage collector settings to
 // this process, except those the environment (GOGC, GOMEMLIMIT) sets.
 // Only a vendor daemon process calls it: the settings are process-wide.
-func TuneMemory(getenv func(string) string) {
+// The caller keeps the ballast it returns alive (runtime.KeepAlive)
+// for as long as it serves.
+func TuneMemory(getenv func(string) string) (ballast []byte) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(vendorGCPercent)
+		if getenv("GOLM_GC_BALLAST") != "0" {
+			ballast = make([]byte, heapFloor)
+		}
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit(machineMemory()))
 	}
+	return ballast
 }
 
 // memoryLimit is the soft memory limit for a machine with total bytes

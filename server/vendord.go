@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"runtime"
 	"strings"
 	"time"
 
@@ -33,7 +34,8 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	}
 	ctrl.ReadTimeout = -1
 	defer ctrl.Close()
-	TuneMemory(os.Getenv)
+	ballast := TuneMemory(os.Getenv)
+	defer runtime.KeepAlive(ballast)
 	log := cfg.Log
 	defer StartProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	// The lock comes before anything else: a second vendor daemon of this
