@@ -222,8 +222,15 @@ func (v *Vendor) record(cmd Command, r *Result) {
 	switch c := cmd.(type) {
 	case Checkout:
 		switch {
-		case r.Seat != nil && !r.Adopted:
-			if err := v.appendLocked(seatRecord(reportlog.EventOut, *r.Seat, "", "")); err != nil {
+		case r.Seat != nil && (!r.Adopted || r.Resumed):
+			// A lingering seat that its job adopted again on reconnect
+			// is in use again: its IN was written when it began to
+			// linger, so it gets an OUT of its own.
+			reason := ""
+			if r.Resumed {
+				reason = "readopted"
+			}
+			if err := v.appendLocked(seatRecord(reportlog.EventOut, *r.Seat, reason, "")); err != nil {
 				revoke = append(revoke, r.Seat.Handle)
 				r.Seat, r.Err = nil, errNotLogged()
 			}

@@ -863,3 +863,39 @@ loop:
 	}
 	t.Logf("%d granted, %d refused, %d rotations, %d files, %d records", len(granted), refused.Load(), rotations, len(files), len(recs))
 }
+
+// TestReportLogReadoptedLinger: a job whose connection broke while its
+// seat lingered adopts the seat again on reconnect; the seat is in use
+// again, so the report log has an OUT for it between the IN that began
+// the linger and the IN of its checkin (not IN, IN).
+func TestReportLogReadoptedLinger(t *testing.T) {
+	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG report.rl\nLINGER f1 600\n")
+	path := filepath.Join(h.dir, "report.rl")
+	c := h.client("alice", "ws1", "/dev/pts/1")
+	hd := c.want("f1", "1.0", 1, 0)
+	c.checkin(hd) // it lingers: IN with linger=600
+	c.c.Close()
+	again := h.client("alice", "ws1", "/dev/pts/1")
+	m, err := again.c.Call(&protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1, PrevHandle: hd, PrevRun: h.v.runID})
+	if err != nil {
+		t.Fatalf("reconnect checkout: %v", err)
+	}
+	if g := m.(*protocol.Granted); g.Handle != hd {
+		t.Fatalf("reconnect got handle %d, want the lingering seat %d", g.Handle, hd)
+	}
+	again.call(&protocol.Linger{Seconds: 0})
+	again.checkin(hd)
+	h.v.Shutdown(context.Background())
+	got := records(t, path)
+	want := []string{
+		"START",
+		fmt.Sprintf("OUT f1 alice h%d", hd),
+		fmt.Sprintf("IN f1 alice h%d normal linger=600", hd),
+		fmt.Sprintf("OUT f1 alice h%d readopted", hd),
+		fmt.Sprintf("IN f1 alice h%d normal linger=600", hd),
+		"STOP",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%q\nwant:\n%q", got, want)
+	}
+}

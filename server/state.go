@@ -244,8 +244,10 @@ type Result struct {
 	Dequeued []Waiter
 	// Sessions are the sessions an Expire dropped.
 	Sessions []uint64
-	// Adopted is true when a checkout re-adopted the job's previous seat.
-	Adopted bool
+	// Adopted is true when a checkout re-adopted the job's previous seat;
+	// Resumed when that seat was lingering (its IN is on record, so it is
+	// in use again from now).
+	Adopted, Resumed bool
 	// Warnings are debug log lines the command asks for (reservations
 	// dropped, USER_BASED lines without users).
 	Warnings []string
@@ -757,6 +759,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 	// one that started lingering when the old connection closed.
 	if old := s.seats[c.PrevHandle]; c.Adopt && c.PrevHandle != 0 && old != nil {
 		if old.Pool.Feature == c.Feature && sameClient(old.Client, c.Client) && old.Count == c.Count {
+			r.Resumed = old.Lingering()
 			for _, x := range [2]*Seat{old, s.seats[old.Companion]} {
 				if x != nil {
 					s.setSession(x, c.Session)

@@ -1014,7 +1014,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		return s.conn.Send(protocol.ErrorOf(&e))
 	}
 	st := r.Seat
-	if !r.Adopted {
+	if !r.Adopted || r.Resumed { // a lingering seat adopted again is out again
 		v.logOut(st)
 	}
 	return s.conn.Send(v.grant(s, st, r.Adopted))
