@@ -123,6 +123,15 @@ func openDir(path string) (*os.File, string, error) {
 // never replaces an existing newPath), reaching both through no symbolic
 // link.
 func linkNoSymlinks(oldPath, newPath string) error {
+	return inDirs(oldPath, newPath, "link", func(od int, ob string, nd int, nb string) error {
+		return unix.Linkat(od, ob, nd, nb, 0)
+	})
+}
+
+// inDirs opens the directories of oldPath and newPath through no
+// symbolic link and calls f with them and the two base names; f's error
+// is reported as op on newPath.
+func inDirs(oldPath, newPath, op string, f func(od int, ob string, nd int, nb string) error) error {
 	od, obase, err := openDir(oldPath)
 	if err != nil {
 		return err
@@ -133,8 +142,8 @@ func linkNoSymlinks(oldPath, newPath string) error {
 		return err
 	}
 	defer nd.Close()
-	if err := unix.Linkat(int(od.Fd()), obase, int(nd.Fd()), nbase, 0); err != nil {
-		return &fs.PathError{Op: "link", Path: newPath, Err: err}
+	if err := f(int(od.Fd()), obase, int(nd.Fd()), nbase); err != nil {
+		return &fs.PathError{Op: op, Path: newPath, Err: err}
 	}
 	return nil
 }
@@ -165,18 +174,5 @@ func openError(path string, err error) error {
 // renameNoSymlinks renames oldPath to newPath, replacing newPath (a
 // state file's atomic update), reaching both through no symbolic link.
 func renameNoSymlinks(oldPath, newPath string) error {
-	od, obase, err := openDir(oldPath)
-	if err != nil {
-		return err
-	}
-	defer od.Close()
-	nd, nbase, err := openDir(newPath)
-	if err != nil {
-		return err
-	}
-	defer nd.Close()
-	if err := unix.Renameat(int(od.Fd()), obase, int(nd.Fd()), nbase); err != nil {
-		return &fs.PathError{Op: "rename", Path: newPath, Err: err}
-	}
-	return nil
+	return inDirs(oldPath, newPath, "rename", unix.Renameat)
 }
