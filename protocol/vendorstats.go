@@ -79,20 +79,6 @@ func (m *VendorStats) decode(d *decoder) {
 	m.LatencySum = d.uint()
 }
 
-// listLen reads a list's length: each element needs at least one byte of
-// the payload, which bounds it, and MaxList does too.
-func (d *decoder) listLen() int {
-	n := d.uint()
-	if d.err != nil {
-		return 0
-	}
-	if n > MaxList || n > uint64(len(d.b)) {
-		d.fail("list of %d elements too long", n)
-		return 0
-	}
-	return int(n)
-}
-
 func (d *decoder) uints() []uint64 {
 	n := d.listLen()
 	if n == 0 {

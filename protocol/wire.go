@@ -131,23 +131,29 @@ func (d *decoder) string() string {
 }
 
 func (d *decoder) strings() []string {
-	n := d.uint()
-	if d.err != nil {
-		return nil
-	}
-	// Each string needs at least one byte, which bounds n by the payload.
-	if n > MaxList || n > uint64(len(d.b)) {
-		d.fail("list of %d elements too long", n)
-		return nil
-	}
+	n := d.listLen()
 	if n == 0 {
 		return nil
 	}
 	ss := make([]string, 0, n)
-	for i := uint64(0); i < n && d.err == nil; i++ {
+	for i := 0; i < n && d.err == nil; i++ {
 		ss = append(ss, d.string())
 	}
 	return ss
+}
+
+// listLen reads a list's length: each element needs at least one byte of
+// the payload, which bounds it, and MaxList does too.
+func (d *decoder) listLen() int {
+	n := d.uint()
+	if d.err != nil {
+		return 0
+	}
+	if n > MaxList || n > uint64(len(d.b)) {
+		d.fail("list of %d elements too long", n)
+		return 0
+	}
+	return int(n)
 }
 
 // done checks that the payload was consumed exactly.
