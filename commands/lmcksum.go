@@ -81,8 +81,10 @@ func runLmcksum(c *cli.Context, env *Env) error {
 		name = "license.dat"
 	}
 	out := env.Stdout
-	if strings.Contains(name, "@") {
-		return lmcksumServer(c, env, name, vendor)
+	// port@host, as the license path parser reads it (a file name may
+	// hold an @ too).
+	if srcs := env.LicenseSources(name, ""); len(srcs) == 1 && srcs[0].IsServer() {
+		return lmcksumServer(c, env, name, srcs[0].Servers, vendor)
 	}
 	path := env.Path(name)
 	if abs, err := filepath.Abs(path); err == nil {
@@ -104,19 +106,9 @@ func runLmcksum(c *cli.Context, env *Env) error {
 
 // lmcksumServer is lmcksum -c port@host: the checksums of the license
 // files that server serves, each under its path on the server.
-func lmcksumServer(c *cli.Context, env *Env, spec, vendor string) error {
+func lmcksumServer(c *cli.Context, env *Env, spec string, servers []licfile.ServerAddr, vendor string) error {
 	out := env.Stdout
 	fmt.Fprintln(out, Banner(env.Prog))
-	var servers []licfile.ServerAddr
-	for _, src := range env.LicenseSources(spec, "") {
-		if src.IsServer() {
-			servers = src.Servers
-			break
-		}
-	}
-	if servers == nil {
-		return lmerr.New(lmerr.NoConfFile, lmerr.MinorCksumNoFile, "License path: "+spec)
-	}
 	files, err := serverLicenseFiles(c.Context, env, "lmcksum", servers)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,5 +131,19 @@ func TestLmcksumVerdicts(t *testing.T) {
 				t.Errorf("unexpected failure:\n%s", got)
 			}
 		})
+	}
+}
+
+// A file whose name holds an @ is a file, not a port@host: lmcksum reads
+// it, as the license path parser takes it.
+func TestLmcksumFileWithAt(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lic@home.lic"), []byte("SERVER this_host ANY 27000\nVENDOR demo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), &Env{Stdout: &out, Stderr: &errb, Prog: "lmcksum", Dir: dir}, lmcksumApplet(), []string{"-c", "lic@home.lic"})
+	if err != nil || !strings.Contains(out.String(), `using license file "`+filepath.Join(dir, "lic@home.lic")+`"`) {
+		t.Errorf("lmcksum -c lic@home.lic: %v\n%s%s", err, out.String(), errb.String())
 	}
 }
