@@ -113,3 +113,27 @@ func TestParseCgroupLimit(t *testing.T) {
 		})
 	}
 }
+
+// The ballast comes with golm's GOGC, not with one the environment
+// sets (the administrator then decides), and GOLM_GC_BALLAST=0 drops it.
+func TestTuneMemoryBallast(t *testing.T) {
+	oldGC := debug.SetGCPercent(100)
+	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	})
+	for _, tt := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{nil, heapFloor},
+		{map[string]string{"GOGC": "200"}, 0},
+		{map[string]string{"GOLM_GC_BALLAST": "0"}, 0},
+		{map[string]string{"GOMEMLIMIT": "1GiB"}, heapFloor},
+	} {
+		if got := len(TuneMemory(func(k string) string { return tt.env[k] })); got != tt.want {
+			t.Errorf("env %v: ballast of %d bytes, want %d", tt.env, got, tt.want)
+		}
+	}
+}
