@@ -887,6 +887,10 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return v.status(s, m.Feature)
 	case *protocol.VendorStatsRequest:
 		return s.conn.Send(v.stats.message(v.limit.n.Load()))
+	case *protocol.VendorStatsExtRequest:
+		return s.conn.Send(v.statsExt())
+	case *protocol.UsageHistoryRequest:
+		return s.conn.Send(v.usageHistory(m.Feature))
 	case *protocol.Remove:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
