@@ -99,6 +99,7 @@ type featureView struct {
 	ReservW  string
 	Full     bool
 	Licenses []licenseView
+	Charts   []chartView // from the report log; none without one
 }
 
 type licenseView struct {
@@ -124,7 +125,9 @@ func (s *Server) view(st *status.Status, refresh int) pageView {
 		for _, vd := range srv.Vendors {
 			vv := vendorView{Vendor: vd, Error: errText(vd.Error)}
 			for _, f := range vd.Features {
-				vv.Features = append(vv.Features, featureOf(vd.Name, f, now, loc))
+				fv := featureOf(vd.Name, f, now, loc)
+				fv.Charts = chartsOf(vd.Usage[f.Name], f.Issued, now)
+				vv.Features = append(vv.Features, fv)
 			}
 			sv.Vendors = append(sv.Vendors, vv)
 		}
