@@ -39,8 +39,9 @@ var chartWindows = []struct {
 	{"7d", "Last 7 days", 7 * 24 * time.Hour},
 }
 
-// chartsOf are the charts of a feature's usage history up to now; issued
-// is the feature's count now, the scale when the log says none.
+// chartsOf are the charts of a feature's usage history up to now;
+// issued is the feature's count now, drawn as its line (the report log's
+// count when the status has none).
 func chartsOf(h *protocol.UsageHistory, issued int, now time.Time) []chartView {
 	if h == nil {
 		return nil
@@ -51,9 +52,9 @@ func chartsOf(h *protocol.UsageHistory, issued int, now time.Time) []chartView {
 			continue
 		}
 		w := chartWindows[i]
-		total := int(min(h.Total, 1<<31-1))
-		if total == 0 {
-			total = issued
+		total := issued
+		if total <= 0 {
+			total = int(min(h.Total, 1<<31-1))
 		}
 		charts = append(charts, chart(w.name, w.title, s, now.Add(-w.span), w.span, total))
 	}

@@ -133,8 +133,8 @@ type HistorySeries struct {
 // FeatureHistory is a feature's usage history.
 type FeatureHistory struct {
 	Feature string
-	// Total is the licensed seats the OUT records say (total=), summed
-	// over the feature's pools; 0 when none says.
+	// Total is the licensed seats the OUT records since the last START
+	// say (total=), summed over the feature's pools; 0 when none says.
 	Total int
 	// InUse is the seats in use now.
 	InUse int
@@ -205,9 +205,11 @@ func (h *History) addLocked(r Record) {
 			f.change(r.Time, -s.count)
 		}
 	case EventStart, EventStop:
-		// A vendor daemon that starts or stops holds no seats.
+		// A vendor daemon that starts or stops holds no seats, and the
+		// pools it starts with say their counts again.
 		clear(h.handles)
 		for _, f := range h.features {
+			clear(f.totals)
 			if f.level != 0 {
 				f.change(r.Time, -f.level)
 			}
