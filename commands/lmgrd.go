@@ -95,7 +95,7 @@ One vendor daemon per vendor name runs on a host, as in FLEXlm: each holds a loc
 
 lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
 
--http addr, golm's own flag, serves the status read-only over HTTP: a status page at / (readable without JavaScript; a small script refreshes it in place every 10 seconds, /?refresh=seconds sets another interval), ` +
+-http addr, golm's own flag, serves the status read-only over HTTP: a status page at / (readable without JavaScript; a small script refreshes it in place every 10 seconds, /?refresh=seconds sets another interval; with a REPORTLOG, each feature has a chart of its seats in use over the last 24 hours and 7 days, read from the report log), ` +
 			`the status as JSON at /api/v1/status (the document lmstat -a -json prints, versioned; its JSON Schema at /api/v1/schema) and Prometheus metrics at /metrics. ` +
 			`addr is a port (served on 127.0.0.1 only), :port (every address) or host:port. lmgrd reads the status as lmstat -a does, at most once a second however many clients ask. ` +
 			`The server is off without -http; it has no authentication, so anyone who can reach addr sees who uses which license from which host: keep it on loopback or behind a reverse proxy that authenticates.
