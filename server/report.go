@@ -126,16 +126,7 @@ func (v *Vendor) openLogs(lc logConfig) {
 	}
 	rs.w = w
 	v.log.Printf("Report log: %s", w.Path())
-	// The chart of the status page goes back a week, across restarts:
-	// the records written so far come from the files, the START on
-	// from the writer.
-	start := time.Now()
-	if err := rs.history.Seed(w.Path(), v.cfg.Name, w.Next(), v.cfg.Now(), filepath.Dir(p)); err != nil {
-		v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
-	}
-	if d := time.Since(start); d > time.Second {
-		v.log.Printf("REPORTLOG: usage history of the last week read in %s", d.Round(time.Millisecond))
-	}
+	v.seedHistory(w.Path(), w.Next(), filepath.Dir(p))
 	v.keepLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
 }
 
@@ -157,6 +148,30 @@ func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer
 		v.cfg.ReportLog(&cfg)
 	}
 	return reportlog.OpenWriter(cfg)
+}
+
+// seedHistory reads the week of records the report log's files hold
+// before sequence number next into the usage history, behind the
+// records written from now on, so that the status page's charts go back
+// a week across restarts. It reads in the background: a week of a busy
+// log takes seconds (about 2.6 µs a record), which must not hold up
+// the vendor daemon's start; Shutdown stops it. rs.mu is held.
+func (v *Vendor) seedHistory(current string, next uint64, dir string) {
+	live := v.report.historyOf()
+	now := v.cfg.Now()
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		start := time.Now()
+		old := reportlog.NewHistory(reportlog.DefaultHistoryFeatures)
+		if err := old.Seed(v.stopTick, current, v.cfg.Name, next, now, dir); err != nil {
+			v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
+		}
+		live.MergeOlder(old)
+		if d := time.Since(start); d > time.Second {
+			v.log.Printf("REPORTLOG: usage history of the last week read in %s", d.Round(time.Millisecond))
+		}
+	}()
 }
 
 // historyOf is the usage history, made on first use; rs.mu is held.

@@ -94,9 +94,22 @@ func TestVendorStatsExt(t *testing.T) {
 		t.Errorf("SetTriad with an unknown role: role %d, want none", ext.TriadRole)
 	}
 
-	u, ok := ask(&protocol.UsageHistoryRequest{Feature: "f1"}).(*protocol.UsageHistory)
-	if !ok || len(u.Series) != 2 {
-		t.Fatalf("USAGE_HISTORY of f1: %+v", u)
+	// The log of before the start is read in the background: wait for
+	// the week to reach back to it.
+	var u *protocol.UsageHistory
+	for end := time.Now().Add(10 * time.Second); ; {
+		var ok bool
+		u, ok = ask(&protocol.UsageHistoryRequest{Feature: "f1"}).(*protocol.UsageHistory)
+		if !ok || len(u.Series) != 2 {
+			t.Fatalf("USAGE_HISTORY of f1: %+v", u)
+		}
+		if u.Series[1].Start <= h.clock.Now().Add(-48*time.Hour).Unix() {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the usage history does not reach back to the report log of before the start: %+v", u.Series[1].Start)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the daemon, not waiting for it to start
 	}
 	if u.Feature != "f1" || u.Total != 1 || u.InUse != 1 {
 		t.Errorf("f1: total %d, in use %d; want 1, 1 (bob)", u.Total, u.InUse)

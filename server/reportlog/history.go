@@ -245,6 +245,59 @@ func (h *History) Feature(feature string, now time.Time) (_ FeatureHistory, ok b
 	return fh, true
 }
 
+// MergeOlder puts old, a history of the records before the first that h
+// took (Seed of the files while h takes the records written from the
+// START on), behind h's own: h's buckets before its first come from old
+// (the time between old's last record and h's first at old's last
+// level), a bucket both hold takes the larger value. h's levels and
+// counts stay: its START said that no seat was out.
+func (h *History) MergeOlder(old *History) {
+	old.mu.Lock()
+	defer old.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	names := make([]string, 0, len(old.features))
+	for n := range old.features {
+		names = append(names, n)
+	}
+	sort.Strings(names) // the bound keeps the same features every time
+	for _, n := range names {
+		of := old.features[n]
+		f := h.feature(n)
+		if f == nil {
+			continue
+		}
+		f.day.mergeOlder(&of.day, of.level)
+		f.week.mergeOlder(&of.week, of.level)
+	}
+}
+
+// mergeOlder puts old's buckets before r's first; level is old's level
+// after its last bucket.
+func (r *ring) mergeOlder(old *ring, level int) {
+	if old.last < 0 {
+		return
+	}
+	n := int64(len(r.vals))
+	if r.last < 0 {
+		copy(r.vals, old.vals)
+		r.first, r.last = old.first, old.last
+		return
+	}
+	from := max(old.first, r.last-n+1)
+	for i := from; i < r.first; i++ {
+		v := level
+		if i <= old.last {
+			v = int(old.vals[i%n])
+		}
+		r.put(i, v)
+	}
+	if r.first <= old.last && r.first >= old.first {
+		r.put(r.first, max(int(r.vals[r.first%n]), int(old.vals[r.first%n])))
+	}
+	r.first = min(r.first, max(from, r.last-n+1))
+}
+
 // ErrHistorySeed is wrapped by the errors of Seed.
 var ErrHistorySeed = errors.New("usage history")
 
@@ -258,7 +311,9 @@ const maxSeedFiles = 256
 // in the window, in chain order. A file modified before the window holds
 // no record of it and is not read. Records that do not parse are
 // skipped; the error names the first file that could not be read.
-func (h *History) Seed(current, vendor string, next uint64, now time.Time, dirs ...string) error {
+//
+// Seed stops early, without error, when stop (if not nil) is closed.
+func (h *History) Seed(stop <-chan struct{}, current, vendor string, next uint64, now time.Time, dirs ...string) error {
 	since := now.Add(-HistoryWindow)
 	files := seedFiles(current, vendor, since, dirs)
 	r, err := Open(files...)
@@ -269,7 +324,14 @@ func (h *History) Seed(current, vendor string, next uint64, now time.Time, dirs 
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var first error
-	for {
+	for n := 0; ; n++ {
+		if stop != nil && n%4096 == 0 {
+			select {
+			case <-stop:
+				return nil
+			default:
+			}
+		}
 		rec, err := r.Next()
 		if err == io.EOF {
 			break

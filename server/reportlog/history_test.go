@@ -85,7 +85,7 @@ func TestHistorySeed(t *testing.T) {
 	}
 
 	h := NewHistory(0)
-	if err := h.Seed(path, "demo", 0, now); err != nil {
+	if err := h.Seed(nil, path, "demo", 0, now); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := h.Features(), []string{"f1", "f2"}; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
@@ -150,17 +150,32 @@ func TestHistorySeed(t *testing.T) {
 		t.Errorf("f9 of a file not written to in a week has a history: %+v", f9)
 	}
 
-	// Live records continue the seeded history; next bounds the seed.
-	h2 := NewHistory(0)
-	if err := h2.Seed(path, "demo", 8, now); err != nil { // up to the OUT of handle 3, seq 7
+	// The files read while the live records come: next bounds the
+	// seed, and the seeded history goes behind the live one.
+	seeded := NewHistory(0)
+	if err := seeded.Seed(nil, path, "demo", 8, now); err != nil { // up to the OUT of handle 3, seq 7
 		t.Fatal(err)
 	}
-	if f, _ := h2.Feature("f1", now); f.InUse != 4 {
+	if f, _ := seeded.Feature("f1", now.Add(-time.Hour)); f.InUse != 4 {
 		t.Errorf("seeded up to seq 8: in use %d, want 4", f.InUse)
 	}
-	h2.Add(Record{Event: EventStart, Time: now})
-	if f, _ := h2.Feature("f1", now); f.InUse != 0 || f.Day.InUse[len(f.Day.InUse)-1] != 4 {
-		t.Errorf("after START: in use %d, last bucket %d; want 0, 4 (the bucket's maximum)", f.InUse, f.Day.InUse[len(f.Day.InUse)-1])
+	live := NewHistory(0)
+	live.Add(Record{Event: EventStart, Time: now.Add(-time.Minute)})
+	live.Add(Record{Event: EventOut, Feature: "f1", Count: 1, Handle: 50, Time: now})
+	stop := make(chan struct{})
+	close(stop)
+	if err := NewHistory(0).Seed(stop, path, "demo", 0, now); err != nil {
+		t.Errorf("a stopped Seed: %v", err)
+	}
+	live.MergeOlder(seeded)
+	f, _ := live.Feature("f1", now)
+	d := f.Day.InUse
+	if f.InUse != 1 || len(d) != HistoryDayLen || d[len(d)-1] != 1 || d[len(d)-2] != 4 || d[len(d)-120] != 4 || d[len(d)-150] != 1 {
+		t.Errorf("merged: in use %d, %d buckets, now %d, 1 min ago %d, 2 h ago %d, 150 min ago %d; want 1, %d, 1, 4, 4, 1",
+			f.InUse, len(d), d[len(d)-1], d[len(d)-2], d[len(d)-120], d[len(d)-150], HistoryDayLen)
+	}
+	if w := f.Week; !w.Start.Equal(now.Add(-6*24*time.Hour)) || w.InUse[0] != 2 {
+		t.Errorf("merged week: start %v, first %v; want the seed's, 2", w.Start, w.InUse[:1])
 	}
 }
 
@@ -187,5 +202,41 @@ func TestHistoryBounds(t *testing.T) {
 	f, _ = h.Feature("a", later)
 	if len(f.Day.InUse) != HistoryDayLen || len(f.Week.InUse) != HistoryWeekLen || f.Day.InUse[0] != 6 {
 		t.Errorf("30 days later: %d day and %d week buckets, first %d; want %d, %d, 6", len(f.Day.InUse), len(f.Week.InUse), f.Day.InUse[0], HistoryDayLen, HistoryWeekLen)
+	}
+}
+
+// BenchmarkHistorySeed reads a week of 100,000 checkouts (200,000
+// records over 50 features) into a history, as a vendor daemon does at
+// start.
+func BenchmarkHistorySeed(b *testing.B) {
+	dir := b.TempDir()
+	now := time.Now().UTC()
+	path := filepath.Join(dir, "demo.rl")
+	w, err := OpenWriter(Config{Path: path, Vendor: "demo"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const checkouts = 100000
+	step := HistoryWindow / (2 * checkouts)
+	t := now.Add(-HistoryWindow)
+	for i := range checkouts {
+		f := "feature" + string(rune('a'+i%50/26)) + string(rune('a'+i%26))
+		if _, err := w.Append(Record{Event: EventOut, Feature: f, Count: 1, Handle: uint64(i + 1), Detail: "total=100", Time: t}); err != nil {
+			b.Fatal(err)
+		}
+		t = t.Add(step)
+		if _, err := w.Append(Record{Event: EventIn, Feature: f, Count: 1, Handle: uint64(i + 1), Time: t}); err != nil {
+			b.Fatal(err)
+		}
+		t = t.Add(step)
+	}
+	w.Close()
+	fi, _ := os.Stat(path)
+	b.ReportMetric(float64(fi.Size())/(1<<20), "MiB")
+	for b.Loop() {
+		h := NewHistory(0)
+		if err := h.Seed(nil, path, "demo", 0, now); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
