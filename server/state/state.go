@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"cmp"
@@ -166,12 +166,6 @@ type Disconnect struct {
 	Now     time.Time
 }
 
-// Expire drops sessions whose last heartbeat is older than Now - Timeout.
-type Expire struct {
-	Now     time.Time
-	Timeout time.Duration
-}
-
 // Tick advances the clock to Now: lingering seats whose time is up go
 // back, seats idle for longer than their TIMEOUT are reclaimed, and the
 // queue is served.
@@ -214,7 +208,6 @@ func (Checkin) command()      {}
 func (Heartbeat) command()    {}
 func (SetIdle) command()      {}
 func (Disconnect) command()   {}
-func (Expire) command()       {}
 func (Tick) command()         {}
 func (Remove) command()       {}
 func (RemoveHandle) command() {}
@@ -242,8 +235,6 @@ type Result struct {
 	// Dequeued are queued requests that left the queue without a seat:
 	// checked in while queued, or their connection closed.
 	Dequeued []Waiter
-	// Sessions are the sessions an Expire dropped.
-	Sessions []uint64
 	// Adopted is true when a checkout re-adopted the job's previous seat;
 	// Resumed when that seat was lingering (its IN is on record, so it is
 	// in use again from now).
@@ -421,7 +412,7 @@ func (s *State) expiredSince(was time.Time) []string {
 			if pp.Line != nil {
 				name = pp.Line.Name // a component's line is the package's
 			}
-			if !seen[name] && !expired(pp.Expiry, was) && expired(pp.Expiry, s.now) {
+			if !seen[name] && !Expired(pp.Expiry, was) && Expired(pp.Expiry, s.now) {
 				seen[name] = true
 				out = append(out, "EXPIRED: "+name)
 			}
@@ -484,22 +475,6 @@ func (s *State) apply(cmd Command) Result {
 		s.tick(c.Now)
 		var r Result
 		s.dropSession(c.Session, &r)
-		s.serveQueue(&r)
-		return r
-	case Expire:
-		s.tick(c.Now)
-		var dead []uint64
-		for id, si := range s.sessions {
-			if s.elapsed.Sub(si.seen) > c.Timeout {
-				dead = append(dead, id)
-			}
-		}
-		slices.Sort(dead)
-		var r Result
-		for _, id := range dead {
-			s.dropSession(id, &r)
-		}
-		r.Sessions = dead
 		s.serveQueue(&r)
 		return r
 	case Tick:
@@ -747,7 +722,7 @@ func (s *State) checkout(c Checkout, r *Result) {
 	if c.Count <= 0 {
 		c.Count = 1
 	}
-	want, ok := ParseVersion(c.Version)
+	want, ok := parseVersion(c.Version)
 	if !ok {
 		r.Err = lmerr.New(lmerr.BadVersion, lmerr.MinorBadVersion)
 		return
@@ -827,7 +802,7 @@ func (s *State) serveQueue(r *Result) {
 	for len(heads) > 0 {
 		q := heads[0]
 		w := q.front().w
-		want, _ := ParseVersion(w.Version)
+		want, _ := parseVersion(w.Version)
 		seat, err := s.grant(request{session: w.Session, client: w.Client, feature: w.Feature, version: want,
 			verText: w.Version, vendorData: w.VendorData, count: w.Count, linger: w.Linger}, func() uint32 {
 			s.dequeueWaiter(w.Handle) // the seat takes the request's handle
@@ -958,9 +933,9 @@ func (s *State) usable(p *Pool, req request) (*lmerr.Error, int) {
 	switch {
 	case compareVersion(p.Version, req.version) < 0:
 		return lmerr.New(lmerr.ServerLowVersion, lmerr.MinorServerLowVersion), 1
-	case !p.ValidAt(s.now) && p.allExpired(s.now):
+	case !p.validAt(s.now) && p.allExpired(s.now):
 		return lmerr.New(lmerr.Expired, lmerr.MinorExpired), 2
-	case !p.ValidAt(s.now):
+	case !p.validAt(s.now):
 		return lmerr.New(lmerr.NotStarted, lmerr.MinorNotStarted), 2
 	case len(p.HostID) > 0 && !clientMatches(p.HostID, req.client):
 		return lmerr.New(lmerr.NotThisHost, lmerr.MinorNotThisHost), 3
@@ -1222,7 +1197,7 @@ func (s *State) limit(p *Pool) int {
 // policyLimit is limit computed from the pool's lines valid now and the
 // policy.
 func (s *State) policyLimit(p *Pool) int {
-	count, od := p.CountAt(s.now)
+	count, od := p.countAt(s.now)
 	if n, ok := s.policy.MaxOverdraft(p); ok && n < od {
 		od = max(n, 0)
 	}
@@ -1234,7 +1209,7 @@ func (s *State) issued(p *Pool) int {
 	if pi := s.byPool[p]; pi != nil {
 		return pi.count
 	}
-	n, _ := p.CountAt(s.now)
+	n, _ := p.countAt(s.now)
 	return n
 }
 
@@ -1384,7 +1359,7 @@ func (s *State) assignCharges() {
 	}
 	sortByHandle(orphans)
 	for _, st := range orphans {
-		want, ok := ParseVersion(st.Version)
+		want, ok := parseVersion(st.Version)
 		if !ok || st.Version == "" {
 			want = st.Pool.Version
 		}
@@ -1397,7 +1372,7 @@ func (s *State) assignCharges() {
 			if first == nil {
 				first = np
 			}
-			if valid == nil && np.ValidAt(s.now) {
+			if valid == nil && np.validAt(s.now) {
 				valid = np
 			}
 			if total, _ := s.load(np, st); total <= s.limit(np) {
@@ -1558,9 +1533,9 @@ func (s *State) Status() []PoolStatus {
 	return s.status()
 }
 
-// StatusAt is Status with the clock first advanced to now, so that the
+// statusAt is Status with the clock first advanced to now, so that the
 // linger left of each lingering seat (Seat.LingerLeft) is current.
-func (s *State) StatusAt(now time.Time) []PoolStatus {
+func (s *State) statusAt(now time.Time) []PoolStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tick(now)
@@ -1647,7 +1622,7 @@ func (s *State) statusOf(pools []*Pool) []PoolStatus {
 	for _, f := range features {
 		s.queues[f].each(func(it *queuedItem) {
 			w := it.w
-			want, _ := ParseVersion(w.Version)
+			want, _ := parseVersion(w.Version)
 			for _, p := range s.byFeature[w.Feature] {
 				if !p.Removed && compareVersion(p.Version, want) >= 0 {
 					if i, ok := idx[p]; ok {
@@ -1698,17 +1673,4 @@ func (s *State) Lookup(session uint64, handle uint32) (seat *Seat, pos int) {
 		return nil, 0
 	}
 	return nil, it.fq.position(it)
-}
-
-// Features is the number of pools that grant licenses.
-func (s *State) Features() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, p := range s.pools {
-		if !p.Removed {
-			n++
-		}
-	}
-	return n
 }

@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"container/heap"
@@ -221,7 +221,7 @@ func (s *State) info(p *Pool) *poolInfo {
 }
 
 func (s *State) newInfo(p *Pool) *poolInfo {
-	count, _ := p.CountAt(s.now)
+	count, _ := p.countAt(s.now)
 	return &poolInfo{count: count, limit: s.policyLimit(p), linger: s.policy.Linger(p), timeout: s.policy.Timeout(p)}
 }
 
