@@ -83,7 +83,7 @@ type VendorConfig struct {
 	// TIMEOUT and TIMEOUTALL; 0 means the options package's default.
 	MinTimeout time.Duration
 	// Pools are the publisher's rules for grouping lines into pools.
-	Pools state.PoolRules
+	Pools PoolRules
 	// MaxConnections bounds open client connections; 0 means
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int

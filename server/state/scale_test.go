@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/lmerr"
@@ -172,6 +173,100 @@ func TestRereadMovesSeatsByKey(t *testing.T) {
 			slices.Sort(removed)
 			if !slices.Equal(removed, tt.wantRemoved) {
 				t.Errorf("seats left on removed pools of %v, want %v", removed, tt.wantRemoved)
+			}
+		})
+	}
+}
+
+// reach counts what the state can reach: pools (listed, indexed, held
+// by a seat, charged or lingering, and their suites) and license lines.
+type reach struct{ pools, indexed, lines int }
+
+func (s *State) reach() reach {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pools := map[*Pool]bool{}
+	for _, p := range s.pools {
+		pools[p] = true
+	}
+	for _, st := range s.seats {
+		pools[st.Pool] = true
+		if st.charge != nil {
+			pools[st.charge] = true
+		}
+	}
+	for _, it := range s.lingers {
+		pools[it.st.Pool] = true
+	}
+	for p := range pools {
+		if p.Suite != nil {
+			pools[p.Suite] = true
+		}
+	}
+	lines := map[*licfile.Feature]bool{}
+	for p := range pools {
+		for _, l := range p.Lines {
+			lines[l] = true
+		}
+	}
+	return reach{pools: len(pools), indexed: len(s.byPool), lines: len(lines)}
+}
+
+// TestRereadRetainsNothing checks that rereads do not make the state
+// hold more: after ten rereads, with seats out and lingering, it reaches
+// as many pools and lines as after the first.
+func TestRereadRetainsNothing(t *testing.T) {
+	tests := []struct {
+		name string
+		// lines are the license lines of reread i.
+		lines func(all []*licfile.Feature, i int) []*licfile.Feature
+	}{
+		{"same lines", func(all []*licfile.Feature, _ int) []*licfile.Feature { return all }},
+		{"a feature comes and goes", func(all []*licfile.Feature, i int) []*licfile.Feature {
+			if i%2 == 0 {
+				return all
+			}
+			return slices.DeleteFunc(slices.Clone(all), func(l *licfile.Feature) bool { return l.Name == "f000001" })
+		}},
+		{"counts change", func(all []*licfile.Feature, i int) []*licfile.Feature {
+			out := make([]*licfile.Feature, len(all))
+			for j, l := range all {
+				c := *l
+				if c.Count == 5 {
+					c.Count += i
+				}
+				out[j] = &c
+			}
+			return out
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			all := scaleLines(t, 400)
+			s := checkedState(t, all...)
+			// Seats out: a plain one, one lingering, one of the feature
+			// that may go away.
+			for i, f := range []string{"f000000", "f000003", "f000001"} {
+				r := s.Apply(Checkout{Session: uint64(i + 1), Client: client("u", "h"), Feature: f, Version: "1.0", Count: 1, Linger: time.Hour, Now: testNow})
+				if r.Err != nil {
+					t.Fatalf("checkout of %s: %v", f, r.Err)
+				}
+				if f == "f000003" {
+					if r := s.Apply(Checkin{Session: uint64(i + 1), Handle: r.Seat.Handle, Now: testNow}); len(r.Lingering) != 1 {
+						t.Fatalf("checkin of %s: %+v, want it lingering", f, r)
+					}
+				}
+			}
+			reread := func(i int) {
+				s.Apply(Reread{Pools: BuildPools("demo", tt.lines(all, i))})
+			}
+			reread(0)
+			first := s.reach()
+			for i := 1; i <= 10; i++ {
+				reread(i)
+			}
+			if got := s.reach(); got.pools > first.pools+1 || got.indexed > first.indexed+1 || got.lines > first.lines+1 {
+				t.Errorf("after 10 rereads the state reaches %+v, after 1 %+v", got, first)
 			}
 		})
 	}
