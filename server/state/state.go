@@ -9,7 +9,13 @@ import (
 // State owns the pools and seats of one vendor daemon. It is safe for
 // concurrent use; Apply serialises commands.
 type State struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	seatTable
+}
+
+// seatTable is everything a State holds but its lock, so that Restore
+// can replace it in one assignment.
+type seatTable struct {
 	pools    []*Pool
 	seats    map[uint32]*Seat
 	sessions map[uint64]*sessionInfo
@@ -51,7 +57,7 @@ type State struct {
 
 // NewState returns a state serving pools with no options policy.
 func NewState(pools []*Pool) *State {
-	s := &State{
+	s := &State{seatTable: seatTable{
 		pools:           pools,
 		seats:           map[uint32]*Seat{},
 		sessions:        map[uint64]*sessionInfo{},
@@ -62,7 +68,7 @@ func NewState(pools []*Pool) *State {
 		waiting:         map[uint32]*queuedItem{},
 		nextHandle:      firstHandle,
 		queuedBySession: map[uint64][]*queuedItem{},
-	}
+	}}
 	s.refresh()
 	return s
 }
