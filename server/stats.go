@@ -7,6 +7,7 @@ import (
 
 	"golm/lmutil/protocol"
 	"golm/lmutil/server/reportlog"
+	"golm/lmutil/server/state"
 )
 
 // checkoutLatencyBounds are the upper bounds of the checkout latency
@@ -29,7 +30,7 @@ type vendorStats struct {
 }
 
 // checkout counts one checkout that took d to decide, with its result.
-func (s *vendorStats) checkout(d time.Duration, r Result) {
+func (s *vendorStats) checkout(d time.Duration, r state.Result) {
 	switch {
 	case r.Queued != nil:
 		s.queued.Add(1)
@@ -95,7 +96,7 @@ type queueStats struct {
 // queue times the queued checkouts of r: a request that went into the
 // queue is timed from its QUEUED, a seat the queue granted observed, a
 // request withdrawn forgotten.
-func (s *vendorStats) queue(r Result) {
+func (s *vendorStats) queue(r state.Result) {
 	if r.Queued == nil && len(r.Granted) == 0 && len(r.Dequeued) == 0 {
 		return
 	}
