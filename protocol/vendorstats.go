@@ -136,6 +136,9 @@ type VendorStatsExt struct {
 	TriadRole   uint64
 	TriadTerm   uint64
 	TriadQuorum bool
+	// Started is when the vendor daemon started (Unix seconds), for its
+	// uptime.
+	Started int64
 }
 
 // Type implements Message.
@@ -151,7 +154,8 @@ func (m *VendorStatsExt) AppendPayload(b []byte) []byte {
 	b = appendUint(b, m.ReportWriteErrors)
 	b = appendUint(b, m.TriadRole)
 	b = appendUint(b, m.TriadTerm)
-	return appendBool(b, m.TriadQuorum)
+	b = appendBool(b, m.TriadQuorum)
+	return appendInt(b, m.Started)
 }
 
 func (m *VendorStatsExt) decode(d *decoder) {
@@ -167,4 +171,5 @@ func (m *VendorStatsExt) decode(d *decoder) {
 	}
 	m.TriadTerm = d.uint()
 	m.TriadQuorum = d.bool()
+	m.Started = d.int()
 }

@@ -27,6 +27,7 @@ type vendorStats struct {
 	latencySum        atomic.Uint64 // microseconds
 	queueWait         queueStats
 	triad             triadStats
+	started           time.Time // when the vendor daemon started
 }
 
 // checkout counts one checkout that took d to decide, with its result.
@@ -157,6 +158,7 @@ func (s *vendorStats) extMessage(report *reportlog.Counters) *protocol.VendorSta
 		TriadRole:       s.triad.role.Load(),
 		TriadTerm:       s.triad.term.Load(),
 		TriadQuorum:     s.triad.quorum.Load(),
+		Started:         s.started.Unix(),
 	}
 	for i, b := range queueWaitBounds {
 		m.QueueWaitBounds[i] = uint64(b / time.Millisecond)

@@ -84,6 +84,9 @@ func TestVendorStatsExt(t *testing.T) {
 	if ext.TriadRole != protocol.TriadNone {
 		t.Errorf("triad role %d outside a triad", ext.TriadRole)
 	}
+	if want := h.clock.Now().Add(-90 * time.Second).Unix(); ext.Started != want {
+		t.Errorf("Started = %d, want %d (90 s before the clock now)", ext.Started, want)
+	}
 	h.v.SetTriad(protocol.TriadMaster, 7, true)
 	ext = ask(&protocol.VendorStatsExtRequest{}).(*protocol.VendorStatsExt)
 	if ext.TriadRole != protocol.TriadMaster || ext.TriadTerm != 7 || !ext.TriadQuorum {

@@ -193,6 +193,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		// A name someone else holds does not stop licensing (adminsock.go).
 		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
+	v.stats.started = cfg.Now()
 	v.openLogs(logs)
 	v.logFeatures("Server started on "+cfg.ServerHost+" for:", pools)
 	v.logReservations()

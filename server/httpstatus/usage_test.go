@@ -51,15 +51,17 @@ func dayOfF1() *protocol.UsageHistory {
 
 func withStats(ext *protocol.VendorStatsExt) func() (httpstatus.Conn, error) {
 	return func() (httpstatus.Conn, error) {
-		return &statsConn{fakeConn: workload(), stats: &protocol.VendorStats{Checkouts: 7}, ext: ext,
+		return &statsConn{fakeConn: workload(), stats: &protocol.VendorStats{Checkouts: 7, Connections: 12}, ext: ext,
 			usage: map[string]*protocol.UsageHistory{"f1": dayOfF1()}}, nil
 	}
 }
 
 func TestUsageChart(t *testing.T) {
-	ts := start(t, httpstatus.Config{}, withStats(&protocol.VendorStatsExt{}))
+	ts := start(t, httpstatus.Config{}, withStats(&protocol.VendorStatsExt{Started: now.Add(-50 * time.Hour).Unix()}))
 	_, page := get(t, ts.url+"/")
 	for _, want := range []string{
+		// The vendor daemon's uptime and clients.
+		`<b>demo</b> UP v0.1.0 <span class="uptime">· up 2 d 2 h</span> <span class="clients">· 12 clients</span>`,
 		`<figure class="chart" data-window="24h" data-points="1440" data-peak="4">`,
 		// Over 24 h in 600 units: the first bucket starts 1 minute in,
 		// 4 seats (of a scale of 10) from 119 minutes ago (550.4), 1
