@@ -208,7 +208,7 @@
 //
 // Admin requests (Shutdown, Reread, Remove, RemoveHandle and the log
 // switches: Trust lists them by message type) are accepted only from this
-// host, over the local admin socket (AdminSocket) or loopback, and only
+// host, over the local admin socket (protocol.AdminSocket) or loopback, and only
 // from root, the server's own user and license administrators, as the
 // kernel says: SO_PEERCRED on the socket, the owner of the client's
 // socket in /proc/net/tcp over loopback. lmgrd -allow-remote-admin takes
