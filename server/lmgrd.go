@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -93,7 +94,7 @@ type Lmgrd struct {
 	byName  map[string]*child
 	// stopped is set, under mu, once Serve stops the vendor daemons:
 	// from then on none is added or started (see child.start).
-	stopped  bool
+	stopped  atomic.Bool
 	shutdown chan struct{} // closed by an lmdown of everything
 	downOnce sync.Once
 }
@@ -485,7 +486,7 @@ func (l *Lmgrd) RequestShutdown() {
 func (l *Lmgrd) addVendor(ctx context.Context, vl *licfile.Vendor) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.stopped || l.byName[vl.Name] != nil {
+	if l.stopped.Load() || l.byName[vl.Name] != nil {
 		return
 	}
 	c := newChild(l, vl)
@@ -500,18 +501,11 @@ func (l *Lmgrd) vendorList() []*child {
 	return append([]*child(nil), l.vendors...)
 }
 
-// isStopped reports whether stopVendors has begun.
-func (l *Lmgrd) isStopped() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.stopped
-}
-
 // stopVendors shuts every vendor daemon down, for good, and waits for
 // them.
 func (l *Lmgrd) stopVendors() {
 	l.mu.Lock()
-	l.stopped = true
+	l.stopped.Store(true)
 	vendors := append([]*child(nil), l.vendors...)
 	l.mu.Unlock()
 	var wg sync.WaitGroup
