@@ -114,7 +114,10 @@ func (c *child) start(ctx context.Context) bool {
 }
 
 // stop shuts the vendor daemon down and waits for it.
-func (c *child) stop() {
+func (c *child) stop() { c.stopContext(context.Background()) }
+
+// stopContext shuts the vendor daemon down and waits for it, or for ctx.
+func (c *child) stopContext(ctx context.Context) {
 	c.mu.Lock()
 	if !c.running {
 		c.mu.Unlock()
@@ -127,7 +130,10 @@ func (c *child) stop() {
 		close(stopReq)
 	}
 	c.mu.Unlock()
-	<-done
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // reread passes an lmreread on, or starts the vendor daemon when it is

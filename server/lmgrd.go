@@ -568,7 +568,6 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
 	} else if c.Send(mine) != nil {
 		return
 	}
-	peer := c.NetConn().RemoteAddr()
 	for {
 		m := next
 		next = nil
@@ -591,7 +590,7 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
 		case *protocol.LicenseFileRequest:
 			reply = l.licenseText(c)
 		case *protocol.Shutdown:
-			reply = l.lmdown(c, hello, peer, m)
+			reply = l.lmdown(ctx, c, hello, m)
 		case *protocol.Reread:
 			reply = l.lmreread(ctx, c, hello, m)
 		case *protocol.Heartbeat:
@@ -723,7 +722,9 @@ func (l *Lmgrd) status(c *protocol.Conn) error {
 	return c.Send(&protocol.End{})
 }
 
-func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m *protocol.Shutdown) error {
+// lmdown answers a Shutdown: of one vendor daemon, once it has exited
+// (or lmgrd itself is stopping, ctx), or of lmgrd and everything.
+func (l *Lmgrd) lmdown(ctx context.Context, c *protocol.Conn, hello *protocol.Hello, m *protocol.Shutdown) error {
 	if e := l.cfg.Trust.Authorize(m, c.NetConn(), hello.Identity, l.log); e != nil {
 		return c.Send(protocol.ErrorOf(e))
 	}
@@ -735,7 +736,7 @@ func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m
 			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdDownNoVendor, "Vendor: "+m.Vendor)))
 		}
 		l.log.Printf("SHUTDOWN request from %s at node %s for vendor daemon %s", hello.Identity.User, hello.Identity.Host, m.Vendor)
-		ch.stop()
+		ch.stopContext(ctx)
 		return c.Send(&protocol.OK{Count: 1})
 	}
 	l.log.Printf("SHUTDOWN request from %s at node %s", hello.Identity.User, hello.Identity.Host)
