@@ -466,8 +466,3 @@ func describeExit(err error) string {
 	}
 	return err.Error()
 }
-
-// vendorDownError is what a client asking for a down vendor daemon gets.
-func vendorDownError(vendor string) *lmerr.Error {
-	return lmerr.New(lmerr.VendorDown, lmerr.MinorVendorDown, "Vendor: "+vendor)
-}

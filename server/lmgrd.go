@@ -669,11 +669,11 @@ func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 	ch := l.byName[vendor]
 	l.mu.Unlock()
 	if ch == nil {
-		return protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdUnknownVendor, "Vendor: "+vendor)), nil
+		return protocol.ErrorOf(lmerr.VendorDownError(vendor, lmerr.MinorLmgrdUnknownVendor)), nil
 	}
 	st := ch.status()
 	if !st.Up {
-		return protocol.ErrorOf(vendorDownError(vendor)), nil
+		return protocol.ErrorOf(lmerr.VendorDownError(vendor, lmerr.MinorVendorDown)), nil
 	}
 	return &protocol.LocateReply{Vendor: vendor, Port: st.Port}, ch
 }
@@ -733,7 +733,7 @@ func (l *Lmgrd) lmdown(ctx context.Context, c *protocol.Conn, hello *protocol.He
 		ch := l.byName[m.Vendor]
 		l.mu.Unlock()
 		if ch == nil {
-			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdDownNoVendor, "Vendor: "+m.Vendor)))
+			return c.Send(protocol.ErrorOf(lmerr.VendorDownError(m.Vendor, lmerr.MinorLmgrdDownNoVendor)))
 		}
 		l.log.Printf("SHUTDOWN request from %s at node %s for vendor daemon %s", hello.Identity.User, hello.Identity.Host, m.Vendor)
 		ch.stopContext(ctx)
@@ -790,7 +790,7 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 		}
 	}
 	if m.Vendor != "" && n == 0 {
-		return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdRereadNoVendor, "Vendor: "+m.Vendor)))
+		return c.Send(protocol.ErrorOf(lmerr.VendorDownError(m.Vendor, lmerr.MinorLmgrdRereadNoVendor)))
 	}
 	return c.Send(&protocol.OK{Count: n})
 }
