@@ -226,13 +226,19 @@ func (s *connServer) wait(ctx context.Context) error {
 
 // waitGroup waits for wg, or for ctx.
 func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
+	return waitFunc(ctx, wg.Wait)
+}
+
+// waitFunc runs f and waits for it to return, or for ctx; f goes on
+// running when ctx ends first.
+func waitFunc(ctx context.Context, f func()) error {
 	if ctx.Done() == nil {
-		wg.Wait()
+		f()
 		return nil
 	}
 	done := make(chan struct{})
 	go func() {
-		wg.Wait()
+		f()
 		close(done)
 	}()
 	select {

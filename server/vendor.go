@@ -413,20 +413,12 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 	if v.cs.close() {
 		close(v.stopTick)
 	}
-	done := make(chan struct{})
-	go func() {
+	return waitFunc(ctx, func() {
 		v.cs.wait(context.Background())
 		v.cs.waitBackground(context.Background())
 		v.closeLogs()
 		v.log.Flush()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	})
 }
 
 // Reread rereads the license files and applies the new pools: new

@@ -15,37 +15,20 @@ import (
 // silentLmgrd answers the handshake of every connection and then reads
 // requests without ever answering one; it returns its port.
 func silentLmgrd(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return stubServer(t, func(nc net.Conn) {
+		c := protocol.NewConn(nc)
+		if _, err := protocol.ServerHandshake(c); err != nil {
+			return
+		}
+		if c.Send(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleServer, Daemon: "lmgrd"}) != nil {
+			return
+		}
 		for {
-			nc, err := ln.Accept()
-			if err != nil {
+			if _, err := c.Recv(); err != nil {
 				return
 			}
-			t.Cleanup(func() { nc.Close() })
-			go func() {
-				c := protocol.NewConn(nc)
-				c.ReadTimeout = -1
-				if _, err := protocol.ServerHandshake(c); err != nil {
-					return
-				}
-				if c.Send(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleServer, Daemon: "lmgrd"}) != nil {
-					return
-				}
-				for {
-					if _, err := c.Recv(); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	})
 }
 
 // TestAdminCallsHonourContext: an admin call to a server that does not
