@@ -46,7 +46,7 @@ type Config struct {
 	Trust Trust
 	// BindRetry bounds the retries of a busy port; 0 means DefaultBindRetry.
 	BindRetry time.Duration
-	// Software is golm's version ("0.1.0").
+	// Software is golm's version, protocol.Software.
 	Software string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
