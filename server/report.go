@@ -160,9 +160,7 @@ func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer
 func (v *Vendor) seedHistory(current string, next uint64, dir string) {
 	live := v.report.historyOf()
 	now := v.cfg.Now()
-	v.wg.Add(1)
-	go func() {
-		defer v.wg.Done()
+	v.cs.spawn(func() {
 		start := time.Now()
 		old := reportlog.NewHistory(reportlog.DefaultHistoryFeatures)
 		if err := old.Seed(v.stopTick, current, v.cfg.Name, next, now, dir); err != nil {
@@ -172,7 +170,7 @@ func (v *Vendor) seedHistory(current string, next uint64, dir string) {
 		if d := time.Since(start); d > time.Second {
 			v.log.Printf("REPORTLOG: usage history of the last week read in %s", d.Round(time.Millisecond))
 		}
-	}()
+	})
 }
 
 // historyOf is the usage history, made on first use; rs.mu is held.
