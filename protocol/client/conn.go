@@ -151,12 +151,12 @@ func connectError(err error, network, address string) *Error {
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
 		e := netError(err, lmerr.BadHost, lmerr.MinorClientHostLookup)
-		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
+		e.Detail = append(e.Detail, "Server name: "+server)
 		return e
 	}
 	e := netError(err, lmerr.NoServer, lmerr.MinorClientConnect)
-	if e.lm.Code == lmerr.NoServer {
-		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
+	if e.Code == lmerr.NoServer {
+		e.Detail = append(e.Detail, "Server name: "+server)
 	}
 	return e
 }
