@@ -390,7 +390,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	log.Printf("%s", VersionLine("lmgrd"))
 	log.Printf("%s", Banner("lmgrd"))
 	log.Printf("lmgrd running as pid %d", os.Getpid())
-	defer server.StartProfile(env.Env(server.ProfileEnv), "lmgrd", log.Printf)()
+	defer startProfile(env.Env(profileEnv), "lmgrd", log.Printf)()
 	// The -http port is bound first, so that a port in use stops lmgrd
 	// before it takes the license port.
 	httpLn, err := listenHTTP(c.String("http"), log)
@@ -662,6 +662,7 @@ func runVendord(c *cli.Context, env *Env) error {
 		serverHost = host
 	}
 	log := server.NewDebugLog(env.Stdout, name, env.Now)
+	stopProfile := startProfile(env.Env(profileEnv), name, log.Printf)
 	err = server.RunVendorDaemon(c.Context, server.VendorConfig{
 		Name:         name,
 		LicenseFiles: c.StringSlice("c"),
@@ -679,6 +680,7 @@ func runVendord(c *cli.Context, env *Env) error {
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	}, conn)
+	stopProfile()
 	log.Close() // before the error below, which lmgrd logs as this daemon's too
 	switch {
 	case err == nil:
