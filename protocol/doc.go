@@ -181,9 +181,10 @@
 //
 // On the control channel between lmgrd and a vendor daemon the vendor
 // daemon sends Hello with RoleVendorControl and then Ready{port, version}
-// once it listens; lmgrd sends Shutdown and Reread; the vendor daemon may
-// send LogLine frames for lmgrd to write to the shared debug log. EOF on
-// the channel means the other side died.
+// once it listens; lmgrd sends Shutdown and Reread. Each writes its own
+// lines to the shared debug log (frame type 25, once a vendor daemon's log
+// line relayed through lmgrd, is withdrawn and stays reserved). EOF on the
+// channel means the other side died.
 //
 // # Reconnecting without counting a seat twice
 //
