@@ -110,6 +110,19 @@
 // switches. A request on the wrong daemon is answered with an Error
 // frame; a message that is not a request at all is a violation.
 //
+// # Admin requests
+//
+// Shutdown, Reread, Remove, RemoveHandle and the three log switches are
+// admin requests. The daemon decides who may send them from the kernel's
+// word, never from the Hello's user name: on its local admin socket (on
+// Linux a name in the abstract namespace, "@golm-DAEMON-PORT", DAEMON
+// "lmgrd" or the vendor's name, PORT lmgrd's; the frames and handshake
+// are those of TCP) from the peer's credentials, over loopback TCP from
+// the owner of the peer's socket. A request from another host, or from a
+// local user without the right, is answered Error(-63) and the
+// connection stays open. Admin tools on the server host try the admin
+// socket first and fall back to TCP.
+//
 // # Handoff
 //
 // A client that sends LocateHandoff in place of Locate asks lmgrd to hand
