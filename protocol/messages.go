@@ -41,7 +41,7 @@ const (
 	TypeRemove               Type = 22
 	TypeRemoveHandle         Type = 23
 	TypeReady                Type = 24
-	TypeLogLine              Type = 25
+	_                        Type = 25 // reserved: LOG_LINE, withdrawn (vendor daemons write the debug log themselves); never reused
 	TypeQueued               Type = 26
 	TypeQueuePoll            Type = 27
 	TypeIdle                 Type = 28
@@ -86,7 +86,6 @@ var typeNames = [...]string{
 	TypeRemove:               "REMOVE",
 	TypeRemoveHandle:         "REMOVE_HANDLE",
 	TypeReady:                "READY",
-	TypeLogLine:              "LOG_LINE",
 	TypeQueued:               "QUEUED",
 	TypeQueuePoll:            "QUEUE_POLL",
 	TypeIdle:                 "IDLE",
@@ -175,8 +174,6 @@ func New(t Type) Message {
 		return new(RemoveHandle)
 	case TypeReady:
 		return new(Ready)
-	case TypeLogLine:
-		return new(LogLine)
 	case TypeQueued:
 		return new(Queued)
 	case TypeQueuePoll:
@@ -1044,17 +1041,6 @@ func (m *Ready) decode(d *decoder) {
 	m.PID = d.uint32()
 	m.Version = d.string()
 }
-
-// LogLine carries one finished debug log line from a vendor daemon to
-// lmgrd, which writes it to the shared debug log.
-type LogLine struct{ Text string }
-
-// Type implements Message.
-func (*LogLine) Type() Type { return TypeLogLine }
-
-// AppendPayload implements Message.
-func (m *LogLine) AppendPayload(b []byte) []byte { return appendString(b, m.Text) }
-func (m *LogLine) decode(d *decoder)             { m.Text = d.string() }
 
 // Queued answers a Checkout with CheckoutQueue that found no free seat,
 // and a QueuePoll whose request still waits: the request is in the queue
