@@ -46,7 +46,6 @@ func samples() []Message {
 		&Remove{Feature: "f1", User: "joe", Host: "pc1", Display: "/dev/pts/0"},
 		&RemoveHandle{Feature: "f1", Handle: 401},
 		&Ready{Port: 41000, PID: 99, Version: "0.1.0"},
-		&LogLine{Text: ` 8:49:38 (demo) OUT: "f1" joe@pc1  `},
 		&Queued{Handle: 403, Position: 2},
 		&QueuePoll{Handle: 403},
 		&Idle{Idle: true},
@@ -166,7 +165,7 @@ func TestTypeString(t *testing.T) {
 		want string
 	}{
 		{TypeHello, "HELLO"},
-		{TypeLogLine, "LOG_LINE"},
+		{25, "TYPE_25"}, // reserved: the withdrawn LOG_LINE
 		{0, "TYPE_0"},
 		{250, "TYPE_250"},
 	}

@@ -406,8 +406,8 @@ func (c *child) args(path string) []string {
 	return a
 }
 
-// readControl reads the vendor daemon's frames: its Hello, Ready, and
-// any LogLine frames, until the channel closes.
+// readControl reads the vendor daemon's frames, its Hello and Ready,
+// until the channel closes; anything else closes it.
 func (c *child) readControl(p *proc) {
 	for {
 		m, err := p.ctrl.Recv()
@@ -420,8 +420,6 @@ func (c *child) readControl(p *proc) {
 			case p.ready <- m:
 			default:
 			}
-		case *protocol.LogLine:
-			c.l.log.WriteRaw(m.Text)
 		case *protocol.Hello:
 		default:
 			p.ctrl.Close()

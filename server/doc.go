@@ -44,9 +44,7 @@
 // lmgrd and its vendor daemons share one debug log. lmgrd opens the file
 // (O_APPEND) and hands it to each vendor daemon as its standard output and
 // error, so every process writes its own lines directly, each line with
-// one write(2), which keeps lines whole. (The protocol's LOG_LINE frame,
-// a vendor daemon relaying a line through lmgrd, is also accepted on the
-// control channel.) DebugLog writes the manual's format with an injected
+// one write(2), which keeps lines whole. DebugLog writes the manual's format with an injected
 // clock, TIMESTAMP lines at start, every TimestampEvery and at midnight,
 // and rate-limits every line a client can cause (OUT, IN, DENIED, ...).
 //

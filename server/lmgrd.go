@@ -624,8 +624,6 @@ func (l *Lmgrd) locate(c *protocol.Conn, m *protocol.Locate) error {
 	return c.Send(l.locateReply(m))
 }
 
-// locateReply answers a Locate: where the vendor daemon listens, or why
-// the client cannot use it.
 // handOff answers a LocateHandoff. When the vendor daemon is up and this
 // system can, lmgrd passes the client's connection to it over their
 // control channel and answers HandedOff (true): the connection is the
@@ -650,6 +648,8 @@ func (l *Lmgrd) handOff(c *protocol.Conn, m *protocol.LocateHandoff) (protocol.M
 	return &protocol.HandedOff{Vendor: lr.Vendor}, true
 }
 
+// locateReply answers a Locate: where the vendor daemon listens, or why
+// the client cannot use it.
 func (l *Lmgrd) locateReply(m *protocol.Locate) protocol.Message {
 	r, _ := l.locateChild(m)
 	return r

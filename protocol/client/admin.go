@@ -167,7 +167,7 @@ func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, erro
 	c, h, err := dialAdminDaemon(ctx, a.cfg, host, r.Vendor, r.Port, a.addr.Port, a.mine)
 	if err != nil {
 		if codeOf(err) == lmerr.NoServer {
-			err = fromLM(lmerr.VendorDownError(r.Vendor, lmerr.MinorClientVendorDown))
+			err = lmerr.VendorDownError(r.Vendor, lmerr.MinorClientVendorDown)
 		}
 		return nil, err
 	}

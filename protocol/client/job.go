@@ -823,7 +823,6 @@ func (l *License) Queued() bool {
 	return l.pending
 }
 
-// checkin returns lic's seats, or takes it out of the queue.
 // requeueLocked sends lic's queued request again on a new connection,
 // reconnecting first when the old one broke: the request comes back
 // Queued under a new handle, or Granted. v.mu is held.
@@ -879,6 +878,7 @@ func (v *vendorConn) grantedQueuedLocked(lic *License, g *protocol.Granted, m pr
 	return true, nil
 }
 
+// checkin returns lic's seats, or takes it out of the queue.
 func (v *vendorConn) checkin(ctx context.Context, lic *License) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
