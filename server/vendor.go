@@ -190,6 +190,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		// A name someone else holds does not stop licensing (adminsock.go).
 		v.cs.adminLn = listenAdmin(protocol.AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
+	v.stats.started = cfg.Now()
 	v.openLogs(logs)
 	v.logFeatures("Server started on "+cfg.ServerHost+" for:", pools)
 	v.logReservations()
@@ -775,6 +776,10 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return v.status(s, m.Feature)
 	case *protocol.VendorStatsRequest:
 		return s.conn.Send(v.stats.message(v.limit.n.Load()))
+	case *protocol.VendorStatsExtRequest:
+		return s.conn.Send(v.statsExt())
+	case *protocol.UsageHistoryRequest:
+		return s.conn.Send(v.usageHistory(m.Feature))
 	case *protocol.Remove:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))

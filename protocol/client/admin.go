@@ -360,3 +360,37 @@ func (v *Vendor) Stats(ctx context.Context) (*protocol.VendorStats, error) {
 	}
 	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "VENDOR_STATS_REQUEST answered with "+m.Type().String())
 }
+
+// StatsExt asks the vendor daemon for its counters past Stats (queue
+// wait, report log, triad). A vendor daemon older than the request
+// closes the connection: ask it last.
+func (v *Vendor) StatsExt(ctx context.Context) (*protocol.VendorStatsExt, error) {
+	m, err := v.conn.Call(&protocol.VendorStatsExtRequest{})
+	if err != nil {
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
+	}
+	switch m := m.(type) {
+	case *protocol.VendorStatsExt:
+		return m, nil
+	case *protocol.Error:
+		return nil, fromPeer(m)
+	}
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "VENDOR_STATS_EXT_REQUEST answered with "+m.Type().String())
+}
+
+// UsageHistory asks the vendor daemon for feature's seats in use over
+// the last week, from its report log. Like StatsExt, ask it after the
+// requests every vendor daemon knows.
+func (v *Vendor) UsageHistory(ctx context.Context, feature string) (*protocol.UsageHistory, error) {
+	m, err := v.conn.Call(&protocol.UsageHistoryRequest{Feature: feature})
+	if err != nil {
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
+	}
+	switch m := m.(type) {
+	case *protocol.UsageHistory:
+		return m, nil
+	case *protocol.Error:
+		return nil, fromPeer(m)
+	}
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "USAGE_HISTORY_REQUEST answered with "+m.Type().String())
+}
