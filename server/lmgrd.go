@@ -84,7 +84,7 @@ type Lmgrd struct {
 	ln       net.Listener
 	adminLn  net.Listener // the local admin socket (adminsock.go)
 	server   *licfile.Server
-	host     string // the name lmstat shows for this server
+	host     string       // the name lmstat shows for this server
 	lic      licenseIndex // what it serves of its license files
 	identity protocol.Identity
 	runID    uint64
