@@ -31,15 +31,10 @@ const (
 	maxDetailLen     = 300
 )
 
-// checkRereadable parses every license file strictly: an unreadable file,
-// any bad line, or files without a SERVER, a VENDOR or a FEATURE line
-// (emptied, or cut short) are an error naming the first problem.
-func checkRereadable(paths []string) error {
-	_, err := parseRereadable(paths)
-	return err
-}
-
-// parseRereadable is checkRereadable, returning the files it parsed.
+// parseRereadable parses every license file strictly and returns them:
+// an unreadable file, any bad line, or files without a SERVER, a VENDOR
+// or a FEATURE line (emptied, or cut short) are an error naming the
+// first problem.
 func parseRereadable(paths []string) ([]*licfile.File, error) {
 	var servers, vendors, features int
 	var files []*licfile.File
