@@ -214,7 +214,7 @@ func (v *Vendor) load() (pools []*state.Pool, policy state.Policy, nolog options
 }
 
 // loadFiles is load of license files already read.
-func (v *Vendor) loadFiles(files []*licfile.File) (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms) {
+func (v *Vendor) loadFiles(files []*licfile.File) (pools []*state.Pool, policy state.Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms) {
 	keys := newKeyRing(v.cfg.Name, v.cfg.BuiltinKeys, v.cfg.Executable, v.log)
 	lines := verifiedLines(v.cfg.Name, files, keys, v.cfg.Now(), v.log)
 	pkgs := verifiedPackages(v.cfg.Name, files, keys, v.log)
