@@ -835,12 +835,20 @@ func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 	if ch == nil {
 		return protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdUnknownVendor, "Vendor: "+vendor)), nil
 	}
-	st := ch.status()
+	// A vendor daemon that lmgrd is restarting is waited for: answering
+	// -97 would send its clients into their reconnect backoff, and
+	// thousands of them would come back long after it is up.
+	st := ch.waitUp(restartHold)
 	if !st.Up {
 		return protocol.ErrorOf(vendorDownError(vendor)), nil
 	}
 	return &protocol.LocateReply{Vendor: vendor, Port: st.Port}, ch
 }
+
+// restartHold is the longest lmgrd holds a client's request for a
+// vendor daemon that it is starting or restarting, within the client
+// package's wait for lmgrd's answer (DefaultDialTimeout).
+const restartHold = 3 * time.Second
 
 // vendorOf names the vendor daemon that serves feature: the vendor of the
 // first license line for it (or of a PACKAGE line that has it as a

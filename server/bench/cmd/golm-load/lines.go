@@ -132,15 +132,16 @@ func lineMet(lines int, d time.Duration) *bool {
 // gives back what a reread left behind after it logged the reread (a
 // collection, then returning pages), so a reading at once would catch
 // both readings of the license. Quiet is under a third of a core's
-// time used in each of three tenths of a second in a row, for at most
-// 30 s. The caller pauses the probe.
+// time used or waited for (bench.BusyTime: on a loaded machine a
+// working process waits for a CPU) in each of three tenths of a second
+// in a row, for at most two minutes. The caller pauses the probe.
 func settledRSS(pid int) int64 {
 	const step = 100 * time.Millisecond
-	c0, err := bench.CPUTime(pid)
-	for quiet, deadline := 0, time.Now().Add(30*time.Second); err == nil && quiet < 3 && time.Now().Before(deadline); {
+	c0, err := bench.BusyTime(pid)
+	for quiet, deadline := 0, time.Now().Add(2*time.Minute); err == nil && quiet < 3 && time.Now().Before(deadline); {
 		time.Sleep(step) // sampling a process's CPU time
 		var c1 time.Duration
-		if c1, err = bench.CPUTime(pid); err == nil && c1-c0 < step/3 {
+		if c1, err = bench.BusyTime(pid); err == nil && c1-c0 < step/3 {
 			quiet++
 		} else {
 			quiet = 0
