@@ -914,17 +914,15 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 	// The vendor daemons read the same files, also for lmreread -vendor:
 	// a license or options file they would refuse is refused here, where
 	// lmreread hears why (file:line: message (code)).
-	if r := checkReread(l.cfg.LicenseFiles, m.Vendor); r != nil {
+	// The files are parsed once, strictly, and kept when all of them
+	// are reread.
+	files, r := readForReread(l.cfg.LicenseFiles, m.Vendor)
+	if r != nil {
 		l.log.Printf("%s", r.Log)
 		return c.Send(protocol.ErrorOf(r.Err))
 	}
-	var files []*licfile.File
 	if m.Vendor == "" {
-		var err error
-		if files, err = LoadLicenses(l.cfg.LicenseFiles, l.log); err != nil {
-			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
-			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdRereadSyntax, errorLines(err)...)))
-		}
+		logUnservedVendors(files, l.log)
 	}
 	n := 0
 	if m.Vendor == "" {
@@ -955,10 +953,9 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 		return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdRereadNoVendor, "Vendor: "+m.Vendor)))
 	}
 	err := c.Send(&protocol.OK{Count: n})
-	if files != nil {
+	if m.Vendor == "" {
 		// What reading the files took goes back, as after start-up:
 		// RSS stays where one reading puts it.
-		files = nil
 		ReleaseMemory()
 	}
 	return err

@@ -78,6 +78,13 @@ type Refusal struct {
 // access. The vendor daemons would refuse the same files; here lmreread
 // hears why. nil when the reread may go ahead.
 func checkReread(paths []string, vendor string) *Refusal {
+	_, r := readForReread(paths, vendor)
+	return r
+}
+
+// readForReread is checkReread, returning the files it parsed when the
+// reread may go ahead.
+func readForReread(paths []string, vendor string) ([]*licfile.File, *Refusal) {
 	files, err := parseRereadable(paths)
 	if err != nil {
 		var e *lmerr.Error
@@ -87,7 +94,7 @@ func checkReread(paths []string, vendor string) *Refusal {
 		} else {
 			e = lmerr.New(lmerr.BadFile, lmerr.MinorRereadSyntax, errorLines(err)...)
 		}
-		return &Refusal{Log: fmt.Sprintf("Reread of license file failed: %v; %v", firstError(err), ErrKeptLastGood), Err: e}
+		return nil, &Refusal{Log: fmt.Sprintf("Reread of license file failed: %v; %v", firstError(err), ErrKeptLastGood), Err: e}
 	}
 	for _, name := range vendorNames(files) {
 		if vendor != "" && name != vendor {
@@ -112,9 +119,9 @@ func checkReread(paths []string, vendor string) *Refusal {
 		if len(detail) > 1 {
 			more = fmt.Sprintf(" (and %d more errors)", len(detail)-1)
 		}
-		return &Refusal{Log: fmt.Sprintf("Reread of options file failed: %v%s; %v", o.Closures[0].Err, more, ErrKeptOptions), Err: e}
+		return nil, &Refusal{Log: fmt.Sprintf("Reread of options file failed: %v%s; %v", o.Closures[0].Err, more, ErrKeptOptions), Err: e}
 	}
-	return nil
+	return files, nil
 }
 
 // vendorNames are the vendor daemons of the license files, in order.
