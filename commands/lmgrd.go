@@ -334,8 +334,7 @@ func environ(env *Env) []string {
 
 // licenseFiles resolves lmgrd's license path to absolute file names.
 func licenseFiles(c *cli.Context, env *Env) []string {
-	home, _ := os.UserHomeDir()
-	srcs := licfile.ResolvePath(c.String("c"), "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: home})
+	srcs := env.ServedLicenseSources(c.String("c"))
 	var files []string
 	for _, s := range srcs {
 		if s.IsServer() {
@@ -415,7 +414,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		Machine:      machine,
 		Trust:        trust,
 		BindRetry:    bindRetry,
-		Software:     Version,
+		Software:     protocol.Software,
 		Now:          env.Now,
 		LockDir:      lockDir(c, env),
 		Stderr:       notices,
@@ -540,7 +539,7 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 			return dial(ctx)
 		},
 		Name:       fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
-		Software:   Version,
+		Software:   protocol.Software,
 		Now:        env.Now,
 		Logf:       log.Printf,
 		LogLimited: log.Limited,
@@ -668,7 +667,7 @@ func runVendord(c *cli.Context, env *Env) error {
 		Addr:         net.JoinHostPort(c.String("bind"), strconv.Itoa(c.Int("port"))),
 		ServerHost:   serverHost,
 		LmgrdPort:    c.Int("lmgrd-port"),
-		Software:     Version,
+		Software:     protocol.Software,
 		Log:          log,
 		Now:          env.Now,
 		Trust:        trust,

@@ -95,21 +95,31 @@ func newChild(l *Lmgrd, vl *licfile.Vendor) *child {
 	return &child{l: l, name: vl.Name, line: vl}
 }
 
-// start runs the supervisor unless it runs already.
-func (c *child) start(ctx context.Context) {
+// start runs the supervisor unless it runs already or lmgrd has stopped
+// its vendor daemons; it reports whether the supervisor runs.
+func (c *child) start(ctx context.Context) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// stopVendors sets stopped before it stops each child under c.mu:
+	// a start that comes after that stop sees stopped.
+	if c.l.stopped.Load() {
+		return false
+	}
 	if c.running {
-		return
+		return true
 	}
 	c.running = true
 	c.stopReq = make(chan struct{})
 	c.done = make(chan struct{})
 	go c.supervise(ctx, c.stopReq, c.done)
+	return true
 }
 
 // stop shuts the vendor daemon down and waits for it.
-func (c *child) stop() {
+func (c *child) stop() { c.stopContext(context.Background()) }
+
+// stopContext shuts the vendor daemon down and waits for it, or for ctx.
+func (c *child) stopContext(ctx context.Context) {
 	c.mu.Lock()
 	if !c.running {
 		c.mu.Unlock()
@@ -122,7 +132,10 @@ func (c *child) stop() {
 		close(stopReq)
 	}
 	c.mu.Unlock()
-	<-done
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // reread passes an lmreread on, or starts the vendor daemon when it is
@@ -132,8 +145,7 @@ func (c *child) reread(ctx context.Context) bool {
 	running, up, ctrl := c.running, c.up, c.ctrl
 	c.mu.Unlock()
 	if !running {
-		c.start(ctx)
-		return true
+		return c.start(ctx)
 	}
 	if up && ctrl != nil {
 		c.l.log.Flush() // lmgrd's lines before the vendor daemon's
@@ -228,6 +240,15 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 	log := c.l.log
 	deaths := 0
 	for restart := false; ; restart = true {
+		// A stop that came with the restart timer, or while the last
+		// one died, wins: no vendor daemon is started after it.
+		select {
+		case <-stopReq:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
 		began := time.Now()
 		p, err := c.spawn()
 		if err != nil {
@@ -482,9 +503,4 @@ func describeExit(err error) string {
 		return fmt.Sprintf("status %d", ee.ExitCode())
 	}
 	return err.Error()
-}
-
-// vendorDownError is what a client asking for a down vendor daemon gets.
-func vendorDownError(vendor string) *lmerr.Error {
-	return lmerr.New(lmerr.VendorDown, lmerr.MinorVendorDown, "Vendor: "+vendor)
 }

@@ -89,7 +89,7 @@ type VendorConfig struct {
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
 	// AdminSocket makes the vendor daemon take admin requests on its
-	// local admin socket, AdminSocket(Name, LmgrdPort), as well as on TCP;
+	// local admin socket, protocol.AdminSocket(Name, LmgrdPort), as well as on TCP;
 	// RunVendorDaemon sets it. AdminSocketRetry is how often the name is
 	// tried again while another process holds it (0: the default).
 	AdminSocket      bool
@@ -114,20 +114,15 @@ const DefaultTickInterval = time.Second
 // Vendor is a running vendor daemon: its listener, its license state and
 // its client connections.
 type Vendor struct {
-	cfg     VendorConfig
-	ln      net.Listener
-	adminLn net.Listener // the local admin socket, nil without cfg.AdminSocket
-	state   *state.State
-	runID   uint64
-	log     *DebugLog
+	cfg   VendorConfig
+	cs    *connServer // the TCP port and, with cfg.AdminSocket, the admin socket
+	state *state.State
+	runID uint64
+	log   *DebugLog
 
 	nextSession atomic.Uint64
-	mu          sync.Mutex
-	conns       map[*protocol.Conn]struct{}
-	closing     bool
-	wg          sync.WaitGroup
 	rereadMu    sync.Mutex
-	stopTick    chan struct{}
+	stopTick    chan struct{} // closed by Shutdown: the tick and the request workers end
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
 	stats       vendorStats
@@ -156,9 +151,11 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		cfg.TickInterval = DefaultTickInterval
 	}
 	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
-	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
+	v := &Vendor{cfg: cfg, log: cfg.Log, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
 	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
+	v.cs = newConnServer(cfg.Log, v.limit, cfg.Trust, cfg.HandshakeTimeout)
+	v.cs.handle = v.serveConn
 	pools, policy, nolog, logs, closed, signed, err := v.load()
 	if err != nil {
 		return nil, err
@@ -180,19 +177,19 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	v.state = state.NewState(pools)
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.state.Apply(state.SetPolicy{Policy: policy}))
-	v.ln = cfg.Listener
-	if v.ln == nil {
+	v.cs.ln = cfg.Listener
+	if v.cs.ln == nil {
 		// No TCP keepalive on accept: it is set once a connection has
 		// proved to be a client (handshake), not on every probe.
 		lc := net.ListenConfig{KeepAlive: -1}
-		v.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
+		v.cs.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
 		if err != nil {
 			return nil, err
 		}
 	}
 	if cfg.AdminSocket {
 		// A name someone else holds does not stop licensing (adminsock.go).
-		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
+		v.cs.adminLn = listenAdmin(protocol.AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
 	v.openLogs(logs)
 	v.logFeatures("Server started on "+cfg.ServerHost+" for:", pools)
@@ -359,11 +356,11 @@ func randomID() uint64 {
 }
 
 // Addr is the address the vendor daemon listens on.
-func (v *Vendor) Addr() net.Addr { return v.ln.Addr() }
+func (v *Vendor) Addr() net.Addr { return v.cs.ln.Addr() }
 
 // Port is the TCP port the vendor daemon listens on.
 func (v *Vendor) Port() int {
-	if a, ok := v.ln.Addr().(*net.TCPAddr); ok {
+	if a, ok := v.cs.ln.Addr().(*net.TCPAddr); ok {
 		return a.Port
 	}
 	return 0
@@ -372,33 +369,18 @@ func (v *Vendor) Port() int {
 // State is the vendor daemon's license state (for tests and status).
 func (v *Vendor) State() *state.State { return v.state }
 
-// Serve accepts clients until ctx ends or Shutdown is called. Temporary
-// accept errors are retried with a growing pause.
+// Serve accepts clients until ctx ends or Shutdown is called, and
+// returns once it stopped accepting and its tick and request workers
+// ended. Temporary accept errors are retried with a growing pause.
 func (v *Vendor) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { v.Shutdown(context.Background()) })
 	defer stop()
-	var loops sync.WaitGroup
-	loops.Add(1)
-	go func() {
-		defer loops.Done()
-		v.tickLoop()
-	}()
+	v.cs.spawn(v.tickLoop)
 	for range requestWorkers() {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			v.requestWorker()
-		}()
+		v.cs.spawn(v.requestWorker)
 	}
-	for _, ln := range v.listeners() {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			v.acceptLoop(ctx, ln)
-		}()
-	}
-	loops.Wait()
-	return nil
+	v.cs.serve()
+	return v.cs.waitBackground(context.Background())
 }
 
 // tickLoop ends lingers, reclaims idle seats and serves the queue every
@@ -416,68 +398,6 @@ func (v *Vendor) tickLoop() {
 	}
 }
 
-func (v *Vendor) listeners() []net.Listener {
-	if v.adminLn != nil {
-		return []net.Listener{v.ln, v.adminLn}
-	}
-	return []net.Listener{v.ln}
-}
-
-func (v *Vendor) acceptLoop(ctx context.Context, ln net.Listener) {
-	var pause time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			v.mu.Lock()
-			closing := v.closing
-			v.mu.Unlock()
-			if closing || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-			v.log.Limited("accept", "accept: %v", err)
-			t := time.NewTimer(pause)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			continue
-		}
-		pause = 0
-		if !v.serveNew(nc, ln == v.adminLn) {
-			return
-		}
-	}
-}
-
-// serveNew serves nc, a new client connection (accepted on the admin
-// socket when adminSocket is true), on a goroutine of its own, unless the
-// connection cap refuses it; false when the vendor daemon is shutting
-// down.
-func (v *Vendor) serveNew(nc net.Conn, adminSocket bool) bool {
-	sl := v.limit.accept(nc, adminSocket, v.cfg.Trust)
-	if sl == slotNone {
-		nc.Close()
-		return true
-	}
-	c := protocol.NewConn(nc)
-	if !v.track(c) {
-		v.limit.release(sl)
-		c.Close()
-		return false
-	}
-	v.wg.Add(1)
-	go func() {
-		defer v.wg.Done()
-		defer v.limit.release(sl)
-		defer v.untrack(c)
-		v.serveConn(c, sl)
-	}()
-	return true
-}
-
 // ServeHandedOff serves a client connection that lmgrd handed over
 // (protocol.HandedOff): fd is the vendor daemon's own descriptor of it,
 // which ServeHandedOff takes.
@@ -489,50 +409,24 @@ func (v *Vendor) ServeHandedOff(fd int) {
 		v.log.Limited("accept", "handed-off connection: %v", err)
 		return
 	}
-	v.serveNew(nc, false)
+	v.cs.serveNew(nc, false)
 }
 
-func (v *Vendor) track(c *protocol.Conn) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.closing {
-		return false
-	}
-	v.conns[c] = struct{}{}
-	return true
-}
-
-func (v *Vendor) untrack(c *protocol.Conn) {
-	v.mu.Lock()
-	delete(v.conns, c)
-	v.mu.Unlock()
-	c.Close()
-}
-
-// Shutdown closes the listener and every connection and waits for their
-// handlers, or for ctx.
+// Shutdown closes the listener and every connection and waits for
+// their handlers and for the tick, or for ctx; then it writes the report
+// log's STOP record and flushes the debug log, so that nothing the
+// vendor daemon did is logged after them.
 func (v *Vendor) Shutdown(ctx context.Context) error {
 	v.report.stopping.Store(true)
-	v.mu.Lock()
-	if !v.closing {
-		v.closing = true
+	if v.cs.close() {
 		close(v.stopTick)
-		for _, ln := range v.listeners() {
-			ln.Close()
-		}
-		for c := range v.conns {
-			c.Close()
-		}
 	}
-	v.mu.Unlock()
-	done := make(chan struct{})
-	go func() { v.wg.Wait(); v.closeLogs(); v.log.Flush(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitFunc(ctx, func() {
+		v.cs.wait(context.Background())
+		v.cs.waitBackground(context.Background())
+		v.closeLogs()
+		v.log.Flush()
+	})
 }
 
 // Reread rereads the license files and applies the new pools: new
@@ -607,14 +501,7 @@ const maxLinger = 7 * 24 * 3600
 // request workers (see run); the waiting goroutine's stack then stays at
 // the runtime's smallest, 2 KB instead of 8.
 func (v *Vendor) serveConn(c *protocol.Conn, sl slot) {
-	// The HELLO is waited for here, on the shallow stack: a connection
-	// that says nothing, or sends a header and nothing more, costs no
-	// handshake goroutine and no frame buffer until the handshake
-	// timeout drops it.
-	c.ReadTimeout = v.cfg.HandshakeTimeout
-	if c.WaitFrame() != nil {
-		return
-	}
+	// connServer waited for the HELLO on this shallow stack.
 	var s *session
 	v.run(func() { s = v.handshake(c, sl) })
 	if s == nil {

@@ -166,10 +166,6 @@ func (j *Job) hello() *protocol.Hello {
 	return &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: j.ident, Software: j.cfg.software, JobID: j.jobID}
 }
 
-// DefaultSoftware is the golm version a client reports in its Hello
-// unless WithSoftware says otherwise.
-const DefaultSoftware = "0.1.0"
-
 // Checkout checks count licenses of feature at version or later out of
 // the first source of the license path that grants them. The error is an
 // *Error with the FlexLM code of the most telling denial.
