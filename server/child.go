@@ -85,6 +85,8 @@ type child struct {
 	version string
 	ctrl    *protocol.Conn
 	running bool          // a supervisor goroutine is active
+	woken   chan struct{} // closed when it comes up or its supervisor ends
+	startAt time.Time     // when the supervisor starts it next (zero: now)
 	stopReq chan struct{} // closed to stop the supervisor
 	done    chan struct{} // closed when the supervisor returns
 }
@@ -177,6 +179,38 @@ func (c *child) setUp(ready *protocol.Ready, ctrl *protocol.Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.up, c.port, c.pid, c.version, c.ctrl = true, ready.Port, ready.PID, ready.Version, ctrl
+	c.wakeLocked()
+}
+
+// wakeLocked wakes the waitUp callers. The caller holds mu.
+func (c *child) wakeLocked() {
+	if c.woken != nil {
+		close(c.woken)
+		c.woken = nil
+	}
+}
+
+// waitUp waits at most d for a vendor daemon that is being started, or
+// restarted within d, to come up, and returns its status then. A vendor
+// daemon that is not being started so soon is not waited for.
+func (c *child) waitUp(d time.Duration) *protocol.VendorStatus {
+	c.mu.Lock()
+	if c.up || !c.running || time.Until(c.startAt) > d {
+		c.mu.Unlock()
+		return c.status()
+	}
+	if c.woken == nil {
+		c.woken = make(chan struct{})
+	}
+	woken := c.woken
+	c.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-woken:
+	case <-t.C:
+	}
+	return c.status()
 }
 
 func (c *child) setDown() {
@@ -198,6 +232,7 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 		c.setDown()
 		c.mu.Lock()
 		c.running = false
+		c.wakeLocked()
 		c.mu.Unlock()
 		close(done)
 	}()
@@ -246,6 +281,9 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 			log.Printf("%s died %d times in a row, not restarting it (lmreread restarts it)", c.name, deaths)
 			return
 		}
+		c.mu.Lock()
+		c.startAt = time.Now().Add(pol.delay(deaths))
+		c.mu.Unlock()
 		t := time.NewTimer(pol.delay(deaths))
 		select {
 		case <-stopReq:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,8 +84,8 @@ type Lmgrd struct {
 	log      *DebugLog
 	cs       *connServer // the TCP port and the admin socket (adminsock.go)
 	server   *licfile.Server
-	host     string // the name lmstat shows for this server
-	files    []*licfile.File
+	host     string       // the name lmstat shows for this server
+	lic      licenseIndex // what it serves of its license files
 	identity protocol.Identity
 	runID    uint64
 	limit    *connLimit
@@ -168,7 +169,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		l.log.Printf("Cannot read license file: %v", err)
 		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdSyntax)}
 	}
-	l.files = files
+	l.lic = indexLicenses(files)
 	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
 	if err != nil {
 		logUnknownHosts(ctx, l.log, files)
@@ -360,6 +361,62 @@ func vendorLines(files []*licfile.File) []*licfile.Vendor {
 	return out
 }
 
+// licenseIndex is what lmgrd keeps of its license files: the vendor
+// lines and which vendors serve each feature, copied out of the parsed
+// files, so that the files (every line, and the text the lines are cut
+// from: hundreds of megabytes for 200,000 lines) are collected once read.
+type licenseIndex struct {
+	vendors []*licfile.Vendor // vendorLines, detached from the files' text
+	// servedBy lists, for each feature name, the vendors of the lines
+	// that serve it (its FEATURE lines, and PACKAGE lines with it as a
+	// component), in the order of the files and of their lines.
+	servedBy map[string][]string
+}
+
+func indexLicenses(files []*licfile.File) licenseIndex {
+	names := map[string]string{} // one copy of each vendor name
+	name := func(s string) string {
+		if c, ok := names[s]; ok {
+			return c
+		}
+		c := strings.Clone(s)
+		names[c] = c
+		return c
+	}
+	n := 0
+	for _, f := range files {
+		n += len(f.Features)
+	}
+	ix := licenseIndex{servedBy: make(map[string][]string, n)}
+	add := func(feature, vendor string) {
+		vs, ok := ix.servedBy[feature]
+		if slices.Contains(vs, vendor) {
+			return
+		}
+		if !ok {
+			feature = strings.Clone(feature)
+		}
+		ix.servedBy[feature] = append(vs, name(vendor))
+	}
+	for _, f := range files {
+		for _, ft := range f.Features {
+			add(ft.Name, ft.Vendor)
+		}
+		for _, pk := range f.Packages {
+			for _, c := range pk.Components {
+				add(c.Name, pk.Vendor)
+			}
+		}
+	}
+	for _, v := range vendorLines(files) {
+		d := *v
+		d.Raw, d.Keyword, d.Name = strings.Clone(v.Raw), strings.Clone(v.Keyword), name(v.Name)
+		d.Path, d.Options = strings.Clone(v.Path), strings.Clone(v.Options)
+		ix.vendors = append(ix.vendors, &d)
+	}
+	return ix
+}
+
 // bind listens on port (the first free of 27000-27009 when 0), retrying
 // while the address is in use for at most BindRetry.
 func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
@@ -460,7 +517,7 @@ func (l *Lmgrd) Serve(ctx context.Context) error {
 	defer cancel()
 	l.cs.handle = func(c *protocol.Conn, sl slot) { l.serveConn(ctx, c, sl) }
 	l.log.Printf("Starting vendor daemons ... ")
-	for _, vl := range vendorLines(l.files) {
+	for _, vl := range l.lic.vendors {
 		l.addVendor(ctx, vl)
 	}
 	go func() {
@@ -671,12 +728,20 @@ func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 	if ch == nil {
 		return protocol.ErrorOf(lmerr.VendorDownError(vendor, lmerr.MinorLmgrdUnknownVendor)), nil
 	}
-	st := ch.status()
+	// A vendor daemon that lmgrd is restarting is waited for: answering
+	// -97 would send its clients into their reconnect backoff, and
+	// thousands of them would come back long after it is up.
+	st := ch.waitUp(restartHold)
 	if !st.Up {
 		return protocol.ErrorOf(lmerr.VendorDownError(vendor, lmerr.MinorVendorDown)), nil
 	}
 	return &protocol.LocateReply{Vendor: vendor, Port: st.Port}, ch
 }
+
+// restartHold is the longest lmgrd holds a client's request for a
+// vendor daemon that it is starting or restarting, within the client
+// package's wait for lmgrd's answer (DefaultDialTimeout).
+const restartHold = 3 * time.Second
 
 // vendorOf names the vendor daemon that serves feature: the vendor of the
 // first license line for it (or of a PACKAGE line that has it as a
@@ -684,18 +749,9 @@ func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 func (l *Lmgrd) vendorOf(feature string) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, f := range l.files {
-		for _, ft := range f.Features {
-			if ft.Name == feature && l.byName[ft.Vendor] != nil {
-				return ft.Vendor
-			}
-		}
-		for _, pk := range f.Packages {
-			for _, c := range pk.Components {
-				if c.Name == feature && l.byName[pk.Vendor] != nil {
-					return pk.Vendor
-				}
-			}
+	for _, v := range l.lic.servedBy[feature] {
+		if l.byName[v] != nil {
+			return v
 		}
 	}
 	if len(l.vendors) == 1 {
@@ -753,25 +809,24 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 	// The vendor daemons read the same files, also for lmreread -vendor:
 	// a license or options file they would refuse is refused here, where
 	// lmreread hears why (file:line: message (code)).
-	if r := checkReread(l.cfg.LicenseFiles, m.Vendor); r != nil {
+	// The files are parsed once, strictly, and kept when all of them
+	// are reread.
+	files, r := readForReread(l.cfg.LicenseFiles, m.Vendor)
+	if r != nil {
 		l.log.Printf("%s", r.Log)
 		return c.Send(protocol.ErrorOf(r.Err))
 	}
-	var files []*licfile.File
 	if m.Vendor == "" {
-		var err error
-		if files, err = LoadLicenses(l.cfg.LicenseFiles, l.log); err != nil {
-			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
-			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdRereadSyntax, errorLines(err)...)))
-		}
+		logUnservedVendors(files, l.log)
 	}
 	n := 0
 	if m.Vendor == "" {
+		lic := indexLicenses(files)
 		l.mu.Lock()
-		l.files = files
+		l.lic = lic
 		l.mu.Unlock()
 		l.log.Printf("Rereading license file...")
-		for _, vl := range vendorLines(files) {
+		for _, vl := range lic.vendors {
 			l.mu.Lock()
 			_, known := l.byName[vl.Name]
 			l.mu.Unlock()
@@ -792,5 +847,11 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 	if m.Vendor != "" && n == 0 {
 		return c.Send(protocol.ErrorOf(lmerr.VendorDownError(m.Vendor, lmerr.MinorLmgrdRereadNoVendor)))
 	}
-	return c.Send(&protocol.OK{Count: n})
+	err := c.Send(&protocol.OK{Count: n})
+	if m.Vendor == "" {
+		// What reading the files took goes back, as after start-up:
+		// RSS stays where one reading puts it.
+		ReleaseMemory()
+	}
+	return err
 }

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golm/lmutil/licfile"
 	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
@@ -206,6 +207,12 @@ func (v *Vendor) load() (pools []*state.Pool, policy state.Policy, nolog options
 	if err != nil {
 		return nil, nil, 0, logConfig{}, nil, nil, err
 	}
+	pools, policy, nolog, logs, closed, signed = v.loadFiles(files)
+	return pools, policy, nolog, logs, closed, signed, nil
+}
+
+// loadFiles is load of license files already read.
+func (v *Vendor) loadFiles(files []*licfile.File) (pools []*state.Pool, policy state.Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms) {
 	keys := newKeyRing(v.cfg.Name, v.cfg.BuiltinKeys, v.cfg.Executable, v.log)
 	lines := verifiedLines(v.cfg.Name, files, keys, v.cfg.Now(), v.log)
 	pkgs := verifiedPackages(v.cfg.Name, files, keys, v.log)
@@ -226,7 +233,7 @@ func (v *Vendor) load() (pools []*state.Pool, policy state.Policy, nolog options
 			closed = o.Closures
 		}
 	}
-	return pools, policy, nolog, logs, closed, signed, nil
+	return pools, policy, nolog, logs, closed, signed
 }
 
 // logs reports whether the options file leaves event e in the debug log.
@@ -429,15 +436,14 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
-	if err := checkRereadable(v.cfg.LicenseFiles); err != nil {
+	// The files are read once, strictly: a file with any bad line is
+	// not served at all.
+	files, err := parseRereadable(v.cfg.LicenseFiles)
+	if err != nil {
 		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)
 	}
-	pools, policy, nolog, logs, closed, signed, err := v.load()
-	if err != nil {
-		v.log.Printf("Reread of license file failed: %v", err)
-		return err
-	}
+	pools, policy, nolog, logs, closed, signed := v.loadFiles(files)
 	if len(closed) > 0 {
 		// A bad restricting line must not widen access: keep the
 		// options in force (and the license files read with them).
