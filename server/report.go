@@ -327,7 +327,7 @@ func (v *Vendor) record(cmd state.Command, r *state.Result) {
 			setClient(&rec, c.Client)
 			v.denyLocked(c.Session, rec)
 		}
-	case state.Reread:
+	case state.Reread, state.Reload:
 		v.keepLocked(reportlog.Record{Event: reportlog.EventReread})
 	}
 	for _, w := range r.Dequeued {

@@ -456,9 +456,12 @@ func (v *Vendor) Reread() error {
 	}
 	v.rereadLogs(logs)
 	v.signed.Store(signed.with(v.signed.Load()))
-	v.logResult(v.apply(state.Reread{Pools: pools}))
+	// The indexes of the new pools and policy are built before the
+	// state's lock is taken; the lock is held only to move the seats
+	// over, so checkouts go on meanwhile.
+	prep := state.Prepare(pools, policy)
 	v.nolog.Store(uint32(nolog))
-	v.logResult(v.apply(state.SetPolicy{Policy: policy}))
+	v.logResult(v.apply(state.Reload{Prepared: prep}))
 	v.logFeatures("Rereading license file", pools)
 	return nil
 }

@@ -242,6 +242,8 @@ func (s *State) apply(cmd Command) Result {
 		r.Warnings = s.refresh()
 		s.serveQueue(&r)
 		return r
+	case Reload:
+		return s.reload(c)
 	case Revoke:
 		s.revoke(c.Handles)
 		return Result{}

@@ -39,6 +39,7 @@ type poolInfo struct {
 	limit   int // count plus the allowed overdraft
 	linger  time.Duration
 	timeout time.Duration
+	od      poolPolicy // MAX_OVERDRAFT
 	// own tallies the pool's seats, all its seats and the charged ones:
 	// what a checkout needs to know (the licenses out, whether a
 	// duplicate group is out and with how many) in O(1).
@@ -220,8 +221,11 @@ func (s *State) info(p *Pool) *poolInfo {
 }
 
 func (s *State) newInfo(p *Pool) *poolInfo {
-	count, _ := p.countAt(s.now)
-	return &poolInfo{count: count, limit: s.policyLimit(p), linger: s.policy.Linger(p), timeout: s.policy.Timeout(p)}
+	pi := &poolInfo{linger: s.policy.Linger(p), timeout: s.policy.Timeout(p)}
+	pi.od.maxOD, pi.od.hasOD = s.policy.MaxOverdraft(p)
+	count, od := p.countAt(s.now)
+	pi.count, pi.limit = count, pi.od.limit(count, od)
+	return pi
 }
 
 // poolSeats are the seats of pool p in handle order. The slice belongs
@@ -431,47 +435,35 @@ func (s *State) unlinkSession(st *Seat) {
 	}
 }
 
-// reindex rebuilds the per-pool and per-feature indexes after the pools
-// or the policy changed (seats may have moved to other pools).
-func (s *State) reindex() {
-	s.byPool = make(map[*Pool]*poolInfo, len(s.pools))
-	// Sized for a feature per pool, the common case: growing the maps
-	// of 200,000 features took a third of a reread's time.
-	s.byFeature = make(map[string][]*Pool, len(s.pools))
-	s.cands = make(map[string][]*Pool, len(s.pools))
-	s.timed = s.timed[:0]
-	s.nextDate = time.Time{}
-	for _, p := range s.pools {
-		pi := s.newInfo(p)
-		s.byPool[p] = pi
-		if t := p.nextChange(s.now); !t.IsZero() && (s.nextDate.IsZero() || t.Before(s.nextDate)) {
-			s.nextDate = t
+// placeSeats files every seat under its pool, and a seat of a removed
+// pool also under the pool it counts against, in handle order, after
+// the per-pool indexes were rebuilt.
+func (s *State) placeSeats() {
+	var touched []*poolInfo
+	add := func(p *Pool) *poolInfo {
+		pi := s.info(p)
+		if len(pi.seats) == 0 && len(pi.charged) == 0 {
+			touched = append(touched, pi)
 		}
-		s.byFeature[p.Feature] = append(s.byFeature[p.Feature], p)
-		if pi.timeout > 0 {
-			s.timed = append(s.timed, p)
-		}
+		return pi
 	}
 	for _, st := range s.seats {
-		pi := s.info(st.Pool)
+		pi := add(st.Pool)
 		pi.seats = append(pi.seats, st)
 		pi.own.add(st)
 		pi.all.add(st)
 		if st.charge != nil {
-			ci := s.info(st.charge)
+			ci := add(st.charge)
 			ci.charged = append(ci.charged, st)
 			ci.all.add(st)
 		}
 	}
-	for _, pi := range s.byPool {
+	for _, pi := range touched {
 		slices.SortFunc(pi.seats, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
 		for i, st := range pi.seats {
 			st.slot = i
 		}
 		slices.SortFunc(pi.charged, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
-	}
-	for f, pools := range s.byFeature {
-		s.cands[f] = candidateOrder(pools)
 	}
 }
 

@@ -96,6 +96,9 @@ func (s *State) checkIndexes() error {
 		if err := s.checkTallies(p, pi); err != nil {
 			return err
 		}
+		if err := s.checkPoolPolicy(p, pi); err != nil {
+			return err
+		}
 	}
 	if n != len(s.seats) {
 		return fmt.Errorf("pool index holds %d seats, the state %d", n, len(s.seats))

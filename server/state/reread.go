@@ -7,66 +7,52 @@ import (
 	"sort"
 )
 
-// refresh recomputes the effective reservations after the pools or the
-// policy changed: each feature's RESERVE lines go, in options file order,
-// to the first of its pools with enough unreserved seats; those that fit
-// nowhere are dropped with a warning (manual 6.5.1).
+// refresh recomputes the indexes and the effective reservations after
+// the pools, the policy or the clock changed: each feature's RESERVE
+// lines go, in options file order, to the first of its pools with
+// enough unreserved seats; those that fit nowhere are dropped with a
+// warning (manual 6.5.1).
 func (s *State) refresh() []string {
-	s.reindex()
-	s.res = map[*Pool][]Reservation{}
-	var warn []string
-	seen := make(map[string]bool, len(s.byFeature))
-	var same []*Pool
-	for _, p := range s.pools {
-		if seen[p.Feature] || p.Removed || p.Uncounted {
+	return s.install(Prepare(s.pools, s.policy))
+}
+
+// reserve places the reservations res of the feature whose first
+// counted pool is p over its counted pools same, and returns warn with
+// the warnings of those that did not fit.
+func (s *State) reserve(p *Pool, same []*Pool, res []Reservation, warn []string) []string {
+	room := make(map[*Pool]int, len(same))
+	for _, q := range same {
+		room[q] = s.issued(q)
+	}
+	for _, r := range res {
+		if r.Count <= 0 {
 			continue
 		}
-		seen[p.Feature] = true
-		same = same[:0]
-		for _, q := range s.byFeature[p.Feature] {
-			if !q.Removed && !q.Uncounted {
-				same = append(same, q)
-			}
-		}
-		res := s.policy.Reservations(p)
-		if len(res) == 0 {
-			continue
-		}
-		room := make(map[*Pool]int, len(same))
+		var at *Pool
 		for _, q := range same {
-			room[q] = s.issued(q)
-		}
-		for _, r := range res {
-			if r.Count <= 0 {
-				continue
+			if room[q] >= r.Count {
+				at = q
+				break
 			}
-			var at *Pool
+		}
+		if at == nil {
+			// Cut down to the seats left, or dropped (manual 6.5.1).
 			for _, q := range same {
-				if room[q] >= r.Count {
+				if room[q] > 0 {
 					at = q
 					break
 				}
 			}
 			if at == nil {
-				// Cut down to the seats left, or dropped (manual 6.5.1).
-				for _, q := range same {
-					if room[q] > 0 {
-						at = q
-						break
-					}
-				}
-				if at == nil {
-					warn = append(warn, fmt.Sprintf("%sRESERVE %d %s %s %s: reservation dropped: all licenses are reserved", posPrefix(r.Pos), r.Count, p.Feature, r.Kind, r.Name))
-					continue
-				}
-				warn = append(warn, fmt.Sprintf("%sRESERVE %d %s %s %s: only %d licenses reserved", posPrefix(r.Pos), r.Count, p.Feature, r.Kind, r.Name, room[at]))
-				r.Count = room[at]
+				warn = append(warn, fmt.Sprintf("%sRESERVE %d %s %s %s: reservation dropped: all licenses are reserved", posPrefix(r.Pos), r.Count, p.Feature, r.Kind, r.Name))
+				continue
 			}
-			room[at] -= r.Count
-			s.res[at] = append(s.res[at], r)
+			warn = append(warn, fmt.Sprintf("%sRESERVE %d %s %s %s: only %d licenses reserved", posPrefix(r.Pos), r.Count, p.Feature, r.Kind, r.Name, room[at]))
+			r.Count = room[at]
 		}
+		room[at] -= r.Count
+		s.res[at] = append(s.res[at], r)
 	}
-	s.assignCharges()
 	return warn
 }
 
@@ -130,11 +116,6 @@ func posPrefix(pos string) string {
 
 // reread swaps in new pools, moving seats to the pool with the same key.
 func (s *State) reread(pools []*Pool) {
-	for _, st := range s.seats {
-		st.charge = nil // counted again against the new pools (assignCharges)
-	}
-	// The first counted and the first uncounted pool of each key; each
-	// old pool's key is computed once, not once per seat.
 	counted := make(map[string]*Pool, len(pools))
 	uncounted := map[string]*Pool{}
 	for _, p := range pools {
@@ -145,6 +126,17 @@ func (s *State) reread(pools []*Pool) {
 		if k := p.Key(); m[k] == nil {
 			m[k] = p
 		}
+	}
+	s.moveSeats(pools, counted, uncounted)
+}
+
+// moveSeats swaps in new pools, moving each seat to the first counted
+// or uncounted pool (as its own is) with its pool's key; a pool with no
+// such successor is kept, removed, while its seats are out. counted
+// and uncounted are the first pools of each key.
+func (s *State) moveSeats(pools []*Pool, counted, uncounted map[string]*Pool) {
+	for _, st := range s.seats {
+		st.charge = nil // counted again against the new pools (assignCharges)
 	}
 	moved := map[*Pool]*Pool{} // old pool -> new, nil when gone
 	kept := map[*Pool]bool{}

@@ -95,7 +95,7 @@ func (s *State) Apply(cmd Command) Result {
 	before, beforeOthers := s.totals(), s.othersLoad()
 	r := s.applyPending(cmd)
 	switch cmd.(type) {
-	case Reread, SetPolicy:
+	case Reread, SetPolicy, Reload:
 	default:
 		for p, n := range s.totals() {
 			if lim := s.limit(p); n > lim && n > before[p] {
