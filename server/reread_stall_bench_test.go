@@ -1,17 +1,18 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golm/lmutil/server/state"
+	"golm/lmutil/protocol"
 )
 
 // BenchmarkRereadStall measures the longest checkout and checkin of a
-// probe that loops them (in-process, through the vendor daemon's apply)
-// while the vendor daemon rereads n license lines and gives the memory
+// client that loops them over TCP (in-process) while the vendor daemon rereads n license lines and gives the memory
 // back, as it does on an lmreread.
 func BenchmarkRereadStall(b *testing.B) {
 	for _, n := range []int{20000, 200000} {
@@ -21,24 +22,40 @@ func BenchmarkRereadStall(b *testing.B) {
 				b.Fatal(err)
 			}
 			ReleaseMemory()
+			ctx, cancel := context.WithCancel(context.Background())
+			served := make(chan struct{})
+			go func() { v.Serve(ctx); close(served) }()
+			defer func() { cancel(); <-served }()
+			nc, err := net.Dial("tcp", v.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := protocol.NewConn(nc)
+			defer c.Close()
+			if _, err := protocol.ClientHandshake(c, &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: protocol.Identity{User: "probe", Host: "h"}}); err != nil {
+				b.Fatal(err)
+			}
 			var stop atomic.Bool
-			var worst atomic.Int64
-			var probes atomic.Int64
+			var worst, probes atomic.Int64
 			done := make(chan struct{})
 			go func() {
+				// A client over TCP, as the lines stage's probe: a
+				// checkout and its checkin every 2 ms.
 				defer close(done)
-				c := state.Client{User: "probe", Host: "h"}
+				tick := time.NewTicker(2 * time.Millisecond)
+				defer tick.Stop()
 				for !stop.Load() {
+					<-tick.C
 					t0 := time.Now()
-					r := v.apply(state.Checkout{Session: 1, Client: c, Feature: "f000001", Version: "1.0", Count: 1, Now: time.Now()})
-					if r.Seat != nil {
-						v.apply(state.Checkin{Session: 1, Handle: r.Seat.Handle, Now: time.Now()})
+					m, err := c.Call(&protocol.Checkout{Feature: "f000001", Version: "1.0", Count: 1})
+					d := time.Since(t0)
+					if g, ok := m.(*protocol.Granted); ok && err == nil {
+						c.Call(&protocol.Checkin{Handle: g.Handle})
 					}
-					if d := int64(time.Since(t0)); d > worst.Load() {
-						worst.Store(d)
+					if int64(d) > worst.Load() {
+						worst.Store(int64(d))
 					}
 					probes.Add(1)
-					time.Sleep(2 * time.Millisecond)
 				}
 			}()
 			for b.Loop() {

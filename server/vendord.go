@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 				finish()
 				return nil
 			case *protocol.Reread:
-				v.Reread()
+				rereadCollected(v.Reread)
 				// What the old and the new readings took together
 				// goes back: RSS stays where one reading puts it,
 				// rather than at the peak of every reread.
@@ -216,3 +217,22 @@ func currentUser() string {
 	}
 	return "unknown"
 }
+
+// rereadCollected runs reread with the collector held back. A reread of
+// a big license allocates about as much as the daemon holds; with the
+// vendor daemon's GOGC each collection would start while the old and
+// the new readings are both live, and its mark assists then stall
+// every request that allocates (a checkout waited a second or more at
+// 200,000 lines) until the mark ends. Held back, the heap grows to
+// about what it would have reached anyway, and ReleaseMemory collects
+// it once the reread is done, with nothing left allocating fast. The
+// soft memory limit still applies meanwhile.
+func rereadCollected(reread func() error) {
+	old := debug.SetGCPercent(rereadGCPercent)
+	defer debug.SetGCPercent(old)
+	reread()
+}
+
+// rereadGCPercent is GOGC while a reread runs: the heap may grow to
+// five times the live heap before a collection starts.
+const rereadGCPercent = 400
