@@ -502,8 +502,8 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 }
 
 // daemonMemory drops what a daemon process holds for commands it never
-// runs: the table renderer's text-width cache (about 1.5 MB, allocated
-// when the process starts) serves lmreport's tables only.
+// runs: the table renderer's text-width cache, allocated when the
+// process starts, serves lmreport's tables only.
 func daemonMemory() { twwidth.SetCacheCapacity(0) }
 
 // readyPipe is the pipe a detaching parent waits on, nil in the
