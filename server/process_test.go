@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"golm/lmutil/commands"
 	"net"
 	"os"
 	"os/exec"
@@ -29,7 +31,13 @@ func TestMain(m *testing.M) {
 	if squatMain() { // the test binary run as a squatter (admin_process_test.go)
 		return
 	}
-	os.Exit(servertest.Main(m, &lmutil))
+	os.Exit(servertest.Main(m, &lmutil, servertest.Lmutil{
+		Run: func(ctx context.Context, argv []string) int {
+			return commands.Main(ctx, argv, commands.OSEnv("lmutil"))
+		},
+		IsCommand:  func(name string) bool { return commands.Lookup(name) != nil },
+		ControlEnv: golm.ControlEnv,
+	}))
 }
 
 // waitTimeout bounds every poll of a starting or stopping process.

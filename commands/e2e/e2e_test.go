@@ -11,6 +11,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"golm/lmutil/commands"
+	golm "golm/lmutil/server"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +38,13 @@ func TestMain(m *testing.M) {
 		return
 	}
 	flag.Parse()
-	os.Exit(servertest.Main(m, &lmutil))
+	os.Exit(servertest.Main(m, &lmutil, servertest.Lmutil{
+		Run: func(ctx context.Context, argv []string) int {
+			return commands.Main(ctx, argv, commands.OSEnv("lmutil"))
+		},
+		IsCommand:  func(name string) bool { return commands.Lookup(name) != nil },
+		ControlEnv: golm.ControlEnv,
+	}))
 }
 
 // deadline bounds every poll for a process or a server to reach a state.
