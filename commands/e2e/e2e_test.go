@@ -37,7 +37,6 @@ func TestMain(m *testing.M) {
 	if rawMain() { // the test binary as another user's client (asuser_test.go)
 		return
 	}
-	flag.Parse()
 	os.Exit(servertest.Main(m, &lmutil, servertest.Lmutil{
 		Run: func(ctx context.Context, argv []string) int {
 			return commands.Main(ctx, argv, commands.OSEnv("lmutil"))
@@ -99,6 +98,13 @@ func startServer(t *testing.T, features string, extra ...string) *server {
 // directory before lmgrd starts (to write an options file, say).
 func startServerWith(t *testing.T, features string, setup func(dir string), extra ...string) *server {
 	t.Helper()
+	return startServerEnv(t, features, setup, nil, extra...)
+}
+
+// startServerEnv is startServerWith with env (NAME=value entries) added
+// to lmgrd's environment, which its vendor daemons inherit.
+func startServerEnv(t *testing.T, features string, setup func(dir string), env []string, extra ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	if setup != nil {
 		setup(dir)
@@ -117,7 +123,7 @@ func startServerWith(t *testing.T, features string, setup func(dir string), extr
 	s.writeLicense(features)
 	s.cmd = exec.Command(lmutil, append([]string{"lmgrd", "-z", "-c", s.lic, "-l", s.log}, extra...)...)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(dir, "lock"))
+	s.cmd.Env = append(append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(dir, "lock")), env...)
 	// Output goes to a file, not a pipe: the vendor daemons inherit it,
 	// and Wait must not wait for them to close a pipe.
 	out, err := os.Create(filepath.Join(dir, "lmgrd.out"))
