@@ -303,6 +303,13 @@ func TestLmdownDisabled(t *testing.T) {
 	if codeOf(err) != -63 {
 		t.Fatalf("lmremove with -x lmremove: %v %v, want -63", m, err)
 	}
+	// The refusals leave the server running and the seat taken.
+	if _, code := checkout(t, s.vendor("ann"), "f1"); code != 0 {
+		t.Fatalf("second seat after the refusals: code %d", code)
+	}
+	if _, code := checkout(t, s.vendor("bob"), "f1"); code != -4 {
+		t.Errorf("third checkout after the refusals: code %d, want -4 (joe's seat freed?)", code)
+	}
 }
 
 func TestBusyPort(t *testing.T) {
@@ -324,6 +331,9 @@ func TestBusyPort(t *testing.T) {
 	}
 	if want := fmt.Sprintf("cannot bind port %d: address in use", port); !strings.Contains(s.out.String(), want) {
 		t.Errorf("stderr = %q, want it to say %q", s.out.String(), want)
+	}
+	if pids := s.vendorPIDs(); len(pids) != 0 {
+		t.Errorf("vendor daemons started on a busy port: %v", pids)
 	}
 }
 

@@ -685,32 +685,6 @@ func TestLmdownVendor(t *testing.T) {
 	}
 }
 
-// TestAdminDisabled: lmgrd -x lmdown -x lmremove refuses both with -63;
-// the server keeps running and the seat stays.
-func TestAdminDisabled(t *testing.T) {
-	s := startServer(t, twoSeats, "-x", "lmdown", "-x", "lmremove")
-	s.hold("alice", ":1", "f1")
-	s.waitInUse("f1", 1)
-	tests := []struct {
-		name string
-		args []string
-	}{
-		{"lmdown", []string{"lmdown", "-q", "-c", s.lic}},
-		{"lmremove", []string{"lmremove", "-c", s.lic, "f1", "alice", s.host, ":1"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := s.run(nil, tt.args...)
-			if r.status != 256-63 || !strings.Contains(r.stderr, "You are not a license administrator. (-63,") {
-				t.Errorf("%s: exit %d, stderr %q; want 193 and -63", tt.name, r.status, r.stderr)
-			}
-		})
-	}
-	if u := s.usage()["f1"]; u != [2]int{2, 1} {
-		t.Errorf("after the refusals: f1 %v, want [2 1]", u)
-	}
-}
-
 // TestLineBlocks: INCREMENT lines pooled together but with different
 // expiry dates each get their own lmstat block, with its own expiry, and
 // the users fill them in file order; "licenses issued" counts both.

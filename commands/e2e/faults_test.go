@@ -203,33 +203,6 @@ func usageAt(t *testing.T, s *server) map[string][2]int {
 	return s.usage()
 }
 
-// TestPortInUse: lmgrd started on a port another process holds retries
-// and then gives up with status 1, saying so; nothing is left running.
-// (The server package's TestBusyPort checks the messages in detail.)
-func TestPortInUse(t *testing.T) {
-	ln, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-	dir := t.TempDir()
-	s := &server{t: t, dir: dir, port: port, lic: filepath.Join(dir, "license.lic"), done: make(chan struct{})}
-	copyKeys(t, dir)
-	s.writeLicense(twoSeats)
-	cmd, done := s.launch("debug.log")
-	poll(t, "lmgrd to give up on the busy port", func() bool { return exited(done) })
-	if code := cmd.ProcessState.ExitCode(); code != 1 {
-		t.Errorf("lmgrd on a busy port: exit %d, want 1", code)
-	}
-	if !strings.Contains(s.logText(), "Retrying socket bind (address in use)") {
-		t.Errorf("debug log:\n%s", s.logText())
-	}
-	if pids := s.vendorPIDs(); len(pids) != 0 {
-		t.Errorf("vendor daemons started on a busy port: %v", pids)
-	}
-}
-
 // copyKeys puts the demo signing keys into dir.
 func copyKeys(t *testing.T, dir string) {
 	t.Helper()
