@@ -15,6 +15,7 @@ import (
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/reportlog"
+	"golm/lmutil/server/state"
 )
 
 // DebugLogMode is the permission of a debug log file the vendor daemon
@@ -82,6 +83,15 @@ type reportState struct {
 	// their seats in for "shutdown", not "exit".
 	stopping atomic.Bool
 	stopOnce sync.Once
+	// counters count the records of every writer the vendor daemon
+	// opens; logging is set once one is open (VENDOR_STATS_EXT).
+	counters reportlog.Counters
+	logging  atomic.Bool
+	// history is the seats in use of each feature over the last week,
+	// seeded from the report log's files when the vendor daemon starts
+	// and fed every record written (USAGE_HISTORY); empty without a
+	// report log.
+	history *reportlog.History
 }
 
 // openLogs applies the options file's DEBUGLOG and REPORTLOG when the
@@ -117,6 +127,7 @@ func (v *Vendor) openLogs(lc logConfig) {
 	}
 	rs.w = w
 	v.log.Printf("Report log: %s", w.Path())
+	v.seedHistory(w.Path(), w.Next(), filepath.Dir(p))
 	v.keepLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
 }
 
@@ -130,11 +141,79 @@ func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer
 		// The backlog's changes are few and say what the log is missing
 		// and why checkouts are refused: never rate-limited away.
 		OnNotice: func(msg string) { v.log.Printf("REPORTLOG: %s", strings.TrimPrefix(msg, "report log ")) },
+		Counters: &v.report.counters,
+		OnRecord: v.report.historyOf().Add,
 	}
+	v.report.logging.Store(true)
 	if v.cfg.ReportLog != nil {
 		v.cfg.ReportLog(&cfg)
 	}
 	return reportlog.OpenWriter(cfg)
+}
+
+// seedHistory reads the week of records the report log's files hold
+// before sequence number next into the usage history, behind the
+// records written from now on, so that the status page's charts go back
+// a week across restarts. It reads in the background: a week of a busy
+// log takes seconds (about 2.6 µs a record), which must not hold up
+// the vendor daemon's start; Shutdown stops it. rs.mu is held.
+func (v *Vendor) seedHistory(current string, next uint64, dir string) {
+	live := v.report.historyOf()
+	now := v.cfg.Now()
+	v.cs.spawn(func() {
+		start := time.Now()
+		old := reportlog.NewHistory(reportlog.DefaultHistoryFeatures)
+		if err := old.Seed(v.stopTick, current, v.cfg.Name, next, now, dir); err != nil {
+			v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
+		}
+		live.MergeOlder(old)
+		if d := time.Since(start); d > time.Second {
+			v.log.Printf("REPORTLOG: usage history of the last week read in %s", d.Round(time.Millisecond))
+		}
+	})
+}
+
+// historyOf is the usage history, made on first use; rs.mu is held.
+func (rs *reportState) historyOf() *reportlog.History {
+	if rs.history == nil {
+		rs.history = reportlog.NewHistory(reportlog.DefaultHistoryFeatures)
+	}
+	return rs.history
+}
+
+// usageHistory is the USAGE_HISTORY of feature: none without a report
+// log or for a feature past the history's bound.
+func (v *Vendor) usageHistory(feature string) *protocol.UsageHistory {
+	m := &protocol.UsageHistory{Feature: feature}
+	rs := &v.report
+	rs.mu.Lock()
+	h := rs.history
+	rs.mu.Unlock()
+	if h == nil {
+		return m
+	}
+	fh, ok := h.Feature(feature, v.cfg.Now())
+	if !ok {
+		return m
+	}
+	m.Total, m.InUse = uint64(max(fh.Total, 0)), uint64(max(fh.InUse, 0))
+	for _, s := range []reportlog.HistorySeries{fh.Day, fh.Week} {
+		us := protocol.UsageSeries{Start: s.Start.Unix(), Step: uint64(s.Step / time.Second), InUse: make([]uint64, len(s.InUse))}
+		for i, n := range s.InUse {
+			us.InUse[i] = uint64(max(n, 0))
+		}
+		m.Series = append(m.Series, us)
+	}
+	return m
+}
+
+// statsExt is the VENDOR_STATS_EXT of the vendor daemon.
+func (v *Vendor) statsExt() *protocol.VendorStatsExt {
+	var c *reportlog.Counters
+	if v.report.logging.Load() {
+		c = &v.report.counters
+	}
+	return v.stats.extMessage(c)
 }
 
 // rereadLogs applies a reread options file's REPORTLOG: a vendor daemon
@@ -186,25 +265,25 @@ func (v *Vendor) closeLogs() {
 // apply applies cmd to the state and appends the report log records of
 // what it did before anybody is told: a grant whose record cannot be
 // written is revoked and turned into a -23 denial.
-func (v *Vendor) apply(cmd Command) Result {
+func (v *Vendor) apply(cmd state.Command) state.Result {
 	switch cmd.(type) {
-	case Heartbeat, SetIdle:
+	case state.Heartbeat, state.SetIdle:
 		return v.state.Apply(cmd) // nothing to record
 	}
 	rs := &v.report
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	r := v.state.Apply(cmd)
-	if rs.w == nil && rs.broken == nil {
-		return r
+	if rs.w != nil || rs.broken != nil {
+		v.record(cmd, &r)
 	}
-	v.record(cmd, &r)
+	v.stats.queue(r)
 	return r
 }
 
 // lookup is State.Lookup ordered after apply, so that a queued request
 // is not seen granted before its record is written.
-func (v *Vendor) lookup(session uint64, handle uint32) (*Seat, int) {
+func (v *Vendor) lookup(session uint64, handle uint32) (*state.Seat, int) {
 	v.report.mu.Lock()
 	defer v.report.mu.Unlock()
 	return v.state.Lookup(session, handle)
@@ -216,11 +295,11 @@ func errNotLogged() *lmerr.Error {
 }
 
 // record appends the records of r, the result of cmd. rs.mu is held.
-func (v *Vendor) record(cmd Command, r *Result) {
+func (v *Vendor) record(cmd state.Command, r *state.Result) {
 	reason := v.reasonOf(cmd)
 	var revoke []uint32
 	switch c := cmd.(type) {
-	case Checkout:
+	case state.Checkout:
 		switch {
 		case r.Seat != nil && (!r.Adopted || r.Resumed):
 			// A lingering seat that its job adopted again on reconnect
@@ -248,7 +327,7 @@ func (v *Vendor) record(cmd Command, r *Result) {
 			setClient(&rec, c.Client)
 			v.denyLocked(c.Session, rec)
 		}
-	case Reread:
+	case state.Reread:
 		v.keepLocked(reportlog.Record{Event: reportlog.EventReread})
 	}
 	for _, w := range r.Dequeued {
@@ -286,31 +365,31 @@ func (v *Vendor) record(cmd Command, r *Result) {
 	}
 	r.Granted = kept
 	if len(revoke) > 0 {
-		v.state.Apply(Revoke{Handles: revoke})
+		v.state.Apply(state.Revoke{Handles: revoke})
 		v.log.Limited("REPORTLOG", "REPORTLOG: %d grants revoked: their records could not be written", len(revoke))
 	}
 }
 
 // reasonOf is the checkin reason of the seats cmd gives back.
-func (v *Vendor) reasonOf(cmd Command) string {
+func (v *Vendor) reasonOf(cmd state.Command) string {
 	switch cmd.(type) {
-	case Checkin:
+	case state.Checkin:
 		return reportlog.ReasonNormal
-	case Disconnect:
+	case state.Disconnect:
 		if v.report.stopping.Load() {
 			return reportlog.ReasonShutdown
 		}
 		return reportlog.ReasonExit
-	case Expire, Tick:
+	case state.Tick:
 		return reportlog.ReasonTimeout
-	case Remove, RemoveHandle:
+	case state.Remove, state.RemoveHandle:
 		return reportlog.ReasonRemove
 	}
 	return ""
 }
 
 // seatRecord is the OUT or IN record of seat st.
-func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Record {
+func seatRecord(e reportlog.Event, st state.Seat, reason, detail string) reportlog.Record {
 	rec := reportlog.Record{Event: e, Feature: st.Pool.Feature, Version: st.Version, Count: st.Count,
 		Handle: uint64(st.Handle), Pool: st.Pool.Key(), Reason: reason, Detail: detail}
 	if rec.Version == "" {
@@ -325,7 +404,7 @@ func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Rec
 	return rec
 }
 
-func setClient(rec *reportlog.Record, c Client) {
+func setClient(rec *reportlog.Record, c state.Client) {
 	rec.User, rec.Host, rec.Display, rec.Project = c.User, c.Host, c.Display, c.Project
 }
 

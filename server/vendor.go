@@ -16,10 +16,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golm/lmutil/licfile"
 	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/reportlog"
+	"golm/lmutil/server/state"
 )
 
 // A client that is stopped (SIGSTOP, a suspended laptop) keeps its seats
@@ -87,7 +89,7 @@ type VendorConfig struct {
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
 	// AdminSocket makes the vendor daemon take admin requests on its
-	// local admin socket, AdminSocket(Name, LmgrdPort), as well as on TCP;
+	// local admin socket, protocol.AdminSocket(Name, LmgrdPort), as well as on TCP;
 	// RunVendorDaemon sets it. AdminSocketRetry is how often the name is
 	// tried again while another process holds it (0: the default).
 	AdminSocket      bool
@@ -112,20 +114,15 @@ const DefaultTickInterval = time.Second
 // Vendor is a running vendor daemon: its listener, its license state and
 // its client connections.
 type Vendor struct {
-	cfg     VendorConfig
-	ln      net.Listener
-	adminLn net.Listener // the local admin socket, nil without cfg.AdminSocket
-	state   *State
-	runID   uint64
-	log     *DebugLog
+	cfg   VendorConfig
+	cs    *connServer // the TCP port and, with cfg.AdminSocket, the admin socket
+	state *state.State
+	runID uint64
+	log   *DebugLog
 
 	nextSession atomic.Uint64
-	mu          sync.Mutex
-	conns       map[*protocol.Conn]struct{}
-	closing     bool
-	wg          sync.WaitGroup
 	rereadMu    sync.Mutex
-	stopTick    chan struct{}
+	stopTick    chan struct{} // closed by Shutdown: the tick and the request workers end
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
 	stats       vendorStats
@@ -154,9 +151,11 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		cfg.TickInterval = DefaultTickInterval
 	}
 	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
-	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
+	v := &Vendor{cfg: cfg, log: cfg.Log, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
 	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
+	v.cs = newConnServer(cfg.Log, v.limit, cfg.Trust, cfg.HandshakeTimeout)
+	v.cs.handle = v.serveConn
 	pools, policy, nolog, logs, closed, signed, err := v.load()
 	if err != nil {
 		return nil, err
@@ -175,23 +174,24 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		}
 		v.log.Printf("%s is served to nobody until the options file is fixed: %v", what, c.Err)
 	}
-	v.state = NewState(pools)
+	v.state = state.NewState(pools)
 	v.nolog.Store(uint32(nolog))
-	v.logResult(v.state.Apply(SetPolicy{Policy: policy}))
-	v.ln = cfg.Listener
-	if v.ln == nil {
+	v.logResult(v.state.Apply(state.SetPolicy{Policy: policy}))
+	v.cs.ln = cfg.Listener
+	if v.cs.ln == nil {
 		// No TCP keepalive on accept: it is set once a connection has
 		// proved to be a client (handshake), not on every probe.
 		lc := net.ListenConfig{KeepAlive: -1}
-		v.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
+		v.cs.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
 		if err != nil {
 			return nil, err
 		}
 	}
 	if cfg.AdminSocket {
 		// A name someone else holds does not stop licensing (adminsock.go).
-		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
+		v.cs.adminLn = listenAdmin(protocol.AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
+	v.stats.started = cfg.Now()
 	v.openLogs(logs)
 	v.logFeatures("Server started on "+cfg.ServerHost+" for:", pools)
 	v.logReservations()
@@ -202,17 +202,23 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 // vendor's pools and policy; logs is what the options file says about the
 // report and debug logs, closed what its bad restricting lines close,
 // signed the signed forms of the lines grants carry.
-func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms, err error) {
+func (v *Vendor) load() (pools []*state.Pool, policy state.Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms, err error) {
 	files, err := LoadLicenses(v.cfg.LicenseFiles, v.log)
 	if err != nil {
 		return nil, nil, 0, logConfig{}, nil, nil, err
 	}
+	pools, policy, nolog, logs, closed, signed = v.loadFiles(files)
+	return pools, policy, nolog, logs, closed, signed, nil
+}
+
+// loadFiles is load of license files already read.
+func (v *Vendor) loadFiles(files []*licfile.File) (pools []*state.Pool, policy state.Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms) {
 	keys := newKeyRing(v.cfg.Name, v.cfg.BuiltinKeys, v.cfg.Executable, v.log)
 	lines := verifiedLines(v.cfg.Name, files, keys, v.cfg.Now(), v.log)
 	pkgs := verifiedPackages(v.cfg.Name, files, keys, v.log)
 	signed = newSignedForms(files, lines, pkgs)
 	pools = v.cfg.Pools.Build(v.cfg.Name, lines, pkgs)
-	policy = NoPolicy{}
+	policy = state.NoPolicy{}
 	if len(v.cfg.LicenseFiles) > 0 {
 		logs.Dir = filepath.Dir(v.cfg.LicenseFiles[0])
 	}
@@ -227,7 +233,7 @@ func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs
 			closed = o.Closures
 		}
 	}
-	return pools, policy, nolog, logs, closed, signed, nil
+	return pools, policy, nolog, logs, closed, signed
 }
 
 // logs reports whether the options file leaves event e in the debug log.
@@ -237,7 +243,7 @@ func (v *Vendor) logs(e options.NoLog) bool { return !options.NoLog(v.nolog.Load
 // that went back (IN), were reclaimed as idle (IN ... INACTIVE), queued
 // requests that left the queue (DEQUEUED) with a seat (OUT) or without,
 // and the command's warnings.
-func (v *Vendor) logResult(r Result) {
+func (v *Vendor) logResult(r state.Result) {
 	for _, w := range r.Warnings {
 		v.log.Printf("%s", w)
 	}
@@ -267,7 +273,7 @@ func (v *Vendor) logResult(r Result) {
 // logOut writes the OUT line of a granted seat, and the OUT line of the
 // suite seat it took with it (OPTIONS=SUITE), whose IN line comes when
 // both go back.
-func (v *Vendor) logOut(st *Seat) {
+func (v *Vendor) logOut(st *state.Seat) {
 	if !v.logs(options.NoLogOut) {
 		return
 	}
@@ -280,7 +286,7 @@ func (v *Vendor) logOut(st *Seat) {
 // logUsage writes a usage line, `OUT: "f1" joe@box  (2 licenses)`: kind,
 // the feature, the client, the count when more than one, then suffix.
 // Every usage line is written: administrators count them.
-func (v *Vendor) logUsage(kind, feature string, c Client, count int, suffix string) {
+func (v *Vendor) logUsage(kind, feature string, c state.Client, count int, suffix string) {
 	v.log.Usage(kind, feature, c.User, c.Host, count, suffix)
 }
 
@@ -310,7 +316,7 @@ const logWidth = 80
 // logFeatures writes head followed by the names of pools' features, each
 // once, in the order of the pools, over as many lines as it takes for
 // each, with its "hh:mm:ss (daemon) " prefix, to fit in logWidth.
-func (v *Vendor) logFeatures(head string, pools []*Pool) {
+func (v *Vendor) logFeatures(head string, pools []*state.Pool) {
 	prefix := len(" 0:00:00 () ") + len(v.log.Daemon())
 	for _, l := range featureLines(head, pools, max(logWidth-prefix, 20)) {
 		v.log.Printf("%s", l)
@@ -321,7 +327,7 @@ func (v *Vendor) logFeatures(head string, pools []*Pool) {
 // features, each once, as lines of at most width bytes: the names that
 // do not fit on a line go on the next, separated by spaces. A name
 // longer than width has a line of its own.
-func featureLines(head string, pools []*Pool, width int) []string {
+func featureLines(head string, pools []*state.Pool, width int) []string {
 	var lines []string
 	line := []byte(head)
 	seen := make(map[string]bool, len(pools))
@@ -351,46 +357,31 @@ func randomID() uint64 {
 }
 
 // Addr is the address the vendor daemon listens on.
-func (v *Vendor) Addr() net.Addr { return v.ln.Addr() }
+func (v *Vendor) Addr() net.Addr { return v.cs.ln.Addr() }
 
 // Port is the TCP port the vendor daemon listens on.
 func (v *Vendor) Port() int {
-	if a, ok := v.ln.Addr().(*net.TCPAddr); ok {
+	if a, ok := v.cs.ln.Addr().(*net.TCPAddr); ok {
 		return a.Port
 	}
 	return 0
 }
 
 // State is the vendor daemon's license state (for tests and status).
-func (v *Vendor) State() *State { return v.state }
+func (v *Vendor) State() *state.State { return v.state }
 
-// Serve accepts clients until ctx ends or Shutdown is called. Temporary
-// accept errors are retried with a growing pause.
+// Serve accepts clients until ctx ends or Shutdown is called, and
+// returns once it stopped accepting and its tick and request workers
+// ended. Temporary accept errors are retried with a growing pause.
 func (v *Vendor) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { v.Shutdown(context.Background()) })
 	defer stop()
-	var loops sync.WaitGroup
-	loops.Add(1)
-	go func() {
-		defer loops.Done()
-		v.tickLoop()
-	}()
+	v.cs.spawn(v.tickLoop)
 	for range requestWorkers() {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			v.requestWorker()
-		}()
+		v.cs.spawn(v.requestWorker)
 	}
-	for _, ln := range v.listeners() {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			v.acceptLoop(ctx, ln)
-		}()
-	}
-	loops.Wait()
-	return nil
+	v.cs.serve()
+	return v.cs.waitBackground(context.Background())
 }
 
 // tickLoop ends lingers, reclaims idle seats and serves the queue every
@@ -403,71 +394,9 @@ func (v *Vendor) tickLoop() {
 		case <-v.stopTick:
 			return
 		case <-t.C:
-			v.logResult(v.apply(Tick{Now: v.cfg.Now()}))
+			v.logResult(v.apply(state.Tick{Now: v.cfg.Now()}))
 		}
 	}
-}
-
-func (v *Vendor) listeners() []net.Listener {
-	if v.adminLn != nil {
-		return []net.Listener{v.ln, v.adminLn}
-	}
-	return []net.Listener{v.ln}
-}
-
-func (v *Vendor) acceptLoop(ctx context.Context, ln net.Listener) {
-	var pause time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			v.mu.Lock()
-			closing := v.closing
-			v.mu.Unlock()
-			if closing || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-			v.log.Limited("accept", "accept: %v", err)
-			t := time.NewTimer(pause)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			continue
-		}
-		pause = 0
-		if !v.serveNew(nc, ln == v.adminLn) {
-			return
-		}
-	}
-}
-
-// serveNew serves nc, a new client connection (accepted on the admin
-// socket when adminSocket is true), on a goroutine of its own, unless the
-// connection cap refuses it; false when the vendor daemon is shutting
-// down.
-func (v *Vendor) serveNew(nc net.Conn, adminSocket bool) bool {
-	sl := v.limit.accept(nc, adminSocket, v.cfg.Trust)
-	if sl == slotNone {
-		nc.Close()
-		return true
-	}
-	c := protocol.NewConn(nc)
-	if !v.track(c) {
-		v.limit.release(sl)
-		c.Close()
-		return false
-	}
-	v.wg.Add(1)
-	go func() {
-		defer v.wg.Done()
-		defer v.limit.release(sl)
-		defer v.untrack(c)
-		v.serveConn(c, sl)
-	}()
-	return true
 }
 
 // ServeHandedOff serves a client connection that lmgrd handed over
@@ -481,50 +410,24 @@ func (v *Vendor) ServeHandedOff(fd int) {
 		v.log.Limited("accept", "handed-off connection: %v", err)
 		return
 	}
-	v.serveNew(nc, false)
+	v.cs.serveNew(nc, false)
 }
 
-func (v *Vendor) track(c *protocol.Conn) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.closing {
-		return false
-	}
-	v.conns[c] = struct{}{}
-	return true
-}
-
-func (v *Vendor) untrack(c *protocol.Conn) {
-	v.mu.Lock()
-	delete(v.conns, c)
-	v.mu.Unlock()
-	c.Close()
-}
-
-// Shutdown closes the listener and every connection and waits for their
-// handlers, or for ctx.
+// Shutdown closes the listener and every connection and waits for
+// their handlers and for the tick, or for ctx; then it writes the report
+// log's STOP record and flushes the debug log, so that nothing the
+// vendor daemon did is logged after them.
 func (v *Vendor) Shutdown(ctx context.Context) error {
 	v.report.stopping.Store(true)
-	v.mu.Lock()
-	if !v.closing {
-		v.closing = true
+	if v.cs.close() {
 		close(v.stopTick)
-		for _, ln := range v.listeners() {
-			ln.Close()
-		}
-		for c := range v.conns {
-			c.Close()
-		}
 	}
-	v.mu.Unlock()
-	done := make(chan struct{})
-	go func() { v.wg.Wait(); v.closeLogs(); v.log.Flush(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitFunc(ctx, func() {
+		v.cs.wait(context.Background())
+		v.cs.waitBackground(context.Background())
+		v.closeLogs()
+		v.log.Flush()
+	})
 }
 
 // Reread rereads the license files and applies the new pools: new
@@ -533,15 +436,14 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
-	if err := checkRereadable(v.cfg.LicenseFiles); err != nil {
+	// The files are read once, strictly: a file with any bad line is
+	// not served at all.
+	files, err := parseRereadable(v.cfg.LicenseFiles)
+	if err != nil {
 		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)
 	}
-	pools, policy, nolog, logs, closed, signed, err := v.load()
-	if err != nil {
-		v.log.Printf("Reread of license file failed: %v", err)
-		return err
-	}
+	pools, policy, nolog, logs, closed, signed := v.loadFiles(files)
 	if len(closed) > 0 {
 		// A bad restricting line must not widen access: keep the
 		// options in force (and the license files read with them).
@@ -554,9 +456,9 @@ func (v *Vendor) Reread() error {
 	}
 	v.rereadLogs(logs)
 	v.signed.Store(signed.with(v.signed.Load()))
-	v.logResult(v.apply(Reread{Pools: pools}))
+	v.logResult(v.apply(state.Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
-	v.logResult(v.apply(SetPolicy{Policy: policy}))
+	v.logResult(v.apply(state.SetPolicy{Policy: policy}))
 	v.logFeatures("Rereading license file", pools)
 	return nil
 }
@@ -565,7 +467,7 @@ func (v *Vendor) Reread() error {
 type session struct {
 	id     uint64
 	conn   *protocol.Conn
-	client Client
+	client state.Client
 	peer   net.Addr
 	linger time.Duration // the application's linger for its checkouts
 	// signedGrants: the client asked for the license lines with its
@@ -600,14 +502,7 @@ const maxLinger = 7 * 24 * 3600
 // request workers (see run); the waiting goroutine's stack then stays at
 // the runtime's smallest, 2 KB instead of 8.
 func (v *Vendor) serveConn(c *protocol.Conn, sl slot) {
-	// The HELLO is waited for here, on the shallow stack: a connection
-	// that says nothing, or sends a header and nothing more, costs no
-	// handshake goroutine and no frame buffer until the handshake
-	// timeout drops it.
-	c.ReadTimeout = v.cfg.HandshakeTimeout
-	if c.WaitFrame() != nil {
-		return
-	}
+	// connServer waited for the HELLO on this shallow stack.
 	var s *session
 	v.run(func() { s = v.handshake(c, sl) })
 	if s == nil {
@@ -733,7 +628,7 @@ func (v *Vendor) handshake(c *protocol.Conn, sl slot) *session {
 		id:   v.nextSession.Add(1),
 		conn: c,
 		peer: peer,
-		client: Client{
+		client: state.Client{
 			User:    hello.Identity.User,
 			Host:    hello.Identity.Host,
 			Display: hello.Identity.Display,
@@ -841,7 +736,7 @@ func (v *Vendor) serveOne(s *session) bool {
 
 // disconnect frees every seat of a closed session at once.
 func (v *Vendor) disconnect(s *session) {
-	v.logResult(v.apply(Disconnect{Session: s.id, Now: v.cfg.Now()}))
+	v.logResult(v.apply(state.Disconnect{Session: s.id, Now: v.cfg.Now()}))
 }
 
 // handle answers one request. A returned error closes the connection.
@@ -854,7 +749,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorHandleRange)))
 		}
-		r := v.apply(Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
+		r := v.apply(state.Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
 		if r.Err != nil {
 			return s.conn.Send(protocol.ErrorOf(r.Err))
 		}
@@ -871,7 +766,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		}
 		return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNotQueued)))
 	case *protocol.Idle:
-		v.apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
+		v.apply(state.SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.OK{})
 	case *protocol.Linger:
 		s.linger = time.Duration(min(m.Seconds, maxLinger)) * time.Second
@@ -881,17 +776,21 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	case *protocol.HostInfo:
 		return s.conn.Send(v.hostInfo(s, m))
 	case *protocol.Heartbeat:
-		v.apply(Heartbeat{Session: s.id, Now: v.cfg.Now()})
+		v.apply(state.Heartbeat{Session: s.id, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)
 	case *protocol.VendorStatsRequest:
 		return s.conn.Send(v.stats.message(v.limit.n.Load()))
+	case *protocol.VendorStatsExtRequest:
+		return s.conn.Send(v.statsExt())
+	case *protocol.UsageHistoryRequest:
+		return s.conn.Send(v.usageHistory(m.Feature))
 	case *protocol.Remove:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
-		r := v.apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
+		r := v.apply(state.Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.RemoveHandle:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
@@ -901,7 +800,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorHandleRange)))
 		}
-		r := v.apply(RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
+		r := v.apply(state.RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.SwitchReportLog, *protocol.NewReportLog, *protocol.SwitchDebugLog:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
@@ -928,7 +827,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	return &protocol.Violation{Reason: fmt.Sprintf("%s not allowed on a vendor daemon connection", m.Type())}
 }
 
-func (v *Vendor) removed(s *session, r Result) error {
+func (v *Vendor) removed(s *session, r state.Result) error {
 	if r.Err != nil {
 		return s.conn.Send(protocol.ErrorOf(r.Err))
 	}
@@ -955,7 +854,7 @@ func normalEthers(ids []string) []string {
 	return out
 }
 
-func granted(st *Seat, adopted bool) *protocol.Granted {
+func granted(st *state.Seat, adopted bool) *protocol.Granted {
 	return &protocol.Granted{
 		Handle:       uint64(st.Handle),
 		Feature:      st.Pool.Feature,
@@ -982,7 +881,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	}
 	prev, _ := handle32(m.PrevHandle)
 	start := time.Now()
-	r := v.apply(Checkout{
+	r := v.apply(state.Checkout{
 		Session:    s.id,
 		Client:     s.client,
 		Feature:    m.Feature,
@@ -1020,7 +919,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	return s.conn.Send(v.grant(s, st, r.Adopted))
 }
 
-func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
+func (v *Vendor) logDenial(feature string, c state.Client, e *lmerr.Error) {
 	if !v.logs(options.NoLogDenied) {
 		return
 	}
@@ -1034,7 +933,7 @@ func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
 
 // usageText is the part of an OUT/IN line after the keyword:
 // `"f1" user@host  ` or `"f1" user@host  (3 licenses)`.
-func usageText(feature string, c Client, count int) string {
+func usageText(feature string, c state.Client, count int) string {
 	s := fmt.Sprintf("%q %s@%s  ", feature, c.User, c.Host)
 	if count > 1 {
 		s += fmt.Sprintf("(%d licenses)", count)
@@ -1075,7 +974,7 @@ func (v *Vendor) status(s *session, only string) error {
 		out.add(h)
 		now := v.cfg.Now()
 		for _, ps := range pools {
-			for _, b := range lineBlocks(ps, now) {
+			for _, b := range state.LineBlocks(ps, now) {
 				v.addPool(&out, ps, b)
 			}
 		}
@@ -1118,17 +1017,17 @@ func (w *statusWriter) flush() error {
 }
 
 // addPool adds the frames of one license line block b of a pool (see
-// lineBlocks): its PoolStatus, a UserEntry per seat
+// state.LineBlocks): its PoolStatus, a UserEntry per seat
 // (lingering ones with their linger), a ReservationEntry per reservation
 // with unused seats, and a queued UserEntry per queued request.
-func (v *Vendor) addPool(out *statusWriter, ps PoolStatus, b lineBlock) {
+func (v *Vendor) addPool(out *statusWriter, ps state.PoolStatus, b state.LineBlock) {
 	m := poolStatus(ps)
-	if b.part.Line != nil || b.part.Expiry.Text != "" {
-		m.Expiry = b.part.Expiry.Text
+	if b.Part.Line != nil || b.Part.Expiry.Text != "" {
+		m.Expiry = b.Part.Expiry.Text
 	}
-	m.Issued, m.InUse = b.issued, b.inUse
+	m.Issued, m.InUse = b.Issued, b.InUse
 	out.add(m)
-	for _, st := range b.seats {
+	for _, st := range b.Seats {
 		u := &protocol.UserEntry{
 			User:       st.Client.User,
 			Host:       st.Client.Host,
@@ -1147,7 +1046,7 @@ func (v *Vendor) addPool(out *statusWriter, ps PoolStatus, b lineBlock) {
 		}
 		out.add(u)
 	}
-	if !b.first {
+	if !b.First {
 		return
 	}
 	for _, r := range ps.Reservations {
@@ -1171,7 +1070,7 @@ func (v *Vendor) addPool(out *statusWriter, ps PoolStatus, b lineBlock) {
 	}
 }
 
-func poolStatus(ps PoolStatus) *protocol.PoolStatus {
+func poolStatus(ps state.PoolStatus) *protocol.PoolStatus {
 	p := ps.Pool
 	m := &protocol.PoolStatus{
 		Feature:      p.Feature,

@@ -1,9 +1,0 @@
-//go:build !unix
-
-package server
-
-import "os"
-
-// heapSignals are the signals that make a profiling daemon write a heap
-// profile: none here.
-func heapSignals() []os.Signal { return nil }
