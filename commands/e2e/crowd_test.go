@@ -116,6 +116,7 @@ func TestIdleConnections(t *testing.T) {
 // once and holds its seat again, counted once. GOLM_E2E_STORM sets the
 // number of clients (default 300; the full size is 5000).
 func TestReconnectStorm(t *testing.T) {
+	t.Parallel()
 	n := envInt("GOLM_E2E_STORM", 300)
 	s := startServer(t, hostileFeatures)
 	ctx, cancel := context.WithCancel(context.Background())

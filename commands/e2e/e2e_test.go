@@ -431,6 +431,7 @@ func (s *server) ownVendor(pid int) bool {
 // TestCountedSeats: a 2-seat feature grants two lmwrap holders and denies
 // the third with -4, exit status 252.
 func TestCountedSeats(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	idle := s.statGolden("idle", false)
 	// Whatever alias or address reaches the server, lmstat names it as
@@ -462,6 +463,7 @@ func TestCountedSeats(t *testing.T) {
 
 // TestHolderKilled: kill -9 of a holder frees its seat, seen by lmstat.
 func TestHolderKilled(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	a := s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
@@ -481,6 +483,7 @@ func TestHolderKilled(t *testing.T) {
 // restarts it, and every surviving holder holds its seat again without
 // any seat counted twice.
 func TestVendorDaemonKilled(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
@@ -514,6 +517,7 @@ var handleRE = regexp.MustCompile(`(?m)^    (\S+) \S+ \S+ \(v[^)]*\) \((\S+)/(\d
 // holders heartbeat once an hour, so that they do not check their
 // licenses out again while the test looks (TestLmremoveRecheckout).
 func TestLmremove(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	s.hold("alice", ":1", "f1", "GOLM_HEARTBEAT_INTERVAL=1h")
 	s.waitInUse("f1", 1)
@@ -554,6 +558,7 @@ func TestLmremove(t *testing.T) {
 // license out again after lmremove freed it, as the manual says (7.10):
 // the seat comes back under a new handle.
 func TestLmremoveRecheckout(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
@@ -584,6 +589,7 @@ func TestLmremoveRecheckout(t *testing.T) {
 // a new feature is served, a removed one is no longer granted, and the
 // holder keeps its seat.
 func TestLmreread(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
@@ -612,6 +618,7 @@ func TestLmreread(t *testing.T) {
 // TestLmdown: lmdown asks, shuts lmgrd and the vendor daemon down, and
 // no process is left.
 func TestLmdown(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
@@ -657,6 +664,7 @@ func TestLmdown(t *testing.T) {
 // TestLmdownVendor: lmdown -vendor stops only the vendor daemon; lmreread
 // -vendor starts it again.
 func TestLmdownVendor(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	// A vendor daemon the server does not have is a usage error, and
 	// nothing is shut down.
@@ -689,6 +697,7 @@ func TestLmdownVendor(t *testing.T) {
 // expiry dates each get their own lmstat block, with its own expiry, and
 // the users fill them in file order; "licenses issued" counts both.
 func TestLineBlocks(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "INCREMENT f1 demo 1.0 1-jan-2099 2\nINCREMENT f1 demo 1.0 permanent 3\n")
 	for i, u := range []string{"alice", "bob", "carol"} {
 		s.hold(u, fmt.Sprintf(":%d", i+1), "f1")

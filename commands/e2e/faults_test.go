@@ -80,6 +80,7 @@ func exited(done chan struct{}) bool {
 // lmgrd binds the same port at once (no "address in use" retries), and
 // the holder holds its seat again.
 func TestLmgrdKilled(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	h := s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
@@ -135,6 +136,7 @@ func TestLmgrdKilled(t *testing.T) {
 // signature: the reread applies the rest of the file, and that feature is
 // no longer granted (BAD CODE), as at startup.
 func TestBrokenLicenseReread(t *testing.T) {
+	t.Parallel()
 	kept := map[string][2]int{"f1": {2, 1}, "f2": {1, 0}}
 	tests := []struct {
 		name   string
@@ -222,6 +224,7 @@ func copyKeys(t *testing.T, dir string) {
 // cannot be run is logged as not started (manual B.3.5, "execl failed"),
 // lmstat says the vendor daemon is down, and lmgrd keeps running.
 func TestVendorBinaryBroken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		make   func(t *testing.T, dir string) string // the DAEMON path
@@ -289,6 +292,7 @@ func TestVendorBinaryBroken(t *testing.T) {
 // covered in the server package (TestReportLogDiskFull: grants whose
 // record cannot be written are denied with -23).
 func TestDebugLogDiskFull(t *testing.T) {
+	t.Parallel()
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Skip("no prlimit to set RLIMIT_FSIZE on lmgrd: " + err.Error())
@@ -345,6 +349,7 @@ func TestDebugLogDiskFull(t *testing.T) {
 // which port is busy, says it again on each retry, and stops on SIGTERM
 // at any time, in the foreground and while its detaching parent waits.
 func TestPortInUseStops(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", ":0")
 	if err != nil {
 		t.Fatal(err)
