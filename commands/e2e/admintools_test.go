@@ -239,6 +239,7 @@ func TestLmgrdFatalErrors(t *testing.T) {
 		{"lock directory is a file", "SERVER this_host ANY %d\nVENDOR demo\n", []string{"-c", "license.lic", "-lockdir", "license.lic"}, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each in its own directory, on its own port
 			var golden string
 			for _, mode := range []string{"foreground", "detaching"} {
 				dir := t.TempDir()

@@ -164,6 +164,7 @@ func TestBrokenLicenseReread(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each spoils a server of its own
 			s := startServer(t, twoSeats)
 			s.hold("alice", ":1", "f1")
 			s.waitInUse("f1", 1)
