@@ -508,14 +508,14 @@ func screenshot(t *testing.T, ctx context.Context, path string) {
 // TestSystemdNotify: lmgrd run by systemd as Type=notify says READY=1
 // once its vendor daemon serves, and STOPPING=1 when it stops.
 func TestSystemdNotify(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "notify")
 	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	t.Setenv("NOTIFY_SOCKET", path)
-	s := startServer(t, httpFeatures)
+	s := startServerEnv(t, httpFeatures, nil, []string{"NOTIFY_SOCKET=" + path})
 	read := func() string {
 		t.Helper()
 		ln.SetReadDeadline(time.Now().Add(deadline))

@@ -453,7 +453,9 @@ func TestReportLogRestartAfterSwitch(t *testing.T) {
 func TestReportLogFullFilesystem(t *testing.T) {
 	t.Parallel()
 	var full string
-	s := startServerWith(t, "FEATURE f1 demo 1.0 permanent 20\n", func(dir string) {
+	// A checkout waits a second, not ten, for the full disk before it is
+	// refused.
+	s := startServerEnv(t, "FEATURE f1 demo 1.0 permanent 20\n", func(dir string) {
 		full = filepath.Join(dir, "full")
 		if err := os.Mkdir(full, 0o755); err != nil {
 			t.Fatal(err)
@@ -467,7 +469,7 @@ func TestReportLogFullFilesystem(t *testing.T) {
 			}
 		})
 		withReportLog("REPORTLOG +" + filepath.Join(full, "report.rl") + "\n")(dir)
-	})
+	}, []string{"GOLM_REPORTLOG_WRITE_TIMEOUT=1s"})
 	ctx := context.Background()
 	holder := s.openJob(ctx, "holder")
 	defer holder.Close()
