@@ -103,6 +103,9 @@ type VendorConfig struct {
 	// configuration before it is opened (its fsync policy, its write
 	// timeout; tests make writes fail).
 	ReportLog func(*reportlog.Config)
+	// Triad, when not nil, makes the vendor daemon a member of a
+	// three-server triad (vendor_triad.go).
+	Triad *TriadConfig
 }
 
 // DefaultTickInterval is how often a vendor daemon ends lingers, reclaims
@@ -135,6 +138,8 @@ type Vendor struct {
 	// work hands a deep step (see run) to an idle request worker; it is
 	// unbuffered, so a send succeeds only when a worker waits for it.
 	work chan func()
+	// triad is the vendor daemon's member of a triad, nil for one server.
+	triad *triadVendor
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -185,6 +190,12 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		lc := net.ListenConfig{KeepAlive: -1}
 		v.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
 		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Triad != nil {
+		if err := v.startTriad(cfg.Triad); err != nil {
+			v.ln.Close()
 			return nil, err
 		}
 	}
@@ -403,6 +414,10 @@ func (v *Vendor) tickLoop() {
 		case <-v.stopTick:
 			return
 		case <-t.C:
+			if v.triad != nil {
+				v.tickTriad()
+				continue
+			}
 			v.logResult(v.apply(Tick{Now: v.cfg.Now()}))
 		}
 	}
@@ -518,7 +533,7 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 	}
 	v.mu.Unlock()
 	done := make(chan struct{})
-	go func() { v.wg.Wait(); v.closeLogs(); v.log.Flush(); close(done) }()
+	go func() { v.wg.Wait(); v.stopTriad(); v.closeLogs(); v.log.Flush(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -730,7 +745,7 @@ func (v *Vendor) handshake(c *protocol.Conn, sl slot) *session {
 		_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: ClientKeepAliveIdle, Interval: ClientKeepAliveInterval, Count: ClientKeepAliveCount})
 	}
 	s := &session{
-		id:   v.nextSession.Add(1),
+		id:   v.newSessionID(),
 		conn: c,
 		peer: peer,
 		client: Client{
