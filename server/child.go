@@ -370,6 +370,7 @@ func (c *child) args(path string) []string {
 	if cfg.Bind != "" {
 		a = append(a, "-bind", cfg.Bind)
 	}
+	a = append(a, c.l.triadArgs(c.line)...)
 	if cfg.Trust.NoLmremove {
 		a = append(a, "-x", "lmremove")
 	}

@@ -74,6 +74,9 @@ type Config struct {
 	// Bind is the IP address lmgrd and its vendor daemons listen on; ""
 	// means every address.
 	Bind string
+	// DataDir is where the vendor daemons of a triad keep their Raft log
+	// and snapshots; "" means DefaultDataDir (lmgrd_triad.go).
+	DataDir string
 }
 
 // Lmgrd is a running license manager daemon.
@@ -88,6 +91,7 @@ type Lmgrd struct {
 	identity protocol.Identity
 	runID    uint64
 	limit    *connLimit
+	triad    *lmgrdTriad // nil unless the file has three SERVER lines
 
 	mu       sync.Mutex
 	vendors  []*child
@@ -169,7 +173,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdSyntax)}
 	}
 	l.files = files
-	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
+	srv, err := l.findServer(ctx, files, &cfg)
 	if err != nil {
 		logUnknownHosts(ctx, l.log, files)
 		for _, line := range strings.Split(err.Error(), "\n") {
