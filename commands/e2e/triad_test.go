@@ -1,0 +1,433 @@
+package e2e_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golm/lmutil/server/servertest"
+)
+
+// member is one lmgrd -z of a three-server triad, with its own copy of
+// the license file, lock directory, data directory and debug log.
+type member struct {
+	t     *testing.T
+	ip    string
+	port  int
+	dir   string
+	lic   string
+	log   string
+	cmd   *exec.Cmd
+	done  chan struct{}
+	extra []string
+}
+
+// triadHolders is how many live clients hold a seat when the master is
+// killed (the bench holds 1,000).
+const triadHolders = 12
+
+// triadSetup writes a signed license of three SERVER lines, one per
+// address of ips with the port of each in ports, and a directory per
+// member holding its own copy.
+func triadSetup(t *testing.T, ips []string, ports []int, features string) []*member {
+	t.Helper()
+	var lic strings.Builder
+	for i := range ips {
+		fmt.Fprintf(&lic, "SERVER %s ANY %d\n", ips[i], ports[i])
+	}
+	lic.WriteString("VENDOR demo\n" + features)
+	sign := t.TempDir()
+	for _, f := range []string{"demo.key", "demo.pub"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sign, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(sign, "license.lic"), []byte(lic.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tool := &server{t: t, dir: sign}
+	if r := tool.run(nil, "lmcrypt", "-k", "demo.key", "license.lic"); r.status != 0 {
+		t.Fatalf("lmcrypt: %+v", r)
+	}
+	signed, err := os.ReadFile(filepath.Join(sign, "license.lic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := os.ReadFile(filepath.Join(sign, "demo.pub"))
+	var ms []*member
+	for i := range ips {
+		dir := t.TempDir()
+		m := &member{t: t, ip: ips[i], port: ports[i], dir: dir, lic: filepath.Join(dir, "license.lic"), log: filepath.Join(dir, "debug.log")}
+		if err := os.WriteFile(m.lic, signed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "demo.pub"), pub, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// name is the member's "port@host".
+func (m *member) name() string { return fmt.Sprintf("%d@%s", m.port, m.ip) }
+
+// start starts the member's lmgrd -z (again, after a kill: it appends to
+// its debug log).
+func (m *member) start() {
+	m.t.Helper()
+	m.done = make(chan struct{})
+	args := []string{"lmgrd", "-z", "-c", m.lic, "-l", "+" + m.log, "-bind", m.ip, "-data", filepath.Join(m.dir, "data")}
+	m.cmd = exec.Command(lmutil, append(args, m.extra...)...)
+	m.cmd.Dir = m.dir
+	m.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(m.dir, "lock"))
+	out, err := os.OpenFile(filepath.Join(m.dir, "lmgrd.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	defer out.Close()
+	m.cmd.Stdout, m.cmd.Stderr = out, out
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatal(err)
+	}
+	done, cmd := m.done, m.cmd
+	go func() { cmd.Wait(); close(done) }()
+}
+
+// stop ends lmgrd with SIGTERM and its vendor daemons after it.
+func (m *member) stop() {
+	if m.cmd == nil {
+		return
+	}
+	vendors := m.vendorPIDs()
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.done:
+	case <-time.After(deadline):
+		m.cmd.Process.Kill()
+		<-m.done
+	}
+	for _, p := range vendors {
+		servertest.Poll(m.t, fmt.Sprintf("vendor daemon %d to exit", p), deadline, func() bool { return !alive(p) || !ownProcess(p) })
+		if alive(p) && ownProcess(p) {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
+	m.cmd = nil
+}
+
+// kill9 kills lmgrd and its vendor daemons with SIGKILL.
+func (m *member) kill9() {
+	m.t.Helper()
+	vendors := m.vendorPIDs()
+	m.cmd.Process.Signal(syscall.SIGKILL)
+	<-m.done
+	for _, p := range vendors {
+		if alive(p) && ownProcess(p) {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
+	m.cmd = nil
+}
+
+// ownProcess reports whether pid is still one of our lmutil processes.
+func ownProcess(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && bytes.Contains(b, []byte("-lmgrd-port"))
+}
+
+func (m *member) logText() string {
+	b, _ := os.ReadFile(m.log)
+	return string(b)
+}
+
+func (m *member) vendorPIDs() []int {
+	var pids []int
+	for _, g := range startedRE.FindAllStringSubmatch(m.logText(), -1) {
+		p, _ := strconv.Atoi(g[1])
+		pids = append(pids, p)
+	}
+	return pids
+}
+
+var masterRE = regexp.MustCompile(`\(demo\) CONNECTED, master is (\S+)`)
+
+// master is the master this member's debug log named last, "" for none.
+func (m *member) master() string {
+	all := masterRE.FindAllStringSubmatch(m.logText(), -1)
+	if len(all) == 0 {
+		return ""
+	}
+	return all[len(all)-1][1]
+}
+
+// run runs an lmutil command in the member's directory.
+func (m *member) run(args ...string) result {
+	m.t.Helper()
+	return (&server{t: m.t, dir: m.dir}).run(nil, args...)
+}
+
+var seatRE = regexp.MustCompile(`(?m)^    (\S+) \S+ \S+ \(v1\.0\) \(\S+ (\d+)\)`)
+
+// seats is user → handle of f1's seats in lmstat -a of this member.
+func (m *member) seats() (map[string]string, bool) {
+	r := m.run("lmstat", "-a", "-c", m.name())
+	if r.status != 0 {
+		return nil, false
+	}
+	out := map[string]string{}
+	for _, g := range seatRE.FindAllStringSubmatch(r.stdout, -1) {
+		out[g[1]] = g[2]
+	}
+	return out, true
+}
+
+// startTriad starts the three members and waits until each names the
+// same master; it returns the master.
+func startTriad(t *testing.T, ms []*member) *member {
+	t.Helper()
+	for _, m := range ms {
+		m.start()
+	}
+	t.Cleanup(func() {
+		for _, m := range ms {
+			m.stop()
+		}
+		for _, m := range ms {
+			log := m.logText()
+			for _, bad := range []string{"panic:", "fatal error:", "WARNING: DATA RACE"} {
+				if strings.Contains(log, bad) {
+					t.Errorf("%s wrote %q", m.name(), bad)
+				}
+			}
+			if t.Failed() {
+				out, _ := os.ReadFile(filepath.Join(m.dir, "lmgrd.out"))
+				t.Logf("member %s output:\n%s\ndebug log:\n%s", m.name(), out, log)
+			}
+		}
+	})
+	return waitMaster(t, ms)
+}
+
+// waitMaster waits until the running members agree on a master.
+func waitMaster(t *testing.T, ms []*member) *member {
+	t.Helper()
+	var master *member
+	poll(t, "a master", func() bool {
+		name := ""
+		for _, m := range ms {
+			if m.cmd == nil {
+				continue
+			}
+			got := m.master()
+			if got == "" || name != "" && got != name {
+				return false
+			}
+			name = got
+		}
+		for _, m := range ms {
+			if m.name() == name && m.cmd != nil {
+				master = m
+			}
+		}
+		return master != nil
+	})
+	return master
+}
+
+// spec is the license path of the triad, in SERVER-line order.
+func spec(ms []*member) string {
+	var s []string
+	for _, m := range ms {
+		s = append(s, m.name())
+	}
+	return strings.Join(s, ",")
+}
+
+// holdAt starts lmwrap holding f1 as user, through the triad.
+func holdAt(t *testing.T, ms []*member, user string) {
+	t.Helper()
+	cmd := exec.Command(lmutil, "lmwrap", "-c", spec(ms), "-v", "1.0", "f1", "--", "sleep", "600")
+	cmd.Dir = ms[0].dir
+	cmd.Env = append(os.Environ(), "USER="+user, "LOGNAME="+user, "GOLM_HEARTBEAT_INTERVAL=300ms")
+	out, err := os.Create(filepath.Join(ms[0].dir, "lmwrap-"+user+".out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	})
+}
+
+// checkoutOnce checks f1 out and in again through the triad.
+func checkoutOnce(t *testing.T, ms []*member, user string) result {
+	t.Helper()
+	return (&server{t: t, dir: ms[0].dir}).run([]string{"USER=" + user, "LOGNAME=" + user}, "lmwrap", "-c", spec(ms), "-v", "1.0", "f1", "--", "true")
+}
+
+func loopbackAddrs(t *testing.T, ips ...string) {
+	t.Helper()
+	for _, ip := range ips {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Skipf("cannot listen on %s: %v", ip, err)
+		}
+		ln.Close()
+	}
+}
+
+// TestTriadFailover: three lmgrds on 127.0.0.1, .2 and .3 with one port
+// elect a master; clients hold seats through any member; kill -9 of the
+// master's lmgrd and vendor daemon keeps every seat under its handle, a
+// new master grants within 5 s, and the killed member catches up when it
+// comes back.
+func TestTriadFailover(t *testing.T) {
+	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+	loopbackAddrs(t, ips...)
+	port := freePort(t)
+	ms := triadSetup(t, ips, []int{port, port, port}, fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", triadHolders+2))
+	master := startTriad(t, ms)
+	t.Logf("master: %s", master.name())
+
+	for i := range triadHolders {
+		holdAt(t, ms, fmt.Sprintf("u%02d", i))
+	}
+	var before map[string]string
+	poll(t, fmt.Sprintf("%d seats held", triadHolders), func() bool {
+		s, ok := master.seats()
+		before = s
+		return ok && len(s) == triadHolders
+	})
+	// Every member has the same seats under the same handles.
+	for _, m := range ms {
+		var got map[string]string
+		poll(t, "seats on "+m.name(), func() bool {
+			got, _ = m.seats()
+			return len(got) == triadHolders
+		})
+		if !equalMaps(got, before) {
+			t.Errorf("%s: seats %v, master's %v", m.name(), got, before)
+		}
+	}
+
+	killed := time.Now()
+	master.kill9()
+	var alive []*member
+	for _, m := range ms {
+		if m != master {
+			alive = append(alive, m)
+		}
+	}
+	next := waitMaster(t, alive)
+	// The new master grants: a checkout through the triad succeeds.
+	poll(t, "a grant by the new master", func() bool { return checkoutOnce(t, ms, "probe").status == 0 })
+	took := time.Since(killed)
+	t.Logf("new master %s granted %v after the kill", next.name(), took)
+	if took > 5*time.Second {
+		t.Errorf("the new master granted %v after the kill, want under 5s", took)
+	}
+	var after map[string]string
+	poll(t, "every seat still held", func() bool {
+		after, _ = next.seats()
+		return len(after) == triadHolders
+	})
+	if !equalMaps(after, before) {
+		t.Errorf("seats after failover %v, before %v", after, before)
+	}
+
+	// The killed member comes back and catches up.
+	master.start()
+	poll(t, "the restarted member to catch up", func() bool {
+		s, ok := master.seats()
+		return ok && equalMaps(s, before)
+	})
+}
+
+// TestTriadQuorum: with two members of three down nothing is granted
+// (-96); with one back, service resumes with the seats intact.
+func TestTriadQuorum(t *testing.T) {
+	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
+	var ports []int
+	for len(ports) < 3 {
+		p := freePort(t)
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	ms := triadSetup(t, ips, ports, "FEATURE f1 demo 1.0 permanent 4\n")
+	master := startTriad(t, ms)
+	holdAt(t, ms, "keeper")
+	var before map[string]string
+	poll(t, "the seat held", func() bool {
+		before, _ = master.seats()
+		return len(before) == 1
+	})
+	var down []*member
+	for _, m := range ms {
+		if m != master && len(down) < 1 {
+			down = append(down, m)
+		}
+	}
+	down = append(down, master)
+	for _, m := range down {
+		m.kill9()
+	}
+	r := checkoutOnce(t, ms, "late")
+	if r.status == 0 || !strings.Contains(r.stdout+r.stderr, "-96") {
+		t.Errorf("checkout without a quorum: status %d, %q; want -96", r.status, r.stdout+r.stderr)
+	}
+	down[0].start()
+	poll(t, "service to resume", func() bool { return checkoutOnce(t, ms, "late").status == 0 })
+	var live *member
+	for _, m := range ms {
+		if m.cmd != nil && m.master() == m.name() {
+			live = m
+		}
+	}
+	if live == nil {
+		live = down[0]
+	}
+	var after map[string]string
+	poll(t, "the seat kept", func() bool {
+		after, _ = live.seats()
+		return len(after) == 1
+	})
+	if !equalMaps(after, before) {
+		t.Errorf("seats %v, before %v", after, before)
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
