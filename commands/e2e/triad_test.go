@@ -30,6 +30,7 @@ type member struct {
 	cmd   *exec.Cmd
 	done  chan struct{}
 	extra []string
+	stat  string // the last lmstat -a output, shown when a test fails
 }
 
 // triadHolders is how many live clients hold a seat when the master is
@@ -186,6 +187,7 @@ var seatRE = regexp.MustCompile(`(?m)^    (\S+) \S+ \S+ \(v1\.0\) \(\S+ (\d+)\)`
 // seats is user → handle of f1's seats in lmstat -a of this member.
 func (m *member) seats() (map[string]string, bool) {
 	r := m.run("lmstat", "-a", "-c", m.name())
+	m.stat = r.stdout + r.stderr
 	if r.status != 0 {
 		return nil, false
 	}
@@ -216,7 +218,7 @@ func startTriad(t *testing.T, ms []*member) *member {
 			}
 			if t.Failed() {
 				out, _ := os.ReadFile(filepath.Join(m.dir, "lmgrd.out"))
-				t.Logf("member %s output:\n%s\ndebug log:\n%s", m.name(), out, log)
+				t.Logf("member %s output:\n%s\nlast lmstat:\n%s\ndebug log:\n%s", m.name(), out, m.stat, log)
 			}
 		}
 	})
