@@ -1036,8 +1036,8 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 }
 
 func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
-	if !v.logs(options.NoLogDenied) {
-		return
+	if !v.logs(options.NoLogDenied) || e.Minor == lmerr.MinorTriadNotMaster {
+		return // a triad member that is not the master sent the client on
 	}
 	switch e.Code {
 	case lmerr.NoFeature, lmerr.NoServerSupport:

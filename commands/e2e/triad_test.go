@@ -79,6 +79,9 @@ func triadSetup(t *testing.T, ips []string, ports []int, features string) []*mem
 		if err := os.WriteFile(filepath.Join(dir, "demo.pub"), pub, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(filepath.Join(dir, "demo.opt"), []byte("REPORTLOG +report.rl\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		ms = append(ms, m)
 	}
 	return ms
@@ -281,6 +284,10 @@ func holdAt(t *testing.T, ms []*member, user string) {
 	t.Cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
+		if t.Failed() {
+			b, _ := os.ReadFile(out.Name())
+			t.Logf("lmwrap %s:\n%s", user, b)
+		}
 	})
 }
 
@@ -366,6 +373,53 @@ func TestTriadFailover(t *testing.T) {
 		s, ok := master.seats()
 		return ok && equalMaps(s, before)
 	})
+	// Every member wrote the report log from the committed commands:
+	// each verifies, and the three hold the same grants and checkins.
+	var first []string
+	for i, m := range ms {
+		if r := m.run("lmreport", "-verify", "report.rl"); r.status != 0 {
+			t.Errorf("%s: lmreport -verify: status %d\n%s%s", m.name(), r.status, r.stdout, r.stderr)
+		}
+		var usage []string
+		poll(t, "the report log of "+m.name(), func() bool {
+			usage = usageRecords(t, filepath.Join(m.dir, "report.rl"))
+			return len(usage) >= triadHolders+2
+		})
+		if i == 0 {
+			first = usage
+		} else if !slices.Equal(usage, first) {
+			t.Errorf("%s: report log usage records\n%s\nwant (%s)\n%s", m.name(), strings.Join(usage, "\n"), ms[0].name(), strings.Join(first, "\n"))
+		}
+	}
+}
+
+// usageRecords are the OUT and IN records of a report log, without their
+// times, sequence numbers and hashes: what every member of a triad must
+// have written alike.
+func usageRecords(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		var keep []string
+		usage := false
+		for _, w := range f {
+			if w == "OUT" || w == "IN" || strings.HasPrefix(w, "event=OUT") || strings.HasPrefix(w, "event=IN") {
+				usage = true
+			}
+			if strings.HasPrefix(w, "handle=") || strings.HasPrefix(w, "user=") || strings.HasPrefix(w, "event=") || strings.HasPrefix(w, "feature=") {
+				keep = append(keep, w)
+			}
+		}
+		if usage {
+			out = append(out, strings.Join(keep, " "))
+		}
+	}
+	return out
 }
 
 // TestTriadQuorum: with two members of three down nothing is granted

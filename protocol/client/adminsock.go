@@ -67,7 +67,7 @@ func isThisHost(host string, m *licfile.Machine) bool {
 // only to root, to its own user, or to the user that owns the daemon's
 // TCP port; anyone else's socket is passed over for TCP.
 func dialAdminDaemon(ctx context.Context, cfg *config, host, daemon string, port, lmgrdPort int, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, error) {
-	if !isThisHost(host, cfg.machine) {
+	if !isThisHost(host, cfg.machine) || otherLoopback(host) {
 		return dial(ctx, cfg, host, port, hello)
 	}
 	if c, h, err := dialAdminSocket(ctx, cfg, adminSocketName(daemon, lmgrdPort), port, hello); err == nil {

@@ -3,7 +3,9 @@ package client
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
+	"time"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/lmerr"
@@ -74,19 +76,51 @@ func (j *Job) ordered(spec []licfile.ServerAddr) []licfile.ServerAddr {
 
 // triadCheckout is a checkout that follows a not-master answer to the
 // master, at most twice.
+// While the triad elects a master (-96, no quorum) it tries again for up
+// to triadElection, so that a checkout made during a failover waits for
+// the new master rather than failing.
 func (j *Job) triadCheckout(ctx context.Context, spec []licfile.ServerAddr, vc *vendorConn, do func(*vendorConn) (*License, error)) (*License, error) {
 	lic, err := do(vc)
-	for range 2 {
-		if err == nil || !j.noteMaster(spec, err) {
+	giveUp := time.Now().Add(triadElection)
+	for moves := 0; err != nil && len(spec) > 1; {
+		switch {
+		case j.noteMaster(spec, err) && moves < 2:
+			moves++
+		case triadBusy(err) && time.Now().Before(giveUp):
+			t := time.NewTimer(triadRetry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, err
+			case <-t.C:
+			}
+		default:
 			return lic, err
 		}
 		vc.mu.Lock()
 		rerr := vc.reconnectLocked(ctx)
 		vc.mu.Unlock()
-		if rerr != nil {
+		if rerr != nil && !triadBusy(rerr) {
 			return nil, rerr
 		}
 		lic, err = do(vc)
 	}
 	return lic, err
+}
+
+// triadElection is how long a checkout waits for a triad to have a
+// master; triadRetry the pause between two tries.
+const (
+	triadElection = 5 * time.Second
+	triadRetry    = 200 * time.Millisecond
+)
+
+// otherLoopback reports whether host is a loopback address other than
+// 127.0.0.1 and ::1: the members of a triad on one host may listen on
+// 127.0.0.2 and 127.0.0.3 with the port of the one on 127.0.0.1, whose
+// admin socket has the same name, so such a server is dialled at its own
+// address, never through the admin socket or localhost.
+func otherLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback() && !ip.Equal(net.IPv4(127, 0, 0, 1)) && !ip.Equal(net.IPv6loopback)
 }
