@@ -548,6 +548,9 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
+	if v.triad != nil {
+		return v.rereadTriad()
+	}
 	if err := checkRereadable(v.cfg.LicenseFiles); err != nil {
 		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)

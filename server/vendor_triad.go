@@ -207,3 +207,14 @@ func (v *Vendor) stopTriad() {
 		v.triad.repl.Shutdown()
 	}
 }
+
+// errTriadReread is the refusal of an lmreread by a member of a triad.
+var errTriadReread = errors.New("lmreread of a three-server triad is not supported yet; restart the members one at a time")
+
+// rereadTriad refuses a reread: the members would have to build the same
+// pools from their own copies, by the hash the log carries, which the
+// vendor daemon does not do yet.
+func (v *Vendor) rereadTriad() error {
+	v.log.Printf("Reread of license file refused: %v", errTriadReread)
+	return errTriadReread
+}
