@@ -51,8 +51,8 @@ func TestClockStepped(t *testing.T) {
 				t.Errorf("after the step: %q, want it to start %q", h.status("f1"), s.inUse)
 			}
 			for _, ps := range h.v.State().Status() {
-				if ps.InUse > ps.Pool.Limit() {
-					t.Errorf("%s: %d in use, limit %d", ps.Pool.Feature, ps.InUse, ps.Pool.Limit())
+				if ps.InUse > ps.Pool.Count+ps.Pool.Overdraft {
+					t.Errorf("%s: %d in use, limit %d", ps.Pool.Feature, ps.InUse, ps.Pool.Count+ps.Pool.Overdraft)
 				}
 			}
 		})

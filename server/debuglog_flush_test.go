@@ -11,6 +11,7 @@ import (
 
 	"golm/lmutil/protocol"
 	"golm/lmutil/server/servertest"
+	"golm/lmutil/server/state"
 )
 
 // countingWriter is a goroutine-safe writer that counts its writes and
@@ -356,7 +357,7 @@ func TestDebugLogUsage(t *testing.T) {
 			clk := newClock(9, 5, 7)
 			lg, lw := unbufferedLog(&got, "demo", clk.now), unbufferedLog(&want, "demo", clk.now)
 			lg.Usage(tt.kind, tt.feature, tt.user, tt.host, tt.count, tt.suffix)
-			lw.Printf("%s: %s%s", tt.kind, usageText(tt.feature, Client{User: tt.user, Host: tt.host}, tt.count), tt.suffix)
+			lw.Printf("%s: %s%s", tt.kind, usageText(tt.feature, state.Client{User: tt.user, Host: tt.host}, tt.count), tt.suffix)
 			if got.String() != want.String() {
 				t.Errorf("Usage wrote %q, want %q", got.String(), want.String())
 			}

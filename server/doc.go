@@ -98,13 +98,14 @@
 //
 // # License state
 //
-// The vendor daemon's pools and seats change only through Commands
-// (Checkout, Checkin, Heartbeat, SetIdle, Disconnect, Expire, Tick,
-// Remove, RemoveHandle, Reread, SetPolicy) applied one at a time by
-// State.Apply; network handlers translate requests into commands and
-// never touch pools. Every command carries the time it happens at, so the
-// same commands give the same state: what a replicated log needs later
-// for three-server redundancy. Only lines whose SIGN= verifies with the
+// The vendor daemon's pools and seats live in package state, which
+// changes them only through Commands (Checkout, Checkin, Heartbeat,
+// SetIdle, Disconnect, Tick, Remove, RemoveHandle, Reread, SetPolicy,
+// Revoke) applied one at a time by state.State.Apply; network handlers
+// translate requests into commands and cannot touch pools. Every command
+// carries the time it happens at, so the same commands give the same
+// state: what package triad replicates for three-server redundancy.
+// Only lines whose SIGN= verifies with the
 // vendor's public key (see Publisher keys) are served; the others are
 // logged as "BAD CODE for f1". A stopped
 // client keeps its seats while its connection lives (unless the options
@@ -167,9 +168,9 @@
 // or that the DAEMON line names and is not there, closes every feature;
 // a reread of such a file keeps the policy in force (ErrKeptOptions), and
 // lmgrd refuses it with file:line (checkReread).
-// State.CheckInvariants makes the state check after every command that
-// no pool goes over its count plus overdraft and no reserved seat goes to
-// anybody else.
+// state.State.CheckInvariants makes the state check after every command
+// that no pool goes over its count plus overdraft and no reserved seat
+// goes to anybody else.
 //
 // # Publisher keys
 //

@@ -2,16 +2,17 @@ package server
 
 import (
 	"fmt"
+	"golm/lmutil/server/state"
 	"slices"
 	"strings"
 	"testing"
 )
 
 func TestFeatureLines(t *testing.T) {
-	pools := func(names ...string) []*Pool {
-		var ps []*Pool
+	pools := func(names ...string) []*state.Pool {
+		var ps []*state.Pool
 		for _, n := range names {
-			ps = append(ps, &Pool{Feature: n})
+			ps = append(ps, &state.Pool{Feature: n})
 		}
 		return ps
 	}
@@ -19,7 +20,7 @@ func TestFeatureLines(t *testing.T) {
 	tests := []struct {
 		name  string
 		head  string
-		pools []*Pool
+		pools []*state.Pool
 		width int
 		want  []string
 	}{

@@ -5,6 +5,7 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+	"golm/lmutil/server/state"
 )
 
 // signedForms gives the signed form and SIGN= of the lines a vendor
@@ -109,7 +110,7 @@ func (sf *signedForms) pkg(name string) (protocol.GrantLine, bool) {
 // grantLinesOf returns the lines a grant from p carries: for a PACKAGE
 // component the PACKAGE line first, then the pool's first lines, at most
 // protocol.MaxGrantLines in all.
-func (sf *signedForms) grantLinesOf(p *Pool) []protocol.GrantLine {
+func (sf *signedForms) grantLinesOf(p *state.Pool) []protocol.GrantLine {
 	if sf == nil {
 		return nil
 	}
@@ -133,7 +134,7 @@ func (sf *signedForms) grantLinesOf(p *Pool) []protocol.GrantLine {
 // grant is the answer to a granted checkout or a QueuePoll of a held
 // seat: Granted, or SignedGranted with the pool's lines when the client
 // asked for them.
-func (v *Vendor) grant(s *session, st *Seat, adopted bool) protocol.Message {
+func (v *Vendor) grant(s *session, st *state.Seat, adopted bool) protocol.Message {
 	g := granted(st, adopted)
 	if !s.signedGrants {
 		return g

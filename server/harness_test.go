@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golm/lmutil/protocol"
+	"golm/lmutil/server/state"
 
 	"golm/lmutil/protocol/lmerr"
 )
@@ -304,4 +305,17 @@ func (h *harness) wantLog(parts ...string) {
 // lic builds a license file for vendor demo from its feature lines.
 func lic(lines ...string) string {
 	return "SERVER this_host ANY 27000\nVENDOR demo\n" + strings.Join(lines, "\n") + "\n"
+}
+
+var testNow = time.Date(2026, 3, 15, 10, 30, 0, 0, time.Local)
+
+func client(user, host string) state.Client {
+	return state.Client{User: user, Host: host, Display: "/dev/pts/1", IP: "127.0.0.1"}
+}
+
+func errOrNil(e *lmerr.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
 }

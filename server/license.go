@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/server/state"
 )
 
 // LoadLicenses reads and parses the license files of paths. A file with
@@ -102,7 +103,7 @@ func verifiedLines(vendor string, files []*licfile.File, keys *keyRing, now time
 				log.Printf("  %s: %v", lineRef(ft), err)
 				continue
 			}
-			if expired(ft.Expiry, now) {
+			if state.Expired(ft.Expiry, now) {
 				log.Printf("EXPIRED: %s", ft.Name)
 			}
 			out = append(out, ft)

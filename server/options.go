@@ -11,6 +11,7 @@ import (
 	"golm/lmutil/licfile"
 	"golm/lmutil/options"
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/state"
 )
 
 // OptionsPolicy is the Policy of a parsed options file.
@@ -18,14 +19,14 @@ type OptionsPolicy struct{ Opts *options.Options }
 
 // requester is what the options file knows of a client: its claimed
 // user, host, display and project, and its connection's real address.
-func requester(c Client) options.Requester {
+func requester(c state.Client) options.Requester {
 	ip, _ := netip.ParseAddr(c.IP)
 	return options.Requester{User: c.User, Host: c.Host, Display: c.Display, IP: ip.Unmap(), Project: c.Project}
 }
 
 // lineOf is the license line a pool's options selectors are matched
 // against: its first line.
-func lineOf(p *Pool) *licfile.Feature {
+func lineOf(p *state.Pool) *licfile.Feature {
 	if len(p.Lines) == 0 {
 		return nil
 	}
@@ -33,7 +34,7 @@ func lineOf(p *Pool) *licfile.Feature {
 }
 
 // Allow implements Policy.
-func (o OptionsPolicy) Allow(p *Pool, c Client) *lmerr.Error {
+func (o OptionsPolicy) Allow(p *state.Pool, c state.Client) *lmerr.Error {
 	ok, code := o.Opts.Allowed(p.Feature, lineOf(p), requester(c))
 	if ok {
 		return nil
@@ -49,57 +50,57 @@ func (o OptionsPolicy) Allow(p *Pool, c Client) *lmerr.Error {
 }
 
 // Reservations implements Policy.
-func (o OptionsPolicy) Reservations(p *Pool) []Reservation {
+func (o OptionsPolicy) Reservations(p *state.Pool) []state.Reservation {
 	rs := o.Opts.Reservations(p.Feature, lineOf(p))
-	out := make([]Reservation, 0, len(rs))
+	out := make([]state.Reservation, 0, len(rs))
 	for _, rv := range rs {
-		out = append(out, Reservation{
+		out = append(out, state.Reservation{
 			Pos:   rv.Pos.String(),
 			Count: rv.Count,
 			Kind:  rv.Type.String(),
 			Name:  rv.Name,
-			Match: func(c Client) bool { return rv.Matches(requester(c)) },
+			Match: func(c state.Client) bool { return rv.Matches(requester(c)) },
 		})
 	}
 	return out
 }
 
 // Limits implements Policy.
-func (o OptionsPolicy) Limits(p *Pool) []Limit {
-	var out []Limit
+func (o OptionsPolicy) Limits(p *state.Pool) []state.Limit {
+	var out []state.Limit
 	for _, m := range o.Opts.MaxRules(p.Feature) {
 		if !m.AppliesTo(lineOf(p)) {
 			continue
 		}
-		out = append(out, Limit{
+		out = append(out, state.Limit{
 			Max:     m.Limit,
-			Applies: func(c Client) bool { return m.Matches(requester(c)) },
-			Counts:  func(h, c Client) bool { return m.Counts(requester(h), requester(c)) },
+			Applies: func(c state.Client) bool { return m.Matches(requester(c)) },
+			Counts:  func(h, c state.Client) bool { return m.Counts(requester(h), requester(c)) },
 		})
 	}
 	return out
 }
 
 // MaxOverdraft implements Policy.
-func (o OptionsPolicy) MaxOverdraft(p *Pool) (int, bool) {
+func (o OptionsPolicy) MaxOverdraft(p *state.Pool) (int, bool) {
 	return o.Opts.MaxOverdraft(p.Feature, lineOf(p))
 }
 
 // Linger implements Policy.
-func (o OptionsPolicy) Linger(p *Pool) time.Duration {
+func (o OptionsPolicy) Linger(p *state.Pool) time.Duration {
 	d, _ := o.Opts.Linger(p.Feature, lineOf(p))
 	return d
 }
 
 // Timeout implements Policy.
-func (o OptionsPolicy) Timeout(p *Pool) time.Duration {
+func (o OptionsPolicy) Timeout(p *state.Pool) time.Duration {
 	d, _ := o.Opts.Timeout(p.Feature, lineOf(p))
 	return d
 }
 
 // Included implements Policy: the USER (GROUP members included) or HOST
 // (HOST_GROUP members included) names of the INCLUDE lines of p.
-func (o OptionsPolicy) Included(p *Pool, kind string) []string {
+func (o OptionsPolicy) Included(p *state.Pool, kind string) []string {
 	var out []string
 	for _, r := range o.Opts.IncludeRules(p.Feature, lineOf(p)) {
 		switch {

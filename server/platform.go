@@ -6,21 +6,6 @@ import (
 	"golm/lmutil/protocol"
 )
 
-// platformAllowed reports whether a client on platform may use pool p:
-// yes when one of the pool's lines has no PLATFORMS= or lists the
-// platform (lines merged into one pool may differ).
-func platformAllowed(p *Pool, platform string) bool {
-	if len(p.Lines) == 0 {
-		return true
-	}
-	for _, l := range p.Lines {
-		if l.AllowsPlatform(platform) {
-			return true
-		}
-	}
-	return false
-}
-
 // hostInfo takes the client's platform name and 32-bit hostid for its
 // session. A 32-bit hostid that is not hex is dropped, as it matches no
 // line.

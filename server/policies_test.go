@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"golm/lmutil/protocol"
+	"golm/lmutil/server/state"
 )
 
 // TestDupGroup implements DUP_GROUP of manual 3.2.4: "DUP_GROUP=UHD
@@ -260,7 +261,7 @@ func TestTimeout(t *testing.T) {
 		c.want("f1", "1.0", 1, 0)
 		c.call(&protocol.Idle{Idle: true})
 		h.clock.Add(30 * time.Minute)
-		h.v.State().Apply(Tick{Now: h.clock.Now()})
+		h.v.State().Apply(state.Tick{Now: h.clock.Now()})
 		h.wantStatus("f1", "f1 issued=1 inuse=1\n v1.0 floating issued=1 inuse=1\n  u h d v1.0 x1\n")
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/reportlog"
+	"golm/lmutil/server/state"
 )
 
 // DebugLogMode is the permission of a debug log file the vendor daemon
@@ -186,12 +187,12 @@ func (v *Vendor) closeLogs() {
 // apply applies cmd to the state and appends the report log records of
 // what it did before anybody is told: a grant whose record cannot be
 // written is revoked and turned into a -23 denial.
-func (v *Vendor) apply(cmd Command) Result {
+func (v *Vendor) apply(cmd state.Command) state.Result {
 	if v.triad != nil {
 		return v.applyTriad(cmd) // records are written as commands commit
 	}
 	switch cmd.(type) {
-	case Heartbeat, SetIdle:
+	case state.Heartbeat, state.SetIdle:
 		return v.state.Apply(cmd) // nothing to record
 	}
 	rs := &v.report
@@ -207,7 +208,7 @@ func (v *Vendor) apply(cmd Command) Result {
 
 // lookup is State.Lookup ordered after apply, so that a queued request
 // is not seen granted before its record is written.
-func (v *Vendor) lookup(session uint64, handle uint32) (*Seat, int) {
+func (v *Vendor) lookup(session uint64, handle uint32) (*state.Seat, int) {
 	v.report.mu.Lock()
 	defer v.report.mu.Unlock()
 	return v.state.Lookup(session, handle)
@@ -219,11 +220,11 @@ func errNotLogged() *lmerr.Error {
 }
 
 // record appends the records of r, the result of cmd. rs.mu is held.
-func (v *Vendor) record(cmd Command, r *Result) {
+func (v *Vendor) record(cmd state.Command, r *state.Result) {
 	reason := v.reasonOf(cmd)
 	var revoke []uint32
 	switch c := cmd.(type) {
-	case Checkout:
+	case state.Checkout:
 		switch {
 		case r.Seat != nil && (!r.Adopted || r.Resumed):
 			// A lingering seat that its job adopted again on reconnect
@@ -251,7 +252,7 @@ func (v *Vendor) record(cmd Command, r *Result) {
 			setClient(&rec, c.Client)
 			v.denyLocked(c.Session, rec)
 		}
-	case Reread:
+	case state.Reread:
 		v.keepLocked(reportlog.Record{Event: reportlog.EventReread})
 	}
 	for _, w := range r.Dequeued {
@@ -289,31 +290,31 @@ func (v *Vendor) record(cmd Command, r *Result) {
 	}
 	r.Granted = kept
 	if len(revoke) > 0 && v.triad == nil { // a committed grant stays on every member
-		v.state.Apply(Revoke{Handles: revoke})
+		v.state.Apply(state.Revoke{Handles: revoke})
 		v.log.Limited("REPORTLOG", "REPORTLOG: %d grants revoked: their records could not be written", len(revoke))
 	}
 }
 
 // reasonOf is the checkin reason of the seats cmd gives back.
-func (v *Vendor) reasonOf(cmd Command) string {
+func (v *Vendor) reasonOf(cmd state.Command) string {
 	switch cmd.(type) {
-	case Checkin:
+	case state.Checkin:
 		return reportlog.ReasonNormal
-	case Disconnect:
+	case state.Disconnect:
 		if v.report.stopping.Load() {
 			return reportlog.ReasonShutdown
 		}
 		return reportlog.ReasonExit
-	case Expire, Tick:
+	case state.Tick:
 		return reportlog.ReasonTimeout
-	case Remove, RemoveHandle:
+	case state.Remove, state.RemoveHandle:
 		return reportlog.ReasonRemove
 	}
 	return ""
 }
 
 // seatRecord is the OUT or IN record of seat st.
-func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Record {
+func seatRecord(e reportlog.Event, st state.Seat, reason, detail string) reportlog.Record {
 	rec := reportlog.Record{Event: e, Feature: st.Pool.Feature, Version: st.Version, Count: st.Count,
 		Handle: uint64(st.Handle), Pool: st.Pool.Key(), Reason: reason, Detail: detail}
 	if rec.Version == "" {
@@ -328,7 +329,7 @@ func seatRecord(e reportlog.Event, st Seat, reason, detail string) reportlog.Rec
 	return rec
 }
 
-func setClient(rec *reportlog.Record, c Client) {
+func setClient(rec *reportlog.Record, c state.Client) {
 	rec.User, rec.Host, rec.Display, rec.Project = c.User, c.Host, c.Display, c.Project
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
+	"golm/lmutil/server/state"
 )
 
 // resign writes text as the license file in dir, signed with the key
@@ -139,8 +140,8 @@ func TestLingerCapAndRemove(t *testing.T) {
 		c.call(&protocol.Linger{Seconds: week})
 		c.want("f1", "1.0", 1, 0)
 		c.c.Close()
-		h.eventuallyStatus("f1", lingering(h, int(DefaultLingerCap/time.Second)))
-		h.clock.Add(DefaultLingerCap)
+		h.eventuallyStatus("f1", lingering(h, int(state.DefaultLingerCap/time.Second)))
+		h.clock.Add(state.DefaultLingerCap)
 		h.eventuallyStatus("f1", "f1 issued=1 inuse=0\n v1.0 floating issued=1 inuse=0\n")
 	})
 	t.Run("options LINGER raises the cap", func(t *testing.T) {
@@ -158,7 +159,7 @@ func TestLingerCapAndRemove(t *testing.T) {
 			c.call(&protocol.Linger{Seconds: week})
 			hd := c.want("f1", "1.0", 1, 0)
 			c.checkin(hd)
-			h.wantStatus("f1", lingering(h, int(DefaultLingerCap/time.Second)))
+			h.wantStatus("f1", lingering(h, int(state.DefaultLingerCap/time.Second)))
 			h.client("ann", "pc", "d").want("f1", "1.0", 1, -4)
 			var m protocol.Message = &protocol.Remove{Feature: "f1", User: "joe", Host: "pc", Display: "d"}
 			if form == "handle" {
@@ -204,7 +205,7 @@ func TestQueueOnePerFeature(t *testing.T) {
 // denial it would have had without queueing, and other connections can
 // still queue.
 func TestQueueSessionBound(t *testing.T) {
-	n := MaxQueuedPerSession + 1
+	n := state.MaxQueuedPerSession + 1
 	var lines []string
 	for i := range n {
 		lines = append(lines, fmt.Sprintf("FEATURE f%d demo 1.0 permanent 1", i))
@@ -215,12 +216,12 @@ func TestQueueSessionBound(t *testing.T) {
 		hold.want(fmt.Sprintf("f%d", i), "1.0", 1, 0)
 	}
 	c := h.client("joe", "h", "d")
-	for i := range MaxQueuedPerSession {
+	for i := range state.MaxQueuedPerSession {
 		if _, queued, code := c.queue(fmt.Sprintf("f%d", i), "1.0", 1); !queued {
 			t.Fatalf("request %d: code %d, want queued", i, code)
 		}
 	}
-	last := fmt.Sprintf("f%d", MaxQueuedPerSession)
+	last := fmt.Sprintf("f%d", state.MaxQueuedPerSession)
 	if _, queued, code := c.queue(last, "1.0", 1); queued || code != -4 {
 		t.Fatalf("request over the bound: queued %v code %d, want -4", queued, code)
 	}

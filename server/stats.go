@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"golm/lmutil/protocol"
+	"golm/lmutil/server/state"
 )
 
 // checkoutLatencyBounds are the upper bounds of the checkout latency
@@ -25,7 +26,7 @@ type vendorStats struct {
 }
 
 // checkout counts one checkout that took d to decide, with its result.
-func (s *vendorStats) checkout(d time.Duration, r Result) {
+func (s *vendorStats) checkout(d time.Duration, r state.Result) {
 	switch {
 	case r.Queued != nil:
 		s.queued.Add(1)

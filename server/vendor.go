@@ -20,6 +20,7 @@ import (
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/reportlog"
+	"golm/lmutil/server/state"
 )
 
 // A client that is stopped (SIGSTOP, a suspended laptop) keeps its seats
@@ -118,7 +119,7 @@ type Vendor struct {
 	cfg     VendorConfig
 	ln      net.Listener
 	adminLn net.Listener // the local admin socket, nil without cfg.AdminSocket
-	state   *State
+	state   *state.State
 	runID   uint64
 	log     *DebugLog
 
@@ -180,9 +181,9 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		}
 		v.log.Printf("%s is served to nobody until the options file is fixed: %v", what, c.Err)
 	}
-	v.state = NewState(pools)
+	v.state = state.NewState(pools)
 	v.nolog.Store(uint32(nolog))
-	v.logResult(v.state.Apply(SetPolicy{Policy: policy}))
+	v.logResult(v.state.Apply(state.SetPolicy{Policy: policy}))
 	v.ln = cfg.Listener
 	if v.ln == nil {
 		// No TCP keepalive on accept: it is set once a connection has
@@ -213,7 +214,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 // vendor's pools and policy; logs is what the options file says about the
 // report and debug logs, closed what its bad restricting lines close,
 // signed the signed forms of the lines grants carry.
-func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms, err error) {
+func (v *Vendor) load() (pools []*state.Pool, policy state.Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms, err error) {
 	files, err := LoadLicenses(v.cfg.LicenseFiles, v.log)
 	if err != nil {
 		return nil, nil, 0, logConfig{}, nil, nil, err
@@ -223,7 +224,7 @@ func (v *Vendor) load() (pools []*Pool, policy Policy, nolog options.NoLog, logs
 	pkgs := verifiedPackages(v.cfg.Name, files, keys, v.log)
 	signed = newSignedForms(files, lines, pkgs)
 	pools = v.cfg.Pools.Build(v.cfg.Name, lines, pkgs)
-	policy = NoPolicy{}
+	policy = state.NoPolicy{}
 	if len(v.cfg.LicenseFiles) > 0 {
 		logs.Dir = filepath.Dir(v.cfg.LicenseFiles[0])
 	}
@@ -248,7 +249,7 @@ func (v *Vendor) logs(e options.NoLog) bool { return !options.NoLog(v.nolog.Load
 // that went back (IN), were reclaimed as idle (IN ... INACTIVE), queued
 // requests that left the queue (DEQUEUED) with a seat (OUT) or without,
 // and the command's warnings.
-func (v *Vendor) logResult(r Result) {
+func (v *Vendor) logResult(r state.Result) {
 	for _, w := range r.Warnings {
 		v.log.Printf("%s", w)
 	}
@@ -278,7 +279,7 @@ func (v *Vendor) logResult(r Result) {
 // logOut writes the OUT line of a granted seat, and the OUT line of the
 // suite seat it took with it (OPTIONS=SUITE), whose IN line comes when
 // both go back.
-func (v *Vendor) logOut(st *Seat) {
+func (v *Vendor) logOut(st *state.Seat) {
 	if !v.logs(options.NoLogOut) {
 		return
 	}
@@ -291,7 +292,7 @@ func (v *Vendor) logOut(st *Seat) {
 // logUsage writes a usage line, `OUT: "f1" joe@box  (2 licenses)`: kind,
 // the feature, the client, the count when more than one, then suffix.
 // Every usage line is written: administrators count them.
-func (v *Vendor) logUsage(kind, feature string, c Client, count int, suffix string) {
+func (v *Vendor) logUsage(kind, feature string, c state.Client, count int, suffix string) {
 	v.log.Usage(kind, feature, c.User, c.Host, count, suffix)
 }
 
@@ -321,7 +322,7 @@ const logWidth = 80
 // logFeatures writes head followed by the names of pools' features, each
 // once, in the order of the pools, over as many lines as it takes for
 // each, with its "hh:mm:ss (daemon) " prefix, to fit in logWidth.
-func (v *Vendor) logFeatures(head string, pools []*Pool) {
+func (v *Vendor) logFeatures(head string, pools []*state.Pool) {
 	prefix := len(" 0:00:00 () ") + len(v.log.Daemon())
 	for _, l := range featureLines(head, pools, max(logWidth-prefix, 20)) {
 		v.log.Printf("%s", l)
@@ -332,7 +333,7 @@ func (v *Vendor) logFeatures(head string, pools []*Pool) {
 // features, each once, as lines of at most width bytes: the names that
 // do not fit on a line go on the next, separated by spaces. A name
 // longer than width has a line of its own.
-func featureLines(head string, pools []*Pool, width int) []string {
+func featureLines(head string, pools []*state.Pool, width int) []string {
 	var lines []string
 	line := []byte(head)
 	seen := make(map[string]bool, len(pools))
@@ -373,7 +374,7 @@ func (v *Vendor) Port() int {
 }
 
 // State is the vendor daemon's license state (for tests and status).
-func (v *Vendor) State() *State { return v.state }
+func (v *Vendor) State() *state.State { return v.state }
 
 // Serve accepts clients until ctx ends or Shutdown is called. Temporary
 // accept errors are retried with a growing pause.
@@ -418,7 +419,7 @@ func (v *Vendor) tickLoop() {
 				v.tickTriad()
 				continue
 			}
-			v.logResult(v.apply(Tick{Now: v.cfg.Now()}))
+			v.logResult(v.apply(state.Tick{Now: v.cfg.Now()}))
 		}
 	}
 }
@@ -572,9 +573,9 @@ func (v *Vendor) Reread() error {
 	}
 	v.rereadLogs(logs)
 	v.signed.Store(signed.with(v.signed.Load()))
-	v.logResult(v.apply(Reread{Pools: pools}))
+	v.logResult(v.apply(state.Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
-	v.logResult(v.apply(SetPolicy{Policy: policy}))
+	v.logResult(v.apply(state.SetPolicy{Policy: policy}))
 	v.logFeatures("Rereading license file", pools)
 	return nil
 }
@@ -583,7 +584,7 @@ func (v *Vendor) Reread() error {
 type session struct {
 	id     uint64
 	conn   *protocol.Conn
-	client Client
+	client state.Client
 	peer   net.Addr
 	linger time.Duration // the application's linger for its checkouts
 	// signedGrants: the client asked for the license lines with its
@@ -751,7 +752,7 @@ func (v *Vendor) handshake(c *protocol.Conn, sl slot) *session {
 		id:   v.newSessionID(),
 		conn: c,
 		peer: peer,
-		client: Client{
+		client: state.Client{
 			User:    hello.Identity.User,
 			Host:    hello.Identity.Host,
 			Display: hello.Identity.Display,
@@ -859,7 +860,7 @@ func (v *Vendor) serveOne(s *session) bool {
 
 // disconnect frees every seat of a closed session at once.
 func (v *Vendor) disconnect(s *session) {
-	v.logResult(v.apply(Disconnect{Session: s.id, Now: v.cfg.Now()}))
+	v.logResult(v.apply(state.Disconnect{Session: s.id, Now: v.cfg.Now()}))
 }
 
 // handle answers one request. A returned error closes the connection.
@@ -872,7 +873,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorHandleRange)))
 		}
-		r := v.apply(Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
+		r := v.apply(state.Checkin{Session: s.id, Handle: h, Now: v.cfg.Now()})
 		if r.Err != nil {
 			return s.conn.Send(protocol.ErrorOf(r.Err))
 		}
@@ -889,7 +890,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		}
 		return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorNotQueued)))
 	case *protocol.Idle:
-		v.apply(SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
+		v.apply(state.SetIdle{Session: s.id, Idle: m.Idle, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.OK{})
 	case *protocol.Linger:
 		s.linger = time.Duration(min(m.Seconds, maxLinger)) * time.Second
@@ -899,7 +900,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	case *protocol.HostInfo:
 		return s.conn.Send(v.hostInfo(s, m))
 	case *protocol.Heartbeat:
-		v.apply(Heartbeat{Session: s.id, Now: v.cfg.Now()})
+		v.apply(state.Heartbeat{Session: s.id, Now: v.cfg.Now()})
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)
@@ -909,7 +910,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
 		}
-		r := v.apply(Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
+		r := v.apply(state.Remove{Feature: m.Feature, User: m.User, Host: m.Host, Display: m.Display, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.RemoveHandle:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
@@ -919,7 +920,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		if !ok {
 			return s.conn.Send(protocol.ErrorOf(lmerr.New(lmerr.NeverCheckedOut, lmerr.MinorHandleRange)))
 		}
-		r := v.apply(RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
+		r := v.apply(state.RemoveHandle{Feature: m.Feature, Handle: h, Now: v.cfg.Now()})
 		return v.removed(s, r)
 	case *protocol.SwitchReportLog, *protocol.NewReportLog, *protocol.SwitchDebugLog:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
@@ -946,7 +947,7 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 	return &protocol.Violation{Reason: fmt.Sprintf("%s not allowed on a vendor daemon connection", m.Type())}
 }
 
-func (v *Vendor) removed(s *session, r Result) error {
+func (v *Vendor) removed(s *session, r state.Result) error {
 	if r.Err != nil {
 		return s.conn.Send(protocol.ErrorOf(r.Err))
 	}
@@ -973,7 +974,7 @@ func normalEthers(ids []string) []string {
 	return out
 }
 
-func granted(st *Seat, adopted bool) *protocol.Granted {
+func granted(st *state.Seat, adopted bool) *protocol.Granted {
 	return &protocol.Granted{
 		Handle:       uint64(st.Handle),
 		Feature:      st.Pool.Feature,
@@ -1000,7 +1001,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	}
 	prev, _ := handle32(m.PrevHandle)
 	start := time.Now()
-	r := v.apply(Checkout{
+	r := v.apply(state.Checkout{
 		Session:    s.id,
 		Client:     s.client,
 		Feature:    m.Feature,
@@ -1038,7 +1039,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 	return s.conn.Send(v.grant(s, st, r.Adopted))
 }
 
-func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
+func (v *Vendor) logDenial(feature string, c state.Client, e *lmerr.Error) {
 	if !v.logs(options.NoLogDenied) || e.Minor == lmerr.MinorTriadNotMaster {
 		return // a triad member that is not the master sent the client on
 	}
@@ -1052,7 +1053,7 @@ func (v *Vendor) logDenial(feature string, c Client, e *lmerr.Error) {
 
 // usageText is the part of an OUT/IN line after the keyword:
 // `"f1" user@host  ` or `"f1" user@host  (3 licenses)`.
-func usageText(feature string, c Client, count int) string {
+func usageText(feature string, c state.Client, count int) string {
 	s := fmt.Sprintf("%q %s@%s  ", feature, c.User, c.Host)
 	if count > 1 {
 		s += fmt.Sprintf("(%d licenses)", count)
@@ -1093,7 +1094,7 @@ func (v *Vendor) status(s *session, only string) error {
 		out.add(h)
 		now := v.cfg.Now()
 		for _, ps := range pools {
-			for _, b := range lineBlocks(ps, now) {
+			for _, b := range state.LineBlocks(ps, now) {
 				v.addPool(&out, ps, b)
 			}
 		}
@@ -1136,17 +1137,17 @@ func (w *statusWriter) flush() error {
 }
 
 // addPool adds the frames of one license line block b of a pool (see
-// lineBlocks): its PoolStatus, a UserEntry per seat
+// state.LineBlocks): its PoolStatus, a UserEntry per seat
 // (lingering ones with their linger), a ReservationEntry per reservation
 // with unused seats, and a queued UserEntry per queued request.
-func (v *Vendor) addPool(out *statusWriter, ps PoolStatus, b lineBlock) {
+func (v *Vendor) addPool(out *statusWriter, ps state.PoolStatus, b state.LineBlock) {
 	m := poolStatus(ps)
-	if b.part.Line != nil || b.part.Expiry.Text != "" {
-		m.Expiry = b.part.Expiry.Text
+	if b.Part.Line != nil || b.Part.Expiry.Text != "" {
+		m.Expiry = b.Part.Expiry.Text
 	}
-	m.Issued, m.InUse = b.issued, b.inUse
+	m.Issued, m.InUse = b.Issued, b.InUse
 	out.add(m)
-	for _, st := range b.seats {
+	for _, st := range b.Seats {
 		u := &protocol.UserEntry{
 			User:       st.Client.User,
 			Host:       st.Client.Host,
@@ -1165,7 +1166,7 @@ func (v *Vendor) addPool(out *statusWriter, ps PoolStatus, b lineBlock) {
 		}
 		out.add(u)
 	}
-	if !b.first {
+	if !b.First {
 		return
 	}
 	for _, r := range ps.Reservations {
@@ -1189,7 +1190,7 @@ func (v *Vendor) addPool(out *statusWriter, ps PoolStatus, b lineBlock) {
 	}
 }
 
-func poolStatus(ps PoolStatus) *protocol.PoolStatus {
+func poolStatus(ps state.PoolStatus) *protocol.PoolStatus {
 	p := ps.Pool
 	m := &protocol.PoolStatus{
 		Feature:      p.Feature,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/state"
 )
 
 // Replica is a vendor daemon's member of a triad (three SERVER lines), as
@@ -18,10 +19,10 @@ type Replica interface {
 	// Propose commits cmds and returns their results in order, or a
 	// FlexLM error (-96) when this member is not the master or no
 	// quorum committed them.
-	Propose(ctx context.Context, cmds []Command) ([]Result, error)
+	Propose(ctx context.Context, cmds []state.Command) ([]state.Result, error)
 	// Tick is the master's periodic command: lingers, TIMEOUTs, the
 	// queue, and the release of sessions silent for longer than grace.
-	Tick(ctx context.Context, grace time.Duration) ([]Result, error)
+	Tick(ctx context.Context, grace time.Duration) ([]state.Result, error)
 	// Heartbeat records, on this member only, that session is alive;
 	// Touch does the same for sessions whose connection is open.
 	Heartbeat(session uint64)
@@ -31,7 +32,7 @@ type Replica interface {
 	// IsLeader reports whether this member is the master now.
 	IsLeader() bool
 	// State is the replicated seat table.
-	State() *State
+	State() *state.State
 	// Shutdown stops the member.
 	Shutdown() error
 }
@@ -40,10 +41,10 @@ type Replica interface {
 type ReplicaHooks struct {
 	// NewState builds the seat table before any command, from this
 	// member's own license and options files.
-	NewState func() *State
+	NewState func() *state.State
 	// OnCommit is called for every committed command, in log order, on
 	// every member: the report log is written from it.
-	OnCommit func(index uint64, cmd Command, r Result)
+	OnCommit func(index uint64, cmd state.Command, r state.Result)
 }
 
 // TriadConfig makes a vendor daemon a member of a triad.
@@ -86,15 +87,15 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 	quiet := &Vendor{cfg: v.cfg, log: NewDebugLog(io.Discard, v.cfg.Name, v.cfg.Now)}
 	quiet.cfg.Log = quiet.log
 	repl, err := tc.Start(ReplicaHooks{
-		NewState: func() *State {
+		NewState: func() *state.State {
 			// Every member builds the same table from its own copy of
 			// the files, and applies the same commands to it.
 			pools, policy, _, _, _, _, err := quiet.load()
 			if err != nil {
-				pools, policy = nil, NoPolicy{}
+				pools, policy = nil, state.NoPolicy{}
 			}
-			st := NewState(pools)
-			st.Apply(SetPolicy{Policy: policy})
+			st := state.NewState(pools)
+			st.Apply(state.SetPolicy{Policy: policy})
 			return st
 		},
 		OnCommit: v.onCommit,
@@ -111,7 +112,7 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 
 // onCommit writes the report log records of a committed command, on every
 // member.
-func (v *Vendor) onCommit(index uint64, cmd Command, r Result) {
+func (v *Vendor) onCommit(index uint64, cmd state.Command, r state.Result) {
 	rs := &v.report
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -119,7 +120,7 @@ func (v *Vendor) onCommit(index uint64, cmd Command, r Result) {
 		return
 	}
 	switch cmd.(type) {
-	case Heartbeat, SetIdle:
+	case state.Heartbeat, state.SetIdle:
 		return
 	}
 	v.record(cmd, &r)
@@ -127,32 +128,32 @@ func (v *Vendor) onCommit(index uint64, cmd Command, r Result) {
 
 // applyTriad is apply for a member of a triad: the command is committed
 // by a quorum before its result is used.
-func (v *Vendor) applyTriad(cmd Command) Result {
+func (v *Vendor) applyTriad(cmd state.Command) state.Result {
 	t := v.triad
 	switch c := cmd.(type) {
-	case Heartbeat:
+	case state.Heartbeat:
 		t.repl.Heartbeat(c.Session)
-		return Result{}
-	case Disconnect:
+		return state.Result{}
+	case state.Disconnect:
 		t.mu.Lock()
 		delete(t.live, c.Session)
 		t.mu.Unlock()
 		if v.report.stopping.Load() {
 			// A member that stops keeps its sessions' seats: their
 			// clients reattach to the next master.
-			return Result{}
+			return state.Result{}
 		}
-	case Reread, SetPolicy:
-		return Result{Err: lmerr.New(lmerr.NotSupported, lmerr.MinorTriadBroken, "lmreread of a three-server triad is not supported yet")}
+	case state.Reread, state.SetPolicy:
+		return state.Result{Err: lmerr.New(lmerr.NotSupported, lmerr.MinorTriadBroken, "lmreread of a three-server triad is not supported yet")}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.CommitTimeout)
 	defer cancel()
-	rs, err := t.repl.Propose(ctx, []Command{cmd})
+	rs, err := t.repl.Propose(ctx, []state.Command{cmd})
 	if err != nil {
-		return Result{Err: asFlexErr(err)}
+		return state.Result{Err: asFlexErr(err)}
 	}
 	if len(rs) != 1 {
-		return Result{Err: lmerr.New(lmerr.ServerDown, lmerr.MinorTriadBroken)}
+		return state.Result{Err: lmerr.New(lmerr.ServerDown, lmerr.MinorTriadBroken)}
 	}
 	return rs[0]
 }
@@ -215,6 +216,6 @@ var errTriadReread = errors.New("lmreread of a three-server triad is not support
 // pools from their own copies, by the hash the log carries, which the
 // vendor daemon does not do yet.
 func (v *Vendor) rereadTriad() error {
-	v.log.Printf("Reread of license file refused: %v", errTriadReread)
+	v.log.Printf("state.Reread of license file refused: %v", errTriadReread)
 	return errTriadReread
 }

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // BenchmarkStateApply is the baseline: checkout and checkin pairs
 // applied to one State, with no replication.
 func BenchmarkStateApply(b *testing.B) {
-	st := server.NewState(pools(b, baseLicense))
+	st := state.NewState(pools(b, baseLicense))
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	start := time.Now()
@@ -21,7 +21,7 @@ func BenchmarkStateApply(b *testing.B) {
 		c := checkout(s, "u", "big")
 		c.Now = now
 		r := st.Apply(c)
-		st.Apply(server.Checkin{Session: s, Handle: r.Seat.Handle, Now: now})
+		st.Apply(state.Checkin{Session: s, Handle: r.Seat.Handle, Now: now})
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pairs/s")
 }
@@ -56,7 +56,7 @@ func BenchmarkTriad(b *testing.B) {
 					b.Errorf("checkout: %v %v", err, rs)
 					return
 				}
-				if _, err := leader.Propose(context.Background(), []Command{server.Checkin{Session: s, Handle: rs[0].Seat.Handle}}); err != nil {
+				if _, err := leader.Propose(context.Background(), []Command{state.Checkin{Session: s, Handle: rs[0].Seat.Handle}}); err != nil {
 					b.Errorf("checkin: %v", err)
 				}
 			}

@@ -7,7 +7,7 @@ import (
 	"math"
 	"time"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // Codec version: the first byte of every encoded batch. A member that
@@ -32,7 +32,7 @@ type Reread struct{ Hash Hash }
 type SetPolicy struct{ Hash Hash }
 
 // TimedOut is a session the master found silent for longer than the
-// timeout: every member applies it as a server.Disconnect, and the
+// timeout: every member applies it as a state.Disconnect, and the
 // report log gives its seats the timeout reason rather than the exit
 // one.
 type TimedOut struct {
@@ -40,13 +40,12 @@ type TimedOut struct {
 	Now     time.Time
 }
 
-// Command is one replicated command: a server.Checkout, Checkin,
+// Command is one replicated command: a state.Checkout, Checkin,
 // SetIdle, Disconnect, Tick, Remove, RemoveHandle, Revoke or Heartbeat,
-// or a Reread, SetPolicy or TimedOut of this package. server.Reread and
-// server.SetPolicy carry pools and policies, which do not travel (use
-// this package's, by hash). server.Expire does not travel either: which
-// sessions are silent is the master's own knowledge, so the master
-// proposes a TimedOut for each. A Heartbeat is proposed at most once
+// or a Reread, SetPolicy or TimedOut of this package. state.Reread and
+// state.SetPolicy carry pools and policies, which do not travel (use
+// this package's, by hash). Which sessions are silent is the master's
+// own knowledge, so the master proposes a TimedOut for each. A Heartbeat is proposed at most once
 // per session per Tick, never once per client heartbeat.
 type Command any
 
@@ -105,7 +104,7 @@ func encodeOne(b []byte, cmd Command) ([]byte, error) {
 		return nil, err
 	}
 	switch c := cmd.(type) {
-	case server.Checkout:
+	case state.Checkout:
 		b = append(b, tagCheckout)
 		b = binary.AppendUvarint(b, c.Session)
 		b = putClient(b, c.Client)
@@ -118,39 +117,39 @@ func encodeOne(b []byte, cmd Command) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(c.PrevHandle))
 		b = putBool(b, c.Adopt)
 		b = putTime(b, c.Now)
-	case server.Checkin:
+	case state.Checkin:
 		b = append(b, tagCheckin)
 		b = binary.AppendUvarint(b, c.Session)
 		b = binary.AppendUvarint(b, uint64(c.Handle))
 		b = putTime(b, c.Now)
-	case server.Heartbeat:
+	case state.Heartbeat:
 		b = append(b, tagHeartbeat)
 		b = binary.AppendUvarint(b, c.Session)
 		b = putTime(b, c.Now)
-	case server.SetIdle:
+	case state.SetIdle:
 		b = append(b, tagSetIdle)
 		b = binary.AppendUvarint(b, c.Session)
 		b = putBool(b, c.Idle)
 		b = putTime(b, c.Now)
-	case server.Disconnect:
+	case state.Disconnect:
 		b = append(b, tagDisconnect)
 		b = binary.AppendUvarint(b, c.Session)
 		b = putTime(b, c.Now)
-	case server.Tick:
+	case state.Tick:
 		b = append(b, tagTick)
 		b = putTime(b, c.Now)
 	case TimedOut:
 		b = append(b, tagTimedOut)
 		b = binary.AppendUvarint(b, c.Session)
 		b = putTime(b, c.Now)
-	case server.Remove:
+	case state.Remove:
 		b = append(b, tagRemove)
 		b = putString(b, c.Feature)
 		b = putString(b, c.User)
 		b = putString(b, c.Host)
 		b = putString(b, c.Display)
 		b = putTime(b, c.Now)
-	case server.RemoveHandle:
+	case state.RemoveHandle:
 		b = append(b, tagRemoveHandle)
 		b = putString(b, c.Feature)
 		b = binary.AppendUvarint(b, uint64(c.Handle))
@@ -161,7 +160,7 @@ func encodeOne(b []byte, cmd Command) ([]byte, error) {
 	case SetPolicy:
 		b = append(b, tagSetPolicy)
 		b = append(b, c.Hash[:]...)
-	case server.Revoke:
+	case state.Revoke:
 		b = append(b, tagRevoke)
 		b = binary.AppendUvarint(b, uint64(len(c.Handles)))
 		for _, h := range c.Handles {
@@ -205,7 +204,7 @@ func Decode(data []byte) ([]Command, error) {
 func (d *decoder) command() Command {
 	switch tag := d.byte(); tag {
 	case tagCheckout:
-		var c server.Checkout
+		var c state.Checkout
 		c.Session = d.uvarint()
 		c.Client = d.client()
 		c.Feature = d.string()
@@ -219,36 +218,36 @@ func (d *decoder) command() Command {
 		c.Now = d.time()
 		return c
 	case tagCheckin:
-		var c server.Checkin
+		var c state.Checkin
 		c.Session = d.uvarint()
 		c.Handle = d.uint32()
 		c.Now = d.time()
 		return c
 	case tagHeartbeat:
-		var c server.Heartbeat
+		var c state.Heartbeat
 		c.Session = d.uvarint()
 		c.Now = d.time()
 		return c
 	case tagSetIdle:
-		var c server.SetIdle
+		var c state.SetIdle
 		c.Session = d.uvarint()
 		c.Idle = d.bool()
 		c.Now = d.time()
 		return c
 	case tagDisconnect:
-		var c server.Disconnect
+		var c state.Disconnect
 		c.Session = d.uvarint()
 		c.Now = d.time()
 		return c
 	case tagTick:
-		return server.Tick{Now: d.time()}
+		return state.Tick{Now: d.time()}
 	case tagTimedOut:
 		var c TimedOut
 		c.Session = d.uvarint()
 		c.Now = d.time()
 		return c
 	case tagRemove:
-		var c server.Remove
+		var c state.Remove
 		c.Feature = d.string()
 		c.User = d.string()
 		c.Host = d.string()
@@ -256,7 +255,7 @@ func (d *decoder) command() Command {
 		c.Now = d.time()
 		return c
 	case tagRemoveHandle:
-		var c server.RemoveHandle
+		var c state.RemoveHandle
 		c.Feature = d.string()
 		c.Handle = d.uint32()
 		c.Now = d.time()
@@ -267,7 +266,7 @@ func (d *decoder) command() Command {
 		return SetPolicy{Hash: d.hash()}
 	case tagRevoke:
 		n := d.count()
-		var c server.Revoke
+		var c state.Revoke
 		if n > 0 {
 			c.Handles = make([]uint32, 0, n)
 		}
@@ -287,18 +286,18 @@ func checkBounds(cmd Command) error {
 	var strs []string
 	var ints []int
 	switch c := cmd.(type) {
-	case server.Checkout:
+	case state.Checkout:
 		strs = append([]string{c.Feature, c.Version, c.VendorData, c.Client.User, c.Client.Host,
 			c.Client.Display, c.Client.Project, c.Client.Program, c.Client.IP}, c.Client.Ethers...)
 		ints = []int{c.Count, c.Client.PID}
 		if len(c.Client.Ethers) > maxList {
 			return fmt.Errorf("%w: %d hostids", ErrTooLarge, len(c.Client.Ethers))
 		}
-	case server.Remove:
+	case state.Remove:
 		strs = []string{c.Feature, c.User, c.Host, c.Display}
-	case server.RemoveHandle:
+	case state.RemoveHandle:
 		strs = []string{c.Feature}
-	case server.Revoke:
+	case state.Revoke:
 		if len(c.Handles) > maxList {
 			return fmt.Errorf("%w: %d handles", ErrTooLarge, len(c.Handles))
 		}
@@ -344,7 +343,7 @@ func putTime(b []byte, t time.Time) []byte {
 	return binary.AppendVarint(b, n)
 }
 
-func putClient(b []byte, c server.Client) []byte {
+func putClient(b []byte, c state.Client) []byte {
 	b = putString(b, c.User)
 	b = putString(b, c.Host)
 	b = putString(b, c.Display)
@@ -472,8 +471,8 @@ func (d *decoder) hash() Hash {
 	return h
 }
 
-func (d *decoder) client() server.Client {
-	var c server.Client
+func (d *decoder) client() state.Client {
+	var c state.Client
 	c.User = d.string()
 	c.Host = d.string()
 	c.Display = d.string()

@@ -11,34 +11,34 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // everyCommand is one of each replicated command, every field set.
 func everyCommand() []Command {
 	now := time.Date(2026, 3, 1, 9, 30, 15, 123456789, time.UTC)
 	return []Command{
-		server.Checkout{
+		state.Checkout{
 			Session: 1<<40 + 7,
-			Client: server.Client{User: "alice", Host: "ws1", Display: "/dev/pts/1", Project: "p", Program: "cad",
+			Client: state.Client{User: "alice", Host: "ws1", Display: "/dev/pts/1", Project: "p", Program: "cad",
 				PID: 4242, IP: "10.0.0.1", Ethers: []string{"0011aabbccdd", "001122334455"}, JobID: 99},
 			Feature: "f1", Version: "2.5", VendorData: "vd", Count: 3, Queue: true,
 			Linger: 90 * time.Second, PrevHandle: 150, Adopt: true, Now: now,
 		},
-		server.Checkout{Session: 2, Feature: "f2", Version: "1.0", Count: -1, Now: now}, // zero-value fields
-		server.Checkin{Session: 1, Handle: 1<<32 - 1, Now: now},
-		server.Heartbeat{Session: 3, Now: now},
-		server.SetIdle{Session: 3, Idle: true, Now: now},
-		server.Disconnect{Session: 4, Now: now},
-		server.Tick{Now: now},
-		server.Tick{}, // the zero time
+		state.Checkout{Session: 2, Feature: "f2", Version: "1.0", Count: -1, Now: now}, // zero-value fields
+		state.Checkin{Session: 1, Handle: 1<<32 - 1, Now: now},
+		state.Heartbeat{Session: 3, Now: now},
+		state.SetIdle{Session: 3, Idle: true, Now: now},
+		state.Disconnect{Session: 4, Now: now},
+		state.Tick{Now: now},
+		state.Tick{}, // the zero time
 		TimedOut{Session: 5, Now: now},
-		server.Remove{Feature: "f1", User: "bob", Host: "ws2", Display: "d", Now: now},
-		server.RemoveHandle{Feature: "", Handle: 101, Now: now},
+		state.Remove{Feature: "f1", User: "bob", Host: "ws2", Display: "d", Now: now},
+		state.RemoveHandle{Feature: "", Handle: 101, Now: now},
 		Reread{Hash: hashOf("license")},
 		SetPolicy{Hash: hashOf("options")},
-		server.Revoke{Handles: []uint32{101, 102}},
-		server.Revoke{},
+		state.Revoke{Handles: []uint32{101, 102}},
+		state.Revoke{},
 	}
 }
 
@@ -53,28 +53,28 @@ func sameCommand(a, b Command) bool {
 			return t.UTC()
 		}
 		switch c := c.(type) {
-		case server.Checkout:
+		case state.Checkout:
 			c.Now = u(c.Now)
 			return c
-		case server.Checkin:
+		case state.Checkin:
 			c.Now = u(c.Now)
 			return c
-		case server.Heartbeat:
+		case state.Heartbeat:
 			c.Now = u(c.Now)
 			return c
-		case server.SetIdle:
+		case state.SetIdle:
 			c.Now = u(c.Now)
 			return c
-		case server.Disconnect:
+		case state.Disconnect:
 			c.Now = u(c.Now)
 			return c
-		case server.Tick:
+		case state.Tick:
 			c.Now = u(c.Now)
 			return c
-		case server.Remove:
+		case state.Remove:
 			c.Now = u(c.Now)
 			return c
-		case server.RemoveHandle:
+		case state.RemoveHandle:
 			c.Now = u(c.Now)
 			return c
 		case TimedOut:
@@ -131,7 +131,7 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestCodecRefuses(t *testing.T) {
-	good, _ := Encode(nil, []Command{checkout(1, "u", "f1"), server.Checkin{Session: 1, Handle: 101}})
+	good, _ := Encode(nil, []Command{checkout(1, "u", "f1"), state.Checkin{Session: 1, Handle: 101}})
 	tests := []struct {
 		name string
 		data []byte
@@ -166,14 +166,13 @@ func TestEncodeRefuses(t *testing.T) {
 		cmd  Command
 		want error
 	}{
-		{"Expire is the master's", server.Expire{Timeout: time.Minute}, ErrNotReplicated},
-		{"pools do not travel", server.Reread{}, ErrNotReplicated},
-		{"policies do not travel", server.SetPolicy{Policy: server.NoPolicy{}}, ErrNotReplicated},
+		{"pools do not travel", state.Reread{}, ErrNotReplicated},
+		{"policies do not travel", state.SetPolicy{Policy: state.NoPolicy{}}, ErrNotReplicated},
 		{"nil", nil, ErrNotReplicated},
-		{"long user", server.Checkout{Client: server.Client{User: long}}, ErrTooLarge},
-		{"long feature", server.Remove{Feature: long}, ErrTooLarge},
-		{"huge count", server.Checkout{Count: 1 << 40}, ErrTooLarge},
-		{"too many handles", server.Revoke{Handles: make([]uint32, maxList+1)}, ErrTooLarge},
+		{"long user", state.Checkout{Client: state.Client{User: long}}, ErrTooLarge},
+		{"long feature", state.Remove{Feature: long}, ErrTooLarge},
+		{"huge count", state.Checkout{Count: 1 << 40}, ErrTooLarge},
+		{"too many handles", state.Revoke{Handles: make([]uint32, maxList+1)}, ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,7 +182,7 @@ func TestEncodeRefuses(t *testing.T) {
 		})
 	}
 	t.Run("at the bounds", func(t *testing.T) {
-		c := server.Checkout{Client: server.Client{User: long[:maxString]}, Count: 1<<31 - 1}
+		c := state.Checkout{Client: state.Client{User: long[:maxString]}, Count: 1<<31 - 1}
 		data, err := Encode(nil, []Command{c})
 		if err != nil {
 			t.Fatal(err)

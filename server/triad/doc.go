@@ -8,7 +8,7 @@
 // committed by a quorum (two of three). Commands are batched: one Raft
 // log entry carries every command that arrived while the previous one
 // was being written. Each member applies the committed entries to its
-// own server.State (the FSM), so the three seat tables are the same and a
+// own state.State (the FSM), so the three seat tables are the same and a
 // new master has every seat, with the same handles.
 //
 // Commands carry their clock: the master stamps Now on each command
@@ -17,8 +17,8 @@
 // state. Liveness stays with the master: client heartbeats are not
 // replicated one by one. The master proposes at most one Heartbeat per
 // session per Tick (so that TIMEOUT reclaims the same seats on every
-// member) and a TimedOut for each session it finds silent, never an
-// Expire, whose outcome depends on heartbeats the others never saw.
+// member) and a TimedOut for each session it finds silent: which
+// sessions are silent depends on heartbeats the others never saw.
 //
 // Pools and options policies do not travel in the log. A Reread or
 // SetPolicy names the SHA-256 of the license or options text it was
@@ -28,7 +28,7 @@
 // master role on if it has it, and refuses with -96 until it is restarted
 // with the right files; its snapshot still holds the whole log.
 //
-// Snapshots: server.State exports no dump of its sessions, queue and
+// Snapshots: state.State exports no dump of its sessions, queue and
 // clocks, so a snapshot is the list of batches applied since the group
 // started, replayed into a new State on restore. It is correct but grows
 // with every command; a state dump from the server package replaces it.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // Commit is one committed command as a member applied it: what the
@@ -21,11 +21,11 @@ import (
 type Commit struct {
 	Index  uint64 // the Raft log index of the batch
 	Cmd    Command
-	Result server.Result
+	Result state.Result
 	Replay bool
 	// State is the state the command was applied to (during a Restore,
 	// not yet the FSM's State).
-	State *server.State
+	State *state.State
 }
 
 // FSMConfig is what an FSM builds states, pools and policies with.
@@ -33,24 +33,24 @@ type FSMConfig struct {
 	// NewState returns the state before any command: the pools of the
 	// license files the member started with, no policy. Every member
 	// must start from the same files.
-	NewState func() *server.State
+	NewState func() *state.State
 	// PoolsByHash returns new pools built from the license text with
 	// hash h, for a Reread; PolicyByHash the policy of the options text
 	// with hash h, for a SetPolicy. Each call must build new pools: a
 	// State keeps pointers to them.
-	PoolsByHash  func(h Hash) ([]*server.Pool, error)
-	PolicyByHash func(h Hash) (server.Policy, error)
+	PoolsByHash  func(h Hash) ([]*state.Pool, error)
+	PolicyByHash func(h Hash) (state.Policy, error)
 	// OnCommit, when set, is called for every command applied, in log
 	// order, with the FSM's lock held: it must not call the FSM back.
 	OnCommit func(Commit)
 }
 
 // FSM is the Raft state machine of one vendor's seat table: it applies
-// committed batches of commands to a server.State. Its snapshot is the
+// committed batches of commands to a state.State. Its snapshot is the
 // list of batches applied since the group started (see Snapshot).
 type FSM struct {
 	cfg   FSMConfig
-	state atomic.Pointer[server.State]
+	state atomic.Pointer[state.State]
 	index atomic.Uint64
 
 	mu      sync.Mutex
@@ -67,7 +67,7 @@ type entry struct {
 // applyResponse is what Apply returns to the proposer on the master:
 // one result per command of the batch, or why none was applied.
 type applyResponse struct {
-	results []server.Result
+	results []state.Result
 	err     error
 }
 
@@ -80,7 +80,7 @@ func NewFSM(cfg FSMConfig) *FSM {
 
 // State is the member's current seat table, for status requests. A
 // Restore replaces it, so callers must not keep it for long.
-func (f *FSM) State() *server.State { return f.state.Load() }
+func (f *FSM) State() *state.State { return f.state.Load() }
 
 // AppliedIndex is the log index of the last batch applied.
 func (f *FSM) AppliedIndex() uint64 { return f.index.Load() }
@@ -127,8 +127,8 @@ func (f *FSM) Apply(l *raft.Log) any {
 	return applyResponse{results: results}
 }
 
-func (f *FSM) applyLocked(st *server.State, index uint64, cmds []Command, replay bool) ([]server.Result, error) {
-	results := make([]server.Result, 0, len(cmds))
+func (f *FSM) applyLocked(st *state.State, index uint64, cmds []Command, replay bool) ([]state.Result, error) {
+	results := make([]state.Result, 0, len(cmds))
 	for _, c := range cmds {
 		sc, err := f.resolve(c)
 		if err != nil {
@@ -143,8 +143,8 @@ func (f *FSM) applyLocked(st *server.State, index uint64, cmds []Command, replay
 	return results, nil
 }
 
-// resolve turns a replicated command into the server.Command to apply.
-func (f *FSM) resolve(c Command) (server.Command, error) {
+// resolve turns a replicated command into the state.Command to apply.
+func (f *FSM) resolve(c Command) (state.Command, error) {
 	switch c := c.(type) {
 	case Reread:
 		if f.cfg.PoolsByHash == nil {
@@ -154,7 +154,7 @@ func (f *FSM) resolve(c Command) (server.Command, error) {
 		if err != nil {
 			return nil, fmt.Errorf("triad: reread %s: %w", c.Hash, err)
 		}
-		return server.Reread{Pools: pools}, nil
+		return state.Reread{Pools: pools}, nil
 	case SetPolicy:
 		if f.cfg.PolicyByHash == nil {
 			return nil, fmt.Errorf("triad: options %s: no options file", c.Hash)
@@ -163,16 +163,16 @@ func (f *FSM) resolve(c Command) (server.Command, error) {
 		if err != nil {
 			return nil, fmt.Errorf("triad: options %s: %w", c.Hash, err)
 		}
-		return server.SetPolicy{Policy: p}, nil
+		return state.SetPolicy{Policy: p}, nil
 	case TimedOut:
-		return server.Disconnect{Session: c.Session, Now: c.Now}, nil
-	case server.Command:
+		return state.Disconnect{Session: c.Session, Now: c.Now}, nil
+	case state.Command:
 		return c, nil
 	}
 	return nil, fmt.Errorf("%w: %T", ErrNotReplicated, c)
 }
 
-// Snapshot captures the batches applied so far. server.State does not
+// Snapshot captures the batches applied so far. state.State does not
 // export a dump of its sessions, queue, clocks and next handle, so the
 // snapshot is the command log itself, replayed into a new state on
 // Restore; State.Apply being deterministic, that gives the same state.

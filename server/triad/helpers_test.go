@@ -16,7 +16,7 @@ import (
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/lmerr"
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // baseLicense is the license every test member starts from: f1 is
@@ -40,13 +40,13 @@ FEATURE f2 demo 1.0 permanent 2 SIGN=AB
 FEATURE big demo 1.0 permanent 1000000 SIGN=AB
 `
 
-func pools(t testing.TB, text string) []*server.Pool {
+func pools(t testing.TB, text string) []*state.Pool {
 	t.Helper()
 	f, err := licfile.Parse(strings.NewReader(text), "license.lic")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return server.BuildPools("demo", f.Features, f.Packages...)
+	return state.BuildPools("demo", f.Features, f.Packages...)
 }
 
 // licenses is the license texts every member can build pools from, by
@@ -67,25 +67,25 @@ func hashOf(text string) Hash { return sha256.Sum256([]byte(text)) }
 // after every command, failing t.
 func fsmConfig(t testing.TB, lic licenses) FSMConfig {
 	return FSMConfig{
-		NewState: func() *server.State {
-			st := server.NewState(pools(t, baseLicense))
+		NewState: func() *state.State {
+			st := state.NewState(pools(t, baseLicense))
 			st.CheckInvariants(func(err error) { t.Errorf("invariant: %v", err) })
 			return st
 		},
-		PoolsByHash: func(h Hash) ([]*server.Pool, error) {
+		PoolsByHash: func(h Hash) ([]*state.Pool, error) {
 			text, ok := lic[h]
 			if !ok {
 				return nil, fmt.Errorf("no license file with hash %s", h)
 			}
 			return pools(t, text), nil
 		},
-		PolicyByHash: func(h Hash) (server.Policy, error) { return server.NoPolicy{}, nil },
+		PolicyByHash: func(h Hash) (state.Policy, error) { return state.NoPolicy{}, nil },
 	}
 }
 
 // digest renders what a state serves, for comparing members: every
 // pool's counts, seats and queue.
-func digest(st *server.State) string {
+func digest(st *state.State) string {
 	var b strings.Builder
 	for _, ps := range st.Status() {
 		fmt.Fprintf(&b, "%s inuse=%d limit=%d issued=%d\n", ps.Pool.Key(), ps.InUse, ps.Limit, ps.Issued)
@@ -101,7 +101,7 @@ func digest(st *server.State) string {
 }
 
 // seatsOf are the handles of the seats out, with their sessions.
-func seatsOf(st *server.State) map[uint32]uint64 {
+func seatsOf(st *state.State) map[uint32]uint64 {
 	out := map[uint32]uint64{}
 	for _, ps := range st.Status() {
 		for _, s := range ps.Seats {
@@ -111,8 +111,8 @@ func seatsOf(st *server.State) map[uint32]uint64 {
 	return out
 }
 
-func checkout(session uint64, user, feature string) server.Checkout {
-	return server.Checkout{Session: session, Client: server.Client{User: user, Host: "h", Display: "d", IP: "127.0.0.1"}, Feature: feature, Version: "1.0", Count: 1}
+func checkout(session uint64, user, feature string) state.Checkout {
+	return state.Checkout{Session: session, Client: state.Client{User: user, Host: "h", Display: "d", IP: "127.0.0.1"}, Feature: feature, Version: "1.0", Count: 1}
 }
 
 // diskRaft is the Raft configuration of the tests on TCP with the logs
@@ -368,7 +368,7 @@ func (c *cluster) waitConverged(leader *Member) string {
 	return ""
 }
 
-func propose(t testing.TB, m *Member, cmds ...Command) []server.Result {
+func propose(t testing.TB, m *Member, cmds ...Command) []state.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -422,27 +422,27 @@ func randomCommands(seed uint64, n int) []Command {
 			c.Now = now
 			cmds = append(cmds, c)
 		case k < 7:
-			cmds = append(cmds, server.Checkin{Session: session, Handle: handle + uint32(r.IntN(20)), Now: now})
+			cmds = append(cmds, state.Checkin{Session: session, Handle: handle + uint32(r.IntN(20)), Now: now})
 		case k == 7:
-			cmds = append(cmds, server.Tick{Now: now})
+			cmds = append(cmds, state.Tick{Now: now})
 		case k == 8:
 			switch r.IntN(5) {
 			case 0:
-				cmds = append(cmds, server.Disconnect{Session: session, Now: now})
+				cmds = append(cmds, state.Disconnect{Session: session, Now: now})
 			case 1:
-				cmds = append(cmds, server.Remove{Feature: feature, User: fmt.Sprintf("u%d", session), Host: "h", Display: "d", Now: now})
+				cmds = append(cmds, state.Remove{Feature: feature, User: fmt.Sprintf("u%d", session), Host: "h", Display: "d", Now: now})
 			case 2:
-				cmds = append(cmds, server.RemoveHandle{Handle: handle + uint32(r.IntN(20)), Now: now})
+				cmds = append(cmds, state.RemoveHandle{Handle: handle + uint32(r.IntN(20)), Now: now})
 			case 3:
-				cmds = append(cmds, server.SetIdle{Session: session, Idle: r.IntN(2) == 0, Now: now})
+				cmds = append(cmds, state.SetIdle{Session: session, Idle: r.IntN(2) == 0, Now: now})
 			case 4:
 				cmds = append(cmds, TimedOut{Session: session, Now: now})
 			}
 		default:
-			cmds = append(cmds, server.Heartbeat{Session: session, Now: now})
+			cmds = append(cmds, state.Heartbeat{Session: session, Now: now})
 		}
 		if r.IntN(200) == 0 {
-			cmds = append(cmds, server.Revoke{Handles: []uint32{handle + uint32(r.IntN(20))}})
+			cmds = append(cmds, state.Revoke{Handles: []uint32{handle + uint32(r.IntN(20))}})
 		}
 		if r.IntN(100) == 0 {
 			cmds = append(cmds, Reread{Hash: hashOf([]string{baseLicense, rereadLicense}[r.IntN(2)])})

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // liveness is the master's own record of which sessions are alive.
@@ -56,7 +56,7 @@ func (m *Member) Forget(session uint64) {
 // queue as seen now: that is the grace period in which clients of the
 // old master reattach with their handles before their seats are freed.
 // It returns the results in that order.
-func (m *Member) Tick(ctx context.Context, timeout time.Duration) ([]server.Result, error) {
+func (m *Member) Tick(ctx context.Context, timeout time.Duration) ([]state.Result, error) {
 	if !m.IsLeader() {
 		id, _ := m.Leader()
 		return nil, errNotMaster(id)
@@ -88,7 +88,7 @@ func (m *Member) Tick(ctx context.Context, timeout time.Duration) ([]server.Resu
 	var cmds []Command
 	var beats []uint64
 	for _, s := range slices.Sorted(maps.Keys(l.fresh)) {
-		cmds = append(cmds, server.Heartbeat{Session: s})
+		cmds = append(cmds, state.Heartbeat{Session: s})
 		beats = append(beats, s)
 	}
 	var dead []uint64
@@ -104,7 +104,7 @@ func (m *Member) Tick(ctx context.Context, timeout time.Duration) ([]server.Resu
 	}
 	l.mu.Unlock()
 
-	cmds = append(cmds, server.Tick{})
+	cmds = append(cmds, state.Tick{})
 	rs, err := m.Propose(ctx, cmds)
 	if err != nil {
 		return nil, err // the heartbeats stay fresh for the next Tick
@@ -126,7 +126,7 @@ func (m *Member) Tick(ctx context.Context, timeout time.Duration) ([]server.Resu
 }
 
 // sessionsOf are the sessions holding a seat or waiting in the queue.
-func sessionsOf(st *server.State) []uint64 {
+func sessionsOf(st *state.State) []uint64 {
 	set := map[uint64]bool{}
 	for _, ps := range st.Status() {
 		for _, s := range ps.Seats {

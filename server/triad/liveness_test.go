@@ -9,6 +9,7 @@ import (
 
 	"golm/lmutil/options"
 	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // TestTickTimesOutSilentSessions: heartbeats stay on the master until a
@@ -123,7 +124,7 @@ func TestTimeoutSeesHeartbeats(t *testing.T) {
 	const optionsText = "TIMEOUT f1 60\n"
 	fsmFor := func(int) FSMConfig {
 		cfg := fsmConfig(t, newLicenses(baseLicense))
-		cfg.PolicyByHash = func(h Hash) (server.Policy, error) {
+		cfg.PolicyByHash = func(h Hash) (state.Policy, error) {
 			if h != hashOf(optionsText) {
 				return nil, fmt.Errorf("no options file with hash %s", h)
 			}

@@ -15,7 +15,7 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"golm/lmutil/protocol/lmerr"
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // Minor numbers of the errors a member answers with while it cannot
@@ -111,7 +111,7 @@ type proposal struct {
 }
 
 type proposed struct {
-	results []server.Result
+	results []state.Result
 	err     error
 }
 
@@ -260,7 +260,7 @@ func (m *Member) SessionID() uint64 {
 func (m *Member) ID() string { return m.cfg.ID }
 
 // State is the member's seat table (see FSM.State).
-func (m *Member) State() *server.State { return m.fsm.State() }
+func (m *Member) State() *state.State { return m.fsm.State() }
 
 // FSM is the member's state machine.
 func (m *Member) FSM() *FSM { return m.fsm }
@@ -301,7 +301,7 @@ func (m *Member) VerifyLeader(ctx context.Context) error {
 // FlexLM error, and nothing is granted, when this member is not the
 // master or no quorum commits in time. When ctx ends first the outcome is
 // unknown: the commands may still be committed.
-func (m *Member) Propose(ctx context.Context, cmds []Command) ([]server.Result, error) {
+func (m *Member) Propose(ctx context.Context, cmds []Command) ([]state.Result, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
@@ -472,31 +472,31 @@ func (m *Member) commit(batch []*proposal, n int) {
 func stamp(c Command, now time.Time) Command {
 	now = now.Round(0)
 	switch c := c.(type) {
-	case server.Checkout:
+	case state.Checkout:
 		c.Now = now
 		return c
-	case server.Checkin:
+	case state.Checkin:
 		c.Now = now
 		return c
-	case server.Heartbeat:
+	case state.Heartbeat:
 		c.Now = now
 		return c
-	case server.SetIdle:
+	case state.SetIdle:
 		c.Now = now
 		return c
-	case server.Disconnect:
+	case state.Disconnect:
 		c.Now = now
 		return c
-	case server.Tick:
+	case state.Tick:
 		c.Now = now
 		return c
 	case TimedOut:
 		c.Now = now
 		return c
-	case server.Remove:
+	case state.Remove:
 		c.Now = now
 		return c
-	case server.RemoveHandle:
+	case state.RemoveHandle:
 		c.Now = now
 		return c
 	}

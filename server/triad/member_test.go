@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // TestReplicatedCheckouts: three members on loopback TCP elect a master;
@@ -74,14 +74,14 @@ func TestReplicatedCheckouts(t *testing.T) {
 	})
 	t.Run("not replicated", func(t *testing.T) {
 		defer c.use(t)()
-		_, err := leader.Propose(context.Background(), []Command{server.Expire{Timeout: time.Second}})
+		_, err := leader.Propose(context.Background(), []Command{state.SetPolicy{Policy: state.NoPolicy{}}})
 		if err == nil {
-			t.Error("Propose(Expire) succeeded, want an error")
+			t.Error("Propose(state.SetPolicy) succeeded, want an error")
 		}
 	})
 	t.Run("checkin", func(t *testing.T) {
 		defer c.use(t)()
-		rs := propose(t, leader, server.Checkin{Session: 1, Handle: rs[0].Seat.Handle}, server.Checkin{Session: 2, Handle: rs[0].Seat.Handle})
+		rs := propose(t, leader, state.Checkin{Session: 1, Handle: rs[0].Seat.Handle}, state.Checkin{Session: 2, Handle: rs[0].Seat.Handle})
 		if rs[0].Err != nil {
 			t.Errorf("checkin: %v", rs[0].Err)
 		}
@@ -112,7 +112,7 @@ func TestFailover(t *testing.T) {
 	if got := digest(next.State()); got != before {
 		t.Errorf("new master serves\n%s\nwant\n%s", got, before)
 	}
-	got := propose(t, next, checkout(3, "carol", "f1"), checkout(4, "dave", "f1"), server.Checkin{Session: 1, Handle: rs[0].Seat.Handle})
+	got := propose(t, next, checkout(3, "carol", "f1"), checkout(4, "dave", "f1"), state.Checkin{Session: 1, Handle: rs[0].Seat.Handle})
 	if got[0].Seat == nil {
 		t.Fatalf("checkout on the new master: %v", got[0].Err)
 	}
@@ -223,7 +223,7 @@ func TestRestartCatchesUp(t *testing.T) {
 		s := uint64(100 + i)
 		rs := propose(t, leader, checkout(s, "u", "big"))
 		if i%2 == 0 {
-			propose(t, leader, server.Checkin{Session: s, Handle: rs[0].Seat.Handle})
+			propose(t, leader, state.Checkin{Session: s, Handle: rs[0].Seat.Handle})
 		}
 	}
 	// Wait for the master to have compacted its log.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // TestPartitionAudit cuts and heals the network between the members at
@@ -49,7 +49,7 @@ func partitionAudit(t *testing.T, seed uint64) {
 	returned := map[uint32]bool{}  // checkins clients were told succeeded
 	uncertain := map[uint32]bool{} // checkins that failed: they may still commit
 	var granted, refused, failed int
-	try := func(cmd Command) (server.Result, bool) {
+	try := func(cmd Command) (state.Result, bool) {
 		// A client tries the members in turn, the one that says it is
 		// the master first, as a client goes down its SERVER lines.
 		order := r.Perm(3)
@@ -68,7 +68,7 @@ func partitionAudit(t *testing.T, seed uint64) {
 			wantCode(t, err, -96, MinorNoQuorum, MinorNotMaster)
 		}
 		failed++
-		return server.Result{}, false
+		return state.Result{}, false
 	}
 
 	for iter := range 20 {
@@ -91,7 +91,7 @@ func partitionAudit(t *testing.T, seed uint64) {
 		for range 6 {
 			if len(told) > 0 && r.IntN(2) == 0 {
 				h, s := pick(r, told)
-				res, ok := try(server.Checkin{Session: s, Handle: h})
+				res, ok := try(state.Checkin{Session: s, Handle: h})
 				switch {
 				case !ok:
 					delete(told, h)
@@ -119,7 +119,7 @@ func partitionAudit(t *testing.T, seed uint64) {
 
 	c.heal()
 	leader := c.waitLeader()
-	propose(t, leader, server.Tick{}) // commits everything of earlier terms
+	propose(t, leader, state.Tick{}) // commits everything of earlier terms
 	c.waitConverged(leader)
 	t.Logf("seed %d: %d granted, %d refused, %d no quorum, %d commands audited", seed, granted, refused, failed, audited.Load())
 	if granted == 0 || failed == 0 {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // TestRereadByHash: a reread travels as the hash of the license text;
@@ -18,7 +18,7 @@ func TestRereadByHash(t *testing.T) {
 	files := [3]licenses{newLicenses(baseLicense), newLicenses(baseLicense), newLicenses(baseLicense)}
 	fsmFor := func(i int) FSMConfig {
 		cfg := fsmConfig(t, nil)
-		cfg.PoolsByHash = func(h Hash) ([]*server.Pool, error) {
+		cfg.PoolsByHash = func(h Hash) ([]*state.Pool, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			return fsmConfig(t, files[i]).PoolsByHash(h)

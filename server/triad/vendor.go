@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"golm/lmutil/server"
+	"golm/lmutil/server/state"
 )
 
 // VendorReplica is a Member as a vendor daemon uses it (server.Replica):
@@ -79,7 +80,7 @@ func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.
 
 // commit hands a committed command to the vendor daemon's report log,
 // once: not again while a restarted member applies its log anew.
-func (vr *VendorReplica) commit(c Commit, hook func(uint64, server.Command, server.Result)) {
+func (vr *VendorReplica) commit(c Commit, hook func(uint64, state.Command, state.Result)) {
 	vr.mu.Lock()
 	if c.Index != vr.cur.index {
 		vr.cur = position{c.Index, 0}
@@ -90,16 +91,16 @@ func (vr *VendorReplica) commit(c Commit, hook func(uint64, server.Command, serv
 	if c.Replay || !p.after(vr.done) || hook == nil {
 		return
 	}
-	var cmd server.Command
+	var cmd state.Command
 	switch x := c.Cmd.(type) {
 	case TimedOut:
 		// Its seats go back for the timeout, not for an exit.
-		cmd = server.Expire{Now: x.Now}
+		cmd = state.Tick{Now: x.Now} // a Tick's reason: timeout
 	case Reread:
-		cmd = server.Reread{}
+		cmd = state.Reread{}
 	case SetPolicy:
 		return
-	case server.Command:
+	case state.Command:
 		cmd = x
 	default:
 		return
@@ -114,7 +115,7 @@ func (vr *VendorReplica) commit(c Commit, hook func(uint64, server.Command, serv
 }
 
 // Propose is Member.Propose for the vendor daemon's commands.
-func (vr *VendorReplica) Propose(ctx context.Context, cmds []server.Command) ([]server.Result, error) {
+func (vr *VendorReplica) Propose(ctx context.Context, cmds []state.Command) ([]state.Result, error) {
 	cs := make([]Command, len(cmds))
 	for i, c := range cmds {
 		cs[i] = c
@@ -123,7 +124,7 @@ func (vr *VendorReplica) Propose(ctx context.Context, cmds []server.Command) ([]
 }
 
 // Tick is Member.Tick.
-func (vr *VendorReplica) Tick(ctx context.Context, grace time.Duration) ([]server.Result, error) {
+func (vr *VendorReplica) Tick(ctx context.Context, grace time.Duration) ([]state.Result, error) {
 	return vr.Member.Tick(ctx, grace)
 }
 

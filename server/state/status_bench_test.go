@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ func BenchmarkStatus(b *testing.B) {
 	b.Run("all", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if got := len(s.StatusAt(testNow)); got != 1000 {
+			if got := len(s.statusAt(testNow)); got != 1000 {
 				b.Fatalf("got %d pools, want 1000", got)
 			}
 		}

@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"testing"
@@ -68,7 +68,7 @@ func TestLineBlocks(t *testing.T) {
 				}
 			}
 			ps := PoolStatus{Pool: Pool{Feature: "f1", Count: issued, Parts: tt.parts}, Seats: tt.seats, InUse: tt.inUse, Issued: issued}
-			got := lineBlocks(ps, now)
+			got := LineBlocks(ps, now)
 			if len(got) != len(tt.want) {
 				t.Fatalf("%d blocks, want %d", len(got), len(tt.want))
 			}
@@ -76,14 +76,14 @@ func TestLineBlocks(t *testing.T) {
 			for i, w := range tt.want {
 				b := got[i]
 				var handles []uint32
-				for _, st := range b.seats {
+				for _, st := range b.Seats {
 					handles = append(handles, st.Handle)
 				}
-				if b.part.Expiry.Text != w.expiry || b.issued != w.issued || b.first != w.first || !equalHandles(handles, w.handles) {
+				if b.Part.Expiry.Text != w.expiry || b.Issued != w.issued || b.First != w.first || !equalHandles(handles, w.handles) {
 					t.Errorf("block %d = expiry %q issued %d handles %v first %v, want %q %d %v %v",
-						i, b.part.Expiry.Text, b.issued, handles, b.first, w.expiry, w.issued, w.handles, w.first)
+						i, b.Part.Expiry.Text, b.Issued, handles, b.First, w.expiry, w.issued, w.handles, w.first)
 				}
-				total += b.inUse
+				total += b.InUse
 			}
 			if total != tt.inUse {
 				t.Errorf("blocks' in use add up to %d, want %d", total, tt.inUse)

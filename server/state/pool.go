@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"slices"
@@ -64,7 +64,7 @@ type PoolPart struct {
 
 // validAt reports whether the part counts at now.
 func (pp PoolPart) validAt(now time.Time) bool {
-	return !expired(pp.Expiry, now) && !notStarted(pp.Start, now)
+	return !Expired(pp.Expiry, now) && !notStarted(pp.Start, now)
 }
 
 // parts are the pool's parts; a pool built without them (by hand) is one
@@ -76,8 +76,8 @@ func (p *Pool) parts() []PoolPart {
 	return []PoolPart{{Count: p.Count, Overdraft: p.Overdraft, Start: p.Start, Expiry: p.Expiry}}
 }
 
-// ValidAt reports whether any line of the pool is valid at now.
-func (p *Pool) ValidAt(now time.Time) bool {
+// validAt reports whether any line of the pool is valid at now.
+func (p *Pool) validAt(now time.Time) bool {
 	for _, pp := range p.parts() {
 		if pp.validAt(now) {
 			return true
@@ -86,9 +86,9 @@ func (p *Pool) ValidAt(now time.Time) bool {
 	return false
 }
 
-// CountAt is the seats the pool's lines valid at now give, and the
+// countAt is the seats the pool's lines valid at now give, and the
 // overdraft they allow.
-func (p *Pool) CountAt(now time.Time) (count, overdraft int) {
+func (p *Pool) countAt(now time.Time) (count, overdraft int) {
 	if p.Uncounted {
 		return 0, 0
 	}
@@ -105,7 +105,7 @@ func (p *Pool) CountAt(now time.Time) (count, overdraft int) {
 // (rather than some not having started yet).
 func (p *Pool) allExpired(now time.Time) bool {
 	for _, pp := range p.parts() {
-		if !expired(pp.Expiry, now) {
+		if !Expired(pp.Expiry, now) {
 			return false
 		}
 	}
@@ -149,9 +149,6 @@ func (p *Pool) NodeLocked() bool {
 	return false
 }
 
-// Limit is the most seats the pool may have out: Count plus Overdraft.
-func (p *Pool) Limit() int { return p.Count + p.Overdraft }
-
 func poolKey(name string, v licfile.Version, h licfile.HostIDList, vs string) string {
 	var b strings.Builder
 	b.WriteString(name)
@@ -183,10 +180,10 @@ const (
 	DupSite
 )
 
-// ParseDupGroup reads a DUP_GROUP value: any combination of U, H, D and V,
+// parseDupGroup reads a DUP_GROUP value: any combination of U, H, D and V,
 // SITE, or NONE ("" and NONE are no grouping). ok is false for anything
 // else.
-func ParseDupGroup(s string) (m DupMask, ok bool) {
+func parseDupGroup(s string) (m DupMask, ok bool) {
 	switch u := strings.ToUpper(strings.TrimSpace(s)); u {
 	case "", "NONE":
 		return 0, true
@@ -383,7 +380,7 @@ func (r PoolRules) Build(vendor string, lines []*licfile.Feature, packages []*li
 }
 
 func newPool(f *licfile.Feature, version licfile.Version, count int) *Pool {
-	dup, _ := ParseDupGroup(f.DupGroup)
+	dup, _ := parseDupGroup(f.DupGroup)
 	p := &Pool{
 		Feature:      f.Name,
 		Vendor:       f.Vendor,
@@ -529,7 +526,7 @@ func expandPackages(pools []*Pool, vendor string, packages []*licfile.Package) [
 			}
 			if pk.Suite {
 				cp.Suite = p
-				cp.Dup, _ = ParseDupGroup(p.Lines[0].DupGroup)
+				cp.Dup, _ = parseDupGroup(p.Lines[0].DupGroup)
 			}
 			k := cp.Key()
 			if q := byKey[k]; q != nil && !q.Uncounted && !cp.Uncounted && q.Suite == cp.Suite {
@@ -570,9 +567,9 @@ func compareVersion(a, b licfile.Version) int {
 	return strings.Compare(fa, fb)
 }
 
-// ParseVersion reads a requested feature version ("1.0", "2024.05", "5").
+// parseVersion reads a requested feature version ("1.0", "2024.05", "5").
 // ok is false when s is not a non-negative decimal number.
-func ParseVersion(s string) (v licfile.Version, ok bool) {
+func parseVersion(s string) (v licfile.Version, ok bool) {
 	v.Text = s
 	if s == "" {
 		return v, true
@@ -613,9 +610,9 @@ func dateTime(d licfile.Date) (start time.Time, ok bool) {
 	return time.Date(y, d.Month, d.Day, 0, 0, 0, 0, time.Local), true
 }
 
-// expired reports whether a license whose expiry is d has expired at now:
+// Expired reports whether a license whose expiry is d has expired at now:
 // a license is good through the whole of its expiry day.
-func expired(d licfile.Date, now time.Time) bool {
+func Expired(d licfile.Date, now time.Time) bool {
 	t, ok := dateTime(d)
 	return ok && !now.Before(t.AddDate(0, 0, 1))
 }
@@ -651,4 +648,19 @@ func laterDate(a, b licfile.Date) bool {
 		return true
 	}
 	return ta.After(tb)
+}
+
+// platformAllowed reports whether a client on platform may use pool p:
+// yes when one of the pool's lines has no PLATFORMS= or lists the
+// platform (lines merged into one pool may differ).
+func platformAllowed(p *Pool, platform string) bool {
+	if len(p.Lines) == 0 {
+		return true
+	}
+	for _, l := range p.Lines {
+		if l.AllowsPlatform(platform) {
+			return true
+		}
+	}
+	return false
 }

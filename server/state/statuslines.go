@@ -1,26 +1,26 @@
-package server
+package state
 
 import "time"
 
-// lineBlock is one license line's block of lmstat -a: the line (its
+// LineBlock is one license line's block of lmstat -a: the line (its
 // part of a pool) and the seats shown under it.
-type lineBlock struct {
-	part   PoolPart
-	issued int
-	inUse  int
-	seats  []Seat
-	first  bool // reservations and queued requests are shown here
+type LineBlock struct {
+	Part   PoolPart
+	Issued int
+	InUse  int
+	Seats  []Seat
+	First  bool // reservations and queued requests are shown here
 }
 
-// lineBlocks splits a pool's status into one block per license line
+// LineBlocks splits a pool's status into one block per license line
 // when the pool's lines differ in their dates (OUTPUT-FORMATS: "each line
 // gets its own block with its own expiry"). Seats belong to the pool, not
 // to a line: they fill the lines valid now in file order, each up to its
 // count and overdraft, and what is left stays with the last of them. A
 // pool whose lines share their dates is one block, as before.
-func lineBlocks(ps PoolStatus, now time.Time) []lineBlock {
+func LineBlocks(ps PoolStatus, now time.Time) []LineBlock {
 	parts := ps.Pool.parts()
-	one := []lineBlock{{issued: ps.Issued, inUse: ps.InUse, seats: ps.Seats, first: true}}
+	one := []LineBlock{{Issued: ps.Issued, InUse: ps.InUse, Seats: ps.Seats, First: true}}
 	if len(parts) < 2 || ps.Pool.Uncounted {
 		return one
 	}
@@ -33,13 +33,13 @@ func lineBlocks(ps PoolStatus, now time.Time) []lineBlock {
 	if same {
 		return one
 	}
-	blocks := make([]lineBlock, len(parts))
+	blocks := make([]LineBlock, len(parts))
 	valid := -1 // the first line valid now
 	last := -1
 	for i, pp := range parts {
-		blocks[i].part = pp
+		blocks[i].Part = pp
 		if pp.validAt(now) && !ps.Pool.Removed {
-			blocks[i].issued = pp.Count
+			blocks[i].Issued = pp.Count
 			if valid < 0 {
 				valid = i
 			}
@@ -49,7 +49,7 @@ func lineBlocks(ps PoolStatus, now time.Time) []lineBlock {
 	if valid < 0 {
 		valid, last = 0, len(parts)-1
 	}
-	blocks[valid].first = true
+	blocks[valid].First = true
 	at, room := valid, parts[valid].Count+parts[valid].Overdraft
 	inSeats := 0
 	for _, st := range ps.Seats {
@@ -57,13 +57,13 @@ func lineBlocks(ps PoolStatus, now time.Time) []lineBlock {
 			at++
 			room = parts[at].Count + parts[at].Overdraft
 		}
-		blocks[at].seats = append(blocks[at].seats, st)
-		blocks[at].inUse += st.Count
+		blocks[at].Seats = append(blocks[at].Seats, st)
+		blocks[at].InUse += st.Count
 		room -= st.Count
 		inSeats += st.Count
 	}
 	// Reserved seats nobody uses count as in use on the line that shows
 	// the reservations.
-	blocks[valid].inUse += ps.InUse - inSeats
+	blocks[valid].InUse += ps.InUse - inSeats
 	return blocks
 }
