@@ -87,6 +87,7 @@ type child struct {
 	running bool          // a supervisor goroutine is active
 	stopReq chan struct{} // closed to stop the supervisor
 	done    chan struct{} // closed when the supervisor returns
+	master  string        // a triad's master, as the vendor daemon said (lmgrd_triad.go)
 }
 
 func newChild(l *Lmgrd, vl *licfile.Vendor) *child {
@@ -402,6 +403,8 @@ func (c *child) readControl(p *proc) {
 			}
 		case *protocol.LogLine:
 			c.l.log.WriteRaw(m.Text)
+		case *protocol.TriadMaster:
+			c.setMaster(m.Master)
 		case *protocol.Hello:
 		default:
 			p.ctrl.Close()

@@ -820,7 +820,7 @@ func (l *Lmgrd) status(c *protocol.Conn) error {
 		Host:         l.host,
 		Port:         l.Port(),
 		Version:      l.cfg.Software,
-		Master:       true,
+		Master:       l.isMaster(),
 		LicenseFiles: l.cfg.LicenseFiles,
 	}); err != nil {
 		return err

@@ -211,3 +211,29 @@ func TriadRunID(vendor string, members []string) uint64 {
 	h := sha256.Sum256([]byte(vendor + "\x00" + strings.Join(members, ",")))
 	return binary.BigEndian.Uint64(h[:8]) | 1
 }
+
+// setMaster records the master the vendor daemon's Raft group has.
+func (c *child) setMaster(m string) {
+	c.mu.Lock()
+	c.master = m
+	c.mu.Unlock()
+}
+
+// isMaster reports whether lmstat shows this lmgrd as the master: always
+// for one server; for a triad, when the group of the first vendor that
+// is up names this member.
+func (l *Lmgrd) isMaster() bool {
+	if l.triad == nil {
+		return true
+	}
+	self := TriadMember(l.triad.servers[l.triad.self])
+	for _, c := range l.vendorList() {
+		c.mu.Lock()
+		up, m := c.up, c.master
+		c.mu.Unlock()
+		if up {
+			return m == self
+		}
+	}
+	return false
+}

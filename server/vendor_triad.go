@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/state"
 )
@@ -45,6 +46,9 @@ type ReplicaHooks struct {
 	// OnCommit is called for every committed command, in log order, on
 	// every member: the report log is written from it.
 	OnCommit func(index uint64, cmd state.Command, r state.Result)
+	// OnMaster is called with the master's member name ("port@host")
+	// whenever it changes, "" while there is none.
+	OnMaster func(master string)
 }
 
 // TriadConfig makes a vendor daemon a member of a triad.
@@ -70,8 +74,11 @@ const DefaultTriadGrace = 90 * time.Second
 type triadVendor struct {
 	cfg  TriadConfig
 	repl Replica
-	mu   sync.Mutex
-	live map[uint64]struct{} // sessions with an open connection to this member
+	mu     sync.Mutex
+	live   map[uint64]struct{} // sessions with an open connection to this member
+	master string              // the master last heard of
+	ctrl   *protocol.Conn      // lmgrd's control channel, once Ready was sent
+	leader bool                // this member was the master at the last tick
 }
 
 // startTriad starts the vendor daemon's member of the triad; its seat
@@ -99,6 +106,7 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 			return st
 		},
 		OnCommit: v.onCommit,
+		OnMaster: t.onMaster,
 	})
 	if err != nil {
 		return err
@@ -108,6 +116,33 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 	v.state = repl.State()
 	v.runID = tc.RunID
 	return nil
+}
+
+// onMaster tells lmgrd which member is the master, for lmstat.
+func (t *triadVendor) onMaster(master string) {
+	t.mu.Lock()
+	t.master = master
+	ctrl := t.ctrl
+	t.mu.Unlock()
+	if ctrl != nil {
+		_ = ctrl.Send(&protocol.TriadMaster{Master: master})
+	}
+}
+
+// triadReady is called once the vendor daemon told lmgrd it is ready:
+// from then on lmgrd hears of each change of master.
+func (v *Vendor) triadReady(ctrl *protocol.Conn) {
+	t := v.triad
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.ctrl = ctrl
+	master := t.master
+	t.mu.Unlock()
+	if master != "" {
+		_ = ctrl.Send(&protocol.TriadMaster{Master: master})
+	}
 }
 
 // onCommit writes the report log records of a committed command, on every
@@ -181,7 +216,18 @@ func (v *Vendor) newSessionID() uint64 {
 // tickTriad is the tick of a member: only the master proposes one.
 func (v *Vendor) tickTriad() {
 	t := v.triad
-	if !t.repl.IsLeader() {
+	leader := t.repl.IsLeader()
+	t.mu.Lock()
+	was := t.leader
+	t.leader = leader
+	t.mu.Unlock()
+	if was && !leader {
+		// A master that lost its role while it runs (a partition, a
+		// leadership transfer) sends its clients away, so that they
+		// reattach to the new master within its grace period.
+		v.closeClients()
+	}
+	if !leader {
 		return
 	}
 	t.mu.Lock()
@@ -199,6 +245,15 @@ func (v *Vendor) tickTriad() {
 	}
 	for _, r := range rs {
 		v.logResult(r)
+	}
+}
+
+// closeClients closes every client connection.
+func (v *Vendor) closeClients() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for c := range v.conns {
+		c.Close()
 	}
 }
 

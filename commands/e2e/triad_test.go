@@ -358,6 +358,22 @@ func TestTriadFailover(t *testing.T) {
 	if took > 5*time.Second {
 		t.Errorf("the new master granted %v after the kill, want under 5s", took)
 	}
+	// lmstat of the triad: each member in SERVER-line order, (MASTER) on
+	// the new one, the killed one down.
+	var stat result
+	poll(t, "lmstat to show the new master", func() bool {
+		stat = next.run("lmstat", "-c", spec(ms))
+		return strings.Contains(stat.stdout, fmt.Sprintf("%10s: license server UP (MASTER)", next.ip))
+	})
+	if want := "License server status: " + spec(ms) + "\n"; !strings.Contains(stat.stdout, want) {
+		t.Errorf("lmstat:\n%s\nwant %q", stat.stdout, want)
+	}
+	if want := fmt.Sprintf("%10s: Cannot connect to license server system. (-15,", master.ip); !strings.Contains(stat.stdout, want) {
+		t.Errorf("lmstat:\n%s\nwant %q", stat.stdout, want)
+	}
+	if n := strings.Count(stat.stdout, "(MASTER)"); n != 1 {
+		t.Errorf("lmstat shows %d masters:\n%s", n, stat.stdout)
+	}
 	var after map[string]string
 	poll(t, "every seat still held", func() bool {
 		after, _ = next.seats()

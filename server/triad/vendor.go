@@ -19,7 +19,8 @@ import (
 // report log from the commands it hands back as they commit.
 type VendorReplica struct {
 	*Member
-	logf func(format string, args ...any)
+	logf     func(format string, args ...any)
+	onMaster func(string)
 
 	// reported is the log position of the last command handed to the
 	// report log, kept in DataDir/reported, so that a member that
@@ -48,7 +49,7 @@ func (p position) after(q position) bool {
 // debug log.
 func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.ReplicaHooks) (server.Replica, error) {
 	return func(h server.ReplicaHooks) (server.Replica, error) {
-		vr := &VendorReplica{logf: logf, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
+		vr := &VendorReplica{logf: logf, onMaster: h.OnMaster, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
 		if cfg.DataDir != "" {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return nil, err
@@ -172,6 +173,9 @@ func (vr *VendorReplica) watch() {
 						logf("Lost quorum")
 					} else {
 						logf("CONNECTED, master is %s", d.LeaderID)
+					}
+					if vr.onMaster != nil {
+						vr.onMaster(string(d.LeaderID))
 					}
 				case raft.FailedHeartbeatObservation:
 					if !lost[d.PeerID] {
