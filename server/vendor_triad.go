@@ -72,8 +72,8 @@ const DefaultTriadGrace = 90 * time.Second
 
 // triadVendor is a vendor daemon's triad part.
 type triadVendor struct {
-	cfg  TriadConfig
-	repl Replica
+	cfg    TriadConfig
+	repl   Replica
 	mu     sync.Mutex
 	live   map[uint64]struct{} // sessions with an open connection to this member
 	master string              // the master last heard of
