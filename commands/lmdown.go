@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/licfile"
 )
 
 func lmdownApplet() *Applet {
@@ -24,6 +26,7 @@ The license servers are those of the license path (-c, else $LM_LICENSE_FILE and
 			`("1) 27000@host     xyzd", the port@host padded to 21 columns, then the vendor daemons), a blank line, and asks "Are you sure (y/n)?  " on standard input; ` +
 			`only an answer starting with y or Y goes on. With several servers it first asks which one to shut down ("Enter the number of the license server to shut down (1-N) or a for all:  "). ` +
 			`-q prints no header or table and does not ask (manual 7.5), prints nothing on success, and shuts down only the first server that answers; -all implies -q and shuts down every server of the path. ` +
+			`The three servers of a three-server triad (a license file with three SERVER lines, or three comma-separated port@host) are listed one by one, and lmdown -q shuts down every one of them that answers, at once (no one-minute delay). ` +
 			`-force is passed on to lmgrd, which shuts down even with licenses checked out (golm's lmgrd always does).
 
 Without -q, lmdown then prints "    N License Server shut down" ("Servers" for several), or with -vendor "    Vendor daemon vendor shut down". A server that refuses prints its FlexLM error on standard error ` +
@@ -57,7 +60,13 @@ func runLmdown(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	conns, dialErr := dialAdmins(c.Context, env, "lmdown", targets, !quiet || all)
+	// A three-server triad is shut down whole: its three members are
+	// the servers (each one that answers).
+	triad := len(targets[0]) == 3
+	if triad {
+		targets = triadMembers(targets[0])
+	}
+	conns, dialErr := dialAdmins(c.Context, env, "lmdown", targets, !quiet || all || triad)
 	defer closeAdmins(conns)
 	if len(conns) == 0 {
 		return dialErr
@@ -79,7 +88,7 @@ func runLmdown(c *cli.Context, env *Env) error {
 		if a := readAnswer(in); !strings.HasPrefix(a, "y") && !strings.HasPrefix(a, "Y") {
 			return nil
 		}
-	} else if !all {
+	} else if !all && !triad {
 		chosen = conns[:1]
 	}
 	if v := c.String("vendor"); v != "" {
@@ -118,6 +127,16 @@ func runLmdown(c *cli.Context, env *Env) error {
 		return alreadyPrinted(first)
 	}
 	return first
+}
+
+// triadMembers are the members of a triad, one target each, in
+// SERVER-line order.
+func triadMembers(spec []licfile.ServerAddr) [][]licfile.ServerAddr {
+	out := make([][]licfile.ServerAddr, len(spec))
+	for i := range spec {
+		out[i] = spec[i : i+1]
+	}
+	return out
 }
 
 // writeServerTable is lmdown's list of servers.

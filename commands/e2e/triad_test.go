@@ -492,6 +492,34 @@ func TestTriadQuorum(t *testing.T) {
 	}
 }
 
+// TestTriadLmdown: lmdown -q of a triad's license file stops its three
+// members.
+func TestTriadLmdown(t *testing.T) {
+	var ports []int
+	for len(ports) < 3 {
+		if p := freePort(t); !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	ms := triadSetup(t, []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}, ports, "FEATURE f1 demo 1.0 permanent 4\n")
+	startTriad(t, ms)
+	if r := ms[1].run("lmdown", "-q", "-c", ms[1].lic); r.status != 0 {
+		t.Fatalf("lmdown -q: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	for _, m := range ms {
+		done := m.done
+		poll(t, "lmgrd of "+m.name()+" to exit", func() bool {
+			select {
+			case <-done:
+				return true
+			default:
+				return false
+			}
+		})
+		m.cmd = nil
+	}
+}
+
 func equalMaps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
