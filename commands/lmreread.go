@@ -20,7 +20,8 @@ func lmrereadApplet() *Applet {
 			`and the licenses already checked out stay with their clients. With -vendor only that vendor daemon rereads (lmgrd does not), and lmgrd starts it again if it was shut down with lmdown -vendor.
 
 The server is the first of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers; -all asks every server of the path. ` +
-			`lmgrd always rereads its own files: -c only says where to find the server.
+			`lmgrd always rereads its own files: -c only says where to find the server. ` +
+			`For a three-server triad (three SERVER lines, or three comma-separated port@host) lmreread asks each of the three: each checks its own copy, and the master commits the reread, which every member applies from its own copy; a member whose copy differs from the master's says so in its debug log and stops granting until it is restarted with the master's files.
 
 Unlike FLEXlm 7.1, the vendor daemons reread their options files too. A license file or options file that a vendor daemon would refuse is refused before any daemon rereads: ` +
 			`a license file that cannot be read or has a bad line, or an options file with a bad line that restricts access (INCLUDE, EXCLUDE, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP they use) or that cannot be read. ` +
@@ -50,7 +51,13 @@ func runLmreread(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	conns, dialErr := dialAdmins(c.Context, env, "lmreread", targets, c.Bool("all"))
+	all := c.Bool("all")
+	if len(targets[0]) == 3 {
+		// Each member of a triad rereads its own copy; the master
+		// commits the reread for the three.
+		targets, all = triadMembers(targets[0]), true
+	}
+	conns, dialErr := dialAdmins(c.Context, env, "lmreread", targets, all)
 	defer closeAdmins(conns)
 	if len(conns) == 0 {
 		return dialErr

@@ -549,9 +549,6 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
-	if v.triad != nil {
-		return v.rereadTriad()
-	}
 	if err := checkRereadable(v.cfg.LicenseFiles); err != nil {
 		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)
@@ -573,6 +570,9 @@ func (v *Vendor) Reread() error {
 	}
 	v.rereadLogs(logs)
 	v.signed.Store(signed.with(v.signed.Load()))
+	if v.triad != nil {
+		return v.rereadTriad(pools, nolog) // vendor_triad.go
+	}
 	v.logResult(v.apply(state.Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.apply(state.SetPolicy{Policy: policy}))

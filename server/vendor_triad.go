@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
+	"os"
 	"sync"
 	"time"
 
+	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server/state"
@@ -34,6 +37,9 @@ type Replica interface {
 	IsLeader() bool
 	// State is the replicated seat table.
 	State() *state.State
+	// Reread commits a reread of the license and options texts with
+	// these hashes (each member builds its own pools from its copy).
+	Reread(ctx context.Context, license, options [32]byte) ([]state.Result, error)
 	// Shutdown stops the member.
 	Shutdown() error
 }
@@ -49,6 +55,11 @@ type ReplicaHooks struct {
 	// OnMaster is called with the master's member name ("port@host")
 	// whenever it changes, "" while there is none.
 	OnMaster func(master string)
+	// PoolsByHash and PolicyByHash build the pools and policy of a
+	// committed reread from this member's own files, when their hash is
+	// the one the master reread.
+	PoolsByHash  func(h [32]byte) ([]*state.Pool, error)
+	PolicyByHash func(h [32]byte) (state.Policy, error)
 }
 
 // TriadConfig makes a vendor daemon a member of a triad.
@@ -107,6 +118,14 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 		},
 		OnCommit: v.onCommit,
 		OnMaster: t.onMaster,
+		PoolsByHash: func(h [32]byte) ([]*state.Pool, error) {
+			p, _, err := v.byHash(quiet, h, true)
+			return p, err
+		},
+		PolicyByHash: func(h [32]byte) (state.Policy, error) {
+			_, p, err := v.byHash(quiet, h, false)
+			return p, err
+		},
 	})
 	if err != nil {
 		return err
@@ -264,13 +283,80 @@ func (v *Vendor) stopTriad() {
 	}
 }
 
-// errTriadReread is the refusal of an lmreread by a member of a triad.
-var errTriadReread = errors.New("lmreread of a three-server triad is not supported yet; restart the members one at a time")
+// rereadTriad applies an lmreread to the triad: every member has checked
+// its own copy of the files (Reread); the master commits a Reread and a
+// SetPolicy naming the hashes of its license and options texts, and
+// every member builds the new pools and policy from its own copy when it
+// applies them. A member whose copy differs cannot, and stops applying
+// (see package triad). A member that is not the master has nothing more
+// to do: the master's reread reaches it through the log.
+func (v *Vendor) rereadTriad(pools []*state.Pool, nolog options.NoLog) error {
+	t := v.triad
+	v.nolog.Store(uint32(nolog))
+	if !t.repl.IsLeader() {
+		v.log.Printf("Rereading license file: the master rereads for the triad")
+		return nil
+	}
+	lic, opt, err := v.fileHashes(v.log)
+	if err != nil {
+		v.log.Printf("Reread of license file failed: %v", err)
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.CommitTimeout)
+	defer cancel()
+	rs, err := t.repl.Reread(ctx, lic, opt)
+	if err != nil {
+		v.log.Printf("Reread of license file failed: %v", err)
+		return err
+	}
+	for _, r := range rs {
+		v.logResult(r)
+	}
+	v.logFeatures("Rereading license file", pools)
+	return nil
+}
 
-// rereadTriad refuses a reread: the members would have to build the same
-// pools from their own copies, by the hash the log carries, which the
-// vendor daemon does not do yet.
-func (v *Vendor) rereadTriad() error {
-	v.log.Printf("state.Reread of license file refused: %v", errTriadReread)
-	return errTriadReread
+// fileHashes are the SHA-256 of this member's license files (in order)
+// and of its options file ("" when it has none): what a replicated
+// reread names.
+func (v *Vendor) fileHashes(log *DebugLog) (license, opts [32]byte, err error) {
+	h := sha256.New()
+	for _, p := range v.cfg.LicenseFiles {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return license, opts, err
+		}
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	copy(license[:], h.Sum(nil))
+	files, err := LoadLicenses(v.cfg.LicenseFiles, log)
+	if err != nil {
+		return license, opts, err
+	}
+	var text []byte
+	if path, _ := optionsPath(v.cfg.Name, files); path != "" {
+		text, _ = os.ReadFile(path) // none: the empty text
+	}
+	opts = sha256.Sum256(text)
+	return license, opts, nil
+}
+
+// errDiffers is a member whose own files are not those the master
+// reread.
+var errDiffers = errors.New("this member's license or options file differs from the master's; copy the master's and restart this member")
+
+// byHash builds, for a replicated reread, the pools (license) or the
+// policy (options) from this member's own files when their hash is h.
+func (v *Vendor) byHash(quiet *Vendor, h [32]byte, license bool) ([]*state.Pool, state.Policy, error) {
+	lic, opt, err := quiet.fileHashes(quiet.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if license && lic != h || !license && opt != h {
+		v.log.Printf("Reread refused: %v", errDiffers)
+		return nil, nil, errDiffers
+	}
+	pools, policy, _, _, _, _, err := quiet.load()
+	return pools, policy, err
 }

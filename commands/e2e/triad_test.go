@@ -42,6 +42,29 @@ const triadHolders = 12
 // member holding its own copy.
 func triadSetup(t *testing.T, ips []string, ports []int, features string) []*member {
 	t.Helper()
+	signed := signTriad(t, ips, ports, features)
+	pub, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", "demo.pub"))
+	var ms []*member
+	for i := range ips {
+		dir := t.TempDir()
+		m := &member{t: t, ip: ips[i], port: ports[i], dir: dir, lic: filepath.Join(dir, "license.lic"), log: filepath.Join(dir, "debug.log")}
+		if err := os.WriteFile(m.lic, signed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "demo.pub"), pub, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "demo.opt"), []byte("REPORTLOG +report.rl\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// signTriad is the signed text of a triad's license file.
+func signTriad(t *testing.T, ips []string, ports []int, features string) []byte {
+	t.Helper()
 	var lic strings.Builder
 	for i := range ips {
 		fmt.Fprintf(&lic, "SERVER %s ANY %d\n", ips[i], ports[i])
@@ -68,23 +91,7 @@ func triadSetup(t *testing.T, ips []string, ports []int, features string) []*mem
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := os.ReadFile(filepath.Join(sign, "demo.pub"))
-	var ms []*member
-	for i := range ips {
-		dir := t.TempDir()
-		m := &member{t: t, ip: ips[i], port: ports[i], dir: dir, lic: filepath.Join(dir, "license.lic"), log: filepath.Join(dir, "debug.log")}
-		if err := os.WriteFile(m.lic, signed, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "demo.pub"), pub, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "demo.opt"), []byte("REPORTLOG +report.rl\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
-	}
-	return ms
+	return signed
 }
 
 // name is the member's "port@host".
@@ -489,6 +496,45 @@ func TestTriadQuorum(t *testing.T) {
 	})
 	if !equalMaps(after, before) {
 		t.Errorf("seats %v, before %v", after, before)
+	}
+}
+
+// TestTriadLmreread: lmreread of a triad whose three copies of the
+// license file gained seats applies the new count on every member, and
+// the seat held stays.
+func TestTriadLmreread(t *testing.T) {
+	var ports []int
+	for len(ports) < 3 {
+		if p := freePort(t); !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
+	ms := triadSetup(t, ips, ports, "FEATURE f1 demo 1.0 permanent 2\n")
+	master := startTriad(t, ms)
+	holdAt(t, ms, "keeper")
+	var before map[string]string
+	poll(t, "the seat held", func() bool {
+		before, _ = master.seats()
+		return len(before) == 1
+	})
+	signed := signTriad(t, ips, ports, "FEATURE f1 demo 1.0 permanent 6\n")
+	for _, m := range ms {
+		if err := os.WriteFile(m.lic, signed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := ms[0].run("lmreread", "-c", ms[0].lic); r.status != 0 || !strings.Contains(r.stdout, "lmreread successful") {
+		t.Fatalf("lmreread: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	for _, m := range ms {
+		poll(t, "6 seats of f1 on "+m.name(), func() bool {
+			r := m.run("lmstat", "-a", "-c", m.name())
+			return strings.Contains(r.stdout, "Users of f1:  (Total of 6 licenses issued;  Total of 1 license in use)")
+		})
+		if got, _ := m.seats(); !equalMaps(got, before) {
+			t.Errorf("%s: seats %v after the reread, before %v", m.name(), got, before)
+		}
 	}
 }
 

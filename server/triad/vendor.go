@@ -65,6 +65,12 @@ func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.
 			vr.file = f
 		}
 		cfg.NewState = h.NewState
+		if h.PoolsByHash != nil {
+			cfg.PoolsByHash = func(x Hash) ([]*state.Pool, error) { return h.PoolsByHash(x) }
+		}
+		if h.PolicyByHash != nil {
+			cfg.PolicyByHash = func(x Hash) (state.Policy, error) { return h.PolicyByHash(x) }
+		}
 		cfg.OnCommit = func(c Commit) { vr.commit(c, h.OnCommit) }
 		m, err := New(cfg)
 		if err != nil {
@@ -122,6 +128,12 @@ func (vr *VendorReplica) Propose(ctx context.Context, cmds []state.Command) ([]s
 		cs[i] = c
 	}
 	return vr.Member.Propose(ctx, cs)
+}
+
+// Reread commits a reread of the license text with hash license and
+// the options text with hash options, in one batch.
+func (vr *VendorReplica) Reread(ctx context.Context, license, options [32]byte) ([]state.Result, error) {
+	return vr.Member.Propose(ctx, []Command{Reread{Hash: license}, SetPolicy{Hash: options}})
 }
 
 // Tick is Member.Tick.
