@@ -63,7 +63,7 @@ func adminTargets(env *Env, cflag string) ([][]licfile.ServerAddr, error) {
 	return out, nil
 }
 
-// adminServer is one lmgrd an admin command talks to.
+// adminConn is one lmgrd an admin command talks to.
 type adminConn struct {
 	adm     *client.Admin
 	addr    string   // port@host as lmgrd names itself

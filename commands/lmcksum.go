@@ -17,49 +17,10 @@ import (
 
 func lmcksumApplet() *Applet {
 	return &Applet{
-		Name:    "lmcksum",
-		Usage:   "lmcksum [-k] [-c license_file] [vendor]",
-		Summary: "print the checksum of every line of a license file",
-		Description: `lmcksum checksums a license file line by line, to catch typing mistakes
-in a license entered by hand: compare each number with the one the
-software publisher gives, or let lmcksum compare it with the line's ck=
-attribute. It reads license.dat in the current directory unless -c names
-another file (unlike the other commands, it does not follow
-LM_LICENSE_FILE). With -c port@host it checksums the license files that
-server serves, as the server reads them, each under its path there. With a vendor argument only the SERVER lines and that
-vendor's lines are checksummed.
-
-After the banner lmcksum prints "lmcksum: using license file "PATH""
-with the absolute path, then one line per license line in file order:
-the checksum right-aligned in four columns, a colon, a space and the line
-as written; continuation lines follow indented by eight spaces. A line
-that carries ck=N is instead prefixed with "OK: " or "BAD: " and its
-checksum in three columns. The last line is the overall file checksum,
-"%4d: (overall file checksum)". Comments and blank lines are skipped;
-lines that do not parse are reported on standard error.
-
-The checksum of a text is the sum of its byte values, printed reduced to
-one byte by adding the four bytes of the sum modulo 256. Only what a
-license's signature covers is summed, so the fields an administrator may
-change do not alter it: for a SERVER line the hostid (hex in lower case),
-for a DAEMON or VENDOR line the keyword and the vendor name
-("DAEMON xyzd"), for USE_SERVER the keyword. For FEATURE, INCREMENT,
-UPGRADE and PACKAGE lines it is golm's signed form of the line (see
-lmcrypt): the keyword, name, vendor, version as a number, dates as
-d-mmm-yyyy, the count, every attribute whose keyword is not all lower
-case, and for all but PACKAGE the hostids of the file's SERVER lines.
-The line's license key, SIGN=, and lowercase keyword=value attributes
-such as vendor_info= and ck= are not summed. The signed form is folded to
-lower case, so "F1" and "f1" sum the same, unless -k is given. The
-overall file checksum is the reduced sum of the unreduced line sums.
-
-A ck= value is always the case-folded checksum of its line (lmcrypt
-writes it), so -k does not change the OK/BAD verdict or the number
-printed beside it.
-
-lmcksum exits 0 when every ck= matches, with status 248 (FlexLM error
--8) when a line is BAD, with 254 (-2) when a line does not parse, and
-with 255 (-1) when the file cannot be read.`,
+		Name:        "lmcksum",
+		Usage:       "lmcksum [-k] [-c license_file] [vendor]",
+		Summary:     "print the checksum of every line of a license file",
+		Description: manText("lmcksum"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.BoolFlag{Name: "k", Usage: "make the checksums of FEATURE, INCREMENT, UPGRADE and PACKAGE lines case-sensitive"},

@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
 	"golm/lmutil/protocol/lmerr"
 )
@@ -59,37 +60,11 @@ func fileIsTerminal(s any) bool {
 
 func newLmdiagApplet(deps lmdiagDeps) *Applet {
 	return &Applet{
-		Name:    "lmdiag",
-		Aliases: []string{"diag"},
-		Usage:   "lmdiag [-c license_file_list] [-n] [feature[:keyword=value]]",
-		Summary: "diagnose why a license cannot be checked out",
-		Description: `lmdiag reads the license files of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) and diagnoses every FEATURE, INCREMENT and UPGRADE line, ` +
-			`or only the lines of feature. When a file has several lines for the feature, feature:keyword=value picks some of them: ` +
-			`keyword is VERSION, HOSTID, EXPDATE, KEY (also matching SIGN=), SN, VENDOR_STRING, ISSUER, ISSUED, NOTICE or any other keyword of the line ` +
-			`(lmdiag f1:HOSTID=12345678, lmdiag f1:SN=42). For a port@host entry of the path lmdiag tries a checkout of feature there, or without a feature of every feature in the license files that server serves.
-
-After the banner and "Flexible License Manager diagnostics on" and the date, each license file starts with a line of dashes, "License file: " and the path as written, and another line of dashes. ` +
-			`Each license line then prints "\"feature\" vVERSION, vendor: VENDOR, expiry: DATE" (DATE is permanent, or 1-jan-0 as written), ` +
-			`"  License server: PORT@HOST" for a counted line of a file with SERVER lines, ` +
-			`the kind of license ("  floating license, count: N", "  node-locked license, count: N, locked to \"HOSTID\"" or "  uncounted node-locked license, locked to \"HOSTID\""), ` +
-			`"  starts: DATE" or "  no start date" followed by ", expires: DATE" or ", no expiration date", "  serial number: SN" when the line has SN=, ` +
-			`and for a node-locked line "  This is the correct node for this node-locked license" or "  This is NOT the correct node for this node-locked license" with this host's hostid of the same kind; ` +
-			`such a line cannot be checked out here (Invalid host. (-9,...)) even when another line of the feature can.
-
-lmdiag then checks one license of the line's feature and version out through the license file, as an application would, and checks it in again at once. ` +
-			`After a blank line it prints "This license can be checked out", or "This license cannot be checked out because:" and the long form of the FlexLM error (as -verbose prints it). ` +
-			`A line of dashes ends each license line's report.
-
-When the checkout fails because lmdiag cannot connect to the license server (-15), lmdiag asks "Do you want to run extended connection diagnostics (y/n)?  " ` +
-			`and reads the answer from standard input (an answer starting with y or Y runs them; end of input means no). -n never asks and never runs them. ` +
-			`The extended diagnostics probe the ports of each SERVER line's host: the line's port and the ` + strconv.Itoa(scanAround) + ` ports either side, 27000-27009, and the VENDOR line's port, ` +
-			strconv.Itoa(scanParallel) + ` at a time with a one-second limit each. A progress line is shown while they run when standard output is a terminal, never in piped output. ` +
-			`They print "Port N: lmgrd vVERSION, vendor daemons: NAMES", "Port N: vendor daemon NAME vVERSION" or "Port N: listening, not a license server" for each port where something listens, ` +
-			`then which port the license file should name: "The license file names port N, but lmgrd for vendor V listens on port M." and "Correct the SERVER line to: SERVER host hostid M", ` +
-			`or that nothing serving the vendor was found. They run once per server; later lines of the same server refer to them.
-
-lmdiag exits with 0 when every license line it diagnosed can be checked out, else with 256 plus the error number of the first that cannot. ` +
-			`A feature that no line of the path names is No such feature exists. (-5,...), exit status 251.`,
+		Name:        "lmdiag",
+		Aliases:     []string{"diag"},
+		Usage:       "lmdiag [-c license_file_list] [-n] [feature[:keyword=value]]",
+		Summary:     "diagnose why a license cannot be checked out",
+		Description: manText("lmdiag", "scanAround", strconv.Itoa(scanAround), "scanParallel", strconv.Itoa(scanParallel)),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "diagnose the license files of `license_file_list`"},
@@ -412,7 +387,7 @@ func (r *lmdiagRun) tryCheckout(path, vendor, feature, version string) error {
 		client.WithGetenv(r.env.Env),
 		client.WithDir(r.env.Dir),
 		client.WithProgram("lmdiag"),
-		client.WithSoftware(Version),
+		client.WithSoftware(protocol.Software),
 		client.WithDiagnostics(io.Discard),
 		client.WithDiagnosticsLevel(0),
 	}
@@ -626,7 +601,7 @@ func (r *lmdiagRun) scan(host string, ports []int) []client.PortProbe {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = client.Probe(r.ctx, host, p, client.WithDialTimeout(scanProbeTimeout), client.WithProgram("lmdiag"), client.WithSoftware(Version))
+			results[i] = client.Probe(r.ctx, host, p, client.WithDialTimeout(scanProbeTimeout), client.WithProgram("lmdiag"), client.WithSoftware(protocol.Software))
 			if progress {
 				mu.Lock()
 				done++

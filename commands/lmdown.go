@@ -15,23 +15,11 @@ import (
 
 func lmdownApplet() *Applet {
 	return &Applet{
-		Name:    "lmdown",
-		Aliases: []string{"down"},
-		Usage:   "lmdown [-c license_file_list] [-vendor vendor] [-q] [-all] [-force]",
-		Summary: "shut license servers or vendor daemons down",
-		Description: `lmdown shuts lmgrd and all its vendor daemons down gracefully, or with -vendor only that vendor daemon (lmgrd keeps running; lmreread -vendor starts it again).
-
-The license servers are those of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)): the SERVER lines of each license file, or port@host entries. ` +
-			`After the banner lmdown prints a blank line and a table of the servers that answer, "   Port@Host            Vendors" and one numbered row per server ` +
-			`("1) 27000@host     xyzd", the port@host padded to 21 columns, then the vendor daemons), a blank line, and asks "Are you sure (y/n)?  " on standard input; ` +
-			`only an answer starting with y or Y goes on. With several servers it first asks which one to shut down ("Enter the number of the license server to shut down (1-N) or a for all:  "). ` +
-			`-q prints no header or table and does not ask (manual 7.5), prints nothing on success, and shuts down only the first server that answers; -all implies -q and shuts down every server of the path. ` +
-			`The three servers of a three-server triad (a license file with three SERVER lines, or three comma-separated port@host) are listed one by one, and lmdown -q shuts down every one of them that answers, at once (no one-minute delay). ` +
-			`-force is passed on to lmgrd, which shuts down even with licenses checked out (golm's lmgrd always does).
-
-Without -q, lmdown then prints "    N License Server shut down" ("Servers" for several), or with -vendor "    Vendor daemon vendor shut down". A server that refuses prints its FlexLM error on standard error ` +
-			`(You are not a license administrator. (-63,...) when lmgrd runs with -x lmdown, the request comes from another host, or the user is not root, lmgrd's user or a license administrator; see lmgrd(1)) and lmdown exits with 256 plus the error number; ` +
-			`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
+		Name:        "lmdown",
+		Aliases:     []string{"down"},
+		Usage:       "lmdown [-c license_file_list] [-vendor vendor] [-q] [-all] [-force]",
+		Summary:     "shut license servers or vendor daemons down",
+		Description: manText("lmdown"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "use the license servers of `license_file_list`"},

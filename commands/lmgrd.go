@@ -44,73 +44,10 @@ func serverApplets() []*Applet { return []*Applet{lmgrdApplet(), vendordApplet()
 
 func lmgrdApplet() *Applet {
 	return &Applet{
-		Name:    "lmgrd",
-		Usage:   "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-bind address] [-http addr] [-v] [-help]",
-		Summary: "the license manager daemon",
-		Description: `lmgrd reads the license files, checks that one of their SERVER lines names this host (by name, this_host, or hostid; ANY matches any host), ` +
-			`listens on that line's port (the first free of 27000-27009 when it has none) and starts one vendor daemon per DAEMON or VENDOR line, ` +
-			`the program the line names if it exists and is executable, else lmutil itself under the vendor's name. ` +
-			`Clients ask lmgrd for their vendor daemon, and lmgrd hands the client's connection over to it (on Unix systems; elsewhere, and for clients that do not ask for that, it tells the client the vendor daemon's port), so that licensed applications need only lmgrd's port (lmutil commands run on other hosts still connect to the vendor daemon's port).
-
-Without -z lmgrd detaches into the background and the command returns 0 once lmgrd listens and its vendor daemons serve (or after 10 seconds, $` + lmgrdReadyWaitEnv + ` sets another Go duration), so that a command run next finds them; with -z it stays in the foreground (for systemd). ` +
-			`Run by systemd as a Type=notify service (NOTIFY_SOCKET set), lmgrd -z says READY=1 once every vendor daemon serves (after a minute at most, naming the ones that do not in STATUS) and STOPPING=1 when it stops; contrib/systemd has a unit file. ` +
-			`The debug log goes to standard output, or to debug_log with -l (appended to with -l +debug_log). Vendor daemons write to the same log.
-
-Every debug log line is hh:mm:ss (daemon) message, the daemon being lmgrd or the vendor's name, also for what a vendor daemon prints on its standard error; TIMESTAMP M/D/YYYY lines give the date at start, every six hours and on a new day. ` +
-			`Every usage line is written, none rate-limited: OUT: "feature" user@host, IN: "feature" user@host (followed by (INACTIVE) when a TIMEOUT reclaimed the seat), ` +
-			`each with (N licenses) when the checkout took more than one; DENIED: "feature" user@host  (reason (code,minor)); UNSUPPORTED: "feature" (PORT_AT_HOST_PLUS ) user@host (reason); ` +
-			`QUEUED: "feature" user@host and DEQUEUED: "feature" user@host when the request leaves the queue (granted, then OUT, or given up); REMOVING user@host from feature (lmremove); ` +
-			`RESERVE feature for USER name (or HOST, DISPLAY, INTERNET, PROJECT, GROUP, HOST_GROUP) for each reservation, with (N licenses) when it holds more than one, as a vendor daemon starts; EXPIRED: feature; BAD CODE for feature. ` +
-			`A component of an OPTIONS=SUITE package logs OUT and IN for itself and for the suite. The options file's NOLOG IN, OUT, DENIED (with UNSUPPORTED) and QUEUED (with DEQUEUED) turn those off. ` +
-			`lmgrd logs Started vendor and REStarted vendor (internet tcp_port N pid P), vendor exited: reason, SHUTDOWN request from user at node host, Shutting down vendor (lmdown, lmdown -vendor, SIGTERM), ` +
-			`EXITING DUE TO SIGNAL n, and Unknown host: host for a SERVER host that does not resolve; a vendor daemon logs CANNOT OPEN options file "path": reason and No features to serve!. ` +
-			`Lines are buffered and written every 10 milliseconds, when the buffer fills and at shutdown, so a daemon killed with kill -9 loses at most its last 10 milliseconds of lines. ` +
-			`Only noise a client can cause without a license (malformed requests, handshakes that do not come, refused admin requests and connections, failed accepts) is limited, to 50 lines a minute of each kind, ` +
-			`and (N more kind messages not logged) is written when that minute ends and at shutdown.
-
-A port in use is retried for about six minutes (the environment variable ` + bindRetryEnv + ` sets another Go duration), logging Retrying socket bind (address in use), then lmgrd exits with status 1. ` +
-			`A vendor daemon that dies is restarted after a pause that doubles up to 30 seconds, and logged as REStarted; after 10 deaths in a row lmgrd gives up on it until the next lmreread. ` +
-			`SIGTERM or SIGINT shut lmgrd and every vendor daemon down (EXITING DUE TO SIGNAL 15).
-
-The admin commands (lmdown, lmreread, lmremove, lmswitchr, lmswitch, lmnewlog) are accepted only from this host, and only from root, the user lmgrd runs as and license administrators (members of the lmadmin group; root and members of group 0 when there is no lmadmin group); lmstat and lmdiag stay open to everyone. ` +
-			`Who asks is what the kernel says, never the user name a command sends: lmgrd and each vendor daemon listen on a local Unix socket (@golm-lmgrd-PORT and @golm-VENDOR-PORT in the abstract namespace) and read the caller's uid there, and over loopback TCP they read the uid that owns the caller's socket from /proc/net/tcp (Linux only; elsewhere admin commands need -allow-remote-admin). ` +
-			`Another local user is refused with You are not a license administrator. (-63,606), a request from another host with -63,601, and each refusal is logged with the user, host, uid, pid and address it came from. ` +
-			`-allow-remote-admin, golm's own flag, accepts admin commands over TCP from anyone who can reach the port, other hosts included (FLEXlm's lmgrd did). -x lmdown and -x lmremove disable those commands for everyone (-63). ` +
-			`-local is accepted for compatibility: admin commands are local unless -allow-remote-admin is given. ` +
-			`With -2 -p only license administrators may run them, as the manual says: when the lmadmin group exists, root and lmgrd's user too must be members of it (others get -63,604).
-
-Any local user can bind a name in the abstract namespace. When another process holds a daemon's socket name, the daemon logs that process's uid and pid, goes on serving on TCP and tries the name again every 30 seconds ($` + server.AdminSocketRetryEnv + ` sets another Go duration). ` +
-			`The admin commands talk on a local socket only when root, their own user or the user that owns the daemon's TCP port listens there, and use TCP otherwise, so a squatter can neither answer for the server nor keep licensing from working.
-
-One vendor daemon per vendor name runs on a host, as in FLEXlm: each holds a lock on VENDOR.lock in the lock directory (-lockdir, else $` + server.LockDirEnv + `, else /run/golm for root and $XDG_RUNTIME_DIR/golm or /tmp/golm-UID for other users), which the kernel drops when the vendor daemon ends, kill -9 included. ` +
-			`A second vendor daemon of the same name (from another lmgrd, or from a copy of the license file with another port) logs MULTIPLE VENDOR servers running. Please kill, and restart license daemon. and exits with status 4; lmgrd says so on its standard error and does not restart it until an lmreread. ` +
-			`A vendor daemon waits up to 10 seconds ($` + server.LockWaitEnv + `) for a lock still held by the vendor daemon of an lmgrd that was just stopped. ` +
-			`lmgrd creates the lock directory 0700 (0755 for root) and refuses to start unless it is a directory, not a symbolic link, owned by root or by lmgrd's user and writable by no one else. ` +
-			`Vendor daemons of two different users use two directories and do not see each other.
-
--bind address, golm's own flag, makes lmgrd and its vendor daemons listen on that IP address only (by default they listen on every address of the host); the admin commands on this host still reach them over the local socket, which is named after the port: two lmgrds on one host need two ports, whatever their -bind. ` +
-			`ps, pgrep, top and ss -p show lmgrd as lmgrd and each vendor daemon under its vendor's name (Linux). ` +
-			`When lmgrd cannot start it says why on its terminal and exits with status 1, or 255 for a license file it cannot find (Cannot find license file. (-1,...) and the license path), as lmutil does; ` +
-			`a SERVER line for this host with another hostid names the file and line, the hostid it wants and this host's (lmhostid prints them all).
-
-lmgrd started as root logs a warning that it should run as a non-privileged user, and keeps working.
-
--http addr, golm's own flag, serves the status read-only over HTTP: a status page at / (readable without JavaScript; a small script refreshes it in place every 10 seconds, /?refresh=seconds sets another interval), ` +
-			`the status as JSON at /api/v1/status (the document lmstat -a -json prints, versioned; its JSON Schema at /api/v1/schema) and Prometheus metrics at /metrics. ` +
-			`addr is a port (served on 127.0.0.1 only), :port (every address) or host:port. lmgrd reads the status as lmstat -a does, at most once a second however many clients ask. ` +
-			`The server is off without -http; it has no authentication, so anyone who can reach addr sees who uses which license from which host: keep it on loopback or behind a reverse proxy that authenticates.
-
-Each vendor daemon reads its options file: the one its DAEMON or VENDOR line names (options=path, or the path after the daemon's), else VENDOR.opt beside the license file. ` +
-			`A bad line of it is logged with its file:line and skipped, unless it restricts access (INCLUDE, INCLUDEALL, EXCLUDE, EXCLUDEALL, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP one of those uses): ` +
-			`then the features it names are served to nobody (-39) until the file is fixed, and every feature when it names none that can be read. ` +
-			`An options file that exists but cannot be read, or that the DAEMON line names and is not there, is logged as CANNOT OPEN options file and closes every feature (FLEXlm 7.1 runs without it). ` +
-			`Unlike FLEXlm 7.1, lmreread rereads the options file too, and the new one applies at once; one with such a bad line is refused and the options in force stay.
-
-lmgrd and each vendor daemon accept at most $GOLM_MAX_CONNECTIONS connections (default 10000, lowered to fit the open-file limit). ` +
-			`Past that, 8 more TCP connections are taken until their handshake, to tell clients -106 and to let admin tools in over loopback while one is free, ` +
-			`and with -2 -p 8 more are kept for administrators on the local Unix socket (root, lmgrd's account, the lmadmin group, as the kernel reports the caller), which no TCP connection can take. ` +
-			`A new connection must send its handshake within 10 seconds ($GOLM_HANDSHAKE_TIMEOUT, a duration such as 5s, sets another). ` +
-			`A vendor daemon runs with GOGC=50 (raised while its live heap is small, to leave 8 MB between collections) and a soft memory limit of 80 MiB unless $GOGC or $GOMEMLIMIT is set in lmgrd's environment; raise GOMEMLIMIT for more than about 12,000 idle clients.`,
+		Name:        "lmgrd",
+		Usage:       "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-bind address] [-http addr] [-v] [-help]",
+		Summary:     "the license manager daemon",
+		Description: manText("lmgrd", "lmgrdReadyWaitEnv", lmgrdReadyWaitEnv, "bindRetryEnv", bindRetryEnv, "AdminSocketRetryEnv", server.AdminSocketRetryEnv, "LockDirEnv", server.LockDirEnv, "LockWaitEnv", server.LockWaitEnv),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
@@ -338,8 +275,7 @@ func environ(env *Env) []string {
 
 // licenseFiles resolves lmgrd's license path to absolute file names.
 func licenseFiles(c *cli.Context, env *Env) []string {
-	home, _ := os.UserHomeDir()
-	srcs := licfile.ResolvePath(c.String("c"), "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: home})
+	srcs := env.ServedLicenseSources(c.String("c"))
 	var files []string
 	for _, s := range srcs {
 		if s.IsServer() {
@@ -394,7 +330,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 	log.Printf("%s", VersionLine("lmgrd"))
 	log.Printf("%s", Banner("lmgrd"))
 	log.Printf("lmgrd running as pid %d", os.Getpid())
-	defer server.StartProfile(env.Env(server.ProfileEnv), "lmgrd", log.Printf)()
+	defer startProfile(env.Env(profileEnv), "lmgrd", log.Printf)()
 	// The -http port is bound first, so that a port in use stops lmgrd
 	// before it takes the license port.
 	httpLn, err := listenHTTP(c.String("http"), log)
@@ -419,7 +355,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		Machine:      machine,
 		Trust:        trust,
 		BindRetry:    bindRetry,
-		Software:     Version,
+		Software:     protocol.Software,
 		Now:          env.Now,
 		LockDir:      lockDir(c, env),
 		Stderr:       notices,
@@ -545,7 +481,7 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 			return dial(ctx)
 		},
 		Name:       fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
-		Software:   Version,
+		Software:   protocol.Software,
 		Now:        env.Now,
 		Logf:       log.Printf,
 		LogLimited: log.Limited,
@@ -670,13 +606,14 @@ func runVendord(c *cli.Context, env *Env) error {
 		serverHost = host
 	}
 	log := server.NewDebugLog(env.Stdout, name, env.Now)
+	stopProfile := startProfile(env.Env(profileEnv), name, log.Printf)
 	err = server.RunVendorDaemon(c.Context, server.VendorConfig{
 		Name:         name,
 		LicenseFiles: c.StringSlice("c"),
 		Addr:         net.JoinHostPort(c.String("bind"), strconv.Itoa(c.Int("port"))),
 		ServerHost:   serverHost,
 		LmgrdPort:    c.Int("lmgrd-port"),
-		Software:     Version,
+		Software:     protocol.Software,
 		Log:          log,
 		Now:          env.Now,
 		Trust:        trust,
@@ -688,6 +625,7 @@ func runVendord(c *cli.Context, env *Env) error {
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	}, conn)
+	stopProfile()
 	log.Close() // before the error below, which lmgrd logs as this daemon's too
 	switch {
 	case err == nil:

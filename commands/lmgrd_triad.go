@@ -50,10 +50,18 @@ func triadConfig(c *cli.Context, env *Env, name string, log *server.DebugLog) *s
 	if d, err := time.ParseDuration(env.Env(triadGraceEnv)); err == nil && d > 0 {
 		grace = d
 	}
+	self, _, _ := strings.Cut(cfg.ID, "@")
+	shared := 0
+	for _, m := range members {
+		if p, _, _ := strings.Cut(m, "@"); p == self {
+			shared++
+		}
+	}
 	return &server.TriadConfig{
-		Start: triad.StartVendor(cfg, log.Printf),
-		RunID: server.TriadRunID(name, members),
-		Grace: grace,
+		Start:      triad.StartVendor(cfg, log.Printf),
+		RunID:      server.TriadRunID(name, members),
+		Grace:      grace,
+		SharedPort: shared > 1,
 	}
 }
 

@@ -47,35 +47,10 @@ func lmhostidApplet() *Applet { return newLmhostidApplet(localMachine) }
 // describes; tests pass a fixed machine.
 func newLmhostidApplet(machine machineFunc) *Applet {
 	a := &Applet{
-		Name:    "lmhostid",
-		Usage:   "lmhostid [-n] [-ether|-internet|-hostname|-user|-display|-long] [-help]",
-		Summary: "print the hostid of this machine",
-		Description: `lmhostid prints the hostid golm expects on a SERVER line or in a HOSTID= attribute for this machine. After the banner it prints one line, ` +
-			`The golm host ID of this machine is "ID", with the hostid between double quotes.
-
-By default, and with -ether, the hostid is the Ethernet address of the machine: 12 lower-case hex digits, without colons. ` +
-			`Every interface with a 6-byte hardware address counts, in interface order; loopback interfaces, all-zero addresses and repeated addresses ` +
-			`(bonded or VLAN interfaces) are left out. With several addresses all of them are printed, separated by spaces, inside doubled double quotes ` +
-			`(""ID1 ID2""), followed by the line Only use ONE from the list of hostids. Any one of them identifies the machine. ` +
-			`A machine without an Ethernet address gets the error Cannot find ethernet device. (-29).
-
--internet prints INTERNET=a.b.c.d, the first IPv4 address of the machine (non-loopback addresses first). ` +
-			`-hostname prints HOSTNAME=host, the host name as the operating system reports it. ` +
-			`-user prints USER=name, from $USER, else $LOGNAME, else the login name of the process. ` +
-			`-display prints DISPLAY=display, from $DISPLAY, else the terminal of standard input (such as /dev/pts/0), else /dev/tty. ` +
-			`These forms are the special hostids of the license file and are printed as written there.
-
--long prints the 32-bit hostid as 8 hex digits, with the semantics of gethostid(3) on Linux: the contents of /etc/hostid when it exists, ` +
-			`else the IPv4 address of the host name as listed in /etc/hosts (else the first address of the machine) with its 16-bit halves swapped, ` +
-			`so that it agrees with hostid(1). No DNS lookup is made.
-
--n prints only the hostid, without the banner and the sentence around it: a single hostid without quotes, a list of Ethernet addresses ` +
-			`as "ID1 ID2".
-
-The Windows hostid types of FLEXlm (-vsn, -flexid, -cpu, -cpu32, -cpu64, -cpu96) are recognised and refused with Invalid parameter. (-42) ` +
-			`and a non-zero exit status. Only one hostid type may be given.
-
-Errors exit with 256 plus the FlexLM error number (-29 exits 227) and a usage error with 1.`,
+		Name:        "lmhostid",
+		Usage:       "lmhostid [-n] [-ether|-internet|-hostname|-user|-display|-long] [-help]",
+		Summary:     "print the hostid of this machine",
+		Description: manText("lmhostid"),
 		Flags: func() []cli.Flag {
 			fl := []cli.Flag{&cli.BoolFlag{Name: "n", Usage: "print only the hostid, without banner and quotes"}}
 			for _, t := range hostidTypes {

@@ -29,67 +29,10 @@ func lminstallApplet() *Applet { return newLminstallApplet(isTerminal) }
 // pseudo-terminal or pretend a pipe is one).
 func newLminstallApplet(terminal func(io.Reader) bool) *Applet {
 	return &Applet{
-		Name:    "lminstall",
-		Usage:   "lminstall [-i infile|-] [-o outfile] [-overfmt {2|3|4|5|5.1|6|7|7.1}] [-odecimal] [-maxlen n]",
-		Summary: "type in decimal licenses; convert licenses between decimal, readable and older formats",
-		Description: `lminstall turns license lines typed in the decimal format into a readable
-license file, writes readable lines in decimal, and rewrites lines in
-the syntax of an older license format. It prints no banner.
-
-Run from a terminal without -i, lminstall asks for the name of the
-license file to write (today's date as yyyymmdd.lic when the answer is
-empty; an existing file is overwritten only when you say y), then reads
-license lines, decimal and readable mixed, until a line holding only q,
-two blank lines in a row, or the end of input. Each line is checked as
-soon as it is entered: a decimal line typed incorrectly, or a readable
-line that does not parse, is reported and asked for again. With -i the
-lines come from infile, or from standard input for -i - (as they do when
-standard input is not a terminal), and go to standard output unless -o
-names a file. More than 1000 input lines are refused.
-
-Every license line is written in canonical form: one line, single
-spaces, the keyword in upper case. Comments are kept; lines that do not
-parse are reported on standard error and left out. -odecimal writes
-every license line in the decimal format. -overfmt writes each line in
-the syntax of that FLEXlm release when the release can express the
-line: before v7.1 a line's SIGN= value is written as the license key
-(golm reads a golm signature in the key field as the line's signature,
-so it still verifies); before v6 permanent is 1-jan-0, uncounted is 0
-and VENDOR is DAEMON with a path; v2 has only the positional "vendor
-string" and hostid (ck= is dropped), v3 brings keyword=value
-attributes and UPGRADE, v4 DUP_GROUP and OVERDRAFT, v5 hostid lists,
-PACKAGE, USE_SERVER, options= and port=, v5.1 PLATFORMS, v6 START.
-Attributes of releases after v7.1 (BORROW, TS_OK, ...) are not
-converted. A line that cannot be converted is reported as
-"file:line: cannot convert to vN: reason" and written unchanged.
-Without -overfmt every line keeps its own format. -maxlen n breaks
-lines longer than n characters with \ continuations, continuation lines
-indented by four spaces; a word longer than that is reported.
-
-The decimal format is golm's own. A decimal line is one word: the
-line's vendor name (or SERVER or USE_SERVER for those lines), a dash,
-then groups of five digits separated by dashes, for example
-
-    xyzd-00076-35600-76037-...-82928
-
-It can stand anywhere in a license file among readable lines, and may be
-broken after any dash with a \ at the end of the line. Each group holds
-four data digits and a check digit (Damm's algorithm), which catches any
-single mistyped digit and any swap of two neighbouring digits; the last
-group checks the whole line, catching a group left out, typed twice or
-moved, and a mistyped vendor name. The digits hold every character of
-the canonical line, common keywords in short codes and a SIGN= signature
-as its 64 bytes, so a decimal line reads back as exactly the same line
-and its signature still verifies. A decimal line typed incorrectly is
-reported with its line and column and FlexLM error -99 ("The decimal
-format license is typed incorrectly."); a line that cannot be written in
-decimal (a vendor name with characters other than letters, digits, _, .
-and -, or a line longer than 2000 characters) gets -98 and is written
-readable.
-
-The exit status is that of the first problem in the input: 256 plus the
-FlexLM error code (157 for -99, 158 for -98, 254 for a syntax error), 1
-for a line that cannot be converted or wrapped, or for a usage error.`,
+		Name:        "lminstall",
+		Usage:       "lminstall [-i infile|-] [-o outfile] [-overfmt {2|3|4|5|5.1|6|7|7.1}] [-odecimal] [-maxlen n]",
+		Summary:     "type in decimal licenses; convert licenses between decimal, readable and older formats",
+		Description: manText("lminstall"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "i", Usage: "read license lines from `infile` (- for standard input)"},

@@ -21,22 +21,10 @@ const flexlmrcName = ".flexlmrc"
 
 func lmpathApplet() *Applet {
 	return &Applet{
-		Name:    "lmpath",
-		Usage:   "lmpath -status\nlmpath -add {all|vendor} license_path\nlmpath -override {all|vendor} license_path",
-		Summary: "show or set the license path in $HOME/.flexlmrc",
-		Description: `lmpath shows and changes the license path that applications and lmutil commands use, as kept in $HOME/.flexlmrc ` +
-			`(the UNIX equivalent of the FLEXlm registry, manual appendix C): LM_LICENSE_FILE for every vendor (all), and VENDOR_LICENSE_FILE (DEMO_LICENSE_FILE for vendor demo) for one vendor.
-
--status prints, after the banner, each vendor that has its own VENDOR_LICENSE_FILE setting in $HOME/.flexlmrc under Known Vendors with its effective license path, ` +
-			`and the path every other vendor gets under Other Vendors. ` +
-			`The effective path is VENDOR_LICENSE_FILE then LM_LICENSE_FILE from the environment, then the same two from $HOME/.flexlmrc, without repeats (the environment comes first and $HOME/.flexlmrc is appended, as the manual says for these two variables); ` +
-			`license.dat when none is set.
-
--add puts license_path (a license file, a directory of *.lic files, port@host, or a list of them separated by ':') in front of the setting for all vendors or for one vendor, removing entries it repeats; ` +
-			`-override replaces the setting. A relative file or directory name is made absolute first, so the setting works from any directory. Both then print the status.
-
-$HOME/.flexlmrc keeps every other line exactly as it was; the line that sets the variable is replaced (the last one, which is the one that counts), or a line is added at the end. ` +
-			`The file is written to a temporary file beside it and renamed over it, so a reader never sees half of it, with mode 0644. A variable set in the environment still comes first; lmpath says so.`,
+		Name:        "lmpath",
+		Usage:       "lmpath -status\nlmpath -add {all|vendor} license_path\nlmpath -override {all|vendor} license_path",
+		Summary:     "show or set the license path in $HOME/.flexlmrc",
+		Description: manText("lmpath"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.BoolFlag{Name: "status", Usage: "print the license path of every vendor"},

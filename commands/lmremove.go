@@ -12,20 +12,11 @@ import (
 
 func lmremoveApplet() *Applet {
 	return &Applet{
-		Name:    "lmremove",
-		Aliases: []string{"remove"},
-		Usage:   "lmremove [-c license_file_list] feature user user_host display\nlmremove [-c license_file_list] -h feature server_host port handle",
-		Summary: "free a user's license of a feature",
-		Description: `lmremove frees licenses of feature that a crashed client still holds, taking the names lmstat -a prints. ` +
-			`The first form frees every checkout of feature by user on user_host at display, on the first server of the license path ` +
-			`(-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers. The second, -h, frees the one checkout with handle, ` +
-			`asking the lmgrd at port on server_host (from "(server_host/port handle)" in lmstat -a); when that name does not answer, ` +
-			`the servers of the license path with that port are tried. An application still running checks the license out again. ` +
-			`A checkout with a linger time starts lingering; a lingering license (lmstat -a shows "(linger: ...)") is freed at once.
-
-On success lmremove prints nothing after the banner. A checkout that is not there is Feature was never checked out. (-41,...); ` +
-			`lmgrd started with -x lmremove, a request from another host, or one from a user who is not root, lmgrd's user or a license administrator (see lmgrd(1)) is You are not a license administrator. (-63,...). ` +
-			`Errors exit with 256 plus the error number; no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
+		Name:        "lmremove",
+		Aliases:     []string{"remove"},
+		Usage:       "lmremove [-c license_file_list] feature user user_host display\nlmremove [-c license_file_list] -h feature server_host port handle",
+		Summary:     "free a user's license of a feature",
+		Description: manText("lmremove"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "use the license servers of `license_file_list`"},

@@ -25,35 +25,10 @@ const reportTopUsers = 5
 
 func lmreportApplet() *Applet {
 	return &Applet{
-		Name:    "lmreport",
-		Usage:   "lmreport [-verify] [-csv|-json|-html] [-o file] [-from date] [-to date] [-feature f] files...",
-		Summary: "verify report logs and report license usage from them",
-		Description: `lmreport reads report logs, the files a vendor daemon writes when its options file has a REPORTLOG line. ` +
-			`The files of a rotated set (lmswitchr, lmnewlog, or restarts that kept the old file) may be named in any order: each file's header says where it belongs in the chain, and they are read in that order.
-
-With -verify lmreport checks the files as one chain and prints OK with the number of records, or the first bad record as file:line and what is wrong with it (a line that is not a record, a hash that does not match because the record was altered or one before it removed, a sequence number missing or repeated, a file that does not continue the one before it, a last line cut off), and exits with status 1. ` +
-			`A gap between the files (sequence numbers that no file holds) or a fork (two files holding the same sequence numbers, or continuing different records) is named with both files and the sequence numbers; without -verify lmreport warns of it on standard error and reports on the files as they are.
-
-Otherwise lmreport prints, for each feature, a table of its usage: checkouts, denials by reason (the FlexLM error text and number), requests queued, the peak number of seats out at once and when it was first reached, seat-hours (seats held times hours) and the users with the most seat-hours. ` +
-			`-from and -to limit the report to a time window (a date, 2026-11-20, which for -to means the end of that day, or a date and time, 2026-11-20T14:30 or 2026-11-20T14:30:00); seats held when the window opens count towards its peak, and seat-hours are cut at its edges. ` +
-			`Times are UTC unless TZ names a time zone. -feature reports on one feature only.
-
--csv prints the same numbers as comma-separated lines feature,metric,key,value with a header line, and -json as one JSON document, for other programs. ` +
-			`-html prints one HTML page for people to read: for each feature its numbers, a chart of the seats in use over time against the licensed count (when the log records it), a chart of the denials over time and the top users by seat-hours. The page is self-contained: its style and its charts (SVG) are inline, it runs no script and fetches nothing, so it can be mailed or opened offline; every name in it is escaped. -from, -to and -feature apply to it as to the table. ` +
-			`-o writes the report to a file instead of standard output; it refuses a file that is a report log, one of those read or any other, so that a slip cannot overwrite the record.
-
-Peak seats and seat-hours are replayed from the chain: a seat counts from its OUT record to its IN record, or to the vendor daemon's next STOP or START when it has none (the daemon stopped or was killed holding it).
-
-FORMAT. A report log is text, one line per record. The first line of each file is a header: #golm-reportlog v1, then tab-separated seq= (the first record's sequence number), prev= (the hash of the record before it) and vendor=. ` +
-			`Each other line is a record of sixteen tab-separated key=value fields in this order: time (UTC, RFC 3339 with milliseconds), seq, event (START, STOP, OUT, IN, DENY, QUEUE, DEQUEUE, REREAD, SWITCH), feature, version, user, host, display, project, count, handle, pool, ` +
-			`code (the FlexLM error number of a DENY), reason (for IN: normal, exit, lmremove, timeout or shutdown; for SWITCH: lmswitchr or lmnewlog), detail (for SWITCH: to= the file the log continues in, and from= the file it came from when that file could not be written; for OUT: total= the seats of the license pool, after queued for a grant from the queue; for DENY: minor= the minor error number, and in a summary repeats=) and hash. ` +
-			`hash is the first 32 hex digits of the SHA-256 of the previous record's hash, a tab, and the line up to the tab before hash=. ` +
-			`Values hold only ASCII letters and digits, the punctuation - _ . , : / @ + = and printable non-ASCII characters, so that nothing a client sends (a user, host or display name, a project, a feature name) can forge a field or a line or mean anything to a shell: a backslash is written \\, a tab \t, a newline \n, a carriage return \r, and every other byte (of a space, a shell metacharacter, a control character, U+0085, U+2028, U+2029, any other Unicode space or format character, or a byte that is not UTF-8) \xHH; lmreport decodes them. ` +
-			`Sequence numbers and the hash chain continue across rotated files; a file that ends because the log was switched ends with a SWITCH record, unless it could not be written then (its disk was full): it then ends at its last record and the SWITCH record, with from=, is the first record of the next file. Both shapes verify.
-
-FULL DISK. A record the vendor daemon cannot write (the disk is full, or fails) is never dropped unsaid. A checkout or a queued request whose record cannot be written within 10 seconds is refused with -23 and holds no seat. A checkin, a withdrawn request, a reread, START and STOP are kept in memory instead and written, oldest first, as soon as the log can be written again (tried at once before every new record and on a timer), or into the new file after lmswitchr or lmnewlog; each keeps the time it happened, so such a record may be older than the record before it, while its seq and hash are those of where it was written. While 100,000 records wait, checkouts are refused with -23 and denials are not recorded until they are written; the debug log says when records start to be kept, when that bound is reached and when they are all written. lmswitchr to a file on another filesystem works while the current one is full. Records still waiting when the vendor daemon stops are named in its debug log as lost.
-
-DENIALS. So that a client asking in a loop cannot fill the disk, the first denial of a kind (one client connection, feature, version and reason) is written at once and its repeats in the next 10 seconds are counted: at the end of the interval one summary record, the same DENY with repeats=N added to its detail, stands for N denials that have no record of their own. An interval without repeats ends the summaries; those still open are written before a SWITCH and before STOP. A client denied more than 16 kinds in one interval has the rest counted in one summary marked mixed=1. lmreport counts a DENY record as N when it has repeats=N and as 1 otherwise.`,
+		Name:        "lmreport",
+		Usage:       "lmreport [-verify] [-csv|-json|-html] [-o file] [-from date] [-to date] [-feature f] files...",
+		Summary:     "verify report logs and report license usage from them",
+		Description: manText("lmreport"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.BoolFlag{Name: "verify", Usage: "check the hash chain and sequence across the files"},

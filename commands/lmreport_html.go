@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golm/lmutil/server/reportlog"
@@ -137,7 +138,7 @@ func writeReportHTML(w io.Writer, rep *usageReport, loc *time.Location) error {
 		hf.Users, hf.UsersH = usersChart(f)
 		page.Features = append(page.Features, hf)
 	}
-	return reportPage.Execute(w, page)
+	return reportPage().Execute(w, page)
 }
 
 // axis is the frame of a chart over [start, end] whose values go up to
@@ -233,7 +234,16 @@ func usersChart(f *reportlog.FeatureUsage) ([]htmlUser, int) {
 	return out, len(out) * userBarH
 }
 
-var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// reportPage is the HTML report's template, parsed the first time a report
+// is written, so that the daemons and the other commands, which share the
+// binary, do not parse it at start-up.
+var reportPage = sync.OnceValue(func() *template.Template {
+	t := template.Must(template.New("report").Parse(reportPageText))
+	template.Must(t.New("frame").Parse(reportFrameText))
+	return t
+})
+
+const reportPageText = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -321,10 +331,11 @@ svg text { font-size: 11px; fill: #444; }
 {{- end}}
 </body>
 </html>
-`))
+`
 
-// The frame of a chart: the axes, the value range and the times.
-var _ = template.Must(reportPage.New("frame").Parse(`
+// reportFrameText is the frame of a chart: the axes, the value range and
+// the times.
+const reportFrameText = `
 <line class="grid" x1="{{.L}}" y1="{{.T}}" x2="{{.R}}" y2="{{.T}}"/>
 <line class="axis" x1="{{.L}}" y1="{{.Bottom}}" x2="{{.R}}" y2="{{.Bottom}}"/>
 <line class="axis" x1="{{.L}}" y1="{{.T}}" x2="{{.L}}" y2="{{.Bottom}}"/>
@@ -332,4 +343,4 @@ var _ = template.Must(reportPage.New("frame").Parse(`
 <text x="{{.LabelX}}" y="{{.Bottom}}" text-anchor="end">0</text>
 {{- range .TimeTicks}}
 <text x="{{.X}}" y="{{$.TimeY}}" text-anchor="middle">{{.Label}}</text>
-{{- end}}`))
+{{- end}}`

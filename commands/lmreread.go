@@ -11,26 +11,11 @@ import (
 
 func lmrereadApplet() *Applet {
 	return &Applet{
-		Name:    "lmreread",
-		Aliases: []string{"reread"},
-		Usage:   "lmreread [-c license_file_list] [-vendor vendor] [-all]",
-		Summary: "make lmgrd and its vendor daemons reread their license files",
-		Description: `lmreread asks lmgrd to reread the license files it was started with, start the vendor daemons of new DAEMON and VENDOR lines, ` +
-			`and tell every running vendor daemon to reread them: new features are served, changed counts apply, removed features are no longer granted, ` +
-			`and the licenses already checked out stay with their clients. With -vendor only that vendor daemon rereads (lmgrd does not), and lmgrd starts it again if it was shut down with lmdown -vendor.
-
-The server is the first of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers; -all asks every server of the path. ` +
-			`lmgrd always rereads its own files: -c only says where to find the server. ` +
-			`For a three-server triad (three SERVER lines, or three comma-separated port@host) lmreread asks each of the three: each checks its own copy, and the master commits the reread, which every member applies from its own copy; a member whose copy differs from the master's says so in its debug log and stops granting until it is restarted with the master's files.
-
-Unlike FLEXlm 7.1, the vendor daemons reread their options files too. A license file or options file that a vendor daemon would refuse is refused before any daemon rereads: ` +
-			`a license file that cannot be read or has a bad line, or an options file with a bad line that restricts access (INCLUDE, EXCLUDE, RESERVE, MAX, MAX_OVERDRAFT, or a GROUP or HOST_GROUP they use) or that cannot be read. ` +
-			`The daemons keep serving the files they have, and lmreread prints each problem as file:line:column: message (code), then the FlexLM error, ` +
-			`Invalid license file syntax. (-2,...) or Cannot read license file. (-30,...), and exits with 254 or 226. A bad line that restricts nothing (a misspelt NOLOG or TIMEOUT) is only logged.
-
-On success lmreread prints "lmreread successful". A refusal prints the FlexLM error, for example You are not a license administrator. (-63,...) ` +
-			`for a request from another host or from a user who is not root, lmgrd's user or a license administrator (see lmgrd(1)), or The desired vendor daemon is down. (-97,...) for an unknown -vendor, and lmreread exits with 256 plus the error number; ` +
-			`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`,
+		Name:        "lmreread",
+		Aliases:     []string{"reread"},
+		Usage:       "lmreread [-c license_file_list] [-vendor vendor] [-all]",
+		Summary:     "make lmgrd and its vendor daemons reread their license files",
+		Description: manText("lmreread"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "use the license servers of `license_file_list`"},

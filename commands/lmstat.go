@@ -16,24 +16,11 @@ import (
 
 func lmstatApplet() *Applet {
 	return &Applet{
-		Name:    "lmstat",
-		Aliases: []string{"stat"},
-		Usage:   "lmstat [-a] [-A] [-c license_file_list] [-f [feature]] [-i [feature]] [-l [regex]] [-s [server]] [-S [vendor]] [-t timeout] [-lm] [-vd] [-asec] [-json]",
-		Summary: "report license server status and the features of a license file",
-		Description: `lmstat reports the status of the license servers and vendor daemons of the license path and who uses which license.
-
-lmstat -i [feature] reads only the license files, not the server's status: for a port@host entry of the license path it reads the license files that server serves (as the server reads them). After the banner and the date line ` +
-			`it prints a note saying so and a table with one row per FEATURE and INCREMENT line, in file order, ` +
-			`with the feature name, its version, the number of licenses (uncounted for uncounted lines), the vendor daemon ` +
-			`and the expiration date as written (permanent(no expiration date) for permanent). ` +
-			`With a feature name only that feature's lines are listed. ` +
-			`Bad lines of a license file are reported on standard error as file:line:column: message (code) and left out of the table; ` +
-			`the good lines are still listed, and lmstat exits with 256 plus the code of the first error. ` +
-			`A license file that cannot be read is reported as Cannot find license file. (-1).
-
-The license path is the -c list (entries separated by colons), else LM_LICENSE_FILE and every VENDOR_LICENSE_FILE variable, else the default files (see lmutil(1)).
-
-` + lmstatServerDescription,
+		Name:        "lmstat",
+		Aliases:     []string{"stat"},
+		Usage:       "lmstat [-a] [-A] [-c license_file_list] [-f [feature]] [-i [feature]] [-l [regex]] [-s [server]] [-S [vendor]] [-t timeout] [-lm] [-vd] [-asec] [-json]",
+		Summary:     "report license server status and the features of a license file",
+		Description: manText("lmstat"),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.BoolFlag{Name: "a", Usage: "display everything"},

@@ -11,14 +11,6 @@ import (
 	"golm/lmutil/server/status"
 )
 
-// lmstatJSONDescription documents lmstat -json in lmstat's man page.
-const lmstatJSONDescription = `-json, golm's own flag, prints instead of the text one JSON document (indented) with everything -a shows of every source of the license path, whatever the mode: ` +
-	`per server its name, host, port, version and license files, per vendor daemon whether it is up and its version, ` +
-	`per feature the licenses issued, in use, queued and reserved, and per license line its version, expiry (as written, and as an RFC 3339 date and instant), vendor_string, type and users ` +
-	`(user, host, display, version, start as RFC 3339, handle, count, linger). ` +
-	`It is the document lmgrd -http serves at /api/v1/status, versioned by its schema_version field and described by a JSON Schema (lmgrd -http serves it at /api/v1/schema). ` +
-	`A server or vendor daemon that cannot be asked has up false and an error object {code, minor, message}, and lmstat exits as without -json.`
-
 // writeStatusJSON is lmstat -json: the status of every source as one
 // JSON document. Like the text modes it returns the first error that
 // kept a source or vendor daemon from being read.

@@ -21,38 +21,6 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// lmstatServerDescription documents the lmstat modes that ask lmgrd; it
-// ends lmstat's man page.
-const lmstatServerDescription = `Every other mode asks the license servers. ` +
-	`For each source of the license path (a license file's SERVER line, or a port@host) lmstat prints one block; ` +
-	`blocks are separated by a line of 76 dashes. A block is, as far as the mode asks for it: ` +
-	`License server status: port@host, the license files lmgrd serves after "    License file(s) on host:" (ending with ':'), ` +
-	`the server line "host: license server UP (MASTER) vVERSION" with the host right-aligned in 10 columns, ` +
-	`"Vendor daemon status (on host):" and one line per vendor daemon, "name: UP vVERSION" or "name: The desired vendor daemon is down. (-97,121)", ` +
-	`then "Feature usage info:" and, per feature in license file order, ` +
-	`"Users of F:  (Total of N licenses issued;  Total of M licenses in use)" (license in the singular for exactly 1), ` +
-	`"(Uncounted, node-locked)", "(Error: N licenses, unsupported by licensed server)" or "Cannot get users of F: error". ` +
-	`Each license line with users follows as a block: "  "F" vVERSION, vendor: V, expiry: DATE", its vendor_string, its type ` +
-	`(floating license, nodelocked license, locked to "HOSTID", uncounted nodelocked license locked to NOTHING (hostid=ANY)), ` +
-	`and one line per checkout: "    user host display (vVERSION) (server_host/port handle), start Dow M/D H:MM", ` +
-	`followed by ", N licenses" for several and "  (linger: remaining / total)" for a lingering seat; ` +
-	`queued requests end in "queued for N licenses" and reservations are TAB-led "N RESERVATIONs for TYPE name (server_host/port)". ` +
-	`The handle is what lmremove -h takes.
-
-` + lmstatJSONDescription + `
-
-With no option lmstat prints the server and vendor daemon status only. -a adds every feature; -A only the features in use. ` +
-	`-f feature prints only the users of feature (of every feature without one), without the server status. ` +
-	`-S [vendor] prints the server, that vendor daemon (every one without a name) and "Users of features served by vendor:" before its features. ` +
-	`-s [server] prints the server and vendor daemon status of the sources whose server is server (every source without a name). ` +
-	`-lm prints the license server status only and -vd the vendor daemon status only. ` +
-	`-asec shows start times with seconds. -t timeout bounds, in seconds, the wait for each server to answer.
-
-Output is written as the server streams it. When a source cannot be read or its server does not answer, its block is the single line ` +
-	`"Error getting status: Cannot connect to license server system. (-15,570:111 "Connection refused")" (or the error met), ` +
-	`and lmstat exits with 256 plus the first such error number (241 for -15). ` +
-	`When lmstat reaches lmgrd but not a vendor daemon (down, or not answering), it says so and exits with 256 plus that error number (159 for -97); a feature error does not change the exit status.`
-
 // statMode says which parts of the server status lmstat prints.
 type statMode struct {
 	server   bool           // the "License server status" block

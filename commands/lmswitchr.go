@@ -20,41 +20,15 @@ func logSwitchFlags() []cli.Flag {
 	}
 }
 
-// logSwitchPaths is the part of the log switch commands' descriptions
-// that they share.
-const logSwitchPaths = `The path is a file on the license server, not on the machine the command runs on: a relative path is taken relative to the directory of the vendor daemon's options file (where a relative REPORTLOG is taken from too). ` +
-	`The path must name a new file, or an existing golm log of the same kind and vendor: a report log whose header names the vendor, or a debug log whose first line is the vendor's (hh:mm:ss (vendor) ...). ` +
-	`The vendor daemon refuses anything else without touching it (an ordinary file such as a shell's start-up file or the license file, an empty file, another vendor's log), a path with a symbolic link in any of its directories or as its last part, a directory, a device or anything else that is not a regular file, and one it cannot create; ` +
-	`files it creates have mode 0640. The server is the first of the license path (-c, else $LM_LICENSE_FILE and the VENDOR_LICENSE_FILE variables, else the default files; see lmutil(1)) that answers. ` +
-	`Only administrators may switch logs, as for lmdown and lmremove: the request must come from the license server machine unless lmgrd runs with -allow-remote-admin, from root, lmgrd's user or a member of the lmadmin group, and with lmgrd -2 -p from a member of the lmadmin group (root and group 0 when there is none); see lmgrd(1).`
-
-// logSwitchErrors is the shared end of the descriptions.
-const logSwitchErrors = `A name that is neither a vendor daemon nor a feature the server serves is refused before any log is touched, also when the server has a single vendor daemon: ` +
-	`it prints lmswitchr: name: no such vendor daemon or feature (port@host serves vendors) and No such feature exists. (-5,...), and exits with status 251. ` +
-	`A refused path prints Cannot switch the report log to path: why. (-42,...) with the operating system's error number when there is one; ` +
-	`a request from another host is You are not a license administrator. (-63,...). Errors exit with 256 plus the error number (-42: 214); ` +
-	`no server answering is Cannot connect to license server system. (-15,...) and exit status 241.`
-
 func lmswitchrApplet() *Applet {
 	return &Applet{
-		Name:    "lmswitchr",
-		Aliases: []string{"switchr"},
-		Usage:   "lmswitchr [-c license_file_list] feature|vendor new_report_log",
-		Summary: "continue a vendor daemon's report log in a new file",
-		Description: `lmswitchr ends the report log file of vendor daemon vendor (or of the vendor daemon that serves feature) and continues the log in new_report_log, while checkouts go on: ` +
-			`the old file ends with a SWITCH record naming the new file, the new file's header continues the sequence numbers and the hash chain, and no record is lost or written twice, so lmreport -verify accepts the old and new files as one log. ` +
-			`An existing new_report_log must be a report log of the same vendor (its header line says so); it is kept beside the new file as new_report_log.N first. A vendor daemon without a report log starts one in new_report_log. ` +
-			`The REPORTLOG line of the options file is not changed, but a vendor daemon that restarts (lmdown, a crash) continues the chain in the file it last wrote: a hidden state file beside the REPORTLOG file, .NAME.state, names it. With REPORTLOG +path it goes on in that file; without the '+' it starts a new file at path that continues the chain.
-
-` + logSwitchPaths + `
-
-On success lmswitchr prints one line after the banner,
-
-    demo: report log switched to /var/log/golm/demo-2.rl
-
-naming the vendor daemon and the file the log now goes to, as the server resolved it. ` + logSwitchErrors,
-		Flags:  logSwitchFlags,
-		Action: func(c *cli.Context, env *Env) error { return runLogSwitch(c, env, "lmswitchr") },
+		Name:        "lmswitchr",
+		Aliases:     []string{"switchr"},
+		Usage:       "lmswitchr [-c license_file_list] feature|vendor new_report_log",
+		Summary:     "continue a vendor daemon's report log in a new file",
+		Description: manText("lmswitchr"),
+		Flags:       logSwitchFlags,
+		Action:      func(c *cli.Context, env *Env) error { return runLogSwitch(c, env, "lmswitchr") },
 	}
 }
 

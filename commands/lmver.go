@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 )
 
@@ -20,10 +21,11 @@ import (
 // from it is golm, one that depends on it links golm's client package.
 const golmModule = "golm/lmutil"
 
-// Symbols of the version variables in a golm binary's symbol table.
+// Symbols of the version variables (protocol.Software, protocol.Build)
+// in a golm binary's symbol table.
 const (
-	versionSymbol = golmModule + "/commands.Version"
-	buildSymbol   = golmModule + "/commands.Build"
+	versionSymbol = golmModule + "/protocol.Software"
+	buildSymbol   = golmModule + "/protocol.Build"
 )
 
 // maxBannerLines bounds how many copyright strings lmver prints from one
@@ -32,24 +34,11 @@ const maxBannerLines = 20
 
 func lmverApplet() *Applet {
 	return &Applet{
-		Name:    "lmver",
-		Usage:   "lmver [filename]",
-		Summary: "report the license manager version of a binary",
-		Description: `lmver reports which license manager version a program was built with. Without a filename it reports the version of lmutil itself.
-
-For a golm binary (lmutil, or any name it is installed under) lmver prints the banner and then golm vVERSION build N PLATFORM, ` +
-			`the version, build number and platform name the binary was built with (x64_lsb on Linux x86-64). ` +
-			`The version is read from the binary's symbol table, or from its build information when the symbol table was stripped.
-
-For another Go program lmver prints its module path and module version and the Go version it was built with, one line; ` +
-			`when the program links golm's client package a second line gives golm vVERSION, the version of golm it was built against.
-
-For any other file lmver prints, after the banner, every run of printable characters in it that contains Copyright or names a FLEXlm or FlexNet version, ` +
-			`one a line, in file order and without repeats (at most 20): what strings filename | grep Copy shows for a binary built with FLEXlm. ` +
-			`A file with no such string is reported as an error naming the file.
-
-A file that cannot be opened or read gets the error Cannot read file NAME. (-30) with the operating system's reason, and lmver exits with 226.`,
-		Action: runLmver,
+		Name:        "lmver",
+		Usage:       "lmver [filename]",
+		Summary:     "report the license manager version of a binary",
+		Description: manText("lmver"),
+		Action:      runLmver,
 	}
 }
 
@@ -61,7 +50,7 @@ func runLmver(c *cli.Context, env *Env) error {
 	name := c.Args().First()
 	self, _ := env.Executable()
 	if name == "" || sameFile(env.Path(name), self) {
-		fmt.Fprintln(env.Stdout, golmVersionLine(Version, Build, Platform()))
+		fmt.Fprintln(env.Stdout, golmVersionLine(protocol.Software, protocol.Build, Platform()))
 		return nil
 	}
 	lines, err := fileVersion(env.Path(name), name)

@@ -11,38 +11,16 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
 )
 
 func lmwrapApplet() *Applet {
 	return &Applet{
-		Name:    "lmwrap",
-		Usage:   "lmwrap [-c license_file_list] [-vendor vendor] [-k vendor.pub] [-v version] [-n count] [-kill-on-loss[=grace]] feature -- command [args...]",
-		Summary: "run a command while holding a license",
-		Description: `lmwrap checks count licenses (-n, default 1) of feature at version (-v, default 0, any version) or later out of the license path, ` +
-			`runs command with its arguments, standard input, output and error while holding them, checks them in when the command ends, ` +
-			`and exits with the command's exit status (128 plus the signal number when a signal ended it, 127 when it could not be started).
-
-The license path is -c, else every $VENDOR_LICENSE_FILE variable (DEMO_LICENSE_FILE, ...) and $LM_LICENSE_FILE, as for every lmutil command; ` +
-			`with -vendor only that vendor's variable and only that vendor's lines are used. ` +
-			`lmwrap keeps one connection to the vendor daemon, sends heartbeats every $GOLM_HEARTBEAT_INTERVAL (default 30 seconds), ` +
-			`and reconnects and checks the license out again if the server or vendor daemon restarts.
-
-With -k vendor.pub (repeatable, one public key file per vendor, as lmcrypt -genkey writes them) lmwrap checks what it is granted ` +
-			`as an application built with its publisher's key does: the vendor daemon must send the signed license line behind the grant, ` +
-			`and a line that the key did not sign, or whose count, version or dates were edited, is refused with -8 ` +
-			`("Invalid (inconsistent) license key or signature", exit 248) and its seat checked back in; uncounted lines of a license file are checked with the key too. ` +
-			`This check holds even when whoever runs the license server replaced its keys or its license file. ` +
-			`Without -k lmwrap trusts the server, and checks uncounted lines with the vendor.pub beside their license file.
-
-When the license is lost while the command runs (lmremove or the TIMEOUT option took the seat and it could not be had again, ` +
-			`an lmreread left the user EXCLUDEd or the feature gone, or the vendor daemon stayed out of reach for $GOLM_LICENSE_LOSS_TIMEOUT, default 5 minutes), ` +
-			`lmwrap says so at once on standard error ("lmwrap: license for f1 lost: " and the FlexLM error) and lets the command run on, ` +
-			`unless -kill-on-loss is given: then it sends the command SIGTERM, and SIGKILL if it is still running after the grace period ` +
-			`(-kill-on-loss=30s; default 10 seconds), and exits with the command's status.
-
-When the checkout is denied lmwrap runs nothing: it prints the FlexLM error (the long explanation with -verbose) and exits with 256 plus the error number, ` +
-			`so that "Licensed number of users already reached. (-4,342)" exits 252. $FLEXLM_DIAGNOSTICS set to 1, 2 or 3 adds the diagnostics of manual appendix B.2.`,
+		Name:         "lmwrap",
+		Usage:        "lmwrap [-c license_file_list] [-vendor vendor] [-k vendor.pub] [-v version] [-n count] [-kill-on-loss[=grace]] feature -- command [args...]",
+		Summary:      "run a command while holding a license",
+		Description:  manText("lmwrap"),
 		NoUniversalV: true,
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
@@ -81,7 +59,7 @@ func runLmwrap(c *cli.Context, env *Env) error {
 		client.WithDir(env.Dir),
 		client.WithDiagnostics(env.Stderr),
 		client.WithProgram("lmwrap"),
-		client.WithSoftware(Version),
+		client.WithSoftware(protocol.Software),
 	}
 	if v := c.String("vendor"); v != "" {
 		opts = append(opts, client.WithVendor(v))

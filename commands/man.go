@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golm/lmutil/protocol"
 )
 
 // The man pages are generated from the applet registry, so -help and the
@@ -94,38 +95,7 @@ func LmutilManPage() string {
 	b.WriteString("\\fBlmutil\\fR [\\fB\\-help\\fR]\n")
 	b.WriteString("\\fBlmutil \\-v\\fR\n")
 	b.WriteString(".fi\n")
-	b.WriteString(`.SH DESCRIPTION
-All golm license administration tools are one executable,
-\fBlmutil\fR.
-A tool runs either as \fBlmutil\fR \fIcommand\fR (for example
-\fBlmutil lmstat \-a\fR) or under its own name through a link to
-\fBlmutil\fR (\fBlmstat \-a\fR); \fBmake install\fR creates a symbolic link
-for every command.
-.PP
-The command is chosen from the name the program was run as, with any
-directory and a trailing \fB.exe\fR removed; if that is not a command
-name, the first argument names the command.
-Every command also answers to its name without the leading \fBlm\fR
-(\fBlmutil stat\fR, \fBlmutil hostid\fR).
-Run without a command, or with \fB\-help\fR, \fBlmutil\fR prints a
-banner and the usage of every command.
-An unknown command is a usage error.
-.PP
-Each command prints a banner first, naming the program as it was run:
-.PP
-.RS 4
-.nf
-\fIname\fR \- Copyright (c) \fIyear\fR golm authors. All Rights Reserved.
-.fi
-.RE
-.PP
-Flags follow the traditional lmutil syntax: a single dash, long names
-(\fB\-vendor\fR, \fB\-all\fR), flags after the positional arguments,
-and some flags whose value is optional (\fBlmstat \-f\fR [\fIfeature\fR]).
-A double dash before a flag name is accepted as a single one, and
-\fB\-\-\fR ends the flags.
-A negative number is an argument, not a flag.
-`)
+	b.WriteString(manRoff("lmutil-description"))
 	b.WriteString(".SH COMMANDS\n")
 	for _, a := range Applets() {
 		if a.Hidden {
@@ -133,50 +103,12 @@ A negative number is an argument, not a flag.
 		}
 		fmt.Fprintf(&b, ".TP\n.BR %s (1)\n%s\n", a.Name, roffText(sentence(a.Summary)))
 	}
-	b.WriteString(`.SH OPTIONS
-These options are understood by every command.
-.TP
-\fB\-c\fR \fIlicense_file_list\fR
-Use these license files (every command that reads a license file).
-The list is separated by colons; an entry is a license file, a
-directory whose \fB*.lic\fR files are read in name order,
-\fIport\fR\fB@\fR\fIhost\fR, \fB@\fR\fIhost\fR (ports 27000 to 27009),
-or three \fIport\fR\fB@\fR\fIhost\fR entries separated by commas for a
-redundant server triad.
-\fB\-c\fR overrides the environment.
-.TP
-\fB\-help\fR
-Print the command's usage and its options, and exit.
-.TP
-\fB\-v\fR
-Print the banner and a version line such as
-"\fBlmstat v1.2.3 build 4 x64_lsb\fR": the command, golm's version,
-the build number and the platform (\fBx64_lsb\fR on Linux x86\-64),
-and exit.
-.TP
-\fB\-verbose\fR
-Print the long form of every FlexLM error: its text, an explanation,
-supporting information and the error numbers.
-.TP
-\fB\-e\fR \fIfilename\fR
-Append error messages to \fIfilename\fR instead of writing them to the
-standard error.
-`)
+	b.WriteString(manRoff("lmutil-options"))
 	b.WriteString(".SH EXIT STATUS\n")
 	exitStatus(&b)
 	b.WriteString(".SH ENVIRONMENT\n")
 	environment(&b)
-	b.WriteString(`.SH FILES
-.TP
-\fB/usr/local/flexlm/licenses/license.dat\fR, \fBlicense.dat\fR
-The license files used when neither \fB\-c\fR nor the environment names one:
-the manual's default, then (golm's addition) \fBlicense.dat\fR in the
-current directory; those that exist, or both when neither does.
-.TP
-\fB$HOME/.flexlmrc\fR
-Lines \fIvariable\fR\fB=\fR\fIvalue\fR read as if they were
-environment variables (see ENVIRONMENT).
-`)
+	b.WriteString(manRoff("lmutil-files"))
 	b.WriteString(".SH SEE ALSO\n")
 	seeAlso(&b, "lmutil")
 	return b.String()
@@ -184,56 +116,15 @@ environment variables (see ENVIRONMENT).
 
 func th(b *strings.Builder, name string) {
 	b.WriteString(".\\\" Generated from the lmutil command registry by \"make man\"; do not edit.\n")
-	fmt.Fprintf(b, ".TH %s 1 \"\" \"golm %s\" \"golm Manual\"\n", strings.ToUpper(name), Version)
+	fmt.Fprintf(b, ".TH %s 1 \"\" \"golm %s\" \"golm Manual\"\n", strings.ToUpper(name), protocol.Software)
 }
 
 func exitStatus(b *strings.Builder) {
-	b.WriteString(`.TP
-\fB0\fR
-Success.
-.TP
-\fB1\fR
-A usage error (unknown command or option, missing argument) or an
-error that has no FlexLM error number.
-.TP
-\fB256\fR + \fIcode\fR
-A FlexLM error: the shell sees 256 plus the (negative) FlexLM error
-number, so \-15 (cannot connect to the license server system) exits
-with 241 and \-1 (cannot find license file) with 255.
-`)
+	b.WriteString(manRoff("lmutil-exit-status"))
 }
 
 func environment(b *strings.Builder) {
-	b.WriteString(`.TP
-\fBLM_LICENSE_FILE\fR
-License file list used when \fB\-c\fR is not given: license files,
-directories, \fIport\fR\fB@\fR\fIhost\fR or \fB@\fR\fIhost\fR, separated by colons.
-.TP
-\fIVENDOR\fR\fB_LICENSE_FILE\fR
-The same for one vendor's licenses, where \fIVENDOR\fR is the vendor
-daemon name in upper case (\fBXYZD_LICENSE_FILE\fR); an application
-of that vendor (and \fBlmwrap\fR) searches it before \fBLM_LICENSE_FILE\fR.
-The lmutil commands, which serve every vendor, search
-\fBLM_LICENSE_FILE\fR and then every \fIVENDOR\fR\fB_LICENSE_FILE\fR
-variable set, in name order.
-.TP
-\fB$HOME/.flexlmrc\fR
-Holds \fIvariable\fR\fB=\fR\fIvalue\fR lines.
-For \fBLM_LICENSE_FILE\fR and \fIVENDOR\fR\fB_LICENSE_FILE\fR the
-environment comes first and the file's value is appended to it; any
-other variable is read from the file only when the environment does
-not set it.
-.TP
-\fBFLEXLM_DIAGNOSTICS\fR
-Set to 1, 2 or 3 to have license checkouts that fail print diagnostics
-on the standard error: the error and the license files tried (1), also
-the checkout's arguments (2), and also how a successful checkout was
-granted (3).
-.TP
-\fBNO_COLOR\fR
-When set, output is never coloured; output that is not a terminal
-never is.
-`)
+	b.WriteString(manRoff("lmutil-environment"))
 }
 
 func seeAlso(b *strings.Builder, self string) {

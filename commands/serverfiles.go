@@ -8,10 +8,7 @@ import (
 	"golm/lmutil/protocol/client"
 )
 
-// serverLicenseFiles asks the lmgrd at spec for the license files it
-// serves and parses them, as lmutil reads a port@host license path for
-// lmstat -i and lmcksum. Each file keeps its path on the server, with
-// the parser's errors (file:line) naming it.
+// serverFile is a license file that an lmgrd serves, as it read it.
 type serverFile struct {
 	Path string
 	Text string
@@ -19,6 +16,10 @@ type serverFile struct {
 	Err  error // the parser's, nil when every line is good
 }
 
+// serverLicenseFiles asks the lmgrd at spec for the license files it
+// serves and parses them, as lmutil reads a port@host license path for
+// lmstat -i and lmcksum. Each file keeps its path on the server, with
+// the parser's errors (file:line) naming it.
 func serverLicenseFiles(ctx context.Context, env *Env, program string, spec []licfile.ServerAddr, extra ...client.Option) ([]serverFile, error) {
 	adm, err := client.DialAdmin(ctx, spec, append(adminOptions(env, program), extra...)...)
 	if err != nil {

@@ -119,5 +119,4 @@
 // it, and says why not otherwise; see convert.go for what each release
 // reads. Before v7.1 a SIGN= value is written as the license key, and the
 // parser reads a license key that is a golm signature as the line's Sign.
-
 package licfile

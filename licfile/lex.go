@@ -5,7 +5,7 @@ import (
 )
 
 // A license file is read in two steps. splitLines joins \ continuations
-// into logical lines and drops blank lines and # comments; tokenize cuts
+// into logical lines and drops blank lines and # comments; appendTokens cuts
 // a logical line into words, "quoted strings" and keyword=value pairs,
 // keeping for each the file position it came from.
 

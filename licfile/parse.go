@@ -137,7 +137,7 @@ func parseLines(src, filename string, logicals []*logical) []parsedLine {
 			if logicals[i].manifest {
 				continue
 			}
-			p.l, p.i = logicals[i], 0
+			p.l, p.i, p.left = logicals[i], 0, hi-i
 			out[i].line, out[i].err = p.parse()
 		}
 	}
@@ -167,16 +167,26 @@ type lineParser struct {
 	l    *logical
 	toks []token // reused from line to line
 	i    int     // next token
-	// Features and attributes are carved out of larger allocations.
+	left int     // lines still to parse, this one included
+	// Features and attributes are carved out of larger allocations, sized
+	// to the lines still to parse: a big file pays for few allocations, a
+	// small one for no more than it holds.
 	features []Feature
 	attrs    []Attr
 }
+
+// Block sizes: the most Features, and attributes, carved out of one
+// allocation.
+const (
+	featureBlock = 256
+	attrBlock    = 1024
+)
 
 // newFeature returns a zeroed Feature from the parser's current block;
 // no Feature of a block is handed out twice.
 func (p *lineParser) newFeature() *Feature {
 	if len(p.features) == 0 {
-		p.features = make([]Feature, 256)
+		p.features = make([]Feature, min(featureBlock, max(p.left, 1)))
 	}
 	f := &p.features[0]
 	p.features = p.features[1:]
@@ -191,7 +201,7 @@ func (p *lineParser) attrSlice(n int) []Attr {
 		return nil
 	}
 	if n > len(p.attrs) {
-		p.attrs = make([]Attr, max(n, 1024))
+		p.attrs = make([]Attr, max(n, min(attrBlock, n*max(p.left, 1))))
 	}
 	a := p.attrs[:0:n]
 	p.attrs = p.attrs[n:]

@@ -110,6 +110,19 @@
 // switches. A request on the wrong daemon is answered with an Error
 // frame; a message that is not a request at all is a violation.
 //
+// # Admin requests
+//
+// Shutdown, Reread, Remove, RemoveHandle and the three log switches are
+// admin requests. The daemon decides who may send them from the kernel's
+// word, never from the Hello's user name: on its local admin socket (on
+// Linux a name in the abstract namespace, "@golm-DAEMON-PORT", DAEMON
+// "lmgrd" or the vendor's name, PORT lmgrd's, as AdminSocket names it;
+// the frames and handshake are those of TCP) from the peer's credentials, over loopback TCP from
+// the owner of the peer's socket. A request from another host, or from a
+// local user without the right, is answered Error(-63) and the
+// connection stays open. Admin tools on the server host try the admin
+// socket first and fall back to TCP.
+//
 // # Handoff
 //
 // A client that sends LocateHandoff in place of Locate asks lmgrd to hand
@@ -181,9 +194,10 @@
 //
 // On the control channel between lmgrd and a vendor daemon the vendor
 // daemon sends Hello with RoleVendorControl and then Ready{port, version}
-// once it listens; lmgrd sends Shutdown and Reread; the vendor daemon may
-// send LogLine frames for lmgrd to write to the shared debug log. EOF on
-// the channel means the other side died.
+// once it listens; lmgrd sends Shutdown and Reread. Each writes its own
+// lines to the shared debug log (frame type 25, once a vendor daemon's log
+// line relayed through lmgrd, is withdrawn and stays reserved). EOF on the
+// channel means the other side died.
 //
 // # Reconnecting without counting a seat twice
 //

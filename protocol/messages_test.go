@@ -46,7 +46,6 @@ func samples() []Message {
 		&Remove{Feature: "f1", User: "joe", Host: "pc1", Display: "/dev/pts/0"},
 		&RemoveHandle{Feature: "f1", Handle: 401},
 		&Ready{Port: 41000, PID: 99, Version: "0.1.0"},
-		&LogLine{Text: ` 8:49:38 (demo) OUT: "f1" joe@pc1  `},
 		&Queued{Handle: 403, Position: 2},
 		&QueuePoll{Handle: 403},
 		&Idle{Idle: true},
@@ -63,6 +62,12 @@ func samples() []Message {
 		&VendorStatsRequest{},
 		&VendorStats{Checkouts: 1200, Queued: 3, Denials: []DenialCount{{Code: -4, Count: 17}, {Code: -5, Count: 2}}, Connections: 40,
 			LatencyBounds: []uint64{100, 1000}, LatencyCounts: []uint64{1000, 190, 10}, LatencySum: 98765},
+		&VendorStatsExtRequest{},
+		&VendorStatsExt{QueueWaitBounds: []uint64{1000, 60000}, QueueWaitCounts: []uint64{3, 2, 1}, QueueWaitSum: 190000,
+			ReportLog: true, ReportRecords: 5021, ReportWriteErrors: 2, TriadRole: TriadMaster, TriadTerm: 7, TriadQuorum: true, Started: 1764500000},
+		&UsageHistoryRequest{Feature: "f1"},
+		&UsageHistory{Feature: "f1", Total: 10, InUse: 3, Series: []UsageSeries{
+			{Start: 1764500000, Step: 60, InUse: []uint64{0, 0, 3, 10, 4}}, {Start: 1764400000, Step: 900, InUse: []uint64{2}}}},
 		&LicenseFileRequest{},
 		&LicenseText{Path: "/opt/lic/license.lic", Text: "SERVER h ANY 27000\nVENDOR demo\n"},
 	}
@@ -117,6 +122,9 @@ func TestReadViolations(t *testing.T) {
 		{"port out of range", frame(TypeLocateReply, 0, 0, 0xff, 0xff, 0x7f), true, nil},
 		{"huge string", frame(TypeLocate, 0xff, 0xff, 0x03), true, nil},
 		{"huge list", frame(TypeError, 0, 0, 0, 0, 0xff, 0xff, 0x03), true, nil},
+		{"triad role out of range", frame(TypeVendorStatsExt, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0), true, nil},
+		{"usage series step 0", frame(TypeUsageHistory, 0, 0, 0, 1, 0, 0, 0), true, nil},
+		{"too many usage series", frame(TypeUsageHistory, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), true, nil},
 		{"bad license type", frame(TypePoolStatus, 0, 0, 0, 0, 0, 9, 0, 0, 0), true, nil},
 		{"empty", nil, false, io.EOF},
 		{"short header", []byte{0, 0}, false, io.ErrUnexpectedEOF},
@@ -157,7 +165,7 @@ func TestTypeString(t *testing.T) {
 		want string
 	}{
 		{TypeHello, "HELLO"},
-		{TypeLogLine, "LOG_LINE"},
+		{25, "TYPE_25"}, // reserved: the withdrawn LOG_LINE
 		{0, "TYPE_0"},
 		{250, "TYPE_250"},
 	}

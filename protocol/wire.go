@@ -62,7 +62,8 @@ func (d *decoder) uint() uint64 {
 	return v
 }
 
-// int reads an unsigned integer that must fit an int.
+// uint32 reads an unsigned integer that must fit a non-negative int32
+// (ports, pids, counts), as an int.
 func (d *decoder) uint32() int {
 	v := d.uint()
 	if v > 1<<31-1 {
@@ -72,6 +73,7 @@ func (d *decoder) uint32() int {
 	return int(v)
 }
 
+// int reads a signed (zig-zag) varint.
 func (d *decoder) int() int64 {
 	if d.err != nil {
 		return 0

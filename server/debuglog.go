@@ -182,21 +182,6 @@ func (l *DebugLog) Usage(kind, feature, user, host string, count int, suffix str
 	}
 }
 
-// WriteRaw writes a finished line (one a vendor daemon relayed) as is.
-func (l *DebugLog) WriteRaw(line string) {
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	l.buf = append(l.buf, protocol.Printable(strings.TrimRight(line, "\n"))...)
-	l.buf = append(l.buf, '\n')
-	now := l.buffered()
-	l.mu.Unlock()
-	if now {
-		l.Flush()
-	}
-}
-
 // Limited writes one line unless Burst lines of the same key were
 // written in the current Window (malformed frames, refused admin
 // requests, timeouts: keys such as "accept" or "refused"). Suppressed

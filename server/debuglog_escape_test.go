@@ -22,9 +22,6 @@ func TestDebugLogEscapes(t *testing.T) {
 		{"bad utf-8", func(l *DebugLog) {
 			l.Printf("DENIED: %s", "j\xffoe")
 		}, `(lmgrd) DENIED: j\xffoe`},
-		{"relayed raw line", func(l *DebugLog) {
-			l.WriteRaw(" 8:49:38 (demo) IN: \"f1\" a\x1b[2Jb@h\n")
-		}, ` 8:49:38 (demo) IN: "f1" a\x1b[2Jb@h`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,7 +44,7 @@ func fuzzLmgrd(f *testing.F, log io.Writer) *Lmgrd {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, vl := range vendorLines(l.files) {
+	for _, vl := range l.lic.vendors {
 		ch := newChild(l, vl)
 		ch.setUp(&protocol.Ready{Port: 27001, Version: "v0.1.0"}, nil)
 		l.vendors = append(l.vendors, ch)
@@ -149,9 +149,9 @@ func isControl(r rune) bool {
 }
 
 // FuzzLmgrdControl feeds arbitrary bytes to lmgrd's end of a vendor
-// daemon's control channel: lmgrd must take a READY, relay LOGLINEs as
-// single harmless debug log lines, close on anything else, and never
-// panic or hang.
+// daemon's control channel: lmgrd must take a READY, close on anything
+// else (a frame of the withdrawn type 25 included), write nothing raw to
+// the debug log, and never panic or hang.
 func FuzzLmgrdControl(f *testing.F) {
 	frame := func(ms ...protocol.Message) []byte {
 		var b []byte
@@ -161,8 +161,9 @@ func FuzzLmgrdControl(f *testing.F) {
 		return b
 	}
 	f.Add(frame(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleVendorControl, Daemon: "demo"},
-		&protocol.Ready{Port: 27001, PID: 42, Version: "v0.1.0"}, &protocol.LogLine{Text: " 9:00:00 (demo) Server started\n"}))
-	f.Add(frame(&protocol.LogLine{Text: "a\nb\r\x1b[2J"}, &protocol.Ready{}, &protocol.Ready{Port: 1}))
+		&protocol.Ready{Port: 27001, PID: 42, Version: "v0.1.0"}))
+	// A frame of type 25 (the withdrawn LOG_LINE) carrying "a\nb".
+	f.Add(append([]byte{0, 0, 0, 5, 25, 3, 'a', '\n', 'b'}, frame(&protocol.Ready{}, &protocol.Ready{Port: 1})...))
 	f.Add(frame(&protocol.Checkout{Feature: "f1"}))
 	f.Add([]byte{0, 0, 0, 1})
 	log := &resetBuffer{}

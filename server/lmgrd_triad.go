@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,6 +44,7 @@ type lmgrdTriad struct {
 	servers [3]*licfile.Server
 	addrs   [3]string // each SERVER host resolved to an IP address
 	self    int
+	vendors []string // vendor names in VENDOR-line order: the i of each Raft port
 }
 
 // TriadMember names a member: "port@host", as its SERVER line says.
@@ -82,6 +84,9 @@ func (l *Lmgrd) findServer(ctx context.Context, files []*licfile.File, cfg *Conf
 	}
 	t := &lmgrdTriad{}
 	copy(t.servers[:], servers)
+	for _, v := range vendorLines(files) {
+		t.vendors = append(t.vendors, v.Name)
+	}
 	for i, s := range servers {
 		t.addrs[i] = resolveHost(ctx, s.Host)
 	}
@@ -162,11 +167,10 @@ func (l *Lmgrd) triadArgs(vl *licfile.Vendor) []string {
 	if t == nil {
 		return nil
 	}
-	idx := 0
-	for i, v := range vendorLines(l.files) {
-		if v.Name == vl.Name {
-			idx = i
-		}
+	// A vendor added by an lmreread comes after those of the start.
+	idx := slices.Index(t.vendors, vl.Name)
+	if idx < 0 {
+		idx = len(t.vendors)
 	}
 	var peers []string
 	for i, s := range t.servers {
@@ -233,6 +237,25 @@ func (l *Lmgrd) isMaster() bool {
 		c.mu.Unlock()
 		if up {
 			return m == self
+		}
+	}
+	return false
+}
+
+// triadSharesPort reports whether another member of this lmgrd's triad
+// has its SERVER port. The local admin socket is named after the port
+// (protocol.AdminSocket), so members on one host with one port (127.0.0.1,
+// 127.0.0.2, 127.0.0.3) would share a name and an admin command could
+// reach the wrong member: such members take admin requests on TCP only,
+// where the kernel still says who asks (/proc/net/tcp, Linux).
+func (l *Lmgrd) triadSharesPort() bool {
+	t := l.triad
+	if t == nil {
+		return false
+	}
+	for i, s := range t.servers {
+		if i != t.self && s.Port == t.servers[t.self].Port {
+			return true
 		}
 	}
 	return false

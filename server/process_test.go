@@ -464,7 +464,7 @@ func TestAdminOnly(t *testing.T) {
 	if _, err := admin(t, s.port, &protocol.Reread{}); err != nil {
 		t.Fatalf("lmreread over loopback TCP as root with -2 -p: %v", err)
 	}
-	nc, err := net.Dial("unix", golm.AdminSocket("lmgrd", s.port))
+	nc, err := net.Dial("unix", protocol.AdminSocket("lmgrd", s.port))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,10 @@ type Replica interface {
 	SessionID() uint64
 	// IsLeader reports whether this member is the master now.
 	IsLeader() bool
+	// Term is the Raft term; HasMaster whether a master with a quorum
+	// is known to this member.
+	Term() uint64
+	HasMaster() bool
 	// State is the replicated seat table.
 	State() *state.State
 	// Reread commits a reread of the license and options texts with
@@ -75,6 +79,11 @@ type TriadConfig struct {
 	Grace time.Duration
 	// CommitTimeout bounds the wait for a quorum (0: 5s).
 	CommitTimeout time.Duration
+	// SharedPort: another member has this member's SERVER port, so
+	// that on one host their admin sockets, named after the port, would
+	// be one name; the vendor daemon then takes admin requests on TCP
+	// only (see Lmgrd.triadSharesPort).
+	SharedPort bool
 }
 
 // DefaultTriadGrace is how long a new master of a triad keeps the seats of
@@ -144,7 +153,7 @@ func (t *triadVendor) onMaster(master string) {
 	ctrl := t.ctrl
 	t.mu.Unlock()
 	if ctrl != nil {
-		_ = ctrl.Send(&protocol.TriadMaster{Master: master})
+		_ = ctrl.Send(&protocol.MasterChange{Master: master})
 	}
 }
 
@@ -160,7 +169,7 @@ func (v *Vendor) triadReady(ctrl *protocol.Conn) {
 	master := t.master
 	t.mu.Unlock()
 	if master != "" {
-		_ = ctrl.Send(&protocol.TriadMaster{Master: master})
+		_ = ctrl.Send(&protocol.MasterChange{Master: master})
 	}
 }
 
@@ -236,6 +245,11 @@ func (v *Vendor) newSessionID() uint64 {
 func (v *Vendor) tickTriad() {
 	t := v.triad
 	leader := t.repl.IsLeader()
+	role := uint64(protocol.TriadStandby)
+	if leader {
+		role = protocol.TriadMaster
+	}
+	v.SetTriad(role, t.repl.Term(), t.repl.HasMaster())
 	t.mu.Lock()
 	was := t.leader
 	t.leader = leader
@@ -268,13 +282,7 @@ func (v *Vendor) tickTriad() {
 }
 
 // closeClients closes every client connection.
-func (v *Vendor) closeClients() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for c := range v.conns {
-		c.Close()
-	}
-}
+func (v *Vendor) closeClients() { v.cs.closeConns() }
 
 // stopTriad stops the member, after the vendor daemon's connections.
 func (v *Vendor) stopTriad() {

@@ -37,7 +37,6 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 	ballast := TuneMemory(os.Getenv)
 	defer runtime.KeepAlive(ballast)
 	log := cfg.Log
-	defer StartProfile(os.Getenv(ProfileEnv), cfg.Name, log.Printf)()
 	// The lock comes before anything else: a second vendor daemon of this
 	// name must not bind, count seats or open the report log.
 	lockDir := cfg.LockDir

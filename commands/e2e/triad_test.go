@@ -370,6 +370,7 @@ func TestTriadFailover(t *testing.T) {
 	var stat result
 	poll(t, "lmstat to show the new master", func() bool {
 		stat = next.run("lmstat", "-c", spec(ms))
+		next.stat = stat.stdout + stat.stderr
 		return strings.Contains(stat.stdout, fmt.Sprintf("%10s: license server UP (MASTER)", next.ip))
 	})
 	if want := "License server status: " + spec(ms) + "\n"; !strings.Contains(stat.stdout, want) {

@@ -151,12 +151,12 @@ func connectError(err error, network, address string) *Error {
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
 		e := netError(err, lmerr.BadHost, lmerr.MinorClientHostLookup)
-		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
+		e.Detail = append(e.Detail, "Server name: "+server)
 		return e
 	}
 	e := netError(err, lmerr.NoServer, lmerr.MinorClientConnect)
-	if e.lm.Code == lmerr.NoServer {
-		e.lm.Detail = append(e.lm.Detail, "Server name: "+server)
+	if e.Code == lmerr.NoServer {
+		e.Detail = append(e.Detail, "Server name: "+server)
 	}
 	return e
 }
@@ -301,7 +301,7 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 		if codeOf(err) == lmerr.NoServer {
 			// lmgrd knows the daemon but it does not answer: it is
 			// down or restarting.
-			err = newError(lmerr.VendorDown, lmerr.MinorClientVendorDown, "Vendor daemon: "+r.Vendor)
+			err = lmerr.VendorDownError(r.Vendor, lmerr.MinorClientVendorDown)
 		}
 		return nil, "", addr, err
 	}

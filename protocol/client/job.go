@@ -167,10 +167,6 @@ func (j *Job) hello() *protocol.Hello {
 	return &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: j.ident, Software: j.cfg.software, JobID: j.jobID}
 }
 
-// DefaultSoftware is the golm version a client reports in its Hello
-// unless WithSoftware says otherwise.
-const DefaultSoftware = "0.1.0"
-
 // Checkout checks count licenses of feature at version or later out of
 // the first source of the license path that grants them. The error is an
 // *Error with the FlexLM code of the most telling denial.
@@ -837,7 +833,6 @@ func (l *License) Queued() bool {
 	return l.pending
 }
 
-// checkin returns lic's seats, or takes it out of the queue.
 // requeueLocked sends lic's queued request again on a new connection,
 // reconnecting first when the old one broke: the request comes back
 // Queued under a new handle, or Granted. v.mu is held.
@@ -893,6 +888,7 @@ func (v *vendorConn) grantedQueuedLocked(lic *License, g *protocol.Granted, m pr
 	return true, nil
 }
 
+// checkin returns lic's seats, or takes it out of the queue.
 func (v *vendorConn) checkin(ctx context.Context, lic *License) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -112,7 +112,7 @@ func (j *Job) fileCheckout(ctx context.Context, src licfile.Source, feature, ver
 func readLicenseFile(name string) (*licfile.File, error) {
 	r, err := os.Open(name)
 	if err != nil {
-		return nil, fromLM(lmerrFromOS(lmerr.NoConfFile, lmerr.MinorClientReadFile, err, "License path: "+name))
+		return nil, lmerrFromOS(lmerr.NoConfFile, lmerr.MinorClientReadFile, err, "License path: "+name)
 	}
 	defer r.Close()
 	f, perr := licfile.Parse(r, name)

@@ -189,8 +189,8 @@ func TestPathErrorsMostSpecific(t *testing.T) {
 	j := openJob(t, strings.Join(missing, ":"))
 	_, err := j.Checkout(context.Background(), "f1", "1.0", 1)
 	var e *Error
-	if !errors.As(err, &e) || e.Code != -1 || !strings.Contains(strings.Join(e.Detail(), "\n"), "License path: "+strings.Join(missing, ":")) {
-		t.Errorf("unreadable files: got %v (%v), want -1 naming both", err, e.Detail())
+	if !errors.As(err, &e) || e.Code != -1 || !strings.Contains(strings.Join(e.Detail, "\n"), "License path: "+strings.Join(missing, ":")) {
+		t.Errorf("unreadable files: got %v (%v), want -1 naming both", err, e.Detail)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"golm/lmutil/protocol"
-
 	"golm/lmutil/protocol/lmerr"
 )
 
@@ -60,11 +59,10 @@ func (v *Vendor) logSwitch(req protocol.Message) (*protocol.LogSwitched, error) 
 	if err != nil {
 		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
-	switch m := m.(type) {
-	case *protocol.LogSwitched:
-		return m, nil
-	case *protocol.Error:
-		return nil, fromPeer(m)
+	// An Error frame came back as err (Call): anything but LogSwitched
+	// is a violation.
+	if ls, ok := m.(*protocol.LogSwitched); ok {
+		return ls, nil
 	}
 	v.conn.Close()
 	return nil, newError(lmerr.BadComm, lmerr.MinorClientLogReply, req.Type().String()+" answered with "+m.Type().String())

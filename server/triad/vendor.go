@@ -136,6 +136,15 @@ func (vr *VendorReplica) Reread(ctx context.Context, license, options [32]byte) 
 	return vr.Member.Propose(ctx, []Command{Reread{Hash: license}, SetPolicy{Hash: options}})
 }
 
+// Term is the member's Raft term.
+func (vr *VendorReplica) Term() uint64 { return vr.Member.raft.CurrentTerm() }
+
+// HasMaster reports whether a master is known to this member.
+func (vr *VendorReplica) HasMaster() bool {
+	id, _ := vr.Member.Leader()
+	return id != ""
+}
+
 // Tick is Member.Tick.
 func (vr *VendorReplica) Tick(ctx context.Context, grace time.Duration) ([]state.Result, error) {
 	return vr.Member.Tick(ctx, grace)

@@ -1,4 +1,4 @@
-package server
+package commands
 
 import (
 	"fmt"
@@ -9,17 +9,17 @@ import (
 	"runtime/pprof"
 )
 
-// ProfileEnv names a hidden environment variable for performance work:
+// profileEnv names a hidden environment variable for performance work:
 // when it names a directory, lmgrd and each vendor daemon write a CPU profile of its
 // whole life there (NAME-PID.cpu.pprof) and a heap profile when it exits
 // (NAME-PID.heap.pprof), and one more each time it gets SIGUSR1
 // (NAME-PID.heap-N.pprof), to see the memory of connected clients.
-const ProfileEnv = "GOLM_PPROF"
+const profileEnv = "GOLM_PPROF"
 
-// StartProfile starts profiling into dir (from ProfileEnv) and returns
+// startProfile starts profiling into dir (from profileEnv) and returns
 // the function that stops it; with dir "" it does nothing. Profiling is
 // best effort: a failure is reported through logf and ignored.
-func StartProfile(dir, name string, logf func(format string, args ...any)) (stop func()) {
+func startProfile(dir, name string, logf func(format string, args ...any)) (stop func()) {
 	if dir == "" {
 		return func() {}
 	}
