@@ -93,7 +93,7 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 	for ty := Type(1); int(ty) < len(typeNames); ty++ {
-		if !seen[ty] {
+		if !seen[ty] && typeNames[ty] != "" { // a number without a name is reserved (LOG_LINE)
 			t.Errorf("no sample of %s", ty)
 		}
 	}
