@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -11,10 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"golm/lmutil/protocol/client"
 	"golm/lmutil/server/servertest"
 )
 
@@ -30,6 +33,7 @@ type member struct {
 	cmd   *exec.Cmd
 	done  chan struct{}
 	extra []string
+	env   []string // more environment for lmgrd
 	stat  string // the last lmstat -a output, shown when a test fails
 }
 
@@ -106,6 +110,7 @@ func (m *member) start() {
 	m.cmd = exec.Command(lmutil, append(args, m.extra...)...)
 	m.cmd.Dir = m.dir
 	m.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(m.dir, "lock"))
+	m.cmd.Env = append(m.cmd.Env, m.env...)
 	out, err := os.OpenFile(filepath.Join(m.dir, "lmgrd.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		m.t.Fatal(err)
@@ -577,4 +582,130 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// triadSeatsEnv sets how many jobs TestTriadFailoverJobs holds seats
+// with (default 100; the bench runs it with 1000).
+const triadSeatsEnv = "GOLM_TRIAD_SEATS"
+
+// TestTriadFailoverJobs: N jobs of the client package, each holding one
+// seat through the triad, keep every seat under its handle when the
+// master's lmgrd and vendor daemon are killed with kill -9; it measures
+// how long the new master takes to grant and to have every job back.
+func TestTriadFailoverJobs(t *testing.T) {
+	n := 100
+	if v, err := strconv.Atoi(os.Getenv(triadSeatsEnv)); err == nil && v > 0 {
+		n = v
+	}
+	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+	loopbackAddrs(t, ips...)
+	port := freePort(t)
+	ms := triadSetup(t, ips, []int{port, port, port}, fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", n+1))
+	// A short grace period: a seat whose job did not reattach to the new
+	// master would go back within the test.
+	const grace = 4 * time.Second
+	for _, m := range ms {
+		m.env = []string{"GOLM_TRIAD_GRACE=" + grace.String()}
+	}
+	master := startTriad(t, ms)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*deadline)
+	defer cancel()
+	opts := func(user string) []client.Option {
+		return []client.Option{client.WithUser(user), client.WithHeartbeat(time.Second), client.WithDir(ms[0].dir)}
+	}
+	jobs := make([]*client.Job, n)
+	lics := make([]*client.License, n)
+	handles := make([]uint64, n)
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j, err := client.Open(ctx, spec(ms), opts(fmt.Sprintf("j%04d", i))...)
+			if err != nil {
+				errs <- err
+				return
+			}
+			jobs[i] = j
+			lic, err := j.Checkout(ctx, "f1", "1.0", 1)
+			if err != nil {
+				errs <- fmt.Errorf("job %d: %w", i, err)
+				return
+			}
+			lics[i], handles[i] = lic, lic.Handle()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	t.Cleanup(func() {
+		for _, j := range jobs {
+			if j != nil {
+				j.Close()
+			}
+		}
+	})
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("%d seats checked out through the triad in %v", n, time.Since(start))
+	poll(t, fmt.Sprintf("%d seats on every member", n), func() bool {
+		for _, m := range ms {
+			if s, _ := m.seats(); len(s) != n {
+				return false
+			}
+		}
+		return true
+	})
+
+	killed := time.Now()
+	master.kill9()
+	var alive []*member
+	for _, m := range ms {
+		if m != master {
+			alive = append(alive, m)
+		}
+	}
+	next := waitMaster(t, alive)
+	probe, err := client.Open(ctx, spec(ms), opts("probe")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	var granted time.Duration
+	poll(t, "a grant by the new master", func() bool {
+		lic, err := probe.Checkout(ctx, "f1", "1.0", 1)
+		if err != nil {
+			return false
+		}
+		granted = time.Since(killed)
+		lic.Checkin(ctx)
+		return true
+	})
+	t.Logf("new master %s: first grant %v after the kill", next.name(), granted)
+	if granted > 5*time.Second {
+		t.Errorf("first grant by the new master %v after the kill, want under 5s", granted)
+	}
+	// Past the grace period, only the seats of jobs that reattached to
+	// the new master are still out.
+	poll(t, "the grace period to pass", func() bool { return time.Since(killed) > grace+3*time.Second })
+	if s, _ := next.seats(); len(s) != n {
+		t.Errorf("%d seats held past the grace period, want %d", len(s), n)
+	}
+	kept := 0
+	for i, lic := range lics {
+		select {
+		case <-lic.Lost():
+			t.Errorf("job %d lost its seat: %v", i, lic.Err())
+			continue
+		default:
+		}
+		if lic.Handle() != handles[i] {
+			t.Errorf("job %d: handle %d after the failover, %d before", i, lic.Handle(), handles[i])
+			continue
+		}
+		kept++
+	}
+	t.Logf("seats kept under the same handle: %d of %d", kept, n)
 }
