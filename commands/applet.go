@@ -14,14 +14,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-)
-
-// Version is golm's version, printed by every -v and by the servers.
-// Build is the build number that follows it. Both may be set at link time
-// with -ldflags "-X golm/lmutil/commands.Version=...".
-var (
-	Version = "0.1.0"
-	Build   = "1"
+	"golm/lmutil/protocol"
 )
 
 // CopyrightYear is the year in the banner.
@@ -195,7 +188,7 @@ func Platform() string { return platformFor(runtime.GOOS, runtime.GOARCH) }
 
 // VersionLine is what -v prints after the banner.
 func VersionLine(name string) string {
-	return fmt.Sprintf("%s v%s build %s %s", name, Version, Build, Platform())
+	return fmt.Sprintf("%s v%s build %s %s", name, protocol.Software, protocol.Build, Platform())
 }
 
 // UsageList writes the usage list `lmutil` alone and `lmutil -help` print.

@@ -102,5 +102,19 @@ func (e *Env) Executable() (string, error) {
 // VENDOR_LICENSE_FILE and LM_LICENSE_FILE from the environment and
 // $HOME/.flexlmrc, else the default files.
 func (e *Env) LicenseSources(cflag, vendor string) []licfile.Source {
-	return licfile.ResolvePath(cflag, vendor, licfile.PathEnv{Getenv: e.Getenv, Environ: e.Environ, Dir: e.Dir, Home: e.Env("HOME")})
+	return licfile.ResolvePath(cflag, vendor, e.pathEnv(e.Environ))
+}
+
+// ServedLicenseSources is lmgrd's license path: LicenseSources without
+// the VENDOR_LICENSE_FILE variables, which tell one vendor's
+// applications where to look, not lmgrd what to serve.
+func (e *Env) ServedLicenseSources(cflag string) []licfile.Source {
+	return licfile.ResolvePath(cflag, "", e.pathEnv(nil))
+}
+
+// pathEnv is what the license path resolution reads of the Env: its
+// variables, its working directory and its $HOME (the Env's, never the
+// process's own).
+func (e *Env) pathEnv(environ func() []string) licfile.PathEnv {
+	return licfile.PathEnv{Getenv: e.Getenv, Environ: environ, Dir: e.Dir, Home: e.Env("HOME")}
 }

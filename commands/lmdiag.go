@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
 	"golm/lmutil/protocol/lmerr"
 )
@@ -386,7 +387,7 @@ func (r *lmdiagRun) tryCheckout(path, vendor, feature, version string) error {
 		client.WithGetenv(r.env.Env),
 		client.WithDir(r.env.Dir),
 		client.WithProgram("lmdiag"),
-		client.WithSoftware(Version),
+		client.WithSoftware(protocol.Software),
 		client.WithDiagnostics(io.Discard),
 		client.WithDiagnosticsLevel(0),
 	}
@@ -600,7 +601,7 @@ func (r *lmdiagRun) scan(host string, ports []int) []client.PortProbe {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = client.Probe(r.ctx, host, p, client.WithDialTimeout(scanProbeTimeout), client.WithProgram("lmdiag"), client.WithSoftware(Version))
+			results[i] = client.Probe(r.ctx, host, p, client.WithDialTimeout(scanProbeTimeout), client.WithProgram("lmdiag"), client.WithSoftware(protocol.Software))
 			if progress {
 				mu.Lock()
 				done++

@@ -25,6 +25,7 @@ import (
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server"
 	"golm/lmutil/server/httpstatus"
+	"golm/lmutil/server/reportlog"
 	"golm/lmutil/server/status"
 )
 
@@ -61,6 +62,7 @@ func lmgrdApplet() *Applet {
 				&cli.StringFlag{Name: "lockdir", Usage: "keep the vendor daemon locks in `dir` (default $" + server.LockDirEnv + ", /run/golm for root, $XDG_RUNTIME_DIR/golm, /tmp/golm-UID)"},
 				&cli.StringFlag{Name: "http", Usage: "serve the status page, /metrics and /api/v1/status on `addr` (port, :port or host:port)"},
 				&cli.StringFlag{Name: "bind", Usage: "listen on IP `address` only, lmgrd and its vendor daemons (default: every address)"},
+				&cli.StringFlag{Name: "data", Usage: "keep a triad's Raft log and snapshots in `dir` (default $" + server.TriadDataEnv + ", /var/lib/golm for root, $XDG_STATE_HOME/golm, ~/.local/state/golm)"},
 			}
 		},
 		Action: runLmgrd,
@@ -134,6 +136,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	if v := c.String("bind"); v != "" {
 		args = append(args, "-bind", v)
+	}
+	if v := c.String("data"); v != "" {
+		args = append(args, "-data", absFrom(env, v))
 	}
 	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
@@ -271,8 +276,7 @@ func environ(env *Env) []string {
 
 // licenseFiles resolves lmgrd's license path to absolute file names.
 func licenseFiles(c *cli.Context, env *Env) []string {
-	home, _ := os.UserHomeDir()
-	srcs := licfile.ResolvePath(c.String("c"), "", licfile.PathEnv{Getenv: env.Getenv, Dir: env.Dir, Home: home})
+	srcs := env.ServedLicenseSources(c.String("c"))
 	var files []string
 	for _, s := range srcs {
 		if s.IsServer() {
@@ -352,11 +356,12 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		Machine:      machine,
 		Trust:        trust,
 		BindRetry:    bindRetry,
-		Software:     Version,
+		Software:     protocol.Software,
 		Now:          env.Now,
 		LockDir:      lockDir(c, env),
 		Stderr:       notices,
 		Bind:         c.String("bind"),
+		DataDir:      dataDir(c, env),
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})
@@ -477,7 +482,7 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 			return dial(ctx)
 		},
 		Name:       fmt.Sprintf("%d@%s", lm.Port(), lm.Host()),
-		Software:   Version,
+		Software:   protocol.Software,
 		Now:        env.Now,
 		Logf:       log.Printf,
 		LogLimited: log.Limited,
@@ -561,6 +566,9 @@ func vendordApplet() *Applet {
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmremove from other hosts"},
 				&cli.StringFlag{Name: "lockdir", Usage: "take the vendor's lock in `dir`"},
 				&cli.StringFlag{Name: "bind", Usage: "listen on `address` only"},
+				&cli.StringFlag{Name: "triad-peers", Usage: "the triad's members, `member=raft_address,...` in SERVER-line order"},
+				&cli.StringFlag{Name: "triad-self", Usage: "this `member` of the triad"},
+				&cli.StringFlag{Name: "data", Usage: "the triad's data `dir`"},
 			}
 		},
 		Action: runVendord,
@@ -606,7 +614,7 @@ func runVendord(c *cli.Context, env *Env) error {
 		Addr:         net.JoinHostPort(c.String("bind"), strconv.Itoa(c.Int("port"))),
 		ServerHost:   serverHost,
 		LmgrdPort:    c.Int("lmgrd-port"),
-		Software:     Version,
+		Software:     protocol.Software,
 		Log:          log,
 		Now:          env.Now,
 		Trust:        trust,
@@ -614,8 +622,10 @@ func runVendord(c *cli.Context, env *Env) error {
 		Executable:   exe,
 		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
 		LockDir:      c.String("lockdir"),
+		Triad:        triadConfig(c, env, name, log),
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
+		ReportLog:        reportLogWriteTimeout(env),
 	}, conn)
 	stopProfile()
 	log.Close() // before the error below, which lmgrd logs as this daemon's too
@@ -649,6 +659,22 @@ func vendorDaemonDispatch(argv []string, env *Env) (a *Applet, prog string, args
 		return nil, "", nil, false
 	}
 	return Lookup(vendorApplet), prog, argv[1:], true
+}
+
+// reportLogWriteTimeoutEnv sets how long a vendor daemon's report log
+// retries a failing write (a full disk) before the checkout is refused (a
+// Go duration); the default is reportlog.DefaultWriteTimeout. Tests set
+// it short.
+const reportLogWriteTimeoutEnv = "GOLM_REPORTLOG_WRITE_TIMEOUT"
+
+// reportLogWriteTimeout is the VendorConfig.ReportLog hook that applies
+// $GOLM_REPORTLOG_WRITE_TIMEOUT, or nil when it is not set.
+func reportLogWriteTimeout(env *Env) func(*reportlog.Config) {
+	d, err := time.ParseDuration(env.Env(reportLogWriteTimeoutEnv))
+	if err != nil || d <= 0 {
+		return nil
+	}
+	return func(c *reportlog.Config) { c.WriteTimeout = d }
 }
 
 // lmgrdReadyWaitEnv sets how long a detaching lmgrd waits for its vendor

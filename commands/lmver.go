@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 )
 
@@ -20,10 +21,11 @@ import (
 // from it is golm, one that depends on it links golm's client package.
 const golmModule = "golm/lmutil"
 
-// Symbols of the version variables in a golm binary's symbol table.
+// Symbols of the version variables (protocol.Software, protocol.Build)
+// in a golm binary's symbol table.
 const (
-	versionSymbol = golmModule + "/commands.Version"
-	buildSymbol   = golmModule + "/commands.Build"
+	versionSymbol = golmModule + "/protocol.Software"
+	buildSymbol   = golmModule + "/protocol.Build"
 )
 
 // maxBannerLines bounds how many copyright strings lmver prints from one
@@ -48,7 +50,7 @@ func runLmver(c *cli.Context, env *Env) error {
 	name := c.Args().First()
 	self, _ := env.Executable()
 	if name == "" || sameFile(env.Path(name), self) {
-		fmt.Fprintln(env.Stdout, golmVersionLine(Version, Build, Platform()))
+		fmt.Fprintln(env.Stdout, golmVersionLine(protocol.Software, protocol.Build, Platform()))
 		return nil
 	}
 	lines, err := fileVersion(env.Path(name), name)

@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"golm/lmutil/protocol"
 )
 
 // flexlmBinary is a made-up executable image with the strings a program
@@ -70,7 +72,7 @@ func TestLmverSelf(t *testing.T) {
 		t.Skip(err)
 	}
 	want := "lmver - Copyright (c) " + CopyrightYear + " golm authors. All Rights Reserved.\n" +
-		golmVersionLine(Version, Build, Platform()) + "\n"
+		golmVersionLine(protocol.Software, protocol.Build, Platform()) + "\n"
 	tests := []struct {
 		name string
 		args []string
@@ -103,7 +105,7 @@ func TestLmverGolmBinary(t *testing.T) {
 		t.Skip("no go command to build lmutil with")
 	}
 	bin := filepath.Join(t.TempDir(), "lmutil")
-	cmd := exec.Command(gobin, "build", "-o", bin, "-ldflags=-X=golm/lmutil/commands.Version=9.9.9", "golm/lmutil")
+	cmd := exec.Command(gobin, "build", "-o", bin, "-ldflags=-X=golm/lmutil/protocol.Software=9.9.9", "golm/lmutil")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -111,7 +113,7 @@ func TestLmverGolmBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{golmVersionLine("9.9.9", Build, Platform())}
+	want := []string{golmVersionLine("9.9.9", protocol.Build, Platform())}
 	if !reflect.DeepEqual(lines, want) {
 		t.Errorf("fileVersion(lmutil built with Version=9.9.9) = %q, want %q", lines, want)
 	}
@@ -164,7 +166,7 @@ func TestGoVersion(t *testing.T) {
 			name: "golm without symbols uses ldflags",
 			bi: &buildinfo.BuildInfo{Path: "golm/lmutil", Main: debug.Module{Path: "golm/lmutil", Version: "(devel)"},
 				Settings: []debug.BuildSetting{
-					{Key: "-ldflags", Value: "-s -X golm/lmutil/commands.Version=2.0.1 -X=golm/lmutil/commands.Build=77"},
+					{Key: "-ldflags", Value: "-s -X golm/lmutil/protocol.Software=2.0.1 -X=golm/lmutil/protocol.Build=77"},
 					{Key: "GOOS", Value: "linux"}, {Key: "GOARCH", Value: "arm64"}}},
 			want: []string{"golm v2.0.1 build 77 a64_lsb"},
 		},
@@ -199,10 +201,10 @@ func TestLdflagsValue(t *testing.T) {
 	tests := []struct {
 		name, ldflags, want string
 	}{
-		{"separate X", "-X golm/lmutil/commands.Version=1.2", "1.2"},
-		{"X equals", "-w -X=golm/lmutil/commands.Version=3.4 -s", "3.4"},
-		{"quoted", `-X 'golm/lmutil/commands.Version=5.6'`, "5.6"},
-		{"other variable", "-X golm/lmutil/commands.Build=9", ""},
+		{"separate X", "-X golm/lmutil/protocol.Software=1.2", "1.2"},
+		{"X equals", "-w -X=golm/lmutil/protocol.Software=3.4 -s", "3.4"},
+		{"quoted", `-X 'golm/lmutil/protocol.Software=5.6'`, "5.6"},
+		{"other variable", "-X golm/lmutil/protocol.Build=9", ""},
 		{"X at end", "-X", ""},
 		{"empty", "", ""},
 	}

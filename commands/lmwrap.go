@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
 )
 
@@ -58,7 +59,7 @@ func runLmwrap(c *cli.Context, env *Env) error {
 		client.WithDir(env.Dir),
 		client.WithDiagnostics(env.Stderr),
 		client.WithProgram("lmwrap"),
-		client.WithSoftware(Version),
+		client.WithSoftware(protocol.Software),
 	}
 	if v := c.String("vendor"); v != "" {
 		opts = append(opts, client.WithVendor(v))

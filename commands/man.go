@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golm/lmutil/protocol"
 )
 
 // The man pages are generated from the applet registry, so -help and the
@@ -115,7 +116,7 @@ func LmutilManPage() string {
 
 func th(b *strings.Builder, name string) {
 	b.WriteString(".\\\" Generated from the lmutil command registry by \"make man\"; do not edit.\n")
-	fmt.Fprintf(b, ".TH %s 1 \"\" \"golm %s\" \"golm Manual\"\n", strings.ToUpper(name), Version)
+	fmt.Fprintf(b, ".TH %s 1 \"\" \"golm %s\" \"golm Manual\"\n", strings.ToUpper(name), protocol.Software)
 }
 
 func exitStatus(b *strings.Builder) {

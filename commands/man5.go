@@ -3,6 +3,7 @@ package commands
 import (
 	"embed"
 	"fmt"
+	"golm/lmutil/protocol"
 	"path"
 	"sort"
 	"strings"
@@ -53,7 +54,7 @@ func formatPageNames() []string {
 func pageFromText(name, src string) string {
 	var b strings.Builder
 	b.WriteString(".\\\" Generated from commands/mantext by \"make man\"; do not edit.\n")
-	fmt.Fprintf(&b, ".TH %s 5 \"\" \"golm %s\" \"golm Manual\"\n", strings.ToUpper(name), Version)
+	fmt.Fprintf(&b, ".TH %s 5 \"\" \"golm %s\" \"golm Manual\"\n", strings.ToUpper(name), protocol.Software)
 	first, rest, _ := strings.Cut(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
 	n, summary, _ := strings.Cut(first, " - ")
 	fmt.Fprintf(&b, ".SH NAME\n%s \\- %s\n", roffText(strings.TrimSpace(n)), roffText(strings.TrimSpace(summary)))

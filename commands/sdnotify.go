@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
 	"golm/lmutil/server"
 	"golm/lmutil/server/httpstatus"
@@ -52,7 +53,7 @@ func selfDialer(lm *server.Lmgrd, machine *licfile.Machine) func(ctx context.Con
 		host = a.IP.String()
 	}
 	spec := []licfile.ServerAddr{{Host: host, Port: lm.Port()}}
-	opts := []client.Option{client.WithProgram("lmgrd"), client.WithSoftware(Version),
+	opts := []client.Option{client.WithProgram("lmgrd"), client.WithSoftware(protocol.Software),
 		client.WithDialTimeout(httpstatus.DefaultStatusTimeout), client.WithCallTimeout(httpstatus.DefaultStatusTimeout)}
 	if machine != nil {
 		opts = append(opts, client.WithMachine(machine))

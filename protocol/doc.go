@@ -116,8 +116,8 @@
 // admin requests. The daemon decides who may send them from the kernel's
 // word, never from the Hello's user name: on its local admin socket (on
 // Linux a name in the abstract namespace, "@golm-DAEMON-PORT", DAEMON
-// "lmgrd" or the vendor's name, PORT lmgrd's; the frames and handshake
-// are those of TCP) from the peer's credentials, over loopback TCP from
+// "lmgrd" or the vendor's name, PORT lmgrd's, as AdminSocket names it;
+// the frames and handshake are those of TCP) from the peer's credentials, over loopback TCP from
 // the owner of the peer's socket. A request from another host, or from a
 // local user without the right, is answered Error(-63) and the
 // connection stays open. Admin tools on the server host try the admin

@@ -17,97 +17,108 @@ type Type byte
 
 // The message types. Numbers are part of the wire format: never reuse one.
 const (
-	TypeHello                Type = 1
-	TypeError                Type = 2
-	TypeOK                   Type = 3
-	TypeEnd                  Type = 4
-	TypeLocate               Type = 5
-	TypeLocateReply          Type = 6
-	TypeCheckout             Type = 7
-	TypeGranted              Type = 8
-	TypeCheckin              Type = 9
-	TypeHeartbeat            Type = 10
-	TypeHeartbeatAck         Type = 11
-	TypeServerStatusRequest  Type = 12
-	TypeServerStatus         Type = 13
-	TypeVendorStatus         Type = 14
-	TypeFeatureStatusRequest Type = 15
-	TypeFeatureHeader        Type = 16
-	TypePoolStatus           Type = 17
-	TypeUserEntry            Type = 18
-	TypeReservationEntry     Type = 19
-	TypeShutdown             Type = 20
-	TypeReread               Type = 21
-	TypeRemove               Type = 22
-	TypeRemoveHandle         Type = 23
-	TypeReady                Type = 24
-	_                        Type = 25 // reserved: LOG_LINE, withdrawn (vendor daemons write the debug log themselves); never reused
-	TypeQueued               Type = 26
-	TypeQueuePoll            Type = 27
-	TypeIdle                 Type = 28
-	TypeHostIDs              Type = 29
-	TypeLinger               Type = 30
-	TypeSwitchReportLog      Type = 31
-	TypeNewReportLog         Type = 32
-	TypeSwitchDebugLog       Type = 33
-	TypeLogSwitched          Type = 34
-	TypeLocateHandoff        Type = 35
-	TypeHandedOff            Type = 36
-	TypeSignedGranted        Type = 37
-	TypeLicenseFileRequest   Type = 38
-	TypeLicenseText          Type = 39
-	TypeHostInfo             Type = 40
-	TypeVendorStatsRequest   Type = 41
-	TypeVendorStats          Type = 42
+	TypeHello                 Type = 1
+	TypeError                 Type = 2
+	TypeOK                    Type = 3
+	TypeEnd                   Type = 4
+	TypeLocate                Type = 5
+	TypeLocateReply           Type = 6
+	TypeCheckout              Type = 7
+	TypeGranted               Type = 8
+	TypeCheckin               Type = 9
+	TypeHeartbeat             Type = 10
+	TypeHeartbeatAck          Type = 11
+	TypeServerStatusRequest   Type = 12
+	TypeServerStatus          Type = 13
+	TypeVendorStatus          Type = 14
+	TypeFeatureStatusRequest  Type = 15
+	TypeFeatureHeader         Type = 16
+	TypePoolStatus            Type = 17
+	TypeUserEntry             Type = 18
+	TypeReservationEntry      Type = 19
+	TypeShutdown              Type = 20
+	TypeReread                Type = 21
+	TypeRemove                Type = 22
+	TypeRemoveHandle          Type = 23
+	TypeReady                 Type = 24
+	_                         Type = 25 // reserved: LOG_LINE, withdrawn (vendor daemons write the debug log themselves); never reused
+	TypeQueued                Type = 26
+	TypeQueuePoll             Type = 27
+	TypeIdle                  Type = 28
+	TypeHostIDs               Type = 29
+	TypeLinger                Type = 30
+	TypeSwitchReportLog       Type = 31
+	TypeNewReportLog          Type = 32
+	TypeSwitchDebugLog        Type = 33
+	TypeLogSwitched           Type = 34
+	TypeLocateHandoff         Type = 35
+	TypeHandedOff             Type = 36
+	TypeSignedGranted         Type = 37
+	TypeLicenseFileRequest    Type = 38
+	TypeLicenseText           Type = 39
+	TypeHostInfo              Type = 40
+	TypeVendorStatsRequest    Type = 41
+	TypeVendorStats           Type = 42
+	TypeVendorStatsExtRequest Type = 43
+	TypeVendorStatsExt        Type = 44
+	TypeUsageHistoryRequest   Type = 45
+	TypeUsageHistory          Type = 46
 )
 
 var typeNames = [...]string{
-	TypeHello:                "HELLO",
-	TypeError:                "ERROR",
-	TypeOK:                   "OK",
-	TypeEnd:                  "END",
-	TypeLocate:               "LOCATE",
-	TypeLocateReply:          "LOCATE_REPLY",
-	TypeCheckout:             "CHECKOUT",
-	TypeGranted:              "GRANTED",
-	TypeCheckin:              "CHECKIN",
-	TypeHeartbeat:            "HEARTBEAT",
-	TypeHeartbeatAck:         "HEARTBEAT_ACK",
-	TypeServerStatusRequest:  "SERVER_STATUS_REQUEST",
-	TypeServerStatus:         "SERVER_STATUS",
-	TypeVendorStatus:         "VENDOR_STATUS",
-	TypeFeatureStatusRequest: "FEATURE_STATUS_REQUEST",
-	TypeFeatureHeader:        "FEATURE_HEADER",
-	TypePoolStatus:           "POOL_STATUS",
-	TypeUserEntry:            "USER_ENTRY",
-	TypeReservationEntry:     "RESERVATION_ENTRY",
-	TypeShutdown:             "SHUTDOWN",
-	TypeReread:               "REREAD",
-	TypeRemove:               "REMOVE",
-	TypeRemoveHandle:         "REMOVE_HANDLE",
-	TypeReady:                "READY",
-	TypeQueued:               "QUEUED",
-	TypeQueuePoll:            "QUEUE_POLL",
-	TypeIdle:                 "IDLE",
-	TypeHostIDs:              "HOSTIDS",
-	TypeLinger:               "LINGER",
-	TypeSwitchReportLog:      "SWITCH_REPORT_LOG",
-	TypeNewReportLog:         "NEW_REPORT_LOG",
-	TypeSwitchDebugLog:       "SWITCH_DEBUG_LOG",
-	TypeLogSwitched:          "LOG_SWITCHED",
-	TypeLocateHandoff:        "LOCATE_HANDOFF",
-	TypeHandedOff:            "HANDED_OFF",
-	TypeSignedGranted:        "SIGNED_GRANTED",
-	TypeLicenseFileRequest:   "LICENSE_FILE_REQUEST",
-	TypeLicenseText:          "LICENSE_TEXT",
-	TypeHostInfo:             "HOST_INFO",
-	TypeVendorStatsRequest:   "VENDOR_STATS_REQUEST",
-	TypeVendorStats:          "VENDOR_STATS",
+	TypeHello:                 "HELLO",
+	TypeError:                 "ERROR",
+	TypeOK:                    "OK",
+	TypeEnd:                   "END",
+	TypeLocate:                "LOCATE",
+	TypeLocateReply:           "LOCATE_REPLY",
+	TypeCheckout:              "CHECKOUT",
+	TypeGranted:               "GRANTED",
+	TypeCheckin:               "CHECKIN",
+	TypeHeartbeat:             "HEARTBEAT",
+	TypeHeartbeatAck:          "HEARTBEAT_ACK",
+	TypeServerStatusRequest:   "SERVER_STATUS_REQUEST",
+	TypeServerStatus:          "SERVER_STATUS",
+	TypeVendorStatus:          "VENDOR_STATUS",
+	TypeFeatureStatusRequest:  "FEATURE_STATUS_REQUEST",
+	TypeFeatureHeader:         "FEATURE_HEADER",
+	TypePoolStatus:            "POOL_STATUS",
+	TypeUserEntry:             "USER_ENTRY",
+	TypeReservationEntry:      "RESERVATION_ENTRY",
+	TypeShutdown:              "SHUTDOWN",
+	TypeReread:                "REREAD",
+	TypeRemove:                "REMOVE",
+	TypeRemoveHandle:          "REMOVE_HANDLE",
+	TypeReady:                 "READY",
+	TypeQueued:                "QUEUED",
+	TypeQueuePoll:             "QUEUE_POLL",
+	TypeIdle:                  "IDLE",
+	TypeHostIDs:               "HOSTIDS",
+	TypeLinger:                "LINGER",
+	TypeSwitchReportLog:       "SWITCH_REPORT_LOG",
+	TypeNewReportLog:          "NEW_REPORT_LOG",
+	TypeSwitchDebugLog:        "SWITCH_DEBUG_LOG",
+	TypeLogSwitched:           "LOG_SWITCHED",
+	TypeLocateHandoff:         "LOCATE_HANDOFF",
+	TypeHandedOff:             "HANDED_OFF",
+	TypeSignedGranted:         "SIGNED_GRANTED",
+	TypeLicenseFileRequest:    "LICENSE_FILE_REQUEST",
+	TypeLicenseText:           "LICENSE_TEXT",
+	TypeHostInfo:              "HOST_INFO",
+	TypeVendorStatsRequest:    "VENDOR_STATS_REQUEST",
+	TypeVendorStats:           "VENDOR_STATS",
+	TypeVendorStatsExtRequest: "VENDOR_STATS_EXT_REQUEST",
+	TypeVendorStatsExt:        "VENDOR_STATS_EXT",
+	TypeUsageHistoryRequest:   "USAGE_HISTORY_REQUEST",
+	TypeUsageHistory:          "USAGE_HISTORY",
 }
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) && typeNames[t] != "" {
 		return typeNames[t]
+	}
+	if n := t.triadName(); n != "" {
+		return n
 	}
 	return fmt.Sprintf("TYPE_%d", byte(t))
 }
@@ -188,6 +199,14 @@ func New(t Type) Message {
 		return new(VendorStatsRequest)
 	case TypeVendorStats:
 		return new(VendorStats)
+	case TypeVendorStatsExtRequest:
+		return new(VendorStatsExtRequest)
+	case TypeVendorStatsExt:
+		return new(VendorStatsExt)
+	case TypeUsageHistoryRequest:
+		return new(UsageHistoryRequest)
+	case TypeUsageHistory:
+		return new(UsageHistory)
 	case TypeLinger:
 		return new(Linger)
 	case TypeSwitchReportLog:
@@ -207,7 +226,7 @@ func New(t Type) Message {
 	case TypeLicenseText:
 		return new(LicenseText)
 	}
-	return nil
+	return newTriad(t)
 }
 
 // Decode decodes payload as a message of type t. Any malformation is a

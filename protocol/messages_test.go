@@ -62,6 +62,13 @@ func samples() []Message {
 		&VendorStatsRequest{},
 		&VendorStats{Checkouts: 1200, Queued: 3, Denials: []DenialCount{{Code: -4, Count: 17}, {Code: -5, Count: 2}}, Connections: 40,
 			LatencyBounds: []uint64{100, 1000}, LatencyCounts: []uint64{1000, 190, 10}, LatencySum: 98765},
+		&VendorStatsExtRequest{},
+		&MasterChange{Master: "27000@h2"},
+		&VendorStatsExt{QueueWaitBounds: []uint64{1000, 60000}, QueueWaitCounts: []uint64{3, 2, 1}, QueueWaitSum: 190000,
+			ReportLog: true, ReportRecords: 5021, ReportWriteErrors: 2, TriadRole: TriadMaster, TriadTerm: 7, TriadQuorum: true, Started: 1764500000},
+		&UsageHistoryRequest{Feature: "f1"},
+		&UsageHistory{Feature: "f1", Total: 10, InUse: 3, Series: []UsageSeries{
+			{Start: 1764500000, Step: 60, InUse: []uint64{0, 0, 3, 10, 4}}, {Start: 1764400000, Step: 900, InUse: []uint64{2}}}},
 		&LicenseFileRequest{},
 		&LicenseText{Path: "/opt/lic/license.lic", Text: "SERVER h ANY 27000\nVENDOR demo\n"},
 	}
@@ -86,10 +93,7 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 	for ty := Type(1); int(ty) < len(typeNames); ty++ {
-		if typeNames[ty] == "" {
-			continue // reserved (25, the withdrawn LOG_LINE)
-		}
-		if !seen[ty] {
+		if !seen[ty] && typeNames[ty] != "" { // a number without a name is reserved (LOG_LINE)
 			t.Errorf("no sample of %s", ty)
 		}
 	}
@@ -120,6 +124,9 @@ func TestReadViolations(t *testing.T) {
 		{"port out of range", frame(TypeLocateReply, 0, 0, 0xff, 0xff, 0x7f), true, nil},
 		{"huge string", frame(TypeLocate, 0xff, 0xff, 0x03), true, nil},
 		{"huge list", frame(TypeError, 0, 0, 0, 0, 0xff, 0xff, 0x03), true, nil},
+		{"triad role out of range", frame(TypeVendorStatsExt, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0), true, nil},
+		{"usage series step 0", frame(TypeUsageHistory, 0, 0, 0, 1, 0, 0, 0), true, nil},
+		{"too many usage series", frame(TypeUsageHistory, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), true, nil},
 		{"bad license type", frame(TypePoolStatus, 0, 0, 0, 0, 0, 9, 0, 0, 0), true, nil},
 		{"empty", nil, false, io.EOF},
 		{"short header", []byte{0, 0}, false, io.ErrUnexpectedEOF},

@@ -90,3 +90,86 @@ func (d *decoder) uints() []uint64 {
 	}
 	return vs
 }
+
+// VendorStatsExtRequest asks a vendor daemon for the counters that came
+// after VendorStats (queue wait, report log, triad). It answers with one
+// VendorStatsExt; a vendor daemon older than these messages closes the
+// connection as on any unknown message, so lmgrd asks it last, on a
+// connection of its own.
+type VendorStatsExtRequest struct{}
+
+// Type implements Message.
+func (*VendorStatsExtRequest) Type() Type { return TypeVendorStatsExtRequest }
+
+// AppendPayload implements Message.
+func (*VendorStatsExtRequest) AppendPayload(b []byte) []byte { return b }
+func (*VendorStatsExtRequest) decode(*decoder)               {}
+
+// The triad roles of VendorStatsExt.TriadRole.
+const (
+	TriadNone    = 0 // not in a three-server triad
+	TriadMaster  = 1
+	TriadStandby = 2
+)
+
+// VendorStatsExt are more of a vendor daemon's counters since it
+// started.
+type VendorStatsExt struct {
+	// QueueWaitBounds are the upper bounds, in milliseconds, of the
+	// buckets of the time queued checkouts waited until they were
+	// granted; QueueWaitCounts has one count per bucket and one more for
+	// the waits above the last bound; QueueWaitSum is the sum of all
+	// waits in milliseconds.
+	QueueWaitBounds []uint64
+	QueueWaitCounts []uint64
+	QueueWaitSum    uint64
+	// ReportLog says that the vendor daemon has a report log (REPORTLOG);
+	// ReportRecords is the records written to it and ReportWriteErrors
+	// the writes of a record that failed.
+	ReportLog         bool
+	ReportRecords     uint64
+	ReportWriteErrors uint64
+	// TriadRole is TriadNone, TriadMaster or TriadStandby; TriadTerm is
+	// the triad's election term and TriadQuorum whether the vendor daemon
+	// sees a majority of the triad. The last two mean nothing with
+	// TriadNone.
+	TriadRole   uint64
+	TriadTerm   uint64
+	TriadQuorum bool
+	// Started is when the vendor daemon started (Unix seconds), for its
+	// uptime.
+	Started int64
+}
+
+// Type implements Message.
+func (*VendorStatsExt) Type() Type { return TypeVendorStatsExt }
+
+// AppendPayload implements Message.
+func (m *VendorStatsExt) AppendPayload(b []byte) []byte {
+	b = appendUints(b, m.QueueWaitBounds)
+	b = appendUints(b, m.QueueWaitCounts)
+	b = appendUint(b, m.QueueWaitSum)
+	b = appendBool(b, m.ReportLog)
+	b = appendUint(b, m.ReportRecords)
+	b = appendUint(b, m.ReportWriteErrors)
+	b = appendUint(b, m.TriadRole)
+	b = appendUint(b, m.TriadTerm)
+	b = appendBool(b, m.TriadQuorum)
+	return appendInt(b, m.Started)
+}
+
+func (m *VendorStatsExt) decode(d *decoder) {
+	m.QueueWaitBounds = d.uints()
+	m.QueueWaitCounts = d.uints()
+	m.QueueWaitSum = d.uint()
+	m.ReportLog = d.bool()
+	m.ReportRecords = d.uint()
+	m.ReportWriteErrors = d.uint()
+	m.TriadRole = d.uint()
+	if m.TriadRole > TriadStandby {
+		d.fail("triad role %d out of range", m.TriadRole)
+	}
+	m.TriadTerm = d.uint()
+	m.TriadQuorum = d.bool()
+	m.Started = d.int()
+}

@@ -91,7 +91,7 @@ func tcpAdminAs(t *testing.T, uid, port int) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(worldCopy(t, self, "admin.test"))
-	cmd.Env = []string{fmt.Sprintf("%s=%d", tcpAdminEnv, port)}
+	cmd.Env = []string{fmt.Sprintf("%s=%d", tcpAdminEnv, port), servertest.RaceExitEnv()}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 	out, err := cmd.Output()
 	if err != nil {
@@ -139,7 +139,7 @@ func squat(t *testing.T, names ...string) (stop func()) {
 	}
 	exe := worldCopy(t, self, "squat.test")
 	cmd := exec.Command(exe)
-	cmd.Env = []string{squatEnv + "=" + strings.Join(names, ",")}
+	cmd.Env = []string{squatEnv + "=" + strings.Join(names, ","), servertest.RaceExitEnv()}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -240,11 +240,11 @@ func TestSquattedAdminSocket(t *testing.T) {
 			dir := t.TempDir()
 			port := freePort(t)
 			writeLicense(t, dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 2\n", port))
-			stopSquat := squat(t, golm.AdminSocket("lmgrd", port), golm.AdminSocket("demo", port))
+			stopSquat := squat(t, protocol.AdminSocket("lmgrd", port), protocol.AdminSocket("demo", port))
 			s := launch(t, dir, port, mode...)
 			s.waitStarted(1)
-			s.waitLog(fmt.Sprintf("(lmgrd) Admin socket %s is held by another process (uid %d, pid ", golm.AdminSocket("lmgrd", port), nobody))
-			s.waitLog(fmt.Sprintf("(demo) Admin socket %s is held by another process (uid %d, pid ", golm.AdminSocket("demo", port), nobody))
+			s.waitLog(fmt.Sprintf("(lmgrd) Admin socket %s is held by another process (uid %d, pid ", protocol.AdminSocket("lmgrd", port), nobody))
+			s.waitLog(fmt.Sprintf("(demo) Admin socket %s is held by another process (uid %d, pid ", protocol.AdminSocket("demo", port), nobody))
 			// Licensing goes on.
 			a, b := s.vendor("alice"), s.vendor("bob")
 			for _, c := range []*protocol.Conn{a, b} {
@@ -272,9 +272,9 @@ func TestSquattedAdminSocket(t *testing.T) {
 			// the socket is the real server's (a non-administrator is
 			// refused there, where the squatter said yes).
 			stopSquat()
-			s.waitLog(fmt.Sprintf("(lmgrd) Admin socket %s is free again", golm.AdminSocket("lmgrd", port)))
-			s.waitLog(fmt.Sprintf("(demo) Admin socket %s is free again", golm.AdminSocket("demo", port)))
-			nc, err := net.Dial("unix", golm.AdminSocket("lmgrd", port))
+			s.waitLog(fmt.Sprintf("(lmgrd) Admin socket %s is free again", protocol.AdminSocket("lmgrd", port)))
+			s.waitLog(fmt.Sprintf("(demo) Admin socket %s is free again", protocol.AdminSocket("demo", port)))
+			nc, err := net.Dial("unix", protocol.AdminSocket("lmgrd", port))
 			if err != nil {
 				t.Fatalf("the admin socket after the squatter left: %v", err)
 			}

@@ -85,29 +85,42 @@ type child struct {
 	version string
 	ctrl    *protocol.Conn
 	running bool          // a supervisor goroutine is active
+	woken   chan struct{} // closed when it comes up or its supervisor ends
+	startAt time.Time     // when the supervisor starts it next (zero: now)
 	stopReq chan struct{} // closed to stop the supervisor
 	done    chan struct{} // closed when the supervisor returns
+	master  string        // a triad's master, as the vendor daemon said (lmgrd_triad.go)
 }
 
 func newChild(l *Lmgrd, vl *licfile.Vendor) *child {
 	return &child{l: l, name: vl.Name, line: vl}
 }
 
-// start runs the supervisor unless it runs already.
-func (c *child) start(ctx context.Context) {
+// start runs the supervisor unless it runs already or lmgrd has stopped
+// its vendor daemons; it reports whether the supervisor runs.
+func (c *child) start(ctx context.Context) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// stopVendors sets stopped before it stops each child under c.mu:
+	// a start that comes after that stop sees stopped.
+	if c.l.stopped.Load() {
+		return false
+	}
 	if c.running {
-		return
+		return true
 	}
 	c.running = true
 	c.stopReq = make(chan struct{})
 	c.done = make(chan struct{})
 	go c.supervise(ctx, c.stopReq, c.done)
+	return true
 }
 
 // stop shuts the vendor daemon down and waits for it.
-func (c *child) stop() {
+func (c *child) stop() { c.stopContext(context.Background()) }
+
+// stopContext shuts the vendor daemon down and waits for it, or for ctx.
+func (c *child) stopContext(ctx context.Context) {
 	c.mu.Lock()
 	if !c.running {
 		c.mu.Unlock()
@@ -120,7 +133,10 @@ func (c *child) stop() {
 		close(stopReq)
 	}
 	c.mu.Unlock()
-	<-done
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // reread passes an lmreread on, or starts the vendor daemon when it is
@@ -130,8 +146,7 @@ func (c *child) reread(ctx context.Context) bool {
 	running, up, ctrl := c.running, c.up, c.ctrl
 	c.mu.Unlock()
 	if !running {
-		c.start(ctx)
-		return true
+		return c.start(ctx)
 	}
 	if up && ctrl != nil {
 		c.l.log.Flush() // lmgrd's lines before the vendor daemon's
@@ -165,6 +180,38 @@ func (c *child) setUp(ready *protocol.Ready, ctrl *protocol.Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.up, c.port, c.pid, c.version, c.ctrl = true, ready.Port, ready.PID, ready.Version, ctrl
+	c.wakeLocked()
+}
+
+// wakeLocked wakes the waitUp callers. The caller holds mu.
+func (c *child) wakeLocked() {
+	if c.woken != nil {
+		close(c.woken)
+		c.woken = nil
+	}
+}
+
+// waitUp waits at most d for a vendor daemon that is being started, or
+// restarted within d, to come up, and returns its status then. A vendor
+// daemon that is not being started so soon is not waited for.
+func (c *child) waitUp(d time.Duration) *protocol.VendorStatus {
+	c.mu.Lock()
+	if c.up || !c.running || time.Until(c.startAt) > d {
+		c.mu.Unlock()
+		return c.status()
+	}
+	if c.woken == nil {
+		c.woken = make(chan struct{})
+	}
+	woken := c.woken
+	c.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-woken:
+	case <-t.C:
+	}
+	return c.status()
 }
 
 func (c *child) setDown() {
@@ -186,6 +233,7 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 		c.setDown()
 		c.mu.Lock()
 		c.running = false
+		c.wakeLocked()
 		c.mu.Unlock()
 		close(done)
 	}()
@@ -193,6 +241,15 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 	log := c.l.log
 	deaths := 0
 	for restart := false; ; restart = true {
+		// A stop that came with the restart timer, or while the last
+		// one died, wins: no vendor daemon is started after it.
+		select {
+		case <-stopReq:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
 		began := time.Now()
 		p, err := c.spawn()
 		if err != nil {
@@ -225,6 +282,9 @@ func (c *child) supervise(ctx context.Context, stopReq, done chan struct{}) {
 			log.Printf("%s died %d times in a row, not restarting it (lmreread restarts it)", c.name, deaths)
 			return
 		}
+		c.mu.Lock()
+		c.startAt = time.Now().Add(pol.delay(deaths))
+		c.mu.Unlock()
 		t := time.NewTimer(pol.delay(deaths))
 		select {
 		case <-stopReq:
@@ -370,6 +430,7 @@ func (c *child) args(path string) []string {
 	if cfg.Bind != "" {
 		a = append(a, "-bind", cfg.Bind)
 	}
+	a = append(a, c.l.triadArgs(c.line)...)
 	if cfg.Trust.NoLmremove {
 		a = append(a, "-x", "lmremove")
 	}
@@ -399,6 +460,8 @@ func (c *child) readControl(p *proc) {
 			case p.ready <- m:
 			default:
 			}
+		case *protocol.MasterChange:
+			c.setMaster(m.Master)
 		case *protocol.Hello:
 		default:
 			p.ctrl.Close()
@@ -442,9 +505,4 @@ func describeExit(err error) string {
 		return fmt.Sprintf("status %d", ee.ExitCode())
 	}
 	return err.Error()
-}
-
-// vendorDownError is what a client asking for a down vendor daemon gets.
-func vendorDownError(vendor string) *lmerr.Error {
-	return lmerr.New(lmerr.VendorDown, lmerr.MinorVendorDown, "Vendor: "+vendor)
 }

@@ -25,7 +25,7 @@ const MaxConnectionsEnv = "GOLM_MAX_CONNECTIONS"
 
 // AdminConnections are the connections kept, beyond the limit, for
 // license administrators' tools (lmstat, lmdown, lmremove, ...) on the
-// daemon's admin socket (AdminSocket, lmgrd -2 -p), so that an
+// daemon's admin socket (protocol.AdminSocket, lmgrd -2 -p), so that an
 // administrator can still see and clear a server that clients flood. A
 // connection gets one only when the kernel's peer credentials show an
 // administrator (root, the daemon's own account, or the admin group of

@@ -6,8 +6,9 @@
 // # lmgrd
 //
 // New reads the license files, finds the SERVER line that names this
-// host (FindServerLine: this_host, localhost, the host name or its first
-// label, or an address of this host, with a hostid that matches; a line
+// host (FindServerLine, by licfile.IsThisHost: this_host, localhost, a
+// loopback address, the host name or its first label, or an address of
+// this host, with a hostid that matches; a line
 // whose specific hostid matches is taken when no name does) and binds its
 // port, the first free of 27000-27009 when the line has none. A port in
 // use is retried for Config.BindRetry, logging "Retrying socket bind
@@ -111,7 +112,18 @@
 // about three minutes (ClientKeepAliveIdle), and a closed connection frees
 // all its seats at once.
 //
-// # Connection limits
+// # Connections
+//
+// lmgrd and the vendor daemon serve connections through one type,
+// connServer (connserver.go): an accept loop per listener (the TCP port
+// and the admin socket) that pauses after a temporary accept error, from
+// 5 ms doubling to a second; the connection limit; the wait for a new
+// connection's HELLO; and a graceful shutdown that closes the listeners
+// and connections and waits for their handlers. The vendor daemon's
+// Shutdown also waits for its tick before it writes the report log's
+// STOP record, so nothing is logged after it; lmgrd starts no vendor
+// daemon once Serve has stopped them, whether by a restart, an lmreread
+// or a DAEMON line the lmreread brought.
 //
 // lmgrd and each vendor daemon serve at most MaxConnections connections
 // (connlimit.go). Past that, SpareConnections more TCP connections are
@@ -207,7 +219,7 @@
 //
 // Admin requests (Shutdown, Reread, Remove, RemoveHandle and the log
 // switches: Trust lists them by message type) are accepted only from this
-// host, over the local admin socket (AdminSocket) or loopback, and only
+// host, over the local admin socket (protocol.AdminSocket) or loopback, and only
 // from root, the server's own user and license administrators, as the
 // kernel says: SO_PEERCRED on the socket, the owner of the client's
 // socket in /proc/net/tcp over loopback. lmgrd -allow-remote-admin takes

@@ -44,7 +44,7 @@ func fuzzLmgrd(f *testing.F, log io.Writer) *Lmgrd {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, vl := range vendorLines(l.files) {
+	for _, vl := range l.lic.vendors {
 		ch := newChild(l, vl)
 		ch.setUp(&protocol.Ready{Port: 27001, Version: "v0.1.0"}, nil)
 		l.vendors = append(l.vendors, ch)

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,7 +47,7 @@ type Config struct {
 	Trust Trust
 	// BindRetry bounds the retries of a busy port; 0 means DefaultBindRetry.
 	BindRetry time.Duration
-	// Software is golm's version ("0.1.0").
+	// Software is golm's version, protocol.Software.
 	Software string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -74,27 +76,30 @@ type Config struct {
 	// Bind is the IP address lmgrd and its vendor daemons listen on; ""
 	// means every address.
 	Bind string
+	// DataDir is where the vendor daemons of a triad keep their Raft log
+	// and snapshots; "" means DefaultDataDir (lmgrd_triad.go).
+	DataDir string
 }
 
 // Lmgrd is a running license manager daemon.
 type Lmgrd struct {
 	cfg      Config
 	log      *DebugLog
-	ln       net.Listener
-	adminLn  net.Listener // the local admin socket (adminsock.go)
+	cs       *connServer // the TCP port and the admin socket (adminsock.go)
 	server   *licfile.Server
-	host     string // the name lmstat shows for this server
-	files    []*licfile.File
+	host     string       // the name lmstat shows for this server
+	lic      licenseIndex // what it serves of its license files
 	identity protocol.Identity
 	runID    uint64
 	limit    *connLimit
+	triad    *lmgrdTriad // nil unless the file has three SERVER lines
 
-	mu       sync.Mutex
-	vendors  []*child
-	byName   map[string]*child
-	conns    map[*protocol.Conn]struct{}
-	closing  bool
-	wg       sync.WaitGroup
+	mu      sync.Mutex
+	vendors []*child
+	byName  map[string]*child
+	// stopped is set, under mu, once Serve stops the vendor daemons:
+	// from then on none is added or started (see child.start).
+	stopped  atomic.Bool
 	shutdown chan struct{} // closed by an lmdown of everything
 	downOnce sync.Once
 }
@@ -137,11 +142,11 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		cfg:      cfg,
 		log:      cfg.Log,
 		byName:   map[string]*child{},
-		conns:    map[*protocol.Conn]struct{}{},
 		shutdown: make(chan struct{}),
 		runID:    randomID(),
 		limit:    newConnLimit(cfg.MaxConnections, cfg.Log),
 	}
+	l.cs = newConnServer(cfg.Log, l.limit, cfg.Trust, cfg.HandshakeTimeout)
 	if len(cfg.LicenseFiles) == 0 {
 		e := lmerr.New(lmerr.NoConfFile, lmerr.MinorLmgrdNoLicenseFile)
 		return nil, &ConfigError{Msg: e.Error() + "\nNo license file given", Err: e, Status: e.ExitStatus()}
@@ -168,8 +173,8 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		l.log.Printf("Cannot read license file: %v", err)
 		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdSyntax)}
 	}
-	l.files = files
-	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
+	l.lic = indexLicenses(files)
+	srv, err := l.findServer(ctx, files, &cfg)
 	if err != nil {
 		logUnknownHosts(ctx, l.log, files)
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -201,17 +206,17 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		l.log.Printf("%v", err)
 		return nil, &ConfigError{Msg: err.Error()}
 	}
-	l.ln = cfg.Listener
-	if l.ln == nil {
-		l.ln, err = l.bind(ctx, srv.Port)
+	l.cs.ln = cfg.Listener
+	if l.cs.ln == nil {
+		l.cs.ln, err = l.bind(ctx, srv.Port)
 		if err != nil {
 			return nil, err
 		}
 	}
 	l.log.Printf("lmgrd tcp-port %d", l.Port())
-	if l.Port() != 0 {
+	if l.Port() != 0 && !l.triadSharesPort() {
 		// A name someone else holds does not stop licensing (adminsock.go).
-		l.adminLn = listenAdmin(AdminSocket("lmgrd", l.Port()), cfg.AdminSocketRetry, l.log)
+		l.cs.adminLn = listenAdmin(protocol.AdminSocket("lmgrd", l.Port()), cfg.AdminSocketRetry, l.log)
 	}
 	if cfg.Trust.AdminOnly {
 		l.log.Printf("Admin commands restricted to members of group %s", cfg.Trust.adminGroupName())
@@ -219,11 +224,12 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	return l, nil
 }
 
-// FindServerLine returns the SERVER line that names this host: by name
-// (this_host, localhost, the host name or its first label, or an address
-// of this host) with a hostid that matches m (ANY matches). When no line
-// names the host, a line whose specific hostid matches this machine is
-// taken (the host was renamed). The errors are the manual's: "host: Not a
+// FindServerLine returns the SERVER line that names this host, as
+// licfile.IsThisHost decides (this_host, localhost, a loopback address,
+// the host name or its first label, or an address of this host), with a
+// hostid that matches m (ANY matches). When no line names the host, a
+// line whose specific hostid matches this machine is taken (the host was
+// renamed). The errors are the manual's: "host: Not a
 // valid server host, exiting" and "host: Wrong hostid, exiting".
 func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) (*licfile.Server, error) {
 	var servers []*licfile.Server
@@ -234,8 +240,9 @@ func FindServerLine(files []*licfile.File, hostname string, m *licfile.Machine) 
 		return nil, &ConfigError{Msg: "No SERVER lines in license file, exiting", Err: lmerr.New(lmerr.NoServerLines, lmerr.MinorLmgrdNoServerLines)}
 	}
 	var wrongID *licfile.Server
+	me := machineNamed(m, hostname)
 	for _, s := range servers {
-		if !namesThisHost(s.Host, hostname, m) {
+		if !licfile.IsThisHost(s.Host, me) {
 			continue
 		}
 		if s.HostID.Matches(m) {
@@ -328,29 +335,18 @@ func ownHostID(t licfile.HostIDType, m *licfile.Machine) string {
 	return id
 }
 
-// namesThisHost reports whether a SERVER line's host is this host.
-func namesThisHost(host, hostname string, m *licfile.Machine) bool {
-	h := strings.ToLower(host)
-	switch h {
-	case "this_host", "localhost", "127.0.0.1", "::1":
-		return true
+// machineNamed is m with hostname as its name, for licfile.IsThisHost:
+// lmgrd's host name may be given apart from the machine it probed.
+func machineNamed(m *licfile.Machine, hostname string) *licfile.Machine {
+	if m != nil && (hostname == "" || m.Hostname == hostname) {
+		return m
 	}
-	name := strings.ToLower(hostname)
-	if name != "" {
-		short, _, _ := strings.Cut(name, ".")
-		hshort, _, _ := strings.Cut(h, ".")
-		if h == name || h == short || (hshort == short && net.ParseIP(h) == nil) {
-			return true
-		}
-	}
+	var named licfile.Machine
 	if m != nil {
-		for _, ip := range m.IPs {
-			if ip == h {
-				return true
-			}
-		}
+		named = *m
 	}
-	return false
+	named.Hostname = hostname
+	return &named
 }
 
 // vendorLines returns the DAEMON/VENDOR lines of files, one per vendor
@@ -367,6 +363,62 @@ func vendorLines(files []*licfile.File) []*licfile.Vendor {
 		}
 	}
 	return out
+}
+
+// licenseIndex is what lmgrd keeps of its license files: the vendor
+// lines and which vendors serve each feature, copied out of the parsed
+// files, so that the files (every line, and the text the lines are cut
+// from: hundreds of megabytes for 200,000 lines) are collected once read.
+type licenseIndex struct {
+	vendors []*licfile.Vendor // vendorLines, detached from the files' text
+	// servedBy lists, for each feature name, the vendors of the lines
+	// that serve it (its FEATURE lines, and PACKAGE lines with it as a
+	// component), in the order of the files and of their lines.
+	servedBy map[string][]string
+}
+
+func indexLicenses(files []*licfile.File) licenseIndex {
+	names := map[string]string{} // one copy of each vendor name
+	name := func(s string) string {
+		if c, ok := names[s]; ok {
+			return c
+		}
+		c := strings.Clone(s)
+		names[c] = c
+		return c
+	}
+	n := 0
+	for _, f := range files {
+		n += len(f.Features)
+	}
+	ix := licenseIndex{servedBy: make(map[string][]string, n)}
+	add := func(feature, vendor string) {
+		vs, ok := ix.servedBy[feature]
+		if slices.Contains(vs, vendor) {
+			return
+		}
+		if !ok {
+			feature = strings.Clone(feature)
+		}
+		ix.servedBy[feature] = append(vs, name(vendor))
+	}
+	for _, f := range files {
+		for _, ft := range f.Features {
+			add(ft.Name, ft.Vendor)
+		}
+		for _, pk := range f.Packages {
+			for _, c := range pk.Components {
+				add(c.Name, pk.Vendor)
+			}
+		}
+	}
+	for _, v := range vendorLines(files) {
+		d := *v
+		d.Raw, d.Keyword, d.Name = strings.Clone(v.Raw), strings.Clone(v.Keyword), name(v.Name)
+		d.Path, d.Options = strings.Clone(v.Path), strings.Clone(v.Options)
+		ix.vendors = append(ix.vendors, &d)
+	}
+	return ix
 }
 
 // bind listens on port (the first free of 27000-27009 when 0), retrying
@@ -445,11 +497,11 @@ func portList(ports []int) string {
 }
 
 // Addr is lmgrd's listening address.
-func (l *Lmgrd) Addr() net.Addr { return l.ln.Addr() }
+func (l *Lmgrd) Addr() net.Addr { return l.cs.ln.Addr() }
 
 // Port is lmgrd's TCP port.
 func (l *Lmgrd) Port() int {
-	if a, ok := l.ln.Addr().(*net.TCPAddr); ok {
+	if a, ok := l.cs.ln.Addr().(*net.TCPAddr); ok {
 		return a.Port
 	}
 	return 0
@@ -458,17 +510,18 @@ func (l *Lmgrd) Port() int {
 // Host is the server host name lmstat shows.
 func (l *Lmgrd) Host() string { return l.host }
 
-// ShutdownRequested is closed when an lmdown asked lmgrd to exit.
-func (l *Lmgrd) ShutdownRequested() <-chan struct{} { return l.shutdown }
-
 // Serve starts the vendor daemons and answers clients until ctx ends or
-// an lmdown stops everything; then it stops the vendor daemons. The
-// caller logs why it stopped (EXITING DUE TO SIGNAL 15) before cancelling.
+// an lmdown stops everything; then it stops accepting, stops the vendor
+// daemons (none is started again after that, by a restart, an lmreread
+// or a new DAEMON line), closes the connections still open and waits for
+// their handlers. The caller logs why it stopped (EXITING DUE TO SIGNAL
+// 15) before cancelling.
 func (l *Lmgrd) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	l.cs.handle = func(c *protocol.Conn, sl slot) { l.serveConn(ctx, c, sl) }
 	l.log.Printf("Starting vendor daemons ... ")
-	for _, vl := range vendorLines(l.files) {
+	for _, vl := range l.lic.vendors {
 		l.addVendor(ctx, vl)
 	}
 	go func() {
@@ -476,114 +529,12 @@ func (l *Lmgrd) Serve(ctx context.Context) error {
 		case <-ctx.Done():
 		case <-l.shutdown:
 		}
-		l.closeListener()
+		l.cs.stopAccepting()
 	}()
-	var loops sync.WaitGroup
-	for _, ln := range l.listeners() {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			l.acceptLoop(ctx, ln)
-		}()
-	}
-	loops.Wait()
+	l.cs.serve()
 	l.stopVendors()
-	l.closeConns()
-	l.wg.Wait()
-	return nil
-}
-
-// acceptLoop serves one listener until it is closed.
-func (l *Lmgrd) acceptLoop(ctx context.Context, ln net.Listener) {
-	var pause time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if l.isClosing() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-			l.log.Limited("accept", "accept: %v", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(pause):
-			}
-			continue
-		}
-		pause = 0
-		sl := l.limit.accept(nc, ln == l.adminLn, l.cfg.Trust)
-		if sl == slotNone {
-			nc.Close()
-			continue
-		}
-		c := protocol.NewConn(nc)
-		if !l.track(c) {
-			l.limit.release(sl)
-			c.Close()
-			return
-		}
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			defer l.limit.release(sl)
-			defer l.untrack(c)
-			// The HELLO is waited for before serveConn's deeper stack
-			// (see Vendor.serveConn).
-			c.ReadTimeout = l.cfg.HandshakeTimeout
-			err := c.WaitFrame()
-			c.ReadTimeout = 0
-			if err == nil {
-				l.serveConn(ctx, c, sl)
-			}
-		}()
-	}
-}
-
-func (l *Lmgrd) listeners() []net.Listener {
-	if l.adminLn != nil {
-		return []net.Listener{l.ln, l.adminLn}
-	}
-	return []net.Listener{l.ln}
-}
-
-func (l *Lmgrd) isClosing() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.closing
-}
-
-func (l *Lmgrd) closeListener() {
-	l.mu.Lock()
-	l.closing = true
-	l.mu.Unlock()
-	for _, ln := range l.listeners() {
-		ln.Close()
-	}
-}
-
-func (l *Lmgrd) track(c *protocol.Conn) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closing {
-		return false
-	}
-	l.conns[c] = struct{}{}
-	return true
-}
-
-func (l *Lmgrd) untrack(c *protocol.Conn) {
-	l.mu.Lock()
-	delete(l.conns, c)
-	l.mu.Unlock()
-	c.Close()
-}
-
-func (l *Lmgrd) closeConns() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for c := range l.conns {
-		c.Close()
-	}
+	l.cs.closeConns()
+	return l.cs.wait(context.Background())
 }
 
 // RequestShutdown stops lmgrd and every vendor daemon, as lmdown does.
@@ -591,17 +542,18 @@ func (l *Lmgrd) RequestShutdown() {
 	l.downOnce.Do(func() { close(l.shutdown) })
 }
 
-func (l *Lmgrd) addVendor(ctx context.Context, vl *licfile.Vendor) *child {
+// addVendor supervises the vendor daemon of vl, unless it is known
+// already or lmgrd has stopped its vendor daemons.
+func (l *Lmgrd) addVendor(ctx context.Context, vl *licfile.Vendor) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if c := l.byName[vl.Name]; c != nil {
-		return c
+	if l.stopped.Load() || l.byName[vl.Name] != nil {
+		return
 	}
 	c := newChild(l, vl)
 	l.vendors = append(l.vendors, c)
 	l.byName[vl.Name] = c
 	c.start(ctx)
-	return c
 }
 
 func (l *Lmgrd) vendorList() []*child {
@@ -610,10 +562,15 @@ func (l *Lmgrd) vendorList() []*child {
 	return append([]*child(nil), l.vendors...)
 }
 
-// stopVendors shuts every vendor daemon down and waits for them.
+// stopVendors shuts every vendor daemon down, for good, and waits for
+// them.
 func (l *Lmgrd) stopVendors() {
+	l.mu.Lock()
+	l.stopped.Store(true)
+	vendors := append([]*child(nil), l.vendors...)
+	l.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, c := range l.vendorList() {
+	for _, c := range vendors {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -626,13 +583,11 @@ func (l *Lmgrd) stopVendors() {
 // serveConn answers one client of lmgrd: Locate, status and admin
 // requests; it holds sl of the connection limit.
 func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
-	readTimeout := c.ReadTimeout
-	c.ReadTimeout = l.cfg.HandshakeTimeout
-	hello, err := protocol.ServerHandshake(c)
+	hello, err := protocol.ServerHandshake(c) // within the handshake timeout
 	if err != nil {
 		return
 	}
-	c.ReadTimeout = readTimeout
+	c.ReadTimeout = 0 // protocol.DefaultReadTimeout for requests
 	if e := l.limit.admit(hello, c.NetConn(), sl); e != nil {
 		_ = c.Send(protocol.ErrorOf(e))
 		return
@@ -674,7 +629,6 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
 	} else if c.Send(mine) != nil {
 		return
 	}
-	peer := c.NetConn().RemoteAddr()
 	for {
 		m := next
 		next = nil
@@ -697,7 +651,7 @@ func (l *Lmgrd) serveConn(ctx context.Context, c *protocol.Conn, sl slot) {
 		case *protocol.LicenseFileRequest:
 			reply = l.licenseText(c)
 		case *protocol.Shutdown:
-			reply = l.lmdown(c, hello, peer, m)
+			reply = l.lmdown(ctx, c, hello, m)
 		case *protocol.Reread:
 			reply = l.lmreread(ctx, c, hello, m)
 		case *protocol.Heartbeat:
@@ -776,14 +730,22 @@ func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 	ch := l.byName[vendor]
 	l.mu.Unlock()
 	if ch == nil {
-		return protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdUnknownVendor, "Vendor: "+vendor)), nil
+		return protocol.ErrorOf(lmerr.VendorDownError(vendor, lmerr.MinorLmgrdUnknownVendor)), nil
 	}
-	st := ch.status()
+	// A vendor daemon that lmgrd is restarting is waited for: answering
+	// -97 would send its clients into their reconnect backoff, and
+	// thousands of them would come back long after it is up.
+	st := ch.waitUp(restartHold)
 	if !st.Up {
-		return protocol.ErrorOf(vendorDownError(vendor)), nil
+		return protocol.ErrorOf(lmerr.VendorDownError(vendor, lmerr.MinorVendorDown)), nil
 	}
 	return &protocol.LocateReply{Vendor: vendor, Port: st.Port}, ch
 }
+
+// restartHold is the longest lmgrd holds a client's request for a
+// vendor daemon that it is starting or restarting, within the client
+// package's wait for lmgrd's answer (DefaultDialTimeout).
+const restartHold = 3 * time.Second
 
 // vendorOf names the vendor daemon that serves feature: the vendor of the
 // first license line for it (or of a PACKAGE line that has it as a
@@ -791,18 +753,9 @@ func (l *Lmgrd) locateChild(m *protocol.Locate) (protocol.Message, *child) {
 func (l *Lmgrd) vendorOf(feature string) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, f := range l.files {
-		for _, ft := range f.Features {
-			if ft.Name == feature && l.byName[ft.Vendor] != nil {
-				return ft.Vendor
-			}
-		}
-		for _, pk := range f.Packages {
-			for _, c := range pk.Components {
-				if c.Name == feature && l.byName[pk.Vendor] != nil {
-					return pk.Vendor
-				}
-			}
+	for _, v := range l.lic.servedBy[feature] {
+		if l.byName[v] != nil {
+			return v
 		}
 	}
 	if len(l.vendors) == 1 {
@@ -816,7 +769,7 @@ func (l *Lmgrd) status(c *protocol.Conn) error {
 		Host:         l.host,
 		Port:         l.Port(),
 		Version:      l.cfg.Software,
-		Master:       true,
+		Master:       l.isMaster(),
 		LicenseFiles: l.cfg.LicenseFiles,
 	}); err != nil {
 		return err
@@ -829,7 +782,9 @@ func (l *Lmgrd) status(c *protocol.Conn) error {
 	return c.Send(&protocol.End{})
 }
 
-func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m *protocol.Shutdown) error {
+// lmdown answers a Shutdown: of one vendor daemon, once it has exited
+// (or lmgrd itself is stopping, ctx), or of lmgrd and everything.
+func (l *Lmgrd) lmdown(ctx context.Context, c *protocol.Conn, hello *protocol.Hello, m *protocol.Shutdown) error {
 	if e := l.cfg.Trust.Authorize(m, c.NetConn(), hello.Identity, l.log); e != nil {
 		return c.Send(protocol.ErrorOf(e))
 	}
@@ -838,10 +793,10 @@ func (l *Lmgrd) lmdown(c *protocol.Conn, hello *protocol.Hello, peer net.Addr, m
 		ch := l.byName[m.Vendor]
 		l.mu.Unlock()
 		if ch == nil {
-			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdDownNoVendor, "Vendor: "+m.Vendor)))
+			return c.Send(protocol.ErrorOf(lmerr.VendorDownError(m.Vendor, lmerr.MinorLmgrdDownNoVendor)))
 		}
 		l.log.Printf("SHUTDOWN request from %s at node %s for vendor daemon %s", hello.Identity.User, hello.Identity.Host, m.Vendor)
-		ch.stop()
+		ch.stopContext(ctx)
 		return c.Send(&protocol.OK{Count: 1})
 	}
 	l.log.Printf("SHUTDOWN request from %s at node %s", hello.Identity.User, hello.Identity.Host)
@@ -858,25 +813,24 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 	// The vendor daemons read the same files, also for lmreread -vendor:
 	// a license or options file they would refuse is refused here, where
 	// lmreread hears why (file:line: message (code)).
-	if r := checkReread(l.cfg.LicenseFiles, m.Vendor); r != nil {
+	// The files are parsed once, strictly, and kept when all of them
+	// are reread.
+	files, r := readForReread(l.cfg.LicenseFiles, m.Vendor)
+	if r != nil {
 		l.log.Printf("%s", r.Log)
 		return c.Send(protocol.ErrorOf(r.Err))
 	}
-	var files []*licfile.File
 	if m.Vendor == "" {
-		var err error
-		if files, err = LoadLicenses(l.cfg.LicenseFiles, l.log); err != nil {
-			l.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
-			return c.Send(protocol.ErrorOf(lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdRereadSyntax, errorLines(err)...)))
-		}
+		logUnservedVendors(files, l.log)
 	}
 	n := 0
 	if m.Vendor == "" {
+		lic := indexLicenses(files)
 		l.mu.Lock()
-		l.files = files
+		l.lic = lic
 		l.mu.Unlock()
 		l.log.Printf("Rereading license file...")
-		for _, vl := range vendorLines(files) {
+		for _, vl := range lic.vendors {
 			l.mu.Lock()
 			_, known := l.byName[vl.Name]
 			l.mu.Unlock()
@@ -895,7 +849,13 @@ func (l *Lmgrd) lmreread(ctx context.Context, c *protocol.Conn, hello *protocol.
 		}
 	}
 	if m.Vendor != "" && n == 0 {
-		return c.Send(protocol.ErrorOf(lmerr.New(lmerr.VendorDown, lmerr.MinorLmgrdRereadNoVendor, "Vendor: "+m.Vendor)))
+		return c.Send(protocol.ErrorOf(lmerr.VendorDownError(m.Vendor, lmerr.MinorLmgrdRereadNoVendor)))
 	}
-	return c.Send(&protocol.OK{Count: n})
+	err := c.Send(&protocol.OK{Count: n})
+	if m.Vendor == "" {
+		// What reading the files took goes back, as after start-up:
+		// RSS stays where one reading puts it.
+		ReleaseMemory()
+	}
+	return err
 }

@@ -186,7 +186,7 @@ func testLmgrd(t *testing.T) (*Lmgrd, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, vl := range vendorLines(l.files) {
+	for _, vl := range l.lic.vendors {
 		ch := newChild(l, vl)
 		ch.setUp(&protocol.Ready{Port: 27001, Version: "v0.1.0"}, nil)
 		l.vendors = append(l.vendors, ch)

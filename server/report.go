@@ -83,6 +83,15 @@ type reportState struct {
 	// their seats in for "shutdown", not "exit".
 	stopping atomic.Bool
 	stopOnce sync.Once
+	// counters count the records of every writer the vendor daemon
+	// opens; logging is set once one is open (VENDOR_STATS_EXT).
+	counters reportlog.Counters
+	logging  atomic.Bool
+	// history is the seats in use of each feature over the last week,
+	// seeded from the report log's files when the vendor daemon starts
+	// and fed every record written (USAGE_HISTORY); empty without a
+	// report log.
+	history *reportlog.History
 }
 
 // openLogs applies the options file's DEBUGLOG and REPORTLOG when the
@@ -118,6 +127,7 @@ func (v *Vendor) openLogs(lc logConfig) {
 	}
 	rs.w = w
 	v.log.Printf("Report log: %s", w.Path())
+	v.seedHistory(w.Path(), w.Next(), filepath.Dir(p))
 	v.keepLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
 }
 
@@ -131,11 +141,79 @@ func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer
 		// The backlog's changes are few and say what the log is missing
 		// and why checkouts are refused: never rate-limited away.
 		OnNotice: func(msg string) { v.log.Printf("REPORTLOG: %s", strings.TrimPrefix(msg, "report log ")) },
+		Counters: &v.report.counters,
+		OnRecord: v.report.historyOf().Add,
 	}
+	v.report.logging.Store(true)
 	if v.cfg.ReportLog != nil {
 		v.cfg.ReportLog(&cfg)
 	}
 	return reportlog.OpenWriter(cfg)
+}
+
+// seedHistory reads the week of records the report log's files hold
+// before sequence number next into the usage history, behind the
+// records written from now on, so that the status page's charts go back
+// a week across restarts. It reads in the background: a week of a busy
+// log takes seconds (about 2.6 µs a record), which must not hold up
+// the vendor daemon's start; Shutdown stops it. rs.mu is held.
+func (v *Vendor) seedHistory(current string, next uint64, dir string) {
+	live := v.report.historyOf()
+	now := v.cfg.Now()
+	v.cs.spawn(func() {
+		start := time.Now()
+		old := reportlog.NewHistory(reportlog.DefaultHistoryFeatures)
+		if err := old.Seed(v.stopTick, current, v.cfg.Name, next, now, dir); err != nil {
+			v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
+		}
+		live.MergeOlder(old)
+		if d := time.Since(start); d > time.Second {
+			v.log.Printf("REPORTLOG: usage history of the last week read in %s", d.Round(time.Millisecond))
+		}
+	})
+}
+
+// historyOf is the usage history, made on first use; rs.mu is held.
+func (rs *reportState) historyOf() *reportlog.History {
+	if rs.history == nil {
+		rs.history = reportlog.NewHistory(reportlog.DefaultHistoryFeatures)
+	}
+	return rs.history
+}
+
+// usageHistory is the USAGE_HISTORY of feature: none without a report
+// log or for a feature past the history's bound.
+func (v *Vendor) usageHistory(feature string) *protocol.UsageHistory {
+	m := &protocol.UsageHistory{Feature: feature}
+	rs := &v.report
+	rs.mu.Lock()
+	h := rs.history
+	rs.mu.Unlock()
+	if h == nil {
+		return m
+	}
+	fh, ok := h.Feature(feature, v.cfg.Now())
+	if !ok {
+		return m
+	}
+	m.Total, m.InUse = uint64(max(fh.Total, 0)), uint64(max(fh.InUse, 0))
+	for _, s := range []reportlog.HistorySeries{fh.Day, fh.Week} {
+		us := protocol.UsageSeries{Start: s.Start.Unix(), Step: uint64(s.Step / time.Second), InUse: make([]uint64, len(s.InUse))}
+		for i, n := range s.InUse {
+			us.InUse[i] = uint64(max(n, 0))
+		}
+		m.Series = append(m.Series, us)
+	}
+	return m
+}
+
+// statsExt is the VENDOR_STATS_EXT of the vendor daemon.
+func (v *Vendor) statsExt() *protocol.VendorStatsExt {
+	var c *reportlog.Counters
+	if v.report.logging.Load() {
+		c = &v.report.counters
+	}
+	return v.stats.extMessage(c)
 }
 
 // rereadLogs applies a reread options file's REPORTLOG: a vendor daemon
@@ -188,6 +266,9 @@ func (v *Vendor) closeLogs() {
 // what it did before anybody is told: a grant whose record cannot be
 // written is revoked and turned into a -23 denial.
 func (v *Vendor) apply(cmd state.Command) state.Result {
+	if v.triad != nil {
+		return v.applyTriad(cmd) // records are written as commands commit
+	}
 	switch cmd.(type) {
 	case state.Heartbeat, state.SetIdle:
 		return v.state.Apply(cmd) // nothing to record
@@ -196,10 +277,10 @@ func (v *Vendor) apply(cmd state.Command) state.Result {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	r := v.state.Apply(cmd)
-	if rs.w == nil && rs.broken == nil {
-		return r
+	if rs.w != nil || rs.broken != nil {
+		v.record(cmd, &r)
 	}
-	v.record(cmd, &r)
+	v.stats.queue(r)
 	return r
 }
 
@@ -286,7 +367,7 @@ func (v *Vendor) record(cmd state.Command, r *state.Result) {
 		kept = append(kept, st)
 	}
 	r.Granted = kept
-	if len(revoke) > 0 {
+	if len(revoke) > 0 && v.triad == nil { // a committed grant stays on every member
 		v.state.Apply(state.Revoke{Handles: revoke})
 		v.log.Limited("REPORTLOG", "REPORTLOG: %d grants revoked: their records could not be written", len(revoke))
 	}

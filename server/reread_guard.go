@@ -31,15 +31,10 @@ const (
 	maxDetailLen     = 300
 )
 
-// checkRereadable parses every license file strictly: an unreadable file,
-// any bad line, or files without a SERVER, a VENDOR or a FEATURE line
-// (emptied, or cut short) are an error naming the first problem.
-func checkRereadable(paths []string) error {
-	_, err := parseRereadable(paths)
-	return err
-}
-
-// parseRereadable is checkRereadable, returning the files it parsed.
+// parseRereadable parses every license file strictly and returns them:
+// an unreadable file, any bad line, or files without a SERVER, a VENDOR
+// or a FEATURE line (emptied, or cut short) are an error naming the
+// first problem.
 func parseRereadable(paths []string) ([]*licfile.File, error) {
 	var servers, vendors, features int
 	var files []*licfile.File
@@ -83,6 +78,13 @@ type Refusal struct {
 // access. The vendor daemons would refuse the same files; here lmreread
 // hears why. nil when the reread may go ahead.
 func checkReread(paths []string, vendor string) *Refusal {
+	_, r := readForReread(paths, vendor)
+	return r
+}
+
+// readForReread is checkReread, returning the files it parsed when the
+// reread may go ahead.
+func readForReread(paths []string, vendor string) ([]*licfile.File, *Refusal) {
 	files, err := parseRereadable(paths)
 	if err != nil {
 		var e *lmerr.Error
@@ -92,7 +94,7 @@ func checkReread(paths []string, vendor string) *Refusal {
 		} else {
 			e = lmerr.New(lmerr.BadFile, lmerr.MinorRereadSyntax, errorLines(err)...)
 		}
-		return &Refusal{Log: fmt.Sprintf("Reread of license file failed: %v; %v", firstError(err), ErrKeptLastGood), Err: e}
+		return nil, &Refusal{Log: fmt.Sprintf("Reread of license file failed: %v; %v", firstError(err), ErrKeptLastGood), Err: e}
 	}
 	for _, name := range vendorNames(files) {
 		if vendor != "" && name != vendor {
@@ -117,9 +119,9 @@ func checkReread(paths []string, vendor string) *Refusal {
 		if len(detail) > 1 {
 			more = fmt.Sprintf(" (and %d more errors)", len(detail)-1)
 		}
-		return &Refusal{Log: fmt.Sprintf("Reread of options file failed: %v%s; %v", o.Closures[0].Err, more, ErrKeptOptions), Err: e}
+		return nil, &Refusal{Log: fmt.Sprintf("Reread of options file failed: %v%s; %v", o.Closures[0].Err, more, ErrKeptOptions), Err: e}
 	}
-	return nil
+	return files, nil
 }
 
 // vendorNames are the vendor daemons of the license files, in order.

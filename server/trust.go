@@ -87,14 +87,6 @@ func IsAdminRequest(typ protocol.Type) bool {
 	return ok
 }
 
-// AdminSocket is the local Unix socket address (in Linux's abstract
-// namespace) where lmgrd and its vendor daemons take admin requests with
-// the caller's kernel credentials: "@golm-lmgrd-27000" for lmgrd on port
-// 27000, "@golm-demo-27000" for its vendor daemon demo.
-func AdminSocket(daemon string, lmgrdPort int) string {
-	return "@golm-" + daemon + "-" + strconv.Itoa(lmgrdPort)
-}
-
 // Authorize decides whether the peer of nc, which introduced itself as
 // who, may send req. It returns nil for requests that are not privileged
 // and for allowed ones; a refusal is a -63 error, also written to log

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golm/lmutil/licfile"
 	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
@@ -88,7 +89,7 @@ type VendorConfig struct {
 	// MaxConnectionsEnv or DefaultMaxConnections.
 	MaxConnections int
 	// AdminSocket makes the vendor daemon take admin requests on its
-	// local admin socket, AdminSocket(Name, LmgrdPort), as well as on TCP;
+	// local admin socket, protocol.AdminSocket(Name, LmgrdPort), as well as on TCP;
 	// RunVendorDaemon sets it. AdminSocketRetry is how often the name is
 	// tried again while another process holds it (0: the default).
 	AdminSocket      bool
@@ -104,6 +105,9 @@ type VendorConfig struct {
 	// configuration before it is opened (its fsync policy, its write
 	// timeout; tests make writes fail).
 	ReportLog func(*reportlog.Config)
+	// Triad, when not nil, makes the vendor daemon a member of a
+	// three-server triad (vendor_triad.go).
+	Triad *TriadConfig
 }
 
 // DefaultTickInterval is how often a vendor daemon ends lingers, reclaims
@@ -113,20 +117,15 @@ const DefaultTickInterval = time.Second
 // Vendor is a running vendor daemon: its listener, its license state and
 // its client connections.
 type Vendor struct {
-	cfg     VendorConfig
-	ln      net.Listener
-	adminLn net.Listener // the local admin socket, nil without cfg.AdminSocket
-	state   *state.State
-	runID   uint64
-	log     *DebugLog
+	cfg   VendorConfig
+	cs    *connServer // the TCP port and, with cfg.AdminSocket, the admin socket
+	state *state.State
+	runID uint64
+	log   *DebugLog
 
 	nextSession atomic.Uint64
-	mu          sync.Mutex
-	conns       map[*protocol.Conn]struct{}
-	closing     bool
-	wg          sync.WaitGroup
 	rereadMu    sync.Mutex
-	stopTick    chan struct{}
+	stopTick    chan struct{} // closed by Shutdown: the tick and the request workers end
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
 	stats       vendorStats
@@ -136,6 +135,8 @@ type Vendor struct {
 	// work hands a deep step (see run) to an idle request worker; it is
 	// unbuffered, so a send succeeds only when a worker waits for it.
 	work chan func()
+	// triad is the vendor daemon's member of a triad, nil for one server.
+	triad *triadVendor
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -155,9 +156,11 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 		cfg.TickInterval = DefaultTickInterval
 	}
 	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
-	v := &Vendor{cfg: cfg, log: cfg.Log, conns: map[*protocol.Conn]struct{}{}, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
+	v := &Vendor{cfg: cfg, log: cfg.Log, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
 	v.deepAbove.Store(deepAbove)
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
+	v.cs = newConnServer(cfg.Log, v.limit, cfg.Trust, cfg.HandshakeTimeout)
+	v.cs.handle = v.serveConn
 	pools, policy, nolog, logs, closed, signed, err := v.load()
 	if err != nil {
 		return nil, err
@@ -179,20 +182,27 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	v.state = state.NewState(pools)
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.state.Apply(state.SetPolicy{Policy: policy}))
-	v.ln = cfg.Listener
-	if v.ln == nil {
+	v.cs.ln = cfg.Listener
+	if v.cs.ln == nil {
 		// No TCP keepalive on accept: it is set once a connection has
 		// proved to be a client (handshake), not on every probe.
 		lc := net.ListenConfig{KeepAlive: -1}
-		v.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
+		v.cs.ln, err = lc.Listen(context.Background(), "tcp", cfg.Addr)
 		if err != nil {
 			return nil, err
 		}
 	}
-	if cfg.AdminSocket {
-		// A name someone else holds does not stop licensing (adminsock.go).
-		v.adminLn = listenAdmin(AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
+	if cfg.Triad != nil {
+		if err := v.startTriad(cfg.Triad); err != nil {
+			v.cs.ln.Close()
+			return nil, err
+		}
 	}
+	if cfg.AdminSocket && (cfg.Triad == nil || !cfg.Triad.SharedPort) {
+		// A name someone else holds does not stop licensing (adminsock.go).
+		v.cs.adminLn = listenAdmin(protocol.AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
+	}
+	v.stats.started = cfg.Now()
 	v.openLogs(logs)
 	v.logFeatures("Server started on "+cfg.ServerHost+" for:", pools)
 	v.logReservations()
@@ -208,6 +218,12 @@ func (v *Vendor) load() (pools []*state.Pool, policy state.Policy, nolog options
 	if err != nil {
 		return nil, nil, 0, logConfig{}, nil, nil, err
 	}
+	pools, policy, nolog, logs, closed, signed = v.loadFiles(files)
+	return pools, policy, nolog, logs, closed, signed, nil
+}
+
+// loadFiles is load of license files already read.
+func (v *Vendor) loadFiles(files []*licfile.File) (pools []*state.Pool, policy state.Policy, nolog options.NoLog, logs logConfig, closed []*options.Closure, signed *signedForms) {
 	keys := newKeyRing(v.cfg.Name, v.cfg.BuiltinKeys, v.cfg.Executable, v.log)
 	lines := verifiedLines(v.cfg.Name, files, keys, v.cfg.Now(), v.log)
 	pkgs := verifiedPackages(v.cfg.Name, files, keys, v.log)
@@ -228,7 +244,7 @@ func (v *Vendor) load() (pools []*state.Pool, policy state.Policy, nolog options
 			closed = o.Closures
 		}
 	}
-	return pools, policy, nolog, logs, closed, signed, nil
+	return pools, policy, nolog, logs, closed, signed
 }
 
 // logs reports whether the options file leaves event e in the debug log.
@@ -352,11 +368,11 @@ func randomID() uint64 {
 }
 
 // Addr is the address the vendor daemon listens on.
-func (v *Vendor) Addr() net.Addr { return v.ln.Addr() }
+func (v *Vendor) Addr() net.Addr { return v.cs.ln.Addr() }
 
 // Port is the TCP port the vendor daemon listens on.
 func (v *Vendor) Port() int {
-	if a, ok := v.ln.Addr().(*net.TCPAddr); ok {
+	if a, ok := v.cs.ln.Addr().(*net.TCPAddr); ok {
 		return a.Port
 	}
 	return 0
@@ -365,33 +381,18 @@ func (v *Vendor) Port() int {
 // State is the vendor daemon's license state (for tests and status).
 func (v *Vendor) State() *state.State { return v.state }
 
-// Serve accepts clients until ctx ends or Shutdown is called. Temporary
-// accept errors are retried with a growing pause.
+// Serve accepts clients until ctx ends or Shutdown is called, and
+// returns once it stopped accepting and its tick and request workers
+// ended. Temporary accept errors are retried with a growing pause.
 func (v *Vendor) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { v.Shutdown(context.Background()) })
 	defer stop()
-	var loops sync.WaitGroup
-	loops.Add(1)
-	go func() {
-		defer loops.Done()
-		v.tickLoop()
-	}()
+	v.cs.spawn(v.tickLoop)
 	for range requestWorkers() {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			v.requestWorker()
-		}()
+		v.cs.spawn(v.requestWorker)
 	}
-	for _, ln := range v.listeners() {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			v.acceptLoop(ctx, ln)
-		}()
-	}
-	loops.Wait()
-	return nil
+	v.cs.serve()
+	return v.cs.waitBackground(context.Background())
 }
 
 // tickLoop ends lingers, reclaims idle seats and serves the queue every
@@ -404,71 +405,13 @@ func (v *Vendor) tickLoop() {
 		case <-v.stopTick:
 			return
 		case <-t.C:
+			if v.triad != nil {
+				v.tickTriad()
+				continue
+			}
 			v.logResult(v.apply(state.Tick{Now: v.cfg.Now()}))
 		}
 	}
-}
-
-func (v *Vendor) listeners() []net.Listener {
-	if v.adminLn != nil {
-		return []net.Listener{v.ln, v.adminLn}
-	}
-	return []net.Listener{v.ln}
-}
-
-func (v *Vendor) acceptLoop(ctx context.Context, ln net.Listener) {
-	var pause time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			v.mu.Lock()
-			closing := v.closing
-			v.mu.Unlock()
-			if closing || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-			v.log.Limited("accept", "accept: %v", err)
-			t := time.NewTimer(pause)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			continue
-		}
-		pause = 0
-		if !v.serveNew(nc, ln == v.adminLn) {
-			return
-		}
-	}
-}
-
-// serveNew serves nc, a new client connection (accepted on the admin
-// socket when adminSocket is true), on a goroutine of its own, unless the
-// connection cap refuses it; false when the vendor daemon is shutting
-// down.
-func (v *Vendor) serveNew(nc net.Conn, adminSocket bool) bool {
-	sl := v.limit.accept(nc, adminSocket, v.cfg.Trust)
-	if sl == slotNone {
-		nc.Close()
-		return true
-	}
-	c := protocol.NewConn(nc)
-	if !v.track(c) {
-		v.limit.release(sl)
-		c.Close()
-		return false
-	}
-	v.wg.Add(1)
-	go func() {
-		defer v.wg.Done()
-		defer v.limit.release(sl)
-		defer v.untrack(c)
-		v.serveConn(c, sl)
-	}()
-	return true
 }
 
 // ServeHandedOff serves a client connection that lmgrd handed over
@@ -482,50 +425,25 @@ func (v *Vendor) ServeHandedOff(fd int) {
 		v.log.Limited("accept", "handed-off connection: %v", err)
 		return
 	}
-	v.serveNew(nc, false)
+	v.cs.serveNew(nc, false)
 }
 
-func (v *Vendor) track(c *protocol.Conn) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.closing {
-		return false
-	}
-	v.conns[c] = struct{}{}
-	return true
-}
-
-func (v *Vendor) untrack(c *protocol.Conn) {
-	v.mu.Lock()
-	delete(v.conns, c)
-	v.mu.Unlock()
-	c.Close()
-}
-
-// Shutdown closes the listener and every connection and waits for their
-// handlers, or for ctx.
+// Shutdown closes the listener and every connection and waits for
+// their handlers and for the tick, or for ctx; then it writes the report
+// log's STOP record and flushes the debug log, so that nothing the
+// vendor daemon did is logged after them.
 func (v *Vendor) Shutdown(ctx context.Context) error {
 	v.report.stopping.Store(true)
-	v.mu.Lock()
-	if !v.closing {
-		v.closing = true
+	if v.cs.close() {
 		close(v.stopTick)
-		for _, ln := range v.listeners() {
-			ln.Close()
-		}
-		for c := range v.conns {
-			c.Close()
-		}
 	}
-	v.mu.Unlock()
-	done := make(chan struct{})
-	go func() { v.wg.Wait(); v.closeLogs(); v.log.Flush(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitFunc(ctx, func() {
+		v.cs.wait(context.Background())
+		v.cs.waitBackground(context.Background())
+		v.stopTriad()
+		v.closeLogs()
+		v.log.Flush()
+	})
 }
 
 // Reread rereads the license files and applies the new pools: new
@@ -534,15 +452,14 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 func (v *Vendor) Reread() error {
 	v.rereadMu.Lock()
 	defer v.rereadMu.Unlock()
-	if err := checkRereadable(v.cfg.LicenseFiles); err != nil {
+	// The files are read once, strictly: a file with any bad line is
+	// not served at all.
+	files, err := parseRereadable(v.cfg.LicenseFiles)
+	if err != nil {
 		v.log.Printf("Reread of license file failed: %v; %v", err, ErrKeptLastGood)
 		return fmt.Errorf("%w: %w", ErrKeptLastGood, err)
 	}
-	pools, policy, nolog, logs, closed, signed, err := v.load()
-	if err != nil {
-		v.log.Printf("Reread of license file failed: %v", err)
-		return err
-	}
+	pools, policy, nolog, logs, closed, signed := v.loadFiles(files)
 	if len(closed) > 0 {
 		// A bad restricting line must not widen access: keep the
 		// options in force (and the license files read with them).
@@ -555,6 +472,9 @@ func (v *Vendor) Reread() error {
 	}
 	v.rereadLogs(logs)
 	v.signed.Store(signed.with(v.signed.Load()))
+	if v.triad != nil {
+		return v.rereadTriad(pools, nolog) // vendor_triad.go
+	}
 	v.logResult(v.apply(state.Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.apply(state.SetPolicy{Policy: policy}))
@@ -601,14 +521,7 @@ const maxLinger = 7 * 24 * 3600
 // request workers (see run); the waiting goroutine's stack then stays at
 // the runtime's smallest, 2 KB instead of 8.
 func (v *Vendor) serveConn(c *protocol.Conn, sl slot) {
-	// The HELLO is waited for here, on the shallow stack: a connection
-	// that says nothing, or sends a header and nothing more, costs no
-	// handshake goroutine and no frame buffer until the handshake
-	// timeout drops it.
-	c.ReadTimeout = v.cfg.HandshakeTimeout
-	if c.WaitFrame() != nil {
-		return
-	}
+	// connServer waited for the HELLO on this shallow stack.
 	var s *session
 	v.run(func() { s = v.handshake(c, sl) })
 	if s == nil {
@@ -731,7 +644,7 @@ func (v *Vendor) handshake(c *protocol.Conn, sl slot) *session {
 		_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: ClientKeepAliveIdle, Interval: ClientKeepAliveInterval, Count: ClientKeepAliveCount})
 	}
 	s := &session{
-		id:   v.nextSession.Add(1),
+		id:   v.newSessionID(),
 		conn: c,
 		peer: peer,
 		client: state.Client{
@@ -888,6 +801,10 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return v.status(s, m.Feature)
 	case *protocol.VendorStatsRequest:
 		return s.conn.Send(v.stats.message(v.limit.n.Load()))
+	case *protocol.VendorStatsExtRequest:
+		return s.conn.Send(v.statsExt())
+	case *protocol.UsageHistoryRequest:
+		return s.conn.Send(v.usageHistory(m.Feature))
 	case *protocol.Remove:
 		if e := v.cfg.Trust.Authorize(m, s.conn.NetConn(), s.identity(), v.log); e != nil {
 			return s.conn.Send(protocol.ErrorOf(e))
@@ -1022,8 +939,8 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 }
 
 func (v *Vendor) logDenial(feature string, c state.Client, e *lmerr.Error) {
-	if !v.logs(options.NoLogDenied) {
-		return
+	if !v.logs(options.NoLogDenied) || e.Minor == lmerr.MinorTriadNotMaster {
+		return // a triad member that is not the master sent the client on
 	}
 	switch e.Code {
 	case lmerr.NoFeature, lmerr.NoServerSupport:

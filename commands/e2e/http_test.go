@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/reportlog"
 	"golm/lmutil/server/status"
 )
 
@@ -36,11 +37,12 @@ const screenshotEnv = "GOLM_SCREENSHOT_DIR"
 const httpFeatures = "FEATURE f1 demo 1.0 permanent 4 VENDOR_STRING=web\nINCREMENT f2 demo 2.0 1-jan-2099 2\nFEATURE steady demo 1.0 permanent 1\n"
 
 // startHTTPServer starts lmgrd -http on a free loopback port and returns
-// the base URL once the page answers.
+// the base URL once the page answers. Its vendor daemon has a report log
+// that already holds a week (withLastWeek).
 func startHTTPServer(t *testing.T, features string) (*server, string) {
 	t.Helper()
 	port := freePort(t)
-	s := startServer(t, features, "-http", strconv.Itoa(port))
+	s := startServerWith(t, features, withLastWeek(t), "-http", strconv.Itoa(port))
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	poll(t, "the HTTP status to answer", func() bool {
 		r, err := http.Get(url + "/api/v1/status")
@@ -51,6 +53,33 @@ func startHTTPServer(t *testing.T, features string) (*server, string) {
 		return r.StatusCode == 200
 	})
 	return s, url
+}
+
+// withLastWeek writes the options file (REPORTLOG +report.rl) and a
+// report log in which all 4 seats of f1 were out for an hour five days
+// ago, so that the usage chart shows a week read from the log at start.
+func withLastWeek(t *testing.T) func(dir string) {
+	return func(dir string) {
+		withReportLog("REPORTLOG +report.rl\n")(dir)
+		w, err := reportlog.OpenWriter(reportlog.Config{Path: filepath.Join(dir, "report.rl"), Vendor: "demo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ago := func(d time.Duration) time.Time { return time.Now().Add(-d) }
+		for _, r := range []reportlog.Record{
+			{Event: reportlog.EventStart, Time: ago(6 * 24 * time.Hour)},
+			{Event: reportlog.EventOut, Feature: "f1", Version: "1.0", User: "zoe", Count: 4, Handle: 1, Detail: "total=4", Time: ago(5 * 24 * time.Hour)},
+			{Event: reportlog.EventIn, Feature: "f1", Version: "1.0", User: "zoe", Count: 4, Handle: 1, Reason: reportlog.ReasonNormal, Time: ago(5*24*time.Hour - time.Hour)},
+			{Event: reportlog.EventStop, Time: ago(4 * 24 * time.Hour)},
+		} {
+			if _, err := w.Append(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // seat is a license checked out by the test itself.
@@ -117,6 +146,7 @@ func featureOf(t *testing.T, doc *status.Status, name string) *status.Feature {
 // schema and says what lmstat -a -json says, and /metrics counts the
 // same workload.
 func TestHTTPStatus(t *testing.T) {
+	t.Parallel()
 	s, url := startHTTPServer(t, httpFeatures)
 	checkout(t, s, "alice", "f1", 2)
 	checkout(t, s, "bob", "f1", 1)
@@ -226,6 +256,19 @@ func TestHTTPStatus(t *testing.T) {
 		if c := fams["golm_connected_clients"].GetMetric(); len(c) != 1 || c[0].GetGauge().GetValue() < 3 {
 			t.Errorf("golm_connected_clients: %v, want at least the 3 holders", c)
 		}
+		// START, 3 OUT and the DENY.
+		if got := counterOf(fams, "golm_report_log_records_total", "vendor", "demo"); got != 5 {
+			t.Errorf("golm_report_log_records_total = %v, want 5", got)
+		}
+		if e := fams["golm_report_log_write_errors_total"].GetMetric(); len(e) != 1 || e[0].GetCounter().GetValue() != 0 {
+			t.Errorf("golm_report_log_write_errors_total: %v, want one series of 0", e)
+		}
+		if q := fams["golm_checkout_queue_wait_seconds"].GetMetric(); len(q) != 1 || q[0].GetHistogram().GetSampleCount() != 0 {
+			t.Errorf("golm_checkout_queue_wait_seconds: %v, want one histogram of no wait", q)
+		}
+		if fams["golm_triad_role"] != nil {
+			t.Errorf("golm_triad_role outside a triad: %v", fams["golm_triad_role"])
+		}
 	})
 }
 
@@ -269,6 +312,7 @@ func sample(t *testing.T, fams map[string]*dto.MetricFamily, name string, want m
 // their request and fast ones that ask for everything at once, does not
 // stop checkouts, and the status answers again once it is over.
 func TestHTTPFlood(t *testing.T) {
+	t.Parallel()
 	s, url := startHTTPServer(t, httpFeatures)
 	st := startSteady(t, s, "steady")
 	addr := strings.TrimPrefix(url, "http://")
@@ -301,10 +345,13 @@ func TestHTTPFlood(t *testing.T) {
 		}()
 	}
 	st.progress(t, "an HTTP flood")
-	wg.Wait()
+	// The flood ends: the slow clients go (the httpstatus package tests
+	// that ReadHeaderTimeout drops them; here it would only be waited
+	// out), and the fast ones get their answers or give up.
 	for _, c := range conns {
 		c.Close()
 	}
+	wg.Wait()
 	st.progress(t, "the end of the HTTP flood")
 	poll(t, "the HTTP status to answer after the flood", func() bool {
 		r, err := hc.Get(url + "/api/v1/status")
@@ -411,6 +458,14 @@ func TestHTTPBrowser(t *testing.T) {
 	if got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`article[data-feature="f1"] .in-use`))); err != nil || got != "3" {
 		t.Errorf("f1 in use on the page: got %q, %v; want 3", got, err)
 	}
+	// The usage charts: the week holds the 4 seats of five days ago,
+	// read from the report log at start, and the day the 3 out now.
+	// (The log is read in the background at start; the page refreshes
+	// itself until the week has it.)
+	run("waiting for the week's chart to show the 4 seats of the report log", chromedp.WaitVisible(chromedp.CSS(`article[data-feature="f1"] figure.chart[data-window="7d"][data-peak="4"] path.chart-used`)))
+	if got := attr(`article[data-feature="f1"] figure.chart[data-window="24h"]`, "data-peak"); got != "3" {
+		t.Errorf("f1's day chart: peak %s, want 3", got)
+	}
 	screenshot(t, ctx, filepath.Join(shots, "status-page.png"))
 
 	bob.checkin(t)
@@ -453,14 +508,14 @@ func screenshot(t *testing.T, ctx context.Context, path string) {
 // TestSystemdNotify: lmgrd run by systemd as Type=notify says READY=1
 // once its vendor daemon serves, and STOPPING=1 when it stops.
 func TestSystemdNotify(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "notify")
 	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	t.Setenv("NOTIFY_SOCKET", path)
-	s := startServer(t, httpFeatures)
+	s := startServerEnv(t, httpFeatures, nil, []string{"NOTIFY_SOCKET=" + path})
 	read := func() string {
 		t.Helper()
 		ln.SetReadDeadline(time.Now().Add(deadline))
@@ -487,6 +542,7 @@ func TestSystemdNotify(t *testing.T) {
 // TestHTTPWithBind: with lmgrd -bind, the status server asks lmgrd on
 // the address it listens on, not on 127.0.0.1.
 func TestHTTPWithBind(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	startServer(t, httpFeatures, "-bind", "127.0.0.2", "-http", strconv.Itoa(port))
 	url := fmt.Sprintf("http://127.0.0.1:%d/api/v1/status", port)

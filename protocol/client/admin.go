@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"strings"
+	"time"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
@@ -73,19 +74,54 @@ func (a *Admin) Server() *protocol.Hello { return a.hello }
 func (a *Admin) Close() error { return a.conn.Close() }
 
 // call sends req and reads one reply, mapping errors to *Error.
-func (a *Admin) call(req protocol.Message) (protocol.Message, error) {
-	m, err := a.conn.Call(req)
+func (a *Admin) call(ctx context.Context, req protocol.Message) (protocol.Message, error) {
+	m, err := callContext(ctx, a.conn, req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	return m, nil
+}
+
+// bound makes the end of ctx (cancelled, or its deadline passed) end
+// whatever c is waiting for at once; done stops watching and reports
+// ctx's error when it ended, after which c is closed: a reply still on
+// its way could not be told from the next call's.
+func bound(ctx context.Context, c *protocol.Conn) (done func() error) {
+	if ctx.Done() == nil {
+		return func() error { return nil }
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	return func() error {
+		if stop() {
+			return nil
+		}
+		c.Close()
+		return ctx.Err()
+	}
+}
+
+// callContext is c.Call bounded by ctx: when ctx ends first, the call
+// returns ctx's error and c is closed.
+func callContext(ctx context.Context, c *protocol.Conn, req protocol.Message) (protocol.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	done := bound(ctx, c)
+	m, err := c.Call(req)
+	if cerr := done(); cerr != nil {
+		return nil, cerr
+	}
+	return m, err
 }
 
 // ServerStatus asks lmgrd for its status: lmgrd's own record, then an
 // iterator over its vendor daemons' records that reads them off the wire
 // one by one.
 func (a *Admin) ServerStatus(ctx context.Context) (*protocol.ServerStatus, iter.Seq2[*protocol.VendorStatus, error], error) {
-	m, err := a.call(&protocol.ServerStatusRequest{})
+	m, err := a.call(ctx, &protocol.ServerStatusRequest{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,7 +152,7 @@ type Vendor struct {
 // Vendor connects to vendor daemon name, or to the one serving feature
 // when name is "". A down vendor daemon is -97.
 func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, error) {
-	m, err := a.call(&protocol.Locate{Vendor: name, Feature: feature})
+	m, err := a.call(ctx, &protocol.Locate{Vendor: name, Feature: feature})
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +167,7 @@ func (a *Admin) Vendor(ctx context.Context, name, feature string) (*Vendor, erro
 	c, h, err := dialAdminDaemon(ctx, a.cfg, host, r.Vendor, r.Port, a.addr.Port, a.mine)
 	if err != nil {
 		if codeOf(err) == lmerr.NoServer {
-			err = newError(lmerr.VendorDown, lmerr.MinorClientVendorDown, "Vendor daemon: "+r.Vendor)
+			err = lmerr.VendorDownError(r.Vendor, lmerr.MinorClientVendorDown)
 		}
 		return nil, err
 	}
@@ -167,24 +203,24 @@ func (v *Vendor) FeatureStatus(ctx context.Context, feature string) iter.Seq2[pr
 // Remove is lmremove feature user host display; it returns how many
 // checkouts were removed.
 func (v *Vendor) Remove(ctx context.Context, feature, user, host, display string) (int, error) {
-	return okCount(v.conn, &protocol.Remove{Feature: feature, User: user, Host: host, Display: display})
+	return okCount(ctx, v.conn, &protocol.Remove{Feature: feature, User: user, Host: host, Display: display})
 }
 
 // RemoveHandle is lmremove -h feature server_host port handle.
 func (v *Vendor) RemoveHandle(ctx context.Context, feature string, handle uint64) (int, error) {
-	return okCount(v.conn, &protocol.RemoveHandle{Feature: feature, Handle: handle})
+	return okCount(ctx, v.conn, &protocol.RemoveHandle{Feature: feature, Handle: handle})
 }
 
 // Shutdown is lmdown: vendor "" shuts lmgrd and every vendor daemon
 // down, otherwise only that vendor daemon. It returns how many daemons
 // were shut down.
 func (a *Admin) Shutdown(ctx context.Context, vendor string, force bool) (int, error) {
-	return okCount(a.conn, &protocol.Shutdown{Vendor: vendor, Force: force})
+	return okCount(ctx, a.conn, &protocol.Shutdown{Vendor: vendor, Force: force})
 }
 
 // Reread is lmreread: every vendor daemon, or only vendor.
 func (a *Admin) Reread(ctx context.Context, vendor string) (int, error) {
-	return okCount(a.conn, &protocol.Reread{Vendor: vendor})
+	return okCount(ctx, a.conn, &protocol.Reread{Vendor: vendor})
 }
 
 // Remove finds the vendor daemon serving feature and removes the user's
@@ -209,9 +245,12 @@ func (a *Admin) RemoveHandle(ctx context.Context, feature string, handle uint64)
 	return v.RemoveHandle(ctx, feature, handle)
 }
 
-func okCount(c *protocol.Conn, req protocol.Message) (int, error) {
-	m, err := c.Call(req)
+func okCount(ctx context.Context, c *protocol.Conn, req protocol.Message) (int, error) {
+	m, err := callContext(ctx, c, req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return 0, err
+		}
 		return 0, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	ok, isOK := m.(*protocol.OK)
@@ -227,6 +266,8 @@ func okCount(c *protocol.Conn, req protocol.Message) (int, error) {
 // server's error; any other record, a cancelled ctx or a caller that stops
 // early closes the connection, since the rest of the stream is unread.
 func readStream(ctx context.Context, c *protocol.Conn, what string, accept func(protocol.Message) bool, yield func(protocol.Message, error) bool) {
+	done := bound(ctx, c)
+	defer done()
 	for {
 		if err := ctx.Err(); err != nil {
 			c.Close()
@@ -235,6 +276,11 @@ func readStream(ctx context.Context, c *protocol.Conn, what string, accept func(
 		}
 		m, err := c.Recv()
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				c.Close()
+				yield(nil, cerr)
+				return
+			}
 			yield(nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead))
 			return
 		}
@@ -299,8 +345,11 @@ func (a *Admin) LicenseFiles(ctx context.Context) ([]LicenseFile, error) {
 
 // Stats asks the vendor daemon for its counters since it started.
 func (v *Vendor) Stats(ctx context.Context) (*protocol.VendorStats, error) {
-	m, err := v.conn.Call(&protocol.VendorStatsRequest{})
+	m, err := callContext(ctx, v.conn, &protocol.VendorStatsRequest{})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
 	}
 	switch m := m.(type) {
@@ -310,4 +359,38 @@ func (v *Vendor) Stats(ctx context.Context) (*protocol.VendorStats, error) {
 		return nil, fromPeer(m)
 	}
 	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "VENDOR_STATS_REQUEST answered with "+m.Type().String())
+}
+
+// StatsExt asks the vendor daemon for its counters past Stats (queue
+// wait, report log, triad). A vendor daemon older than the request
+// closes the connection: ask it last.
+func (v *Vendor) StatsExt(ctx context.Context) (*protocol.VendorStatsExt, error) {
+	m, err := v.conn.Call(&protocol.VendorStatsExtRequest{})
+	if err != nil {
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
+	}
+	switch m := m.(type) {
+	case *protocol.VendorStatsExt:
+		return m, nil
+	case *protocol.Error:
+		return nil, fromPeer(m)
+	}
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "VENDOR_STATS_EXT_REQUEST answered with "+m.Type().String())
+}
+
+// UsageHistory asks the vendor daemon for feature's seats in use over
+// the last week, from its report log. Like StatsExt, ask it after the
+// requests every vendor daemon knows.
+func (v *Vendor) UsageHistory(ctx context.Context, feature string) (*protocol.UsageHistory, error) {
+	m, err := v.conn.Call(&protocol.UsageHistoryRequest{Feature: feature})
+	if err != nil {
+		return nil, netError(err, lmerr.CantRead, lmerr.MinorClientRead)
+	}
+	switch m := m.(type) {
+	case *protocol.UsageHistory:
+		return m, nil
+	case *protocol.Error:
+		return nil, fromPeer(m)
+	}
+	return nil, newError(lmerr.BadComm, lmerr.MinorClientStatsReply, "USAGE_HISTORY_REQUEST answered with "+m.Type().String())
 }

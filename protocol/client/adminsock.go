@@ -5,53 +5,11 @@ import (
 	"errors"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/peercred"
 )
-
-// adminSocketName is the local Unix socket (Linux abstract namespace)
-// where lmgrd on lmgrdPort, or its vendor daemon daemon, takes admin
-// requests with the caller's kernel credentials: "@golm-lmgrd-27000",
-// "@golm-demo-27000". It is the name the server package documents as
-// AdminSocket.
-func adminSocketName(daemon string, lmgrdPort int) string {
-	return "@golm-" + daemon + "-" + strconv.Itoa(lmgrdPort)
-}
-
-// isThisHost reports whether a SERVER line's host names the machine m:
-// this_host, localhost, a loopback address, the host name (or its first
-// label), or one of m's addresses.
-func isThisHost(host string, m *licfile.Machine) bool {
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	switch h {
-	case "", "this_host", "localhost":
-		return true
-	}
-	if ip := net.ParseIP(h); ip != nil {
-		if ip.IsLoopback() {
-			return true
-		}
-		if m != nil {
-			for _, mine := range m.IPs {
-				if net.ParseIP(mine).Equal(ip) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	if m == nil || m.Hostname == "" {
-		return false
-	}
-	name := strings.ToLower(m.Hostname)
-	short, _, _ := strings.Cut(name, ".")
-	hshort, _, _ := strings.Cut(h, ".")
-	return h == name || h == short || hshort == short
-}
 
 // dialAdminDaemon connects an admin command to daemon ("lmgrd" or a
 // vendor name) listening on port, for an lmgrd on lmgrdPort at host. For
@@ -67,10 +25,10 @@ func isThisHost(host string, m *licfile.Machine) bool {
 // only to root, to its own user, or to the user that owns the daemon's
 // TCP port; anyone else's socket is passed over for TCP.
 func dialAdminDaemon(ctx context.Context, cfg *config, host, daemon string, port, lmgrdPort int, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, error) {
-	if !isThisHost(host, cfg.machine) {
+	if !licfile.IsThisHost(host, cfg.machine) || otherLoopback(host) {
 		return dial(ctx, cfg, host, port, hello)
 	}
-	if c, h, err := dialAdminSocket(ctx, cfg, adminSocketName(daemon, lmgrdPort), port, hello); err == nil {
+	if c, h, err := dialAdminSocket(ctx, cfg, protocol.AdminSocket(daemon, lmgrdPort), port, hello); err == nil {
 		return c, h, nil
 	}
 	return dial(ctx, cfg, "localhost", port, hello)

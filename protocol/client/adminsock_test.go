@@ -7,46 +7,8 @@ import (
 	"testing"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 )
-
-func TestIsThisHost(t *testing.T) {
-	m := &licfile.Machine{Hostname: "pc1.example.com", IPs: []string{"192.0.2.7"}}
-	tests := []struct {
-		host string
-		want bool
-	}{
-		{"this_host", true},
-		{"THIS_HOST", true},
-		{"localhost", true},
-		{"127.0.0.1", true},
-		{"::1", true},
-		{"pc1", true},
-		{"pc1.example.com", true},
-		{"PC1.example.com.", true},
-		{"192.0.2.7", true},
-		{"192.0.2.8", false},
-		{"pc2", false},
-		{"pc2.example.com", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.host, func(t *testing.T) {
-			if got := isThisHost(tt.host, m); got != tt.want {
-				t.Errorf("isThisHost(%q) = %v, want %v", tt.host, got, tt.want)
-			}
-		})
-	}
-	t.Run("no machine", func(t *testing.T) {
-		if isThisHost("pc1", nil) {
-			t.Error("isThisHost(pc1, nil) = true, want false")
-		}
-	})
-}
-
-func TestAdminSocketName(t *testing.T) {
-	if got, want := adminSocketName("lmgrd", 27000), "@golm-lmgrd-27000"; got != want {
-		t.Errorf("adminSocketName = %q, want %q", got, want)
-	}
-}
 
 // TestDialAdminLocalSocket checks that an admin command reaches a server
 // on this host through its local admin socket when it has one: nothing
@@ -54,7 +16,7 @@ func TestAdminSocketName(t *testing.T) {
 func TestDialAdminLocalSocket(t *testing.T) {
 	f := newFakeServer(t, map[string]int{"f1": 1})
 	port := closedPort(t)
-	ln, err := net.Listen("unix", adminSocketName("lmgrd", port))
+	ln, err := net.Listen("unix", protocol.AdminSocket("lmgrd", port))
 	if err != nil {
 		t.Skipf("no abstract Unix sockets here: %v", err)
 	}

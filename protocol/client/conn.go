@@ -301,7 +301,7 @@ func locate(ctx context.Context, cfg *config, spec []licfile.ServerAddr, vendor,
 		if codeOf(err) == lmerr.NoServer {
 			// lmgrd knows the daemon but it does not answer: it is
 			// down or restarting.
-			err = newError(lmerr.VendorDown, lmerr.MinorClientVendorDown, "Vendor daemon: "+r.Vendor)
+			err = lmerr.VendorDownError(r.Vendor, lmerr.MinorClientVendorDown)
 		}
 		return nil, "", addr, err
 	}

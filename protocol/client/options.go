@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 )
 
 // DefaultHeartbeat is the heartbeat interval when neither WithHeartbeat
@@ -206,7 +207,8 @@ func WithEnviron(environ func() []string) Option { return func(c *config) { c.en
 // WithClock sets the clock for expiry and start dates.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// WithSoftware sets the golm version reported to servers.
+// WithSoftware sets the golm version reported to servers; without it a
+// client reports protocol.Software.
 func WithSoftware(v string) Option { return func(c *config) { c.software = v } }
 
 // WithPID overrides the process id sent to the server.
@@ -261,7 +263,7 @@ func newConfig(opts []Option) *config {
 		c.queuePoll = DefaultQueuePoll
 	}
 	if c.software == "" {
-		c.software = DefaultSoftware
+		c.software = protocol.Software
 	}
 	if c.pid == 0 {
 		c.pid = os.Getpid()

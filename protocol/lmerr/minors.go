@@ -45,7 +45,7 @@ const (
 	MinorRereadOptionsNoFile Minor = 133 // -30: lmreread refused: an options file cannot be read
 )
 
-// A vendor daemon granting and denying (server/state.go, server/options.go,
+// A vendor daemon granting and denying (server/state, server/options.go,
 // server/report.go, server/vendor.go, server/connlimit.go): 340-399.
 const (
 	MinorMaxUsers         Minor = 342 // -4: every seat of the feature is in use

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -104,3 +105,64 @@ func WallTime(ctx context.Context, dir, name string, args ...string) (time.Durat
 type countWriter struct{ n int64 }
 
 func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+// LogWatch counts the lines of a server's debug log that contain a
+// string, reading only what was appended since it last looked.
+type LogWatch struct {
+	path   string
+	substr []byte
+	offset int64
+	part   []byte // a last line not yet ended
+	n      int
+}
+
+// Watch returns a LogWatch of the lines of s's debug log that contain
+// substr, from the log's present end on.
+func (s *Server) Watch(substr string) *LogWatch {
+	w := &LogWatch{path: s.LogPath, substr: []byte(substr)}
+	if fi, err := os.Stat(s.LogPath); err == nil {
+		w.offset = fi.Size()
+	}
+	return w
+}
+
+// Count reads what the log gained and returns the lines seen so far.
+func (w *LogWatch) Count() int {
+	f, err := os.Open(w.path)
+	if err != nil {
+		return w.n
+	}
+	defer f.Close()
+	buf := make([]byte, 256<<10)
+	for {
+		k, err := f.ReadAt(buf, w.offset)
+		w.offset += int64(k)
+		data := append(w.part, buf[:k]...)
+		for {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				break
+			}
+			if bytes.Contains(data[:i], w.substr) {
+				w.n++
+			}
+			data = data[i+1:]
+		}
+		w.part = append(w.part[:0], data...)
+		if err != nil || k == 0 {
+			return w.n
+		}
+	}
+}
+
+// Wait polls until Count reaches n, or timeout passes (an error).
+func (w *LogWatch) Wait(n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for w.Count() < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d lines with %q in %s after %v, want %d", w.n, w.substr, w.path, timeout, n)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a log file
+	}
+	return nil
+}

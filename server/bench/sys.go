@@ -215,7 +215,15 @@ func Somaxconn() int {
 // clock ticks of /proc/PID/stat are 10 ms, too coarse for the CPU of a
 // few thousand heartbeats). Threads that exited are not counted; Go
 // rarely ends one.
-func CPUTime(pid int) (time.Duration, error) {
+func CPUTime(pid int) (time.Duration, error) { return schedTime(pid, 1) }
+
+// BusyTime is CPUTime plus the time the process's threads waited for a
+// CPU (the second field of schedstat): on a loaded machine a process
+// that works but waits for its turn is busy, not idle.
+func BusyTime(pid int) (time.Duration, error) { return schedTime(pid, 2) }
+
+// schedTime sums the first fields of /proc/PID/task/*/schedstat.
+func schedTime(pid, fields int) (time.Duration, error) {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
 		return 0, err
@@ -227,14 +235,16 @@ func CPUTime(pid int) (time.Duration, error) {
 			continue // the thread exited meanwhile
 		}
 		f := strings.Fields(string(data))
-		if len(f) == 0 {
+		if len(f) < fields {
 			continue
 		}
-		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/%d/task/%s/schedstat: %q", pid, t.Name(), data)
+		for _, x := range f[:fields] {
+			n, err := strconv.ParseInt(x, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/task/%s/schedstat: %q", pid, t.Name(), data)
+			}
+			sum += n
 		}
-		sum += n
 	}
 	return time.Duration(sum), nil
 }

@@ -26,6 +26,8 @@ type collector struct {
 	up, vendorUp, issued, inUse, queued, reserved, userInUse, expiry, buildInfo *prometheus.Desc
 	// From the vendor daemons' counters (protocol.VendorStats).
 	checkouts, queuedTotal, denials, latency, connected *prometheus.Desc
+	// From their later counters (protocol.VendorStatsExt).
+	queueWait, reportRecords, reportErrors, triadRole, triadTerm, triadQuorum *prometheus.Desc
 }
 
 func newCollector(s *Server) *collector {
@@ -47,13 +49,21 @@ func newCollector(s *Server) *collector {
 		denials:     prometheus.NewDesc("golm_checkout_denials_total", "Checkouts the vendor daemon denied since it started, by FlexLM error code.", []string{"vendor", "code"}, nil),
 		latency:     prometheus.NewDesc("golm_checkout_duration_seconds", "How long the vendor daemon took to decide a checkout.", []string{"vendor"}, nil),
 		connected:   prometheus.NewDesc("golm_connected_clients", "Client connections open at the vendor daemon.", []string{"vendor"}, nil),
+
+		queueWait:     prometheus.NewDesc("golm_checkout_queue_wait_seconds", "How long queued checkouts waited from QUEUED until they were granted.", []string{"vendor"}, nil),
+		reportRecords: prometheus.NewDesc("golm_report_log_records_total", "Records the vendor daemon wrote to its report log since it started.", []string{"vendor"}, nil),
+		reportErrors:  prometheus.NewDesc("golm_report_log_write_errors_total", "Writes of a report log record that failed (each retry counts) since the vendor daemon started.", []string{"vendor"}, nil),
+		triadRole:     prometheus.NewDesc("golm_triad_role", "The vendor daemon's role in its three-server triad: 1 master, 2 standby; no series outside a triad.", []string{"vendor"}, nil),
+		triadTerm:     prometheus.NewDesc("golm_triad_term", "The triad's election term as the vendor daemon knows it.", []string{"vendor"}, nil),
+		triadQuorum:   prometheus.NewDesc("golm_triad_quorum", "Whether the vendor daemon sees a majority of its triad (1) or not (0).", []string{"vendor"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.up, c.vendorUp, c.issued, c.inUse, c.queued, c.reserved, c.userInUse, c.expiry, c.buildInfo,
-		c.checkouts, c.queuedTotal, c.denials, c.latency, c.connected} {
+		c.checkouts, c.queuedTotal, c.denials, c.latency, c.connected,
+		c.queueWait, c.reportRecords, c.reportErrors, c.triadRole, c.triadTerm, c.triadQuorum} {
 		ch <- d
 	}
 }
@@ -75,6 +85,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		for _, v := range srv.Vendors {
 			gauge(c.vendorUp, boolValue(v.Up), v.Name)
 			c.collectStats(ch, v.Name, v.Stats)
+			c.collectExt(ch, v.Name, v.StatsExt)
 			for _, f := range v.Features {
 				if f.Error != nil {
 					continue
@@ -139,17 +150,44 @@ func (c *collector) collectStats(ch chan<- prometheus.Metric, vendor string, st 
 		counter(c.denials, d.Count, vendor, strconv.Itoa(d.Code))
 	}
 	ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, float64(st.Connections), vendor)
-	if len(st.LatencyCounts) == len(st.LatencyBounds)+1 {
-		buckets := make(map[float64]uint64, len(st.LatencyBounds))
-		var n uint64
-		for i, b := range st.LatencyBounds {
-			n += st.LatencyCounts[i]
-			buckets[float64(b)/1e6] = n
-		}
-		n += st.LatencyCounts[len(st.LatencyBounds)]
-		if h, err := prometheus.NewConstHistogram(c.latency, n, float64(st.LatencySum)/1e6, buckets, vendor); err == nil {
-			ch <- h
-		}
+	histogram(ch, c.latency, st.LatencyBounds, st.LatencyCounts, st.LatencySum, 1e6, vendor)
+}
+
+// histogram sends a histogram of per-bucket counts (one more than
+// bounds, for the values above the last) whose bounds and sum are in
+// units of 1/perSecond seconds.
+func histogram(ch chan<- prometheus.Metric, d *prometheus.Desc, bounds, counts []uint64, sum uint64, perSecond float64, vendor string) {
+	if len(counts) != len(bounds)+1 {
+		return
+	}
+	buckets := make(map[float64]uint64, len(bounds))
+	var n uint64
+	for i, b := range bounds {
+		n += counts[i]
+		buckets[float64(b)/perSecond] = n
+	}
+	n += counts[len(bounds)]
+	if h, err := prometheus.NewConstHistogram(d, n, float64(sum)/perSecond, buckets, vendor); err == nil {
+		ch <- h
+	}
+}
+
+// collectExt sends the later counters of one vendor daemon, when it gave
+// them: the report log's only when it has one, the triad's only when it
+// is in a triad.
+func (c *collector) collectExt(ch chan<- prometheus.Metric, vendor string, st *protocol.VendorStatsExt) {
+	if st == nil {
+		return
+	}
+	histogram(ch, c.queueWait, st.QueueWaitBounds, st.QueueWaitCounts, st.QueueWaitSum, 1e3, vendor)
+	if st.ReportLog {
+		ch <- prometheus.MustNewConstMetric(c.reportRecords, prometheus.CounterValue, float64(st.ReportRecords), vendor)
+		ch <- prometheus.MustNewConstMetric(c.reportErrors, prometheus.CounterValue, float64(st.ReportWriteErrors), vendor)
+	}
+	if st.TriadRole != protocol.TriadNone {
+		ch <- prometheus.MustNewConstMetric(c.triadRole, prometheus.GaugeValue, float64(st.TriadRole), vendor)
+		ch <- prometheus.MustNewConstMetric(c.triadTerm, prometheus.GaugeValue, float64(st.TriadTerm), vendor)
+		ch <- prometheus.MustNewConstMetric(c.triadQuorum, prometheus.GaugeValue, boolValue(st.TriadQuorum), vendor)
 	}
 }
 

@@ -87,6 +87,8 @@ type serverView struct {
 type vendorView struct {
 	*status.Vendor
 	Error    string
+	Uptime   string // "" when the vendor daemon did not say
+	Clients  int    // connected clients; -1 when it did not say
 	Features []featureView
 }
 
@@ -99,6 +101,7 @@ type featureView struct {
 	ReservW  string
 	Full     bool
 	Licenses []licenseView
+	Charts   []chartView // from the report log; none without one
 }
 
 type licenseView struct {
@@ -122,9 +125,17 @@ func (s *Server) view(st *status.Status, refresh int) pageView {
 	for _, srv := range st.Servers {
 		sv := serverView{Server: srv, Error: errText(srv.Error)}
 		for _, vd := range srv.Vendors {
-			vv := vendorView{Vendor: vd, Error: errText(vd.Error)}
+			vv := vendorView{Vendor: vd, Error: errText(vd.Error), Clients: -1}
+			if vd.Stats != nil {
+				vv.Clients = int(min(vd.Stats.Connections, 1<<31-1))
+			}
+			if vd.StatsExt != nil && vd.StatsExt.Started > 0 {
+				vv.Uptime = uptime(now.Sub(time.Unix(vd.StatsExt.Started, 0)))
+			}
 			for _, f := range vd.Features {
-				vv.Features = append(vv.Features, featureOf(vd.Name, f, now, loc))
+				fv := featureOf(vd.Name, f, now, loc)
+				fv.Charts = chartsOf(vd.Usage[f.Name], f.Issued, now)
+				vv.Features = append(vv.Features, fv)
 			}
 			sv.Vendors = append(sv.Vendors, vv)
 		}
@@ -155,6 +166,20 @@ func featureOf(vendor string, f *status.Feature, now time.Time, loc *time.Locati
 		fv.Licenses = append(fv.Licenses, lv)
 	}
 	return fv
+}
+
+// uptime is how long a vendor daemon has run, for people: "3 d 4 h",
+// "5 h 12 min", "7 min".
+func uptime(d time.Duration) string {
+	d = max(d, 0)
+	days, hours, mins := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d d %d h", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%d h %d min", hours, mins)
+	}
+	return fmt.Sprintf("%d min", mins)
 }
 
 // percent is n of total as an SVG width in a viewBox 100 wide.

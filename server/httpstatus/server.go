@@ -27,7 +27,18 @@
 // per feature under user="_other"), golm_license_expiry_timestamp_seconds
 // {vendor,feature,version,expiry,line} (none for permanent lines), and
 // golm_build_info{version,goversion}; besides the Go runtime's and the
-// process's (go_*, process_*).
+// process's (go_*, process_*). From each vendor daemon's counters
+// (VENDOR_STATS, VENDOR_STATS_EXT), all {vendor}: golm_checkouts_total,
+// golm_checkouts_queued_total, golm_checkout_denials_total{code},
+// golm_checkout_duration_seconds and golm_checkout_queue_wait_seconds
+// (histograms), golm_connected_clients, golm_report_log_records_total
+// and golm_report_log_write_errors_total (with a report log only), and
+// golm_triad_role, golm_triad_term and golm_triad_quorum (in a triad
+// only).
+//
+// The page draws each feature's usage history (USAGE_HISTORY: the seats
+// in use of the last day and week, which the vendor daemon keeps from
+// its report log) as inline SVG charts, server-rendered like the rest.
 //
 // The server is hardened for a network that is not trusted: every
 // request and response is bounded in time and size, connections are

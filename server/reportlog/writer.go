@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -112,10 +113,28 @@ type Config struct {
 	// debug log (nil: dropped). It is called with the log locked: it must
 	// not call back into the Writer.
 	OnError func(error)
+	// Counters, when not nil, counts the records written and the writes
+	// that failed; the vendor daemon's /metrics shows them. One Counters
+	// may serve the writers a vendor daemon opens one after another.
+	Counters *Counters
+	// OnRecord, when not nil, receives every record once its line is in
+	// the file (Seq and Hash set), in chain order: the vendor daemon's
+	// usage history. It is called with the log locked: it must not call
+	// back into the Writer.
+	OnRecord func(Record)
 	// WriteAt writes a record's line to the log file at off; nil means
 	// (*os.File).WriteAt. Tests replace it to make writes fail as on a
 	// full disk.
 	WriteAt func(f *os.File, b []byte, off int64) (int, error)
+}
+
+// Counters are a report log's counters since the vendor daemon started.
+type Counters struct {
+	// Records is the records written to the log.
+	Records atomic.Uint64
+	// WriteErrors is the writes of a record that failed (a full disk):
+	// each retry of a record counts.
+	WriteErrors atomic.Uint64
 }
 
 // Writer appends records to a report log. Its methods are safe for
@@ -579,8 +598,12 @@ func (w *Writer) writeRecordLocked(rec *Record) error {
 		}
 		rec.Seq, rec.Hash = 0, ""
 		w.lastErr = err
+		if w.cfg.Counters != nil {
+			w.cfg.Counters.WriteErrors.Add(1)
+		}
 		return err
 	}
+	w.countLocked(*rec)
 	w.size += int64(n)
 	w.seq++
 	w.prev = rec.Hash
@@ -599,6 +622,16 @@ func (w *Writer) writeRecordLocked(rec *Record) error {
 		}
 	}
 	return nil
+}
+
+// countLocked counts rec, now in the file, and hands it to OnRecord.
+func (w *Writer) countLocked(rec Record) {
+	if w.cfg.Counters != nil {
+		w.cfg.Counters.Records.Add(1)
+	}
+	if w.cfg.OnRecord != nil {
+		w.cfg.OnRecord(rec)
+	}
 }
 
 // recoveredLocked reports the end of a run of failed writes.
@@ -875,6 +908,7 @@ func (w *Writer) rotateLocked(oldName, newPath, reason string, undo func()) erro
 	}
 	w.f, w.path, w.size = nf, newPath, size
 	w.seq, w.prev = sw.Seq+1, sw.Hash
+	w.countLocked(sw)
 	w.written, w.synced = sw.Seq, sw.Seq
 	w.saveState()
 	if len(w.pending) > 0 {

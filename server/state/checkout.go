@@ -2,7 +2,6 @@ package state
 
 import (
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -80,11 +79,14 @@ func (s *State) candidates(feature string) []*Pool { return s.cands[feature] }
 // candidateOrder is candidates computed from the feature's pools in file
 // order.
 func candidateOrder(pools []*Pool) []*Pool {
-	var out []*Pool
+	out := make([]*Pool, 0, len(pools))
 	for _, p := range pools {
 		if !p.Removed {
 			out = append(out, p)
 		}
+	}
+	if len(out) < 2 {
+		return out // most features have one line: nothing to order
 	}
 	class := func(p *Pool) int {
 		switch {
@@ -97,7 +99,7 @@ func candidateOrder(pools []*Pool) []*Pool {
 		}
 		return 3
 	}
-	sort.SliceStable(out, func(i, j int) bool { return class(out[i]) < class(out[j]) })
+	slices.SortStableFunc(out, func(a, b *Pool) int { return class(a) - class(b) })
 	return out
 }
 

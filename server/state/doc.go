@@ -33,6 +33,12 @@
 // (granted strictly in arrival order), linger, TIMEOUT, and the options
 // file's INCLUDE, EXCLUDE, RESERVE and MAX through the Policy interface.
 //
+// State.Snapshot writes a dump of the seat table, the same bytes for the
+// same state, and State.Restore reads it into a new state built from
+// the same license files and options: the restored state then answers
+// every later command as the original does. Three-server redundancy
+// snapshots its Raft log with it.
+//
 // State.CheckInvariants makes the state verify after every command that
 // no pool goes over its count plus overdraft, that no reserved seat goes
 // to anybody else, and that its indexes agree with its seats.

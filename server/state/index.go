@@ -435,8 +435,10 @@ func (s *State) unlinkSession(st *Seat) {
 // or the policy changed (seats may have moved to other pools).
 func (s *State) reindex() {
 	s.byPool = make(map[*Pool]*poolInfo, len(s.pools))
-	s.byFeature = map[string][]*Pool{}
-	s.cands = map[string][]*Pool{}
+	// Sized for a feature per pool, the common case: growing the maps
+	// of 200,000 features took a third of a reread's time.
+	s.byFeature = make(map[string][]*Pool, len(s.pools))
+	s.cands = make(map[string][]*Pool, len(s.pools))
 	s.timed = s.timed[:0]
 	s.nextDate = time.Time{}
 	for _, p := range s.pools {

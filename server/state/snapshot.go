@@ -264,12 +264,17 @@ func (s *State) undump(data []byte) (*State, error) {
 		}
 	}
 
-	for range d.count() {
+	var ids uint64 // the last session read
+	for i := range d.count() {
 		id := d.uint()
 		si := &sessionInfo{seen: d.time(), idle: d.bool(), idleSince: d.time()}
-		if d.err == nil && n.sessions[id] != nil {
-			d.fail("session listed twice")
+		if d.err != nil {
+			break
 		}
+		if i > 0 && id <= ids {
+			d.fail("sessions out of order")
+		}
+		ids = id
 		n.sessions[id] = si
 	}
 
@@ -299,7 +304,7 @@ func (s *State) undump(data []byte) (*State, error) {
 			break
 		}
 		switch {
-		case st.Handle <= last:
+		case st.Handle <= last: // and no handle 0
 			d.fail("seats out of handle order")
 		case st.Lingering() && st.Session != 0:
 			d.fail("a lingering seat held by a session")
@@ -359,9 +364,6 @@ func (s *State) undump(data []byte) (*State, error) {
 		return nil, d.err
 	}
 	for _, st := range seats {
-		if st.Handle == 0 {
-			return nil, errors.New("a seat with handle 0")
-		}
 		if st.Session != 0 {
 			n.bySession[st.Session] = append(n.bySession[st.Session], st) // handle order
 		}
@@ -518,9 +520,10 @@ func (d *decoder) byte() byte {
 	return c
 }
 
+// uint reads a varint in its shortest form: a dump has one encoding.
 func (d *decoder) uint() uint64 {
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || n != uvarintLen(v) {
 		d.fail("truncated or bad number")
 		return 0
 	}
@@ -530,12 +533,22 @@ func (d *decoder) uint() uint64 {
 
 func (d *decoder) int() int64 {
 	v, n := binary.Varint(d.b)
-	if n <= 0 {
+	if n <= 0 || n != uvarintLen(uint64(v)<<1^uint64(v>>63)) {
 		d.fail("truncated or bad number")
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+// uvarintLen is how many bytes binary.AppendUvarint writes for v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 func (d *decoder) uintMax(max uint64) uint64 {

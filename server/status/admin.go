@@ -52,5 +52,31 @@ func (a *AdminSource) VendorStats(ctx context.Context, vendor string) (*protocol
 	return v.Stats(ctx)
 }
 
+// VendorExtras implements ExtSource over a connection of its own to the
+// vendor daemon: a vendor daemon older than the requests closes it at
+// the first, which ends the answer without error.
+func (a *AdminSource) VendorExtras(ctx context.Context, vendor string, features []string) (*protocol.VendorStatsExt, map[string]*protocol.UsageHistory, error) {
+	v, err := a.adm.Vendor(ctx, vendor, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer v.Close()
+	ext, err := v.StatsExt(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	usage := map[string]*protocol.UsageHistory{}
+	for _, f := range features {
+		h, err := v.UsageHistory(ctx, f)
+		if err != nil {
+			break
+		}
+		if len(h.Series) > 0 {
+			usage[f] = h
+		}
+	}
+	return ext, usage, nil
+}
+
 // Close closes the connection to lmgrd.
 func (a *AdminSource) Close() error { return a.adm.Close() }

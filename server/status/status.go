@@ -68,6 +68,11 @@ type Vendor struct {
 	// Stats are the vendor daemon's counters (ReadStats), for /metrics;
 	// not part of the JSON document.
 	Stats *protocol.VendorStats `json:"-"`
+	// StatsExt are its later counters and Usage the usage history of
+	// its features that have one (ReadStats), for /metrics and the
+	// page's charts; not part of the JSON document.
+	StatsExt *protocol.VendorStatsExt          `json:"-"`
+	Usage    map[string]*protocol.UsageHistory `json:"-"`
 }
 
 // Feature is one feature's "Users of" block.
@@ -223,16 +228,40 @@ type StatsSource interface {
 	VendorStats(ctx context.Context, vendor string) (*protocol.VendorStats, error)
 }
 
-// ReadStats fills the Stats of s's vendor daemons that are up, when src
-// can ask for them; a vendor daemon that does not answer keeps none.
+// ExtSource is a Source that can also ask a vendor daemon for the
+// counters and usage history that came after its first counters
+// (VENDOR_STATS_EXT, USAGE_HISTORY).
+type ExtSource interface {
+	// VendorExtras returns the vendor daemon's later counters and the
+	// usage history of those of features that have one.
+	VendorExtras(ctx context.Context, vendor string, features []string) (*protocol.VendorStatsExt, map[string]*protocol.UsageHistory, error)
+}
+
+// MaxUsageFeatures bounds the features of one vendor daemon whose usage
+// history ReadStats asks for.
+const MaxUsageFeatures = 256
+
+// ReadStats fills the Stats, StatsExt and Usage of s's vendor daemons
+// that are up, when src can ask for them; a vendor daemon that does not
+// answer (or is older than the request) keeps none.
 func ReadStats(ctx context.Context, s *Server, src Source) {
-	ss, ok := src.(StatsSource)
-	if !ok {
-		return
-	}
+	ss, _ := src.(StatsSource)
+	es, _ := src.(ExtSource)
 	for _, v := range s.Vendors {
-		if v.Up {
+		if !v.Up {
+			continue
+		}
+		if ss != nil {
 			v.Stats, _ = ss.VendorStats(ctx, v.Name)
+		}
+		if es != nil && v.Stats != nil {
+			var names []string
+			for _, f := range v.Features {
+				if f.Error == nil && len(names) < MaxUsageFeatures {
+					names = append(names, f.Name)
+				}
+			}
+			v.StatsExt, v.Usage, _ = es.VendorExtras(ctx, v.Name, names)
 		}
 	}
 }

@@ -24,14 +24,22 @@
 // SetPolicy names the SHA-256 of the license or options text it was
 // built from, and every member builds its own from its own copy of the
 // files (Config.PoolsByHash, Config.PolicyByHash). A member that cannot
-// build them stops applying (its State would no longer match), hands the
-// master role on if it has it, and refuses with -96 until it is restarted
-// with the right files; its snapshot still holds the whole log.
+// build them applies nothing of that batch and stops applying (its State
+// would no longer match), hands the master role on if it has it, and
+// refuses with -96 until it is restarted with the right files; it keeps
+// the seat table it stopped at and every entry since, in its snapshots
+// too, so that it catches up where the files are.
 //
-// Snapshots: state.State exports no dump of its sessions, queue and
-// clocks, so a snapshot is the list of batches applied since the group
-// started, replayed into a new State on restore. It is correct but grows
-// with every command; a state dump from the server package replaces it.
+// Snapshots are the seat table, not the log: the hashes of the license
+// and options texts the pools and policy were built from, and the
+// state's own dump (state.State.Snapshot: sessions, seats with their
+// handles, lingers, the queue in order, the pools an lmreread removed,
+// the clocks and the next handle). A member restores it into a new State
+// built from its own copy of those texts, and then answers every later
+// command as the member that took it. A snapshot's size is the seat
+// table's, whatever the length of the log; a member restored from one
+// writes report log records only for the commands after it (the others'
+// report logs hold the earlier ones).
 //
 // A Propose that fails may still be committed later (Raft cannot tell a
 // command lost from one committed after the answer): a seat granted that

@@ -2,6 +2,7 @@ package triad
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,9 +16,10 @@ import (
 )
 
 // Commit is one committed command as a member applied it: what the
-// report log of every member is written from. Replay is true while a
-// member rebuilds its state from a snapshot, for commands it applied
-// before (a report log writer skips indexes it has written).
+// report log of every member is written from. Replay is true for the
+// commands a Restore applies after the snapshot's seat table: entries a
+// member kept, unapplied, while it could not follow (see Snapshot); a
+// report log writer skips indexes it has written.
 type Commit struct {
 	Index  uint64 // the Raft log index of the batch
 	Cmd    Command
@@ -46,19 +48,35 @@ type FSMConfig struct {
 }
 
 // FSM is the Raft state machine of one vendor's seat table: it applies
-// committed batches of commands to a state.State. Its snapshot is the
-// list of batches applied since the group started (see Snapshot).
+// committed batches of commands to a state.State. Its snapshot is a dump
+// of that state (see Snapshot).
 type FSM struct {
 	cfg   FSMConfig
 	state atomic.Pointer[state.State]
 	index atomic.Uint64
 
-	mu      sync.Mutex
-	history []entry // guarded by mu; append-only between Restores
-	broken  error   // guarded by mu
+	mu sync.Mutex
+	// files are the hashes of the license and options texts of the last
+	// Reread and SetPolicy applied: what the state's pools and policy
+	// are built from. Guarded by mu.
+	files files
+	// broken is why the FSM stopped applying; held is then the snapshot
+	// payload of the state it stopped at and tail the entries it got
+	// since, from the one it could not apply. Guarded by mu.
+	broken error
+	held   []byte
+	tail   []entry
 }
 
-// entry is one applied batch, kept for snapshots.
+// files names what a state's pools and policy are built from: the
+// license files the member started with and no policy, until a Reread
+// or SetPolicy names a text by its hash.
+type files struct {
+	pools, policy       Hash
+	hasPools, hasPolicy bool
+}
+
+// entry is one log entry kept for a snapshot.
 type entry struct {
 	index uint64
 	data  []byte
@@ -93,9 +111,9 @@ func (f *FSM) Err() error {
 	return f.broken
 }
 
-// Apply applies one committed log entry: a batch of commands, in order.
-// Every member decodes the same bytes, so a corrupt entry is refused the
-// same way everywhere and changes nothing.
+// Apply applies one committed log entry: a batch of commands, in order,
+// all or none. Every member decodes the same bytes, so a corrupt entry
+// is refused the same way everywhere and changes nothing.
 func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
@@ -107,61 +125,79 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if errors.Is(err, ErrCorrupt) {
 		return applyResponse{err: err}
 	}
-	// Every other entry is history, whether this member can apply it
-	// or not: a snapshot must hold the whole log, so that a member that
-	// restores it with the right files (or a newer codec) applies it all.
-	f.history = append(f.history, entry{l.Index, l.Data})
 	if f.broken != nil {
+		f.tail = append(f.tail, entry{l.Index, l.Data})
 		return applyResponse{err: f.broken}
 	}
+	var resolved []state.Command
+	if err == nil {
+		resolved, err = f.resolveAll(cmds)
+	}
 	if err != nil {
-		// A newer codec wrote it: this member can no longer follow.
-		f.broken = err
+		// A newer codec wrote it, or this member lacks a file it
+		// names: it can no longer follow. It keeps the entries from
+		// this one, so that its snapshot, restored where the files
+		// are, gives the whole state.
+		f.breakLocked(err, entry{l.Index, l.Data})
 		return applyResponse{err: err}
 	}
-	results, err := f.applyLocked(f.state.Load(), l.Index, cmds, false)
-	if err != nil {
-		f.broken = err
-		return applyResponse{err: err}
-	}
-	return applyResponse{results: results}
+	return applyResponse{results: f.applyLocked(f.state.Load(), &f.files, l.Index, cmds, resolved, false)}
 }
 
-func (f *FSM) applyLocked(st *state.State, index uint64, cmds []Command, replay bool) ([]state.Result, error) {
-	results := make([]state.Result, 0, len(cmds))
-	for _, c := range cmds {
+// breakLocked stops the FSM at its current state, keeping e.
+func (f *FSM) breakLocked(err error, e entry) {
+	f.broken = err
+	f.held = f.payload(f.state.Load(), f.files)
+	f.tail = []entry{e}
+}
+
+// resolveAll resolves every command of a batch before any is applied,
+// so that a batch this member cannot apply changes nothing.
+func (f *FSM) resolveAll(cmds []Command) ([]state.Command, error) {
+	out := make([]state.Command, len(cmds))
+	for i, c := range cmds {
 		sc, err := f.resolve(c)
 		if err != nil {
 			return nil, err
 		}
-		r := st.Apply(sc)
+		out[i] = sc
+	}
+	return out, nil
+}
+
+// applyLocked applies a resolved batch to st, noting in fs the texts of
+// its rereads and options.
+func (f *FSM) applyLocked(st *state.State, fs *files, index uint64, cmds []Command, resolved []state.Command, replay bool) []state.Result {
+	results := make([]state.Result, 0, len(cmds))
+	for i, c := range cmds {
+		switch c := c.(type) {
+		case Reread:
+			fs.pools, fs.hasPools = c.Hash, true
+		case SetPolicy:
+			fs.policy, fs.hasPolicy = c.Hash, true
+		}
+		r := st.Apply(resolved[i])
 		if f.cfg.OnCommit != nil {
 			f.cfg.OnCommit(Commit{Index: index, Cmd: c, Result: r, Replay: replay, State: st})
 		}
 		results = append(results, r)
 	}
-	return results, nil
+	return results
 }
 
 // resolve turns a replicated command into the state.Command to apply.
 func (f *FSM) resolve(c Command) (state.Command, error) {
 	switch c := c.(type) {
 	case Reread:
-		if f.cfg.PoolsByHash == nil {
-			return nil, fmt.Errorf("triad: reread %s: no license files", c.Hash)
-		}
-		pools, err := f.cfg.PoolsByHash(c.Hash)
+		pools, err := f.pools(c.Hash)
 		if err != nil {
-			return nil, fmt.Errorf("triad: reread %s: %w", c.Hash, err)
+			return nil, err
 		}
 		return state.Reread{Pools: pools}, nil
 	case SetPolicy:
-		if f.cfg.PolicyByHash == nil {
-			return nil, fmt.Errorf("triad: options %s: no options file", c.Hash)
-		}
-		p, err := f.cfg.PolicyByHash(c.Hash)
+		p, err := f.policy(c.Hash)
 		if err != nil {
-			return nil, fmt.Errorf("triad: options %s: %w", c.Hash, err)
+			return nil, err
 		}
 		return state.SetPolicy{Policy: p}, nil
 	case TimedOut:
@@ -172,35 +208,89 @@ func (f *FSM) resolve(c Command) (state.Command, error) {
 	return nil, fmt.Errorf("%w: %T", ErrNotReplicated, c)
 }
 
-// Snapshot captures the batches applied so far. state.State does not
-// export a dump of its sessions, queue, clocks and next handle, so the
-// snapshot is the command log itself, replayed into a new state on
-// Restore; State.Apply being deterministic, that gives the same state.
-// It grows with the number of commands since the group started.
+func (f *FSM) pools(h Hash) ([]*state.Pool, error) {
+	if f.cfg.PoolsByHash == nil {
+		return nil, fmt.Errorf("triad: reread %s: no license files", h)
+	}
+	pools, err := f.cfg.PoolsByHash(h)
+	if err != nil {
+		return nil, fmt.Errorf("triad: reread %s: %w", h, err)
+	}
+	return pools, nil
+}
+
+func (f *FSM) policy(h Hash) (state.Policy, error) {
+	if f.cfg.PolicyByHash == nil {
+		return nil, fmt.Errorf("triad: options %s: no options file", h)
+	}
+	p, err := f.cfg.PolicyByHash(h)
+	if err != nil {
+		return nil, fmt.Errorf("triad: options %s: %w", h, err)
+	}
+	return p, nil
+}
+
+// Snapshot captures the seat table: the hashes of the license and
+// options texts its pools and policy were built from, and the state's
+// dump (state.State.Snapshot), which holds everything else Apply depends
+// on. Its size is that of the seat table, whatever the length of the
+// log. A member that stopped applying (Err) snapshots the table it
+// stopped at and every entry since, so that restored where the files
+// are, its snapshot gives the whole state.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	// history is append-only: the prefix stays valid while Apply goes on.
-	return &snapshot{entries: f.history[:len(f.history):len(f.history)]}, nil
+	if f.broken != nil {
+		return &snapshot{index: f.index.Load(), payload: f.held, tail: f.tail[:len(f.tail):len(f.tail)]}, nil
+	}
+	return &snapshot{index: f.index.Load(), payload: f.payload(f.state.Load(), f.files)}, nil
 }
 
-// Snapshot format version, the first byte of a snapshot.
-const snapshotVersion = 1
+// payload is the table part of a snapshot: which texts, then the dump.
+func (f *FSM) payload(st *state.State, fs files) []byte {
+	var b bytes.Buffer
+	var flags byte
+	if fs.hasPools {
+		flags |= 1
+	}
+	if fs.hasPolicy {
+		flags |= 2
+	}
+	b.WriteByte(flags)
+	b.Write(fs.pools[:])
+	b.Write(fs.policy[:])
+	if err := st.Snapshot(&b); err != nil {
+		panic(err) // a bytes.Buffer does not fail
+	}
+	return b.Bytes()
+}
 
-type snapshot struct{ entries []entry }
+// Snapshot format version, the first byte of a snapshot. Version 1 was
+// the whole command log.
+const snapshotVersion = 2
 
-// Persist writes the snapshot: the version, the number of batches, then
-// each batch's log index, length and bytes.
+type snapshot struct {
+	index   uint64
+	payload []byte
+	tail    []entry
+}
+
+// Persist writes the snapshot: the version, the applied index, the
+// table's length and bytes, then the number of kept entries and each
+// entry's log index, length and bytes.
 func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 	w := bufio.NewWriter(sink)
 	var buf []byte
 	buf = append(buf, snapshotVersion)
-	buf = binary.AppendUvarint(buf, uint64(len(s.entries)))
+	buf = binary.AppendUvarint(buf, s.index)
+	buf = binary.AppendUvarint(buf, uint64(len(s.payload)))
+	buf = append(buf, s.payload...)
+	buf = binary.AppendUvarint(buf, uint64(len(s.tail)))
 	if _, err := w.Write(buf); err != nil {
 		sink.Cancel()
 		return err
 	}
-	for _, e := range s.entries {
+	for _, e := range s.tail {
 		buf = binary.AppendUvarint(buf[:0], e.index)
 		buf = binary.AppendUvarint(buf, uint64(len(e.data)))
 		if _, err := w.Write(buf); err != nil {
@@ -219,14 +309,17 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
-// Release is a no-op: the snapshot shares the FSM's immutable history.
+// Release is a no-op: the snapshot's bytes are its own or immutable.
 func (s *snapshot) Release() {}
 
 // ErrSnapshot is a snapshot that does not decode.
 var ErrSnapshot = errors.New("triad: corrupt snapshot")
 
-// Restore replaces the state with one rebuilt from a snapshot: a new
-// state from NewState with every batch of the snapshot applied again.
+// Restore replaces the state with the snapshot's: a new state from
+// NewState with the snapshot's license and options texts, its dump
+// restored, then any entries the snapshot kept applied. A member that
+// lacks a text the snapshot names stops applying (Err), as it would have
+// at the Reread, and keeps the snapshot for its own.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	r := bufio.NewReader(rc)
@@ -234,11 +327,23 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil || v != snapshotVersion {
 		return ErrSnapshot
 	}
+	index, err := binary.ReadUvarint(r)
+	if err != nil {
+		return ErrSnapshot
+	}
+	size, err := binary.ReadUvarint(r)
+	if err != nil || size > uint64(state.MaxDumpBytes+1+2*len(Hash{})) || size < uint64(1+2*len(Hash{})) {
+		return ErrSnapshot
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return ErrSnapshot
+	}
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
 		return ErrSnapshot
 	}
-	var entries []entry
+	var tail []entry
 	for range n {
 		idx, err := binary.ReadUvarint(r)
 		if err != nil {
@@ -252,37 +357,76 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		if _, err := io.ReadFull(r, data); err != nil {
 			return ErrSnapshot
 		}
-		entries = append(entries, entry{idx, data})
+		tail = append(tail, entry{idx, data})
 	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		return ErrSnapshot
+	}
+
+	flags := payload[0]
+	if flags&^3 != 0 {
+		return ErrSnapshot
+	}
+	fs := files{hasPools: flags&1 != 0, hasPolicy: flags&2 != 0}
+	copy(fs.pools[:], payload[1:])
+	copy(fs.policy[:], payload[1+len(Hash{}):])
+	dump := payload[1+2*len(Hash{}):]
+
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.cfg.NewState()
 	var broken error
-	var last uint64
-	for _, e := range entries {
-		last = e.index
-		if broken != nil {
-			continue
+	if fs.hasPools {
+		pools, err := f.pools(fs.pools)
+		if err != nil {
+			broken = err
+		} else {
+			st.Apply(state.Reread{Pools: pools})
 		}
+	}
+	if fs.hasPolicy && broken == nil {
+		p, err := f.policy(fs.policy)
+		if err != nil {
+			broken = err
+		} else {
+			st.Apply(state.SetPolicy{Policy: p})
+		}
+	}
+	if broken != nil {
+		// The table cannot be built here: keep it, and the entries,
+		// for a member that can.
+		f.state.Store(f.cfg.NewState())
+		f.files, f.broken, f.held, f.tail = files{}, broken, payload, tail
+		f.index.Store(index)
+		return nil
+	}
+	if err := st.Restore(bytes.NewReader(dump)); err != nil {
+		return ErrSnapshot
+	}
+	f.broken, f.held, f.tail = nil, nil, nil
+	for i, e := range tail {
 		cmds, err := Decode(e.data)
 		if errors.Is(err, ErrCorrupt) {
 			continue // refused when it was first applied too
 		}
+		var resolved []state.Command
+		if err == nil {
+			resolved, err = f.resolveAll(cmds)
+		}
 		if err != nil {
-			broken = err
-			continue
+			f.broken = err
+			f.held = f.payload(st, fs)
+			f.tail = tail[i:]
+			break
 		}
-		if _, err := f.applyLocked(st, e.index, cmds, true); err != nil {
-			broken = err
-		}
+		f.applyLocked(st, &fs, e.index, cmds, resolved, true)
 	}
 	f.state.Store(st)
-	f.history = entries
-	f.broken = broken
-	f.index.Store(last)
+	f.files = fs
+	f.index.Store(index)
 	return nil
 }
 
-// maxEntryBytes bounds one batch in a snapshot; Member never proposes
-// more than this in one entry.
+// maxEntryBytes bounds one batch kept in a snapshot; Member never
+// proposes more than this in one entry.
 const maxEntryBytes = 64 << 20

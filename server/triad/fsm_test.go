@@ -20,14 +20,17 @@ func (s *memSink) Cancel() error { s.cancelled = true; return nil }
 func (s *memSink) Close() error  { s.closed = true; return nil }
 
 // feed applies cmds to f as log entries of three commands each.
-func feed(t *testing.T, f *FSM, cmds []Command) {
+func feed(t *testing.T, f *FSM, cmds []Command) { feedFrom(t, f, cmds, 1) }
+
+// feedFrom is feed with the first entry at log index first.
+func feedFrom(t *testing.T, f *FSM, cmds []Command, first uint64) {
 	t.Helper()
 	for i := 0; i < len(cmds); i += 3 {
 		data, err := Encode(nil, cmds[i:min(i+3, len(cmds))])
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Apply(&raft.Log{Index: uint64(i/3 + 1), Type: raft.LogCommand, Data: data})
+		f.Apply(&raft.Log{Index: first + uint64(i/3), Type: raft.LogCommand, Data: data})
 	}
 }
 
@@ -46,8 +49,10 @@ func snapshotOf(t *testing.T, f *FSM) []byte {
 }
 
 // TestSnapshotRestore: a member restored from another's snapshot serves
-// the same seats, tells its report log the commands are a replay, and a
-// snapshot that does not decode is refused.
+// the same seats and answers the commands that follow as the other does,
+// its report log is told of no command (the snapshot is a seat table,
+// not a log), the snapshot does not grow with the log, and a snapshot
+// that does not decode is refused.
 func TestSnapshotRestore(t *testing.T) {
 	lic := newLicenses(baseLicense, rereadLicense)
 	cmds := randomCommands(9, 300)
@@ -71,11 +76,29 @@ func TestSnapshotRestore(t *testing.T) {
 	if got, want := digest(dst.State()), digest(src.State()); got != want {
 		t.Errorf("restored state\n%s\nwant\n%s", got, want)
 	}
-	if replays != len(cmds) || live != 0 {
-		t.Errorf("OnCommit saw %d replayed and %d live commands, want %d and 0", replays, live, len(cmds))
+	if replays != 0 || live != 0 {
+		t.Errorf("OnCommit saw %d replayed and %d live commands, want none", replays, live)
 	}
 	if got, want := dst.AppliedIndex(), src.AppliedIndex(); got != want {
 		t.Errorf("AppliedIndex %d after restore, want %d", got, want)
+	}
+	if again := snapshotOf(t, dst); !bytes.Equal(again, data) {
+		t.Errorf("the restored member's snapshot differs from the one it restored (%d and %d bytes)", len(again), len(data))
+	}
+	// Both go on alike, from the same commands.
+	more := randomCommands(10, 150)
+	feedFrom(t, src, more, src.AppliedIndex()+1)
+	feedFrom(t, dst, more, dst.AppliedIndex()+1)
+	if got, want := digest(dst.State()), digest(src.State()); got != want {
+		t.Errorf("after more commands the restored member serves\n%s\nwant\n%s", got, want)
+	}
+	if !bytes.Equal(snapshotOf(t, dst), snapshotOf(t, src)) {
+		t.Error("after more commands the two snapshots differ")
+	}
+	// The snapshot is the seat table's size: the same commands again,
+	// checking in what they check out, leave it about as big.
+	if n := len(snapshotOf(t, src)); n > 4*len(data)+1024 {
+		t.Errorf("snapshot %d bytes after 450 commands, %d after 300", n, len(data))
 	}
 
 	for _, tt := range []struct {
@@ -85,6 +108,12 @@ func TestSnapshotRestore(t *testing.T) {
 		{"empty", nil},
 		{"unknown version", append([]byte{9}, data[1:]...)},
 		{"truncated", data[:len(data)/2]},
+		{"a bit flipped in the seat table", func() []byte {
+			b := bytes.Clone(data)
+			b[len(b)/2] ^= 0x10
+			return b
+		}()},
+		{"trailing bytes", append(bytes.Clone(data), 0)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := NewFSM(fsmConfig(t, lic))
@@ -96,8 +125,9 @@ func TestSnapshotRestore(t *testing.T) {
 }
 
 // TestBrokenMemberKeepsHistory: a member that could not apply a reread
-// (it lacks the license file) still keeps every later entry, so that its
-// snapshot, restored where the file is, gives the full state.
+// (it lacks the license file) applies nothing of that batch, keeps the
+// seat table it stopped at and every later entry, so that its snapshot,
+// restored where the file is, gives the full state.
 func TestBrokenMemberKeepsHistory(t *testing.T) {
 	cmds := []Command{checkout(1, "a", "f1"), Reread{Hash: hashOf(rereadLicense)}}
 	for s := uint64(2); s <= 6; s++ {
@@ -110,15 +140,29 @@ func TestBrokenMemberKeepsHistory(t *testing.T) {
 	if broken.Err() == nil {
 		t.Fatal("a member without the license file applied the reread")
 	}
-	if got := len(seatsOf(broken.State())); got != 1 {
-		t.Errorf("broken member serves %d seats, want the 1 it had before the reread", got)
+	if got := len(seatsOf(broken.State())); got != 0 {
+		t.Errorf("broken member serves %d seats, want none: the batch with the reread is applied whole or not at all", got)
 	}
-	fixed := NewFSM(fsmConfig(t, newLicenses(baseLicense, rereadLicense)))
-	if err := fixed.Restore(io.NopCloser(bytes.NewReader(snapshotOf(t, broken)))); err != nil {
+	brokenSnap := snapshotOf(t, broken)
+	fixedCfg := fsmConfig(t, newLicenses(baseLicense, rereadLicense))
+	replays := 0
+	fixedCfg.OnCommit = func(c Commit) {
+		if c.Replay {
+			replays++
+		}
+	}
+	fixed := NewFSM(fixedCfg)
+	if err := fixed.Restore(io.NopCloser(bytes.NewReader(brokenSnap))); err != nil {
 		t.Fatal(err)
 	}
 	if fixed.Err() != nil {
 		t.Errorf("restored with the file: %v", fixed.Err())
+	}
+	if replays != len(cmds) {
+		t.Errorf("OnCommit saw %d replayed commands, want the %d the broken member kept", replays, len(cmds))
+	}
+	if got, want := len(snapshotOf(t, fixed)), len(brokenSnap); got >= want {
+		t.Errorf("the fixed member's snapshot is %d bytes, the broken one's %d: it should keep no entries", got, want)
 	}
 	if got, want := digest(fixed.State()), digest(good.State()); got != want {
 		t.Errorf("restored from the broken member's snapshot:\n%s\nwant\n%s", got, want)
@@ -127,6 +171,18 @@ func TestBrokenMemberKeepsHistory(t *testing.T) {
 		t.Errorf("good member serves %d seats of f1, want 4 after the reread", got)
 	}
 
+	t.Run("restored where the file is missing too", func(t *testing.T) {
+		f := NewFSM(fsmConfig(t, newLicenses(baseLicense)))
+		if err := f.Restore(io.NopCloser(bytes.NewReader(brokenSnap))); err != nil {
+			t.Fatal(err)
+		}
+		if f.Err() == nil {
+			t.Error("a member without the license file restored past the reread")
+		}
+		if got := snapshotOf(t, f); !bytes.Equal(got, brokenSnap) {
+			t.Errorf("its snapshot differs from the one it restored (%d and %d bytes)", len(got), len(brokenSnap))
+		}
+	})
 	t.Run("newer codec", func(t *testing.T) {
 		f := NewFSM(fsmConfig(t, newLicenses(baseLicense)))
 		data, _ := Encode(nil, []Command{checkout(1, "a", "f1")})

@@ -90,6 +90,19 @@ func (s *suite) note(format string, args ...any) {
 	fmt.Println("note:", n)
 }
 
+// countList parses a flag's comma-separated list of positive counts.
+func countList(flag, list string) ([]int, error) {
+	var out []int
+	for _, j := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(j)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: bad count %q", flag, j)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 func ptr(b bool) *bool { return &b }
 
 func suiteMain(args []string) error {
@@ -108,19 +121,16 @@ func suiteMain(args []string) error {
 	fs.IntVar(&s.throughputRuns, "throughput-runs", 3, "runs per throughput figure (each of the three kinds lasts -dur)")
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
-	huge := fs.Bool("huge", false, "also measure start-up and reread at 200,000 license lines (a minute or more)")
+	lineCounts := fs.String("lines", "2000,20000,200000", "license sizes in lines of the lines stage")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
 	only := fs.String("only", "", "comma-separated stages to run: throughput, usagelog, churn, connected, big, halfframes, queue, restart, license, lines, commands (default all)")
 	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	for _, j := range strings.Split(*jobs, ",") {
-		n, err := strconv.Atoi(j)
-		if err != nil || n < 1 {
-			return fmt.Errorf("-jobs: bad count %q", j)
-		}
-		s.jobCounts = append(s.jobCounts, n)
+	var err error
+	if s.jobCounts, err = countList("-jobs", *jobs); err != nil {
+		return err
 	}
 	s.only = map[string]bool{}
 	for _, st := range strings.Split(*only, ",") {
@@ -128,7 +138,6 @@ func suiteMain(args []string) error {
 			s.only[st] = true
 		}
 	}
-	var err error
 	if s.lmutil, err = filepath.Abs(s.lmutil); err != nil {
 		return err
 	}
@@ -183,11 +192,11 @@ func suiteMain(args []string) error {
 		err = s.licenseFiles()
 	}
 	if err == nil && s.stage("lines") {
-		counts := []int{2000, 20000}
-		if *huge {
-			counts = append(counts, 200000)
+		var counts []int
+		counts, err = countList("-lines", *lineCounts)
+		if err == nil {
+			err = s.licenseLines(counts)
 		}
-		err = s.licenseLines(counts)
 	}
 	if err == nil && s.stage("commands") {
 		err = s.commands()
