@@ -542,6 +542,21 @@ func TestTriadLmreread(t *testing.T) {
 			t.Errorf("%s: seats %v after the reread, before %v", m.name(), got, before)
 		}
 	}
+	// lmremove through a member that is not the master goes to the
+	// master; the holder, still running, checks out again under a new
+	// handle (manual 7.10).
+	other := ms[0]
+	if other == master {
+		other = ms[1]
+	}
+	host, _ := os.Hostname()
+	if r := other.run("lmremove", "-c", other.name(), "f1", "keeper", host, "/dev/tty"); r.status != 0 {
+		t.Fatalf("lmremove through %s: status %d\n%s%s", other.name(), r.status, r.stdout, r.stderr)
+	}
+	poll(t, "the keeper's seat removed and checked out again", func() bool {
+		got, _ := master.seats()
+		return got["keeper"] != "" && got["keeper"] != before["keeper"]
+	})
 }
 
 // TestTriadLmdown: lmdown -q of a triad's license file stops its three
