@@ -25,6 +25,7 @@ import (
 	"golm/lmutil/protocol/lmerr"
 	"golm/lmutil/server"
 	"golm/lmutil/server/httpstatus"
+	"golm/lmutil/server/reportlog"
 	"golm/lmutil/server/status"
 )
 
@@ -507,8 +508,8 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 }
 
 // daemonMemory drops what a daemon process holds for commands it never
-// runs: the table renderer's text-width cache (about 1.5 MB, allocated
-// when the process starts) serves lmreport's tables only.
+// runs: the table renderer's text-width cache, allocated when the
+// process starts, serves lmreport's tables only.
 func daemonMemory() { twwidth.SetCacheCapacity(0) }
 
 // readyPipe is the pipe a detaching parent waits on, nil in the
@@ -624,6 +625,7 @@ func runVendord(c *cli.Context, env *Env) error {
 		Triad:        triadConfig(c, env, name, log),
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
+		ReportLog:        reportLogWriteTimeout(env),
 	}, conn)
 	stopProfile()
 	log.Close() // before the error below, which lmgrd logs as this daemon's too
@@ -657,6 +659,22 @@ func vendorDaemonDispatch(argv []string, env *Env) (a *Applet, prog string, args
 		return nil, "", nil, false
 	}
 	return Lookup(vendorApplet), prog, argv[1:], true
+}
+
+// reportLogWriteTimeoutEnv sets how long a vendor daemon's report log
+// retries a failing write (a full disk) before the checkout is refused (a
+// Go duration); the default is reportlog.DefaultWriteTimeout. Tests set
+// it short.
+const reportLogWriteTimeoutEnv = "GOLM_REPORTLOG_WRITE_TIMEOUT"
+
+// reportLogWriteTimeout is the VendorConfig.ReportLog hook that applies
+// $GOLM_REPORTLOG_WRITE_TIMEOUT, or nil when it is not set.
+func reportLogWriteTimeout(env *Env) func(*reportlog.Config) {
+	d, err := time.ParseDuration(env.Env(reportLogWriteTimeoutEnv))
+	if err != nil || d <= 0 {
+		return nil
+	}
+	return func(c *reportlog.Config) { c.WriteTimeout = d }
 }
 
 // lmgrdReadyWaitEnv sets how long a detaching lmgrd waits for its vendor

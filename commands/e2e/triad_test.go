@@ -34,7 +34,7 @@ type member struct {
 	done  chan struct{}
 	extra []string
 	env   []string // more environment for lmgrd
-	stat  string // the last lmstat -a output, shown when a test fails
+	stat  string   // the last lmstat -a output, shown when a test fails
 }
 
 // triadHolders is how many live clients hold a seat when the master is
