@@ -10,6 +10,7 @@ import (
 
 	"golm/lmutil/commands"
 	"golm/lmutil/server"
+	"golm/lmutil/server/servertest"
 )
 
 // TestMain lets the test binary stand in for the installed lmutil: run
@@ -21,6 +22,9 @@ func TestMain(m *testing.M) {
 	if name == "lmutil" || commands.Lookup(name) != nil || os.Getenv(server.ControlEnv) != "" {
 		main()
 	}
+	// The commands the tests run are this race-built binary too.
+	k, v, _ := strings.Cut(servertest.RaceExitEnv(), "=")
+	os.Setenv(k, v)
 	os.Exit(m.Run())
 }
 

@@ -470,3 +470,37 @@ func TestBadFlagValue(t *testing.T) {
 		t.Errorf("lmstat -t x: exit %d, stderr %q", ExitStatus(err), got)
 	}
 }
+
+// TestMainSpellings: the spellings of one request give the same output,
+// and double-dash options are named as lmutil names them.
+func TestMainSpellings(t *testing.T) {
+	same := [][][]string{
+		{{"lmstat", "-help"}, {"lmstat", "--help"}, {"lmstat", "-h"}, {"lmutil", "lmstat", "-help"}, {"lmutil", "stat", "-help"}},
+		{{"lmutil"}, {"lmutil", "-help"}, {"lmutil", "--help"}, {"lmutil", "-h"}},
+	}
+	for _, group := range same {
+		want, _, _ := runMain(t, group[0]...)
+		for _, argv := range group[1:] {
+			if got, errs, st := runMain(t, argv...); got != want || errs != "" || st != 0 {
+				t.Errorf("%q: status %d, stderr %q, stdout differs from %q's: %v", argv, st, errs, group[0], got != want)
+			}
+		}
+	}
+	if out, _, _ := runMain(t, "lmutil"); regexp.MustCompile(`(?i)flexnet|flexera|globetrotter|macrovision`).MatchString(out) {
+		t.Errorf("the usage list names another vendor:\n%s", out)
+	}
+	tests := []struct {
+		argv    []string
+		wantErr string // first line of stderr
+	}{
+		{[]string{"lmutil", "-frobnicate"}, `lmutil: unknown command "-frobnicate"`},
+		{[]string{"lmutil", "lmhostid", "--nosuchoption"}, "lmhostid: unknown option -nosuchoption"},
+		{[]string{"lmstat", "-nosuchoption"}, "lmstat: unknown option -nosuchoption"},
+	}
+	for _, tt := range tests {
+		out, errs, st := runMain(t, tt.argv...)
+		if st != 1 || out != "" || firstLine(errs) != tt.wantErr {
+			t.Errorf("%q: status %d, stdout %q, stderr %q; want 1, nothing and %q", tt.argv, st, out, errs, tt.wantErr)
+		}
+	}
+}

@@ -9,12 +9,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"golm/lmutil/server"
+	"golm/lmutil/server/servertest"
 )
 
 // update rewrites golden files (man pages, help snapshots, ...) instead of
@@ -76,6 +78,9 @@ func TestScripts(t *testing.T) {
 			e.Setenv("LM_LICENSE_FILE", "")
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv(server.LockDirEnv, filepath.Join(e.WorkDir, "lock"))
+			// Every command a script runs is this race-built binary.
+			k, v, _ := strings.Cut(servertest.RaceExitEnv(), "=")
+			e.Setenv(k, v)
 			return os.MkdirAll(home, 0o755)
 		},
 	})

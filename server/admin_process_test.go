@@ -91,7 +91,7 @@ func tcpAdminAs(t *testing.T, uid, port int) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(worldCopy(t, self, "admin.test"))
-	cmd.Env = []string{fmt.Sprintf("%s=%d", tcpAdminEnv, port)}
+	cmd.Env = []string{fmt.Sprintf("%s=%d", tcpAdminEnv, port), servertest.RaceExitEnv()}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 	out, err := cmd.Output()
 	if err != nil {
@@ -139,7 +139,7 @@ func squat(t *testing.T, names ...string) (stop func()) {
 	}
 	exe := worldCopy(t, self, "squat.test")
 	cmd := exec.Command(exe)
-	cmd.Env = []string{squatEnv + "=" + strings.Join(names, ",")}
+	cmd.Env = []string{squatEnv + "=" + strings.Join(names, ","), servertest.RaceExitEnv()}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -135,6 +135,7 @@ func TestHandshakeTimeoutProcess(t *testing.T) {
 	}{{"lmgrd", s.port}, {"vendor daemon", vport}} {
 		for _, tt := range tests {
 			t.Run(d.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel() // the connections that stay open wait out their window together
 				nc, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.port)), 5*time.Second)
 				if err != nil {
 					t.Fatal(err)

@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"golm/lmutil/commands"
 	"net"
 	"os"
 	"os/exec"
@@ -29,7 +31,13 @@ func TestMain(m *testing.M) {
 	if squatMain() { // the test binary run as a squatter (admin_process_test.go)
 		return
 	}
-	os.Exit(servertest.Main(m, &lmutil))
+	os.Exit(servertest.Main(m, &lmutil, servertest.Lmutil{
+		Run: func(ctx context.Context, argv []string) int {
+			return commands.Main(ctx, argv, commands.OSEnv("lmutil"))
+		},
+		IsCommand:  func(name string) bool { return commands.Lookup(name) != nil },
+		ControlEnv: golm.ControlEnv,
+	}))
 }
 
 // waitTimeout bounds every poll of a starting or stopping process.
@@ -275,44 +283,12 @@ func TestLmgrdServesAndStops(t *testing.T) {
 	}
 }
 
-func TestVendorDaemonRestarted(t *testing.T) {
-	s := startLmgrd(t)
-	holder := s.vendor("holder")
-	if _, code := checkout(t, holder, "f1"); code != 0 {
-		t.Fatalf("checkout: %d", code)
-	}
-	first := s.vendorPIDs()[0]
-	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	second := s.waitStarted(2)
-	if second == first {
-		t.Fatalf("restarted vendor daemon has the same pid %d", first)
-	}
-	s.waitLog("(lmgrd) REStarted demo (internet tcp_port ")
-	// The restarted daemon serves again.
-	if _, code := checkout(t, s.vendor("after"), "f1"); code != 0 {
-		t.Fatalf("checkout after restart: %d", code)
-	}
-}
-
 func TestKillNineLmgrdLeavesNoVendorDaemon(t *testing.T) {
 	s := startLmgrd(t)
 	vpid := s.vendorPIDs()[0]
 	s.cmd.Process.Kill()
 	s.waitExit()
 	eventually(t, "the orphaned vendor daemon to exit", func() bool { return gone(vpid) })
-}
-
-func TestLmdown(t *testing.T) {
-	s := startLmgrd(t)
-	vpid := s.vendorPIDs()[0]
-	if _, err := admin(t, s.port, &protocol.Shutdown{}); err != nil {
-		t.Fatalf("lmdown: %v", err)
-	}
-	s.waitExit()
-	eventually(t, "the vendor daemon to exit", func() bool { return gone(vpid) })
-	s.waitLog("(lmgrd) SHUTDOWN request from admin at node testhost")
 }
 
 func TestLmdownDisabled(t *testing.T) {
@@ -327,49 +303,12 @@ func TestLmdownDisabled(t *testing.T) {
 	if codeOf(err) != -63 {
 		t.Fatalf("lmremove with -x lmremove: %v %v, want -63", m, err)
 	}
-}
-
-func TestLmremove(t *testing.T) {
-	s := startLmgrd(t)
-	joe, ann := s.vendor("joe"), s.vendor("ann")
-	checkout(t, joe, "f1")
-	h, _ := checkout(t, ann, "f1")
-	adm := s.vendor("admin")
-	if m, err := adm.Call(&protocol.Remove{Feature: "f1", User: "joe", Host: "testhost", Display: "/dev/pts/9"}); err != nil || m.(*protocol.OK).Count != 1 {
-		t.Fatalf("lmremove by user: %v %v", m, err)
+	// The refusals leave the server running and the seat taken.
+	if _, code := checkout(t, s.vendor("ann"), "f1"); code != 0 {
+		t.Fatalf("second seat after the refusals: code %d", code)
 	}
-	if m, err := adm.Call(&protocol.RemoveHandle{Feature: "f1", Handle: h}); err != nil || m.(*protocol.OK).Count != 1 {
-		t.Fatalf("lmremove by handle: %v %v", m, err)
-	}
-	s.waitLog("(demo) REMOVING joe@testhost from f1")
-	s.waitLog("(demo) REMOVING ann@testhost from f1")
-	// Both seats are free again.
-	for _, u := range []string{"x", "y"} {
-		if _, code := checkout(t, s.vendor(u), "f1"); code != 0 {
-			t.Fatalf("checkout after lmremove: %d", code)
-		}
-	}
-}
-
-func TestLmreread(t *testing.T) {
-	s := startLmgrd(t)
-	holder := s.vendor("holder")
-	checkout(t, holder, "f1")
-	writeLicense(t, s.dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 1\nFEATURE f3 demo 1.0 permanent 1\n", s.port))
-	if _, err := admin(t, s.port, &protocol.Reread{}); err != nil {
-		t.Fatalf("lmreread: %v", err)
-	}
-	c := s.vendor("other")
-	eventually(t, "f3 to be served", func() bool { _, code := checkout(t, c, "f3"); return code == 0 })
-	if _, code := checkout(t, c, "f1"); code != -4 {
-		t.Errorf("f1 after lowering its count to the seats out: code %d, want -4", code)
-	}
-	if _, code := checkout(t, c, "f2"); code != -5 {
-		t.Errorf("removed f2: code %d, want -5", code)
-	}
-	// The holder kept its seat: checking it in works.
-	if m, err := holder.Call(&protocol.Heartbeat{Seq: 1}); err != nil || m.(*protocol.HeartbeatAck).Seq != 1 {
-		t.Fatalf("holder heartbeat after reread: %v %v", m, err)
+	if _, code := checkout(t, s.vendor("bob"), "f1"); code != -4 {
+		t.Errorf("third checkout after the refusals: code %d, want -4 (joe's seat freed?)", code)
 	}
 }
 
@@ -392,6 +331,9 @@ func TestBusyPort(t *testing.T) {
 	}
 	if want := fmt.Sprintf("cannot bind port %d: address in use", port); !strings.Contains(s.out.String(), want) {
 		t.Errorf("stderr = %q, want it to say %q", s.out.String(), want)
+	}
+	if pids := s.vendorPIDs(); len(pids) != 0 {
+		t.Errorf("vendor daemons started on a busy port: %v", pids)
 	}
 }
 

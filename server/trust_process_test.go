@@ -45,7 +45,7 @@ func runAs(t *testing.T, exe string, uid int, args ...string) adminRun {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Dir = filepath.Dir(exe)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LM_LICENSE_FILE="}
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LM_LICENSE_FILE=", servertest.RaceExitEnv()}
 	if uid >= 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 		cmd.Env = append(cmd.Env, "USER=nobody")

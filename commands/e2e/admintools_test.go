@@ -54,6 +54,7 @@ var lmgrdPIDRE = regexp.MustCompile(`\(lmgrd\) lmgrd running as pid (\d+)`)
 // argv[0] when it detached itself. The harness still recognises its own
 // vendor daemons by their command line.
 func TestProcessNames(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("process names are set on Linux only")
 	}
@@ -147,6 +148,7 @@ func reachable(host string, port int) error {
 // without -bind 127.0.0.2 reaches them too); a -bind that is not an
 // address, or not one of this host's, stops lmgrd with a clear message.
 func TestBind(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("needs all of 127/8 on loopback")
 	}
@@ -212,6 +214,7 @@ func TestBind(t *testing.T) {
 // the same lines, each after "lmgrd: ", the exit status lmutil would
 // use (255 for a license file it cannot find), and no Go internals.
 func TestLmgrdFatalErrors(t *testing.T) {
+	t.Parallel()
 	hostLine := regexp.MustCompile(`but this host's is .* \(lmhostid`)
 	for _, tt := range []struct {
 		name    string
@@ -236,6 +239,7 @@ func TestLmgrdFatalErrors(t *testing.T) {
 		{"lock directory is a file", "SERVER this_host ANY %d\nVENDOR demo\n", []string{"-c", "license.lic", "-lockdir", "license.lic"}, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each in its own directory, on its own port
 			var golden string
 			for _, mode := range []string{"foreground", "detaching"} {
 				dir := t.TempDir()
@@ -302,6 +306,7 @@ func slicesContains(list []string, s string) bool {
 // checkout of any feature); a vendor daemon's name and a feature it
 // serves (one of several, an INCREMENT) work.
 func TestLogSwitchUnknownNames(t *testing.T) {
+	t.Parallel()
 	s := startServerWith(t, twoSeats, withReportLog("REPORTLOG +report.rl\n"))
 	for _, cmd := range []string{"lmswitchr", "lmnewlog", "lmswitch"} {
 		for i, c := range []struct {
@@ -342,6 +347,7 @@ func TestLogSwitchUnknownNames(t *testing.T) {
 // itself refuses a feature it does not know (-5); a vendor daemon that
 // is down is -97, not an unknown name.
 func TestLogSwitchUnknownNamesTwoVendors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "VENDOR other\n"+twoSeats)
 	s.waitLog(`\(lmgrd\) other exited with status 3`, 1)
 	for _, c := range []struct {
@@ -365,6 +371,7 @@ func TestLogSwitchUnknownNamesTwoVendors(t *testing.T) {
 // says which port in the debug log, in the system's words, and lmgrd
 // does not restart it.
 func TestVendorPortBusy(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", ":0")
 	if err != nil {
 		t.Fatal(err)

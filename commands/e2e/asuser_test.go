@@ -77,7 +77,7 @@ func rawCall(port, frames string) (string, error) {
 func callAs(t *testing.T, exe string, uid, port int, hello *protocol.Hello, req protocol.Message) string {
 	t.Helper()
 	cmd := exec.Command(exe)
-	cmd.Env = []string{rawToEnv + "=" + strconv.Itoa(port), rawFramesEnv + "=" + hex.EncodeToString(frames(t, hello, req))}
+	cmd.Env = []string{rawToEnv + "=" + strconv.Itoa(port), rawFramesEnv + "=" + hex.EncodeToString(frames(t, hello, req)), servertest.RaceExitEnv()}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 	out, err := cmd.Output()
 	if err != nil {

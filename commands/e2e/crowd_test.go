@@ -71,10 +71,10 @@ func idleConns(t *testing.T, port, n int) (taken, refused, closed int, conns []n
 // new clients are served again. GOLM_E2E_IDLE sets the crowd's size per
 // daemon (default 600, limit 500).
 func TestIdleConnections(t *testing.T) {
+	t.Parallel()
 	const limit = 500
 	n := envInt("GOLM_E2E_IDLE", 600)
-	t.Setenv(golm.MaxConnectionsEnv, strconv.Itoa(limit))
-	s := startServer(t, hostileFeatures)
+	s := startServerEnv(t, hostileFeatures, nil, []string{golm.MaxConnectionsEnv + "=" + strconv.Itoa(limit)})
 	st := startSteady(t, s, "steady")
 	st.progress(t, "start")
 	var all []net.Conn
@@ -116,6 +116,7 @@ func TestIdleConnections(t *testing.T) {
 // once and holds its seat again, counted once. GOLM_E2E_STORM sets the
 // number of clients (default 300; the full size is 5000).
 func TestReconnectStorm(t *testing.T) {
+	t.Parallel()
 	n := envInt("GOLM_E2E_STORM", 300)
 	s := startServer(t, hostileFeatures)
 	ctx, cancel := context.WithCancel(context.Background())

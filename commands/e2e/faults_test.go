@@ -80,6 +80,7 @@ func exited(done chan struct{}) bool {
 // lmgrd binds the same port at once (no "address in use" retries), and
 // the holder holds its seat again.
 func TestLmgrdKilled(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	h := s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
@@ -135,6 +136,7 @@ func TestLmgrdKilled(t *testing.T) {
 // signature: the reread applies the rest of the file, and that feature is
 // no longer granted (BAD CODE), as at startup.
 func TestBrokenLicenseReread(t *testing.T) {
+	t.Parallel()
 	kept := map[string][2]int{"f1": {2, 1}, "f2": {1, 0}}
 	tests := []struct {
 		name   string
@@ -162,6 +164,7 @@ func TestBrokenLicenseReread(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each spoils a server of its own
 			s := startServer(t, twoSeats)
 			s.hold("alice", ":1", "f1")
 			s.waitInUse("f1", 1)
@@ -203,33 +206,6 @@ func usageAt(t *testing.T, s *server) map[string][2]int {
 	return s.usage()
 }
 
-// TestPortInUse: lmgrd started on a port another process holds retries
-// and then gives up with status 1, saying so; nothing is left running.
-// (The server package's TestBusyPort checks the messages in detail.)
-func TestPortInUse(t *testing.T) {
-	ln, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-	dir := t.TempDir()
-	s := &server{t: t, dir: dir, port: port, lic: filepath.Join(dir, "license.lic"), done: make(chan struct{})}
-	copyKeys(t, dir)
-	s.writeLicense(twoSeats)
-	cmd, done := s.launch("debug.log")
-	poll(t, "lmgrd to give up on the busy port", func() bool { return exited(done) })
-	if code := cmd.ProcessState.ExitCode(); code != 1 {
-		t.Errorf("lmgrd on a busy port: exit %d, want 1", code)
-	}
-	if !strings.Contains(s.logText(), "Retrying socket bind (address in use)") {
-		t.Errorf("debug log:\n%s", s.logText())
-	}
-	if pids := s.vendorPIDs(); len(pids) != 0 {
-		t.Errorf("vendor daemons started on a busy port: %v", pids)
-	}
-}
-
 // copyKeys puts the demo signing keys into dir.
 func copyKeys(t *testing.T, dir string) {
 	t.Helper()
@@ -249,6 +225,7 @@ func copyKeys(t *testing.T, dir string) {
 // cannot be run is logged as not started (manual B.3.5, "execl failed"),
 // lmstat says the vendor daemon is down, and lmgrd keeps running.
 func TestVendorBinaryBroken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		make   func(t *testing.T, dir string) string // the DAEMON path
@@ -316,6 +293,7 @@ func TestVendorBinaryBroken(t *testing.T) {
 // covered in the server package (TestReportLogDiskFull: grants whose
 // record cannot be written are denied with -23).
 func TestDebugLogDiskFull(t *testing.T) {
+	t.Parallel()
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Skip("no prlimit to set RLIMIT_FSIZE on lmgrd: " + err.Error())
@@ -372,6 +350,7 @@ func TestDebugLogDiskFull(t *testing.T) {
 // which port is busy, says it again on each retry, and stops on SIGTERM
 // at any time, in the foreground and while its detaching parent waits.
 func TestPortInUseStops(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", ":0")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // port carries the whole checkout; it answers as to LOCATE when the
 // vendor is unknown, and when the client sent more behind its request.
 func TestHandoff(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	id := protocol.Identity{User: "hana", Host: "pc", Display: ":1"}
 	read := func(t *testing.T, c *protocol.Conn) protocol.Message {

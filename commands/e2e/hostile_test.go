@@ -22,6 +22,7 @@ import (
 
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
+	golm "golm/lmutil/server"
 	"golm/lmutil/server/servertest"
 )
 
@@ -125,9 +126,22 @@ func clientHello(id protocol.Identity) *protocol.Hello {
 	return &protocol.Hello{Version: protocol.Version, Role: protocol.RoleClient, Identity: id, JobID: rand.Uint64() | 1}
 }
 
+// hostileHandshake is the handshake deadline of the servers the hostile
+// tests attack (GOLM_HANDSHAKE_TIMEOUT): short, so that the connections
+// which stall are dropped soon, and long enough for every real client
+// (the steady loop, lmstat) to send its HELLO on a loaded machine.
+const hostileHandshake = 2 * time.Second
+
 // dropDeadline bounds how long a server may take to drop a hostile
 // connection: the handshake deadline plus a generous margin.
-const dropDeadline = 10*time.Second + deadline
+const dropDeadline = hostileHandshake + deadline
+
+// startHostileServer is startServer with the handshake deadline
+// hostileHandshake.
+func startHostileServer(t *testing.T, features string, extra ...string) *server {
+	t.Helper()
+	return startServerEnv(t, features, nil, []string{golm.HandshakeTimeoutEnv + "=" + hostileHandshake.String()}, extra...)
+}
 
 // readUntilClosed reads what the server sends until it closes the
 // connection, and fails when it does not within dropDeadline. Whatever
@@ -181,7 +195,8 @@ var smbNegotiate = []byte{0x00, 0x00, 0x00, 0x54, 0xff, 'S', 'M', 'B', 0x72, 0, 
 // deadline when they stall) without an answer that is not a frame, while
 // the steady loop keeps checking out.
 func TestHostileFrames(t *testing.T) {
-	s := startServer(t, hostileFeatures)
+	t.Parallel() // its own server: the attacks of several tests overlap
+	s := startHostileServer(t, hostileFeatures)
 	st := startSteady(t, s, "steady")
 	st.progress(t, "start")
 	hello := frames(t, clientHello(protocol.Identity{User: "mallory", Host: "evil", Display: "x"}))
@@ -221,16 +236,26 @@ func TestHostileFrames(t *testing.T) {
 		{"random bytes", rnd, ""},
 		{"nothing at all", nil, ""},
 	}
+	// Every attack is sent at once, so that the stalling ones wait for
+	// the handshake deadline together; then each is judged.
 	ports := map[string]int{"lmgrd": s.port, "vendor daemon": s.vendorPort()}
-	for _, daemon := range []string{"lmgrd", "vendor daemon"} {
+	daemons := []string{"lmgrd", "vendor daemon"}
+	conns := map[string][]net.Conn{}
+	for _, daemon := range daemons {
+		for _, tt := range tests {
+			c := dialRaw(t, ports[daemon])
+			conns[daemon] = append(conns[daemon], c)
+			go func() {
+				c.SetWriteDeadline(time.Now().Add(deadline))
+				c.Write(tt.send) // the server may close before reading it all
+			}()
+		}
+	}
+	for _, daemon := range daemons {
 		t.Run(daemon, func(t *testing.T) {
-			for _, tt := range tests {
+			for i, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel() // the stalling ones wait for the handshake deadline together
-					c := dialRaw(t, ports[daemon])
-					c.SetWriteDeadline(time.Now().Add(deadline))
-					c.Write(tt.send) // the server may close before reading it all
-					if got := types(readUntilClosed(t, c)); got != tt.want {
+					if got := types(readUntilClosed(t, conns[daemon][i])); got != tt.want {
 						t.Errorf("replies before closing: %q, want %q", got, tt.want)
 					}
 				})
@@ -247,7 +272,8 @@ func TestHostileFrames(t *testing.T) {
 // thousands of bytes of vendor data and a checkin one byte at a time is
 // served like any other.
 func TestOneByteWrites(t *testing.T) {
-	s := startServer(t, hostileFeatures)
+	t.Parallel() // its own server: the attacks of several tests overlap
+	s := startHostileServer(t, hostileFeatures)
 	st := startSteady(t, s, "steady")
 	c := dialRaw(t, s.vendorPort())
 	if tc, ok := c.(*net.TCPConn); ok {
@@ -283,7 +309,8 @@ func TestOneByteWrites(t *testing.T) {
 // finish a HELLO, are dropped by the handshake deadline on both daemons;
 // meanwhile the steady loop goes on.
 func TestSlowLoris(t *testing.T) {
-	s := startServer(t, hostileFeatures)
+	t.Parallel() // its own server: the attacks of several tests overlap
+	s := startHostileServer(t, hostileFeatures)
 	st := startSteady(t, s, "steady")
 	const n = 40
 	hello := frames(t, clientHello(protocol.Identity{User: "loris"}))
@@ -324,7 +351,8 @@ func TestSlowLoris(t *testing.T) {
 // over-long strings in every identity field and in the feature name are
 // refused or served, and come out of lmstat and the debug log escaped.
 func TestHostileStrings(t *testing.T) {
-	s := startServer(t, hostileFeatures)
+	t.Parallel() // its own server: the attacks of several tests overlap
+	s := startHostileServer(t, hostileFeatures)
 	st := startSteady(t, s, "steady")
 	forged := "\n12:00:00 (lmgrd) EXITING DUE TO SIGNAL 15\n"
 	id := protocol.Identity{
@@ -400,7 +428,8 @@ func checkHarmless(t *testing.T, what, text string) {
 // requests meant for the other daemon and forged roles are refused one by
 // one, the connection stays usable, and no seat is counted wrong.
 func TestOutOfOrderRequests(t *testing.T) {
-	s := startServer(t, hostileFeatures)
+	t.Parallel() // its own server: the attacks of several tests overlap
+	s := startHostileServer(t, hostileFeatures)
 	st := startSteady(t, s, "steady")
 	c := dialRaw(t, s.vendorPort())
 	c.SetDeadline(time.Now().Add(4 * deadline))
@@ -494,7 +523,8 @@ func TestOutOfOrderRequests(t *testing.T) {
 // log paths with "..", symbolic links and devices by
 // TestLogSwitchBadPaths here and TestLogSwitchRefused there.
 func TestForgedAdmin(t *testing.T) {
-	s := startServer(t, hostileFeatures, "-2", "-p")
+	t.Parallel() // its own server: the attacks of several tests overlap
+	s := startHostileServer(t, hostileFeatures, "-2", "-p")
 	st := startSteady(t, s, "steady")
 	var exe string
 	if os.Geteuid() == 0 {
@@ -548,7 +578,8 @@ func TestForgedAdmin(t *testing.T) {
 // requests holds no signature, key or path beyond the license file path
 // that lmstat prints.
 func TestStatusDisclosure(t *testing.T) {
-	s := startServer(t, hostileFeatures)
+	t.Parallel() // its own server: the attacks of several tests overlap
+	s := startHostileServer(t, hostileFeatures)
 	s.hold("alice", ":1", "f1")
 	s.waitInUse("f1", 1)
 	lic, err := os.ReadFile(s.lic)

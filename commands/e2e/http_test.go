@@ -146,6 +146,7 @@ func featureOf(t *testing.T, doc *status.Status, name string) *status.Feature {
 // schema and says what lmstat -a -json says, and /metrics counts the
 // same workload.
 func TestHTTPStatus(t *testing.T) {
+	t.Parallel()
 	s, url := startHTTPServer(t, httpFeatures)
 	checkout(t, s, "alice", "f1", 2)
 	checkout(t, s, "bob", "f1", 1)
@@ -311,6 +312,7 @@ func sample(t *testing.T, fams map[string]*dto.MetricFamily, name string, want m
 // their request and fast ones that ask for everything at once, does not
 // stop checkouts, and the status answers again once it is over.
 func TestHTTPFlood(t *testing.T) {
+	t.Parallel()
 	s, url := startHTTPServer(t, httpFeatures)
 	st := startSteady(t, s, "steady")
 	addr := strings.TrimPrefix(url, "http://")
@@ -343,10 +345,13 @@ func TestHTTPFlood(t *testing.T) {
 		}()
 	}
 	st.progress(t, "an HTTP flood")
-	wg.Wait()
+	// The flood ends: the slow clients go (the httpstatus package tests
+	// that ReadHeaderTimeout drops them; here it would only be waited
+	// out), and the fast ones get their answers or give up.
 	for _, c := range conns {
 		c.Close()
 	}
+	wg.Wait()
 	st.progress(t, "the end of the HTTP flood")
 	poll(t, "the HTTP status to answer after the flood", func() bool {
 		r, err := hc.Get(url + "/api/v1/status")
@@ -503,14 +508,14 @@ func screenshot(t *testing.T, ctx context.Context, path string) {
 // TestSystemdNotify: lmgrd run by systemd as Type=notify says READY=1
 // once its vendor daemon serves, and STOPPING=1 when it stops.
 func TestSystemdNotify(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "notify")
 	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	t.Setenv("NOTIFY_SOCKET", path)
-	s := startServer(t, httpFeatures)
+	s := startServerEnv(t, httpFeatures, nil, []string{"NOTIFY_SOCKET=" + path})
 	read := func() string {
 		t.Helper()
 		ln.SetReadDeadline(time.Now().Add(deadline))
@@ -537,6 +542,7 @@ func TestSystemdNotify(t *testing.T) {
 // TestHTTPWithBind: with lmgrd -bind, the status server asks lmgrd on
 // the address it listens on, not on 127.0.0.1.
 func TestHTTPWithBind(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	startServer(t, httpFeatures, "-bind", "127.0.0.2", "-http", strconv.Itoa(port))
 	url := fmt.Sprintf("http://127.0.0.1:%d/api/v1/status", port)

@@ -64,6 +64,7 @@ func (s *server) openJob(ctx context.Context, user string) *client.Job {
 // the clients were granted is in it exactly once, with exactly one
 // checkin.
 func TestReportLogRotation10000(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("10,000 checkouts against a real server")
 	}
@@ -174,6 +175,7 @@ func TestReportLogRotation10000(t *testing.T) {
 // clients check out loses no record of a checkout a client was told
 // it was granted, and the restarted vendor daemon continues the chain.
 func TestReportLogVendorKilled(t *testing.T) {
+	t.Parallel()
 	s := startServerWith(t, "FEATURE f1 demo 1.0 permanent 1000\n", withReportLog("REPORTLOG +report.rl\n"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -260,6 +262,7 @@ func TestReportLogVendorKilled(t *testing.T) {
 // TestLmswitchDebugLog: lmswitch moves the vendor daemon's debug log
 // lines to a new file; lmgrd's stay in its own.
 func TestLmswitchDebugLog(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	r := s.run(nil, "lmswitch", "-c", s.lic, "demo", "vendor.dl")
 	want := "demo: debug log switched to " + filepath.Join(s.dir, "vendor.dl")
@@ -291,6 +294,7 @@ func TestLmswitchDebugLog(t *testing.T) {
 // write are refused with -42 (exit status 214), the files are left as
 // they were, and the report log goes on in its file.
 func TestLogSwitchBadPaths(t *testing.T) {
+	t.Parallel()
 	s := startServerWith(t, twoSeats, withReportLog("REPORTLOG +report.rl\n"))
 	if err := os.WriteFile(filepath.Join(s.dir, "target"), nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -356,6 +360,7 @@ func TestLogSwitchBadPaths(t *testing.T) {
 // not in the one the options file names: lmreport -verify accepts every
 // file of the run as one chain.
 func TestReportLogRestartAfterSwitch(t *testing.T) {
+	t.Parallel()
 	for _, opt := range []string{"REPORTLOG +report.rl\n", "REPORTLOG report.rl\n"} {
 		t.Run(strings.Fields(opt)[1], func(t *testing.T) {
 			s := startServerWith(t, twoSeats, withReportLog(opt))
@@ -446,8 +451,11 @@ func TestReportLogRestartAfterSwitch(t *testing.T) {
 // and every granted checkout has one OUT and one IN record. Skipped
 // where the test may not mount a tmpfs.
 func TestReportLogFullFilesystem(t *testing.T) {
+	t.Parallel()
 	var full string
-	s := startServerWith(t, "FEATURE f1 demo 1.0 permanent 20\n", func(dir string) {
+	// A checkout waits a second, not ten, for the full disk before it is
+	// refused.
+	s := startServerEnv(t, "FEATURE f1 demo 1.0 permanent 20\n", func(dir string) {
 		full = filepath.Join(dir, "full")
 		if err := os.Mkdir(full, 0o755); err != nil {
 			t.Fatal(err)
@@ -461,7 +469,7 @@ func TestReportLogFullFilesystem(t *testing.T) {
 			}
 		})
 		withReportLog("REPORTLOG +" + filepath.Join(full, "report.rl") + "\n")(dir)
-	})
+	}, []string{"GOLM_REPORTLOG_WRITE_TIMEOUT=1s"})
 	ctx := context.Background()
 	holder := s.openJob(ctx, "holder")
 	defer holder.Close()

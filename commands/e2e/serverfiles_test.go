@@ -10,6 +10,7 @@ import (
 // license file from the server, as lmutil does, and print what they
 // print for the file itself.
 func TestLicenseFromServer(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, twoSeats)
 	at := fmt.Sprintf("%d@localhost", s.port)
 

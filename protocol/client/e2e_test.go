@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"golm/lmutil/commands"
+	golm "golm/lmutil/server"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +29,15 @@ import (
 // lmutilBin is the lmutil binary TestMain builds for the end-to-end tests.
 var lmutilBin string
 
-func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &lmutilBin)) }
+func TestMain(m *testing.M) {
+	os.Exit(servertest.Main(m, &lmutilBin, servertest.Lmutil{
+		Run: func(ctx context.Context, argv []string) int {
+			return commands.Main(ctx, argv, commands.OSEnv("lmutil"))
+		},
+		IsCommand:  func(name string) bool { return commands.Lookup(name) != nil },
+		ControlEnv: golm.ControlEnv,
+	}))
+}
 
 // server is a real lmgrd with its vendor daemon "demo" on loopback.
 type server struct {

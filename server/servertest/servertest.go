@@ -1,27 +1,73 @@
 // Package servertest holds what the end-to-end tests of several packages
-// share: building the lmutil binary once, free loopback ports, and
-// polling a condition with a deadline. Only tests import it.
+// share: the test binary standing in for lmutil, free loopback ports,
+// and polling a condition with a deadline. Only tests import it.
 package servertest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"golm/lmutil/protocol"
 )
 
-// Main builds lmutil into a temporary directory, sets *bin to its path,
-// runs the tests and removes the directory; it is a package's TestMain
-// body: os.Exit(servertest.Main(m, &lmutil)). A failed build is retried
-// once (a build cache shared with concurrent builds can fail spuriously;
-// a real compile error fails again) and then ends the run.
-func Main(m *testing.M, bin *string) int {
+// Lmutil is lmutil's main as a test binary runs it: a package whose
+// tests start lmutil as real processes hands it to Main, which makes the
+// test binary itself the lmutil those tests run. servertest cannot import
+// the commands package (the server package's own tests import
+// servertest), so the caller supplies what it needs of it.
+type Lmutil struct {
+	// Run is lmutil's main without the exit: commands.Main with the
+	// process's Env, returning the exit status.
+	Run func(ctx context.Context, argv []string) int
+	// IsCommand reports whether name is one of lmutil's commands (lmgrd
+	// runs itself as "lmgrd" when it detaches): commands.Lookup(name) != nil.
+	IsCommand func(name string) bool
+	// ControlEnv is the variable lmgrd sets for the vendor daemons it
+	// starts as its own binary under the vendor's name (server.ControlEnv).
+	ControlEnv string
+}
+
+// started reports whether this process was started as lmutil rather
+// than as the test binary: through the link Main makes, under a
+// command's name, or as a vendor daemon.
+func (l Lmutil) started() bool {
+	if len(os.Args) == 0 {
+		return false
+	}
+	name := filepath.Base(os.Args[0])
+	return name == "lmutil" || l.IsCommand(name) || os.Getenv(l.ControlEnv) != ""
+}
+
+// Main is a package's TestMain body for tests that run lmutil as real
+// processes: os.Exit(servertest.Main(m, &lmutil, prog)). It sets *bin to
+// a link named lmutil to the test binary, so that lmgrd, the vendor
+// daemons and every command the tests start are this binary, built as
+// the tests were (under go test -race the daemons are race-checked),
+// and nothing is built for them. Started through that link (or as one
+// of lmutil's own children), the binary runs prog instead of the tests
+// and exits. Children of the tests skip the race detector's exit pause
+// (RaceExitEnv).
+func Main(m *testing.M, bin *string, prog Lmutil) int {
+	if prog.started() {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		status := prog.Run(ctx, os.Args)
+		stop()
+		os.Exit(status)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	dir, err := os.MkdirTemp("", "golm-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -29,15 +75,28 @@ func Main(m *testing.M, bin *string) int {
 	}
 	defer os.RemoveAll(dir)
 	*bin = filepath.Join(dir, "lmutil")
-	out, err := exec.Command("go", "build", "-o", *bin, "golm/lmutil").CombinedOutput()
-	if err != nil {
-		out, err = exec.Command("go", "build", "-o", *bin, "golm/lmutil").CombinedOutput()
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building lmutil: %v\n%s", err, out)
+	if err := os.Symlink(exe, *bin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	k, v, _ := strings.Cut(RaceExitEnv(), "=")
+	os.Setenv(k, v)
 	return m.Run()
+}
+
+// RaceExitEnv is the GORACE=... environment entry for the processes a
+// test starts from a race-built binary: the options of this process's
+// GORACE, plus atexit_sleep_ms=0 unless GORACE sets it. By default a
+// race-built program sleeps a second before it exits, which a test that
+// runs a hundred commands pays a hundred times; the races of a command
+// are reported as they happen, not in that second. Other builds ignore
+// GORACE.
+func RaceExitEnv() string {
+	opts := os.Getenv("GORACE")
+	if !strings.Contains(opts, "atexit_sleep_ms=") {
+		opts = strings.TrimSpace(opts + " atexit_sleep_ms=0")
+	}
+	return "GORACE=" + opts
 }
 
 // FreePort returns a TCP port of 127.0.0.1 that was free a moment ago.
