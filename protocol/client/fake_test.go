@@ -31,7 +31,13 @@ type fakeServer struct {
 	next     uint64
 	checkins int
 	adopted  int
-	conns    map[net.Conn]bool
+	// heartbeats counts the heartbeats answered, fresh the seats granted
+	// afresh (not re-adopted), vendorConns the vendor connections that
+	// completed their handshake.
+	heartbeats  int
+	fresh       int
+	vendorConns int
+	conns       map[net.Conn]bool
 	// sticky keeps seats when their connection closes, as a server that
 	// has not noticed a dead connection yet.
 	sticky bool
@@ -195,6 +201,7 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 	}
 	f.mu.Lock()
 	myRun := f.run
+	f.vendorConns++
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
@@ -226,6 +233,7 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 				reply = &protocol.Error{Code: -4, Minor: 342}
 			default:
 				f.next++
+				f.fresh++
 				f.seats[f.next] = &fakeSeat{feature: m.Feature, count: m.Count, job: h.JobID, conn: conn}
 				reply = &protocol.Granted{Handle: f.next, Feature: m.Feature, Version: "1.0", Expiry: "permanent"}
 			}
@@ -237,7 +245,16 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 			} else {
 				reply = &protocol.Error{Code: -41, Minor: 352}
 			}
+		case *protocol.QueuePoll:
+			// Every heartbeat asks this of each held seat: a fake that
+			// closed the connection on it would free the seat each time.
+			if s := f.seats[m.Handle]; s != nil && s.conn == conn {
+				reply = &protocol.Granted{Handle: m.Handle, Feature: s.feature, Version: "1.0", Expiry: "permanent"}
+			} else {
+				reply = &protocol.Error{Code: -41, Minor: 377}
+			}
 		case *protocol.Heartbeat:
+			f.heartbeats++
 			reply = &protocol.HeartbeatAck{Seq: m.Seq}
 		case *protocol.HostInfo:
 			reply = &protocol.OK{}
@@ -256,7 +273,7 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 			f.mu.Unlock()
 			return
 		}
-		if g, ok := reply.(*protocol.Granted); ok && f.grant != nil {
+		if g, ok := reply.(*protocol.Granted); ok && f.grant != nil && m.Type() == protocol.TypeCheckout {
 			reply = f.grant(g, m.(*protocol.Checkout).Flags)
 		}
 		f.mu.Unlock()
