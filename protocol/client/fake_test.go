@@ -38,6 +38,11 @@ type fakeServer struct {
 	fresh       int
 	vendorConns int
 	conns       map[net.Conn]bool
+	// lastConn numbers connections across listeners and restarts, so
+	// that a seat's conn names one connection only; stale holds the
+	// listeners closed, whose late accepts are dropped.
+	lastConn int
+	stale    map[net.Listener]bool
 	// sticky keeps seats when their connection closes, as a server that
 	// has not noticed a dead connection yet.
 	sticky bool
@@ -56,45 +61,49 @@ type fakeSeat struct {
 
 func newFakeServer(t testing.TB, total map[string]int) *fakeServer {
 	t.Helper()
-	f := &fakeServer{t: t, run: 7, total: total, seats: map[uint64]*fakeSeat{}, next: 100, conns: map[net.Conn]bool{}}
+	f := &fakeServer{t: t, run: 7, total: total, seats: map[uint64]*fakeSeat{}, next: 100, conns: map[net.Conn]bool{}, stale: map[net.Listener]bool{}}
 	var err error
 	if f.lmgrd, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	f.startVendor()
+	f.vendor = f.listenVendor()
+	go f.accept(f.vendor, f.serveVendor)
 	go f.accept(f.lmgrd, f.serveLmgrd)
 	t.Cleanup(f.close)
 	return f
 }
 
-func (f *fakeServer) startVendor() {
+func (f *fakeServer) listenVendor() net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.mu.Lock()
-	f.vendor = ln
-	f.mu.Unlock()
-	go f.accept(ln, f.serveVendor)
+	return ln
 }
 
 // restartVendor kills the vendor daemon: every connection drops, every
-// seat is forgotten, and a new run listens on a new port.
+// seat is forgotten, and a new run listens on a new port. The new
+// listener is in place before lmgrd can name a port again, and a
+// connection the old one accepted meanwhile is dropped, not served.
 func (f *fakeServer) restartVendor() {
+	ln := f.listenVendor()
 	f.mu.Lock()
+	f.stale[f.vendor] = true
 	f.vendor.Close()
 	for c := range f.conns {
 		c.Close()
 	}
 	f.seats = map[uint64]*fakeSeat{}
 	f.run++
+	f.vendor = ln
 	f.mu.Unlock()
-	f.startVendor()
+	go f.accept(ln, f.serveVendor)
 }
 
 func (f *fakeServer) close() {
 	f.lmgrd.Close()
 	f.mu.Lock()
+	f.stale[f.lmgrd], f.stale[f.vendor] = true, true
 	f.vendor.Close()
 	for c := range f.conns {
 		c.Close()
@@ -107,12 +116,19 @@ func (f *fakeServer) spec() string {
 }
 
 func (f *fakeServer) accept(ln net.Listener, serve func(*protocol.Conn, int)) {
-	for id := 1; ; id++ {
+	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		f.mu.Lock()
+		if f.stale[ln] {
+			f.mu.Unlock()
+			nc.Close()
+			return
+		}
+		f.lastConn++
+		id := f.lastConn
 		f.conns[nc] = true
 		f.mu.Unlock()
 		go func(id int) {
