@@ -24,7 +24,8 @@ import (
 	"golm/lmutil/server/servertest"
 )
 
-// lmutil is the binary under test, built once by TestMain.
+// lmutil is the binary under test: this test binary, linked as lmutil
+// by TestMain (servertest.Main).
 var lmutil string
 
 func TestMain(m *testing.M) {
