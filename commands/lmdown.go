@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"golm/lmutil/licfile"
 )
 
 func lmdownApplet() *Applet {
@@ -46,7 +48,13 @@ func runLmdown(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	conns, dialErr := dialAdmins(c.Context, env, "lmdown", targets, !quiet || all)
+	// A three-server triad is shut down whole: its three members are
+	// the servers (each one that answers).
+	triad := len(targets[0]) == 3
+	if triad {
+		targets = triadMembers(targets[0])
+	}
+	conns, dialErr := dialAdmins(c.Context, env, "lmdown", targets, !quiet || all || triad)
 	defer closeAdmins(conns)
 	if len(conns) == 0 {
 		return dialErr
@@ -68,7 +76,7 @@ func runLmdown(c *cli.Context, env *Env) error {
 		if a := readAnswer(in); !strings.HasPrefix(a, "y") && !strings.HasPrefix(a, "Y") {
 			return nil
 		}
-	} else if !all {
+	} else if !all && !triad {
 		chosen = conns[:1]
 	}
 	if v := c.String("vendor"); v != "" {
@@ -107,6 +115,16 @@ func runLmdown(c *cli.Context, env *Env) error {
 		return alreadyPrinted(first)
 	}
 	return first
+}
+
+// triadMembers are the members of a triad, one target each, in
+// SERVER-line order.
+func triadMembers(spec []licfile.ServerAddr) [][]licfile.ServerAddr {
+	out := make([][]licfile.ServerAddr, len(spec))
+	for i := range spec {
+		out[i] = spec[i : i+1]
+	}
+	return out
 }
 
 // writeServerTable is lmdown's list of servers.

@@ -62,6 +62,7 @@ func lmgrdApplet() *Applet {
 				&cli.StringFlag{Name: "lockdir", Usage: "keep the vendor daemon locks in `dir` (default $" + server.LockDirEnv + ", /run/golm for root, $XDG_RUNTIME_DIR/golm, /tmp/golm-UID)"},
 				&cli.StringFlag{Name: "http", Usage: "serve the status page, /metrics and /api/v1/status on `addr` (port, :port or host:port)"},
 				&cli.StringFlag{Name: "bind", Usage: "listen on IP `address` only, lmgrd and its vendor daemons (default: every address)"},
+				&cli.StringFlag{Name: "data", Usage: "keep a triad's Raft log and snapshots in `dir` (default $" + server.TriadDataEnv + ", /var/lib/golm for root, $XDG_STATE_HOME/golm, ~/.local/state/golm)"},
 			}
 		},
 		Action: runLmgrd,
@@ -135,6 +136,9 @@ func detachLmgrd(c *cli.Context, env *Env) error {
 	}
 	if v := c.String("bind"); v != "" {
 		args = append(args, "-bind", v)
+	}
+	if v := c.String("data"); v != "" {
+		args = append(args, "-data", absFrom(env, v))
 	}
 	for _, b := range []string{"2", "p", "local", "allow-remote-admin"} {
 		if c.Bool(b) {
@@ -357,6 +361,7 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		LockDir:      lockDir(c, env),
 		Stderr:       notices,
 		Bind:         c.String("bind"),
+		DataDir:      dataDir(c, env),
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})
@@ -503,8 +508,8 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 }
 
 // daemonMemory drops what a daemon process holds for commands it never
-// runs: the table renderer's text-width cache (about 1.5 MB, allocated
-// when the process starts) serves lmreport's tables only.
+// runs: the table renderer's text-width cache, allocated when the
+// process starts, serves lmreport's tables only.
 func daemonMemory() { twwidth.SetCacheCapacity(0) }
 
 // readyPipe is the pipe a detaching parent waits on, nil in the
@@ -561,6 +566,9 @@ func vendordApplet() *Applet {
 				&cli.BoolFlag{Name: "allow-remote-admin", Usage: "accept lmremove from other hosts"},
 				&cli.StringFlag{Name: "lockdir", Usage: "take the vendor's lock in `dir`"},
 				&cli.StringFlag{Name: "bind", Usage: "listen on `address` only"},
+				&cli.StringFlag{Name: "triad-peers", Usage: "the triad's members, `member=raft_address,...` in SERVER-line order"},
+				&cli.StringFlag{Name: "triad-self", Usage: "this `member` of the triad"},
+				&cli.StringFlag{Name: "data", Usage: "the triad's data `dir`"},
 			}
 		},
 		Action: runVendord,
@@ -614,6 +622,7 @@ func runVendord(c *cli.Context, env *Env) error {
 		Executable:   exe,
 		Identity:     protocol.Identity{User: env.Env("USER"), Host: host, PID: os.Getpid(), Program: name},
 		LockDir:      c.String("lockdir"),
+		Triad:        triadConfig(c, env, name, log),
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 		ReportLog:        reportLogWriteTimeout(env),

@@ -36,7 +36,13 @@ func runLmreread(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	conns, dialErr := dialAdmins(c.Context, env, "lmreread", targets, c.Bool("all"))
+	all := c.Bool("all")
+	if len(targets[0]) == 3 {
+		// Each member of a triad rereads its own copy; the master
+		// commits the reread for the three.
+		targets, all = triadMembers(targets[0]), true
+	}
+	conns, dialErr := dialAdmins(c.Context, env, "lmreread", targets, all)
 	defer closeAdmins(conns)
 	if len(conns) == 0 {
 		return dialErr

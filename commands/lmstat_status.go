@@ -166,7 +166,9 @@ func writeStatus(ctx context.Context, env *Env, mode statMode, sources []licfile
 		}
 		shown++
 		w.vendorHeader = false
-		if err == nil {
+		if err == nil && len(spec) == 3 {
+			err = statTriad(ctx, w, spec, file, dial) // lmstat_triad.go
+		} else if err == nil {
 			var srv statServer
 			srv, err = dial(ctx, spec)
 			if err == nil {
@@ -318,12 +320,21 @@ func statSource(ctx context.Context, w *statWriter, spec []licfile.ServerAddr, f
 			return err
 		}
 		vendors = append(vendors, vs)
+	}
+	statVendors(ctx, w, file, srv, st, vendors)
+	return nil
+}
+
+// statVendors prints the vendor daemon lines and, for the modes that
+// show them, the features of each vendor daemon.
+func statVendors(ctx context.Context, w *statWriter, file *licfile.File, srv statServer, st *protocol.ServerStatus, vendors []*protocol.VendorStatus) {
+	for _, vs := range vendors {
 		if w.mode.vendor == "" || w.mode.vendor == vs.Name {
 			w.vendor(st.Host, vs)
 		}
 	}
 	if !w.mode.features {
-		return nil
+		return
 	}
 	if w.mode.usage {
 		w.line("Feature usage info:")
@@ -342,7 +353,6 @@ func statSource(ctx context.Context, w *statWriter, spec []licfile.ServerAddr, f
 		}
 		statFeatures(ctx, w, srv, vs.Name, "", file)
 	}
-	return nil
 }
 
 // statFeatures prints the feature usage one vendor daemon streams (of

@@ -138,6 +138,20 @@ func busyServer() *fakeServer {
 	}
 }
 
+// triadFake is a member of a triad on port 27000 of host, with
+// busyServer's vendor daemon; master says whether it is the master.
+func triadFake(host string, master bool) *fakeServer {
+	f := busyServer()
+	f.status = upServer(host, 27000, "/usr/local/lic/license.lic")
+	f.status.Master = master
+	if !master {
+		// A member that is not the master has the same seats; lmstat
+		// shows the master's.
+		f.streams = map[string][]protocol.Message{"xyzd": f.streams["xyzd"][:2]}
+	}
+	return f
+}
+
 // twoVendors has a second vendor daemon, abcd, that is down.
 func twoVendors() *fakeServer {
 	f := busyServer()
@@ -169,6 +183,9 @@ func TestLmstatStatusGolden(t *testing.T) {
 		"27004@twovendors":       twoVendors(),
 		"27009@other":            {statusErr: lmerr.New(-16, 571)},
 		"27000@cut":              {status: upServer("cut", 27000, "/l.lic"), vendors: []*protocol.VendorStatus{{Name: "xyzd", Up: true, Version: "0.1.0"}}, streams: map[string][]protocol.Message{"xyzd": busyServer().streams["xyzd"][:4]}, streamErr: map[string]error{"xyzd": lmerr.New(-16, 571)}},
+		// A triad: h2 is the master, h3 is down.
+		"27000@h1": triadFake("h1", false),
+		"27000@h2": triadFake("h2", true),
 		"27000@verylonghostname.example.com": {
 			status:  upServer("verylonghostname.example.com", 27000, "/a.lic", "/b.lic"),
 			vendors: []*protocol.VendorStatus{{Name: "xyzd", Up: true, Version: "0.1.0"}},
@@ -214,6 +231,11 @@ func TestLmstatStatusGolden(t *testing.T) {
 		{"dir-empty", statMode{server: true, vendors: true}, "emptydir"},
 		// -s matches a server's first label as well as its full name.
 		{"s-first-label", statMode{server: true, vendors: true, host: "host"}, "27000@verylonghostname.example.com:27004@host.example.com"},
+		// A triad: one server line per member, (MASTER) on the master,
+		// the connect error of the member that is down.
+		{"triad", statMode{server: true, vendors: true, features: true, usage: true}, "27000@h1,27000@h2,27000@h3"},
+		{"triad-file", statMode{server: true, vendors: true}, "triad.lic"},
+		{"triad-f", statMode{features: true, feature: "f1"}, "27000@h1,27000@h2,27000@h3"},
 	}
 	for _, d := range []string{"licdir", "emptydir"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
@@ -222,6 +244,7 @@ func TestLmstatStatusGolden(t *testing.T) {
 	}
 	write("licdir/a.lic", "SERVER host.example.com ANY 27004\nVENDOR xyzd\nFEATURE f1 xyzd 52 30-dec-2025 10000 SIGN=00\n")
 	write("licdir/b.lic", "SERVER host.example.com ANY 27004\nVENDOR xyzd\nINCREMENT f1 xyzd 52 30-dec-2025 5 SIGN=00\n")
+	write("triad.lic", "SERVER h1 ANY 27000\nSERVER h2 ANY 27000\nSERVER h3 ANY 27000\nVENDOR xyzd\nFEATURE f1 xyzd 52 30-dec-2025 10000 SIGN=00\n")
 	write("twovendors.lic", "SERVER twovendors ANY 27004\nVENDOR xyzd\nVENDOR abcd\n"+
 		"FEATURE a1 abcd 1.0 permanent 2 SIGN=00\nINCREMENT a2 abcd 1.0 permanent 2 SIGN=00\nINCREMENT a1 abcd 2.0 permanent 2 SIGN=00\n")
 	// license.lic's server is host.example.com, whose recorded lmgrd

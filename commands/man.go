@@ -14,10 +14,10 @@ import (
 // same tree always generates the same bytes ("make man" rewrites man/,
 // TestManPages fails when a committed page is stale).
 
-// ManPages returns every man page by file name: "lmutil.1", one
+// manPages returns every man page by file name: "lmutil.1", one
 // "<applet>.1" per visible applet, and the section 5 pages of the file
 // formats (FormatPages).
-func ManPages() map[string]string {
+func manPages() map[string]string {
 	pages := map[string]string{"lmutil.1": LmutilManPage()}
 	for _, a := range Applets() {
 		if !a.Hidden {

@@ -20,7 +20,7 @@ var manDir = filepath.Join("..", "man")
 // generates, or when man/ holds a page for no command. Run
 // "go test ./commands -run TestManPages -update" (make man) to rewrite.
 func TestManPages(t *testing.T) {
-	pages := ManPages()
+	pages := manPages()
 	if *update {
 		if err := os.MkdirAll(manDir, 0o755); err != nil {
 			t.Fatal(err)
@@ -194,7 +194,7 @@ func TestManPagesRender(t *testing.T) {
 	if err != nil {
 		t.Skip("groff not installed")
 	}
-	for name, page := range ManPages() {
+	for name, page := range manPages() {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(groff, "-man", "-ww", "-z", "-Tutf8")
 			cmd.Stdin = strings.NewReader(page)

@@ -276,11 +276,11 @@ func (e *DecimalError) Error() string {
 // Unwrap makes errors.Is(err, ErrDecimal) hold.
 func (e *DecimalError) Unwrap() error { return ErrDecimal }
 
-// IsDecimal reports whether s, a license file line with its \
+// isDecimal reports whether s, a license file line with its \
 // continuations joined, looks like a decimal line: a name, then only
 // dash-separated groups of five digits, and no blanks. Whether it is typed
 // correctly is DecodeDecimal's business.
-func IsDecimal(s string) bool {
+func isDecimal(s string) bool {
 	name, groups, ok := splitDecimal(strings.TrimSpace(s))
 	return ok && validDecimalName(name) && len(groups) >= 1
 }

@@ -36,8 +36,8 @@ func TestDecimalRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeDecimal: %v", err)
 			}
-			if !IsDecimal(dec) {
-				t.Errorf("IsDecimal(%q) = false", dec)
+			if !isDecimal(dec) {
+				t.Errorf("isDecimal(%q) = false", dec)
 			}
 			if strings.Trim(dec[len(decimalName(l)):], "-0123456789") != "" {
 				t.Errorf("decimal line %q has more than digits after its name", dec)
@@ -309,8 +309,8 @@ func TestIsDecimal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			if got := IsDecimal(tt.line); got != tt.want {
-				t.Errorf("IsDecimal(%q) = %v, want %v", tt.line, got, tt.want)
+			if got := isDecimal(tt.line); got != tt.want {
+				t.Errorf("isDecimal(%q) = %v, want %v", tt.line, got, tt.want)
 			}
 		})
 	}

@@ -420,10 +420,10 @@ func appendNormalVersion(b []byte, v Version) []byte {
 
 var monthAbbrev = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
-// NormalDate renders a date as d-mmm-yyyy without leading zeros and with
+// normalDate renders a date as d-mmm-yyyy without leading zeros and with
 // the month in lower case (01-JAN-2005 → 1-jan-2005); every date of year 0
 // and the keyword permanent render as "permanent"; an absent date as "-".
-func NormalDate(d Date) string {
+func normalDate(d Date) string {
 	return string(appendNormalDate(nil, d))
 }
 

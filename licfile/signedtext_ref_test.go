@@ -36,7 +36,7 @@ func refFeatureSignedText(f *Feature, servers []*Server) string {
 		b.WriteString(" " + NormalVersion(f.FromVersion))
 	}
 	b.WriteString(" " + NormalVersion(f.Version))
-	b.WriteString(" " + NormalDate(f.Expiry))
+	b.WriteString(" " + normalDate(f.Expiry))
 	b.WriteString(" " + normalCount(f.Count))
 	b.WriteByte('\n')
 
@@ -71,9 +71,9 @@ func refFeatureSignedText(f *Feature, servers []*Server) string {
 			vstrDone = true
 			items = append(items, refQuotedItem(key, f.VendorString))
 		case "ISSUED":
-			items = append(items, refItem{key, key + " " + NormalDate(f.Issued)})
+			items = append(items, refItem{key, key + " " + normalDate(f.Issued)})
 		case "START":
-			items = append(items, refItem{key, key + " " + NormalDate(f.Start)})
+			items = append(items, refItem{key, key + " " + normalDate(f.Start)})
 		default:
 			items = append(items, refAttrItem(a))
 		}

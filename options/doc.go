@@ -69,10 +69,11 @@
 // EXCLUDE or EXCLUDEALL naming the requester denies with -38, whatever
 // INCLUDE says; when an INCLUDE (for the feature's line) or INCLUDEALL
 // exists, anyone on none of them is denied with -39; otherwise everyone
-// may use the feature. Reservations (Reservations, FitReservations,
-// Reservation.Matches) and MAX limits (MaxRules, Max.Counts, MaxFor)
-// are counted by the vendor daemon, which knows the seats in use and
-// denies with lmerr.Reserved (-101) and lmerr.MaxExceeded (-87). LINGER, TIMEOUT
+// may use the feature. Reservations (Reservations, Reservation.Matches)
+// and MAX limits (MaxRules, Max.AppliesTo, Max.Matches, Max.Counts) are
+// counted, and fitted into the pools, by the vendor daemon, which knows
+// the seats in use and denies with lmerr.Reserved (-101) and
+// lmerr.MaxExceeded (-87). LINGER, TIMEOUT
 // and TIMEOUTALL, MAX_OVERDRAFT, NOLOG, REPORTLOG and DEBUGLOG are plain
 // values (Linger, Timeout, MaxOverdraft, the NoLog, ReportLog and
 // DebugLog fields). A nil *Options is an empty file. Allowed does not

@@ -46,10 +46,9 @@ func FuzzParse(f *testing.F) {
 		r := Requester{User: "b", Host: "x", Display: ":0", IP: netip.MustParseAddr("10.0.0.1"), Project: "p"}
 		for _, feat := range []string{"f", "f1", "a"} {
 			o.Allowed(feat, nil, r)
-			o.MaxFor(feat, nil, r)
+			o.maxFor(feat, nil, r)
 			o.Timeout(feat, nil)
-			kept, _ := FitReservations(o.Reservations(feat, nil), 2)
-			for _, rv := range kept {
+			for _, rv := range o.Reservations(feat, nil) {
 				rv.Matches(r)
 			}
 		}

@@ -3,8 +3,6 @@ package options
 import (
 	"net/netip"
 	"path/filepath"
-	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -91,30 +89,6 @@ func TestManual651Simple(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if got := c.rv.Matches(c.r); got != c.want {
 				t.Errorf("%s Matches(%+v) = %v, want %v", c.rv, c.r, got, c.want)
-			}
-		})
-	}
-
-	for _, c := range []struct {
-		count    int
-		want     []int // counts kept, in order
-		warnings int
-	}{
-		{4, []int{1, 3}, 0},
-		{10, []int{1, 3}, 0},
-		{3, []int{1, 2}, 1},
-		{1, []int{1}, 1},
-		{0, nil, 2},
-	} {
-		t.Run("pool of "+strconv.Itoa(c.count), func(t *testing.T) {
-			kept, warnings := FitReservations(rs, c.count)
-			var got []int
-			for _, rv := range kept {
-				got = append(got, rv.Count)
-			}
-			if !reflect.DeepEqual(got, c.want) || len(warnings) != c.warnings {
-				t.Errorf("FitReservations(%d) kept %v with %d warnings %q; want %v with %d",
-					c.count, got, len(warnings), warnings, c.want, c.warnings)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package options
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -260,9 +259,9 @@ func (o *Options) MaxRules(feature string) []*Max {
 	return nil
 }
 
-// MaxFor returns the smallest MAX limit that applies to r for the
+// maxFor returns the smallest MAX limit that applies to r for the
 // feature's license line, and whether any does.
-func (o *Options) MaxFor(feature string, line *licfile.Feature, r Requester) (limit int, ok bool) {
+func (o *Options) maxFor(feature string, line *licfile.Feature, r Requester) (limit int, ok bool) {
 	for _, m := range o.MaxRules(feature) {
 		if m.Selector.MatchesLine(line) && m.index(m.g, &r) >= 0 && (!ok || m.Limit < limit) {
 			limit, ok = m.Limit, true
@@ -289,32 +288,6 @@ func (o *Options) Reservations(feature string, line *licfile.Feature) []Reservat
 		}
 	}
 	return out
-}
-
-// FitReservations fits reservations, in file order, into a pool of count
-// seats: each is kept while the seats last, the first that does not fit
-// whole is cut down to the seats left, and the rest are dropped ("only
-// the first set of reservations (up to the license limit) is used",
-// manual 6.5.1). Every cut or drop yields a warning for the debug log.
-func FitReservations(rs []Reservation, count int) (kept []Reservation, warnings []string) {
-	left := count
-	for _, rv := range rs {
-		switch {
-		case rv.Count <= left:
-			kept = append(kept, rv)
-			left -= rv.Count
-		case left > 0:
-			warnings = append(warnings, fmt.Sprintf("%s: %s: only %d of %d licenses reserved: the pool has %d",
-				rv.Pos, rv.String(), left, rv.Count, count))
-			rv.Count = left
-			kept = append(kept, rv)
-			left = 0
-		default:
-			warnings = append(warnings, fmt.Sprintf("%s: %s: reservation dropped: all %d licenses of the pool are reserved",
-				rv.Pos, rv.String(), count))
-		}
-	}
-	return kept, warnings
 }
 
 // setting returns the LINGER, TIMEOUT or MAX_OVERDRAFT line that applies

@@ -211,8 +211,8 @@ func TestNilOptions(t *testing.T) {
 	if ok, code := o.Allowed("f1", nil, Requester{User: "a"}); !ok || code != 0 {
 		t.Errorf("nil Allowed = %v, %d; want true, 0", ok, code)
 	}
-	if _, ok := o.MaxFor("f1", nil, Requester{}); ok {
-		t.Error("nil MaxFor has a limit")
+	if _, ok := o.maxFor("f1", nil, Requester{}); ok {
+		t.Error("nil maxFor has a limit")
 	}
 	if rs := o.Reservations("f1", nil); rs != nil {
 		t.Errorf("nil Reservations = %v", rs)
@@ -255,9 +255,9 @@ MAX 0 f2 HOST kiosk
 		{"MAX 0 on kiosk", "f2", nil, Requester{User: "x", Host: "kiosk"}, 0, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			limit, ok := o.MaxFor(c.feature, c.line, c.r)
+			limit, ok := o.maxFor(c.feature, c.line, c.r)
 			if limit != c.limit || ok != c.ok {
-				t.Errorf("MaxFor(%q, %+v) = %d, %v; want %d, %v", c.feature, c.r, limit, ok, c.limit, c.ok)
+				t.Errorf("maxFor(%q, %+v) = %d, %v; want %d, %v", c.feature, c.r, limit, ok, c.limit, c.ok)
 			}
 		})
 	}
@@ -410,8 +410,8 @@ INCLUDE comp1 USER dan
 			if d, ok := o.Linger(feat, nil); d != 30*time.Second || !ok {
 				t.Errorf("Linger(%s) = %v, %v; want 30s", feat, d, ok)
 			}
-			if n, ok := o.MaxFor(feat, nil, Requester{User: "carl"}); n != 1 || !ok {
-				t.Errorf("MaxFor(%s, carl) = %d, %v; want 1, true", feat, n, ok)
+			if n, ok := o.maxFor(feat, nil, Requester{User: "carl"}); n != 1 || !ok {
+				t.Errorf("maxFor(%s, carl) = %d, %v; want 1, true", feat, n, ok)
 			}
 		})
 	}
@@ -451,21 +451,6 @@ func TestReservationsPerMember(t *testing.T) {
 	}
 	if !rs[3].Matches(Requester{User: "c"}) || rs[3].Matches(Requester{User: "a"}) {
 		t.Error("the GROUP reservation matches the wrong users")
-	}
-}
-
-func TestFitReservationsWarnings(t *testing.T) {
-	o := mustParse(t, "RESERVE 2 f1 USER a\nRESERVE 2 f1 USER b\nRESERVE 1 f1 USER c\n")
-	kept, warnings := FitReservations(o.Reservations("f1", nil), 3)
-	want := []string{
-		"test.opt:2:1: RESERVE 2 f1 USER b: only 1 of 2 licenses reserved: the pool has 3",
-		"test.opt:3:1: RESERVE 1 f1 USER c: reservation dropped: all 3 licenses of the pool are reserved",
-	}
-	if strings.Join(warnings, "\n") != strings.Join(want, "\n") {
-		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
-	}
-	if len(kept) != 2 || kept[0].Count != 2 || kept[1].Count != 1 || kept[1].Name != "b" {
-		t.Errorf("kept %v, want a's 2 and b's 1", kept)
 	}
 }
 
@@ -524,7 +509,7 @@ func TestAllowedDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		o.Allowed("f1", line, r)
 		o.Allowed("f9", line, r)
-		o.MaxFor("f1", line, r)
+		o.maxFor("f1", line, r)
 	})
 	if allocs != 0 {
 		t.Errorf("Allowed allocates %v times per call, want 0", allocs)

@@ -57,8 +57,8 @@ type Reader struct {
 // are a few dozen bytes and a HELLO a few hundred, so one read usually
 // takes a whole frame; larger frames (status streams) are read straight
 // into the frame buffer. A server keeps one Reader per connected client,
-// so the buffer is kept small: with 4 KiB it was a fifth of what a
-// vendor daemon spent per client.
+// so the buffer is kept small: it is a large part of what a vendor daemon
+// spends per idle client (BENCHMARKS.md, bytes per client).
 const readBuffer = 512
 
 // eagerFrame is the largest frame buffer a Reader allocates at once. For

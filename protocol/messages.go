@@ -117,6 +117,9 @@ func (t Type) String() string {
 	if int(t) < len(typeNames) && typeNames[t] != "" {
 		return typeNames[t]
 	}
+	if n := t.triadName(); n != "" {
+		return n
+	}
 	return fmt.Sprintf("TYPE_%d", byte(t))
 }
 
@@ -223,7 +226,7 @@ func New(t Type) Message {
 	case TypeLicenseText:
 		return new(LicenseText)
 	}
-	return nil
+	return newTriad(t)
 }
 
 // Decode decodes payload as a message of type t. Any malformation is a

@@ -63,6 +63,7 @@ func samples() []Message {
 		&VendorStats{Checkouts: 1200, Queued: 3, Denials: []DenialCount{{Code: -4, Count: 17}, {Code: -5, Count: 2}}, Connections: 40,
 			LatencyBounds: []uint64{100, 1000}, LatencyCounts: []uint64{1000, 190, 10}, LatencySum: 98765},
 		&VendorStatsExtRequest{},
+		&MasterChange{Master: "27000@h2"},
 		&VendorStatsExt{QueueWaitBounds: []uint64{1000, 60000}, QueueWaitCounts: []uint64{3, 2, 1}, QueueWaitSum: 190000,
 			ReportLog: true, ReportRecords: 5021, ReportWriteErrors: 2, TriadRole: TriadMaster, TriadTerm: 7, TriadQuorum: true, Started: 1764500000},
 		&UsageHistoryRequest{Feature: "f1"},

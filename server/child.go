@@ -89,6 +89,7 @@ type child struct {
 	startAt time.Time     // when the supervisor starts it next (zero: now)
 	stopReq chan struct{} // closed to stop the supervisor
 	done    chan struct{} // closed when the supervisor returns
+	master  string        // a triad's master, as the vendor daemon said (lmgrd_triad.go)
 }
 
 func newChild(l *Lmgrd, vl *licfile.Vendor) *child {
@@ -429,6 +430,7 @@ func (c *child) args(path string) []string {
 	if cfg.Bind != "" {
 		a = append(a, "-bind", cfg.Bind)
 	}
+	a = append(a, c.l.triadArgs(c.line)...)
 	if cfg.Trust.NoLmremove {
 		a = append(a, "-x", "lmremove")
 	}
@@ -458,6 +460,8 @@ func (c *child) readControl(p *proc) {
 			case p.ready <- m:
 			default:
 			}
+		case *protocol.MasterChange:
+			c.setMaster(m.Master)
 		case *protocol.Hello:
 		default:
 			p.ctrl.Close()

@@ -268,3 +268,30 @@ func TestConnServerConnections(t *testing.T) {
 		t.Error("spawn after close = true")
 	}
 }
+
+// TestSupervisorStartsNothingOnceStopped: a supervisor whose stop came
+// (with its restart timer, or before it began) starts no vendor daemon.
+func TestSupervisorStartsNothingOnceStopped(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		cancel bool // lmgrd's context ended rather than a stop
+	}{{"stop", false}, {"context", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			log := &logBuffer{}
+			l := &Lmgrd{cfg: Config{Stderr: io.Discard}, log: unbufferedLog(log, "lmgrd", time.Now), byName: map[string]*child{}}
+			c := newChild(l, &licfile.Vendor{Name: "demo"})
+			stopReq, done := make(chan struct{}), make(chan struct{})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancel {
+				cancel()
+			} else {
+				close(stopReq)
+			}
+			c.supervise(ctx, stopReq, done)
+			if strings.Contains(log.String(), "vendor daemon demo") {
+				t.Errorf("a stopped supervisor tried to start demo:\n%s", log.String())
+			}
+		})
+	}
+}

@@ -76,6 +76,9 @@ type Config struct {
 	// Bind is the IP address lmgrd and its vendor daemons listen on; ""
 	// means every address.
 	Bind string
+	// DataDir is where the vendor daemons of a triad keep their Raft log
+	// and snapshots; "" means DefaultDataDir (lmgrd_triad.go).
+	DataDir string
 }
 
 // Lmgrd is a running license manager daemon.
@@ -89,6 +92,7 @@ type Lmgrd struct {
 	identity protocol.Identity
 	runID    uint64
 	limit    *connLimit
+	triad    *lmgrdTriad // nil unless the file has three SERVER lines
 
 	mu      sync.Mutex
 	vendors []*child
@@ -170,7 +174,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		return nil, &ConfigError{Msg: err.Error(), Err: lmerr.New(lmerr.BadFile, lmerr.MinorLmgrdSyntax)}
 	}
 	l.lic = indexLicenses(files)
-	srv, err := FindServerLine(files, cfg.Hostname, cfg.Machine)
+	srv, err := l.findServer(ctx, files, &cfg)
 	if err != nil {
 		logUnknownHosts(ctx, l.log, files)
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -210,7 +214,7 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 		}
 	}
 	l.log.Printf("lmgrd tcp-port %d", l.Port())
-	if l.Port() != 0 {
+	if l.Port() != 0 && !l.triadSharesPort() {
 		// A name someone else holds does not stop licensing (adminsock.go).
 		l.cs.adminLn = listenAdmin(protocol.AdminSocket("lmgrd", l.Port()), cfg.AdminSocketRetry, l.log)
 	}
@@ -765,7 +769,7 @@ func (l *Lmgrd) status(c *protocol.Conn) error {
 		Host:         l.host,
 		Port:         l.Port(),
 		Version:      l.cfg.Software,
-		Master:       true,
+		Master:       l.isMaster(),
 		LicenseFiles: l.cfg.LicenseFiles,
 	}); err != nil {
 		return err

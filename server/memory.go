@@ -11,20 +11,20 @@ import (
 // The garbage collector settings of a vendor daemon process. A vendor
 // daemon keeps a goroutine per connected client, and the collector's
 // heap goal grows with the goroutines' stacks as well as with the live
-// heap: with the Go default (GOGC=100) 10,000 idle clients let the heap
-// grow by tens of megabytes of garbage between collections, so
+// heap: with the Go default (GOGC=100) thousands of idle clients let the
+// heap grow by many megabytes of garbage between collections, so
 // vendorGCPercent collects sooner.
 //
 // A soft memory limit is not a cap: once the live memory is above it the
 // collector runs nearly all the time (the runtime lets it take about
 // half the CPU) and frees nothing. A fixed limit that suits a small
-// daemon is below the live memory of a big one (80 MiB is at about
-// 19,000 idle clients), which then burns a core collecting: three times
-// the time per checkout in BenchmarkGCSettings. So the limit follows
-// the machine: a quarter of its memory (or of the cgroup's limit, in a
-// container), past which the daemon gives garbage back rather than
-// take more of a machine that also runs the applications it licenses.
-// GOGC and GOMEMLIMIT in the environment override either.
+// daemon is below the live memory of a big one, which then burns a core
+// collecting (BenchmarkGCSettings, limit_below_live; its figures are in
+// BENCHMARKS.md). So the limit follows the machine: a quarter of its
+// memory (or of the cgroup's limit, in a container), past which the
+// daemon gives garbage back rather than take more of a machine that also
+// runs the applications it licenses. GOGC and GOMEMLIMIT in the
+// environment override either.
 const (
 	vendorGCPercent = 50
 	// minMemoryLimit is the lowest soft limit set from the machine's
@@ -34,7 +34,7 @@ const (
 )
 
 // heapFloor is the heap below which the vendor daemon does not collect:
-// a small live heap under GOGC=50 would otherwise be collected dozens of
+// a small live heap under GOGC=50 would otherwise be collected many
 // times a second under load, each time shrinking the stacks of the
 // connection goroutines that the next requests grow again. It is a
 // ballast: an allocation never written, so it takes address space, not

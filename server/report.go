@@ -266,6 +266,9 @@ func (v *Vendor) closeLogs() {
 // what it did before anybody is told: a grant whose record cannot be
 // written is revoked and turned into a -23 denial.
 func (v *Vendor) apply(cmd state.Command) state.Result {
+	if v.triad != nil {
+		return v.applyTriad(cmd) // records are written as commands commit
+	}
 	switch cmd.(type) {
 	case state.Heartbeat, state.SetIdle:
 		return v.state.Apply(cmd) // nothing to record
@@ -364,7 +367,7 @@ func (v *Vendor) record(cmd state.Command, r *state.Result) {
 		kept = append(kept, st)
 	}
 	r.Granted = kept
-	if len(revoke) > 0 {
+	if len(revoke) > 0 && v.triad == nil { // a committed grant stays on every member
 		v.state.Apply(state.Revoke{Handles: revoke})
 		v.log.Limited("REPORTLOG", "REPORTLOG: %d grants revoked: their records could not be written", len(revoke))
 	}

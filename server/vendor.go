@@ -105,6 +105,9 @@ type VendorConfig struct {
 	// configuration before it is opened (its fsync policy, its write
 	// timeout; tests make writes fail).
 	ReportLog func(*reportlog.Config)
+	// Triad, when not nil, makes the vendor daemon a member of a
+	// three-server triad (vendor_triad.go).
+	Triad *TriadConfig
 }
 
 // DefaultTickInterval is how often a vendor daemon ends lingers, reclaims
@@ -132,6 +135,8 @@ type Vendor struct {
 	// work hands a deep step (see run) to an idle request worker; it is
 	// unbuffered, so a send succeeds only when a worker waits for it.
 	work chan func()
+	// triad is the vendor daemon's member of a triad, nil for one server.
+	triad *triadVendor
 }
 
 // ErrNoFeatures is returned by NewVendor when the license files hold no
@@ -187,7 +192,13 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 			return nil, err
 		}
 	}
-	if cfg.AdminSocket {
+	if cfg.Triad != nil {
+		if err := v.startTriad(cfg.Triad); err != nil {
+			v.cs.ln.Close()
+			return nil, err
+		}
+	}
+	if cfg.AdminSocket && (cfg.Triad == nil || !cfg.Triad.SharedPort) {
 		// A name someone else holds does not stop licensing (adminsock.go).
 		v.cs.adminLn = listenAdmin(protocol.AdminSocket(cfg.Name, cfg.LmgrdPort), cfg.AdminSocketRetry, v.log)
 	}
@@ -394,6 +405,10 @@ func (v *Vendor) tickLoop() {
 		case <-v.stopTick:
 			return
 		case <-t.C:
+			if v.triad != nil {
+				v.tickTriad()
+				continue
+			}
 			v.logResult(v.apply(state.Tick{Now: v.cfg.Now()}))
 		}
 	}
@@ -425,6 +440,7 @@ func (v *Vendor) Shutdown(ctx context.Context) error {
 	return waitFunc(ctx, func() {
 		v.cs.wait(context.Background())
 		v.cs.waitBackground(context.Background())
+		v.stopTriad()
 		v.closeLogs()
 		v.log.Flush()
 	})
@@ -456,6 +472,9 @@ func (v *Vendor) Reread() error {
 	}
 	v.rereadLogs(logs)
 	v.signed.Store(signed.with(v.signed.Load()))
+	if v.triad != nil {
+		return v.rereadTriad(pools, nolog) // vendor_triad.go
+	}
 	v.logResult(v.apply(state.Reread{Pools: pools}))
 	v.nolog.Store(uint32(nolog))
 	v.logResult(v.apply(state.SetPolicy{Policy: policy}))
@@ -625,7 +644,7 @@ func (v *Vendor) handshake(c *protocol.Conn, sl slot) *session {
 		_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: ClientKeepAliveIdle, Interval: ClientKeepAliveInterval, Count: ClientKeepAliveCount})
 	}
 	s := &session{
-		id:   v.nextSession.Add(1),
+		id:   v.newSessionID(),
 		conn: c,
 		peer: peer,
 		client: state.Client{
@@ -920,8 +939,8 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 }
 
 func (v *Vendor) logDenial(feature string, c state.Client, e *lmerr.Error) {
-	if !v.logs(options.NoLogDenied) {
-		return
+	if !v.logs(options.NoLogDenied) || e.Minor == lmerr.MinorTriadNotMaster {
+		return // a triad member that is not the master sent the client on
 	}
 	switch e.Code {
 	case lmerr.NoFeature, lmerr.NoServerSupport:

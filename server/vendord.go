@@ -83,6 +83,7 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 		v.Shutdown(context.Background())
 		return ErrLostLmgrd
 	}
+	v.triadReady(ctrl)
 	ReleaseMemory() // what reading the license files left behind
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	defer stopServe()

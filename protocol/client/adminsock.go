@@ -25,7 +25,7 @@ import (
 // only to root, to its own user, or to the user that owns the daemon's
 // TCP port; anyone else's socket is passed over for TCP.
 func dialAdminDaemon(ctx context.Context, cfg *config, host, daemon string, port, lmgrdPort int, hello *protocol.Hello) (*protocol.Conn, *protocol.Hello, error) {
-	if !licfile.IsThisHost(host, cfg.machine) {
+	if !licfile.IsThisHost(host, cfg.machine) || otherLoopback(host) {
 		return dial(ctx, cfg, host, port, hello)
 	}
 	if c, h, err := dialAdminSocket(ctx, cfg, protocol.AdminSocket(daemon, lmgrdPort), port, hello); err == nil {

@@ -34,6 +34,7 @@ type Job struct {
 	conns    map[string]*vendorConn
 	vendorOf map[string]string // spec|feature → vendor, for port@host sources
 	local    map[*License]bool
+	masters  sync.Map // spec → the triad master last heard of (triad.go)
 }
 
 // License is a granted checkout.
@@ -348,7 +349,9 @@ func (j *Job) serverCheckout(ctx context.Context, src licfile.Source, spec []lic
 	if err != nil {
 		return nil, err
 	}
-	return vc.checkout(ctx, src.String(), feature, version, count, flags)
+	return j.triadCheckout(ctx, spec, vc, func(vc *vendorConn) (*License, error) {
+		return vc.checkout(ctx, src.String(), feature, version, count, flags)
+	})
 }
 
 // vendorConn returns the job's connection to the vendor daemon behind
@@ -364,7 +367,7 @@ func (j *Job) vendorConn(ctx context.Context, spec []licfile.ServerAddr, vendor,
 			return vc, nil
 		}
 	}
-	c, name, addr, err := locate(ctx, j.cfg, spec, vendor, feature, j.hello())
+	c, name, addr, err := locate(ctx, j.cfg, j.ordered(spec), vendor, feature, j.hello())
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +524,7 @@ func (v *vendorConn) reconnectLocked(ctx context.Context) error {
 	}
 	v.link = nil
 	j := v.job
-	c, _, addr, err := locate(ctx, j.cfg, v.spec, v.vendor, "", j.hello())
+	c, _, addr, err := locate(ctx, j.cfg, j.ordered(v.spec), v.vendor, "", j.hello())
 	if err != nil {
 		return err
 	}
@@ -555,6 +558,13 @@ func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol
 	l, cfg := v.link, v.job.cfg
 	m, err := l.call(ctx, req, cfg.callTimeout)
 	if err != nil && !v.alive() {
+		return false, err
+	}
+	if err != nil && triadBusy(err) {
+		// A triad member that is not the master, or no master yet:
+		// keep the license and try again, at the master if named.
+		v.job.noteMaster(v.spec, err)
+		l.fail(err)
 		return false, err
 	}
 	g, ok := grantOf(m)

@@ -140,3 +140,17 @@ func sessionsOf(st *state.State) []uint64 {
 	}
 	return slices.Sorted(maps.Keys(set))
 }
+
+// Touch records, on this member only, that sessions are alive without
+// putting a heartbeat in the log: their connections to this master are
+// open, and a client that is stopped (SIGSTOP) keeps its seats while its
+// connection lives, as with one server.
+func (m *Member) Touch(sessions []uint64) {
+	l := m.live
+	now := m.cfg.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range sessions {
+		l.seen[s] = now
+	}
+}

@@ -1,0 +1,126 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"golm/lmutil/licfile"
+	"golm/lmutil/protocol/lmerr"
+)
+
+// A license server of three SERVER lines (a triad) grants only through
+// its master. A client tries the servers in SERVER-line order; a member
+// that is not the master answers -96 naming the master ("Master:
+// port@host"), and the job goes there and remembers it, for later
+// checkouts and for reconnects. When the master dies, the job reconnects
+// to the others in order and re-checks-out its licenses with their
+// handles: the new master has the same seat table and re-adopts them.
+// While no master has a quorum (-96) a reconnecting job keeps its
+// licenses and tries again.
+
+// masterOf is the master a not-master answer names.
+func masterOf(err error) (licfile.ServerAddr, bool) {
+	var e *lmerr.Error
+	if !errors.As(err, &e) || e.Code != lmerr.ServerDown || e.Minor != lmerr.MinorTriadNotMaster {
+		return licfile.ServerAddr{}, false
+	}
+	for _, d := range e.Detail {
+		if m, ok := strings.CutPrefix(d, "Master: "); ok {
+			spec, err := licfile.ParseServerSpec(strings.TrimSpace(m))
+			if err == nil && len(spec) == 1 {
+				return spec[0], true
+			}
+		}
+	}
+	return licfile.ServerAddr{}, false
+}
+
+// triadBusy reports whether err is a triad's -96: no master with a
+// quorum just now, or this member is not the master.
+func triadBusy(err error) bool {
+	var e *lmerr.Error
+	if !errors.As(err, &e) || e.Code != lmerr.ServerDown {
+		return false
+	}
+	return e.Minor == lmerr.MinorTriadNotMaster || e.Minor == lmerr.MinorTriadNoQuorum
+}
+
+// noteMaster remembers the master a not-master answer from spec named.
+func (j *Job) noteMaster(spec []licfile.ServerAddr, err error) bool {
+	m, ok := masterOf(err)
+	if !ok {
+		return false
+	}
+	j.masters.Store(specString(spec), m)
+	return true
+}
+
+// ordered is spec with the master last heard of first.
+func (j *Job) ordered(spec []licfile.ServerAddr) []licfile.ServerAddr {
+	v, ok := j.masters.Load(specString(spec))
+	if !ok || len(spec) < 2 {
+		return spec
+	}
+	m := v.(licfile.ServerAddr)
+	out := []licfile.ServerAddr{m}
+	for _, a := range spec {
+		if a.Host != m.Host || a.Port != m.Port {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// triadCheckout is a checkout that follows a not-master answer to the
+// master, at most twice.
+// While the triad elects a master (-96, no quorum) it tries again for up
+// to triadElection, so that a checkout made during a failover waits for
+// the new master rather than failing.
+func (j *Job) triadCheckout(ctx context.Context, spec []licfile.ServerAddr, vc *vendorConn, do func(*vendorConn) (*License, error)) (*License, error) {
+	lic, err := do(vc)
+	giveUp := time.Now().Add(triadElection)
+	for moves := 0; err != nil && len(spec) > 1; {
+		switch {
+		case j.noteMaster(spec, err) && moves < 2:
+			moves++
+		case triadBusy(err) && time.Now().Before(giveUp):
+			t := time.NewTimer(triadRetry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, err
+			case <-t.C:
+			}
+		default:
+			return lic, err
+		}
+		vc.mu.Lock()
+		rerr := vc.reconnectLocked(ctx)
+		vc.mu.Unlock()
+		if rerr != nil && !triadBusy(rerr) {
+			return nil, rerr
+		}
+		lic, err = do(vc)
+	}
+	return lic, err
+}
+
+// triadElection is how long a checkout waits for a triad to have a
+// master; triadRetry the pause between two tries.
+const (
+	triadElection = 5 * time.Second
+	triadRetry    = 200 * time.Millisecond
+)
+
+// otherLoopback reports whether host is a loopback address other than
+// 127.0.0.1 and ::1: the members of a triad on one host may listen on
+// 127.0.0.2 and 127.0.0.3 with the port of the one on 127.0.0.1, whose
+// admin socket has the same name, so such a server is dialled at its own
+// address, never through the admin socket or localhost.
+func otherLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback() && !ip.Equal(net.IPv4(127, 0, 0, 1)) && !ip.Equal(net.IPv6loopback)
+}

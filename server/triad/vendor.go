@@ -1,0 +1,215 @@
+package triad
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"golm/lmutil/server"
+	"golm/lmutil/server/state"
+)
+
+// VendorReplica is a Member as a vendor daemon uses it (server.Replica):
+// the vendor daemon proposes its commands through it, and writes its
+// report log from the commands it hands back as they commit.
+type VendorReplica struct {
+	*Member
+	logf     func(format string, args ...any)
+	onMaster func(string)
+
+	// reported is the log position of the last command handed to the
+	// report log, kept in DataDir/reported, so that a member that
+	// restarts and applies its log again does not write its records
+	// twice.
+	mu       sync.Mutex
+	file     *os.File
+	done     position // what the file says was reported before this start
+	cur      position
+	observer *raft.Observer
+	obsStop  chan struct{}
+	obsDone  chan struct{}
+}
+
+// position is a command's place in the log: the batch's index and the
+// command's number in it, from 1.
+type position struct{ index, n uint64 }
+
+func (p position) after(q position) bool {
+	return p.index > q.index || p.index == q.index && p.n > q.n
+}
+
+// StartVendor returns the function a vendor daemon starts its member with
+// (server.TriadConfig.Start): cfg without its FSMConfig, which the vendor
+// daemon's hooks fill in. logf receives the quorum messages of the
+// debug log.
+func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.ReplicaHooks) (server.Replica, error) {
+	return func(h server.ReplicaHooks) (server.Replica, error) {
+		vr := &VendorReplica{logf: logf, onMaster: h.OnMaster, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
+		if cfg.DataDir != "" {
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return nil, err
+			}
+			f, err := os.OpenFile(filepath.Join(cfg.DataDir, "reported"), os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				return nil, err
+			}
+			var b [16]byte
+			if n, _ := f.ReadAt(b[:], 0); n == 16 {
+				vr.done = position{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+			}
+			vr.file = f
+		}
+		cfg.NewState = h.NewState
+		if h.PoolsByHash != nil {
+			cfg.PoolsByHash = func(x Hash) ([]*state.Pool, error) { return h.PoolsByHash(x) }
+		}
+		if h.PolicyByHash != nil {
+			cfg.PolicyByHash = func(x Hash) (state.Policy, error) { return h.PolicyByHash(x) }
+		}
+		cfg.OnCommit = func(c Commit) { vr.commit(c, h.OnCommit) }
+		m, err := New(cfg)
+		if err != nil {
+			if vr.file != nil {
+				vr.file.Close()
+			}
+			return nil, err
+		}
+		vr.Member = m
+		vr.watch()
+		return vr, nil
+	}
+}
+
+// commit hands a committed command to the vendor daemon's report log,
+// once: not again while a restarted member applies its log anew.
+func (vr *VendorReplica) commit(c Commit, hook func(uint64, state.Command, state.Result)) {
+	vr.mu.Lock()
+	if c.Index != vr.cur.index {
+		vr.cur = position{c.Index, 0}
+	}
+	vr.cur.n++
+	p := vr.cur
+	vr.mu.Unlock()
+	if c.Replay || !p.after(vr.done) || hook == nil {
+		return
+	}
+	var cmd state.Command
+	switch x := c.Cmd.(type) {
+	case TimedOut:
+		// Its seats go back for the timeout, not for an exit.
+		cmd = state.Tick{Now: x.Now} // a Tick's reason: timeout
+	case Reread:
+		cmd = state.Reread{}
+	case SetPolicy:
+		return
+	case state.Command:
+		cmd = x
+	default:
+		return
+	}
+	hook(c.Index, cmd, c.Result)
+	if vr.file != nil {
+		var b [16]byte
+		binary.BigEndian.PutUint64(b[:8], p.index)
+		binary.BigEndian.PutUint64(b[8:], p.n)
+		_, _ = vr.file.WriteAt(b[:], 0)
+	}
+}
+
+// Propose is Member.Propose for the vendor daemon's commands.
+func (vr *VendorReplica) Propose(ctx context.Context, cmds []state.Command) ([]state.Result, error) {
+	cs := make([]Command, len(cmds))
+	for i, c := range cmds {
+		cs[i] = c
+	}
+	return vr.Member.Propose(ctx, cs)
+}
+
+// Reread commits a reread of the license text with hash license and
+// the options text with hash options, in one batch.
+func (vr *VendorReplica) Reread(ctx context.Context, license, options [32]byte) ([]state.Result, error) {
+	return vr.Member.Propose(ctx, []Command{Reread{Hash: license}, SetPolicy{Hash: options}})
+}
+
+// Term is the member's Raft term.
+func (vr *VendorReplica) Term() uint64 { return vr.Member.raft.CurrentTerm() }
+
+// HasMaster reports whether a master is known to this member.
+func (vr *VendorReplica) HasMaster() bool {
+	id, _ := vr.Member.Leader()
+	return id != ""
+}
+
+// Tick is Member.Tick.
+func (vr *VendorReplica) Tick(ctx context.Context, grace time.Duration) ([]state.Result, error) {
+	return vr.Member.Tick(ctx, grace)
+}
+
+// Shutdown stops the member and closes its files.
+func (vr *VendorReplica) Shutdown() error {
+	err := vr.Member.Shutdown()
+	close(vr.obsStop)
+	<-vr.obsDone
+	vr.Member.raft.DeregisterObserver(vr.observer)
+	if vr.file != nil {
+		vr.file.Close()
+	}
+	return err
+}
+
+// watch writes the debug log's quorum messages, in the manual's words:
+// "CONNECTED, master is host" when a master is known, "Lost quorum" when
+// there is none, "Lost connection to host" when the master stops hearing
+// from a member and "Connected to host" when it hears from it again.
+func (vr *VendorReplica) watch() {
+	ch := make(chan raft.Observation, 64)
+	vr.observer = raft.NewObserver(ch, false, func(o *raft.Observation) bool {
+		switch o.Data.(type) {
+		case raft.LeaderObservation, raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
+			return true
+		}
+		return false
+	})
+	vr.Member.raft.RegisterObserver(vr.observer)
+	logf := vr.logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	go func() {
+		defer close(vr.obsDone)
+		lost := map[raft.ServerID]bool{}
+		for {
+			select {
+			case <-vr.obsStop:
+				return
+			case o := <-ch:
+				switch d := o.Data.(type) {
+				case raft.LeaderObservation:
+					if d.LeaderID == "" {
+						logf("Lost quorum")
+					} else {
+						logf("CONNECTED, master is %s", d.LeaderID)
+					}
+					if vr.onMaster != nil {
+						vr.onMaster(string(d.LeaderID))
+					}
+				case raft.FailedHeartbeatObservation:
+					if !lost[d.PeerID] {
+						lost[d.PeerID] = true
+						logf("Lost connection to %s", d.PeerID)
+					}
+				case raft.ResumedHeartbeatObservation:
+					delete(lost, d.PeerID)
+					logf("Connected to %s", d.PeerID)
+				}
+			}
+		}
+	}()
+}
+
+var _ server.Replica = (*VendorReplica)(nil)

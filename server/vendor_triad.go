@@ -1,0 +1,370 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"golm/lmutil/options"
+	"golm/lmutil/protocol"
+	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/state"
+)
+
+// Replica is a vendor daemon's member of a triad (three SERVER lines), as
+// the vendor daemon sees it: package triad implements it over Raft. Every
+// command that changes the seat table goes through Propose and is
+// answered once a quorum committed it; the seat table is the replica's.
+type Replica interface {
+	// Propose commits cmds and returns their results in order, or a
+	// FlexLM error (-96) when this member is not the master or no
+	// quorum committed them.
+	Propose(ctx context.Context, cmds []state.Command) ([]state.Result, error)
+	// Tick is the master's periodic command: lingers, TIMEOUTs, the
+	// queue, and the release of sessions silent for longer than grace.
+	Tick(ctx context.Context, grace time.Duration) ([]state.Result, error)
+	// Heartbeat records, on this member only, that session is alive;
+	// Touch does the same for sessions whose connection is open.
+	Heartbeat(session uint64)
+	Touch(sessions []uint64)
+	// SessionID is a session number no earlier master has given.
+	SessionID() uint64
+	// IsLeader reports whether this member is the master now.
+	IsLeader() bool
+	// Term is the Raft term; HasMaster whether a master with a quorum
+	// is known to this member.
+	Term() uint64
+	HasMaster() bool
+	// State is the replicated seat table.
+	State() *state.State
+	// Reread commits a reread of the license and options texts with
+	// these hashes (each member builds its own pools from its copy).
+	Reread(ctx context.Context, license, options [32]byte) ([]state.Result, error)
+	// Shutdown stops the member.
+	Shutdown() error
+}
+
+// ReplicaHooks is what a vendor daemon gives the Replica it starts.
+type ReplicaHooks struct {
+	// NewState builds the seat table before any command, from this
+	// member's own license and options files.
+	NewState func() *state.State
+	// OnCommit is called for every committed command, in log order, on
+	// every member: the report log is written from it.
+	OnCommit func(index uint64, cmd state.Command, r state.Result)
+	// OnMaster is called with the master's member name ("port@host")
+	// whenever it changes, "" while there is none.
+	OnMaster func(master string)
+	// PoolsByHash and PolicyByHash build the pools and policy of a
+	// committed reread from this member's own files, when their hash is
+	// the one the master reread.
+	PoolsByHash  func(h [32]byte) ([]*state.Pool, error)
+	PolicyByHash func(h [32]byte) (state.Policy, error)
+}
+
+// TriadConfig makes a vendor daemon a member of a triad.
+type TriadConfig struct {
+	// Start starts the member (package triad's Raft group).
+	Start func(ReplicaHooks) (Replica, error)
+	// RunID is the run the triad's handles belong to: the same on the
+	// three members and across their restarts, so that a client of a
+	// master that died keeps its handles on the next one.
+	RunID uint64
+	// Grace is how long a new master waits for the sessions of the old
+	// one to reattach before their seats go back (0: DefaultTriadGrace).
+	Grace time.Duration
+	// CommitTimeout bounds the wait for a quorum (0: 5s).
+	CommitTimeout time.Duration
+	// SharedPort: another member has this member's SERVER port, so
+	// that on one host their admin sockets, named after the port, would
+	// be one name; the vendor daemon then takes admin requests on TCP
+	// only (see Lmgrd.triadSharesPort).
+	SharedPort bool
+}
+
+// DefaultTriadGrace is how long a new master of a triad keeps the seats of
+// a session that has not reattached: three default heartbeat intervals.
+const DefaultTriadGrace = 90 * time.Second
+
+// triadVendor is a vendor daemon's triad part.
+type triadVendor struct {
+	cfg    TriadConfig
+	repl   Replica
+	mu     sync.Mutex
+	live   map[uint64]struct{} // sessions with an open connection to this member
+	master string              // the master last heard of
+	ctrl   *protocol.Conn      // lmgrd's control channel, once Ready was sent
+	leader bool                // this member was the master at the last tick
+}
+
+// startTriad starts the vendor daemon's member of the triad; its seat
+// table becomes the vendor daemon's.
+func (v *Vendor) startTriad(tc *TriadConfig) error {
+	if tc.Grace <= 0 {
+		tc.Grace = DefaultTriadGrace
+	}
+	if tc.CommitTimeout <= 0 {
+		tc.CommitTimeout = 5 * time.Second
+	}
+	t := &triadVendor{cfg: *tc, live: map[uint64]struct{}{}}
+	quiet := &Vendor{cfg: v.cfg, log: NewDebugLog(io.Discard, v.cfg.Name, v.cfg.Now)}
+	quiet.cfg.Log = quiet.log
+	repl, err := tc.Start(ReplicaHooks{
+		NewState: func() *state.State {
+			// Every member builds the same table from its own copy of
+			// the files, and applies the same commands to it.
+			pools, policy, _, _, _, _, err := quiet.load()
+			if err != nil {
+				pools, policy = nil, state.NoPolicy{}
+			}
+			st := state.NewState(pools)
+			st.Apply(state.SetPolicy{Policy: policy})
+			return st
+		},
+		OnCommit: v.onCommit,
+		OnMaster: t.onMaster,
+		PoolsByHash: func(h [32]byte) ([]*state.Pool, error) {
+			p, _, err := v.byHash(quiet, h, true)
+			return p, err
+		},
+		PolicyByHash: func(h [32]byte) (state.Policy, error) {
+			_, p, err := v.byHash(quiet, h, false)
+			return p, err
+		},
+	})
+	if err != nil {
+		return err
+	}
+	t.repl = repl
+	v.triad = t
+	v.state = repl.State()
+	v.runID = tc.RunID
+	return nil
+}
+
+// onMaster tells lmgrd which member is the master, for lmstat.
+func (t *triadVendor) onMaster(master string) {
+	t.mu.Lock()
+	t.master = master
+	ctrl := t.ctrl
+	t.mu.Unlock()
+	if ctrl != nil {
+		_ = ctrl.Send(&protocol.MasterChange{Master: master})
+	}
+}
+
+// triadReady is called once the vendor daemon told lmgrd it is ready:
+// from then on lmgrd hears of each change of master.
+func (v *Vendor) triadReady(ctrl *protocol.Conn) {
+	t := v.triad
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.ctrl = ctrl
+	master := t.master
+	t.mu.Unlock()
+	if master != "" {
+		_ = ctrl.Send(&protocol.MasterChange{Master: master})
+	}
+}
+
+// onCommit writes the report log records of a committed command, on every
+// member.
+func (v *Vendor) onCommit(index uint64, cmd state.Command, r state.Result) {
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.w == nil && rs.broken == nil {
+		return
+	}
+	switch cmd.(type) {
+	case state.Heartbeat, state.SetIdle:
+		return
+	}
+	v.record(cmd, &r)
+}
+
+// applyTriad is apply for a member of a triad: the command is committed
+// by a quorum before its result is used.
+func (v *Vendor) applyTriad(cmd state.Command) state.Result {
+	t := v.triad
+	switch c := cmd.(type) {
+	case state.Heartbeat:
+		t.repl.Heartbeat(c.Session)
+		return state.Result{}
+	case state.Disconnect:
+		t.mu.Lock()
+		delete(t.live, c.Session)
+		t.mu.Unlock()
+		if v.report.stopping.Load() {
+			// A member that stops keeps its sessions' seats: their
+			// clients reattach to the next master.
+			return state.Result{}
+		}
+	case state.Reread, state.SetPolicy:
+		return state.Result{Err: lmerr.New(lmerr.NotSupported, lmerr.MinorTriadBroken, "lmreread of a three-server triad is not supported yet")}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.CommitTimeout)
+	defer cancel()
+	rs, err := t.repl.Propose(ctx, []state.Command{cmd})
+	if err != nil {
+		return state.Result{Err: asFlexErr(err)}
+	}
+	if len(rs) != 1 {
+		return state.Result{Err: lmerr.New(lmerr.ServerDown, lmerr.MinorTriadBroken)}
+	}
+	return rs[0]
+}
+
+func asFlexErr(err error) *lmerr.Error {
+	var e *lmerr.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return lmerr.New(lmerr.ServerDown, lmerr.MinorTriadNoQuorum)
+}
+
+// newSessionID numbers a new client session.
+func (v *Vendor) newSessionID() uint64 {
+	if v.triad == nil {
+		return v.nextSession.Add(1)
+	}
+	id := v.triad.repl.SessionID()
+	v.triad.mu.Lock()
+	v.triad.live[id] = struct{}{}
+	v.triad.mu.Unlock()
+	return id
+}
+
+// tickTriad is the tick of a member: only the master proposes one.
+func (v *Vendor) tickTriad() {
+	t := v.triad
+	leader := t.repl.IsLeader()
+	role := uint64(protocol.TriadStandby)
+	if leader {
+		role = protocol.TriadMaster
+	}
+	v.SetTriad(role, t.repl.Term(), t.repl.HasMaster())
+	t.mu.Lock()
+	was := t.leader
+	t.leader = leader
+	t.mu.Unlock()
+	if was && !leader {
+		// A master that lost its role while it runs (a partition, a
+		// leadership transfer) sends its clients away, so that they
+		// reattach to the new master within its grace period.
+		v.closeClients()
+	}
+	if !leader {
+		return
+	}
+	t.mu.Lock()
+	ids := make([]uint64, 0, len(t.live))
+	for id := range t.live {
+		ids = append(ids, id)
+	}
+	t.mu.Unlock()
+	t.repl.Touch(ids)
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.CommitTimeout)
+	defer cancel()
+	rs, err := t.repl.Tick(ctx, t.cfg.Grace)
+	if err != nil {
+		return
+	}
+	for _, r := range rs {
+		v.logResult(r)
+	}
+}
+
+// closeClients closes every client connection.
+func (v *Vendor) closeClients() { v.cs.closeConns() }
+
+// stopTriad stops the member, after the vendor daemon's connections.
+func (v *Vendor) stopTriad() {
+	if v.triad != nil {
+		v.triad.repl.Shutdown()
+	}
+}
+
+// rereadTriad applies an lmreread to the triad: every member has checked
+// its own copy of the files (Reread); the master commits a Reread and a
+// SetPolicy naming the hashes of its license and options texts, and
+// every member builds the new pools and policy from its own copy when it
+// applies them. A member whose copy differs cannot, and stops applying
+// (see package triad). A member that is not the master has nothing more
+// to do: the master's reread reaches it through the log.
+func (v *Vendor) rereadTriad(pools []*state.Pool, nolog options.NoLog) error {
+	t := v.triad
+	v.nolog.Store(uint32(nolog))
+	if !t.repl.IsLeader() {
+		v.log.Printf("Rereading license file: the master rereads for the triad")
+		return nil
+	}
+	lic, opt, err := v.fileHashes(v.log)
+	if err != nil {
+		v.log.Printf("Reread of license file failed: %v", err)
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.CommitTimeout)
+	defer cancel()
+	rs, err := t.repl.Reread(ctx, lic, opt)
+	if err != nil {
+		v.log.Printf("Reread of license file failed: %v", err)
+		return err
+	}
+	for _, r := range rs {
+		v.logResult(r)
+	}
+	v.logFeatures("Rereading license file", pools)
+	return nil
+}
+
+// fileHashes are the SHA-256 of this member's license files (in order)
+// and of its options file ("" when it has none): what a replicated
+// reread names.
+func (v *Vendor) fileHashes(log *DebugLog) (license, opts [32]byte, err error) {
+	h := sha256.New()
+	for _, p := range v.cfg.LicenseFiles {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return license, opts, err
+		}
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	copy(license[:], h.Sum(nil))
+	files, err := LoadLicenses(v.cfg.LicenseFiles, log)
+	if err != nil {
+		return license, opts, err
+	}
+	var text []byte
+	if path, _ := optionsPath(v.cfg.Name, files); path != "" {
+		text, _ = os.ReadFile(path) // none: the empty text
+	}
+	opts = sha256.Sum256(text)
+	return license, opts, nil
+}
+
+// errDiffers is a member whose own files are not those the master
+// reread.
+var errDiffers = errors.New("this member's license or options file differs from the master's; copy the master's and restart this member")
+
+// byHash builds, for a replicated reread, the pools (license) or the
+// policy (options) from this member's own files when their hash is h.
+func (v *Vendor) byHash(quiet *Vendor, h [32]byte, license bool) ([]*state.Pool, state.Policy, error) {
+	lic, opt, err := quiet.fileHashes(quiet.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if license && lic != h || !license && opt != h {
+		v.log.Printf("Reread refused: %v", errDiffers)
+		return nil, nil, errDiffers
+	}
+	pools, policy, _, _, _, _, err := quiet.load()
+	return pools, policy, err
+}
