@@ -542,6 +542,21 @@ func TestTriadLmreread(t *testing.T) {
 			t.Errorf("%s: seats %v after the reread, before %v", m.name(), got, before)
 		}
 	}
+	// lmremove through a member that is not the master goes to the
+	// master; the holder, still running, checks out again under a new
+	// handle (manual 7.10).
+	other := ms[0]
+	if other == master {
+		other = ms[1]
+	}
+	host, _ := os.Hostname()
+	if r := other.run("lmremove", "-c", other.name(), "f1", "keeper", host, "/dev/tty"); r.status != 0 {
+		t.Fatalf("lmremove through %s: status %d\n%s%s", other.name(), r.status, r.stdout, r.stderr)
+	}
+	poll(t, "the keeper's seat removed and checked out again", func() bool {
+		got, _ := master.seats()
+		return got["keeper"] != "" && got["keeper"] != before["keeper"]
+	})
 }
 
 // TestTriadLmdown: lmdown -q of a triad's license file stops its three
@@ -708,4 +723,80 @@ func TestTriadFailoverJobs(t *testing.T) {
 		kept++
 	}
 	t.Logf("seats kept under the same handle: %d of %d", kept, n)
+}
+
+// TestTriadThroughput (GOLM_TRIAD_BENCH=1): checkout+checkin pairs per
+// second and the p99 checkout of 1,000 jobs on a triad, beside the same
+// on one server in the same run.
+func TestTriadThroughput(t *testing.T) {
+	if os.Getenv("GOLM_TRIAD_BENCH") == "" {
+		t.Skip("GOLM_TRIAD_BENCH not set")
+	}
+	const jobs = 1000
+	const run = 5 * time.Second
+	features := fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", jobs)
+	single := startServer(t, features)
+	pairs1, p991 := pairsPerSecond(t, fmt.Sprintf("%d@localhost", single.port), single.dir, jobs, run)
+	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+	loopbackAddrs(t, ips...)
+	port := freePort(t)
+	ms := triadSetup(t, ips, []int{port, port, port}, features)
+	startTriad(t, ms)
+	pairs3, p993 := pairsPerSecond(t, spec(ms), ms[0].dir, jobs, run)
+	t.Logf("one server: %.0f pairs/s, p99 checkout %v", pairs1, p991)
+	t.Logf("triad:      %.0f pairs/s (%.0f%% of one server), p99 checkout %v", pairs3, 100*pairs3/pairs1, p993)
+}
+
+// pairsPerSecond runs jobs jobs that check f1 out and in as fast as they
+// can for d, and returns the pairs per second and the p99 of a checkout.
+func pairsPerSecond(t *testing.T, path, dir string, jobs int, d time.Duration) (float64, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d+2*deadline)
+	defer cancel()
+	js := make([]*client.Job, jobs)
+	for i := range js {
+		j, err := client.Open(ctx, path, client.WithUser(fmt.Sprintf("b%04d", i)), client.WithDir(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer j.Close()
+		js[i] = j
+		// Connected before the clock starts.
+		lic, err := j.Checkout(ctx, "f1", "1.0", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lic.Checkin(ctx)
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var pairs int
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for _, j := range js {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(stop) {
+				t0 := time.Now()
+				lic, err := j.Checkout(ctx, "f1", "1.0", 1)
+				if err != nil {
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+				lic.Checkin(ctx)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			pairs += len(mine)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(lat) == 0 {
+		t.Fatal("no checkout succeeded")
+	}
+	slices.Sort(lat)
+	return float64(pairs) / d.Seconds(), lat[len(lat)*99/100]
 }

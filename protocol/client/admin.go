@@ -226,23 +226,27 @@ func (a *Admin) Reread(ctx context.Context, vendor string) (int, error) {
 // Remove finds the vendor daemon serving feature and removes the user's
 // checkouts of it (lmremove feature user host display).
 func (a *Admin) Remove(ctx context.Context, feature, user, host, display string) (int, error) {
-	v, err := a.Vendor(ctx, "", feature)
-	if err != nil {
-		return 0, err
-	}
-	defer v.Close()
-	return v.Remove(ctx, feature, user, host, display)
+	return a.atMaster(ctx, func(a *Admin) (int, error) {
+		v, err := a.Vendor(ctx, "", feature)
+		if err != nil {
+			return 0, err
+		}
+		defer v.Close()
+		return v.Remove(ctx, feature, user, host, display)
+	})
 }
 
 // RemoveHandle finds the vendor daemon serving feature and removes the
 // checkout with handle (lmremove -h).
 func (a *Admin) RemoveHandle(ctx context.Context, feature string, handle uint64) (int, error) {
-	v, err := a.Vendor(ctx, "", feature)
-	if err != nil {
-		return 0, err
-	}
-	defer v.Close()
-	return v.RemoveHandle(ctx, feature, handle)
+	return a.atMaster(ctx, func(a *Admin) (int, error) {
+		v, err := a.Vendor(ctx, "", feature)
+		if err != nil {
+			return 0, err
+		}
+		defer v.Close()
+		return v.RemoveHandle(ctx, feature, handle)
+	})
 }
 
 func okCount(ctx context.Context, c *protocol.Conn, req protocol.Message) (int, error) {

@@ -124,3 +124,21 @@ func otherLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback() && !ip.Equal(net.IPv4(127, 0, 0, 1)) && !ip.Equal(net.IPv6loopback)
 }
+
+// atMaster runs do on a, and once more on the master's lmgrd when a's
+// vendor daemon is a triad member that is not the master (lmremove goes
+// through the master, which commits it for the three).
+func (a *Admin) atMaster(ctx context.Context, do func(*Admin) (int, error)) (int, error) {
+	n, err := do(a)
+	m, ok := masterOf(err)
+	if !ok || m.Host == a.addr.Host && m.Port == a.addr.Port {
+		return n, err
+	}
+	c, h, addr, derr := dialAdminLmgrd(ctx, a.cfg, []licfile.ServerAddr{m}, a.mine)
+	if derr != nil {
+		return n, err
+	}
+	at := &Admin{cfg: a.cfg, addr: addr, conn: c, hello: h, mine: a.mine}
+	defer at.Close()
+	return do(at)
+}

@@ -176,3 +176,39 @@ func TestTimeoutSeesHeartbeats(t *testing.T) {
 		}
 	}
 }
+
+// TestTouchKeepsConnectedSessions: a session whose connection to the
+// master is open (Touch) keeps its seats however long its client stays
+// silent, and Touch puts nothing in the log; a silent session that is
+// not touched times out.
+func TestTouchKeepsConnectedSessions(t *testing.T) {
+	const timeout = time.Minute
+	c := newInmemCluster(t, fastRaft(), func(int) FSMConfig { return fsmConfig(t, newLicenses(baseLicense)) })
+	leader := c.waitLeader()
+	ctx := context.Background()
+	rs := propose(t, leader, checkout(1, "alice", "f1"), checkout(2, "bob", "f1"))
+	alice, bob := rs[0].Seat.Handle, rs[1].Seat.Handle
+	if _, err := leader.Tick(ctx, timeout); err != nil {
+		t.Fatal(err)
+	}
+	index := leader.Raft().LastIndex()
+	leader.Touch([]uint64{1})
+	if got := leader.Raft().LastIndex(); got != index {
+		t.Errorf("Touch wrote %d log entries, want none", got-index)
+	}
+	for range 3 {
+		c.clock.advance(45 * time.Second)
+		leader.Touch([]uint64{1})
+		if _, err := leader.Tick(ctx, timeout); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.waitConverged(leader)
+	seats := seatsOf(leader.State())
+	if _, ok := seats[alice]; !ok {
+		t.Error("alice's seat freed; her connection is open")
+	}
+	if _, ok := seats[bob]; ok {
+		t.Error("bob's seat still out after 135s of silence")
+	}
+}
