@@ -27,7 +27,7 @@ func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, d
 		err := src.err
 		if err == nil && len(src.spec) == 3 {
 			// A triad: its members, and the rest as lmstat -a shows it.
-			s = status.ReadTriad(ctx, memberNames(src.spec, src.file), memberDialer(src.spec, dial), env.Time().Location(), false)
+			s = status.ReadTriad(ctx, memberNames(src.spec, src.file), memberDialer(src.spec, dial), env.Time().Location(), -1)
 		} else if err == nil {
 			var srv statServer
 			if srv, err = dial(ctx, src.spec); err == nil {

@@ -101,10 +101,11 @@ func Members(names []string, ms []Asked) []*Member {
 
 // ReadTriad is Read of a triad: its members (names in SERVER-line
 // order, dial as for AskTriad) and everything lmstat -a shows as the
-// member that answers for the triad sees it. With stats it reads that
-// member's counters too (ReadStats). A triad none of whose members can
+// member that answers for the triad sees it. stats, when not -1, is the
+// member whose vendor daemons' counters ReadStats reads (for /metrics,
+// each member's own: its triad role is its own). A triad none of whose members can
 // be asked is a Server with Up false and the first member's error.
-func ReadTriad(ctx context.Context, names []string, dial func(ctx context.Context, i int) (Conn, error), loc *time.Location, stats bool) *Server {
+func ReadTriad(ctx context.Context, names []string, dial func(ctx context.Context, i int) (Conn, error), loc *time.Location, stats int) *Server {
 	name := strings.Join(names, ",")
 	if len(names) == 0 {
 		return &Server{Name: name, LicenseFiles: []string{}, Vendors: []*Vendor{}, Members: []*Member{}}
@@ -117,8 +118,8 @@ func ReadTriad(ctx context.Context, names []string, dial func(ctx context.Contex
 	} else {
 		m := ms[lead]
 		s = FromStatus(ctx, name, m.Status, m.Vendors, m.Conn, loc)
-		if stats {
-			ReadStats(ctx, s, m.Conn)
+		if stats >= 0 && stats < len(ms) && ms[stats].Conn != nil {
+			ReadStats(ctx, s, ms[stats].Conn)
 		}
 	}
 	s.Members = Members(names, ms)

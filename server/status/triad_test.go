@@ -52,7 +52,7 @@ func TestReadTriad(t *testing.T) {
 		{"lmgrd answers, its vendor list fails", []*fakeSource{{err: lmerr.New(-16, 571)}, member("lic2", true), member("lic3", false)}, []bool{false, true, true}, 1, "lic2", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := status.ReadTriad(context.Background(), triadNames, triadDial(c.srcs...), time.UTC, false)
+			s := status.ReadTriad(context.Background(), triadNames, triadDial(c.srcs...), time.UTC, -1)
 			if s.Name != "27000@lic1,27000@lic2,27000@lic3" {
 				t.Errorf("name %q", s.Name)
 			}
@@ -92,7 +92,7 @@ func TestReadTriad(t *testing.T) {
 // TestTriadSchema checks the schema's member definition names every
 // field a member writes, and holds a triad to three members.
 func TestTriadSchema(t *testing.T) {
-	s := status.ReadTriad(context.Background(), triadNames, triadDial(member("lic1", true), member("lic2", false), nil), time.UTC, false)
+	s := status.ReadTriad(context.Background(), triadNames, triadDial(member("lic1", true), member("lic2", false), nil), time.UTC, -1)
 	doc := status.New(time.Unix(start, 0).UTC())
 	doc.Servers = append(doc.Servers, s)
 	var b bytes.Buffer
