@@ -27,7 +27,10 @@ type Asked struct {
 // AskTriad asks the n members of a triad for their status, all at once,
 // dial(ctx, i) connecting to the i-th in SERVER-line order. lead is the
 // member that answers for the triad, the master, else the first that is
-// up; -1 when none is. The caller closes the members' connections
+// up; -1 when none is. When ctx has a deadline, a member has half the
+// time left to answer, so that a member that does not (a host that is
+// gone, whose packets are dropped) leaves the other half for reading the
+// features of the member that answers. The caller closes the members' connections
 // (CloseAll). lmstat's text and JSON and the status page read a triad
 // through here, so that they never disagree.
 func AskTriad(ctx context.Context, n int, dial func(ctx context.Context, i int) (Conn, error)) (ms []Asked, lead int) {
@@ -51,6 +54,11 @@ func AskTriad(ctx context.Context, n int, dial func(ctx context.Context, i int) 
 }
 
 func askMember(ctx context.Context, i int, dial func(ctx context.Context, i int) (Conn, error)) Asked {
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)/2))
+		defer cancel()
+	}
 	c, err := dial(ctx, i)
 	if err != nil {
 		return Asked{Err: err}

@@ -144,3 +144,27 @@ func TestReadOneServerHasNoMembers(t *testing.T) {
 		t.Error(`one server's document has "members"`)
 	}
 }
+
+// TestReadTriadMemberHangs: a member that never answers (its host gone)
+// is down once its half of the read's time has passed, and the member
+// that answers still has time for its features.
+func TestReadTriadMemberHangs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	dial := func(ctx context.Context, i int) (status.Conn, error) {
+		if i == 2 {
+			<-ctx.Done()
+			return nil, lmerr.New(-15, 570)
+		}
+		return closer{member([]string{"lic1", "lic2"}[i], i == 0)}, nil
+	}
+	// Without a bound of its own the hung member would take the whole
+	// time, and the features would be read with none left.
+	s := status.ReadTriad(ctx, triadNames, dial, time.UTC, -1)
+	if ctx.Err() != nil {
+		t.Fatalf("the read took the whole time")
+	}
+	if s.Members[2].Up || !s.Members[0].Master || len(s.Vendors) == 0 || len(s.Vendors[0].Features) != 3 {
+		t.Errorf("members %+v %+v %+v, vendors %+v", s.Members[0], s.Members[1], s.Members[2], s.Vendors)
+	}
+}
