@@ -668,6 +668,30 @@ func TestHTTPTriad(t *testing.T) {
 		t.Logf("role %v term %v quorum %v", got[0], got[1], got[2])
 	})
 
+	// In a browser, when there is one: the members in the DOM, the
+	// master marked, and below a member going down without a reload.
+	var bctx context.Context
+	if exe := browser(); exe != "" {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1100, 900))
+		actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		defer cancel()
+		cctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+		defer cancel()
+		var cancelT context.CancelFunc
+		bctx, cancelT = context.WithTimeout(cctx, time.Minute)
+		defer cancelT()
+		if err := chromedp.Do(bctx, chromedp.Navigate(url+"/?refresh=1"), chromedp.WaitVisible(chromedp.CSS(`li.member.master[data-member="`+master.name()+`"]`))); err != nil {
+			t.Fatalf("loading the page in the browser: %v", err)
+		}
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](`window.golmNotReloaded = true; Array.from(document.querySelectorAll('li.member')).map(m => m.dataset.member + (m.classList.contains('master') ? '*' : '')).join(",")`))
+		want := strings.ReplaceAll(spec(ms), master.name(), master.name()+"*")
+		if err != nil || fmt.Sprint(v) != want {
+			t.Errorf("members in the browser: got %v (%v), want %s (* the master)", v, err, want)
+		}
+	} else {
+		t.Log("no chromium on PATH: the triad's page is checked without a browser")
+	}
+
 	t.Run("a member down", func(t *testing.T) {
 		// A member other than the one serving the page; the master if
 		// that is another, so that the page follows the new master too.
@@ -699,6 +723,21 @@ func TestHTTPTriad(t *testing.T) {
 		page := string(httpGet(t, url+"/"))
 		if !strings.Contains(page, `<li class="vendor member down" data-member="`+gone.name()+`">`) {
 			t.Errorf("the page does not show %s down:\n%s", gone.name(), page)
+		}
+		if bctx != nil {
+			if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`li.member.down[data-member="`+gone.name()+`"]`))); err != nil {
+				t.Fatalf("waiting for %s to show down in the browser: %v", gone.name(), err)
+			}
+			if v, err := chromedp.Run(bctx, chromedp.Evaluate[any](`window.golmNotReloaded === true`)); err != nil || v != true {
+				t.Errorf("the page was reloaded to show the member down; it should refresh in place")
+			}
+			shots := os.Getenv(screenshotEnv)
+			if shots == "" {
+				shots = t.TempDir()
+			} else if err := os.MkdirAll(shots, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			screenshot(t, bctx, filepath.Join(shots, "status-page-triad.png"))
 		}
 	})
 }
