@@ -124,6 +124,28 @@ func (m *member) start() {
 	go func() { cmd.Wait(); close(done) }()
 }
 
+// waitLine waits until lmgrd has taken its SERVER line and fails the
+// test when it took another: members that share an address take the
+// first free line of it, so they are started one after the other, in
+// SERVER-line order.
+func (m *member) waitLine() {
+	m.t.Helper()
+	var took string
+	servertest.Poll(m.t, m.name()+"'s lmgrd to take its SERVER line", deadline, func() bool {
+		g := lineRE.FindStringSubmatch(m.logText())
+		if g == nil {
+			return false
+		}
+		took = g[1]
+		return true
+	})
+	if took != m.name() {
+		m.t.Fatalf("lmgrd meant for %s took the SERVER line of %s", m.name(), took)
+	}
+}
+
+var lineRE = regexp.MustCompile(`\(lmgrd\) Three-server triad: this is (\S+) `)
+
 // stop ends lmgrd with SIGTERM and its vendor daemons after it.
 func (m *member) stop() {
 	if m.cmd == nil {
@@ -219,6 +241,7 @@ func startTriad(t *testing.T, ms []*member) *member {
 	t.Helper()
 	for _, m := range ms {
 		m.start()
+		m.waitLine()
 	}
 	t.Cleanup(func() {
 		for _, m := range ms {
