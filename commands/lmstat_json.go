@@ -25,7 +25,10 @@ func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, d
 	for _, src := range sources {
 		var s *status.Server
 		err := src.err
-		if err == nil {
+		if err == nil && len(src.spec) == 3 {
+			// A triad: its members, and the rest as lmstat -a shows it.
+			s = status.ReadTriad(ctx, memberNames(src.spec, src.file), memberDialer(src.spec, dial), env.Time().Location(), -1)
+		} else if err == nil {
 			var srv statServer
 			if srv, err = dial(ctx, src.spec); err == nil {
 				s = status.Read(ctx, "", srv, env.Time().Location())
@@ -38,8 +41,10 @@ func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, d
 				first = err
 			}
 		} else {
-			s.Name = src.name
-			if s.Up {
+			if s.Members == nil {
+				s.Name = src.name
+			}
+			if s.Up && s.Members == nil {
 				s.Name = serverName(src.spec, src.file, &protocol.ServerStatus{Host: s.Host, Port: s.Port})
 			}
 			fail(s.Error)

@@ -124,6 +124,28 @@ func (m *member) start() {
 	go func() { cmd.Wait(); close(done) }()
 }
 
+// waitLine waits until lmgrd has taken its SERVER line and fails the
+// test when it took another: members that share an address take the
+// first free line of it, so they are started one after the other, in
+// SERVER-line order.
+func (m *member) waitLine() {
+	m.t.Helper()
+	var took string
+	servertest.Poll(m.t, m.name()+"'s lmgrd to take its SERVER line", deadline, func() bool {
+		g := lineRE.FindStringSubmatch(m.logText())
+		if g == nil {
+			return false
+		}
+		took = g[1]
+		return true
+	})
+	if took != m.name() {
+		m.t.Fatalf("lmgrd meant for %s took the SERVER line of %s", m.name(), took)
+	}
+}
+
+var lineRE = regexp.MustCompile(`\(lmgrd\) Three-server triad: this is (\S+) `)
+
 // stop ends lmgrd with SIGTERM and its vendor daemons after it.
 func (m *member) stop() {
 	if m.cmd == nil {
@@ -219,6 +241,7 @@ func startTriad(t *testing.T, ms []*member) *member {
 	t.Helper()
 	for _, m := range ms {
 		m.start()
+		m.waitLine()
 	}
 	t.Cleanup(func() {
 		for _, m := range ms {
@@ -326,6 +349,7 @@ func loopbackAddrs(t *testing.T, ips ...string) {
 // new master grants within 5 s, and the killed member catches up when it
 // comes back.
 func TestTriadFailover(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	loopbackAddrs(t, ips...)
 	port := freePort(t)
@@ -454,6 +478,7 @@ func usageRecords(t *testing.T, path string) []string {
 // TestTriadQuorum: with two members of three down nothing is granted
 // (-96); with one back, service resumes with the seats intact.
 func TestTriadQuorum(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
 	var ports []int
 	for len(ports) < 3 {
@@ -509,6 +534,7 @@ func TestTriadQuorum(t *testing.T) {
 // license file gained seats applies the new count on every member, and
 // the seat held stays.
 func TestTriadLmreread(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	var ports []int
 	for len(ports) < 3 {
 		if p := freePort(t); !slices.Contains(ports, p) {
@@ -562,6 +588,7 @@ func TestTriadLmreread(t *testing.T) {
 // TestTriadLmdown: lmdown -q of a triad's license file stops its three
 // members.
 func TestTriadLmdown(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	var ports []int
 	for len(ports) < 3 {
 		if p := freePort(t); !slices.Contains(ports, p) {
@@ -608,6 +635,7 @@ const triadSeatsEnv = "GOLM_TRIAD_SEATS"
 // master's lmgrd and vendor daemon are killed with kill -9; it measures
 // how long the new master takes to grant and to have every job back.
 func TestTriadFailoverJobs(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	n := 100
 	if v, err := strconv.Atoi(os.Getenv(triadSeatsEnv)); err == nil && v > 0 {
 		n = v

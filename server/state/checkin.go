@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"container/heap"
 	"slices"
 	"time"
@@ -108,7 +109,7 @@ func (s *State) endLingers() []Seat {
 		}
 	}
 	if len(out) > 0 {
-		slices.SortFunc(out, func(a, b Seat) int { return cmpHandle(a.Handle, b.Handle) })
+		slices.SortFunc(out, func(a, b Seat) int { return cmp.Compare(a.Handle, b.Handle) })
 		s.dropEmptyRemoved()
 	}
 	return out

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"container/heap"
 	"slices"
 	"time"
@@ -182,13 +183,13 @@ func insertSeat(seats []*Seat, st *Seat) []*Seat {
 	if n := len(seats); n == 0 || seats[n-1].Handle < st.Handle {
 		return append(seats, st) // the usual case: handles grow
 	}
-	i, _ := slices.BinarySearchFunc(seats, st.Handle, func(x *Seat, h uint32) int { return cmpHandle(x.Handle, h) })
+	i, _ := slices.BinarySearchFunc(seats, st.Handle, func(x *Seat, h uint32) int { return cmp.Compare(x.Handle, h) })
 	return slices.Insert(seats, i, st)
 }
 
 // deleteSeat takes st out of seats, kept in handle order.
 func deleteSeat(seats []*Seat, st *Seat) []*Seat {
-	i, ok := slices.BinarySearchFunc(seats, st.Handle, func(x *Seat, h uint32) int { return cmpHandle(x.Handle, h) })
+	i, ok := slices.BinarySearchFunc(seats, st.Handle, func(x *Seat, h uint32) int { return cmp.Compare(x.Handle, h) })
 	if !ok || seats[i] != st {
 		return seats
 	}
@@ -197,16 +198,6 @@ func deleteSeat(seats []*Seat, st *Seat) []*Seat {
 		return nil // let a long slice go
 	}
 	return seats
-}
-
-func cmpHandle(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // info is pool p's entry, created when missing (a pool the state has
@@ -265,7 +256,7 @@ func (pi *poolInfo) insert(st *Seat, res []Reservation) {
 		}
 	} else {
 		pi.compact()
-		i, _ := slices.BinarySearchFunc(pi.seats, st.Handle, func(x *Seat, h uint32) int { return cmpHandle(x.Handle, h) })
+		i, _ := slices.BinarySearchFunc(pi.seats, st.Handle, func(x *Seat, h uint32) int { return cmp.Compare(x.Handle, h) })
 		pi.seats = slices.Insert(pi.seats, i, st)
 		for j := i; j < len(pi.seats); j++ {
 			pi.seats[j].slot = j
@@ -459,11 +450,11 @@ func (s *State) placeSeats() {
 		}
 	}
 	for _, pi := range touched {
-		slices.SortFunc(pi.seats, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
+		slices.SortFunc(pi.seats, func(a, b *Seat) int { return cmp.Compare(a.Handle, b.Handle) })
 		for i, st := range pi.seats {
 			st.slot = i
 		}
-		slices.SortFunc(pi.charged, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
+		slices.SortFunc(pi.charged, func(a, b *Seat) int { return cmp.Compare(a.Handle, b.Handle) })
 	}
 }
 

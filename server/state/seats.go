@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -90,7 +91,7 @@ type Waiter struct {
 const firstHandle = 101
 
 func sortByHandle(seats []*Seat) {
-	slices.SortFunc(seats, func(a, b *Seat) int { return cmpHandle(a.Handle, b.Handle) })
+	slices.SortFunc(seats, func(a, b *Seat) int { return cmp.Compare(a.Handle, b.Handle) })
 }
 
 // handleFor picks the handle of a new seat: the client's previous one

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -130,7 +131,7 @@ func (s *State) dump() []byte {
 	for _, it := range s.waiting {
 		items = append(items, it)
 	}
-	slices.SortFunc(items, func(a, b *queuedItem) int { return cmpUint(a.seq, b.seq) })
+	slices.SortFunc(items, func(a, b *queuedItem) int { return cmp.Compare(a.seq, b.seq) })
 	e.uint(uint64(len(items)))
 	for _, it := range items {
 		w := it.w
@@ -149,16 +150,6 @@ func (s *State) dump() []byte {
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // Restore replaces the seat table of s, a state no command has been
 // applied to, with the one a dump of Snapshot holds. s gives the live

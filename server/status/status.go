@@ -55,6 +55,20 @@ type Server struct {
 	LicenseFiles []string  `json:"license_files"`
 	Error        *Error    `json:"error,omitempty"` // why the server could not be asked
 	Vendors      []*Vendor `json:"vendors"`
+	// Members are the three servers of a triad in SERVER-line order, as
+	// lmstat's server lines show them; absent for one server. The
+	// fields above are then the member that answers for the triad (the
+	// master, else the first that is up), as lmstat -a shows it.
+	Members []*Member `json:"members,omitempty"`
+}
+
+// Member is one server of a three-server triad.
+type Member struct {
+	Name    string `json:"name"` // port@host, as its SERVER line says
+	Up      bool   `json:"up"`
+	Master  bool   `json:"master"`
+	Version string `json:"version,omitempty"` // its lmgrd's, when up
+	Error   *Error `json:"error,omitempty"`   // why it could not be asked, when down
 }
 
 // Vendor is one vendor daemon and the features it serves.
@@ -183,15 +197,29 @@ func New(now time.Time) *Status {
 // instants are given in (nil for UTC). An lmgrd that cannot be asked is
 // a Server with Up false and its Error; a vendor daemon likewise.
 func Read(ctx context.Context, name string, src Source, loc *time.Location) *Server {
+	st, seq, err := src.ServerStatus(ctx)
+	if err != nil {
+		return &Server{Name: name, LicenseFiles: []string{}, Vendors: []*Vendor{}, Error: ErrorOf(err)}
+	}
+	var vendors []*protocol.VendorStatus
+	for vs, err := range seq {
+		if err != nil {
+			s := FromStatus(ctx, name, st, vendors, src, loc)
+			s.Error = ErrorOf(err)
+			return s
+		}
+		vendors = append(vendors, vs)
+	}
+	return FromStatus(ctx, name, st, vendors, src, loc)
+}
+
+// FromStatus is Read of a server whose status and vendor daemons have
+// already been read: it asks src for the features of those that are up.
+func FromStatus(ctx context.Context, name string, st *protocol.ServerStatus, vendors []*protocol.VendorStatus, src Source, loc *time.Location) *Server {
 	if loc == nil {
 		loc = time.UTC
 	}
 	s := &Server{Name: name, LicenseFiles: []string{}, Vendors: []*Vendor{}}
-	st, seq, err := src.ServerStatus(ctx)
-	if err != nil {
-		s.Error = ErrorOf(err)
-		return s
-	}
 	s.Host, s.Port, s.Version, s.Master, s.Up = st.Host, st.Port, st.Version, st.Master, true
 	if st.LicenseFiles != nil {
 		s.LicenseFiles = st.LicenseFiles
@@ -199,11 +227,7 @@ func Read(ctx context.Context, name string, src Source, loc *time.Location) *Ser
 	if s.Name == "" && st.Host != "" {
 		s.Name = portAtHost(st.Port, st.Host)
 	}
-	for vs, err := range seq {
-		if err != nil {
-			s.Error = ErrorOf(err)
-			break
-		}
+	for _, vs := range vendors {
 		v := &Vendor{Name: vs.Name, Up: vs.Up, Version: vs.Version, Port: vs.Port, Features: []*Feature{}}
 		if !vs.Up {
 			code, minor := vs.Code, vs.Minor
