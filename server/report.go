@@ -289,7 +289,7 @@ func (v *Vendor) apply(cmd state.Command) state.Result {
 func (v *Vendor) lookup(session uint64, handle uint32) (*state.Seat, int) {
 	v.report.mu.Lock()
 	defer v.report.mu.Unlock()
-	return v.state.Lookup(session, handle)
+	return v.seats().Lookup(session, handle)
 }
 
 // errNotLogged is the denial of a grant whose record was not written.

@@ -146,6 +146,15 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 	return nil
 }
 
+// seats is the seat table: a triad member's is its replica's, which a
+// snapshot restored at run time replaces, so it is read anew each time.
+func (v *Vendor) seats() *state.State {
+	if v.triad != nil {
+		return v.triad.repl.State()
+	}
+	return v.state
+}
+
 // onMaster tells lmgrd which member is the master, for lmstat.
 func (t *triadVendor) onMaster(master string) {
 	t.mu.Lock()
