@@ -114,6 +114,7 @@ func TestReadViolations(t *testing.T) {
 		{"zero length", []byte{0, 0, 0, 0}, true, nil},
 		{"too long", []byte{0, 1, 0, 1, 1}, true, nil},
 		{"unknown type", frame(200), true, nil},
+		{"reserved type (the withdrawn LOG_LINE)", frame(25, 1, 'a'), true, nil},
 		{"type zero", frame(0), true, nil},
 		{"trailing bytes", frame(TypeEnd, 1), true, nil},
 		{"short payload", frame(TypeLocate, 5, 'a'), true, nil},

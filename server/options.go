@@ -120,17 +120,11 @@ func (o OptionsPolicy) Included(p *state.Pool, kind string) []string {
 	return out
 }
 
-// OptionsPath finds vendor's options file: the DAEMON/VENDOR line's
+// optionsPath finds vendor's options file: the DAEMON/VENDOR line's
 // options path (options= or the positional one; relative to its license
-// file's directory), else VENDOR.opt beside a license file. "" when there
-// is none.
-func OptionsPath(vendor string, files []*licfile.File) string {
-	p, _ := optionsPath(vendor, files)
-	return p
-}
-
-// optionsPath is OptionsPath, and whether a license file names the path
-// (then a missing file is an error, not the absence of options).
+// file's directory), else VENDOR.opt beside a license file ("" when there
+// is none); named is whether a license file names the path (then a
+// missing file is an error, not the absence of options).
 func optionsPath(vendor string, files []*licfile.File) (path string, named bool) {
 	for _, f := range files {
 		for _, d := range f.Vendors {

@@ -155,8 +155,8 @@ func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer
 // before sequence number next into the usage history, behind the
 // records written from now on, so that the status page's charts go back
 // a week across restarts. It reads in the background: a week of a busy
-// log takes seconds (about 2.6 µs a record), which must not hold up
-// the vendor daemon's start; Shutdown stops it. rs.mu is held.
+// log takes seconds to read, which must not hold up the vendor daemon's
+// start; Shutdown stops it. rs.mu is held.
 func (v *Vendor) seedHistory(current string, next uint64, dir string) {
 	live := v.report.historyOf()
 	now := v.cfg.Now()

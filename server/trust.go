@@ -81,12 +81,6 @@ func (t Trust) adminCommand(typ protocol.Type) (cmd string, disabled bool, ok bo
 	return "", false, false
 }
 
-// IsAdminRequest reports whether a request of type typ is privileged.
-func IsAdminRequest(typ protocol.Type) bool {
-	_, _, ok := Trust{}.adminCommand(typ)
-	return ok
-}
-
 // Authorize decides whether the peer of nc, which introduced itself as
 // who, may send req. It returns nil for requests that are not privileged
 // and for allowed ones; a refusal is a -63 error, also written to log

@@ -222,12 +222,13 @@ func TestAuthorize(t *testing.T) {
 	}
 }
 
-func TestIsAdminRequest(t *testing.T) {
+// TestAdminCommands: exactly the admin requests are privileged.
+func TestAdminCommands(t *testing.T) {
 	for typ := protocol.Type(1); typ < 64; typ++ {
 		want := typ == protocol.TypeShutdown || typ == protocol.TypeReread || typ == protocol.TypeRemove || typ == protocol.TypeRemoveHandle ||
 			typ == protocol.TypeSwitchReportLog || typ == protocol.TypeNewReportLog || typ == protocol.TypeSwitchDebugLog
-		if got := IsAdminRequest(typ); got != want {
-			t.Errorf("IsAdminRequest(%v) = %v, want %v", typ, got, want)
+		if _, _, got := (Trust{}).adminCommand(typ); got != want {
+			t.Errorf("adminCommand(%v) privileged = %v, want %v", typ, got, want)
 		}
 	}
 }

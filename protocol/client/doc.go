@@ -14,8 +14,8 @@
 //
 // # Errors
 //
-// Every error this package returns carries a FlexLM error number, and
-// unwraps to a *lmerr.Error. The numbers are the constants of package
+// Every error this package returns carries a FlexLM error number: it is,
+// or wraps, a *lmerr.Error (this package's Error). The numbers are the constants of package
 // lmerr, each itself an error, so that a publisher tells denials apart
 // with errors.Is whatever minor number the error carries:
 //

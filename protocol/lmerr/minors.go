@@ -38,7 +38,6 @@ const (
 	MinorLmgrdRereadNoVendor Minor = 123 // -97: lmreread -vendor names a vendor daemon lmgrd does not run
 	MinorLmgrdNoFeature      Minor = 124 // -5: LOCATE of a feature no vendor daemon serves
 	MinorLmgrdVendorControl  Minor = 125 // -85: a vendor daemon's control HELLO reached lmgrd
-	MinorLmgrdRereadSyntax   Minor = 126 // -2: lmreread: lmgrd cannot load the license files again
 	MinorRereadSyntax        Minor = 130 // -2: lmreread refused: a license file has bad lines
 	MinorRereadUnreadable    Minor = 131 // -30: lmreread refused: a license file cannot be read
 	MinorRereadOptionsSyntax Minor = 132 // -2: lmreread refused: an options file has a bad restricting line
@@ -56,7 +55,6 @@ const (
 	MinorNotThisHost      Minor = 350 // -9: the pool's line is locked to another host
 	MinorTooMany          Minor = 351 // -26: more seats asked for than the pool has
 	MinorNoHandle         Minor = 352 // -41: checkin of a handle the session holds no seat or queued request under
-	MinorRemovedFeature   Minor = 353 // -92: the feature went away in an lmreread
 	MinorBadVersion       Minor = 354 // -77: the requested version is not a number
 	MinorQueued           Minor = 355 // -24: denied: others are queued for the feature and the request does not queue
 	MinorInQueue          Minor = 356 // -24: the session has this feature queued already
@@ -173,7 +171,6 @@ const (
 	MinorSwitchNoFeature     Minor = 831  // -5: lmswitchr: no license line names the feature
 	MinorCksumOpen           Minor = 7301 // -1: lmcksum cannot open the file
 	MinorCksumParse          Minor = 7302 // -30: lmcksum cannot parse the file
-	MinorCksumNoFile         Minor = 7303 // -1: lmcksum finds no license file in the path
 	MinorCksumSource         Minor = 7304 // -30: lmcksum cannot read a file of the path
 	MinorInstallRead         Minor = 7801 // -30: lminstall cannot read the input file
 	MinorCryptOpen           Minor = 7901 // -1: lmcrypt cannot open the file
