@@ -92,6 +92,11 @@ type reportState struct {
 	// and fed every record written (USAGE_HISTORY); empty without a
 	// report log.
 	history *reportlog.History
+	// at is, on a member of a triad, the time of the committed command
+	// whose records are being written (the master's clock): the time of
+	// every record, so that the three members' logs are the same. Zero
+	// writes the time of writing.
+	at time.Time
 }
 
 // openLogs applies the options file's DEBUGLOG and REPORTLOG when the
@@ -128,6 +133,12 @@ func (v *Vendor) openLogs(lc logConfig) {
 	rs.w = w
 	v.log.Printf("Report log: %s", w.Path())
 	v.seedHistory(w.Path(), w.Next(), filepath.Dir(p))
+	if v.cfg.Triad != nil {
+		// A member's own start is not the triad's: its report log holds
+		// only the committed commands, the same on the three members.
+		v.log.Printf("Report log continues at record %d (the triad's committed commands)", w.Next())
+		return
+	}
 	v.keepLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
 }
 
@@ -254,7 +265,9 @@ func (v *Vendor) closeLogs() {
 		if rs.w != nil {
 			// The denials counted so far come before the STOP.
 			rs.w.FlushDenials()
-			v.keepLocked(reportlog.Record{Event: reportlog.EventStop})
+			if v.cfg.Triad == nil { // a member's stop is not the triad's (see openLogs)
+				v.keepLocked(reportlog.Record{Event: reportlog.EventStop})
+			}
 			if err := rs.w.Close(); err != nil {
 				v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
 			}
@@ -379,7 +392,7 @@ func (v *Vendor) reasonOf(cmd state.Command) string {
 	case state.Checkin:
 		return reportlog.ReasonNormal
 	case state.Disconnect:
-		if v.report.stopping.Load() {
+		if v.report.stopping.Load() && v.cfg.Triad == nil { // a triad member's stop is its own
 			return reportlog.ReasonShutdown
 		}
 		return reportlog.ReasonExit
@@ -416,8 +429,12 @@ func setClient(rec *reportlog.Record, c state.Client) {
 // that a client asking in a loop cannot fill the disk. rs.mu is held.
 func (v *Vendor) denyLocked(session uint64, rec reportlog.Record) {
 	rs := &v.report
-	if rs.w == nil {
-		v.appendLocked(rec) // says it is not logged
+	if rs.w == nil || v.cfg.Triad != nil {
+		// A triad's denials are committed commands, each in the Raft
+		// log already: summaries by interval would differ between the
+		// members, so each is written as it commits. Without a
+		// report log appendLocked says it is not logged.
+		v.appendLocked(rec)
 		return
 	}
 	if _, err := rs.w.Deny(session, rec); err != nil {
@@ -432,6 +449,9 @@ func (v *Vendor) denyLocked(session uint64, rec reportlog.Record) {
 // rs.mu is held.
 func (v *Vendor) appendLocked(rec reportlog.Record) error {
 	rs := &v.report
+	if rec.Time.IsZero() {
+		rec.Time = rs.at
+	}
 	err := rs.broken
 	if rs.w != nil {
 		_, err = rs.w.Append(rec)
@@ -451,6 +471,9 @@ func (v *Vendor) appendLocked(rec reportlog.Record) error {
 // looks out for ever. rs.mu is held.
 func (v *Vendor) keepLocked(rec reportlog.Record) {
 	rs := &v.report
+	if rec.Time.IsZero() {
+		rec.Time = rs.at
+	}
 	if rs.w == nil {
 		v.appendLocked(rec) // says it is not logged
 		return

@@ -54,8 +54,10 @@ type ReplicaHooks struct {
 	// member's own license and options files.
 	NewState func() *state.State
 	// OnCommit is called for every committed command, in log order, on
-	// every member: the report log is written from it.
-	OnCommit func(index uint64, cmd state.Command, r state.Result)
+	// every member, with the time it happened by the master's clock: the
+	// report log is written from it, with that time, so that the three
+	// members' logs hold the same records.
+	OnCommit func(index uint64, at time.Time, cmd state.Command, r state.Result)
 	// OnMaster is called with the master's member name ("port@host")
 	// whenever it changes, "" while there is none.
 	OnMaster func(master string)
@@ -184,7 +186,7 @@ func (v *Vendor) triadReady(ctrl *protocol.Conn) {
 
 // onCommit writes the report log records of a committed command, on every
 // member.
-func (v *Vendor) onCommit(index uint64, cmd state.Command, r state.Result) {
+func (v *Vendor) onCommit(index uint64, at time.Time, cmd state.Command, r state.Result) {
 	rs := &v.report
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -195,7 +197,9 @@ func (v *Vendor) onCommit(index uint64, cmd state.Command, r state.Result) {
 	case state.Heartbeat, state.SetIdle:
 		return
 	}
+	rs.at = at
 	v.record(cmd, &r)
+	rs.at = time.Time{}
 }
 
 // applyTriad is apply for a member of a triad: the command is committed

@@ -503,6 +503,31 @@ func stamp(c Command, now time.Time) Command {
 	return c
 }
 
+// stampOf is the time stamp set on c, zero for a command without one.
+func stampOf(c Command) time.Time {
+	switch c := c.(type) {
+	case state.Checkout:
+		return c.Now
+	case state.Checkin:
+		return c.Now
+	case state.Heartbeat:
+		return c.Now
+	case state.SetIdle:
+		return c.Now
+	case state.Disconnect:
+		return c.Now
+	case state.Tick:
+		return c.Now
+	case TimedOut:
+		return c.Now
+	case state.Remove:
+		return c.Now
+	case state.RemoveHandle:
+		return c.Now
+	}
+	return time.Time{}
+}
+
 // mapErr turns Raft's errors into the FlexLM errors a client is told.
 func (m *Member) mapErr(err error) error {
 	switch {

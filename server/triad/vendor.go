@@ -87,7 +87,7 @@ func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.
 
 // commit hands a committed command to the vendor daemon's report log,
 // once: not again while a restarted member applies its log anew.
-func (vr *VendorReplica) commit(c Commit, hook func(uint64, state.Command, state.Result)) {
+func (vr *VendorReplica) commit(c Commit, hook func(uint64, time.Time, state.Command, state.Result)) {
 	vr.mu.Lock()
 	if c.Index != vr.cur.index {
 		vr.cur = position{c.Index, 0}
@@ -112,7 +112,7 @@ func (vr *VendorReplica) commit(c Commit, hook func(uint64, state.Command, state
 	default:
 		return
 	}
-	hook(c.Index, cmd, c.Result)
+	hook(c.Index, c.Time, cmd, c.Result)
 	if vr.file != nil {
 		var b [16]byte
 		binary.BigEndian.PutUint64(b[:8], p.index)
