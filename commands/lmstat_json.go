@@ -3,6 +3,7 @@ package commands
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"strings"
 
 	"golm/lmutil/licfile"
@@ -47,6 +48,9 @@ func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, d
 				fail(v.Error)
 			}
 		}
+		if len(src.spec) == 3 && src.err == nil {
+			s.Members = statMembers(ctx, src.spec, src.file, dial)
+		}
 		doc.Servers = append(doc.Servers, s)
 	}
 	out := bufio.NewWriter(env.Stdout)
@@ -84,6 +88,24 @@ func statSources(sources []licfile.Source) []*statSourceSpec {
 			s.name = specString(spec)
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// statMembers are the members of a triad, in SERVER-line order, each
+// asked on its own: its role, or why it could not be asked.
+func statMembers(ctx context.Context, spec []licfile.ServerAddr, file *licfile.File, dial statDialer) []*status.Member {
+	out := make([]*status.Member, len(spec))
+	for i := range spec {
+		name := specString(spec[i : i+1])
+		if file != nil && len(file.Servers) == len(spec) {
+			name = fmt.Sprintf("%d@%s", file.Servers[i].Port, file.Servers[i].Host)
+		}
+		m := askMember(ctx, spec[i:i+1], dial)
+		if m.srv != nil {
+			m.srv.Close()
+		}
+		out[i] = status.MemberOf(name, m.st, m.err)
 	}
 	return out
 }

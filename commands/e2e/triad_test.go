@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -386,6 +387,33 @@ func TestTriadFailover(t *testing.T) {
 	}
 	if n := strings.Count(stat.stdout, "(MASTER)"); n != 1 {
 		t.Errorf("lmstat shows %d masters:\n%s", n, stat.stdout)
+	}
+	// lmstat -a -json lists the members with their roles.
+	js := next.run("lmstat", "-a", "-json", "-c", spec(ms))
+	var doc struct {
+		Servers []struct {
+			Members []struct {
+				Name string `json:"name"`
+				Up   bool   `json:"up"`
+				Role string `json:"role"`
+			} `json:"members"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || len(doc.Servers) != 1 || len(doc.Servers[0].Members) != 3 {
+		t.Errorf("lmstat -a -json: %v\n%s%s", err, js.stdout, js.stderr)
+	} else {
+		for i, m := range doc.Servers[0].Members {
+			want := "standby"
+			switch ms[i] {
+			case next:
+				want = "master"
+			case master:
+				want = "down"
+			}
+			if m.Role != want || m.Up != (want != "down") || m.Name != ms[i].name() {
+				t.Errorf("lmstat -a -json member %d: %+v, want %s role %s", i+1, m, ms[i].name(), want)
+			}
+		}
 	}
 	var after map[string]string
 	poll(t, "every seat still held", func() bool {

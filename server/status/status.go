@@ -55,6 +55,47 @@ type Server struct {
 	LicenseFiles []string  `json:"license_files"`
 	Error        *Error    `json:"error,omitempty"` // why the server could not be asked
 	Vendors      []*Vendor `json:"vendors"`
+	// Members are the three members of a triad (three SERVER lines) in
+	// SERVER-line order, each with its role; absent for one server.
+	Members []*Member `json:"members,omitempty"`
+}
+
+// Member is one member of a triad as lmstat shows it: its port@host,
+// whether it answered, and its role.
+type Member struct {
+	Name    string `json:"name"`
+	Host    string `json:"host,omitempty"`
+	Port    int    `json:"port,omitempty"`
+	Version string `json:"version,omitempty"`
+	Up      bool   `json:"up"`
+	// Role is RoleMaster, RoleStandby, or RoleDown for a member that
+	// could not be asked (Error says why).
+	Role  string `json:"role"`
+	Error *Error `json:"error,omitempty"`
+}
+
+// The roles of a Member.
+const (
+	RoleMaster  = "master"
+	RoleStandby = "standby"
+	RoleDown    = "down"
+)
+
+// MemberOf is the Member named name whose lmgrd answered st, or err.
+func MemberOf(name string, st *protocol.ServerStatus, err error) *Member {
+	m := &Member{Name: name, Role: RoleDown}
+	if err != nil || st == nil {
+		if err == nil {
+			err = lmerr.New(lmerr.NoServer, 0)
+		}
+		m.Error = ErrorOf(err)
+		return m
+	}
+	m.Host, m.Port, m.Version, m.Up, m.Role = st.Host, st.Port, st.Version, true, RoleStandby
+	if st.Master {
+		m.Role = RoleMaster
+	}
+	return m
 }
 
 // Vendor is one vendor daemon and the features it serves.
