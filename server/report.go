@@ -96,7 +96,9 @@ type reportState struct {
 	// whose records are being written (the master's clock): the time of
 	// every record, so that the three members' logs are the same. Zero
 	// writes the time of writing.
-	at time.Time
+	// It is the Unix time in nanoseconds; the report log writer's clock
+	// reads it too (a SWITCH record's time).
+	at atomic.Int64
 }
 
 // openLogs applies the options file's DEBUGLOG and REPORTLOG when the
@@ -144,16 +146,33 @@ func (v *Vendor) openLogs(lc logConfig) {
 
 func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer, error) {
 	cfg := reportlog.Config{
-		Path:    path,
-		Append:  appendTo,
-		Vendor:  v.cfg.Name,
-		Now:     v.cfg.Now,
+		Path:   path,
+		Append: appendTo,
+		Vendor: v.cfg.Name,
+		Now: func() time.Time {
+			if n := v.report.at.Load(); n != 0 {
+				return time.Unix(0, n) // a triad's committed command
+			}
+			return v.cfg.Now()
+		},
 		OnError: func(err error) { v.log.Limited("REPORTLOG", "REPORTLOG: %v", trimLogPrefix(err)) },
 		// The backlog's changes are few and say what the log is missing
 		// and why checkouts are refused: never rate-limited away.
 		OnNotice: func(msg string) { v.log.Printf("REPORTLOG: %s", strings.TrimPrefix(msg, "report log ")) },
 		Counters: &v.report.counters,
 		OnRecord: v.report.historyOf().Add,
+	}
+	if v.cfg.Triad != nil {
+		// The members of a triad keep their files in their own
+		// directories: a SWITCH record names the file as relative to the
+		// options file's, as lmswitchr gave it, so that the three
+		// records, and chains, are the same.
+		cfg.SwitchName = func(p string) string {
+			if rel, err := filepath.Rel(v.report.cfg.resolve("."), p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return rel
+			}
+			return p
+		}
 	}
 	v.report.logging.Store(true)
 	if v.cfg.ReportLog != nil {
@@ -449,8 +468,8 @@ func (v *Vendor) denyLocked(session uint64, rec reportlog.Record) {
 // rs.mu is held.
 func (v *Vendor) appendLocked(rec reportlog.Record) error {
 	rs := &v.report
-	if rec.Time.IsZero() {
-		rec.Time = rs.at
+	if n := rs.at.Load(); rec.Time.IsZero() && n != 0 {
+		rec.Time = time.Unix(0, n)
 	}
 	err := rs.broken
 	if rs.w != nil {
@@ -471,8 +490,8 @@ func (v *Vendor) appendLocked(rec reportlog.Record) error {
 // looks out for ever. rs.mu is held.
 func (v *Vendor) keepLocked(rec reportlog.Record) {
 	rs := &v.report
-	if rec.Time.IsZero() {
-		rec.Time = rs.at
+	if n := rs.at.Load(); rec.Time.IsZero() && n != 0 {
+		rec.Time = time.Unix(0, n)
 	}
 	if rs.w == nil {
 		v.appendLocked(rec) // says it is not logged

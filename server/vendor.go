@@ -829,8 +829,16 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		var e *lmerr.Error
 		switch m := m.(type) {
 		case *protocol.SwitchReportLog:
+			if v.triad != nil {
+				r, e = v.triadRotate(m.Path, false)
+				break
+			}
 			r, e = v.switchReportLog(m.Path, false)
 		case *protocol.NewReportLog:
+			if v.triad != nil {
+				r, e = v.triadRotate(m.Path, true)
+				break
+			}
 			r, e = v.switchReportLog(m.Path, true)
 		case *protocol.SwitchDebugLog:
 			r, e = v.switchDebugLog(m.Path)

@@ -33,7 +33,8 @@ func (r *swapReplica) State() *state.State                                      
 func (r *swapReplica) Reread(context.Context, [32]byte, [32]byte) ([]state.Result, error) {
 	return nil, nil
 }
-func (r *swapReplica) Shutdown() error { return nil }
+func (r *swapReplica) RotateLog(context.Context, string, bool) error { return nil }
+func (r *swapReplica) Shutdown() error                               { return nil }
 
 // TestTriadSeatsFollowRestore: a triad member's vendor daemon reads the
 // seat table through its replica, so a table the replica replaced at run

@@ -434,13 +434,26 @@ func TestTriadFailover(t *testing.T) {
 	// only, with the master's times: each verifies, and the three files
 	// are the same record by record (seq, time and hash chain), across
 	// the failover and the restart.
-	sameReportLogs(t, ms, triadHolders+2)
+	sameReportLogs(t, ms, "report.rl", triadHolders+2)
+
+	// lmswitchr sent to a member that is not the master goes to the
+	// master, which commits it: the three logs switch at the same record,
+	// with the same SWITCH record, and go on alike in the new file.
+	standby := master // restarted: not the master
+	if r := standby.run("lmswitchr", "-c", standby.name(), "demo", "switched.rl"); r.status != 0 || !strings.Contains(r.stdout, "report log switched to") {
+		t.Fatalf("lmswitchr at a standby: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	if r := checkoutOnce(t, ms, "after-switch"); r.status != 0 {
+		t.Fatalf("checkout after lmswitchr: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	sameReportLogs(t, ms, "report.rl", triadHolders+2)
+	sameReportLogs(t, ms, "switched.rl", 2)
 }
 
 // sameReportLogs waits until the report logs of the members hold at
 // least usage OUT and IN records and are the same record by record;
 // it fails with the first record that differs. Each must verify.
-func sameReportLogs(t *testing.T, ms []*member, usage int) {
+func sameReportLogs(t *testing.T, ms []*member, file string, usage int) {
 	t.Helper()
 	end := time.Now().Add(deadline)
 	var logs [][]string
@@ -448,11 +461,11 @@ func sameReportLogs(t *testing.T, ms []*member, usage int) {
 		logs = logs[:0]
 		same := true
 		for _, m := range ms {
-			b, _ := os.ReadFile(filepath.Join(m.dir, "report.rl"))
+			b, _ := os.ReadFile(filepath.Join(m.dir, file))
 			logs = append(logs, strings.Split(string(b), "\n"))
 			same = same && slices.Equal(logs[len(logs)-1], logs[0])
 		}
-		if same && len(usageRecords(t, filepath.Join(ms[0].dir, "report.rl"))) >= usage {
+		if same && len(usageRecords(t, filepath.Join(ms[0].dir, file))) >= usage {
 			break
 		}
 		if time.Now().After(end) {
@@ -467,17 +480,17 @@ func sameReportLogs(t *testing.T, ms []*member, usage int) {
 						y = b[n]
 					}
 					if x != y {
-						t.Errorf("report logs of %s and %s differ at line %d:\n%s\n%s", ms[0].name(), ms[i].name(), n+1, x, y)
+						t.Errorf("%s of %s and %s differ at line %d:\n%s\n%s", file, ms[0].name(), ms[i].name(), n+1, x, y)
 						break
 					}
 				}
 			}
-			t.Fatalf("the report logs did not become the same within %v (%d lines on %s)", deadline, len(logs[0]), ms[0].name())
+			t.Fatalf("the report logs %s did not become the same within %v (%d lines on %s)", file, deadline, len(logs[0]), ms[0].name())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, m := range ms {
-		if r := m.run("lmreport", "-verify", "report.rl"); r.status != 0 {
+		if r := m.run("lmreport", "-verify", file); r.status != 0 {
 			t.Errorf("%s: lmreport -verify: status %d\n%s%s", m.name(), r.status, r.stdout, r.stderr)
 		}
 	}

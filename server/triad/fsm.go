@@ -182,7 +182,10 @@ func (f *FSM) applyLocked(st *state.State, fs *files, index uint64, appended tim
 		case SetPolicy:
 			fs.policy, fs.hasPolicy = c.Hash, true
 		}
-		r := st.Apply(resolved[i])
+		var r state.Result
+		if resolved[i] != nil { // a RotateLog changes no seat
+			r = st.Apply(resolved[i])
+		}
 		if f.cfg.OnCommit != nil {
 			at := stampOf(c)
 			if at.IsZero() {
@@ -212,6 +215,8 @@ func (f *FSM) resolve(c Command) (state.Command, error) {
 		return state.SetPolicy{Policy: p}, nil
 	case TimedOut:
 		return state.Disconnect{Session: c.Session, Now: c.Now}, nil
+	case RotateLog:
+		return nil, nil
 	case state.Command:
 		return c, nil
 	}

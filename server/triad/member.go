@@ -493,6 +493,9 @@ func stamp(c Command, now time.Time) Command {
 	case TimedOut:
 		c.Now = now
 		return c
+	case RotateLog:
+		c.Now = now
+		return c
 	case state.Remove:
 		c.Now = now
 		return c
@@ -519,6 +522,8 @@ func stampOf(c Command) time.Time {
 	case state.Tick:
 		return c.Now
 	case TimedOut:
+		return c.Now
+	case RotateLog:
 		return c.Now
 	case state.Remove:
 		return c.Now
