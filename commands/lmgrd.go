@@ -476,7 +476,7 @@ func listenHTTP(addr string, log *server.DebugLog) (net.Listener, error) {
 // own port on loopback: see package httpstatus for why.
 func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env *Env, log *server.DebugLog) (stop func(), err error) {
 	dial := selfDialer(lm, machine)
-	web, err := httpstatus.New(httpstatus.Config{
+	cfg := httpstatus.Config{
 		Listener: ln,
 		Dial: func(ctx context.Context) (httpstatus.Conn, error) {
 			return dial(ctx)
@@ -486,7 +486,19 @@ func startHTTP(ln net.Listener, lm *server.Lmgrd, machine *licfile.Machine, env 
 		Now:        env.Now,
 		Logf:       log.Printf,
 		LogLimited: log.Limited,
-	})
+	}
+	if names, addrs, self := lm.TriadMembers(); names != nil {
+		// A triad: the page shows its members, as lmstat -a does.
+		cfg.Members, cfg.Self = names, self
+		cfg.DialMember = func(ctx context.Context, i int) (httpstatus.Conn, error) {
+			c, err := adminDialer(addrs[i:i+1], machine)(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}
+	}
+	web, err := httpstatus.New(cfg)
 	if err != nil {
 		ln.Close()
 		return nil, err

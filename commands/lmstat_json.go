@@ -3,7 +3,6 @@ package commands
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"strings"
 
 	"golm/lmutil/licfile"
@@ -26,7 +25,10 @@ func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, d
 	for _, src := range sources {
 		var s *status.Server
 		err := src.err
-		if err == nil {
+		if err == nil && len(src.spec) == 3 {
+			// A triad: its members, and the rest as lmstat -a shows it.
+			s = status.ReadTriad(ctx, memberNames(src.spec, src.file), memberDialer(src.spec, dial), env.Time().Location(), -1)
+		} else if err == nil {
 			var srv statServer
 			if srv, err = dial(ctx, src.spec); err == nil {
 				s = status.Read(ctx, "", srv, env.Time().Location())
@@ -39,17 +41,16 @@ func writeStatusJSON(ctx context.Context, env *Env, sources []*statSourceSpec, d
 				first = err
 			}
 		} else {
-			s.Name = src.name
-			if s.Up {
+			if s.Members == nil {
+				s.Name = src.name
+			}
+			if s.Up && s.Members == nil {
 				s.Name = serverName(src.spec, src.file, &protocol.ServerStatus{Host: s.Host, Port: s.Port})
 			}
 			fail(s.Error)
 			for _, v := range s.Vendors {
 				fail(v.Error)
 			}
-		}
-		if len(src.spec) == 3 && src.err == nil {
-			s.Members = statMembers(ctx, src.spec, src.file, dial)
 		}
 		doc.Servers = append(doc.Servers, s)
 	}
@@ -88,24 +89,6 @@ func statSources(sources []licfile.Source) []*statSourceSpec {
 			s.name = specString(spec)
 		}
 		out = append(out, s)
-	}
-	return out
-}
-
-// statMembers are the members of a triad, in SERVER-line order, each
-// asked on its own: its role, or why it could not be asked.
-func statMembers(ctx context.Context, spec []licfile.ServerAddr, file *licfile.File, dial statDialer) []*status.Member {
-	out := make([]*status.Member, len(spec))
-	for i := range spec {
-		name := specString(spec[i : i+1])
-		if file != nil && len(file.Servers) == len(spec) {
-			name = fmt.Sprintf("%d@%s", file.Servers[i].Port, file.Servers[i].Host)
-		}
-		m := askMember(ctx, spec[i:i+1], dial)
-		if m.srv != nil {
-			m.srv.Close()
-		}
-		out[i] = status.MemberOf(name, m.st, m.err)
 	}
 	return out
 }

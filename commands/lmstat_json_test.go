@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,11 +24,17 @@ func TestLmstatJSON(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "license.lic"), []byte("SERVER host.example.com ANY 27004\nVENDOR xyzd\nFEATURE f1 xyzd 52 30-dec-2025 10000 SIGN=00\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "triad.lic"), []byte("SERVER h1 ANY 27000\nSERVER h2 ANY 27000\nSERVER h3 ANY 27000\nVENDOR xyzd\nFEATURE f1 xyzd 52 30-dec-2025 10000 SIGN=00\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	refused := lmerr.New(-15, 570)
 	refused.Errno = 111
 	servers := map[string]*fakeServer{
 		"27004@host.example.com": busyServer(),
 		"27004@twovendors":       twoVendors(),
+		// A triad: h2 is the master, h3 is down.
+		"27000@h1": triadFake("h1", false),
+		"27000@h2": triadFake("h2", true),
 	}
 	dial := func(_ context.Context, spec []licfile.ServerAddr) (statServer, error) {
 		if f := servers[specString(spec)]; f != nil {
@@ -44,6 +51,11 @@ func TestLmstatJSON(t *testing.T) {
 		{"server-down", "27000@localhost", 256 - 15},
 		{"several", "27000@localhost:license.lic:27004@twovendors:missing.lic", 256 - 15},
 		{"dir-duplicate", "license.lic:27004@host.example.com", 0},
+		// A triad's members in SERVER-line order, the master marked and
+		// h3 down; the rest as the master sees it.
+		{"triad", "triad.lic", 0},
+		{"triad-spec", "27000@h1,27000@h2,27000@h3", 0},
+		{"triad-down", "27000@x1,27000@x2,27000@x3", 256 - 15},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout bytes.Buffer
@@ -93,5 +105,69 @@ func TestLmstatJSONMatchesText(t *testing.T) {
 	f1 := doc.Servers[0].Vendors[0].Features[0]
 	if f1.Queued != 2 || f1.Reserved != 49 {
 		t.Errorf("f1: got queued %d reserved %d, want 2 and 49", f1.Queued, f1.Reserved)
+	}
+}
+
+// TestLmstatJSONTriadMatchesText checks that -json shows a triad's
+// members as the server lines of lmstat -a do: the same order, the same
+// master, the same members down.
+func TestLmstatJSONTriadMatchesText(t *testing.T) {
+	for _, master := range []string{"h1", "h2"} {
+		t.Run(master, func(t *testing.T) {
+			servers := map[string]*fakeServer{
+				"27000@h1": triadFake("h1", master == "h1"),
+				"27000@h2": triadFake("h2", master == "h2"),
+			}
+			dial := func(_ context.Context, spec []licfile.ServerAddr) (statServer, error) {
+				if f := servers[specString(spec)]; f != nil {
+					return f, nil
+				}
+				return nil, lmerr.New(-15, 570)
+			}
+			var stdout bytes.Buffer
+			env := &Env{Stdout: &stdout, Prog: "lmutil", Now: func() time.Time { return statTime }}
+			src := licfile.ResolvePath("27000@h1,27000@h2,27000@h3", "", licfile.PathEnv{})
+			if err := writeStatusJSON(context.Background(), env, statSources(src), dial); err != nil {
+				t.Fatal(err)
+			}
+			var doc status.Status
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			stdout.Reset()
+			if err := writeStatus(context.Background(), env, statMode{server: true, vendors: true}, src, dial); err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, l := range strings.Split(stdout.String(), "\n") {
+				if strings.Contains(l, "license server UP") || strings.Contains(l, "Cannot connect") {
+					lines = append(lines, strings.TrimSpace(l))
+				}
+			}
+			s := doc.Servers[0]
+			if s.Name != "27000@h1,27000@h2,27000@h3" || len(s.Members) != 3 || len(lines) != 3 {
+				t.Fatalf("got name %q, %d members, %d server lines:\n%s", s.Name, len(s.Members), len(lines), stdout.String())
+			}
+			for i, m := range s.Members {
+				host := strings.TrimPrefix(m.Name, "27000@")
+				want := host + ": license server UP"
+				if m.Master {
+					want += " (MASTER)"
+				}
+				want += " v" + m.Version
+				if !m.Up {
+					want = host + ": " + m.Error.Message
+				}
+				if lines[i] != want {
+					t.Errorf("member %d: the text says %q, the JSON %q", i, lines[i], want)
+				}
+				if m.Master != (host == master) {
+					t.Errorf("member %s: master %v", m.Name, m.Master)
+				}
+			}
+			if !s.Master || s.Host != master {
+				t.Errorf("the triad's fields are %s's (master %v), want the master's", s.Host, s.Master)
+			}
+		})
 	}
 }

@@ -52,7 +52,12 @@ func selfDialer(lm *server.Lmgrd, machine *licfile.Machine) func(ctx context.Con
 	if a, ok := lm.Addr().(*net.TCPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
 		host = a.IP.String()
 	}
-	spec := []licfile.ServerAddr{{Host: host, Port: lm.Port()}}
+	return adminDialer([]licfile.ServerAddr{{Host: host, Port: lm.Port()}}, machine)
+}
+
+// adminDialer connects to the lmgrd of spec as lmstat does, bounded as
+// a status read of lmgrd -http is.
+func adminDialer(spec []licfile.ServerAddr, machine *licfile.Machine) func(ctx context.Context) (*status.AdminSource, error) {
 	opts := []client.Option{client.WithProgram("lmgrd"), client.WithSoftware(protocol.Software),
 		client.WithDialTimeout(httpstatus.DefaultStatusTimeout), client.WithCallTimeout(httpstatus.DefaultStatusTimeout)}
 	if machine != nil {

@@ -183,6 +183,7 @@ func needRoot(t *testing.T) {
 // lmgrd's own user and lmadmin; another local user gets -63, and lmstat
 // stays open to everyone.
 func TestDefaultAdminRights(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	needRoot(t)
 	exe := worldBinary(t)
 	s := startLmgrd(t)

@@ -54,6 +54,7 @@ func lineCounts(t *testing.T, log string) map[string]int {
 // every line of the debug log: none is rate-limited or lost, and each
 // carries the daemon prefix.
 func TestDebugLogCountsEveryLine(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	dir := t.TempDir()
 	port := freePort(t)
 	writeLicense(t, dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo\n"+
@@ -220,6 +221,7 @@ func TestDebugLogCountsEveryLine(t *testing.T) {
 // the manual's words, and what a vendor daemon prints on stderr carries
 // the debug log prefix.
 func TestDebugLogConfigLines(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	tests := []struct {
 		name    string
 		license string    // %d is the port
@@ -278,6 +280,7 @@ func TestDebugLogConfigLines(t *testing.T) {
 // lmgrd's "Shutting down demo" once, before the vendor daemon's last
 // line, though the two processes buffer their lines separately.
 func TestDebugLogShuttingDown(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	tests := []struct {
 		name string
 		stop func(s *server)
@@ -318,6 +321,7 @@ func TestDebugLogShuttingDown(t *testing.T) {
 // take are logged 50 a minute, and the summary of the rest is written
 // when the daemon shuts down, not only when a later line comes.
 func TestDebugLogNoiseSummaryAtShutdown(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	s := startLmgrd(t)
 	for i := range 60 {
 		c := s.vendor("noisy")

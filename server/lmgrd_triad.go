@@ -260,3 +260,22 @@ func (l *Lmgrd) triadSharesPort() bool {
 	}
 	return false
 }
+
+// TriadMembers returns, for a member of a triad, the members' port@host
+// in SERVER-line order, their addresses (each host as resolved at start)
+// and the index of this lmgrd's; nil names for one server.
+func (l *Lmgrd) TriadMembers() (names []string, addrs []licfile.ServerAddr, self int) {
+	t := l.triad
+	if t == nil {
+		return nil, nil, 0
+	}
+	for i, s := range t.servers {
+		names = append(names, TriadMember(s))
+		host := t.addrs[i]
+		if host == "" {
+			host = s.Host
+		}
+		addrs = append(addrs, licfile.ServerAddr{Host: host, Port: s.Port})
+	}
+	return names, addrs, t.self
+}

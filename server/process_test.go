@@ -24,7 +24,8 @@ import (
 	"golm/lmutil/server/servertest"
 )
 
-// lmutil is the binary under test, built once by TestMain.
+// lmutil is the binary under test: this test binary, linked as lmutil
+// by TestMain (servertest.Main).
 var lmutil string
 
 func TestMain(m *testing.M) {
@@ -243,6 +244,7 @@ func codeOf(err error) lmerr.Code {
 }
 
 func TestLmgrdServesAndStops(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	s := startLmgrd(t)
 	vpid := s.vendorPIDs()[0]
 	a, b, c := s.vendor("a"), s.vendor("b"), s.vendor("c")
@@ -284,6 +286,7 @@ func TestLmgrdServesAndStops(t *testing.T) {
 }
 
 func TestKillNineLmgrdLeavesNoVendorDaemon(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	s := startLmgrd(t)
 	vpid := s.vendorPIDs()[0]
 	s.cmd.Process.Kill()
@@ -292,6 +295,7 @@ func TestKillNineLmgrdLeavesNoVendorDaemon(t *testing.T) {
 }
 
 func TestLmdownDisabled(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	s := startLmgrd(t, "-x", "lmdown", "-x", "lmremove")
 	_, err := admin(t, s.port, &protocol.Shutdown{})
 	if codeOf(err) != -63 {
@@ -313,6 +317,7 @@ func TestLmdownDisabled(t *testing.T) {
 }
 
 func TestBusyPort(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	ln, err := net.Listen("tcp", ":0")
 	if err != nil {
 		t.Fatal(err)
@@ -338,6 +343,7 @@ func TestBusyPort(t *testing.T) {
 }
 
 func TestWrongHost(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	tests := []struct {
 		name, server, want string
 	}{
@@ -362,6 +368,7 @@ func TestWrongHost(t *testing.T) {
 }
 
 func TestVendorDaemonByHand(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	cmd := exec.Command(lmutil, "vendord")
 	out, err := cmd.CombinedOutput()
 	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "must be run by lmgrd") {
@@ -370,6 +377,7 @@ func TestVendorDaemonByHand(t *testing.T) {
 }
 
 func TestDetach(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	dir := t.TempDir()
 	port := freePort(t)
 	writeLicense(t, dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 2\n", port))
@@ -395,6 +403,7 @@ func TestDetach(t *testing.T) {
 }
 
 func TestAdminOnly(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	if _, err := user.LookupGroup(golm.AdminGroup); os.Getuid() != 0 || err == nil {
 		t.Skip("needs root and no lmadmin group (root is then the administrator)")
 	}
@@ -422,6 +431,7 @@ func TestAdminOnly(t *testing.T) {
 }
 
 func TestLmdownVendorAndRereadRestarts(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	dir := t.TempDir()
 	port, vport := freePort(t), freePort(t)
 	writeLicense(t, dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo port=%d\nFEATURE f1 demo 1.0 permanent 2\n", port, vport))

@@ -87,6 +87,7 @@ func privileged(spec string) [][]string {
 }
 
 func TestAdminOnlyRefusesNonAdminUser(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	needRootWithoutLmadmin(t)
 	exe := worldBinary(t)
 	s := startLmgrd(t, "-2", "-p")
@@ -174,6 +175,7 @@ func (s *server) vendorPort() int {
 }
 
 func TestRemoteAdminRefused(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	ip := remoteIP(t)
 	s := startLmgrd(t)
 	vport := s.vendorPort()
@@ -205,6 +207,7 @@ func TestRemoteAdminRefused(t *testing.T) {
 }
 
 func TestAllowRemoteAdmin(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	ip := remoteIP(t)
 	s := startLmgrd(t, "-allow-remote-admin")
 	vport := s.vendorPort()
@@ -223,6 +226,7 @@ func TestAllowRemoteAdmin(t *testing.T) {
 }
 
 func TestLmdownDisabledThroughLmutil(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	s := startLmgrd(t, "-x", "lmdown")
 	spec := fmt.Sprintf("%d@localhost", s.port)
 	r := runAs(t, lmutil, -1, "lmdown", "-q", "-c", spec)

@@ -114,6 +114,7 @@ func TestOneVendorDaemonPerHost(t *testing.T) {
 // write to (and so take or remove a vendor's lock in) keeps lmgrd from
 // starting, with the reason on its terminal.
 func TestLmgrdRefusesUnsafeLockDir(t *testing.T) {
+	t.Parallel() // its own processes, directories, ports and lock directory
 	dir := t.TempDir()
 	port := freePort(t)
 	writeLicense(t, dir, fmt.Sprintf("SERVER this_host ANY %d\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 2\n", port))

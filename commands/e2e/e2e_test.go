@@ -1,7 +1,9 @@
 // Package e2e_test runs lmutil end to end with real processes on
 // loopback: lmgrd -z, the vendor daemon it starts, lmwrap holders, and
-// lmstat, lmremove, lmreread and lmdown against them. The binary is built
-// once by TestMain. Nothing waits by sleeping: every wait polls a
+// lmstat, lmremove, lmreread and lmdown against them. Every one of them is
+// this test binary, linked as lmutil by TestMain: under go test -race the
+// daemons are race-checked, and a daemon that reports a race fails the
+// test that started it. Nothing waits by sleeping: every wait polls a
 // condition with a deadline.
 package e2e_test
 

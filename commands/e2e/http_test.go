@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -559,5 +560,184 @@ func TestHTTPWithBind(t *testing.T) {
 		}
 		srv := doc.Servers[0]
 		return srv.Up && len(srv.Vendors) == 1 && srv.Vendors[0].Up
+	})
+}
+
+// TestHTTPTriad: lmgrd -http of a member of a real triad (three lmgrds
+// on three ports of 127.0.0.1) shows the three members in SERVER-line
+// order with the master marked, as lmstat -a -json does; /metrics has
+// the member's triad role, term and quorum; a member killed shows as
+// down, with lmstat's -15, on the page and in the JSON.
+func TestHTTPTriad(t *testing.T) {
+	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
+	var ports []int
+	for len(ports) < 3 {
+		if p := freePort(t); !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	ms := triadSetup(t, ips, ports, "FEATURE f1 demo 1.0 permanent 4\n")
+	web := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	ms[0].extra = []string{"-http", web}
+	url := "http://" + web
+	master := startTriad(t, ms)
+	read := func() *status.Server {
+		r, err := http.Get(url + "/api/v1/status")
+		if err != nil {
+			return nil
+		}
+		defer r.Body.Close()
+		var doc status.Status
+		if json.NewDecoder(r.Body).Decode(&doc) != nil || len(doc.Servers) != 1 {
+			return nil
+		}
+		return doc.Servers[0]
+	}
+	var s *status.Server
+	poll(t, "the page to show the three members and the master", func() bool {
+		s = read()
+		if s == nil || len(s.Members) != 3 {
+			return false
+		}
+		for _, m := range s.Members {
+			if !m.Up || m.Master != (m.Name == master.name()) {
+				return false
+			}
+		}
+		return true
+	})
+	for i, m := range s.Members {
+		if m.Name != ms[i].name() || m.Version == "" {
+			t.Errorf("member %d: %+v, want %s with its version", i, m, ms[i].name())
+		}
+	}
+	if s.Name != spec(ms) || !s.Master || s.Host != "127.0.0.1" || s.Port != master.port {
+		t.Errorf("the triad's fields: name %q master %v port %d, want %q and the master's port %d", s.Name, s.Master, s.Port, spec(ms), master.port)
+	}
+	if err := status.Validate(httpGet(t, url+"/api/v1/status")); err != nil {
+		t.Errorf("the JSON does not validate: %v", err)
+	}
+
+	t.Run("lmstat -a -json agrees", func(t *testing.T) {
+		r := ms[0].run("lmstat", "-a", "-json", "-c", spec(ms))
+		var doc status.Status
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Servers) != 1 {
+			t.Fatalf("lmstat -a -json: %v\n%s%s", err, r.stdout, r.stderr)
+		}
+		a, _ := json.Marshal(doc.Servers[0].Members)
+		b, _ := json.Marshal(s.Members)
+		if !bytes.Equal(a, b) {
+			t.Errorf("members: lmstat -a -json %s, the page %s", a, b)
+		}
+	})
+
+	t.Run("page", func(t *testing.T) {
+		page := string(httpGet(t, url+"/"))
+		for _, m := range ms {
+			if !strings.Contains(page, `data-member="`+m.name()+`"`) {
+				t.Errorf("the page lacks member %s", m.name())
+			}
+		}
+		want := `<li class="vendor member up master" data-member="` + master.name() + `">`
+		if !strings.Contains(page, want) || strings.Count(page, `class="role">MASTER<`) != 1 {
+			t.Errorf("the page does not mark %s, and it alone, master:\n%s", master.name(), page)
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		role := 2.0
+		if master == ms[0] {
+			role = 1
+		}
+		v := map[string]string{"vendor": "demo"}
+		// The vendor daemon sets them on its tick: wait for the first
+		// after the election.
+		var got [3]float64
+		poll(t, "golm_triad_role, _term and _quorum", func() bool {
+			p := expfmt.NewTextParser(model.UTF8Validation)
+			fams, err := p.TextToMetricFamilies(bytes.NewReader(httpGet(t, url+"/metrics")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fams["golm_triad_role"] == nil {
+				return false
+			}
+			got = [3]float64{sample(t, fams, "golm_triad_role", v), sample(t, fams, "golm_triad_term", v), sample(t, fams, "golm_triad_quorum", v)}
+			return got[0] == role && got[1] >= 1 && got[2] == 1
+		})
+		t.Logf("role %v term %v quorum %v", got[0], got[1], got[2])
+	})
+
+	// In a browser, when there is one: the members in the DOM, the
+	// master marked, and below a member going down without a reload.
+	var bctx context.Context
+	if exe := browser(); exe != "" {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1100, 900))
+		actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		defer cancel()
+		cctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+		defer cancel()
+		var cancelT context.CancelFunc
+		bctx, cancelT = context.WithTimeout(cctx, time.Minute)
+		defer cancelT()
+		if err := chromedp.Do(bctx, chromedp.Navigate(url+"/?refresh=1"), chromedp.WaitVisible(chromedp.CSS(`li.member.master[data-member="`+master.name()+`"]`))); err != nil {
+			t.Fatalf("loading the page in the browser: %v", err)
+		}
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](`window.golmNotReloaded = true; Array.from(document.querySelectorAll('li.member')).map(m => m.dataset.member + (m.classList.contains('master') ? '*' : '')).join(",")`))
+		want := strings.ReplaceAll(spec(ms), master.name(), master.name()+"*")
+		if err != nil || fmt.Sprint(v) != want {
+			t.Errorf("members in the browser: got %v (%v), want %s (* the master)", v, err, want)
+		}
+	} else {
+		t.Log("no chromium on PATH: the triad's page is checked without a browser")
+	}
+
+	t.Run("a member down", func(t *testing.T) {
+		// A member other than the one serving the page; the master if
+		// that is another, so that the page follows the new master too.
+		gone := ms[2]
+		if master != ms[0] {
+			gone = master
+		}
+		gone.kill9()
+		var i int
+		for i = range ms {
+			if ms[i] == gone {
+				break
+			}
+		}
+		poll(t, "the page to show "+gone.name()+" down and a new master", func() bool {
+			s = read()
+			if s == nil || len(s.Members) != 3 || !s.Up {
+				return false
+			}
+			m := s.Members[i]
+			masters := 0
+			for _, m := range s.Members {
+				if m.Master {
+					masters++
+				}
+			}
+			return !m.Up && m.Error != nil && m.Error.Code == -15 && masters == 1
+		})
+		page := string(httpGet(t, url+"/"))
+		if !strings.Contains(page, `<li class="vendor member down" data-member="`+gone.name()+`">`) {
+			t.Errorf("the page does not show %s down:\n%s", gone.name(), page)
+		}
+		if bctx != nil {
+			if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`li.member.down[data-member="`+gone.name()+`"]`))); err != nil {
+				t.Fatalf("waiting for %s to show down in the browser: %v", gone.name(), err)
+			}
+			if v, err := chromedp.Run(bctx, chromedp.Evaluate[any](`window.golmNotReloaded === true`)); err != nil || v != true {
+				t.Errorf("the page was reloaded to show the member down; it should refresh in place")
+			}
+			shots := os.Getenv(screenshotEnv)
+			if shots == "" {
+				shots = t.TempDir()
+			} else if err := os.MkdirAll(shots, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			screenshot(t, bctx, filepath.Join(shots, "status-page-triad.png"))
+		}
 	})
 }

@@ -327,6 +327,7 @@ func loopbackAddrs(t *testing.T, ips ...string) {
 // new master grants within 5 s, and the killed member catches up when it
 // comes back.
 func TestTriadFailover(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	loopbackAddrs(t, ips...)
 	port := freePort(t)
@@ -388,14 +389,15 @@ func TestTriadFailover(t *testing.T) {
 	if n := strings.Count(stat.stdout, "(MASTER)"); n != 1 {
 		t.Errorf("lmstat shows %d masters:\n%s", n, stat.stdout)
 	}
-	// lmstat -a -json lists the members with their roles.
+	// lmstat -a -json lists the members: the new master, the other up,
+	// the killed one down.
 	js := next.run("lmstat", "-a", "-json", "-c", spec(ms))
 	var doc struct {
 		Servers []struct {
 			Members []struct {
-				Name string `json:"name"`
-				Up   bool   `json:"up"`
-				Role string `json:"role"`
+				Name   string `json:"name"`
+				Up     bool   `json:"up"`
+				Master bool   `json:"master"`
 			} `json:"members"`
 		} `json:"servers"`
 	}
@@ -403,15 +405,8 @@ func TestTriadFailover(t *testing.T) {
 		t.Errorf("lmstat -a -json: %v\n%s%s", err, js.stdout, js.stderr)
 	} else {
 		for i, m := range doc.Servers[0].Members {
-			want := "standby"
-			switch ms[i] {
-			case next:
-				want = "master"
-			case master:
-				want = "down"
-			}
-			if m.Role != want || m.Up != (want != "down") || m.Name != ms[i].name() {
-				t.Errorf("lmstat -a -json member %d: %+v, want %s role %s", i+1, m, ms[i].name(), want)
+			if m.Name != ms[i].name() || m.Up != (ms[i] != master) || m.Master != (ms[i] == next) {
+				t.Errorf("lmstat -a -json member %d: %+v, want %s up %v master %v", i+1, m, ms[i].name(), ms[i] != master, ms[i] == next)
 			}
 		}
 	}
@@ -528,6 +523,7 @@ func usageRecords(t *testing.T, path string) []string {
 // TestTriadQuorum: with two members of three down nothing is granted
 // (-96); with one back, service resumes with the seats intact.
 func TestTriadQuorum(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
 	var ports []int
 	for len(ports) < 3 {
@@ -583,6 +579,7 @@ func TestTriadQuorum(t *testing.T) {
 // license file gained seats applies the new count on every member, and
 // the seat held stays.
 func TestTriadLmreread(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	var ports []int
 	for len(ports) < 3 {
 		if p := freePort(t); !slices.Contains(ports, p) {
@@ -636,6 +633,7 @@ func TestTriadLmreread(t *testing.T) {
 // TestTriadLmdown: lmdown -q of a triad's license file stops its three
 // members.
 func TestTriadLmdown(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	var ports []int
 	for len(ports) < 3 {
 		if p := freePort(t); !slices.Contains(ports, p) {
@@ -682,6 +680,7 @@ const triadSeatsEnv = "GOLM_TRIAD_SEATS"
 // master's lmgrd and vendor daemon are killed with kill -9; it measures
 // how long the new master takes to grant and to have every job back.
 func TestTriadFailoverJobs(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	n := 100
 	if v, err := strconv.Atoi(os.Getenv(triadSeatsEnv)); err == nil && v > 0 {
 		n = v

@@ -169,17 +169,33 @@ func TestDenialBeatsUnreachable(t *testing.T) {
 	}
 }
 
+// TestReconnectAfterVendorRestart: after the vendor daemon restarts, the
+// job checks its seat out again on one new connection and keeps it there
+// through the heartbeats that follow, so no other job gets it meanwhile.
 func TestReconnectAfterVendorRestart(t *testing.T) {
 	srv := newFakeServer(t, map[string]int{"f1": 1})
-	var log bytes.Buffer
 	j := openJob(t, srv.spec(), WithHeartbeat(50*time.Millisecond))
 	lic, err := j.Checkout(context.Background(), "f1", "1.0", 1)
 	if err != nil {
 		t.Fatalf("Checkout: %v", err)
 	}
-	_ = log
 	srv.restartVendor()
 	waitFor(t, "the seat to be checked out again", func() bool { return srv.InUse("f1") == 1 })
+	counts := func() (heartbeats, conns, fresh int) {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return srv.heartbeats, srv.vendorConns, srv.fresh
+	}
+	// Each heartbeat asks after the seat (QUEUE_POLL): that must neither
+	// drop the new connection nor free the seat.
+	hb, _, _ := counts()
+	waitFor(t, "three heartbeats after the reconnect", func() bool {
+		n, _, _ := counts()
+		return n >= hb+3
+	})
+	if _, conns, fresh := counts(); conns != 2 || fresh != 2 {
+		t.Errorf("vendor connections %d, seats granted afresh %d; want 2 and 2 (one each before and after the restart)", conns, fresh)
+	}
 	if err := lic.Err(); err != nil {
 		t.Fatalf("license lost: %v", err)
 	}

@@ -26,7 +26,8 @@ import (
 	"golm/lmutil/protocol/lmerr"
 )
 
-// lmutilBin is the lmutil binary TestMain builds for the end-to-end tests.
+// lmutilBin is the lmutil of the end-to-end tests: this test binary,
+// linked as lmutil by TestMain (servertest.Main).
 var lmutilBin string
 
 func TestMain(m *testing.M) {

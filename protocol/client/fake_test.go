@@ -31,7 +31,18 @@ type fakeServer struct {
 	next     uint64
 	checkins int
 	adopted  int
-	conns    map[net.Conn]bool
+	// heartbeats counts the heartbeats answered, fresh the seats granted
+	// afresh (not re-adopted), vendorConns the vendor connections that
+	// completed their handshake.
+	heartbeats  int
+	fresh       int
+	vendorConns int
+	conns       map[net.Conn]bool
+	// lastConn numbers connections across listeners and restarts, so
+	// that a seat's conn names one connection only; stale holds the
+	// listeners closed, whose late accepts are dropped.
+	lastConn int
+	stale    map[net.Listener]bool
 	// sticky keeps seats when their connection closes, as a server that
 	// has not noticed a dead connection yet.
 	sticky bool
@@ -50,45 +61,49 @@ type fakeSeat struct {
 
 func newFakeServer(t testing.TB, total map[string]int) *fakeServer {
 	t.Helper()
-	f := &fakeServer{t: t, run: 7, total: total, seats: map[uint64]*fakeSeat{}, next: 100, conns: map[net.Conn]bool{}}
+	f := &fakeServer{t: t, run: 7, total: total, seats: map[uint64]*fakeSeat{}, next: 100, conns: map[net.Conn]bool{}, stale: map[net.Listener]bool{}}
 	var err error
 	if f.lmgrd, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	f.startVendor()
+	f.vendor = f.listenVendor()
+	go f.accept(f.vendor, f.serveVendor)
 	go f.accept(f.lmgrd, f.serveLmgrd)
 	t.Cleanup(f.close)
 	return f
 }
 
-func (f *fakeServer) startVendor() {
+func (f *fakeServer) listenVendor() net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.mu.Lock()
-	f.vendor = ln
-	f.mu.Unlock()
-	go f.accept(ln, f.serveVendor)
+	return ln
 }
 
 // restartVendor kills the vendor daemon: every connection drops, every
-// seat is forgotten, and a new run listens on a new port.
+// seat is forgotten, and a new run listens on a new port. The new
+// listener is in place before lmgrd can name a port again, and a
+// connection the old one accepted meanwhile is dropped, not served.
 func (f *fakeServer) restartVendor() {
+	ln := f.listenVendor()
 	f.mu.Lock()
+	f.stale[f.vendor] = true
 	f.vendor.Close()
 	for c := range f.conns {
 		c.Close()
 	}
 	f.seats = map[uint64]*fakeSeat{}
 	f.run++
+	f.vendor = ln
 	f.mu.Unlock()
-	f.startVendor()
+	go f.accept(ln, f.serveVendor)
 }
 
 func (f *fakeServer) close() {
 	f.lmgrd.Close()
 	f.mu.Lock()
+	f.stale[f.lmgrd], f.stale[f.vendor] = true, true
 	f.vendor.Close()
 	for c := range f.conns {
 		c.Close()
@@ -101,12 +116,19 @@ func (f *fakeServer) spec() string {
 }
 
 func (f *fakeServer) accept(ln net.Listener, serve func(*protocol.Conn, int)) {
-	for id := 1; ; id++ {
+	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		f.mu.Lock()
+		if f.stale[ln] {
+			f.mu.Unlock()
+			nc.Close()
+			return
+		}
+		f.lastConn++
+		id := f.lastConn
 		f.conns[nc] = true
 		f.mu.Unlock()
 		go func(id int) {
@@ -195,6 +217,7 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 	}
 	f.mu.Lock()
 	myRun := f.run
+	f.vendorConns++
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
@@ -226,6 +249,7 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 				reply = &protocol.Error{Code: -4, Minor: 342}
 			default:
 				f.next++
+				f.fresh++
 				f.seats[f.next] = &fakeSeat{feature: m.Feature, count: m.Count, job: h.JobID, conn: conn}
 				reply = &protocol.Granted{Handle: f.next, Feature: m.Feature, Version: "1.0", Expiry: "permanent"}
 			}
@@ -237,7 +261,16 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 			} else {
 				reply = &protocol.Error{Code: -41, Minor: 352}
 			}
+		case *protocol.QueuePoll:
+			// Every heartbeat asks this of each held seat: a fake that
+			// closed the connection on it would free the seat each time.
+			if s := f.seats[m.Handle]; s != nil && s.conn == conn {
+				reply = &protocol.Granted{Handle: m.Handle, Feature: s.feature, Version: "1.0", Expiry: "permanent"}
+			} else {
+				reply = &protocol.Error{Code: -41, Minor: 377}
+			}
 		case *protocol.Heartbeat:
+			f.heartbeats++
 			reply = &protocol.HeartbeatAck{Seq: m.Seq}
 		case *protocol.HostInfo:
 			reply = &protocol.OK{}
@@ -256,7 +289,7 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 			f.mu.Unlock()
 			return
 		}
-		if g, ok := reply.(*protocol.Granted); ok && f.grant != nil {
+		if g, ok := reply.(*protocol.Granted); ok && f.grant != nil && m.Type() == protocol.TypeCheckout {
 			reply = f.grant(g, m.(*protocol.Checkout).Flags)
 		}
 		f.mu.Unlock()

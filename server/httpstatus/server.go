@@ -90,6 +90,15 @@ type Config struct {
 	Dial func(ctx context.Context) (Conn, error)
 	// Name is the server's port@host, as lmstat names it.
 	Name string
+	// Members, for a member of a three-server triad, are the members'
+	// port@host in SERVER-line order, Self the index of this lmgrd's, and
+	// DialMember connects to member i's lmgrd (Dial connects to Self).
+	// The status then shows the members, as lmstat -a does, and the rest
+	// as the member that answers for the triad sees it; /metrics has this
+	// member's own counters. Nil Members: one server.
+	Members    []string
+	Self       int
+	DialMember func(ctx context.Context, i int) (Conn, error)
 	// Software is golm's version, for golm_build_info and the page.
 	Software string
 	// Now is the clock; nil means time.Now.
@@ -299,6 +308,20 @@ func (s *Server) read() *status.Status {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StatusTimeout)
 	defer cancel()
 	doc := status.New(s.cfg.Now().UTC().Truncate(time.Second))
+	if len(s.cfg.Members) > 0 && s.cfg.DialMember != nil {
+		dial := func(ctx context.Context, i int) (status.Conn, error) {
+			if i == s.cfg.Self {
+				return s.cfg.Dial(ctx)
+			}
+			return s.cfg.DialMember(ctx, i)
+		}
+		srv := status.ReadTriad(ctx, s.cfg.Members, dial, s.cfg.Location, s.cfg.Self)
+		if srv.Error != nil {
+			s.cfg.Logf("HTTP status: cannot ask the triad: %s", srv.Error.Message)
+		}
+		doc.Servers = append(doc.Servers, srv)
+		return doc
+	}
 	c, err := s.cfg.Dial(ctx)
 	if err != nil {
 		s.cfg.Logf("HTTP status: cannot ask lmgrd: %v", err)

@@ -55,47 +55,20 @@ type Server struct {
 	LicenseFiles []string  `json:"license_files"`
 	Error        *Error    `json:"error,omitempty"` // why the server could not be asked
 	Vendors      []*Vendor `json:"vendors"`
-	// Members are the three members of a triad (three SERVER lines) in
-	// SERVER-line order, each with its role; absent for one server.
+	// Members are the three servers of a triad in SERVER-line order, as
+	// lmstat's server lines show them; absent for one server. The
+	// fields above are then the member that answers for the triad (the
+	// master, else the first that is up), as lmstat -a shows it.
 	Members []*Member `json:"members,omitempty"`
 }
 
-// Member is one member of a triad as lmstat shows it: its port@host,
-// whether it answered, and its role.
+// Member is one server of a three-server triad.
 type Member struct {
-	Name    string `json:"name"`
-	Host    string `json:"host,omitempty"`
-	Port    int    `json:"port,omitempty"`
-	Version string `json:"version,omitempty"`
+	Name    string `json:"name"` // port@host, as its SERVER line says
 	Up      bool   `json:"up"`
-	// Role is RoleMaster, RoleStandby, or RoleDown for a member that
-	// could not be asked (Error says why).
-	Role  string `json:"role"`
-	Error *Error `json:"error,omitempty"`
-}
-
-// The roles of a Member.
-const (
-	RoleMaster  = "master"
-	RoleStandby = "standby"
-	RoleDown    = "down"
-)
-
-// MemberOf is the Member named name whose lmgrd answered st, or err.
-func MemberOf(name string, st *protocol.ServerStatus, err error) *Member {
-	m := &Member{Name: name, Role: RoleDown}
-	if err != nil || st == nil {
-		if err == nil {
-			err = lmerr.New(lmerr.NoServer, 0)
-		}
-		m.Error = ErrorOf(err)
-		return m
-	}
-	m.Host, m.Port, m.Version, m.Up, m.Role = st.Host, st.Port, st.Version, true, RoleStandby
-	if st.Master {
-		m.Role = RoleMaster
-	}
-	return m
+	Master  bool   `json:"master"`
+	Version string `json:"version,omitempty"` // its lmgrd's, when up
+	Error   *Error `json:"error,omitempty"`   // why it could not be asked, when down
 }
 
 // Vendor is one vendor daemon and the features it serves.
@@ -224,15 +197,29 @@ func New(now time.Time) *Status {
 // instants are given in (nil for UTC). An lmgrd that cannot be asked is
 // a Server with Up false and its Error; a vendor daemon likewise.
 func Read(ctx context.Context, name string, src Source, loc *time.Location) *Server {
+	st, seq, err := src.ServerStatus(ctx)
+	if err != nil {
+		return &Server{Name: name, LicenseFiles: []string{}, Vendors: []*Vendor{}, Error: ErrorOf(err)}
+	}
+	var vendors []*protocol.VendorStatus
+	for vs, err := range seq {
+		if err != nil {
+			s := FromStatus(ctx, name, st, vendors, src, loc)
+			s.Error = ErrorOf(err)
+			return s
+		}
+		vendors = append(vendors, vs)
+	}
+	return FromStatus(ctx, name, st, vendors, src, loc)
+}
+
+// FromStatus is Read of a server whose status and vendor daemons have
+// already been read: it asks src for the features of those that are up.
+func FromStatus(ctx context.Context, name string, st *protocol.ServerStatus, vendors []*protocol.VendorStatus, src Source, loc *time.Location) *Server {
 	if loc == nil {
 		loc = time.UTC
 	}
 	s := &Server{Name: name, LicenseFiles: []string{}, Vendors: []*Vendor{}}
-	st, seq, err := src.ServerStatus(ctx)
-	if err != nil {
-		s.Error = ErrorOf(err)
-		return s
-	}
 	s.Host, s.Port, s.Version, s.Master, s.Up = st.Host, st.Port, st.Version, st.Master, true
 	if st.LicenseFiles != nil {
 		s.LicenseFiles = st.LicenseFiles
@@ -240,11 +227,7 @@ func Read(ctx context.Context, name string, src Source, loc *time.Location) *Ser
 	if s.Name == "" && st.Host != "" {
 		s.Name = portAtHost(st.Port, st.Host)
 	}
-	for vs, err := range seq {
-		if err != nil {
-			s.Error = ErrorOf(err)
-			break
-		}
+	for _, vs := range vendors {
 		v := &Vendor{Name: vs.Name, Up: vs.Up, Version: vs.Version, Port: vs.Port, Features: []*Feature{}}
 		if !vs.Up {
 			code, minor := vs.Code, vs.Minor

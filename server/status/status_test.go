@@ -142,12 +142,6 @@ func document(t *testing.T) []byte {
 	t.Helper()
 	doc := status.New(time.Unix(start, 0).UTC())
 	doc.Servers = append(doc.Servers, status.Read(context.Background(), "", workload(), time.UTC))
-	// As of a triad: a master, a standby and a member that is down.
-	doc.Servers[0].Members = []*status.Member{
-		status.MemberOf("27000@lic1", &protocol.ServerStatus{Host: "lic1", Port: 27000, Version: "0.1.0", Master: true}, nil),
-		status.MemberOf("27000@lic2", &protocol.ServerStatus{Host: "lic2", Port: 27000, Version: "0.1.0"}, nil),
-		status.MemberOf("27000@lic3", nil, lmerr.New(lmerr.NoServer, 0)),
-	}
 	var b bytes.Buffer
 	if err := status.WriteJSON(&b, doc, false); err != nil {
 		t.Fatal(err)
@@ -175,8 +169,6 @@ func TestValidate(t *testing.T) {
 		{"user without handle", func(m map[string]any) { delete(user(m), "handle") }, `missing "handle"`},
 		{"user start not a time", func(m map[string]any) { user(m)["start"] = 1700000000 }, "want string"},
 		{"bad expiry date", func(m map[string]any) { licenseN(m, 1)["expiry_date"] = "15-jan-2030" }, "is not a date"},
-		{"unknown member role", func(m map[string]any) { member(m, 0)["role"] = "leader" }, "is not one of"},
-		{"member without role", func(m map[string]any) { delete(member(m, 1), "role") }, `missing "role"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var m map[string]any
@@ -208,9 +200,6 @@ func featureN(m map[string]any, i int) map[string]any {
 	return v["features"].([]any)[i].(map[string]any)
 }
 func feature(m map[string]any) map[string]any { return featureN(m, 0) }
-func member(m map[string]any, i int) map[string]any {
-	return m["servers"].([]any)[0].(map[string]any)["members"].([]any)[i].(map[string]any)
-}
 func licenseN(m map[string]any, i int) map[string]any {
 	return featureN(m, i)["licenses"].([]any)[0].(map[string]any)
 }
@@ -251,9 +240,5 @@ func TestSchemaFile(t *testing.T) {
 		check("user", u.(map[string]any), defs["user"].(map[string]any))
 	}
 	check("reservation", license(doc)["reservations"].([]any)[0].(map[string]any), defs["reservation"].(map[string]any))
-	for i := range 3 {
-		check("member", member(doc, i), defs["member"].(map[string]any))
-	}
-	check("error", member(doc, 2)["error"].(map[string]any), defs["error"].(map[string]any))
 	check("error", srv["vendors"].([]any)[1].(map[string]any)["error"].(map[string]any), defs["error"].(map[string]any))
 }

@@ -86,6 +86,12 @@ func validate(root, s map[string]any, v any, path string, errs *[]string) {
 			}
 		}
 	case []any:
+		if n, ok := s["minItems"].(float64); ok && float64(len(v)) < n {
+			bad("has %d items, fewer than %v", len(v), n)
+		}
+		if n, ok := s["maxItems"].(float64); ok && float64(len(v)) > n {
+			bad("has %d items, more than %v", len(v), n)
+		}
 		if items, ok := s["items"].(map[string]any); ok {
 			for i, e := range v {
 				validate(root, items, e, fmt.Sprintf("%s[%d]", path, i), errs)
