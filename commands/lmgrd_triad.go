@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,15 @@ import (
 // a session that has not reattached (a Go duration; default
 // server.DefaultTriadGrace).
 const triadGraceEnv = "GOLM_TRIAD_GRACE"
+
+// triadSnapshotThresholdEnv is how many log entries a triad member
+// commits before it compacts its log into a snapshot (default Raft's,
+// 8192); triadSnapshotIntervalEnv how often it checks (a Go duration,
+// default 2m).
+const (
+	triadSnapshotThresholdEnv = "GOLM_TRIAD_SNAPSHOT_THRESHOLD"
+	triadSnapshotIntervalEnv  = "GOLM_TRIAD_SNAPSHOT_INTERVAL"
+)
 
 // dataDir is lmgrd -data, made absolute; "" leaves the default to the
 // server package.
@@ -40,11 +50,16 @@ func triadConfig(c *cli.Context, env *Env, name string, log *server.DebugLog) *s
 	}
 	cfg.DataDir = c.String("data")
 	rc := raft.DefaultConfig()
-	// The log is the seat table's history: it is never compacted into a
-	// snapshot while the state has no dump of its own, so that a member
-	// that falls behind catches up from the log.
-	rc.SnapshotThreshold = 1 << 62
-	rc.TrailingLogs = 1 << 62
+	// The log is compacted into a snapshot of the seat table (in the
+	// data directory) once it has SnapshotThreshold new entries, checked
+	// every SnapshotInterval; a member that fell further behind than the
+	// entries kept catches up from the master's snapshot.
+	if n, err := strconv.ParseUint(env.Env(triadSnapshotThresholdEnv), 10, 64); err == nil && n > 0 {
+		rc.SnapshotThreshold = n
+	}
+	if d, err := time.ParseDuration(env.Env(triadSnapshotIntervalEnv)); err == nil && d > 0 {
+		rc.SnapshotInterval = d
+	}
 	cfg.Raft = rc
 	grace := server.DefaultTriadGrace
 	if d, err := time.ParseDuration(env.Env(triadGraceEnv)); err == nil && d > 0 {

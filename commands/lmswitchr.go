@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,6 +82,15 @@ func runLogSwitch(c *cli.Context, env *Env, name string) error {
 		r, err = v.NewReportLog(c.Context, path)
 	default:
 		r, err = v.SwitchDebugLog(c.Context, path)
+	}
+	if e := (*lmerr.Error)(nil); name != "lmswitch" && errors.As(err, &e) && e.Code == lmerr.ServerDown && e.Minor == lmerr.MinorTriadNotMaster {
+		// A member of a triad that is not the master: the master
+		// commits the switch, and the three members make it.
+		if name == "lmswitchr" {
+			r, err = ac.adm.SwitchReportLog(c.Context, vendor, feature, path)
+		} else {
+			r, err = ac.adm.NewReportLog(c.Context, vendor, feature, path)
+		}
 	}
 	if err != nil {
 		return err

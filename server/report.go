@@ -92,6 +92,13 @@ type reportState struct {
 	// and fed every record written (USAGE_HISTORY); empty without a
 	// report log.
 	history *reportlog.History
+	// at is, on a member of a triad, the time of the committed command
+	// whose records are being written (the master's clock): the time of
+	// every record, so that the three members' logs are the same. Zero
+	// writes the time of writing.
+	// It is the Unix time in nanoseconds; the report log writer's clock
+	// reads it too (a SWITCH record's time).
+	at atomic.Int64
 }
 
 // openLogs applies the options file's DEBUGLOG and REPORTLOG when the
@@ -128,21 +135,44 @@ func (v *Vendor) openLogs(lc logConfig) {
 	rs.w = w
 	v.log.Printf("Report log: %s", w.Path())
 	v.seedHistory(w.Path(), w.Next(), filepath.Dir(p))
+	if v.cfg.Triad != nil {
+		// A member's own start is not the triad's: its report log holds
+		// only the committed commands, the same on the three members.
+		v.log.Printf("Report log continues at record %d (the triad's committed commands)", w.Next())
+		return
+	}
 	v.keepLocked(reportlog.Record{Event: reportlog.EventStart, Detail: "version=" + v.cfg.Software})
 }
 
 func (v *Vendor) openReportWriter(path string, appendTo bool) (*reportlog.Writer, error) {
 	cfg := reportlog.Config{
-		Path:    path,
-		Append:  appendTo,
-		Vendor:  v.cfg.Name,
-		Now:     v.cfg.Now,
+		Path:   path,
+		Append: appendTo,
+		Vendor: v.cfg.Name,
+		Now: func() time.Time {
+			if n := v.report.at.Load(); n != 0 {
+				return time.Unix(0, n) // a triad's committed command
+			}
+			return v.cfg.Now()
+		},
 		OnError: func(err error) { v.log.Limited("REPORTLOG", "REPORTLOG: %v", trimLogPrefix(err)) },
 		// The backlog's changes are few and say what the log is missing
 		// and why checkouts are refused: never rate-limited away.
 		OnNotice: func(msg string) { v.log.Printf("REPORTLOG: %s", strings.TrimPrefix(msg, "report log ")) },
 		Counters: &v.report.counters,
 		OnRecord: v.report.historyOf().Add,
+	}
+	if v.cfg.Triad != nil {
+		// The members of a triad keep their files in their own
+		// directories: a SWITCH record names the file as relative to the
+		// options file's, as lmswitchr gave it, so that the three
+		// records, and chains, are the same.
+		cfg.SwitchName = func(p string) string {
+			if rel, err := filepath.Rel(v.report.cfg.resolve("."), p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return rel
+			}
+			return p
+		}
 	}
 	v.report.logging.Store(true)
 	if v.cfg.ReportLog != nil {
@@ -254,7 +284,9 @@ func (v *Vendor) closeLogs() {
 		if rs.w != nil {
 			// The denials counted so far come before the STOP.
 			rs.w.FlushDenials()
-			v.keepLocked(reportlog.Record{Event: reportlog.EventStop})
+			if v.cfg.Triad == nil { // a member's stop is not the triad's (see openLogs)
+				v.keepLocked(reportlog.Record{Event: reportlog.EventStop})
+			}
 			if err := rs.w.Close(); err != nil {
 				v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
 			}
@@ -289,7 +321,7 @@ func (v *Vendor) apply(cmd state.Command) state.Result {
 func (v *Vendor) lookup(session uint64, handle uint32) (*state.Seat, int) {
 	v.report.mu.Lock()
 	defer v.report.mu.Unlock()
-	return v.state.Lookup(session, handle)
+	return v.seats().Lookup(session, handle)
 }
 
 // errNotLogged is the denial of a grant whose record was not written.
@@ -379,7 +411,7 @@ func (v *Vendor) reasonOf(cmd state.Command) string {
 	case state.Checkin:
 		return reportlog.ReasonNormal
 	case state.Disconnect:
-		if v.report.stopping.Load() {
+		if v.report.stopping.Load() && v.cfg.Triad == nil { // a triad member's stop is its own
 			return reportlog.ReasonShutdown
 		}
 		return reportlog.ReasonExit
@@ -416,8 +448,12 @@ func setClient(rec *reportlog.Record, c state.Client) {
 // that a client asking in a loop cannot fill the disk. rs.mu is held.
 func (v *Vendor) denyLocked(session uint64, rec reportlog.Record) {
 	rs := &v.report
-	if rs.w == nil {
-		v.appendLocked(rec) // says it is not logged
+	if rs.w == nil || v.cfg.Triad != nil {
+		// A triad's denials are committed commands, each in the Raft
+		// log already: summaries by interval would differ between the
+		// members, so each is written as it commits. Without a
+		// report log appendLocked says it is not logged.
+		v.appendLocked(rec)
 		return
 	}
 	if _, err := rs.w.Deny(session, rec); err != nil {
@@ -432,6 +468,9 @@ func (v *Vendor) denyLocked(session uint64, rec reportlog.Record) {
 // rs.mu is held.
 func (v *Vendor) appendLocked(rec reportlog.Record) error {
 	rs := &v.report
+	if n := rs.at.Load(); rec.Time.IsZero() && n != 0 {
+		rec.Time = time.Unix(0, n)
+	}
 	err := rs.broken
 	if rs.w != nil {
 		_, err = rs.w.Append(rec)
@@ -451,6 +490,9 @@ func (v *Vendor) appendLocked(rec reportlog.Record) error {
 // looks out for ever. rs.mu is held.
 func (v *Vendor) keepLocked(rec reportlog.Record) {
 	rs := &v.report
+	if n := rs.at.Load(); rec.Time.IsZero() && n != 0 {
+		rec.Time = time.Unix(0, n)
+	}
 	if rs.w == nil {
 		v.appendLocked(rec) // says it is not logged
 		return

@@ -304,9 +304,9 @@ func (v *Vendor) logUsage(kind, feature string, c state.Client, count int, suffi
 // logReservations writes a RESERVE line for each reservation in effect,
 // as the vendor daemon starts: `RESERVE f1 for USER joe`.
 func (v *Vendor) logReservations() {
-	now := v.cfg.Now()
-	for _, name := range v.state.FeatureNames() {
-		for _, ps := range v.state.FeatureStatusAt(now, name) {
+	now, st := v.cfg.Now(), v.seats()
+	for _, name := range st.FeatureNames() {
+		for _, ps := range st.FeatureStatusAt(now, name) {
 			for _, r := range ps.Reservations {
 				n := ""
 				if r.Count > 1 {
@@ -379,7 +379,7 @@ func (v *Vendor) Port() int {
 }
 
 // State is the vendor daemon's license state (for tests and status).
-func (v *Vendor) State() *state.State { return v.state }
+func (v *Vendor) State() *state.State { return v.seats() }
 
 // Serve accepts clients until ctx ends or Shutdown is called, and
 // returns once it stopped accepting and its tick and request workers
@@ -832,8 +832,16 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		var e *lmerr.Error
 		switch m := m.(type) {
 		case *protocol.SwitchReportLog:
+			if v.triad != nil {
+				r, e = v.triadRotate(m.Path, false)
+				break
+			}
 			r, e = v.switchReportLog(m.Path, false)
 		case *protocol.NewReportLog:
+			if v.triad != nil {
+				r, e = v.triadRotate(m.Path, true)
+				break
+			}
 			r, e = v.switchReportLog(m.Path, true)
 		case *protocol.SwitchDebugLog:
 			r, e = v.switchDebugLog(m.Path)
@@ -925,7 +933,7 @@ func (v *Vendor) checkout(s *session, m *protocol.Checkout) error {
 		if v.logs(options.NoLogQueued) {
 			v.logUsage("QUEUED", w.Feature, w.Client, w.Count, "")
 		}
-		_, pos := v.state.Lookup(s.id, w.Handle)
+		_, pos := v.seats().Lookup(s.id, w.Handle)
 		return s.conn.Send(&protocol.Queued{Handle: uint64(w.Handle), Position: pos})
 	}
 	if r.Err != nil {
@@ -972,11 +980,11 @@ func usageText(feature string, c state.Client, count int) string {
 func (v *Vendor) status(s *session, only string) error {
 	names := []string{only}
 	if only == "" {
-		names = v.state.FeatureNames()
+		names = v.seats().FeatureNames()
 	}
 	out := statusWriter{conn: s.conn}
 	for _, name := range names {
-		pools := v.state.FeatureStatusAt(v.cfg.Now(), name)
+		pools := v.seats().FeatureStatusAt(v.cfg.Now(), name)
 		if len(pools) == 0 {
 			if only == "" {
 				continue // gone since the names were read (lmreread)

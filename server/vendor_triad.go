@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type Replica interface {
 	// Reread commits a reread of the license and options texts with
 	// these hashes (each member builds its own pools from its copy).
 	Reread(ctx context.Context, license, options [32]byte) ([]state.Result, error)
+	// RotateLog commits lmswitchr (newLog false) or lmnewlog of path:
+	// every member switches its report log as it commits it (OnRotate).
+	RotateLog(ctx context.Context, path string, newLog bool) error
 	// Shutdown stops the member.
 	Shutdown() error
 }
@@ -54,11 +58,16 @@ type ReplicaHooks struct {
 	// member's own license and options files.
 	NewState func() *state.State
 	// OnCommit is called for every committed command, in log order, on
-	// every member: the report log is written from it.
-	OnCommit func(index uint64, cmd state.Command, r state.Result)
+	// every member, with the time it happened by the master's clock: the
+	// report log is written from it, with that time, so that the three
+	// members' logs hold the same records.
+	OnCommit func(index uint64, at time.Time, cmd state.Command, r state.Result)
 	// OnMaster is called with the master's member name ("port@host")
 	// whenever it changes, "" while there is none.
 	OnMaster func(master string)
+	// OnRotate is called on every member for a committed lmswitchr or
+	// lmnewlog, with the master's time of it.
+	OnRotate func(at time.Time, path string, newLog bool)
 	// PoolsByHash and PolicyByHash build the pools and policy of a
 	// committed reread from this member's own files, when their hash is
 	// the one the master reread.
@@ -99,6 +108,11 @@ type triadVendor struct {
 	master string              // the master last heard of
 	ctrl   *protocol.Conn      // lmgrd's control channel, once Ready was sent
 	leader bool                // this member was the master at the last tick
+	// rotating serialises lmswitchr and lmnewlog on the master; rotated
+	// and rotateErr are the outcome of the last one applied here.
+	rotating  sync.Mutex
+	rotated   *protocol.LogSwitched
+	rotateErr *lmerr.Error
 }
 
 // startTriad starts the vendor daemon's member of the triad; its seat
@@ -127,6 +141,7 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 		},
 		OnCommit: v.onCommit,
 		OnMaster: t.onMaster,
+		OnRotate: func(at time.Time, path string, newLog bool) { v.onRotate(t, at, path, newLog) },
 		PoolsByHash: func(h [32]byte) ([]*state.Pool, error) {
 			p, _, err := v.byHash(quiet, h, true)
 			return p, err
@@ -144,6 +159,15 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 	v.state = repl.State()
 	v.runID = tc.RunID
 	return nil
+}
+
+// seats is the seat table: a triad member's is its replica's, which a
+// snapshot restored at run time replaces, so it is read anew each time.
+func (v *Vendor) seats() *state.State {
+	if v.triad != nil {
+		return v.triad.repl.State()
+	}
+	return v.state
 }
 
 // onMaster tells lmgrd which member is the master, for lmstat.
@@ -175,7 +199,7 @@ func (v *Vendor) triadReady(ctrl *protocol.Conn) {
 
 // onCommit writes the report log records of a committed command, on every
 // member.
-func (v *Vendor) onCommit(index uint64, cmd state.Command, r state.Result) {
+func (v *Vendor) onCommit(index uint64, at time.Time, cmd state.Command, r state.Result) {
 	rs := &v.report
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -186,7 +210,55 @@ func (v *Vendor) onCommit(index uint64, cmd state.Command, r state.Result) {
 	case state.Heartbeat, state.SetIdle:
 		return
 	}
+	rs.at.Store(at.UnixNano())
 	v.record(cmd, &r)
+	rs.at.Store(0)
+}
+
+// onRotate switches this member's report log for a committed lmswitchr
+// or lmnewlog, at the master's time of it; the master's outcome is what
+// its client is told.
+func (v *Vendor) onRotate(t *triadVendor, at time.Time, path string, newLog bool) {
+	v.report.at.Store(at.UnixNano())
+	r, e := v.switchReportLog(path, newLog)
+	v.report.at.Store(0)
+	t.mu.Lock()
+	t.rotated, t.rotateErr = r, e
+	t.mu.Unlock()
+}
+
+// triadRotate is lmswitchr or lmnewlog on a member of a triad: the
+// master commits it and every member switches; a member that is not the
+// master names it (-96), and the client goes there.
+func (v *Vendor) triadRotate(path string, newLog bool) (*protocol.LogSwitched, *lmerr.Error) {
+	t := v.triad
+	if strings.TrimSpace(path) == "" {
+		what := "lmswitchr"
+		if newLog {
+			what = "lmnewlog"
+		}
+		return nil, pathError(what, path, errors.New("empty path"))
+	}
+	t.rotating.Lock()
+	defer t.rotating.Unlock()
+	t.mu.Lock()
+	t.rotated, t.rotateErr = nil, nil
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.CommitTimeout)
+	defer cancel()
+	if err := t.repl.RotateLog(ctx, path, newLog); err != nil {
+		var e *lmerr.Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, lmerr.New(lmerr.ServerDown, lmerr.MinorTriadNoQuorum)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rotated == nil && t.rotateErr == nil {
+		return nil, lmerr.New(lmerr.ServerDown, lmerr.MinorTriadNoQuorum)
+	}
+	return t.rotated, t.rotateErr
 }
 
 // applyTriad is apply for a member of a triad: the command is committed

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -411,6 +412,27 @@ func TestTriadFailover(t *testing.T) {
 	if n := strings.Count(stat.stdout, "(MASTER)"); n != 1 {
 		t.Errorf("lmstat shows %d masters:\n%s", n, stat.stdout)
 	}
+	// lmstat -a -json lists the members: the new master, the other up,
+	// the killed one down.
+	js := next.run("lmstat", "-a", "-json", "-c", spec(ms))
+	var doc struct {
+		Servers []struct {
+			Members []struct {
+				Name   string `json:"name"`
+				Up     bool   `json:"up"`
+				Master bool   `json:"master"`
+			} `json:"members"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || len(doc.Servers) != 1 || len(doc.Servers[0].Members) != 3 {
+		t.Errorf("lmstat -a -json: %v\n%s%s", err, js.stdout, js.stderr)
+	} else {
+		for i, m := range doc.Servers[0].Members {
+			if m.Name != ms[i].name() || m.Up != (ms[i] != master) || m.Master != (ms[i] == next) {
+				t.Errorf("lmstat -a -json member %d: %+v, want %s up %v master %v", i+1, m, ms[i].name(), ms[i] != master, ms[i] == next)
+			}
+		}
+	}
 	var after map[string]string
 	poll(t, "every seat still held", func() bool {
 		after, _ = next.seats()
@@ -426,22 +448,68 @@ func TestTriadFailover(t *testing.T) {
 		s, ok := master.seats()
 		return ok && equalMaps(s, before)
 	})
-	// Every member wrote the report log from the committed commands:
-	// each verifies, and the three hold the same grants and checkins.
-	var first []string
-	for i, m := range ms {
-		if r := m.run("lmreport", "-verify", "report.rl"); r.status != 0 {
-			t.Errorf("%s: lmreport -verify: status %d\n%s%s", m.name(), r.status, r.stdout, r.stderr)
+	// Every member wrote the report log from the committed commands
+	// only, with the master's times: each verifies, and the three files
+	// are the same record by record (seq, time and hash chain), across
+	// the failover and the restart.
+	sameReportLogs(t, ms, "report.rl", triadHolders+2)
+
+	// lmswitchr sent to a member that is not the master goes to the
+	// master, which commits it: the three logs switch at the same record,
+	// with the same SWITCH record, and go on alike in the new file.
+	standby := master // restarted: not the master
+	if r := standby.run("lmswitchr", "-c", standby.name(), "demo", "switched.rl"); r.status != 0 || !strings.Contains(r.stdout, "report log switched to") {
+		t.Fatalf("lmswitchr at a standby: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	if r := checkoutOnce(t, ms, "after-switch"); r.status != 0 {
+		t.Fatalf("checkout after lmswitchr: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	sameReportLogs(t, ms, "report.rl", triadHolders+2)
+	sameReportLogs(t, ms, "switched.rl", 2)
+}
+
+// sameReportLogs waits until the report logs of the members hold at
+// least usage OUT and IN records and are the same record by record;
+// it fails with the first record that differs. Each must verify.
+func sameReportLogs(t *testing.T, ms []*member, file string, usage int) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	var logs [][]string
+	for {
+		logs = logs[:0]
+		same := true
+		for _, m := range ms {
+			b, _ := os.ReadFile(filepath.Join(m.dir, file))
+			logs = append(logs, strings.Split(string(b), "\n"))
+			same = same && slices.Equal(logs[len(logs)-1], logs[0])
 		}
-		var usage []string
-		poll(t, "the report log of "+m.name(), func() bool {
-			usage = usageRecords(t, filepath.Join(m.dir, "report.rl"))
-			return len(usage) >= triadHolders+2
-		})
-		if i == 0 {
-			first = usage
-		} else if !slices.Equal(usage, first) {
-			t.Errorf("%s: report log usage records\n%s\nwant (%s)\n%s", m.name(), strings.Join(usage, "\n"), ms[0].name(), strings.Join(first, "\n"))
+		if same && len(usageRecords(t, filepath.Join(ms[0].dir, file))) >= usage {
+			break
+		}
+		if time.Now().After(end) {
+			for i := 1; i < len(ms); i++ {
+				a, b := logs[0], logs[i]
+				for n := 0; n < max(len(a), len(b)); n++ {
+					var x, y string
+					if n < len(a) {
+						x = a[n]
+					}
+					if n < len(b) {
+						y = b[n]
+					}
+					if x != y {
+						t.Errorf("%s of %s and %s differ at line %d:\n%s\n%s", file, ms[0].name(), ms[i].name(), n+1, x, y)
+						break
+					}
+				}
+			}
+			t.Fatalf("the report logs %s did not become the same within %v (%d lines on %s)", file, deadline, len(logs[0]), ms[0].name())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, m := range ms {
+		if r := m.run("lmreport", "-verify", file); r.status != 0 {
+			t.Errorf("%s: lmreport -verify: status %d\n%s%s", m.name(), r.status, r.stdout, r.stderr)
 		}
 	}
 }

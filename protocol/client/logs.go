@@ -30,13 +30,24 @@ func (a *Admin) SwitchDebugLog(ctx context.Context, vendor, feature, path string
 	return a.logSwitch(ctx, vendor, feature, &protocol.SwitchDebugLog{Path: path})
 }
 
+// logSwitch sends req to the vendor daemon; a member of a triad that is
+// not the master names it, and req goes to the master, which commits
+// the switch for the three (lmswitchr, lmnewlog).
 func (a *Admin) logSwitch(ctx context.Context, vendor, feature string, req protocol.Message) (*protocol.LogSwitched, error) {
-	v, err := a.Vendor(ctx, vendor, feature)
+	var out *protocol.LogSwitched
+	_, err := a.atMaster(ctx, func(a *Admin) (int, error) {
+		v, err := a.Vendor(ctx, vendor, feature)
+		if err != nil {
+			return 0, err
+		}
+		defer v.Close()
+		out, err = v.logSwitch(req)
+		return 0, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer v.Close()
-	return v.logSwitch(req)
+	return out, nil
 }
 
 // SwitchReportLog is lmswitchr on this vendor daemon.

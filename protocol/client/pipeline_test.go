@@ -213,10 +213,25 @@ func TestCallCancelled(t *testing.T) {
 			if c.Send(&protocol.Hello{Version: protocol.Version, Role: protocol.RoleServer, Daemon: "demo"}) != nil {
 				return
 			}
-			if _, err := c.Recv(); err == nil {
-				close(got) // the checkout, never answered
+			// The Hello is followed by the setup requests (HostInfo at
+			// least), then the checkout: none is answered, and the
+			// connection stays open until the client hangs up, so that
+			// only the cancellation can end the call.
+			for {
+				m, err := c.Recv()
+				if err != nil {
+					return
+				}
+				if _, ok := m.(*protocol.Checkout); ok {
+					close(got)
+					break
+				}
 			}
-			_, _ = c.Recv() // until the client hangs up
+			for {
+				if _, err := c.Recv(); err != nil {
+					return
+				}
+			}
 		})
 		port := stubServer(t, redirect(silent))
 		j := openJob(t, strconv.Itoa(port)+"@127.0.0.1", WithCallTimeout(time.Hour))

@@ -97,6 +97,10 @@ type Config struct {
 	// summaries; nil means time.Now. The writer calls it from its own
 	// goroutine too.
 	Now func() time.Time
+	// SwitchName, when set, is how a SWITCH record names the file the
+	// log goes on in (to=), given its path; nil names the path. It is
+	// called with the writer's lock held, from Switch and NewLog only.
+	SwitchName func(path string) string
 	// MaxPending bounds the backlog of records kept by Keep while the
 	// log cannot be written; 0 means DefaultMaxPending. At the bound
 	// Append fails with ErrBacklog until the backlog is written, Keep
@@ -860,8 +864,12 @@ func (w *Writer) rotateLocked(oldName, newPath, reason string, undo func()) erro
 	if len(w.pending) > 0 && w.attemptLocked(nil) == nil {
 		w.recoveredLocked()
 	}
+	to := newPath
+	if w.cfg.SwitchName != nil {
+		to = w.cfg.SwitchName(newPath)
+	}
 	sw := Record{Time: w.now().UTC().Truncate(time.Millisecond), Seq: w.seq, Event: EventSwitch,
-		Reason: reason, Detail: "to=" + newPath}
+		Reason: reason, Detail: "to=" + to}
 	sw.truncate()
 	line := sw.Line(w.prev)
 	h := Header{Seq: sw.Seq + 1, Prev: sw.Hash, Vendor: w.cfg.Vendor}

@@ -40,6 +40,16 @@ type TimedOut struct {
 	Now     time.Time
 }
 
+// RotateLog is lmswitchr (New false) or lmnewlog (New true) of a
+// triad: every member switches its report log to Path (as the client
+// sent it, resolved by each member) when it commits, at the master's
+// time Now, so that the three logs stay the same.
+type RotateLog struct {
+	Path string
+	New  bool
+	Now  time.Time
+}
+
 // Command is one replicated command: a state.Checkout, Checkin,
 // SetIdle, Disconnect, Tick, Remove, RemoveHandle, Revoke or Heartbeat,
 // or a Reread, SetPolicy or TimedOut of this package. state.Reread and
@@ -75,6 +85,7 @@ const (
 	tagSetPolicy    = 10
 	tagRevoke       = 11
 	tagTimedOut     = 12
+	tagRotateLog    = 13
 )
 
 // Bounds that a decoder holds a hostile or corrupt entry to, so that a
@@ -160,6 +171,11 @@ func encodeOne(b []byte, cmd Command) ([]byte, error) {
 	case SetPolicy:
 		b = append(b, tagSetPolicy)
 		b = append(b, c.Hash[:]...)
+	case RotateLog:
+		b = append(b, tagRotateLog)
+		b = putString(b, c.Path)
+		b = putBool(b, c.New)
+		b = putTime(b, c.Now)
 	case state.Revoke:
 		b = append(b, tagRevoke)
 		b = binary.AppendUvarint(b, uint64(len(c.Handles)))
@@ -264,6 +280,12 @@ func (d *decoder) command() Command {
 		return Reread{Hash: d.hash()}
 	case tagSetPolicy:
 		return SetPolicy{Hash: d.hash()}
+	case tagRotateLog:
+		var c RotateLog
+		c.Path = d.string()
+		c.New = d.bool()
+		c.Now = d.time()
+		return c
 	case tagRevoke:
 		n := d.count()
 		var c state.Revoke
@@ -297,6 +319,8 @@ func checkBounds(cmd Command) error {
 		strs = []string{c.Feature, c.User, c.Host, c.Display}
 	case state.RemoveHandle:
 		strs = []string{c.Feature}
+	case RotateLog:
+		strs = []string{c.Path}
 	case state.Revoke:
 		if len(c.Handles) > maxList {
 			return fmt.Errorf("%w: %d handles", ErrTooLarge, len(c.Handles))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -25,6 +26,11 @@ type Commit struct {
 	Cmd    Command
 	Result state.Result
 	Replay bool
+	// Time is when the command happened by the master's clock: the time
+	// it was stamped with, or for a command without one (a reread) when
+	// the master appended its batch. Every member has the same, so that
+	// their report logs do.
+	Time time.Time
 	// State is the state the command was applied to (during a Restore,
 	// not yet the FSM's State).
 	State *state.State
@@ -141,7 +147,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 		f.breakLocked(err, entry{l.Index, l.Data})
 		return applyResponse{err: err}
 	}
-	return applyResponse{results: f.applyLocked(f.state.Load(), &f.files, l.Index, cmds, resolved, false)}
+	return applyResponse{results: f.applyLocked(f.state.Load(), &f.files, l.Index, l.AppendedAt, cmds, resolved, false)}
 }
 
 // breakLocked stops the FSM at its current state, keeping e.
@@ -167,7 +173,7 @@ func (f *FSM) resolveAll(cmds []Command) ([]state.Command, error) {
 
 // applyLocked applies a resolved batch to st, noting in fs the texts of
 // its rereads and options.
-func (f *FSM) applyLocked(st *state.State, fs *files, index uint64, cmds []Command, resolved []state.Command, replay bool) []state.Result {
+func (f *FSM) applyLocked(st *state.State, fs *files, index uint64, appended time.Time, cmds []Command, resolved []state.Command, replay bool) []state.Result {
 	results := make([]state.Result, 0, len(cmds))
 	for i, c := range cmds {
 		switch c := c.(type) {
@@ -176,9 +182,16 @@ func (f *FSM) applyLocked(st *state.State, fs *files, index uint64, cmds []Comma
 		case SetPolicy:
 			fs.policy, fs.hasPolicy = c.Hash, true
 		}
-		r := st.Apply(resolved[i])
+		var r state.Result
+		if resolved[i] != nil { // a RotateLog changes no seat
+			r = st.Apply(resolved[i])
+		}
 		if f.cfg.OnCommit != nil {
-			f.cfg.OnCommit(Commit{Index: index, Cmd: c, Result: r, Replay: replay, State: st})
+			at := stampOf(c)
+			if at.IsZero() {
+				at = appended
+			}
+			f.cfg.OnCommit(Commit{Index: index, Cmd: c, Result: r, Replay: replay, Time: at, State: st})
 		}
 		results = append(results, r)
 	}
@@ -202,6 +215,8 @@ func (f *FSM) resolve(c Command) (state.Command, error) {
 		return state.SetPolicy{Policy: p}, nil
 	case TimedOut:
 		return state.Disconnect{Session: c.Session, Now: c.Now}, nil
+	case RotateLog:
+		return nil, nil
 	case state.Command:
 		return c, nil
 	}
@@ -419,7 +434,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 			f.tail = tail[i:]
 			break
 		}
-		f.applyLocked(st, &fs, e.index, cmds, resolved, true)
+		f.applyLocked(st, &fs, e.index, time.Time{}, cmds, resolved, true)
 	}
 	f.state.Store(st)
 	f.files = fs

@@ -493,6 +493,9 @@ func stamp(c Command, now time.Time) Command {
 	case TimedOut:
 		c.Now = now
 		return c
+	case RotateLog:
+		c.Now = now
+		return c
 	case state.Remove:
 		c.Now = now
 		return c
@@ -501,6 +504,33 @@ func stamp(c Command, now time.Time) Command {
 		return c
 	}
 	return c
+}
+
+// stampOf is the time stamp set on c, zero for a command without one.
+func stampOf(c Command) time.Time {
+	switch c := c.(type) {
+	case state.Checkout:
+		return c.Now
+	case state.Checkin:
+		return c.Now
+	case state.Heartbeat:
+		return c.Now
+	case state.SetIdle:
+		return c.Now
+	case state.Disconnect:
+		return c.Now
+	case state.Tick:
+		return c.Now
+	case TimedOut:
+		return c.Now
+	case RotateLog:
+		return c.Now
+	case state.Remove:
+		return c.Now
+	case state.RemoveHandle:
+		return c.Now
+	}
+	return time.Time{}
 }
 
 // mapErr turns Raft's errors into the FlexLM errors a client is told.

@@ -3,6 +3,8 @@ package triad
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -254,6 +256,36 @@ func TestRestartCatchesUp(t *testing.T) {
 		leader := c.waitLeader()
 		if got := c.waitConverged(leader); got != want {
 			t.Errorf("after a restart of all three:\n%s\nwant\n%s", got, want)
+		}
+	})
+
+	t.Run("data directory lost", func(t *testing.T) {
+		defer c.use(t)()
+		leader := c.waitLeader()
+		lost := -1
+		for i, m := range c.members {
+			if m != leader {
+				lost = i
+				break
+			}
+		}
+		c.stop(lost)
+		if err := os.RemoveAll(c.dirs[lost]); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			propose(t, leader, checkout(uint64(500+i), "v", "big"))
+		}
+		c.restart(lost)
+		want := c.waitConverged(leader)
+		if got := digest(c.members[lost].State()); got != want {
+			t.Errorf("member rejoined with an empty data directory serves\n%s\nwant\n%s", got, want)
+		}
+		if got := c.members[lost].Raft().Stats()["last_snapshot_index"]; got == "0" {
+			t.Errorf("the member rejoined without the master's snapshot (last_snapshot_index %s)", got)
+		}
+		if _, err := os.Stat(filepath.Join(c.dirs[lost], "raft.db")); err != nil {
+			t.Errorf("the rejoined member has no log on disk: %v", err)
 		}
 	})
 }

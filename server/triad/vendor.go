@@ -21,6 +21,7 @@ type VendorReplica struct {
 	*Member
 	logf     func(format string, args ...any)
 	onMaster func(string)
+	onRotate func(at time.Time, path string, newLog bool)
 
 	// reported is the log position of the last command handed to the
 	// report log, kept in DataDir/reported, so that a member that
@@ -49,7 +50,7 @@ func (p position) after(q position) bool {
 // debug log.
 func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.ReplicaHooks) (server.Replica, error) {
 	return func(h server.ReplicaHooks) (server.Replica, error) {
-		vr := &VendorReplica{logf: logf, onMaster: h.OnMaster, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
+		vr := &VendorReplica{logf: logf, onMaster: h.OnMaster, onRotate: h.OnRotate, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
 		if cfg.DataDir != "" {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return nil, err
@@ -87,7 +88,7 @@ func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.
 
 // commit hands a committed command to the vendor daemon's report log,
 // once: not again while a restarted member applies its log anew.
-func (vr *VendorReplica) commit(c Commit, hook func(uint64, state.Command, state.Result)) {
+func (vr *VendorReplica) commit(c Commit, hook func(uint64, time.Time, state.Command, state.Result)) {
 	vr.mu.Lock()
 	if c.Index != vr.cur.index {
 		vr.cur = position{c.Index, 0}
@@ -107,18 +108,37 @@ func (vr *VendorReplica) commit(c Commit, hook func(uint64, state.Command, state
 		cmd = state.Reread{}
 	case SetPolicy:
 		return
+	case RotateLog:
+		if vr.onRotate != nil {
+			vr.onRotate(c.Time, x.Path, x.New)
+		}
+		vr.markReported(p)
+		return
 	case state.Command:
 		cmd = x
 	default:
 		return
 	}
-	hook(c.Index, cmd, c.Result)
+	hook(c.Index, c.Time, cmd, c.Result)
+	vr.markReported(p)
+}
+
+// markReported notes in DataDir/reported that the command at p was
+// handed to the report log.
+func (vr *VendorReplica) markReported(p position) {
 	if vr.file != nil {
 		var b [16]byte
 		binary.BigEndian.PutUint64(b[:8], p.index)
 		binary.BigEndian.PutUint64(b[8:], p.n)
 		_, _ = vr.file.WriteAt(b[:], 0)
 	}
+}
+
+// RotateLog commits a switch of every member's report log to path
+// (lmswitchr, or lmnewlog with newLog).
+func (vr *VendorReplica) RotateLog(ctx context.Context, path string, newLog bool) error {
+	_, err := vr.Member.Propose(ctx, []Command{RotateLog{Path: path, New: newLog}})
+	return err
 }
 
 // Propose is Member.Propose for the vendor daemon's commands.
