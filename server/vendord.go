@@ -64,7 +64,11 @@ func RunVendorDaemon(ctx context.Context, cfg VendorConfig, control net.Conn) er
 		var oe *net.OpError
 		if errors.As(err, &oe) && oe.Op == "listen" {
 			// Said on lmgrd's terminal and in its log: no Go words.
-			host, port, _ := net.SplitHostPort(cfg.Addr)
+			addr := cfg.Addr
+			if oe.Addr != nil {
+				addr = oe.Addr.String() // the listener that failed: the TCP port or a triad's Raft port
+			}
+			host, port, _ := net.SplitHostPort(addr)
 			where := "port " + port
 			if host != "" {
 				where = host + " " + where

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -570,12 +569,7 @@ func TestHTTPWithBind(t *testing.T) {
 // down, with lmstat's -15, on the page and in the JSON.
 func TestHTTPTriad(t *testing.T) {
 	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
-	var ports []int
-	for len(ports) < 3 {
-		if p := freePort(t); !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
-	}
+	ports := triadPorts(t, 3)
 	ms := triadSetup(t, ips, ports, "FEATURE f1 demo 1.0 permanent 4\n")
 	web := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 	ms[0].extra = []string{"-http", web}

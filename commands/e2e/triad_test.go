@@ -99,6 +99,36 @@ func signTriad(t *testing.T, ips []string, ports []int, features string) []byte 
 	return signed
 }
 
+// triadPorts returns n ports that were free a moment ago, each with its
+// vendor's Raft port (the port + 100) free too, no port being another's
+// Raft port, so that triads of tests running side by side do not take
+// each other's ports.
+func triadPorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	taken := func(p int) bool {
+		for _, q := range ports {
+			if p == q || p == q+100 || p+100 == q {
+				return true
+			}
+		}
+		return false
+	}
+	for len(ports) < n {
+		p := freePort(t)
+		if taken(p) || p+100 > 65535 {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p+100)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		ports = append(ports, p)
+	}
+	return ports
+}
+
 // name is the member's "port@host".
 func (m *member) name() string { return fmt.Sprintf("%d@%s", m.port, m.ip) }
 
@@ -353,7 +383,7 @@ func TestTriadFailover(t *testing.T) {
 	t.Parallel() // three lmgrds of its own, on ports of its own
 	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	loopbackAddrs(t, ips...)
-	port := freePort(t)
+	port := triadPorts(t, 1)[0]
 	ms := triadSetup(t, ips, []int{port, port, port}, fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", triadHolders+2))
 	master := startTriad(t, ms)
 	t.Logf("master: %s", master.name())
@@ -548,13 +578,7 @@ func usageRecords(t *testing.T, path string) []string {
 func TestTriadQuorum(t *testing.T) {
 	t.Parallel() // three lmgrds of its own, on ports of its own
 	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
-	var ports []int
-	for len(ports) < 3 {
-		p := freePort(t)
-		if !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
-	}
+	ports := triadPorts(t, 3)
 	ms := triadSetup(t, ips, ports, "FEATURE f1 demo 1.0 permanent 4\n")
 	master := startTriad(t, ms)
 	holdAt(t, ms, "keeper")
@@ -603,12 +627,7 @@ func TestTriadQuorum(t *testing.T) {
 // the seat held stays.
 func TestTriadLmreread(t *testing.T) {
 	t.Parallel() // three lmgrds of its own, on ports of its own
-	var ports []int
-	for len(ports) < 3 {
-		if p := freePort(t); !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
-	}
+	ports := triadPorts(t, 3)
 	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
 	ms := triadSetup(t, ips, ports, "FEATURE f1 demo 1.0 permanent 2\n")
 	master := startTriad(t, ms)
@@ -657,12 +676,7 @@ func TestTriadLmreread(t *testing.T) {
 // members.
 func TestTriadLmdown(t *testing.T) {
 	t.Parallel() // three lmgrds of its own, on ports of its own
-	var ports []int
-	for len(ports) < 3 {
-		if p := freePort(t); !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
-	}
+	ports := triadPorts(t, 3)
 	ms := triadSetup(t, []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}, ports, "FEATURE f1 demo 1.0 permanent 4\n")
 	startTriad(t, ms)
 	if r := ms[1].run("lmdown", "-q", "-c", ms[1].lic); r.status != 0 {
@@ -710,7 +724,7 @@ func TestTriadFailoverJobs(t *testing.T) {
 	}
 	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	loopbackAddrs(t, ips...)
-	port := freePort(t)
+	port := triadPorts(t, 1)[0]
 	ms := triadSetup(t, ips, []int{port, port, port}, fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", n+1))
 	// A short grace period: a seat whose job did not reattach to the new
 	// master would go back within the test.
@@ -835,7 +849,7 @@ func TestTriadThroughput(t *testing.T) {
 	pairs1, p991 := pairsPerSecond(t, fmt.Sprintf("%d@localhost", single.port), single.dir, jobs, run)
 	ips := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	loopbackAddrs(t, ips...)
-	port := freePort(t)
+	port := triadPorts(t, 1)[0]
 	ms := triadSetup(t, ips, []int{port, port, port}, features)
 	startTriad(t, ms)
 	pairs3, p993 := pairsPerSecond(t, spec(ms), ms[0].dir, jobs, run)

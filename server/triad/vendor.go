@@ -34,6 +34,9 @@ type VendorReplica struct {
 	observer *raft.Observer
 	obsStop  chan struct{}
 	obsDone  chan struct{}
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // position is a command's place in the log: the batch's index and the
@@ -170,16 +173,20 @@ func (vr *VendorReplica) Tick(ctx context.Context, grace time.Duration) ([]state
 	return vr.Member.Tick(ctx, grace)
 }
 
-// Shutdown stops the member and closes its files.
+// Shutdown stops the member and closes its files. A vendor daemon may
+// be shut down twice (a signal and the end of Serve): later calls only
+// return the first one's error.
 func (vr *VendorReplica) Shutdown() error {
-	err := vr.Member.Shutdown()
-	close(vr.obsStop)
-	<-vr.obsDone
-	vr.Member.raft.DeregisterObserver(vr.observer)
-	if vr.file != nil {
-		vr.file.Close()
-	}
-	return err
+	vr.stopOnce.Do(func() {
+		vr.stopErr = vr.Member.Shutdown()
+		close(vr.obsStop)
+		<-vr.obsDone
+		vr.Member.raft.DeregisterObserver(vr.observer)
+		if vr.file != nil {
+			vr.file.Close()
+		}
+	})
+	return vr.stopErr
 }
 
 // watch writes the debug log's quorum messages, in the manual's words:
