@@ -294,6 +294,20 @@ func startTriad(t *testing.T, ms []*member) *member {
 	return waitMaster(t, ms)
 }
 
+// killMaster kills the master with kill -9 and returns the master the
+// other two agree on next.
+func killMaster(t *testing.T, ms []*member, master *member) *member {
+	t.Helper()
+	master.kill9()
+	var alive []*member
+	for _, m := range ms {
+		if m != master {
+			alive = append(alive, m)
+		}
+	}
+	return waitMaster(t, alive)
+}
+
 // waitMaster waits until the running members agree on a master.
 func waitMaster(t *testing.T, ms []*member) *member {
 	t.Helper()
@@ -410,14 +424,7 @@ func TestTriadFailover(t *testing.T) {
 	}
 
 	killed := time.Now()
-	master.kill9()
-	var alive []*member
-	for _, m := range ms {
-		if m != master {
-			alive = append(alive, m)
-		}
-	}
-	next := waitMaster(t, alive)
+	next := killMaster(t, ms, master)
 	// The new master grants: a checkout through the triad succeeds.
 	poll(t, "a grant by the new master", func() bool { return checkoutOnce(t, ms, "probe").status == 0 })
 	took := time.Since(killed)
@@ -785,14 +792,7 @@ func TestTriadFailoverJobs(t *testing.T) {
 	})
 
 	killed := time.Now()
-	master.kill9()
-	var alive []*member
-	for _, m := range ms {
-		if m != master {
-			alive = append(alive, m)
-		}
-	}
-	next := waitMaster(t, alive)
+	next := killMaster(t, ms, master)
 	probe, err := client.Open(ctx, spec(ms), opts("probe")...)
 	if err != nil {
 		t.Fatal(err)
