@@ -26,9 +26,16 @@ func LicenseText(port, features, seats int) []byte {
 	} else {
 		b.WriteString("SERVER this_host ANY\n")
 	}
-	fmt.Fprintf(&b, "VENDOR %s\n", Vendor)
+	return appendFeatures(b.Bytes(), features, seats)
+}
+
+// appendFeatures appends the VENDOR line and the FEATURE lines of
+// LicenseText to a license's SERVER lines.
+func appendFeatures(text []byte, features, seats int) []byte {
+	b := bytes.NewBuffer(text)
+	fmt.Fprintf(b, "VENDOR %s\n", Vendor)
 	for i := range features {
-		fmt.Fprintf(&b, "FEATURE %s %s 1.0 permanent %d VENDOR_STRING=\"bench %d\"\n", FeatureName(i), Vendor, seats, i)
+		fmt.Fprintf(b, "FEATURE %s %s 1.0 permanent %d VENDOR_STRING=\"bench %d\"\n", FeatureName(i), Vendor, seats, i)
 	}
 	return b.Bytes()
 }
@@ -58,11 +65,17 @@ const (
 // dir/license.lic and the vendor's public key beside it as dir/demo.pub,
 // and returns the license's path. keyDir holds demo.key and demo.pub.
 func WriteLicense(dir, keyDir string, port, features, seats int) (string, error) {
+	return writeSigned(dir, keyDir, LicenseText(port, features, seats))
+}
+
+// writeSigned adds HotFeature to text, signs it and writes it as
+// dir/license.lic, with demo.pub beside it.
+func writeSigned(dir, keyDir string, text []byte) (string, error) {
 	key, err := licfile.LoadPrivateKey(filepath.Join(keyDir, Vendor+".key"))
 	if err != nil {
 		return "", err
 	}
-	text := fmt.Appendf(LicenseText(port, features, seats), "FEATURE %s %s 1.0 permanent %d\n", HotFeature, Vendor, HotSeats)
+	text = fmt.Appendf(text, "FEATURE %s %s 1.0 permanent %d\n", HotFeature, Vendor, HotSeats)
 	signed, err := SignLicense(text, key.Key)
 	if err != nil {
 		return "", err

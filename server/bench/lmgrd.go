@@ -17,6 +17,7 @@ import (
 // process group.
 type Server struct {
 	cmd         *exec.Cmd
+	Name        string // a triad member's "port@host" (StartMember); "" for one server
 	LicensePath string
 	LogPath     string
 	Port        int // lmgrd's port
@@ -33,9 +34,14 @@ var lmgrdPortRE = regexp.MustCompile(`lmgrd tcp-port (\d+)`)
 // timeout) until the vendor daemon has started. env is added to the
 // environment.
 func StartLmgrd(lmutil, license, dir string, env []string, timeout time.Duration) (*Server, error) {
+	return startLmgrd(lmutil, license, dir, nil, env, timeout)
+}
+
+// startLmgrd is StartLmgrd with more lmgrd arguments.
+func startLmgrd(lmutil, license, dir string, args, env []string, timeout time.Duration) (*Server, error) {
 	s := &Server{LicensePath: license, LogPath: filepath.Join(dir, "debug.log"), done: make(chan struct{})}
 	_ = os.Remove(s.LogPath)
-	s.cmd = exec.Command(lmutil, "lmgrd", "-z", "-c", license, "-l", s.LogPath)
+	s.cmd = exec.Command(lmutil, append([]string{"lmgrd", "-z", "-c", license, "-l", s.LogPath}, args...)...)
 	s.cmd.Dir = dir
 	s.cmd.Env = append(append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(dir, "lock")), env...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

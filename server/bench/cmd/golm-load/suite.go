@@ -41,6 +41,7 @@ type suite struct {
 	heartbeat time.Duration
 	features  int
 	jobCounts []int
+	triadJobs int // jobs of the triad stage
 	// throughputRuns is the runs of each throughput figure: the curve
 	// has many points, each of three kinds.
 	throughputRuns int
@@ -120,10 +121,11 @@ func suiteMain(args []string) error {
 	jobs := fs.String("jobs", "1,10,100,1000,1001,5000", "concurrent jobs of the throughput figures")
 	fs.IntVar(&s.throughputRuns, "throughput-runs", 3, "runs per throughput figure (each of the three kinds lasts -dur)")
 	fs.IntVar(&s.features, "features", 1000, "features in the served license")
+	fs.IntVar(&s.triadJobs, "triad-jobs", 1000, "jobs of the triad stage (throughput, and seats held through the failover)")
 	goPkgs := fs.String("go-bench", "./protocol/ ./server/ ./server/reportlog/ ./options/ ./commands/ ./licfile/", "packages whose Go benchmarks to run (\"\" for none)")
 	lineCounts := fs.String("lines", "2000,20000,200000", "license sizes in lines of the lines stage")
 	goTime := fs.String("benchtime", "200ms", "-benchtime of the Go benchmarks")
-	only := fs.String("only", "", "comma-separated stages to run: throughput, usagelog, churn, connected, big, halfframes, queue, restart, license, lines, commands (default all)")
+	only := fs.String("only", "", "comma-separated stages to run: throughput, usagelog, churn, connected, big, halfframes, queue, triad, restart, license, lines, commands (default all)")
 	fs.StringVar(&s.profile, "profile", "", "directory for the vendor daemon's CPU and heap profiles, and the driver's own CPU profile")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -181,6 +183,9 @@ func suiteMain(args []string) error {
 	}
 	if s.stage("throughput") || s.stage("usagelog") || s.stage("churn") || s.stage("connected") || s.stage("big") || s.stage("queue") {
 		err = s.servers()
+	}
+	if err == nil && s.stage("triad") {
+		err = s.triadStage()
 	}
 	if err == nil && s.stage("halfframes") {
 		err = s.halfFrames()

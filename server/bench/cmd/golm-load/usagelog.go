@@ -82,8 +82,3 @@ func (s *suite) usageLog() error {
 	return nil
 }
 
-func closeJobs(jobs []*client.Job) {
-	for _, j := range jobs {
-		j.Close()
-	}
-}
