@@ -81,4 +81,3 @@ func (s *suite) usageLog() error {
 	s.add("logged ÷ not logged, 1000 jobs", ratio.Format("%", 1), "≥ 90%", ptr(ratio.Median() >= 90))
 	return nil
 }
-
