@@ -69,18 +69,9 @@ func (s *suite) triadStage() error {
 
 	// Throughput, the triad and the one server interleaved run by run.
 	spread := func(i int) string { return bench.FeatureName(i % s.features) }
-	var tri, one, ratio bench.Runs
-	for r := range s.runs {
-		a, err := s.pairs(tj, spread)
-		if err != nil {
-			return fmt.Errorf("triad, %d jobs: %w", n, err)
-		}
-		b, err := s.pairs(sj, spread)
-		if err != nil {
-			return fmt.Errorf("one server beside the triad, %d jobs: %w", n, err)
-		}
-		tri, one, ratio = append(tri, a), append(one, b), append(ratio, 100*a/b)
-		fmt.Printf("  run %d: triad %.0f pairs/s, one server %.0f pairs/s\n", r+1, a, b)
+	tri, one, ratio, err := s.pairsAB(tj, sj, spread, "triad", "one server")
+	if err != nil {
+		return fmt.Errorf("%d jobs: %w", n, err)
 	}
 	s.add(fmt.Sprintf("triad: checkout+checkin pairs/s, %d jobs", n), tri.Format("pairs/s", 0), "", nil)
 	s.add(fmt.Sprintf("one server beside the triad: pairs/s, %d jobs", n), one.Format("pairs/s", 0), "", nil)

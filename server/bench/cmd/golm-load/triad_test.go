@@ -38,15 +38,16 @@ func TestTriadStage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := &suite{
-		ctx:       ctx,
-		lmutil:    lmutil,
-		keys:      filepath.Join("..", "..", "..", "..", "testdata", "keys"),
-		dir:       t.TempDir(),
-		runs:      1,
-		dur:       400 * time.Millisecond,
-		features:  10,
-		triadJobs: 8,
-		machine:   probeMachine(),
+		ctx:            ctx,
+		lmutil:         lmutil,
+		keys:           filepath.Join("..", "..", "..", "..", "testdata", "keys"),
+		dir:            t.TempDir(),
+		runs:           1,
+		throughputRuns: 1,
+		dur:            400 * time.Millisecond,
+		features:       10,
+		triadJobs:      8,
+		machine:        probeMachine(),
 	}
 	err := s.triadStage()
 	for _, r := range s.rows {

@@ -63,21 +63,31 @@ func (s *suite) usageLog() error {
 	}
 	defer closeJobs(unlogged)
 	spread := func(i int) string { return bench.FeatureName(i % s.features) }
-	var with, without, ratio bench.Runs
-	for r := range s.throughputRuns {
-		a, err := s.pairs(logged, spread)
-		if err != nil {
-			return err
-		}
-		b, err := s.pairs(unlogged, spread)
-		if err != nil {
-			return err
-		}
-		with, without, ratio = append(with, a), append(without, b), append(ratio, a/b*100)
-		fmt.Printf("  run %d: every usage line logged %.0f pairs/s, none %.0f pairs/s\n", r+1, a, b)
+	with, without, ratio, err := s.pairsAB(logged, unlogged, spread, "every usage line logged", "none")
+	if err != nil {
+		return err
 	}
 	s.add("checkout+checkin pairs/s, 1000 jobs, every usage line in the debug log", with.Format("pairs/s", 0), "", nil)
 	s.add("checkout+checkin pairs/s, 1000 jobs, usage lines off (NOLOG)", without.Format("pairs/s", 0), "", nil)
 	s.add("logged ÷ not logged, 1000 jobs", ratio.Format("%", 1), "≥ 90%", ptr(ratio.Median() >= 90))
 	return nil
+}
+
+// pairsAB measures checkout+checkin pairs/s of two sets of jobs in
+// alternate runs (a, then b, s.throughputRuns times), so that both see
+// the same minutes of the machine, and each run's a÷b in percent.
+func (s *suite) pairsAB(a, b []*client.Job, feature func(int) string, aName, bName string) (ra, rb, ratio bench.Runs, err error) {
+	for r := range s.throughputRuns {
+		x, err := s.pairs(a, feature)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", aName, err)
+		}
+		y, err := s.pairs(b, feature)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", bName, err)
+		}
+		ra, rb, ratio = append(ra, x), append(rb, y), append(ratio, 100*x/y)
+		fmt.Printf("  run %d: %s %.0f pairs/s, %s %.0f pairs/s\n", r+1, aName, x, bName, y)
+	}
+	return ra, rb, ratio, nil
 }
