@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -51,6 +52,27 @@ func CanListen(ips ...string) error {
 	return nil
 }
 
+// FreePort returns a TCP port that was free a moment ago on every
+// address. It is taken at random below Linux's default ephemeral range
+// (32768 up), so that none of the suite's thousands of outgoing
+// connections can take it before lmgrd binds it; the kernel's choice is
+// the fallback when none is free there.
+func FreePort() (int, error) {
+	for range 100 {
+		ln, err := net.Listen("tcp", ":"+strconv.Itoa(20000+rand.IntN(12000)))
+		if err == nil {
+			defer ln.Close()
+			return ln.Addr().(*net.TCPAddr).Port, nil
+		}
+	}
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
 // TriadPorts returns n ports that were free a moment ago on every
 // address, each with its first vendor's Raft port free too and none
 // another's Raft port.
@@ -76,12 +98,10 @@ func TriadPorts(n int) ([]int, error) {
 		if tries > 1000 {
 			return nil, fmt.Errorf("no %d free ports with their Raft ports", n)
 		}
-		ln, err := net.Listen("tcp", ":0")
+		p, err := FreePort()
 		if err != nil {
 			return nil, err
 		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
 		if p+server.TriadPortStep > 65535 || taken(p) || !free(p+server.TriadPortStep) {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/signal"
@@ -109,8 +110,19 @@ func RaceExitEnv() string {
 }
 
 // FreePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+// It is taken at random below Linux's default ephemeral range (32768 up),
+// so that no outgoing connection of a test running beside this one can
+// take it between now and the server's bind; the kernel's choice is the
+// fallback when none is free there.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	for range 100 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000)))
+		if err == nil {
+			defer ln.Close()
+			return ln.Addr().(*net.TCPAddr).Port
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ const halfFrameConns = 3000
 // no memory an earlier figure left the daemons to return to the system
 // comes off the growth while it is measured.
 func (s *suite) halfFrames() error {
-	port, err := freePort()
+	port, err := bench.FreePort()
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func (s *suite) licenseLines(counts []int) error {
 const rereadDone = "(" + bench.Vendor + ") Rereading license file"
 
 func (s *suite) licenseLinesOf(lines int) error {
-	port, err := freePort()
+	port, err := bench.FreePort()
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ var restartedRE = regexp.MustCompile(`REStarted ` + bench.Vendor + ` \(internet 
 // queue was full (ListenOverflows, machine-wide). The server is its own,
 // so that no other figure sees a restarted daemon.
 func (s *suite) restartRecovery(n int) error {
-	port, err := freePort()
+	port, err := bench.FreePort()
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -225,19 +224,9 @@ func suiteMain(args []string) error {
 // stage reports whether stage is to run.
 func (s *suite) stage(name string) bool { return len(s.only) == 0 || s.only[name] }
 
-// freePort returns a TCP port that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", ":0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // servers runs every measurement against a real lmgrd.
 func (s *suite) servers() error {
-	port, err := freePort()
+	port, err := bench.FreePort()
 	if err != nil {
 		return err
 	}
@@ -313,7 +302,7 @@ func (s *suite) servers() error {
 // idleSmall measures an idle lmgrd and vendor daemon serving a license
 // of one feature.
 func (s *suite) idleSmall() error {
-	port, err := freePort()
+	port, err := bench.FreePort()
 	if err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ func (t *triadBench) start() error {
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := bench.FreePort()
 	if err != nil {
 		return err
 	}
