@@ -32,11 +32,14 @@ FUZZTIME ?= 30s
 SOAK_TIME ?= 60s
 SOAK_CLIENTS ?= 300
 # staticcheck at a pinned version: the one on PATH when it is that
-# version, else built and run by go run (cached after the first time).
+# version, else installed into the build cache's directory and run from there.
 STATICCHECK_VERSION = 0.8.2
 # urfave/cli's own Markdown and man page writers are left out of the
 # binary: the man pages are the project's own generator's.
 TAGS    ?= urfave_cli_no_docs
+# make test compiles every package once: go vet and staticcheck look at the
+# race-built packages that go test -race then runs, from the build cache.
+RACE    ?= -race
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
 .PHONY: all build test fmt-check vet staticcheck install install-systemd uninstall man demo bench clean
@@ -57,18 +60,21 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet -tags "$(TAGS)" ./...
+	$(GO) vet $(RACE) -tags "$(TAGS)" ./...
 
+# GOFLAGS=$(RACE): staticcheck loads the packages as go test -race builds
+# them, so they are compiled once for both.
 staticcheck:
-	@if staticcheck -version 2>/dev/null | grep -q '($(STATICCHECK_VERSION))'; then \
-		echo staticcheck -tags "$(TAGS)" ./...; staticcheck -tags "$(TAGS)" ./...; \
-	else \
-		echo "$(GO) run honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION) -tags \"$(TAGS)\" ./..."; \
-		$(GO) run honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION) -tags "$(TAGS)" ./...; \
-	fi
+	@sc=staticcheck; \
+	if ! staticcheck -version 2>/dev/null | grep -q '($(STATICCHECK_VERSION))'; then \
+		sc="$$($(GO) env GOCACHE)/golm-tools/staticcheck"; \
+		echo "GOBIN=$${sc%/*} $(GO) install honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION)"; \
+		GOFLAGS= GOBIN="$${sc%/*}" $(GO) install honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION) || exit 1; \
+	fi; \
+	echo GOFLAGS=$(RACE) $$sc -tags "$(TAGS)" ./...; GOFLAGS=$(RACE) $$sc -tags "$(TAGS)" ./...
 
 test: fmt-check vet staticcheck
-	$(GO) test -tags "$(TAGS)" -race -count=1 ./...
+	$(GO) test -tags "$(TAGS)" $(RACE) -count=1 -p 4 ./...
 
 # Each fuzz target of each package in turn (go test -fuzz takes one target
 # of one package at a time). Their seed corpora also run in make test.

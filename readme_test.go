@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golm/lmutil/commands"
+	"golm/lmutil/server/servertest"
 )
 
 // readmeBlocks are the fenced code blocks of lang in the README section
@@ -52,10 +53,6 @@ func TestReadmeServeYourOwn(t *testing.T) {
 	if len(sh) != 1 || len(prog) != 1 {
 		t.Fatalf("want one sh and one go block, got %d and %d", len(sh), len(prog))
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command:", err)
-	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Skip(err)
@@ -93,12 +90,9 @@ func TestReadmeServeYourOwn(t *testing.T) {
 	if n := strings.Count(strings.TrimSpace(prog[0]), "\n") + 1; n > 30 {
 		t.Errorf("the README's program has %d lines; it says about 20", n)
 	}
-	build := exec.Command(goBin, "build", "-mod=mod", "-o", filepath.Join(work, "solver"), ".")
-	build.Dir = src
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build of the README's program: %v\n%s", err, out)
-	}
+	// Built as the tests were (-race, the same tags), so that only the
+	// program's own package and the link are new to the build cache.
+	servertest.GoBuild(t, src, filepath.Join(work, "solver"), ".", "-mod=mod")
 
 	port := freePort(t)
 	script := strings.Replace(sh[0], "PORT=27100\n", "PORT="+strconv.Itoa(port)+"\n", 1)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"golm/lmutil/protocol"
+	"golm/lmutil/server/servertest"
 )
 
 // flexlmBinary is a made-up executable image with the strings a program
@@ -100,15 +101,8 @@ func TestLmverGolmBinary(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the symbol table is read from ELF binaries only")
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build lmutil with")
-	}
 	bin := filepath.Join(t.TempDir(), "lmutil")
-	cmd := exec.Command(gobin, "build", "-o", bin, "-ldflags=-X=golm/lmutil/protocol.Software=9.9.9", "golm/lmutil")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	servertest.GoBuild(t, "", bin, "golm/lmutil", "-ldflags=-X=golm/lmutil/protocol.Software=9.9.9")
 	lines, err := fileVersion(bin, "lmutil")
 	if err != nil {
 		t.Fatal(err)

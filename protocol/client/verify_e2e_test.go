@@ -17,6 +17,7 @@ import (
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/servertest"
 )
 
 // publicKey is the public half of priv as vendor demo's key.
@@ -305,9 +306,7 @@ func TestE2EBuiltinKey(t *testing.T) {
 	_, customer, _ := ed25519.GenerateKey(nil)
 	bin := filepath.Join(t.TempDir(), "lmutil")
 	flag := "-X golm/lmutil/server.publisherKeys=acme:" + strings.Repeat("00", 32) + ",demo:" + hex.EncodeToString(publicKey(publisher).Key)
-	if out, err := exec.Command("go", "build", "-o", bin, "-ldflags", flag, "golm/lmutil").CombinedOutput(); err != nil {
-		t.Fatalf("go build -ldflags %q: %v\n%s", flag, err, out)
-	}
+	servertest.GoBuild(t, "", bin, "golm/lmutil", "-ldflags", flag)
 	port := freePort(t)
 	lic := signEach(t, port, "", []string{"FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 permanent 100000"},
 		[]ed25519.PrivateKey{publisher, customer})

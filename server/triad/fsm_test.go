@@ -54,6 +54,7 @@ func snapshotOf(t *testing.T, f *FSM) []byte {
 // not a log), the snapshot does not grow with the log, and a snapshot
 // that does not decode is refused.
 func TestSnapshotRestore(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	lic := newLicenses(baseLicense, rereadLicense)
 	cmds := randomCommands(9, 300)
 	src := NewFSM(fsmConfig(t, lic))
@@ -129,6 +130,7 @@ func TestSnapshotRestore(t *testing.T) {
 // seat table it stopped at and every later entry, so that its snapshot,
 // restored where the file is, gives the full state.
 func TestBrokenMemberKeepsHistory(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	cmds := []Command{checkout(1, "a", "f1"), Reread{Hash: hashOf(rereadLicense)}}
 	for s := uint64(2); s <= 6; s++ {
 		cmds = append(cmds, checkout(s, "u", "f1"))

@@ -17,6 +17,7 @@ import (
 // every member; a new master gives every session a whole timeout to
 // show itself before it frees its seats.
 func TestTickTimesOutSilentSessions(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	const timeout = time.Minute
 	c := newInmemCluster(t, fastRaft(), func(int) FSMConfig { return fsmConfig(t, newLicenses(baseLicense)) })
 	leader := c.waitLeader()
@@ -121,6 +122,7 @@ func TestTickTimesOutSilentSessions(t *testing.T) {
 // not that of one which heartbeats to the master, though its heartbeats
 // reach the log only once per Tick.
 func TestTimeoutSeesHeartbeats(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	const optionsText = "TIMEOUT f1 60\n"
 	fsmFor := func(int) FSMConfig {
 		cfg := fsmConfig(t, newLicenses(baseLicense))
@@ -182,6 +184,7 @@ func TestTimeoutSeesHeartbeats(t *testing.T) {
 // silent, and Touch puts nothing in the log; a silent session that is
 // not touched times out.
 func TestTouchKeepsConnectedSessions(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	const timeout = time.Minute
 	c := newInmemCluster(t, fastRaft(), func(int) FSMConfig { return fsmConfig(t, newLicenses(baseLicense)) })
 	leader := c.waitLeader()

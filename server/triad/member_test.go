@@ -16,6 +16,7 @@ import (
 // checkouts through it are committed and every member serves the same
 // seats; a member that is not the master grants nothing and names it.
 func TestReplicatedCheckouts(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	c := newTCPCluster(t, diskRaft(), newLicenses(baseLicense))
 	leader := c.waitLeader()
 
@@ -97,6 +98,7 @@ func TestReplicatedCheckouts(t *testing.T) {
 // TestFailover: when the master stops, another is elected, serves every
 // seat with the same handles, and grants the next checkout.
 func TestFailover(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	c := newTCPCluster(t, diskRaft(), newLicenses(baseLicense))
 	leader := c.waitLeader()
 	rs := propose(t, leader, checkout(1, "alice", "f1"), checkout(2, "bob", "f1"))
@@ -145,6 +147,7 @@ func TestFailover(t *testing.T) {
 // TestQuorumLoss: with two members down the last one grants nothing and
 // says -96; with one back, service resumes with the seats intact.
 func TestQuorumLoss(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	c := newTCPCluster(t, diskRaft(), newLicenses(baseLicense))
 	leader := c.waitLeader()
 	propose(t, leader, checkout(1, "alice", "f1"), checkout(2, "bob", "f2"))
@@ -202,6 +205,7 @@ func TestQuorumLoss(t *testing.T) {
 // catches up when restarted, from its own data directory and the
 // master's snapshot, and serves what the others serve.
 func TestRestartCatchesUp(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	rc := diskRaft()
 	rc.SnapshotThreshold = 16
 	rc.SnapshotInterval = 20 * time.Millisecond

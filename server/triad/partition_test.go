@@ -21,8 +21,12 @@ import (
 // client was told about is on every member, and every seat a client was
 // told it returned is gone.
 func TestPartitionAudit(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	for _, seed := range []uint64{20261201, 7, 42} {
-		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { partitionAudit(t, seed) })
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
+			t.Parallel()
+			partitionAudit(t, seed)
+		})
 	}
 }
 

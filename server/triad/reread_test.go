@@ -14,6 +14,7 @@ import (
 // count, a member without them stops following instead of serving
 // other seats, and a master never proposes a reread it cannot apply.
 func TestRereadByHash(t *testing.T) {
+	t.Parallel() // a cluster of its own
 	var mu sync.Mutex
 	files := [3]licenses{newLicenses(baseLicense), newLicenses(baseLicense), newLicenses(baseLicense)}
 	fsmFor := func(i int) FSMConfig {
