@@ -191,3 +191,21 @@ func TestStatTriadCases(t *testing.T) {
 		})
 	}
 }
+
+// TestLmdownTriadDown: lmdown of a triad none of whose members answers
+// reports the first member's error once, with or without -q.
+func TestLmdownTriadDown(t *testing.T) {
+	const refused = "-- stderr --\nCannot connect to license server system. (-15,570:111 \"Connection refused\")\n-- exit 241 --\n"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-q", "-c", "1@localhost,2@localhost,3@localhost"}, refused},
+		{[]string{"-c", "1@localhost,2@localhost,3@localhost"}, "lmdown - Copyright (c) 2026 golm authors. All Rights Reserved.\n" + refused},
+	} {
+		a := lmdownApplet()
+		if got := runAppletGolden(t, a, a.Name, c.args, adminEnv(t, "")); got != c.want {
+			t.Errorf("lmdown %q:\n%s\nwant\n%s", c.args, got, c.want)
+		}
+	}
+}
