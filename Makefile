@@ -73,8 +73,16 @@ staticcheck:
 	fi; \
 	echo GOFLAGS=$(RACE) $$sc -tags "$(TAGS)" ./...; GOFLAGS=$(RACE) $$sc -tags "$(TAGS)" ./...
 
-test: fmt-check vet staticcheck
-	$(GO) test -tags "$(TAGS)" $(RACE) -count=1 -p 4 ./...
+# After go vet has compiled the packages, staticcheck reads them while
+# the tests run (the tests mostly wait for processes, so the CPU is free);
+# its report follows the tests'. -p 4: four packages' tests at a time.
+test: fmt-check vet
+	@sc=$$(mktemp); \
+	$(MAKE) --no-print-directory staticcheck >$$sc 2>&1 & scpid=$$!; \
+	echo '$(GO) test -tags "$(TAGS)" $(RACE) -count=1 -p 4 ./...'; \
+	$(GO) test -tags "$(TAGS)" $(RACE) -count=1 -p 4 ./...; rc=$$?; \
+	wait $$scpid; scrc=$$?; cat $$sc; rm -f $$sc; \
+	[ $$rc -eq 0 ] && [ $$scrc -eq 0 ]
 
 # Each fuzz target of each package in turn (go test -fuzz takes one target
 # of one package at a time). Their seed corpora also run in make test.
