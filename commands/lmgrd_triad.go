@@ -94,6 +94,11 @@ func parseTriad(spec, self string) (triad.Config, []string, error) {
 		if !ok || id == "" || addr == "" {
 			return cfg, nil, fmt.Errorf("bad triad member %q", p)
 		}
+		for _, q := range cfg.Peers[:i] {
+			if q.ID == id || q.Addr == addr {
+				return cfg, nil, fmt.Errorf("triad member %q twice", p)
+			}
+		}
 		cfg.Peers[i] = triad.Peer{ID: id, Addr: addr}
 		members = append(members, id)
 		if id == self {

@@ -34,6 +34,9 @@ func TestParseTriad(t *testing.T) {
 		{"no address", "a=x:1,b,c=x:3", "a", `error: bad triad member "b"`},
 		{"empty address", "a=x:1,b=,c=x:3", "a", `error: bad triad member "b="`},
 		{"empty member", "a=x:1,=x:2,c=x:3", "a", `error: bad triad member "=x:2"`},
+		{"one name twice", "a=x:1,a=x:2,b=x:3", "a", `error: triad member "a=x:2" twice`},
+		{"one name twice, not self", "a=x:1,b=x:2,b=x:3", "a", `error: triad member "b=x:3" twice`},
+		{"one address twice", "a=x:1,b=x:2,c=x:1", "c", `error: triad member "c=x:1" twice`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, members, err := parseTriad(c.spec, c.self)

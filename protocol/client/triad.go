@@ -49,13 +49,21 @@ func triadBusy(err error) bool {
 }
 
 // noteMaster remembers the master a not-master answer from spec named.
+// Only a server of spec is followed: a member that names any other host
+// (misconfigured, or not a member at all) cannot send the job, with its
+// user and host names, to a server the license does not name.
 func (j *Job) noteMaster(spec []licfile.ServerAddr, err error) bool {
 	m, ok := masterOf(err)
 	if !ok {
 		return false
 	}
-	j.masters.Store(specString(spec), m)
-	return true
+	for _, a := range spec {
+		if strings.EqualFold(a.Host, m.Host) && a.Port == m.Port {
+			j.masters.Store(specString(spec), a)
+			return true
+		}
+	}
+	return false
 }
 
 // ordered is spec with the master last heard of first.
@@ -67,7 +75,7 @@ func (j *Job) ordered(spec []licfile.ServerAddr) []licfile.ServerAddr {
 	m := v.(licfile.ServerAddr)
 	out := []licfile.ServerAddr{m}
 	for _, a := range spec {
-		if a.Host != m.Host || a.Port != m.Port {
+		if a != m {
 			out = append(out, a)
 		}
 	}

@@ -119,10 +119,23 @@ func TestNoteMasterOrdered(t *testing.T) {
 	if got := addrList(j.ordered(triad)); got != "2@b,1@a,3@c" {
 		t.Errorf("master b: %s", got)
 	}
-	// Same host, another port: a different server.
-	j.noteMaster(triad, notMaster("Master: 9@a"))
-	if got := addrList(j.ordered(triad)); got != "9@a,1@a,2@b,3@c" {
-		t.Errorf("master 9@a: %s", got)
+	// A master the license does not name is not followed: same host
+	// with another port, or another host.
+	for _, named := range []string{"Master: 9@a", "Master: 3@evil", "Master: 3@c.example"} {
+		if j.noteMaster(triad, notMaster(named)) {
+			t.Errorf("%s was noted as the master", named)
+		}
+		if got := addrList(j.ordered(triad)); got != "2@b,1@a,3@c" {
+			t.Errorf("after %s: %s, want the master heard of before", named, got)
+		}
+	}
+	// Host names compare as the SERVER lines' do: without case; the
+	// spec's own spelling is kept.
+	if !j.noteMaster(triad, notMaster("Master: 3@C")) {
+		t.Error("3@C was not taken for 3@c")
+	}
+	if got := addrList(j.ordered(triad)); got != "3@c,1@a,2@b" {
+		t.Errorf("master C: %s", got)
 	}
 	one := addrs("1@a")
 	j.noteMaster(one, notMaster("Master: 2@b"))
