@@ -15,7 +15,8 @@
 #   make bench      benchmark suite against real lmgrd processes (about 10
 #                   minutes on 2 cores); writes BENCHMARKS.md (not part of
 #                   make test); BENCHFLAGS='-only restart,lines' runs some
-#                   stages, BENCHFLAGS=-lines=2000,20000 leaves out 200,000 license lines
+#                   stages (-only triad: the three-server triad beside one
+#                   server), BENCHFLAGS=-lines=2000,20000 leaves out 200,000 license lines
 #   make clean      remove what the build made
 
 PREFIX  ?= /usr/local
