@@ -215,3 +215,39 @@ func TestTouchKeepsConnectedSessions(t *testing.T) {
 		t.Error("bob's seat still out after 135s of silence")
 	}
 }
+
+// TestDisconnectForgetsSession: once a session's Disconnect is
+// committed, the master's next Ticks carry neither a heartbeat nor a
+// timeout for it; the other session's go on as before.
+func TestDisconnectForgetsSession(t *testing.T) {
+	t.Parallel() // a cluster of its own
+	const timeout = time.Minute
+	c := newInmemCluster(t, fastRaft(), func(int) FSMConfig { return fsmConfig(t, newLicenses(baseLicense)) })
+	leader := c.waitLeader()
+	ctx := context.Background()
+	propose(t, leader, checkout(1, "alice", "f1"), checkout(2, "bob", "f1"))
+	if _, err := leader.Tick(ctx, timeout); err != nil { // the new master's first: adopts both
+		t.Fatal(err)
+	}
+	leader.Heartbeat(1)
+	leader.Heartbeat(2)
+	propose(t, leader, state.Disconnect{Session: 1, Now: c.clock.Now()})
+	rs, err := leader.Tick(ctx, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 { // bob's heartbeat, the tick
+		t.Errorf("first Tick: %d results, want 2 (one heartbeat and the tick)", len(rs))
+	}
+	c.clock.advance(2 * timeout)
+	rs, err = leader.Tick(ctx, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 { // bob timed out, the tick
+		t.Errorf("Tick after the timeout: %d results, want 2 (one timeout and the tick)", len(rs))
+	}
+	if seats := seatsOf(leader.State()); len(seats) != 0 {
+		t.Errorf("seats still out: %v", seats)
+	}
+}

@@ -342,11 +342,25 @@ func (m *Member) Propose(ctx context.Context, cmds []Command) ([]state.Result, e
 	}
 	select {
 	case r := <-p.done:
+		if r.err == nil {
+			m.forgetDisconnected(cmds)
+		}
 		return r.results, r.err
 	case <-m.stop:
 		return nil, errShutdown()
 	case <-ctx.Done():
 		return nil, errNoQuorum("Commit not confirmed")
+	}
+}
+
+// forgetDisconnected drops from the liveness record the sessions whose
+// Disconnect was just committed: their seats are back, and the next Tick
+// neither carries a heartbeat for them nor times them out.
+func (m *Member) forgetDisconnected(cmds []Command) {
+	for _, c := range cmds {
+		if d, ok := c.(state.Disconnect); ok {
+			m.Forget(d.Session)
+		}
 	}
 }
 
