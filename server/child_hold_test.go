@@ -12,6 +12,7 @@ import (
 // for a vendor daemon that is down: while it is being (re)started soon
 // it waits until the daemon is up, otherwise it answers at once.
 func TestWaitUpHoldsForARestart(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	const hold = 5 * time.Second
 	tests := []struct {
 		name    string

@@ -50,6 +50,7 @@ func TestFeatureLines(t *testing.T) {
 // file" lists wrap into lines of at most 80 characters, each with the
 // usual time and daemon prefix, that name every feature once.
 func TestServerStartedWraps(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	var lic strings.Builder
 	lic.WriteString("SERVER this_host ANY 27000\nVENDOR demo\n")
 	var names []string

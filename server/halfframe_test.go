@@ -160,6 +160,7 @@ func TestHalfFrameMemory(t *testing.T) {
 // its HELLO, is closed at the handshake deadline; one that said HELLO
 // stays.
 func TestHandshakeTimeout(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	const timeout = 100 * time.Millisecond
 	h := newHarness(t, twoSeats, "", func(c *VendorConfig) { c.HandshakeTimeout = timeout })
 	tests := []struct {

@@ -241,6 +241,7 @@ func TestReportLogValuesEscaped(t *testing.T) {
 // all out, 10,000 times as fast as it can, adds a bounded number of
 // records to the report log, and lmreport's counts still say 10,000.
 func TestDenialFloodBounded(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n")
 	holder := h.client("alice", "ws1", "/dev/pts/1")
 	holder.want("f1", "1.0", 1, 0)

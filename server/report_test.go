@@ -351,6 +351,7 @@ func TestDebugLogSwitch(t *testing.T) {
 // clients while lmswitchr and lmnewlog rotate the log: the set verifies,
 // and every checkout has exactly one checkin.
 func TestReportLogRotationUnderLoad(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 8"), "REPORTLOG +report.rl\n")
 	const clients, rounds = 8, 60
 	var wg sync.WaitGroup
@@ -738,6 +739,7 @@ func TestReportLogTotal(t *testing.T) {
 // granted checkout has one OUT and one IN record, none for a refused
 // one, and the set verifies.
 func TestReportLogDiskFullUnderLoad(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	disk := &failingDisk{}
 	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 8"))
 	const clients, rounds = 6, 150

@@ -252,6 +252,7 @@ func TestVendorStatusStream(t *testing.T) {
 }
 
 func TestVendorDropsSilentClient(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	dir := t.TempDir()
 	p := signedLicense(t, dir, twoSeats)
 	v, err := NewVendor(VendorConfig{Name: "demo", LicenseFiles: []string{p}, Addr: "127.0.0.1:0", ClientTimeout: 300 * time.Millisecond})

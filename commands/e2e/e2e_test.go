@@ -39,10 +39,10 @@ func TestMain(m *testing.M) {
 	if rawMain() { // the test binary as another user's client (asuser_test.go)
 		return
 	}
-	// The tests mostly wait for processes, not for the CPU: four run at
+	// The tests mostly wait for processes, not for the CPU: six run at
 	// a time however few CPUs there are, unless -parallel says otherwise
 	// (the command line is parsed after this).
-	flag.Set("test.parallel", "4")
+	flag.Set("test.parallel", "6")
 	os.Exit(servertest.Main(m, &lmutil, servertest.Lmutil{
 		Run: func(ctx context.Context, argv []string) int {
 			return commands.Main(ctx, argv, commands.OSEnv("lmutil"))

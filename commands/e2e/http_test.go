@@ -380,6 +380,7 @@ func browser() string {
 // the page without a reload, with no console error (a CSP violation is
 // one), and saves screenshots (desktop and phone).
 func TestHTTPBrowser(t *testing.T) {
+	t.Parallel() // a server and a browser of its own
 	exe := browser()
 	if exe == "" {
 		t.Skip("no chromium, chromium-browser or google-chrome on PATH: install chromium to run the browser test")
@@ -568,6 +569,7 @@ func TestHTTPWithBind(t *testing.T) {
 // the member's triad role, term and quorum; a member killed shows as
 // down, with lmstat's -15, on the page and in the JSON.
 func TestHTTPTriad(t *testing.T) {
+	t.Parallel() // three lmgrds of its own, on ports of its own
 	ips := []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}
 	ports := triadPorts(t, 3)
 	ms := triadSetup(t, ips, ports, "FEATURE f1 demo 1.0 permanent 4\n")

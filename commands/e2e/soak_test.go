@@ -91,6 +91,7 @@ type soakStats struct {
 // go test runs a short form; make soak sets GOLM_SOAK_TIME (the
 // duration, default 4s here) and GOLM_SOAK_CLIENTS (default 24 here).
 func TestSoak(t *testing.T) {
+	t.Parallel() // a server, ports and directories of its own
 	if testing.Short() {
 		t.Skip("the soak is not short")
 	}
