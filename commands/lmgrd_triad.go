@@ -48,7 +48,9 @@ func triadConfig(c *cli.Context, env *Env, name string, log *server.DebugLog) *s
 	if err != nil {
 		return &server.TriadConfig{Start: func(server.ReplicaHooks) (server.Replica, error) { return nil, err }}
 	}
-	cfg.DataDir = c.String("data")
+	// lmgrd passes an absolute -data; a vendor daemon started by hand
+	// resolves a relative one against its own working directory.
+	cfg.DataDir = env.Path(c.String("data"))
 	rc := raft.DefaultConfig()
 	// The log is compacted into a snapshot of the seat table (in the
 	// data directory) once it has SnapshotThreshold new entries, checked
