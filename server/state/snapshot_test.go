@@ -242,7 +242,7 @@ func renderStatus(st []PoolStatus) string {
 // the same results, status and dump as the original for every command
 // that follows.
 func TestSnapshotRoundTrip(t *testing.T) {
-	trials, steps := 60, 300
+	trials, steps := 100, 300
 	if testing.Short() {
 		trials = 30
 	}
