@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golm/lmutil/protocol/client"
+	"golm/lmutil/server/bench"
 	"golm/lmutil/server/servertest"
 )
 
@@ -100,31 +101,14 @@ func signTriad(t *testing.T, ips []string, ports []int, features string) []byte 
 }
 
 // triadPorts returns n ports that were free a moment ago, each with its
-// vendor's Raft port (the port + 100) free too, no port being another's
-// Raft port, so that triads of tests running side by side do not take
-// each other's ports.
+// vendor's Raft port free too, no port being another's Raft port, so
+// that triads of tests running side by side do not take each other's
+// ports (bench.TriadPorts, which golm-load's triad stage uses too).
 func triadPorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ports []int
-	taken := func(p int) bool {
-		for _, q := range ports {
-			if p == q || p == q+100 || p+100 == q {
-				return true
-			}
-		}
-		return false
-	}
-	for len(ports) < n {
-		p := freePort(t)
-		if taken(p) || p+100 > 65535 {
-			continue
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p+100)))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		ports = append(ports, p)
+	ports, err := bench.TriadPorts(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ports
 }
