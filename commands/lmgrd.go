@@ -37,6 +37,10 @@ const readyEnv = "GOLM_LMGRD_READY_FD"
 // duration such as "10s"); the default is about six minutes.
 const bindRetryEnv = "GOLM_LMGRD_BIND_RETRY"
 
+// bindRetryEveryEnv overrides the pause between two tries of a busy port
+// (a Go duration; default 2s).
+const bindRetryEveryEnv = "GOLM_LMGRD_BIND_RETRY_EVERY"
+
 // vendorApplet is the hidden applet a vendor daemon runs as.
 const vendorApplet = "vendord"
 
@@ -48,7 +52,7 @@ func lmgrdApplet() *Applet {
 		Name:        "lmgrd",
 		Usage:       "lmgrd [-c license_file_list] [-l [+]debug_log] [-z] [-2 -p] [-local] [-allow-remote-admin] [-x lmdown] [-x lmremove] [-lockdir dir] [-bind address] [-http addr] [-v] [-help]",
 		Summary:     "the license manager daemon",
-		Description: manText("lmgrd", "lmgrdReadyWaitEnv", lmgrdReadyWaitEnv, "bindRetryEnv", bindRetryEnv, "AdminSocketRetryEnv", server.AdminSocketRetryEnv, "LockDirEnv", server.LockDirEnv, "LockWaitEnv", server.LockWaitEnv),
+		Description: manText("lmgrd", "lmgrdReadyWaitEnv", lmgrdReadyWaitEnv, "bindRetryEnv", bindRetryEnv, "bindRetryEveryEnv", bindRetryEveryEnv, "AdminSocketRetryEnv", server.AdminSocketRetryEnv, "LockDirEnv", server.LockDirEnv, "LockWaitEnv", server.LockWaitEnv),
 		Flags: func() []cli.Flag {
 			return []cli.Flag{
 				&cli.StringFlag{Name: "c", Usage: "read `license_file_list`"},
@@ -327,6 +331,10 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 			bindRetry = d
 		}
 	}
+	var bindRetryEvery time.Duration // 0: the default
+	if d, perr := time.ParseDuration(env.Env(bindRetryEveryEnv)); perr == nil && d > 0 {
+		bindRetryEvery = d
+	}
 	log.Printf("-----------------------------------------------")
 	log.Printf("%s", VersionLine("lmgrd"))
 	log.Printf("%s", Banner("lmgrd"))
@@ -348,20 +356,21 @@ func foregroundLmgrd(c *cli.Context, env *Env, trust server.Trust) (err error) {
 		return &server.ConfigError{Msg: e.Error() + "\nLicense path: " + c.String("c") + " (no license file in it)", Err: e, Status: e.ExitStatus()}
 	}
 	lm, err := server.New(c.Context, server.Config{
-		LicenseFiles: files,
-		Log:          log,
-		VendorOutput: vendorOut,
-		Exe:          exe,
-		Hostname:     host,
-		Machine:      machine,
-		Trust:        trust,
-		BindRetry:    bindRetry,
-		Software:     protocol.Software,
-		Now:          env.Now,
-		LockDir:      lockDir(c, env),
-		Stderr:       notices,
-		Bind:         c.String("bind"),
-		DataDir:      dataDir(c, env),
+		LicenseFiles:   files,
+		Log:            log,
+		VendorOutput:   vendorOut,
+		Exe:            exe,
+		Hostname:       host,
+		Machine:        machine,
+		Trust:          trust,
+		BindRetry:      bindRetry,
+		BindRetryEvery: bindRetryEvery,
+		Software:       protocol.Software,
+		Now:            env.Now,
+		LockDir:        lockDir(c, env),
+		Stderr:         notices,
+		Bind:           c.String("bind"),
+		DataDir:        dataDir(c, env),
 
 		AdminSocketRetry: server.AdminSocketRetry(env.Env),
 	})

@@ -24,8 +24,8 @@ import (
 // (the manual says approximately six minutes).
 const DefaultBindRetry = 6 * time.Minute
 
-// bindRetryEvery is the pause between two bind attempts.
-const bindRetryEvery = 2 * time.Second
+// DefaultBindRetryEvery is the pause between two bind attempts.
+const DefaultBindRetryEvery = 2 * time.Second
 
 // Config configures lmgrd.
 type Config struct {
@@ -47,6 +47,9 @@ type Config struct {
 	Trust Trust
 	// BindRetry bounds the retries of a busy port; 0 means DefaultBindRetry.
 	BindRetry time.Duration
+	// BindRetryEvery is the pause between two tries of a busy port; 0
+	// means DefaultBindRetryEvery.
+	BindRetryEvery time.Duration
 	// Software is golm's version, protocol.Software.
 	Software string
 	// Now is the clock; nil means time.Now.
@@ -127,6 +130,9 @@ func New(ctx context.Context, cfg Config) (*Lmgrd, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = NewDebugLog(io.Discard, "lmgrd", cfg.Now)
+	}
+	if cfg.BindRetryEvery <= 0 {
+		cfg.BindRetryEvery = DefaultBindRetryEvery
 	}
 	if cfg.BindRetry == 0 {
 		cfg.BindRetry = DefaultBindRetry
@@ -467,7 +473,7 @@ func (l *Lmgrd) bind(ctx context.Context, port int) (net.Listener, error) {
 		busy := fmt.Sprintf("port %s is in use by another process; retrying until %s", portList(ports), deadline.Format("15:04:05"))
 		l.log.Printf("Retrying socket bind (address in use): %s", busy)
 		fmt.Fprintf(l.cfg.Stderr, "lmgrd: %s\n", busy)
-		t := time.NewTimer(min(bindRetryEvery, max(time.Until(deadline), time.Millisecond)))
+		t := time.NewTimer(min(l.cfg.BindRetryEvery, max(time.Until(deadline), time.Millisecond)))
 		select {
 		case <-ctx.Done():
 			t.Stop()

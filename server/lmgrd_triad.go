@@ -122,7 +122,7 @@ func (l *Lmgrd) findServer(ctx context.Context, files []*licfile.File, cfg *Conf
 			break
 		}
 		l.log.Printf("Retrying socket bind (address in use): the SERVER ports of this host are in use")
-		t := time.NewTimer(bindRetryEvery)
+		t := time.NewTimer(l.cfg.BindRetryEvery)
 		select {
 		case <-ctx.Done():
 		case <-t.C:

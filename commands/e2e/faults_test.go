@@ -373,7 +373,7 @@ func TestPortInUseStops(t *testing.T) {
 			s.log = filepath.Join(dir, "debug.log")
 			cmd := exec.Command(lmutil, append(append([]string{"lmgrd"}, tt.args...), "-c", s.lic, "-l", s.log)...)
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=10m", "GOLM_LOCKDIR="+filepath.Join(dir, "lock"))
+			cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=10m", "GOLM_LMGRD_BIND_RETRY_EVERY=100ms", "GOLM_LOCKDIR="+filepath.Join(dir, "lock"))
 			var stderr lockedBuffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
