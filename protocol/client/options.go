@@ -30,6 +30,16 @@ const LossTimeoutEnv = "GOLM_LICENSE_LOSS_TIMEOUT"
 // restart a vendor daemon that died, or a server to reboot.
 const DefaultLossTimeout = 5 * time.Minute
 
+// MasterWaitEnv names the environment variable holding how long a
+// checkout on a triad waits for a master with a quorum (see
+// WithMasterWait): a Go duration or a number of seconds.
+const MasterWaitEnv = "GOLM_TRIAD_MASTER_WAIT"
+
+// DefaultMasterWait is how long a checkout on a triad waits for a master
+// with a quorum before it fails with -96: long enough for an election
+// after the master died.
+const DefaultMasterWait = 5 * time.Second
+
 // DefaultDialTimeout bounds each TCP connect and handshake.
 const DefaultDialTimeout = 5 * time.Second
 
@@ -58,6 +68,7 @@ type config struct {
 	linger                                time.Duration
 	platform                              string
 	lossTimeout                           time.Duration // <0: never
+	masterWait                            time.Duration
 	environ                               func() []string
 }
 
@@ -193,6 +204,11 @@ func WithLossTimeout(d time.Duration) Option {
 	}
 }
 
+// WithMasterWait sets how long a checkout on a triad waits for a master
+// with a quorum (an election after the master died) before it fails with
+// -96. The default is $GOLM_TRIAD_MASTER_WAIT, else DefaultMasterWait.
+func WithMasterWait(d time.Duration) Option { return func(c *config) { c.masterWait = d } }
+
 // WithPlatform overrides the platform name sent to the server and
 // checked against the PLATFORMS= lists of uncounted lines
 // (licfile.ThisPlatform otherwise).
@@ -236,6 +252,12 @@ func newConfig(opts []Option) *config {
 			c.lossTimeout = parseInterval(v)
 		default:
 			c.lossTimeout = DefaultLossTimeout
+		}
+	}
+	if c.masterWait <= 0 {
+		c.masterWait = parseInterval(c.getenv(MasterWaitEnv))
+		if c.masterWait <= 0 {
+			c.masterWait = DefaultMasterWait
 		}
 	}
 	if c.platform == "" {

@@ -85,11 +85,15 @@ func (j *Job) ordered(spec []licfile.ServerAddr) []licfile.ServerAddr {
 // triadCheckout is a checkout that follows a not-master answer to the
 // master, at most twice.
 // While the triad elects a master (-96, no quorum) it tries again for up
-// to triadElection, so that a checkout made during a failover waits for
+// to the job's master wait (WithMasterWait), so that a checkout made during a failover waits for
 // the new master rather than failing.
 func (j *Job) triadCheckout(ctx context.Context, spec []licfile.ServerAddr, vc *vendorConn, do func(*vendorConn) (*License, error)) (*License, error) {
 	lic, err := do(vc)
-	giveUp := time.Now().Add(triadElection)
+	wait := j.cfg.masterWait
+	if wait <= 0 {
+		wait = DefaultMasterWait
+	}
+	giveUp := time.Now().Add(wait)
 	for moves := 0; err != nil && len(spec) > 1; {
 		switch {
 		case j.noteMaster(spec, err) && moves < 2:
@@ -116,12 +120,8 @@ func (j *Job) triadCheckout(ctx context.Context, spec []licfile.ServerAddr, vc *
 	return lic, err
 }
 
-// triadElection is how long a checkout waits for a triad to have a
-// master; triadRetry the pause between two tries.
-const (
-	triadElection = 5 * time.Second
-	triadRetry    = 200 * time.Millisecond
-)
+// triadRetry is the pause between two tries while a triad has no master.
+const triadRetry = 200 * time.Millisecond
 
 // otherLoopback reports whether host is a loopback address other than
 // 127.0.0.1 and ::1: the members of a triad on one host may listen on

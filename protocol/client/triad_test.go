@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"golm/lmutil/licfile"
 	"golm/lmutil/protocol/lmerr"
@@ -293,6 +294,38 @@ func TestAtMaster(t *testing.T) {
 			got := fmt.Sprint(ports)
 			if got != "["+c.ports+"]" || n != c.want || lmerr.CodeOf(err) != c.code {
 				t.Errorf("ran on %s, got %d %v; want [%s], %d and code %d", got, n, err, c.ports, c.want, c.code)
+			}
+		})
+	}
+}
+
+func TestMasterWait(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  string
+		opt  time.Duration
+		want time.Duration
+	}{
+		{"default", "", 0, DefaultMasterWait},
+		{"environment, a duration", "500ms", 0, 500 * time.Millisecond},
+		{"environment, seconds", "2", 0, 2 * time.Second},
+		{"bad environment", "soon", 0, DefaultMasterWait},
+		{"zero in the environment", "0", 0, DefaultMasterWait},
+		{"the option wins", "500ms", 3 * time.Second, 3 * time.Second},
+		{"a negative option", "", -time.Second, DefaultMasterWait},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := []Option{WithGetenv(func(k string) string {
+				if k == MasterWaitEnv {
+					return c.env
+				}
+				return ""
+			})}
+			if c.opt != 0 {
+				opts = append(opts, WithMasterWait(c.opt))
+			}
+			if got := newConfig(opts).masterWait; got != c.want {
+				t.Errorf("master wait %v, want %v", got, c.want)
 			}
 		})
 	}
