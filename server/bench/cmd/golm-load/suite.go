@@ -41,6 +41,8 @@ type suite struct {
 	features  int
 	jobCounts []int
 	triadJobs int // jobs of the triad stage
+	// triadGrace is the triad members' grace period (0: defaultTriadGrace).
+	triadGrace time.Duration
 	// throughputRuns is the runs of each throughput figure: the curve
 	// has many points, each of three kinds.
 	throughputRuns int

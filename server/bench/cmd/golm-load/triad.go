@@ -17,10 +17,11 @@ import (
 	"golm/lmutil/server/bench"
 )
 
-// triadGrace is the new master's grace period in the triad stage
-// (GOLM_TRIAD_GRACE): short, so that the stage can see within its time
-// that no seat went back for want of a client reattaching.
-const triadGrace = 8 * time.Second
+// defaultTriadGrace is the new master's grace period in the triad stage
+// (GOLM_TRIAD_GRACE; suite.triadGrace): short, so that the stage can see
+// within its time that no seat went back for want of a client
+// reattaching.
+const defaultTriadGrace = 8 * time.Second
 
 // triadBench is the triad stage's servers and jobs.
 type triadBench struct {
@@ -147,7 +148,7 @@ func (t *triadBench) start() error {
 		ports = []int{p[0], p[0], p[0]}
 		t.addrs = "127.0.0.1, .2 and .3, one port"
 	}
-	env := []string{"GOLM_MAX_CONNECTIONS=1000000", "GOLM_TRIAD_GRACE=" + triadGrace.String()}
+	env := []string{"GOLM_MAX_CONNECTIONS=1000000", "GOLM_TRIAD_GRACE=" + s.grace().String()}
 	if s.profile != "" {
 		env = append(env, "GOLM_PPROF="+s.profile)
 	}
@@ -396,7 +397,7 @@ func (t *triadBench) failover(master *bench.Server, jobs []*client.Job, lics []*
 		return fmt.Errorf("triad failover: the two members left agreed on no master")
 	}
 	// Every job back: re-checked-out (adopted or not) or lost.
-	for time.Now().Before(t0.Add(triadGrace+20*time.Second)) && s.ctx.Err() == nil {
+	for time.Now().Before(t0.Add(s.grace()+20*time.Second)) && s.ctx.Err() == nil {
 		if t.again.Load()-again0+t.lost.Load()-lost0 >= int64(n) {
 			break
 		}
@@ -405,7 +406,7 @@ func (t *triadBench) failover(master *bench.Server, jobs []*client.Job, lics []*
 	back := time.Duration(max(t.last.Load()-t0.UnixNano(), 0))
 	// Past the grace period only the seats of sessions that reattached
 	// are still out.
-	s.sleep(time.Until(t0.Add(took + triadGrace + time.Second)))
+	s.sleep(time.Until(t0.Add(took + s.grace() + time.Second)))
 	got, err := t.seats(next)
 	if err != nil {
 		return err
@@ -435,4 +436,13 @@ func kept(got, want map[string]string) int {
 		}
 	}
 	return k
+}
+
+// grace is the triad stage's grace period: s.triadGrace, else
+// defaultTriadGrace.
+func (s *suite) grace() time.Duration {
+	if s.triadGrace > 0 {
+		return s.triadGrace
+	}
+	return defaultTriadGrace
 }

@@ -47,6 +47,7 @@ func TestTriadStage(t *testing.T) {
 		dur:            400 * time.Millisecond,
 		features:       10,
 		triadJobs:      8,
+		triadGrace:     5 * time.Second, // the failover check waits it out
 		machine:        probeMachine(),
 	}
 	err := s.triadStage()
