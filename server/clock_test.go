@@ -18,6 +18,7 @@ import (
 // backward step, connections stay up (their deadlines are not on this
 // clock), and the debug log starts a new TIMESTAMP when time goes back.
 func TestClockStepped(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 1-jan-2027 2"), "TIMEOUT f1 3600\n")
 	joe := h.client("joe", "pc1", "d")
 	joe.want("f1", "1.0", 1, 0)
@@ -71,6 +72,7 @@ func TestClockStepped(t *testing.T) {
 // elapsed time. A clock stepped back an hour must neither keep the seat
 // an hour longer nor show more linger left than its total.
 func TestClockSteppedBackLinger(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "")
 	joe := h.client("joe", "pc1", "d")
 	joe.call(&protocol.Linger{Seconds: 30})

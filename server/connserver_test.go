@@ -43,6 +43,7 @@ func goroutinesContain(fn string) bool {
 // clock it reads) until either the STOP record is in the file (the bug)
 // or Shutdown is seen waiting for the tick.
 func TestVendorShutdownWaitsForTick(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	var armed atomic.Bool
 	inTick := make(chan struct{})
 	release := make(chan struct{})

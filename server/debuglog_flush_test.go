@@ -421,6 +421,7 @@ func (w *sizeWriter) Write(p []byte) (int, error) {
 // and IN for itself and for the suite seat it took, with the count, and
 // NOLOG OUT leaves out both OUT lines but neither IN line.
 func TestSuiteUsageLines(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	tests := []struct {
 		name, opts string
 		want, gone []string

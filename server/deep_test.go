@@ -11,6 +11,7 @@ import (
 // request workers (Vendor.run): handshake, checkouts, a two-feature
 // status stream, a checkin, and a disconnect that frees the seats.
 func TestServeDeep(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	const license = "SERVER this_host ANY 27000\nVENDOR demo\n" +
 		"FEATURE f1 demo 1.0 permanent 3\nFEATURE f2 demo 1.0 permanent 2\n"
 	tests := []struct {
@@ -48,6 +49,7 @@ func TestServeDeep(t *testing.T) {
 // clients are still answered, each on a goroutine of its own, and the
 // workers serve again once the stalled connections close.
 func TestServeDeepWorkersStalled(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	const license = "SERVER this_host ANY 27000\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 3\n"
 	h := newHarness(t, license, "")
 	h.v.deepAbove.Store(0)

@@ -62,6 +62,7 @@ func dirState(t *testing.T, dir string) string {
 // of another vendor, and leave the file as it was: not moved aside,
 // truncated or appended to.
 func TestLogTargetsNotReplaced(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +report.rl\nDEBUGLOG +demo.dl\n")
 	plantTargets(t, h.dir)
 	licName := filepath.Base(h.v.cfg.LicenseFiles[0])
@@ -117,6 +118,7 @@ func TestLogTargetsNotReplaced(t *testing.T) {
 // new file, a new file in a real directory, a path whose ".." is
 // cleaned away before anything is opened, and the vendor's own logs.
 func TestLogTargetsAccepted(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +report.rl\nDEBUGLOG +demo.dl\n")
 	plantTargets(t, h.dir)
 	admin := h.client("admin", "srv", "console")
@@ -158,6 +160,7 @@ func TestLogTargetsAccepted(t *testing.T) {
 // alone: the debug log stays in lmgrd's, checkouts are refused until
 // lmswitchr names a good file.
 func TestLogTargetsAtStart(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	for _, opts := range []string{"REPORTLOG .bashrc\nDEBUGLOG .bashrc\n", "REPORTLOG +.bashrc\nDEBUGLOG +.bashrc\n"} {
 		t.Run(strings.Fields(opts)[1], func(t *testing.T) {
 			h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), opts, func(c *VendorConfig) {
@@ -184,6 +187,7 @@ func TestLogTargetsAtStart(t *testing.T) {
 // and a shell made to run the file runs nothing; lmreport's reader gets
 // the values back as the client sent them.
 func TestReportLogValuesEscaped(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +report.rl\n")
 	user := "x;touch pwned-user;#"
 	host := "ws`touch pwned-host`"

@@ -23,6 +23,7 @@ func twoFeatures(vendorLine string) string {
 // the debug log says file:line and why. A missing VENDOR.opt is no
 // options file, and a bad line that restricts nothing closes nothing.
 func TestOptionsFailClosedAtStart(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	const open, closed = 0, -39
 	tests := []struct {
 		name       string
@@ -84,6 +85,7 @@ func TestOptionsFailClosedAtStart(t *testing.T) {
 // force and says why; once the file is fixed, the reread applies. A bad
 // line that restricts nothing does not stop the reread.
 func TestRereadBadOptionsKeepsPolicy(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	tests := []struct {
 		name     string
 		start    string // the options file at start-up

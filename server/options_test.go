@@ -18,6 +18,7 @@ import (
 // dedicated to their holders: others get -101 once only reserved seats
 // are left.
 func TestOptionsSimpleExample(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "RESERVE 1 compile USER robert\nRESERVE 3 compile HOST mainline\nEXCLUDE compile USER lori\n"
 	h := newHarness(t, lic("FEATURE compile demo 1.0 permanent 5"), opts)
 	h.wantStatus("compile", "compile issued=5 inuse=4\n v1.0 floating issued=5 inuse=4\n"+
@@ -43,6 +44,7 @@ func TestOptionsSimpleExample(t *testing.T) {
 // to the license limit) is used" (manual 6.5.1), with a warning naming
 // the options file line in the debug log.
 func TestOptionsReservationsBeyondCount(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "RESERVE 1 compile USER robert\nRESERVE 3 compile HOST mainline\nRESERVE 1 compile USER mel\n"
 	h := newHarness(t, lic("FEATURE compile demo 1.0 permanent 2"), opts)
 	h.wantStatus("compile", "compile issued=2 inuse=2\n v1.0 floating issued=2 inuse=2\n"+
@@ -56,6 +58,7 @@ func TestOptionsReservationsBeyondCount(t *testing.T) {
 //	GROUP Hackers bob howard james
 //	EXCLUDE toothbrush GROUP Hackers
 func TestOptionsGroupExclude(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "# First define the group \"Hackers\"\nGROUP Hackers bob howard\nGROUP Hackers james\n# Then exclude the group\nEXCLUDE toothbrush GROUP Hackers\n"
 	h := newHarness(t, lic("FEATURE toothbrush demo 1.0 permanent 5"), opts)
 	for _, u := range []string{"bob", "howard", "james"} {
@@ -74,6 +77,7 @@ func TestOptionsGroupExclude(t *testing.T) {
 // with the INTERNET pattern matched against the connection's real peer
 // address, whatever host name the client claims.
 func TestOptionsExcludeExample(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "GROUP painters picasso mondrian klee\nEXCLUDE spell GROUP painters\nEXCLUDE spell USER bob\nEXCLUDE spell INTERNET 123.123.123.*\nEXCLUDE grammar INTERNET 127.0.0.*\n"
 	h := newHarness(t, lic("FEATURE spell demo 1.0 permanent 5", "FEATURE grammar demo 1.0 permanent 5"), opts)
 	for _, u := range []string{"picasso", "klee", "bob"} {
@@ -92,6 +96,7 @@ func TestOptionsExcludeExample(t *testing.T) {
 // "Anyone not in an INCLUDE statement will not be allowed to use that
 // feature" (6.2.5), and EXCLUDE beats INCLUDE (6.4).
 func TestOptionsIncludeExample(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "INCLUDE paint USER picasso\nINCLUDE paint USER mondrian\nINCLUDE paint HOST bigbrush\nEXCLUDE paint USER mondrian\n"
 	h := newHarness(t, lic("FEATURE paint demo 1.0 permanent 5", "FEATURE other demo 1.0 permanent 1"), opts)
 	h.client("picasso", "pc", "d").want("paint", "1.0", 1, 0)
@@ -106,6 +111,7 @@ func TestOptionsIncludeExample(t *testing.T) {
 // or user"): -87 beyond the limit; each listed user has a limit of their
 // own, a GROUP shares one.
 func TestOptionsMax(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "GROUP lab ann ben\nMAX 2 f1 USER joe\nMAX 1 f1 GROUP lab\n"
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 10"), opts)
 	joe := h.client("joe", "pc", "d")
@@ -120,6 +126,7 @@ func TestOptionsMax(t *testing.T) {
 // TestOptionsProject: PROJECT members match the client's LM_PROJECT
 // (manual 6.2, "Reporting on Projects with LM_PROJECT").
 func TestOptionsProject(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "RESERVE 1 f1 PROJECT apollo\nINCLUDE f2 PROJECT gemini\n"
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1", "FEATURE f2 demo 1.0 permanent 1"), opts)
 	h.client("u", "h", "d", "mercury").want("f1", "1.0", 1, -101)
@@ -132,6 +139,7 @@ func TestOptionsProject(t *testing.T) {
 // TestOptionsReservationKinds: lmstat shows a reservation line for every
 // member type (OUTPUT-FORMATS.md, "Reservation lines").
 func TestOptionsReservationKinds(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	opts := "GROUP g1 a\nHOST_GROUP hg h1\nRESERVE 1 f1 USER u1\nRESERVE 1 f1 HOST h2\nRESERVE 1 f1 DISPLAY :0\nRESERVE 1 f1 INTERNET 10.0.0.*\nRESERVE 1 f1 PROJECT p\nRESERVE 2 f1 GROUP g1\nRESERVE 1 f1 HOST_GROUP hg\n"
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 10"), opts)
 	h.wantStatus("f1", "f1 issued=10 inuse=8\n v1.0 floating issued=10 inuse=8\n"+
@@ -142,6 +150,7 @@ func TestOptionsReservationKinds(t *testing.T) {
 // TestOptionsPackage: a package name in the options file applies to its
 // components (manual 6.2, v5.11+).
 func TestOptionsPackage(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(`PACKAGE suite demo 1.0 COMPONENTS="c1 c2"`, "FEATURE suite demo 1.0 permanent 3"), "EXCLUDE suite USER bob\n")
 	h.client("bob", "pc", "d").want("c2", "1.0", 1, -38)
 	h.client("ann", "pc", "d").want("c2", "1.0", 1, 0)
@@ -150,6 +159,7 @@ func TestOptionsPackage(t *testing.T) {
 // TestOptionsNoLog implements NOLOG (manual 6.2.10): the events named are
 // left out of the debug log.
 func TestOptionsNoLog(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "NOLOG OUT\nNOLOG DENIED\nNOLOG QUEUED\n")
 	c := h.client("joe", "pc", "d")
 	hd := c.want("f1", "1.0", 1, 0)
@@ -169,6 +179,7 @@ func TestOptionsNoLog(t *testing.T) {
 // nothing is logged with its file:line and skipped; the good lines apply
 // (manual 6, golm's rule).
 func TestOptionsErrorsDoNotStopTheDaemon(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "NOLOG INN\nEXCLUDE f1 USER ann\n")
 	h.wantLog("demo.opt:1:")
 	h.client("ann", "pc", "d").want("f1", "1.0", 1, -38)
@@ -180,6 +191,7 @@ func TestOptionsErrorsDoNotStopTheDaemon(t *testing.T) {
 // /etc/xyzd /a/b/xyzd/licenses/xyzd.opt"), else VENDOR.opt beside the
 // license file.
 func TestOptionsFound(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	tests := []struct {
 		name, vendorLine, file string
 	}{
@@ -205,6 +217,7 @@ func TestOptionsFound(t *testing.T) {
 // TestRereadRereadsOptions: lmreread rereads the options file too (where
 // golm differs from manual 6.3).
 func TestRereadRereadsOptions(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "EXCLUDE f1 USER bob\n")
 	h.client("bob", "pc", "d").want("f1", "1.0", 1, -38)
 	if err := os.WriteFile(filepath.Join(h.dir, "demo.opt"), []byte("EXCLUDE f1 USER ann\nRESERVE 1 f1 USER carl\n"), 0o644); err != nil {

@@ -77,6 +77,7 @@ func sameTypes(a, b []protocol.Type) bool {
 // one write, as the client package does, and one request at a time, as
 // older clients do: the vendor daemon answers each in order either way.
 func TestVendorPipelinedHandshake(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	ethers := &protocol.HostIDs{Ethers: []string{"0a0b0c0d0e0f", "not-an-ether"}}
 	checkout := &protocol.Checkout{Feature: "f1", Version: "1.0", Count: 1}
 	tests := []struct {
@@ -146,6 +147,7 @@ func isReset(err error) bool {
 // a client whose requests came behind its Hello with -106, and the client
 // reads the refusal even though the server never read those requests.
 func TestVendorPipelinedRefused(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, twoSeats, "", func(c *VendorConfig) { c.MaxConnections = 1 })
 	_, first := rawDial(t, h.v.Addr().String())
 	if _, err := protocol.ClientHandshake(first, clientHello("first")); err != nil {

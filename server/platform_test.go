@@ -13,6 +13,7 @@ import (
 // says is on no list; a pool merged from INCREMENT lines serves the
 // platforms of any of its lines, and of all when one line has no list.
 func TestPlatformsAtTheVendorDaemon(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		`FEATURE unix demo 1.0 permanent 4 PLATFORMS="x64_lsb a64_lsb"`,
 		`INCREMENT merged demo 1.0 permanent 1 PLATFORMS=x64_lsb`,

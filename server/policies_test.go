@@ -13,6 +13,7 @@ import (
 // a feature do not consume additional licenses"; any combination of
 // U, H, D and V, SITE (everybody shares) and NONE.
 func TestDupGroup(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	tests := []struct {
 		name string
 		dup  string
@@ -51,6 +52,7 @@ func TestDupGroup(t *testing.T) {
 // TestDupGroupFillsPool: duplicates never count against the pool, so a
 // pool of one seat serves one user's many processes and nobody else.
 func TestDupGroupFillsPool(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1 DUP_GROUP=UH"), "")
 	var handles []uint64
 	for _, d := range []string{"d1", "d2", "d3"} {
@@ -71,6 +73,7 @@ func TestDupGroupFillsPool(t *testing.T) {
 // (manual 6.2.9): "Limits OVERDRAFT license usage below the OVERDRAFT
 // allowed by the license file".
 func TestOverdraft(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	tests := []struct {
 		name string
 		opts string
@@ -97,6 +100,7 @@ func TestOverdraft(t *testing.T) {
 // features ... the license limits the number of users that can be
 // INCLUDEd".
 func TestUserBased(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	t.Run("no INCLUDE", func(t *testing.T) {
 		h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2 USER_BASED"), "")
 		h.client("a", "h", "d").want("f1", "1.0", 1, -84)
@@ -126,6 +130,7 @@ func TestUserBased(t *testing.T) {
 // lmstat shows "queued for N licenses", and a waiter that disconnects or
 // checks in leaves the queue.
 func TestQueue(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "")
 	holder := h.client("hold", "h", "d")
 	hold := holder.want("f1", "1.0", 2, 0)
@@ -178,6 +183,7 @@ func TestQueue(t *testing.T) {
 // TestQueueLeave: a queued client that disconnects or checks its request
 // in leaves the queue, and the next waiter moves up.
 func TestQueueLeave(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "")
 	holder := h.client("hold", "h", "d")
 	hold := holder.want("f1", "1.0", 1, 0)
@@ -204,6 +210,7 @@ func TestQueueLeave(t *testing.T) {
 // for the options file's LINGER and the application's own linger, and
 // lmstat's "(linger: remaining / total)".
 func TestLinger(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	t.Run("options LINGER", func(t *testing.T) {
 		h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "LINGER f1 30\n")
 		c := h.client("joe", "pc", "d")
@@ -238,6 +245,7 @@ func TestLinger(t *testing.T) {
 // has been idle for longer than the timeout is reclaimed; idle means the
 // application declared itself idle, or the daemon has not heard from it.
 func TestTimeout(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	for _, opts := range []string{"TIMEOUT f1 60\n", "TIMEOUTALL 60\n"} {
 		t.Run(opts[:len(opts)-1], func(t *testing.T) {
 			h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 3"), opts)

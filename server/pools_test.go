@@ -13,6 +13,7 @@ import (
 // add to the pool with the same name, version and node-lock hostid, and
 // other versions or hostids make pools of their own, each its own block.
 func TestPoolsFeatureAndIncrement(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		"FEATURE f1 demo 1.0 permanent 2",
 		"FEATURE f1 demo 1.0 permanent 7", // ignored: a second counted FEATURE
@@ -38,6 +39,7 @@ func TestPoolsFeatureAndIncrement(t *testing.T) {
 // TestPoolsVendorStringRule: the publisher may keep lines with different
 // vendor strings in separate pools (manual 3.2.4, "and vendor string").
 func TestPoolsVendorStringRule(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	text := lic("INCREMENT f1 demo 1.0 permanent 2 VENDOR_STRING=a", "INCREMENT f1 demo 1.0 permanent 3 VENDOR_STRING=b")
 	h := newHarness(t, text, "", func(c *VendorConfig) { c.Pools.VendorStringPools = true })
 	h.wantStatus("f1", "f1 issued=5 inuse=0\n v1.0 floating issued=2 inuse=0\n v1.0 floating issued=3 inuse=0\n")
@@ -53,6 +55,7 @@ func TestPoolsVendorStringRule(t *testing.T) {
 // "would result in three licenses of v1.0 of f1 and two licenses of
 // v2.0" (dates moved past the test clock).
 func TestUpgradeManualExample(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		"INCREMENT f1 demo 1.000 1-jan-2035 5",
 		"UPGRADE f1 demo 1.000 2.000 1-jan-2035 2",
@@ -69,6 +72,7 @@ func TestUpgradeManualExample(t *testing.T) {
 // closest preceding FEATURE or INCREMENT line with a version number that
 // is >= from_feat_version, and < to_feat_version" (manual 3.2.6).
 func TestUpgradeClosestPrecedingLine(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		"INCREMENT f1 demo 1.0 permanent 4",
 		"INCREMENT f1 demo 1.5 permanent 4",
@@ -90,6 +94,7 @@ func TestUpgradeClosestPrecedingLine(t *testing.T) {
 //
 // and without OPTIONS=SUITE the package feature itself is gone.
 func TestPackageManualExample(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		`PACKAGE suite demo 1.0 COMPONENTS="c1:1.5:2 c2:3.0:4"`,
 		"FEATURE suite demo 1.0 1-jan-2035 3 SN=123",
@@ -109,6 +114,7 @@ func TestPackageManualExample(t *testing.T) {
 // One user's components share one suite seat; the suite alone is not
 // checkable (-125).
 func TestPackageSuite(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		`PACKAGE suite demo 1.0 OPTIONS=SUITE COMPONENTS="comp1 comp2"`,
 		"FEATURE suite demo 1.0 permanent 5",
@@ -136,6 +142,7 @@ func TestPackageSuite(t *testing.T) {
 // before the date specified in ISSUED= are superseded by this line and
 // become ineffective".
 func TestSupersede(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		"FEATURE f1 demo 1.0 permanent 5 ISSUED=1-jan-2020",
 		"INCREMENT f1 demo 1.0 permanent 3 ISSUED=1-jun-2021 SUPERSEDE",
@@ -149,6 +156,7 @@ func TestSupersede(t *testing.T) {
 // TestDatesAndHosts: START dates (-31), expiry (-10), node-locked counted
 // lines (-9 elsewhere), manual 3.2.4 and 3.4.2.
 func TestDatesAndHosts(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		"FEATURE later demo 1.0 permanent 2 START=1-jan-2030",
 		"FEATURE old demo 1.0 1-jan-2020 2",
@@ -168,6 +176,7 @@ func TestDatesAndHosts(t *testing.T) {
 // "FEATURE f1 xyzd 1.00 1-jan-2005 3 key HOSTID=1300ab43" with an
 // Ethernet hostid).
 func TestEthernetLockedLine(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.00 permanent 3 HOSTID=08002b32b161"), "")
 	c := h.client("u", "h", "d")
 	c.want("f1", "1.0", 1, -9)
@@ -185,6 +194,7 @@ func TestEthernetLockedLine(t *testing.T) {
 // while allowing two other licenses for feature f1 to be used anywhere
 // else" (host names stand in for the hostids a server cannot see).
 func TestMixedNodeLockedAndFloating(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		"FEATURE f1 demo 1.00 1-jan-2035 0 HOSTID=HOSTNAME=node1",
 		"FEATURE f1 demo 1.00 1-jan-2035 0 HOSTID=HOSTNAME=node2",
@@ -205,6 +215,7 @@ func TestMixedNodeLockedAndFloating(t *testing.T) {
 // node-locked host uses its node-locked line, so the floating seat is not
 // consumed needlessly.
 func TestNodeLockedBeforeFloating(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic(
 		"FEATURE f1 demo 1.00 permanent 1",
 		"FEATURE f1 demo 1.00 permanent 0 HOSTID=HOSTNAME=node1",
@@ -222,6 +233,7 @@ func TestNodeLockedBeforeFloating(t *testing.T) {
 // USE_SERVER an uncounted line is checked out through the server, which
 // logs it.
 func TestUseServerServesUncounted(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, "SERVER this_host ANY 27000\nVENDOR demo\nUSE_SERVER\nFEATURE f1 demo 1.0 permanent uncounted HOSTID=ANY\n", "")
 	c := h.client("joe", "pc", "d")
 	hd := c.want("f1", "1.0", 4, 0)
@@ -235,6 +247,7 @@ func TestUseServerServesUncounted(t *testing.T) {
 // version on the line's hosts; without a line to upgrade it serves
 // nothing.
 func TestUpgradeUncounted(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	tests := []struct {
 		name    string
 		lines   []string

@@ -47,6 +47,7 @@ var randomOptions = []string{
 // the seats listed, duplicates once, plus the unused reservations never
 // exceed a pool's count plus overdraft, and agree with its "in use".
 func TestRandomConcurrent(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, randomLicense, randomOptions[0])
 	const clients, steps = 12, 120
 	var failures sync.Map

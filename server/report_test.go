@@ -84,6 +84,7 @@ func waitRecords(t *testing.T, n int, files ...string) []string {
 // TestReportLogEvents: one record per event, in order, each before the
 // client hears its answer.
 func TestReportLogEvents(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n")
 	path := filepath.Join(h.dir, "report.rl")
 	alice := h.client("alice", "ws1", "/dev/pts/1")
@@ -152,6 +153,7 @@ func TestReportLogEvents(t *testing.T) {
 // TestReportLogShutdownAndLinger: seats out at shutdown are checked in
 // for "shutdown", a lingering seat is IN when its linger begins.
 func TestReportLogShutdownAndLinger(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2", "FEATURE f2 demo 1.0 permanent 1"),
 		"REPORTLOG report.rl\nLINGER f2 60\n")
 	path := filepath.Join(h.dir, "report.rl")
@@ -199,6 +201,7 @@ func waitTick(t *testing.T, h *harness) {
 // every grant with -23 and leaves no seat out, until lmswitchr gives the
 // log a file.
 func TestReportLogNotWritable(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +no/such/dir/report.rl\n")
 	c := h.client("alice", "ws1", "/dev/pts/1")
 	c.want("f1", "1.0", 1, -23)
@@ -228,6 +231,7 @@ func TestReportLogNotWritable(t *testing.T) {
 // that are not regular files or cannot be created, with -42, and the log
 // goes on where it was.
 func TestLogSwitchRefused(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG +report.rl\n")
 	if err := os.WriteFile(filepath.Join(h.dir, "target"), nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -290,6 +294,7 @@ func TestLogSwitchRefused(t *testing.T) {
 
 // TestLmnewlogWithoutReportLog: lmnewlog needs a report log to rename.
 func TestLmnewlogWithoutReportLog(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "")
 	admin := h.client("admin", "srv", "console")
 	_, err := admin.c.Call(&protocol.NewReportLog{Path: "x.rl"})
@@ -305,6 +310,7 @@ func TestLmnewlogWithoutReportLog(t *testing.T) {
 // TestDebugLogSwitch: DEBUGLOG moves the vendor daemon's lines to its
 // file, lmswitch moves them again.
 func TestDebugLogSwitch(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "DEBUGLOG +demo.dl\n")
 	first := filepath.Join(h.dir, "demo.dl")
 	h.wantLog("Debug log for demo continues in " + first)
@@ -478,6 +484,7 @@ func diskFullHarness(t *testing.T, disk *failingDisk, license string, tweak ...f
 // then checkouts are granted, and the log verifies and holds no OUT for
 // a refused grant.
 func TestReportLogDiskFull(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	disk := &failingDisk{}
 	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 1"))
 	path := filepath.Join(h.dir, "report.rl")
@@ -531,6 +538,7 @@ func TestReportLogDiskFull(t *testing.T) {
 // TestReportLogBacklogWrittenByTimer: checkins kept while the disk is
 // full are written when space comes back although no record follows.
 func TestReportLogBacklogWrittenByTimer(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	disk := &failingDisk{}
 	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 4"))
 	path := filepath.Join(h.dir, "report.rl")
@@ -558,6 +566,7 @@ func TestReportLogBacklogWrittenByTimer(t *testing.T) {
 // refused with -23 and the debug log says why; checkins are still kept
 // past it (none is dropped) and all are written once the disk has room.
 func TestReportLogBacklogBound(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	disk := &failingDisk{}
 	h := diskFullHarness(t, disk, lic("FEATURE f1 demo 1.0 permanent 5"), func(rc *reportlog.Config) {
 		rc.MaxPending = 2
@@ -597,6 +606,7 @@ func TestReportLogBacklogBound(t *testing.T) {
 // from, is the new file's first record, the kept checkins follow it,
 // the set verifies, and checkouts go on in the new file.
 func TestReportLogSwitchWhileFull(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	for _, newLog := range []bool{false, true} {
 		name := "lmswitchr"
 		if newLog {
@@ -656,6 +666,7 @@ func TestReportLogSwitchWhileFull(t *testing.T) {
 // TestLogSwitchTrust: the log switches are admin requests: under -2 -p
 // they are refused over TCP with -63, and the log stays.
 func TestLogSwitchTrust(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n", func(c *VendorConfig) {
 		// An lmadmin group the test's user is not in.
 		c.Trust = Trust{AdminOnly: true, lookupGroup: func(string) (string, bool) { return "999999", true }, userGroups: func(uint32) []string { return nil }}
@@ -685,6 +696,7 @@ func TestLogSwitchTrust(t *testing.T) {
 // TestReportLogAddedByReread: a REPORTLOG added to the options file
 // starts the report log at the next lmreread, with its REREAD record.
 func TestReportLogAddedByReread(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "NOLOG QUEUED\n")
 	c := h.client("alice", "ws1", "/dev/pts/1")
 	c.want("f1", "1.0", 1, 0) // before the report log: not recorded
@@ -705,6 +717,7 @@ func TestReportLogAddedByReread(t *testing.T) {
 // TestReportLogTotal: an OUT record says how many seats its pool has
 // (total=N), after the queued mark of a grant from the queue.
 func TestReportLogTotal(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n")
 	alice := h.client("alice", "ws1", "/dev/pts/1")
 	bob := h.client("bob", "ws2", "/dev/pts/2")
@@ -871,6 +884,7 @@ loop:
 // again, so the report log has an OUT for it between the IN that began
 // the linger and the IN of its checkin (not IN, IN).
 func TestReportLogReadoptedLinger(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 2"), "REPORTLOG report.rl\nLINGER f1 600\n")
 	path := filepath.Join(h.dir, "report.rl")
 	c := h.client("alice", "ws1", "/dev/pts/1")

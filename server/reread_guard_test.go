@@ -11,6 +11,7 @@ import (
 // that is gone, emptied, cut short or garbled keeps serving what it
 // served, says why in the debug log, and applies the file once it is good.
 func TestRereadKeepsLastGood(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	tests := []struct {
 		name string
 		text string // "" removes the file

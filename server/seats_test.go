@@ -40,6 +40,7 @@ func resign(t *testing.T, dir, text string) {
 // prints, only while they are valid, in either order; an expired line is
 // logged EXPIRED and gives nothing.
 func TestIssuedCountsValidLines(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	// Each line has its own block (its own dates); the users sit under
 	// the line valid now.
 	const valid = " v1.0 floating issued=3 inuse=3\n  u0 h d v1.0 x1\n  u1 h d v1.0 x1\n  u2 h d v1.0 x1\n"
@@ -102,6 +103,7 @@ func TestIssuedCountsValidLines(t *testing.T) {
 // feature again: new checkouts are denied until fewer seats are out than
 // the new line gives; the holders keep their seats.
 func TestRereadOtherLinesKeepsCount(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 4"), "")
 	var holders []*testClient
 	var handles []uint64
@@ -130,6 +132,7 @@ func TestRereadOtherLinesKeepsCount(t *testing.T) {
 // options file's LINGER raises the cap, and lmremove (by user, host and
 // display, or by handle) frees a lingering seat at once.
 func TestLingerCapAndRemove(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	const week = 7 * 24 * 3600
 	lingering := func(h *harness, total int) string {
 		return fmt.Sprintf("f1 issued=1 inuse=1\n v1.0 floating issued=1 inuse=1\n  joe pc d v1.0 x1 linger %d/%d\n", total, total)
@@ -184,6 +187,7 @@ func TestLingerCapAndRemove(t *testing.T) {
 // request for the same feature from the same connection is refused with
 // -24, and the first stays queued.
 func TestQueueOnePerFeature(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "")
 	h.client("hold", "h", "d").want("f1", "1.0", 1, 0)
 	c := h.client("joe", "h", "d")
@@ -205,6 +209,7 @@ func TestQueueOnePerFeature(t *testing.T) {
 // denial it would have had without queueing, and other connections can
 // still queue.
 func TestQueueSessionBound(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	n := state.MaxQueuedPerSession + 1
 	var lines []string
 	for i := range n {

@@ -40,6 +40,7 @@ func withWeekOfLog(t *testing.T) func(*VendorConfig) {
 // what SetTriad set; the usage history holds the week's log before the
 // start and the seats since.
 func TestVendorStatsExt(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "REPORTLOG +report.rl\n", withWeekOfLog(t))
 	a, b := h.client("ann", "h1", "d1"), h.client("bob", "h2", "d2")
 	ha := a.want("f1", "1.0", 1, 0)
@@ -136,6 +137,7 @@ func TestVendorStatsExt(t *testing.T) {
 // TestVendorStatsExtNoReportLog: without a report log there is no
 // report-log counter and no history.
 func TestVendorStatsExtNoReportLog(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
 	h := newHarness(t, lic("FEATURE f1 demo 1.0 permanent 1"), "")
 	a := h.client("ann", "h1", "d1")
 	a.want("f1", "1.0", 1, 0)
