@@ -221,25 +221,30 @@ func TestTriadPartitionNetns(t *testing.T) {
 		told = append(told, strconv.FormatUint(lic.Handle(), 10))
 		return lic, j, nil
 	}
-	// refused checks that a checkout sent to the old master alone is
-	// refused with -96 (no quorum or not the master), never granted.
-	refused := func() bool {
+	// direct is a checkout sent to the old master alone: nil when it
+	// was refused with -96 (no quorum, or not the master), else what it
+	// did instead.
+	direct := func() error {
 		lic, j, err := grant(master.name(), "direct")
 		if err == nil {
 			lic.Checkin(ctx)
 			j.Close()
-			t.Fatalf("the partitioned old master %s granted handle %d", master.name(), lic.Handle())
+			return fmt.Errorf("the partitioned old master %s granted handle %d", master.name(), lic.Handle())
 		}
 		var e *lmerr.Error
 		if !errors.As(err, &e) || e.Code != lmerr.ServerDown || e.Minor != lmerr.MinorTriadNoQuorum && e.Minor != lmerr.MinorTriadNotMaster {
-			t.Logf("checkout at the old master: %v", err)
-			return false
+			return fmt.Errorf("checkout at the old master: %w, want -96", err)
 		}
-		return true
+		t.Logf("checkout at the old master refused: %v", err)
+		return nil
 	}
 
 	cut := time.Now()
 	n.cut(t, old, false)
+	// A checkout at the old master while its lease may still run: it
+	// cannot commit, so it must not be granted.
+	early := make(chan error, 1)
+	go func() { early <- direct() }()
 	var others []*member
 	for _, m := range ms {
 		if m != master {
@@ -268,11 +273,17 @@ func TestTriadPartitionNetns(t *testing.T) {
 	if got, _ := next.seats(); got["probe"] == "" {
 		t.Errorf("the new master's seats %v lack the probe's", got)
 	}
-	// The old master, its lease run out, refuses.
-	poll(t, "the old master to refuse with -96", refused)
+	if err := <-early; err != nil {
+		t.Errorf("right after the cut: %v", err)
+	}
+	// The old master, its lease run out, refuses at once.
 	for range 3 {
-		if !refused() {
-			t.Errorf("the old master refused a checkout without -96")
+		began := time.Now()
+		if err := direct(); err != nil {
+			t.Error(err)
+		}
+		if d := time.Since(began); d > 2*time.Second {
+			t.Errorf("the old master took %v to refuse a checkout", d)
 		}
 	}
 	if err := probe.Checkin(ctx); err != nil {
