@@ -153,8 +153,10 @@ func TestTriadPartitionNetns(t *testing.T) {
 	n := newNetnsTriad(t)
 	port := triadPorts(t, 1)[0]
 	ms := triadSetup(t, n.ips, []int{port, port, port}, fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", seats))
+	const grace = 3 * time.Second
 	for i, m := range ms {
 		m.netns = n.ns[i]
+		m.env = []string{"GOLM_TRIAD_GRACE=" + grace.String()}
 	}
 	master := startTriad(t, ms)
 	old := -1
@@ -291,6 +293,10 @@ func TestTriadPartitionNetns(t *testing.T) {
 	}
 	probeJob.Close()
 
+	poll(t, "the grace period to pass", func() bool { return time.Since(cut) > grace+3*time.Second })
+	if got, _ := next.seats(); !equalMaps(got, held) {
+		t.Errorf("seats on the new master %v past the grace period, before the cut %v", got, held)
+	}
 	// Healed, the old master follows the new one and catches up.
 	n.cut(t, old, true)
 	healed := time.Now()
@@ -310,6 +316,8 @@ func TestTriadPartitionNetns(t *testing.T) {
 		return ok1 && ok2 && equalMaps(a, b)
 	})
 
+	final, _ := next.seats()
+	t.Logf("seats at the end: %v, before the cut: %v", final, held)
 	sameReportLogs(t, ms, "report.rl", len(told)+2)
 	for _, m := range ms {
 		recs := strings.Join(usageRecords(t, m.dir+"/report.rl"), "\n") + "\n"
