@@ -146,17 +146,16 @@ func inUse(m *member) (int, bool) {
 // from the other two (the test still reaches it). The two elect a new
 // master that grants; the old master refuses (-96) and never grants;
 // no member ever shows more seats out than the license has. After the
-// partition heals the old master follows, and the three report logs are
-// the same and hold every grant a client was told about.
+// partition heals the old master follows, the holders' seats are still
+// out under their handles, and the three report logs are the same and
+// hold every grant a client was told about.
 func TestTriadPartitionNetns(t *testing.T) {
 	const seats, holders = 5, 3
 	n := newNetnsTriad(t)
 	port := triadPorts(t, 1)[0]
 	ms := triadSetup(t, n.ips, []int{port, port, port}, fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", seats))
-	const grace = 3 * time.Second
 	for i, m := range ms {
 		m.netns = n.ns[i]
-		m.env = []string{"GOLM_TRIAD_GRACE=" + grace.String()}
 	}
 	master := startTriad(t, ms)
 	old := -1
@@ -293,10 +292,6 @@ func TestTriadPartitionNetns(t *testing.T) {
 	}
 	probeJob.Close()
 
-	poll(t, "the grace period to pass", func() bool { return time.Since(cut) > grace+3*time.Second })
-	if got, _ := next.seats(); !equalMaps(got, held) {
-		t.Errorf("seats on the new master %v past the grace period, before the cut %v", got, held)
-	}
 	// Healed, the old master follows the new one and catches up.
 	n.cut(t, old, true)
 	healed := time.Now()
@@ -316,8 +311,12 @@ func TestTriadPartitionNetns(t *testing.T) {
 		return ok1 && ok2 && equalMaps(a, b)
 	})
 
-	final, _ := next.seats()
-	t.Logf("seats at the end: %v, before the cut: %v", final, held)
+	// The holders' seats are still out under their handles (within the
+	// grace period: a holder that stays on the old master through the
+	// partition is not told to move).
+	if final, _ := next.seats(); !equalMaps(final, held) {
+		t.Errorf("seats at the end %v, before the cut %v", final, held)
+	}
 	sameReportLogs(t, ms, "report.rl", len(told)+2)
 	for _, m := range ms {
 		recs := strings.Join(usageRecords(t, m.dir+"/report.rl"), "\n") + "\n"
