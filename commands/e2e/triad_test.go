@@ -37,6 +37,7 @@ type member struct {
 	extra []string
 	env   []string // more environment for lmgrd
 	stat  string   // the last lmstat -a output, shown when a test fails
+	netns string   // the network namespace lmgrd runs in, "" for this one
 }
 
 // triadHolders is how many live clients hold a seat when the master is
@@ -122,7 +123,12 @@ func (m *member) start() {
 	m.t.Helper()
 	m.done = make(chan struct{})
 	args := []string{"lmgrd", "-z", "-c", m.lic, "-l", "+" + m.log, "-bind", m.ip, "-data", filepath.Join(m.dir, "data")}
-	m.cmd = exec.Command(lmutil, append(args, m.extra...)...)
+	args = append(append([]string{lmutil}, args...), m.extra...)
+	if m.netns != "" {
+		// ip netns exec execs lmgrd itself: the process is lmgrd's.
+		args = append([]string{"ip", "netns", "exec", m.netns}, args...)
+	}
+	m.cmd = exec.Command(args[0], args[1:]...)
 	m.cmd.Dir = m.dir
 	m.cmd.Env = append(os.Environ(), "GOLM_LMGRD_BIND_RETRY=1s", "GOLM_LOCKDIR="+filepath.Join(m.dir, "lock"))
 	m.cmd.Env = append(m.cmd.Env, m.env...)

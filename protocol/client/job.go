@@ -564,6 +564,7 @@ func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol
 		// A triad member that is not the master, or no master yet:
 		// keep the license and try again, at the master if named.
 		v.job.noteMaster(v.spec, err)
+		v.job.passOver(v.spec, v.addr, err)
 		l.fail(err)
 		return false, err
 	}

@@ -66,6 +66,23 @@ func (j *Job) noteMaster(spec []licfile.ServerAddr, err error) bool {
 	return false
 }
 
+// passOver makes the member after at in spec the first to try next when
+// at answered -96 for want of a quorum: a member cut off from the other
+// two answers so for as long as the partition lasts, while the two may
+// have a master.
+func (j *Job) passOver(spec []licfile.ServerAddr, at licfile.ServerAddr, err error) {
+	var e *lmerr.Error
+	if !errors.As(err, &e) || e.Code != lmerr.ServerDown || e.Minor != lmerr.MinorTriadNoQuorum {
+		return
+	}
+	for i, a := range spec {
+		if a == at {
+			j.masters.Store(specString(spec), spec[(i+1)%len(spec)])
+			return
+		}
+	}
+}
+
 // ordered is spec with the master last heard of first.
 func (j *Job) ordered(spec []licfile.ServerAddr) []licfile.ServerAddr {
 	v, ok := j.masters.Load(specString(spec))
@@ -110,6 +127,7 @@ func (j *Job) triadCheckout(ctx context.Context, spec []licfile.ServerAddr, vc *
 			return lic, err
 		}
 		vc.mu.Lock()
+		j.passOver(spec, vc.addr, err)
 		rerr := vc.reconnectLocked(ctx)
 		vc.mu.Unlock()
 		if rerr != nil && !triadBusy(rerr) {
