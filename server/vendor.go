@@ -799,6 +799,13 @@ func (v *Vendor) handle(s *session, m protocol.Message) error {
 		return s.conn.Send(v.hostInfo(s, m))
 	case *protocol.Heartbeat:
 		v.apply(state.Heartbeat{Session: s.id, Now: v.cfg.Now()})
+		if e := v.triadStandby(); e != nil {
+			// A triad member that is not the master (a partitioned old
+			// master once its lease ran out, or a standby) does not
+			// vouch for the client's seats: the client goes on to the
+			// master before the new master's grace period ends.
+			return s.conn.Send(protocol.ErrorOf(e))
+		}
 		return s.conn.Send(&protocol.HeartbeatAck{Seq: m.Seq})
 	case *protocol.FeatureStatusRequest:
 		return v.status(s, m.Feature)

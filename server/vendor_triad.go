@@ -181,6 +181,23 @@ func (t *triadVendor) onMaster(master string) {
 	}
 }
 
+// triadStandby is, for a member of a triad that is not the master now,
+// the -96 that names the master (or says no master has a quorum); nil
+// for the master and for one server.
+func (v *Vendor) triadStandby() *lmerr.Error {
+	t := v.triad
+	if t == nil || t.repl.IsLeader() {
+		return nil
+	}
+	t.mu.Lock()
+	master := t.master
+	t.mu.Unlock()
+	if master == "" || !t.repl.HasMaster() {
+		return lmerr.New(lmerr.ServerDown, lmerr.MinorTriadNoQuorum)
+	}
+	return lmerr.New(lmerr.ServerDown, lmerr.MinorTriadNotMaster, "Master: "+master)
+}
+
 // triadReady is called once the vendor daemon told lmgrd it is ready:
 // from then on lmgrd hears of each change of master.
 func (v *Vendor) triadReady(ctrl *protocol.Conn) {

@@ -154,8 +154,10 @@ func TestTriadPartitionNetns(t *testing.T) {
 	n := newNetnsTriad(t)
 	port := triadPorts(t, 1)[0]
 	ms := triadSetup(t, n.ips, []int{port, port, port}, fmt.Sprintf("FEATURE f1 demo 1.0 permanent %d\n", seats))
+	const grace = 3 * time.Second
 	for i, m := range ms {
 		m.netns = n.ns[i]
+		m.env = []string{"GOLM_TRIAD_GRACE=" + grace.String()}
 	}
 	master := startTriad(t, ms)
 	old := -1
@@ -292,6 +294,10 @@ func TestTriadPartitionNetns(t *testing.T) {
 	}
 	probeJob.Close()
 
+	poll(t, "the grace period to pass", func() bool { return time.Since(cut) > grace+3*time.Second })
+	if got, _ := next.seats(); !equalMaps(got, held) {
+		t.Errorf("seats on the new master %v past the grace period, before the cut %v", got, held)
+	}
 	// Healed, the old master follows the new one and catches up.
 	n.cut(t, old, true)
 	healed := time.Now()
@@ -311,9 +317,9 @@ func TestTriadPartitionNetns(t *testing.T) {
 		return ok1 && ok2 && equalMaps(a, b)
 	})
 
-	// The holders' seats are still out under their handles (within the
-	// grace period: a holder that stays on the old master through the
-	// partition is not told to move).
+	// The holders' seats are still out under their handles, past the
+	// new master's grace period: a holder on the old master was told to
+	// move by its heartbeat's -96 and reattached.
 	if final, _ := next.seats(); !equalMaps(final, held) {
 		t.Errorf("seats at the end %v, before the cut %v", final, held)
 	}

@@ -671,6 +671,13 @@ func (v *vendorConn) verifyHeldLocked(ctx context.Context, lead protocol.Message
 	replies, errs := v.link.callAll(ctx, reqs, timeout)
 	if lead != nil {
 		if errs[0] != nil {
+			if triadBusy(errs[0]) {
+				// A triad member that is no longer the master: the
+				// job goes on to the master with its seats (recover).
+				v.job.noteMaster(v.spec, errs[0])
+				v.job.passOver(v.spec, v.addr, errs[0])
+				v.link.fail(errs[0])
+			}
 			return
 		}
 		replies, errs = replies[1:], errs[1:]
