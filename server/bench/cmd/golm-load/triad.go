@@ -421,8 +421,11 @@ func (t *triadBench) failover(master *bench.Server, jobs []*client.Job, lics []*
 	adopted, lost := t.adopted.Load()-adopted0, t.lost.Load()-lost0
 	s.add("triad failover: kill -9 of the master to the first grant by the new master", fmt.Sprintf("%.2f s (elected after %.2f s)", first.Seconds(), took.Seconds()), "< 5 s", ptr(first < 5*time.Second))
 	s.add(fmt.Sprintf("triad failover: seats of %d live jobs kept under their handle / lost", n),
-		fmt.Sprintf("%d / %d (all back after %.2f s; %d on the new master)", min(same, onMaster), n-min(same, onMaster), back.Seconds(), onMaster),
-		"all kept", ptr(same == n && onMaster == n && lost == 0 && adopted == int64(n)))
+		fmt.Sprintf("%d / %d (all back after %.2f s; %d on the new master; %d re-adoptions)", min(same, onMaster), n-min(same, onMaster), back.Seconds(), onMaster, adopted),
+		// A job may be re-adopted more than once: a member it reached
+		// first that is not the master answers its heartbeat with -96
+		// and it moves on, handles kept.
+		"all kept", ptr(same == n && onMaster == n && lost == 0 && adopted >= int64(n)))
 	return nil
 }
 
