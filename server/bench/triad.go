@@ -34,7 +34,7 @@ func TriadLicenseText(hosts []string, ports []int, features, seats int) []byte {
 // member's copy of the file, in dir.
 func WriteTriadLicense(dir, keyDir string, hosts []string, ports []int, features, seats int) (string, error) {
 	if len(hosts) != 3 || len(ports) != 3 {
-		return "", fmt.Errorf("a triad has three SERVER lines, not %d", len(hosts))
+		return "", fmt.Errorf("a triad has three SERVER lines: %d hosts and %d ports given", len(hosts), len(ports))
 	}
 	return writeSigned(dir, keyDir, TriadLicenseText(hosts, ports, features, seats))
 }

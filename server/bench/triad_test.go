@@ -68,10 +68,10 @@ func TestWriteTriadLicense(t *testing.T) {
 		ports []int
 		want  string
 	}{
-		{"two hosts", hosts[:2], []int{1, 2}, "a triad has three SERVER lines, not 2"},
-		{"four hosts", append(hosts, "127.0.0.4"), []int{1, 2, 3, 4}, "a triad has three SERVER lines, not 4"},
+		{"two hosts", hosts[:2], []int{1, 2}, "a triad has three SERVER lines: 2 hosts and 2 ports given"},
+		{"four hosts", append(hosts, "127.0.0.4"), []int{1, 2, 3, 4}, "a triad has three SERVER lines: 4 hosts and 4 ports given"},
 		// The message counts the hosts only.
-		{"ports short", hosts, []int{1, 2}, "a triad has three SERVER lines"},
+		{"ports short", hosts, []int{1, 2}, "a triad has three SERVER lines: 3 hosts and 2 ports given"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := t.TempDir()
