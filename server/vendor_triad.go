@@ -34,8 +34,11 @@ type Replica interface {
 	Touch(sessions []uint64)
 	// SessionID is a session number no earlier master has given.
 	SessionID() uint64
-	// IsLeader reports whether this member is the master now.
+	// IsLeader reports whether this member is the master now; Standby
+	// is nil then, else the -96 a client is answered (naming the
+	// master, or no quorum).
 	IsLeader() bool
+	Standby() error
 	// Term is the Raft term; HasMaster whether a master with a quorum
 	// is known to this member.
 	Term() uint64
@@ -182,20 +185,16 @@ func (t *triadVendor) onMaster(master string) {
 }
 
 // triadStandby is, for a member of a triad that is not the master now,
-// the -96 that names the master (or says no master has a quorum); nil
-// for the master and for one server.
+// the -96 its replica answers (naming the master, or no quorum); nil for
+// the master and for one server.
 func (v *Vendor) triadStandby() *lmerr.Error {
-	t := v.triad
-	if t == nil || t.repl.IsLeader() {
+	if v.triad == nil {
 		return nil
 	}
-	t.mu.Lock()
-	master := t.master
-	t.mu.Unlock()
-	if master == "" || !t.repl.HasMaster() {
-		return lmerr.New(lmerr.ServerDown, lmerr.MinorTriadNoQuorum)
+	if err := v.triad.repl.Standby(); err != nil {
+		return asFlexErr(err)
 	}
-	return lmerr.New(lmerr.ServerDown, lmerr.MinorTriadNotMaster, "Master: "+master)
+	return nil
 }
 
 // triadReady is called once the vendor daemon told lmgrd it is ready:

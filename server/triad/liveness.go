@@ -57,9 +57,8 @@ func (m *Member) Forget(session uint64) {
 // old master reattach with their handles before their seats are freed.
 // It returns the results in that order.
 func (m *Member) Tick(ctx context.Context, timeout time.Duration) ([]state.Result, error) {
-	if !m.IsLeader() {
-		id, _ := m.Leader()
-		return nil, errNotMaster(id)
+	if err := m.Standby(); err != nil {
+		return nil, err
 	}
 	now := m.cfg.Now()
 	term := m.raft.CurrentTerm()

@@ -273,6 +273,16 @@ func (m *Member) Raft() *raft.Raft { return m.raft }
 // answered once committed by a quorum).
 func (m *Member) IsLeader() bool { return m.raft.State() == raft.Leader }
 
+// Standby is nil when this member is the master; else the -96 a client
+// is answered: naming the master, or saying that no master has a quorum.
+func (m *Member) Standby() error {
+	if m.IsLeader() {
+		return nil
+	}
+	id, _ := m.Leader()
+	return errNotMaster(id)
+}
+
 // Leader is the master's ID and Raft address, "" while there is none.
 func (m *Member) Leader() (id, addr string) {
 	a, i := m.raft.LeaderWithID()
@@ -322,9 +332,8 @@ func (m *Member) Propose(ctx context.Context, cmds []Command) ([]state.Result, e
 			}
 		}
 	}
-	if !m.IsLeader() {
-		id, _ := m.Leader()
-		return nil, errNotMaster(id)
+	if err := m.Standby(); err != nil {
+		return nil, err
 	}
 	if err := m.fsm.Err(); err != nil {
 		// A master that cannot apply what it commits would refuse
