@@ -563,8 +563,7 @@ func (v *vendorConn) recheckout(ctx context.Context, lic *License, req *protocol
 	if err != nil && triadBusy(err) {
 		// A triad member that is not the master, or no master yet:
 		// keep the license and try again, at the master if named.
-		v.job.noteMaster(v.spec, err)
-		v.job.passOver(v.spec, v.addr, err)
+		v.job.heard(v.spec, v.addr, err)
 		l.fail(err)
 		return false, err
 	}
@@ -674,8 +673,7 @@ func (v *vendorConn) verifyHeldLocked(ctx context.Context, lead protocol.Message
 			if triadBusy(errs[0]) {
 				// A triad member that is no longer the master: the
 				// job goes on to the master with its seats (recover).
-				v.job.noteMaster(v.spec, errs[0])
-				v.job.passOver(v.spec, v.addr, errs[0])
+				v.job.heard(v.spec, v.addr, errs[0])
 				v.link.fail(errs[0])
 			}
 			return

@@ -23,8 +23,8 @@ import (
 
 // masterOf is the master a not-master answer names.
 func masterOf(err error) (licfile.ServerAddr, bool) {
-	var e *lmerr.Error
-	if !errors.As(err, &e) || e.Code != lmerr.ServerDown || e.Minor != lmerr.MinorTriadNotMaster {
+	e, minor := triadAnswer(err)
+	if minor != lmerr.MinorTriadNotMaster {
 		return licfile.ServerAddr{}, false
 	}
 	for _, d := range e.Detail {
@@ -41,11 +41,25 @@ func masterOf(err error) (licfile.ServerAddr, bool) {
 // triadBusy reports whether err is a triad's -96: no master with a
 // quorum just now, or this member is not the master.
 func triadBusy(err error) bool {
+	_, minor := triadAnswer(err)
+	return minor == lmerr.MinorTriadNotMaster || minor == lmerr.MinorTriadNoQuorum
+}
+
+// triadAnswer is err as a triad member's -96 and its minor number; 0
+// for any other error.
+func triadAnswer(err error) (*lmerr.Error, lmerr.Minor) {
 	var e *lmerr.Error
 	if !errors.As(err, &e) || e.Code != lmerr.ServerDown {
-		return false
+		return nil, 0
 	}
-	return e.Minor == lmerr.MinorTriadNotMaster || e.Minor == lmerr.MinorTriadNoQuorum
+	return e, e.Minor
+}
+
+// heard acts on a -96 from the member at of spec: a master it names is
+// tried first next, and after a no-quorum answer the member after it.
+func (j *Job) heard(spec []licfile.ServerAddr, at licfile.ServerAddr, err error) {
+	j.noteMaster(spec, err)
+	j.passOver(spec, at, err)
 }
 
 // noteMaster remembers the master a not-master answer from spec named.
@@ -71,8 +85,7 @@ func (j *Job) noteMaster(spec []licfile.ServerAddr, err error) bool {
 // two answers so for as long as the partition lasts, while the two may
 // have a master.
 func (j *Job) passOver(spec []licfile.ServerAddr, at licfile.ServerAddr, err error) {
-	var e *lmerr.Error
-	if !errors.As(err, &e) || e.Code != lmerr.ServerDown || e.Minor != lmerr.MinorTriadNoQuorum {
+	if _, minor := triadAnswer(err); minor != lmerr.MinorTriadNoQuorum {
 		return
 	}
 	for i, a := range spec {
@@ -102,15 +115,11 @@ func (j *Job) ordered(spec []licfile.ServerAddr) []licfile.ServerAddr {
 // triadCheckout is a checkout that follows a not-master answer to the
 // master, at most twice.
 // While the triad elects a master (-96, no quorum) it tries again for up
-// to the job's master wait (WithMasterWait), so that a checkout made during a failover waits for
-// the new master rather than failing.
+// to the job's master wait (WithMasterWait), so that a checkout made
+// during a failover waits for the new master rather than failing.
 func (j *Job) triadCheckout(ctx context.Context, spec []licfile.ServerAddr, vc *vendorConn, do func(*vendorConn) (*License, error)) (*License, error) {
 	lic, err := do(vc)
-	wait := j.cfg.masterWait
-	if wait <= 0 {
-		wait = DefaultMasterWait
-	}
-	giveUp := time.Now().Add(wait)
+	giveUp := time.Now().Add(j.cfg.masterWait)
 	for moves := 0; err != nil && len(spec) > 1; {
 		switch {
 		case j.noteMaster(spec, err) && moves < 2:
