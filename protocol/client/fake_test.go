@@ -37,7 +37,10 @@ type fakeServer struct {
 	heartbeats  int
 	fresh       int
 	vendorConns int
-	conns       map[net.Conn]bool
+	// heartbeatErr, when set, answers heartbeats instead of an ack (a
+	// triad member that is not the master).
+	heartbeatErr *protocol.Error
+	conns        map[net.Conn]bool
 	// lastConn numbers connections across listeners and restarts, so
 	// that a seat's conn names one connection only; stale holds the
 	// listeners closed, whose late accepts are dropped.
@@ -272,6 +275,9 @@ func (f *fakeServer) serveVendor(c *protocol.Conn, conn int) {
 		case *protocol.Heartbeat:
 			f.heartbeats++
 			reply = &protocol.HeartbeatAck{Seq: m.Seq}
+			if f.heartbeatErr != nil {
+				reply = f.heartbeatErr
+			}
 		case *protocol.HostInfo:
 			reply = &protocol.OK{}
 		case *protocol.FeatureStatusRequest:

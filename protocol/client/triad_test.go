@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"golm/lmutil/licfile"
+	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
 )
 
@@ -326,6 +327,57 @@ func TestMasterWait(t *testing.T) {
 			}
 			if got := newConfig(opts).masterWait; got != c.want {
 				t.Errorf("master wait %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestHeartbeatNotMaster: a heartbeat answered -96 (a triad member that
+// is no longer the master) makes the job reconnect and re-adopt its
+// seat under its handle; any other heartbeat error does not.
+func TestHeartbeatNotMaster(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		err   *protocol.Error
+		moves bool
+	}{
+		{"no quorum", &protocol.Error{Code: lmerr.ServerDown, Minor: lmerr.MinorTriadNoQuorum}, true},
+		{"another error", &protocol.Error{Code: lmerr.BadCode, Minor: 1}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := newFakeServer(t, map[string]int{"f1": 1})
+			srv.sticky = true // a triad keeps a session's seats for its grace period
+			j := openJob(t, srv.spec(), WithHeartbeat(50*time.Millisecond))
+			lic, err := j.Checkout(context.Background(), "f1", "1.0", 1)
+			if err != nil {
+				t.Fatalf("Checkout: %v", err)
+			}
+			handle := lic.Handle()
+			srv.mu.Lock()
+			srv.heartbeatErr = c.err
+			hb := srv.heartbeats
+			srv.mu.Unlock()
+			state := func() (heartbeats, adopted int) {
+				srv.mu.Lock()
+				defer srv.mu.Unlock()
+				return srv.heartbeats, srv.adopted
+			}
+			if c.moves {
+				waitFor(t, "the seat re-adopted", func() bool { _, a := state(); return a >= 1 })
+			} else {
+				waitFor(t, "three heartbeats answered with the error", func() bool { n, _ := state(); return n >= hb+3 })
+				if _, a := state(); a != 0 {
+					t.Errorf("%d re-adoptions after %v, want none", a, c.err)
+				}
+			}
+			srv.mu.Lock()
+			srv.heartbeatErr = nil
+			srv.mu.Unlock()
+			if err := lic.Err(); err != nil || lic.Handle() != handle {
+				t.Errorf("license %v, handle %d; want held under %d", err, lic.Handle(), handle)
+			}
+			if srv.InUse("f1") != 1 {
+				t.Errorf("%d seats in use, want 1", srv.InUse("f1"))
 			}
 		})
 	}
