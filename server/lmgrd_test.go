@@ -1,8 +1,14 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"golm/lmutil/licfile"
 )
@@ -43,6 +49,40 @@ func TestFindServerLine(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("FindServerLine = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestBindRetryEvery: lmgrd tries a busy port again after each
+// BindRetryEvery pause until BindRetry has passed, saying so each time.
+func TestBindRetryEvery(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for _, c := range []struct {
+		name     string
+		every    time.Duration
+		min, max int // tries the terminal hears of
+	}{
+		{"every 50ms for 1s", 50 * time.Millisecond, 3, 21},
+		{"the default pause, longer than the second", DefaultBindRetryEvery, 1, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // both try the one busy port
+			var stderr bytes.Buffer // bind writes it on this goroutine
+			l := &Lmgrd{cfg: Config{BindRetry: time.Second, BindRetryEvery: c.every, Stderr: &stderr}, log: NewDebugLog(io.Discard, "lmgrd", time.Now)}
+			if got, err := l.bind(context.Background(), port); err == nil {
+				got.Close()
+				t.Fatal("bound a busy port")
+			}
+			n := strings.Count(stderr.String(), fmt.Sprintf("port %d is in use by another process", port))
+			if n < c.min || n > c.max {
+				t.Errorf("%d tries announced, want %d to %d:\n%s", n, c.min, c.max, stderr.String())
 			}
 		})
 	}
