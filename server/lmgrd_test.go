@@ -62,7 +62,7 @@ func TestBindRetryEvery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() }) // after the parallel subtests
 	port := ln.Addr().(*net.TCPAddr).Port
 	for _, c := range []struct {
 		name     string
