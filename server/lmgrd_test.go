@@ -73,7 +73,7 @@ func TestBindRetryEvery(t *testing.T) {
 		{"the default pause, longer than the second", DefaultBindRetryEvery, 1, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			t.Parallel() // both try the one busy port
+			t.Parallel()            // both try the one busy port
 			var stderr bytes.Buffer // bind writes it on this goroutine
 			l := &Lmgrd{cfg: Config{BindRetry: time.Second, BindRetryEvery: c.every, Stderr: &stderr}, log: NewDebugLog(io.Discard, "lmgrd", time.Now)}
 			if got, err := l.bind(context.Background(), port); err == nil {
