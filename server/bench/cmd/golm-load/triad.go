@@ -422,10 +422,12 @@ func (t *triadBench) failover(master *bench.Server, jobs []*client.Job, lics []*
 	s.add("triad failover: kill -9 of the master to the first grant by the new master", fmt.Sprintf("%.2f s (elected after %.2f s)", first.Seconds(), took.Seconds()), "< 5 s", ptr(first < 5*time.Second))
 	s.add(fmt.Sprintf("triad failover: seats of %d live jobs kept under their handle / lost", n),
 		fmt.Sprintf("%d / %d (all back after %.2f s; %d on the new master; %d re-adoptions)", min(same, onMaster), n-min(same, onMaster), back.Seconds(), onMaster, adopted),
-		// A job may be re-adopted more than once: a member it reached
-		// first that is not the master answers its heartbeat with -96
-		// and it moves on, handles kept.
-		"all kept", ptr(same == n && onMaster == n && lost == 0 && adopted >= int64(n)))
+		// Kept is what the jobs and the new master show: each job's
+		// handle, on the new master, none lost. The re-adoptions its
+		// log counts are reported, not judged: a job may move more than
+		// once (a member that is not the master answers its heartbeat
+		// with -96) and be re-checked-out by either path.
+		"all kept", ptr(same == n && onMaster == n && lost == 0))
 	return nil
 }
 
