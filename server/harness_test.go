@@ -291,14 +291,31 @@ func (h *harness) eventuallyStatus(feature, want string) {
 	}
 }
 
-// wantLog fails unless the debug log contains every line part.
+// wantLog fails unless the debug log comes to contain every line part.
 func (h *harness) wantLog(parts ...string) {
 	h.t.Helper()
-	log := h.log.String()
-	for _, p := range parts {
-		if !strings.Contains(log, p) {
-			h.t.Errorf("debug log lacks %q:\n%s", p, log)
+	// The lines of what the tick loop did (a TIMEOUT's IN, a linger's
+	// end) are written just after the state changed, so a test that saw
+	// the state may be ahead of them: wait for them as for a status.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		log := h.log.String()
+		var missing []string
+		for _, p := range parts {
+			if !strings.Contains(log, p) {
+				missing = append(missing, p)
+			}
 		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, p := range missing {
+				h.t.Errorf("debug log lacks %q:\n%s", p, log)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
 	}
 }
 
