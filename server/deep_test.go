@@ -104,3 +104,46 @@ func TestServeDeepWorkersStalled(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestServeDeepBusyInline: with many connections open (deepAbove 0), a
+// connection whose requests come back to back is answered on its own
+// goroutine once busyAfter requests in a row came soon after their
+// answer; one whose requests come later than busyWithin is handed to the
+// request workers each time, as an idle client's heartbeat is.
+func TestServeDeepBusyInline(t *testing.T) {
+	t.Parallel() // a vendor daemon of its own, in this process
+	const license = "SERVER this_host ANY 27000\nVENDOR demo\nFEATURE f1 demo 1.0 permanent 3\n"
+	h := newHarness(t, license, "")
+	h.v.deepAbove.Store(0)
+	const within = 20 * time.Millisecond
+	h.v.busyWithin.Store(int64(within))
+	tests := []struct {
+		name     string
+		pause    time.Duration // between one answer and the next request
+		pairs    int
+		min, max uint64 // requests handed over
+	}{
+		// The first busyAfter requests are handed over; a loaded
+		// machine may delay a few more past busyWithin.
+		{"back to back", 0, 50, busyAfter, busyAfter + 10},
+		{"paused", 2 * within, 3, 6, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := h.client("joe", "h1", "d1")
+			defer c.c.Close()
+			before := h.v.deepSteps.Load()
+			for range tt.pairs {
+				time.Sleep(tt.pause)
+				hd := c.want("f1", "1.0", 1, 0)
+				time.Sleep(tt.pause)
+				if got := c.checkin(hd); got != 0 {
+					t.Fatalf("checkin: code %d", got)
+				}
+			}
+			if got := h.v.deepSteps.Load() - before; got < tt.min || got > tt.max {
+				t.Errorf("%d of %d requests handed to the request workers, want %d to %d", got, 2*tt.pairs, tt.min, tt.max)
+			}
+		})
+	}
+}

@@ -129,8 +129,10 @@ type Vendor struct {
 	nolog       atomic.Uint32 // options.NoLog of the options file
 	limit       *connLimit
 	stats       vendorStats
-	report      reportState  // REPORTLOG and DEBUGLOG (report.go)
-	deepAbove   atomic.Int64 // deepAbove, or what a test sets
+	report      reportState   // REPORTLOG and DEBUGLOG (report.go)
+	deepAbove   atomic.Int64  // deepAbove, or what a test sets
+	busyWithin  atomic.Int64  // busyWithin, or what a test sets
+	deepSteps   atomic.Uint64 // requests handed to the request workers, for tests
 	signed      atomic.Pointer[signedForms]
 	// work hands a deep step (see run) to an idle request worker; it is
 	// unbuffered, so a send succeeds only when a worker waits for it.
@@ -158,6 +160,7 @@ func NewVendor(cfg VendorConfig) (*Vendor, error) {
 	cfg.HandshakeTimeout = handshakeTimeout(cfg.HandshakeTimeout)
 	v := &Vendor{cfg: cfg, log: cfg.Log, runID: randomID(), stopTick: make(chan struct{}), work: make(chan func())}
 	v.deepAbove.Store(deepAbove)
+	v.busyWithin.Store(int64(busyWithin))
 	v.limit = newConnLimit(cfg.MaxConnections, cfg.Log)
 	v.cs = newConnServer(cfg.Log, v.limit, cfg.Trust, cfg.HandshakeTimeout)
 	v.cs.handle = v.serveConn
@@ -709,6 +712,14 @@ func (v *Vendor) hostIDs(s *session, m *protocol.HostIDs) *protocol.OK {
 // handed only requests it can read without waiting, and answers on the
 // worker every request the connection has sent (a heartbeat comes with a
 // seat question per seat held).
+//
+// A busy connection, whose last busyAfter requests each came within
+// busyWithin of the answer before, is answered on its own goroutine at
+// any count: its stack is in use anyway, and the hand-over would cost it
+// two goroutine switches per request, so that throughput would step
+// down as the connection count passes deepAbove. A client that connects,
+// checks out and then only heartbeats never counts as busy, and keeps
+// the small stack.
 func (v *Vendor) serveSession(s *session) {
 	var ok bool
 	done := make(chan struct{}, 1)
@@ -719,6 +730,10 @@ func (v *Vendor) serveSession(s *session) {
 		}
 		done <- struct{}{}
 	}
+	// With many connections open: when the last request was answered,
+	// and how many requests in a row came soon after the answer before.
+	var answered time.Time
+	streak := 0
 	for {
 		if v.shallow() {
 			if s.conn.Wait() != nil {
@@ -729,17 +744,42 @@ func (v *Vendor) serveSession(s *session) {
 			// Wait first: it lets go of the frame buffer of the last
 			// request while the connection is idle, which WaitFrame
 			// alone would keep (a kilobyte or two per client).
-			if s.conn.Wait() != nil || s.conn.WaitFrame() != nil {
+			if s.conn.Wait() != nil {
 				return
 			}
-			v.runDeep(deep)
-			<-done
+			if time.Since(answered) < time.Duration(v.busyWithin.Load()) {
+				streak++
+			} else {
+				streak = 0
+			}
+			if streak >= busyAfter {
+				ok = v.serveOne(s)
+			} else {
+				if s.conn.WaitFrame() != nil {
+					return
+				}
+				v.deepSteps.Add(1)
+				v.runDeep(deep)
+				<-done
+			}
+			answered = time.Now()
 		}
 		if !ok {
 			return
 		}
 	}
 }
+
+// busyWithin is how soon after its last answer a connection's next
+// request must come, busyAfter times in a row, for the connection to
+// count as busy (see serveSession): a client that loops on requests
+// comes back within a round trip, or within a sweep of the daemon's
+// other busy clients on a loaded machine; one that only heartbeats
+// comes back after seconds.
+const (
+	busyWithin = time.Second
+	busyAfter  = 4
+)
 
 // serveOne reads and answers one request; false when the connection is
 // done.
