@@ -32,12 +32,12 @@ const fetchMagic = 'R'
 
 // Bounds of a fetch.
 const (
-	fetchTimeout     = 10 * time.Second // a whole fetch, on either side
-	peekTimeout      = 10 * time.Second // for the first byte of a connection
-	maxFetchRecords  = 4096             // record lines in one answer
-	maxFetchBytes    = 4 << 20          // bytes in one answer
-	maxFetchRequest  = 48               // bytes of a request line
-	maxFetchServing  = 4                // fetches served at once
+	fetchTimeout    = 10 * time.Second // a whole fetch, on either side
+	peekTimeout     = 10 * time.Second // for the first byte of a connection
+	maxFetchRecords = 4096             // record lines in one answer
+	maxFetchBytes   = 4 << 20          // bytes in one answer
+	maxFetchRequest = 48               // bytes of a request line
+	maxFetchServing = 4                // fetches served at once
 )
 
 // ReportLines is what a member serves fetches from: the record lines
