@@ -13,6 +13,7 @@ import (
 	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/reportlog"
 	"golm/lmutil/server/state"
 )
 
@@ -76,6 +77,22 @@ type ReplicaHooks struct {
 	// the one the master reread.
 	PoolsByHash  func(h [32]byte) ([]*state.Pool, error)
 	PolicyByHash func(h [32]byte) (state.Policy, error)
+	// ReportMark is the position of the report log's stream: the
+	// sequence number the next committed record will have and the hash
+	// of the one before it (reportlog.Writer.Stream); a snapshot
+	// carries it.
+	ReportMark func() (next uint64, last string)
+	// ReportRestore says where the stream of committed records is: at
+	// the start (record 1), or at a snapshot's position. The report log
+	// skips the records it holds; those it lacks it copies from
+	// another member with fetch (the lines of the records from ...
+	// before to that one member has) or, failing that, gives up, in the
+	// debug log. next 0: the position is not known (a snapshot of an
+	// earlier version), the report log goes on at its own.
+	ReportRestore func(next uint64, last string, fetch func(from, to uint64) ([]string, error))
+	// ReportLines are the record lines from ... before to this
+	// member's report log holds, for another member's fetch.
+	ReportLines func(from, to uint64) ([]string, error)
 }
 
 // TriadConfig makes a vendor daemon a member of a triad.
@@ -116,6 +133,33 @@ type triadVendor struct {
 	rotating  sync.Mutex
 	rotated   *protocol.LogSwitched
 	rotateErr *lmerr.Error
+	// logsOpen is closed once the report log is open (openLogs): the
+	// member starts before it, and its commits wait. opened and stash
+	// (the stream's position told before, see ReportRestore) are
+	// guarded by the report log's lock.
+	logsOpen chan struct{}
+	quit     chan struct{}
+	quitOnce sync.Once
+	opened   bool
+	stash    *streamPos
+}
+
+// streamPos is a position of the stream of committed records.
+type streamPos struct {
+	next  uint64
+	last  string
+	fetch func(from, to uint64) ([]string, error)
+}
+
+// waitLogs holds a commit until the report log is open; false once the
+// member stops.
+func (t *triadVendor) waitLogs() bool {
+	select {
+	case <-t.logsOpen:
+		return true
+	case <-t.quit:
+		return false
+	}
 }
 
 // startTriad starts the vendor daemon's member of the triad; its seat
@@ -127,7 +171,7 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 	if tc.CommitTimeout <= 0 {
 		tc.CommitTimeout = 5 * time.Second
 	}
-	t := &triadVendor{cfg: *tc, live: map[uint64]struct{}{}}
+	t := &triadVendor{cfg: *tc, live: map[uint64]struct{}{}, logsOpen: make(chan struct{}), quit: make(chan struct{})}
 	quiet := &Vendor{cfg: v.cfg, log: NewDebugLog(io.Discard, v.cfg.Name, v.cfg.Now)}
 	quiet.cfg.Log = quiet.log
 	repl, err := tc.Start(ReplicaHooks{
@@ -142,9 +186,22 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 			st.Apply(state.SetPolicy{Policy: policy})
 			return st
 		},
-		OnCommit: v.onCommit,
+		OnCommit: func(index uint64, at time.Time, cmd state.Command, r state.Result) {
+			if t.waitLogs() {
+				v.onCommit(index, at, cmd, r)
+			}
+		},
 		OnMaster: t.onMaster,
-		OnRotate: func(at time.Time, path string, newLog bool) { v.onRotate(t, at, path, newLog) },
+		OnRotate: func(at time.Time, path string, newLog bool) {
+			if t.waitLogs() {
+				v.onRotate(t, at, path, newLog)
+			}
+		},
+		ReportMark: func() (uint64, string) { return v.reportMark(t) },
+		ReportRestore: func(next uint64, last string, fetch func(from, to uint64) ([]string, error)) {
+			v.reportRestore(t, streamPos{next, last, fetch})
+		},
+		ReportLines: v.reportLines,
 		PoolsByHash: func(h [32]byte) ([]*state.Pool, error) {
 			p, _, err := v.byHash(quiet, h, true)
 			return p, err
@@ -375,8 +432,114 @@ func (v *Vendor) closeClients() { v.cs.closeConns() }
 // stopTriad stops the member, after the vendor daemon's connections.
 func (v *Vendor) stopTriad() {
 	if v.triad != nil {
+		v.triad.quitOnce.Do(func() { close(v.triad.quit) })
 		v.triad.repl.Shutdown()
 	}
+}
+
+// triadLogsOpened is called once openLogs is done: the report log goes
+// on at the stream's position told so far, and commits may be written.
+func (v *Vendor) triadLogsOpened() {
+	t := v.triad
+	if t == nil {
+		return
+	}
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if t.opened {
+		return
+	}
+	t.opened = true
+	if t.stash != nil {
+		v.continueStreamLocked(*t.stash)
+		t.stash = nil
+	}
+	close(t.logsOpen)
+}
+
+// reportMark is the report log's stream position, for a snapshot.
+func (v *Vendor) reportMark(t *triadVendor) (uint64, string) {
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if !t.opened && t.stash != nil {
+		return t.stash.next, t.stash.last
+	}
+	if rs.w == nil {
+		return 0, ""
+	}
+	return rs.w.Stream()
+}
+
+// reportRestore is ReportRestore: before the report log is open, the
+// position is kept for when it is.
+func (v *Vendor) reportRestore(t *triadVendor, p streamPos) {
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if !t.opened {
+		t.stash = &p
+		return
+	}
+	v.continueStreamLocked(p)
+}
+
+// continueStreamLocked makes the report log continue the stream of
+// committed records at p: it skips the records it holds, copies those it
+// lacks from another member, and gives up those it cannot copy, naming
+// them in the debug log. rs.mu is held.
+func (v *Vendor) continueStreamLocked(p streamPos) {
+	w := v.report.w
+	if w == nil {
+		return
+	}
+	if p.next == 0 {
+		// Unknown: the log goes on at its own position.
+		_ = w.SetStream(w.Next(), "")
+		return
+	}
+	for w.Next() < p.next && p.fetch != nil {
+		from := w.Next()
+		lines, err := p.fetch(from, p.next)
+		if err != nil {
+			v.log.Printf("REPORTLOG: records %d to %d could not be fetched from another member: %v", from, p.next-1, err)
+			break
+		}
+		n, err := w.AppendLines(lines)
+		if err != nil {
+			v.log.Printf("REPORTLOG: record %d from another member not copied: %v", from+uint64(n), trimLogPrefix(err))
+			break
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if from := w.Next(); from < p.next {
+		if err := w.Gap(p.next, p.last); err != nil {
+			v.log.Printf("REPORTLOG: records %d to %d are missing from this report log, and it cannot continue at record %d: %v", from, p.next-1, p.next, trimLogPrefix(err))
+		} else {
+			v.log.Printf("REPORTLOG: records %d to %d are missing from this report log (the triad's snapshot compacted them and no other member gave them); it continues at record %d in %s", from, p.next-1, p.next, w.Path())
+		}
+	} else if n := w.Next(); n > p.next {
+		v.log.Printf("REPORTLOG: records %d to %d are in this report log already: they are not written again", p.next, n-1)
+	}
+	if err := w.SetStream(p.next, p.last); err != nil {
+		v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
+	}
+}
+
+// reportLines serves another member's fetch of records from ... before
+// to, from this member's report log files.
+func (v *Vendor) reportLines(from, to uint64) ([]string, error) {
+	rs := &v.report
+	rs.mu.Lock()
+	w := rs.w
+	rs.mu.Unlock()
+	if w == nil {
+		return nil, nil
+	}
+	return reportlog.ReadLines(w.Path(), v.cfg.Name, from, to, 0, 0)
 }
 
 // rereadTriad applies an lmreread to the triad: every member has checked
