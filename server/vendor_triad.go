@@ -499,33 +499,26 @@ func (v *Vendor) continueStreamLocked(p streamPos) {
 		_ = w.SetStream(w.Next(), "")
 		return
 	}
-	for w.Next() < p.next && p.fetch != nil {
-		from := w.Next()
-		lines, err := p.fetch(from, p.next)
-		if err != nil {
-			v.log.Printf("REPORTLOG: records %d to %d could not be fetched from another member: %v", from, p.next-1, err)
-			break
-		}
-		n, err := w.AppendLines(lines)
-		if err != nil {
-			v.log.Printf("REPORTLOG: record %d from another member not copied: %v", from+uint64(n), trimLogPrefix(err))
-			break
-		}
-		if n == 0 {
-			break
-		}
+	r := w.Follow(p.next, p.last, p.fetch)
+	if r.FetchErr != nil {
+		v.log.Printf("REPORTLOG: records %d to %d could not be fetched from another member: %v", r.MissingFrom, p.next-1, r.FetchErr)
 	}
-	if from := w.Next(); from < p.next {
-		if err := w.Gap(p.next, p.last); err != nil {
-			v.log.Printf("REPORTLOG: records %d to %d are missing from this report log, and it cannot continue at record %d: %v", from, p.next-1, p.next, trimLogPrefix(err))
-		} else {
-			v.log.Printf("REPORTLOG: records %d to %d are missing from this report log (the triad's snapshot compacted them and no other member gave them); it continues at record %d in %s", from, p.next-1, p.next, w.Path())
-		}
-	} else if n := w.Next(); n > p.next {
-		v.log.Printf("REPORTLOG: records %d to %d are in this report log already: they are not written again", p.next, n-1)
+	if r.CopyErr != nil {
+		v.log.Printf("REPORTLOG: record %d from another member not copied: %v", r.MissingFrom, trimLogPrefix(r.CopyErr))
 	}
-	if err := w.SetStream(p.next, p.last); err != nil {
-		v.log.Printf("REPORTLOG: %v", trimLogPrefix(err))
+	if r.Copied > 0 {
+		v.log.Printf("REPORTLOG: %d records copied from another member", r.Copied)
+	}
+	switch {
+	case r.MissingFrom < p.next && r.GapErr != nil:
+		v.log.Printf("REPORTLOG: records %d to %d are missing from this report log, and it cannot continue at record %d: %v", r.MissingFrom, p.next-1, p.next, trimLogPrefix(r.GapErr))
+	case r.MissingFrom < p.next:
+		v.log.Printf("REPORTLOG: records %d to %d are missing from this report log (the triad's snapshot compacted them and no other member gave them); it continues at record %d in %s", r.MissingFrom, p.next-1, p.next, w.Path())
+	case r.Held > p.next:
+		v.log.Printf("REPORTLOG: records %d to %d are in this report log already: they are not written again", p.next, r.Held-1)
+	}
+	if r.StreamErr != nil {
+		v.log.Printf("REPORTLOG: %v", trimLogPrefix(r.StreamErr))
 	}
 }
 

@@ -312,3 +312,56 @@ func ReadLines(current, vendor string, from, to uint64, maxRecords, maxBytes int
 		i = j
 	}
 }
+
+// Followed is what Follow did.
+type Followed struct {
+	// Copied is the records copied from other writers of the stream.
+	Copied int
+	// MissingFrom is, when below the position followed, the first of
+	// the records up to it that could not be copied: the log has a gap
+	// there (Gap), or, when GapErr is set, could not even make one.
+	MissingFrom uint64
+	// Held is, when above the position, the writer's own: the records
+	// from the position up to it are in its file and are skipped.
+	Held uint64
+	// FetchErr and CopyErr are why copying stopped; GapErr why the gap
+	// could not be made, StreamErr why the position was not taken.
+	FetchErr, CopyErr, GapErr, StreamErr error
+}
+
+// Follow makes the writer continue the stream at next, whose record
+// before it has hash last: the records the writer lacks before next are
+// copied with fetch (the lines of some records from ... before to, as
+// another writer of the stream wrote them; nil: none can be) and
+// appended verbatim (AppendLines), as long as they continue the chain;
+// those left are given up (Gap); records the writer holds at and after
+// next are skipped as they come (SetStream).
+func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([]string, error)) Followed {
+	var r Followed
+	r.MissingFrom = next
+	for fetch != nil && w.Next() < next {
+		from := w.Next()
+		lines, err := fetch(from, next)
+		if err != nil {
+			r.FetchErr = err
+			break
+		}
+		n, err := w.AppendLines(lines)
+		r.Copied += n
+		if err != nil {
+			r.CopyErr = err
+			break
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if from := w.Next(); from < next {
+		r.MissingFrom = from
+		r.GapErr = w.Gap(next, last)
+	} else if from > next {
+		r.Held = from
+	}
+	r.StreamErr = w.SetStream(next, last)
+	return r
+}

@@ -330,12 +330,20 @@ func fetchReport(addr string, from, to uint64) ([]string, error) {
 // hold them, not checked (reportlog.Writer.AppendLines checks them).
 func (m *Member) FetchReport(from, to uint64) ([]string, error) {
 	_, leader := m.Leader()
+	return fetchFromPeers(m.cfg.Peers, m.cfg.ID, leader, from, to)
+}
+
+// fetchFromPeers is FetchReport for member self of peers, leader (if
+// known, "" if not) asked first.
+func fetchFromPeers(peers [3]Peer, self, leader string, from, to uint64) ([]string, error) {
 	var addrs []string
-	if leader != "" && leader != m.self().Addr {
-		addrs = append(addrs, leader)
+	for _, p := range peers {
+		if p.ID != self && p.Addr == leader {
+			addrs = append(addrs, p.Addr)
+		}
 	}
-	for _, p := range m.cfg.Peers {
-		if p.ID != m.cfg.ID && p.Addr != leader {
+	for _, p := range peers {
+		if p.ID != self && p.Addr != leader {
 			addrs = append(addrs, p.Addr)
 		}
 	}
@@ -352,13 +360,4 @@ func (m *Member) FetchReport(from, to uint64) ([]string, error) {
 		errs = append(errs, fmt.Errorf("report log fetch from %s: no record %d", a, from))
 	}
 	return nil, errors.Join(errs...)
-}
-
-func (m *Member) self() Peer {
-	for _, p := range m.cfg.Peers {
-		if p.ID == m.cfg.ID {
-			return p
-		}
-	}
-	return Peer{}
 }

@@ -3,7 +3,6 @@ package triad
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -40,6 +39,8 @@ type VendorReplica struct {
 	cur      position
 	legacy   bool
 	member   atomic.Pointer[Member] // for fetches, once started
+	peers    [3]Peer
+	id       string
 	observer *raft.Observer
 	obsStop  chan struct{}
 	obsDone  chan struct{}
@@ -62,7 +63,7 @@ func (p position) after(q position) bool {
 // debug log.
 func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.ReplicaHooks) (server.Replica, error) {
 	return func(h server.ReplicaHooks) (server.Replica, error) {
-		vr := &VendorReplica{logf: logf, onMaster: h.OnMaster, onRotate: h.OnRotate, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
+		vr := &VendorReplica{peers: cfg.Peers, id: cfg.ID, logf: logf, onMaster: h.OnMaster, onRotate: h.OnRotate, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
 		if cfg.DataDir != "" {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return nil, err
@@ -160,11 +161,11 @@ func (vr *VendorReplica) restore(next uint64, last string, hook func(uint64, str
 		return
 	}
 	hook(next, last, func(from, to uint64) ([]string, error) {
-		m := vr.member.Load()
-		if m == nil {
-			return nil, errors.New("the member has not started")
+		if m := vr.member.Load(); m != nil {
+			return m.FetchReport(from, to)
 		}
-		return m.FetchReport(from, to)
+		// Restored while the member starts: no master known yet.
+		return fetchFromPeers(vr.peers, vr.id, "", from, to)
 	})
 }
 
