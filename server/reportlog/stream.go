@@ -339,6 +339,10 @@ type Followed struct {
 func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([]string, error)) Followed {
 	var r Followed
 	r.MissingFrom = next
+	// A new position replaces the one followed so far.
+	w.mu.Lock()
+	w.skipping = false
+	w.mu.Unlock()
 	for fetch != nil && w.Next() < next {
 		from := w.Next()
 		lines, err := fetch(from, next)
