@@ -47,6 +47,11 @@ func TestTriadReportCatchUp(t *testing.T) {
 	if !strings.Contains(lag.logText(), "records copied from another member") {
 		t.Errorf("%s did not copy records from another member: was it sent a snapshot?", lag.name())
 	}
+	for _, l := range strings.Split(lag.logText(), "\n") {
+		if strings.Contains(l, "REPORTLOG") {
+			t.Log(l)
+		}
+	}
 	if strings.Contains(lag.logText(), "missing from this report log") {
 		t.Errorf("%s has a gap in its report log", lag.name())
 	}
