@@ -333,7 +333,8 @@ type Followed struct {
 // before it has hash last: the records the writer lacks before next are
 // copied with fetch (the lines of some records from ... before to, as
 // another writer of the stream wrote them; nil: none can be) and
-// appended verbatim (AppendLines), as long as they continue the chain;
+// appended verbatim (AppendLines), as long as they continue the chain
+// and the last of them, record next-1, has hash last;
 // those left are given up (Gap); records the writer holds at and after
 // next are skipped as they come (SetStream).
 func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([]string, error)) Followed {
@@ -349,6 +350,16 @@ func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([
 		if err != nil {
 			r.FetchErr = err
 			break
+		}
+		if len(lines) > 0 && last != "" {
+			// The record before next must be the stream's.
+			if end := uint64(len(lines)) + from - 1; end >= next-1 {
+				lines = lines[:next-from]
+				if rec, err := ParseRecord(lines[len(lines)-1]); err != nil || rec.Hash != last {
+					r.CopyErr = fmt.Errorf("%w: record %d is not the stream's (hash %s)", ErrVerbatim, next-1, last)
+					break
+				}
+			}
 		}
 		n, err := w.AppendLines(lines)
 		r.Copied += n

@@ -244,3 +244,66 @@ func TestReadLinesAcrossRotation(t *testing.T) {
 		t.Fatalf("ReadLines of another vendor = %q", got)
 	}
 }
+
+// Follow copies what another writer of the stream has, checks that the
+// record before the position is the stream's, and leaves a gap for what
+// it cannot copy.
+func TestFollow(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.log")
+	ws := openTest(t, Config{Path: src, Vendor: "demo"})
+	for _, r := range streamRecs(10) {
+		if _, err := ws.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next, last := ws.Stream()
+	fetch := func(from, to uint64) ([]string, error) { return ReadLines(src, "demo", from, to, 3, 0) }
+
+	t.Run("copies", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "r.log")
+		w := openTest(t, Config{Path: p, Vendor: "demo"})
+		for _, r := range streamRecs(2) {
+			w.Append(r)
+		}
+		r := w.Follow(next, last, fetch)
+		if r.Copied != 8 || r.MissingFrom != next || r.FetchErr != nil || r.CopyErr != nil || r.StreamErr != nil {
+			t.Fatalf("Follow = %+v, want 8 copied in chunks of 3", r)
+		}
+		w.Close()
+		if a, b := fileLines(t, p), fileLines(t, src); strings.Join(a, "\n") != strings.Join(b, "\n") {
+			t.Fatal("the copy differs from the source")
+		}
+	})
+	t.Run("not the stream's last record", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "r.log")
+		w := openTest(t, Config{Path: p, Vendor: "demo"})
+		r := w.Follow(next, strings.Repeat("0", HashLen-1)+"1", fetch)
+		if !errors.Is(r.CopyErr, ErrVerbatim) || r.MissingFrom != 10 || r.GapErr != nil {
+			t.Fatalf("Follow = %+v, want records 1..9 copied, 10 refused and a gap", r)
+		}
+	})
+	t.Run("nothing to fetch", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "r.log")
+		w := openTest(t, Config{Path: p, Vendor: "demo"})
+		w.Append(streamRecs(1)[0])
+		r := w.Follow(next, last, nil)
+		if r.MissingFrom != 2 || r.GapErr != nil || r.StreamErr != nil || w.Next() != next {
+			t.Fatalf("Follow = %+v, Next %d; want a gap from 2 and the log at %d", r, w.Next(), next)
+		}
+	})
+	t.Run("ahead", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "r.log")
+		w := openTest(t, Config{Path: p, Vendor: "demo"})
+		for _, r := range streamRecs(10) {
+			w.Append(r)
+		}
+		r := w.Follow(4, "", fetch)
+		if r.Held != 11 || r.Copied != 0 {
+			t.Fatalf("Follow = %+v, want records 4..10 held", r)
+		}
+		if n, _ := w.Stream(); n != 4 {
+			t.Fatalf("Stream at %d, want 4", n)
+		}
+	})
+}
