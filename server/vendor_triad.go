@@ -439,23 +439,33 @@ func (v *Vendor) stopTriad() {
 
 // triadLogsOpened is called once openLogs is done: the report log goes
 // on at the stream's position told so far, and commits may be written.
+// The report log's lock is not held while records are fetched from
+// another member, whose own fetch may be waiting for this one's answer.
 func (v *Vendor) triadLogsOpened() {
 	t := v.triad
 	if t == nil {
 		return
 	}
 	rs := &v.report
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if t.opened {
-		return
-	}
-	t.opened = true
-	if t.stash != nil {
-		v.continueStreamLocked(*t.stash)
+	for {
+		rs.mu.Lock()
+		if t.opened {
+			rs.mu.Unlock()
+			return
+		}
+		p, w := t.stash, rs.w
 		t.stash = nil
+		if p == nil {
+			t.opened = true
+			close(t.logsOpen)
+			rs.mu.Unlock()
+			return
+		}
+		rs.mu.Unlock()
+		// A position told meanwhile (a snapshot restored) is stashed,
+		// and followed next.
+		v.continueStream(w, *p)
 	}
-	close(t.logsOpen)
 }
 
 // reportMark is the report log's stream position, for a snapshot.
@@ -473,24 +483,27 @@ func (v *Vendor) reportMark(t *triadVendor) (uint64, string) {
 }
 
 // reportRestore is ReportRestore: before the report log is open, the
-// position is kept for when it is.
+// position is kept for when it is. Records are written only by the
+// commits, which wait for the restore, so the report log's lock is not
+// held while records are fetched.
 func (v *Vendor) reportRestore(t *triadVendor, p streamPos) {
 	rs := &v.report
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
 	if !t.opened {
 		t.stash = &p
+		rs.mu.Unlock()
 		return
 	}
-	v.continueStreamLocked(p)
+	w := rs.w
+	rs.mu.Unlock()
+	v.continueStream(w, p)
 }
 
-// continueStreamLocked makes the report log continue the stream of
+// continueStream makes the report log w continue the stream of
 // committed records at p: it skips the records it holds, copies those it
 // lacks from another member, and gives up those it cannot copy, naming
-// them in the debug log. rs.mu is held.
-func (v *Vendor) continueStreamLocked(p streamPos) {
-	w := v.report.w
+// them in the debug log.
+func (v *Vendor) continueStream(w *reportlog.Writer, p streamPos) {
 	if w == nil {
 		return
 	}

@@ -19,8 +19,8 @@ import (
 // Commit is one committed command as a member applied it: what the
 // report log of every member is written from. Replay is true for the
 // commands a Restore applies after the snapshot's seat table: entries a
-// member kept, unapplied, while it could not follow (see Snapshot); a
-// report log writer skips indexes it has written.
+// member kept, unapplied, while it could not follow (see Snapshot):
+// their records follow the snapshot's report log position.
 type Commit struct {
 	Index  uint64 // the Raft log index of the batch
 	Cmd    Command
