@@ -191,6 +191,23 @@ type peerHosts struct {
 	peers [3]Peer
 	mu    sync.Mutex
 	ips   map[string]bool
+	// lastRefusal and refusals rate-limit the debug log's lines about
+	// refused fetches: one a minute, with the count of the others.
+	lastRefusal time.Time
+	refusals    int
+}
+
+// refused says whether to log a refusal now, and how many were not.
+func (h *peerHosts) refused() (log bool, unlogged int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if time.Since(h.lastRefusal) < time.Minute {
+		h.refusals++
+		return false, 0
+	}
+	n := h.refusals
+	h.lastRefusal, h.refusals = time.Now(), 0
+	return true, n
 }
 
 func newPeerHosts(peers [3]Peer) *peerHosts {
@@ -243,7 +260,11 @@ func (h *peerHosts) allowed(a net.Addr) bool {
 func serveFetch(c net.Conn, hosts *peerHosts, lines ReportLines, logf func(string, ...any)) {
 	defer c.Close()
 	if !hosts.allowed(c.RemoteAddr()) {
-		logf("Report log fetch from %s refused: not one of the triad's hosts", c.RemoteAddr())
+		if ok, n := hosts.refused(); ok && n > 0 {
+			logf("Report log fetch from %s refused: not one of the triad's hosts (%d more refused since the last such line)", c.RemoteAddr(), n)
+		} else if ok {
+			logf("Report log fetch from %s refused: not one of the triad's hosts", c.RemoteAddr())
+		}
 		return
 	}
 	c.SetDeadline(time.Now().Add(fetchTimeout))

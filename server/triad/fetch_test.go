@@ -82,6 +82,10 @@ func TestFetchServer(t *testing.T) {
 	if refused.Load() != 1 {
 		t.Fatalf("%d refusals in the debug log, want 1", refused.Load())
 	}
+	// Another within the minute is refused without a line of its own.
+	if got := rawFetch(t, addr, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 9)}, "R1 5\n"); got != "" {
+		t.Fatalf("a second fetch from 127.0.0.9 was answered %q", got)
+	}
 	for _, req := range []string{"Rx y\n", "R5 5\n", "R0 3\n", "R1\n", "R" + strings.Repeat("1", 200) + " 2\n"} {
 		if got := rawFetch(t, addr, nil, req); got != "" {
 			t.Errorf("malformed request %q answered %q", req, got)
@@ -89,6 +93,9 @@ func TestFetchServer(t *testing.T) {
 	}
 	if lines, err := fetchReport(addr, 1, 3); err != nil || len(lines) != 2 {
 		t.Fatalf("fetch after the refusals = %q %v", lines, err)
+	}
+	if refused.Load() != 1 {
+		t.Fatalf("%d refusals in the debug log, want 1 a minute", refused.Load())
 	}
 
 	// Raft's first byte is its RPC type: the connection is Raft's.
