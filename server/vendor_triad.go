@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -512,7 +513,7 @@ func (v *Vendor) continueStream(w *reportlog.Writer, p streamPos) {
 		_ = w.SetStream(w.Next(), "")
 		return
 	}
-	r := w.Follow(p.next, p.last, p.fetch)
+	r := w.Follow(p.next, p.last, p.fetch, func(sw reportlog.Record) error { return v.followSwitch(w, sw) })
 	if r.FetchErr != nil {
 		v.log.Printf("REPORTLOG: records %d to %d could not be fetched from another member: %v", r.MissingFrom, p.next-1, r.FetchErr)
 	}
@@ -533,6 +534,30 @@ func (v *Vendor) continueStream(w *reportlog.Writer, p streamPos) {
 	if r.StreamErr != nil {
 		v.log.Printf("REPORTLOG: %v", trimLogPrefix(r.StreamErr))
 	}
+}
+
+// followSwitch makes, while records are copied from another member,
+// the lmswitchr whose SWITCH record is sw, at its time, so that this
+// member's SWITCH record is the same and the copy goes on in the new
+// file. An lmnewlog's record does not name the file the log was renamed
+// to: it is not followed.
+func (v *Vendor) followSwitch(w *reportlog.Writer, sw reportlog.Record) error {
+	name, ok := strings.CutPrefix(sw.Detail, "to=")
+	if sw.Reason != reportlog.ReasonSwitchr || !ok || name == "" || strings.Contains(name, ",") {
+		return fmt.Errorf("the %s SWITCH record %d cannot be followed", sw.Reason, sw.Seq)
+	}
+	rs := &v.report
+	rs.mu.Lock()
+	p := rs.cfg.resolve(name)
+	rs.mu.Unlock()
+	rs.at.Store(sw.Time.UnixNano())
+	err := w.Switch(p)
+	rs.at.Store(0)
+	if err != nil {
+		return err
+	}
+	v.log.Printf("Report log switched to %s as the triad's record %d did (lmswitchr)", w.Path(), sw.Seq)
+	return nil
 }
 
 // reportLines serves another member's fetch of records from ... before

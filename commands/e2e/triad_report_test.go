@@ -40,12 +40,21 @@ func TestTriadReportCatchUp(t *testing.T) {
 		lag = ms[1]
 	}
 	lag.stop()
-	checkout(8, "b")
+	checkout(4, "b")
+	// An lmswitchr it misses: it makes the same switch as it copies.
+	if r := master.run("lmswitchr", "-c", master.name(), "demo", "switched.rl"); r.status != 0 {
+		t.Fatalf("lmswitchr: status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	checkout(4, "e")
 	lag.start()
 	checkout(1, "c")
-	sameReportLogs(t, ms, "report.rl", 2*11)
+	sameReportLogs(t, ms, "report.rl", 2*6)
+	sameReportLogs(t, ms, "switched.rl", 2*5)
 	if !strings.Contains(lag.logText(), "records copied from another member") {
 		t.Errorf("%s did not copy records from another member: was it sent a snapshot?", lag.name())
+	}
+	if !strings.Contains(lag.logText(), "as the triad's record") {
+		t.Errorf("%s did not follow the lmswitchr it copied", lag.name())
 	}
 	for _, l := range strings.Split(lag.logText(), "\n") {
 		if strings.Contains(l, "REPORTLOG") {
@@ -63,10 +72,11 @@ func TestTriadReportCatchUp(t *testing.T) {
 	}
 	lag.start()
 	checkout(1, "d")
-	sameReportLogs(t, ms, "report.rl", 2*12)
+	sameReportLogs(t, ms, "switched.rl", 2*6)
 	seen := map[string]bool{}
-	b, _ := os.ReadFile(filepath.Join(lag.dir, "report.rl"))
-	for _, line := range strings.Split(string(b), "\n") {
+	b1, _ := os.ReadFile(filepath.Join(lag.dir, "report.rl"))
+	b2, _ := os.ReadFile(filepath.Join(lag.dir, "switched.rl"))
+	for _, line := range strings.Split(string(b1)+string(b2), "\n") {
 		for _, f := range strings.Split(line, "\t") {
 			if strings.HasPrefix(f, "seq=") && strings.HasPrefix(line, "time=") {
 				if seen[f] {

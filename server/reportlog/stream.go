@@ -337,7 +337,12 @@ type Followed struct {
 // and the last of them, record next-1, has hash last;
 // those left are given up (Gap); records the writer holds at and after
 // next are skipped as they come (SetStream).
-func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([]string, error)) Followed {
+//
+// A SWITCH record among those copied is handed to onSwitch (nil: none
+// can be), which is to make the same rotation (Switch, with the record's
+// time): the copy goes on in the new file when the writer's SWITCH
+// record is the one copied, and stops there when it is not.
+func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([]string, error), onSwitch func(Record) error) Followed {
 	var r Followed
 	r.MissingFrom = next
 	// A new position replaces the one followed so far.
@@ -363,6 +368,17 @@ func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([
 		}
 		n, err := w.AppendLines(lines)
 		r.Copied += n
+		if errors.Is(err, ErrVerbatimSwitch) && onSwitch != nil {
+			sw, _ := ParseRecord(lines[n]) // checked by AppendLines
+			if err = onSwitch(sw); err == nil {
+				if _, prev := w.Stream(); prev != sw.Hash {
+					err = fmt.Errorf("%w: the SWITCH record written for seq %d differs from the one copied", ErrVerbatim, sw.Seq)
+				} else {
+					r.Copied++
+					n++
+				}
+			}
+		}
 		if err != nil {
 			r.CopyErr = err
 			break

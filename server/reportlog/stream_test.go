@@ -266,7 +266,7 @@ func TestFollow(t *testing.T) {
 		for _, r := range streamRecs(2) {
 			w.Append(r)
 		}
-		r := w.Follow(next, last, fetch)
+		r := w.Follow(next, last, fetch, nil)
 		if r.Copied != 8 || r.MissingFrom != next || r.FetchErr != nil || r.CopyErr != nil || r.StreamErr != nil {
 			t.Fatalf("Follow = %+v, want 8 copied in chunks of 3", r)
 		}
@@ -278,7 +278,7 @@ func TestFollow(t *testing.T) {
 	t.Run("not the stream's last record", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "r.log")
 		w := openTest(t, Config{Path: p, Vendor: "demo"})
-		r := w.Follow(next, strings.Repeat("0", HashLen-1)+"1", fetch)
+		r := w.Follow(next, strings.Repeat("0", HashLen-1)+"1", fetch, nil)
 		if !errors.Is(r.CopyErr, ErrVerbatim) || r.MissingFrom != 10 || r.GapErr != nil {
 			t.Fatalf("Follow = %+v, want records 1..9 copied, 10 refused and a gap", r)
 		}
@@ -287,7 +287,7 @@ func TestFollow(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "r.log")
 		w := openTest(t, Config{Path: p, Vendor: "demo"})
 		w.Append(streamRecs(1)[0])
-		r := w.Follow(next, last, nil)
+		r := w.Follow(next, last, nil, nil)
 		if r.MissingFrom != 2 || r.GapErr != nil || r.StreamErr != nil || w.Next() != next {
 			t.Fatalf("Follow = %+v, Next %d; want a gap from 2 and the log at %d", r, w.Next(), next)
 		}
@@ -298,7 +298,7 @@ func TestFollow(t *testing.T) {
 		for _, r := range streamRecs(10) {
 			w.Append(r)
 		}
-		r := w.Follow(4, "", fetch)
+		r := w.Follow(4, "", fetch, nil)
 		if r.Held != 11 || r.Copied != 0 {
 			t.Fatalf("Follow = %+v, want records 4..10 held", r)
 		}
@@ -306,4 +306,51 @@ func TestFollow(t *testing.T) {
 			t.Fatalf("Stream at %d, want 4", n)
 		}
 	})
+}
+
+// Follow makes the rotation a copied SWITCH record stands for, through
+// onSwitch, and copies on in the new file; without onSwitch it stops
+// there and leaves a gap.
+func TestFollowSwitch(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	base := func(p string) string { return filepath.Base(p) }
+	srcDir := t.TempDir()
+	src := filepath.Join(srcDir, "r.log")
+	ws := openTest(t, Config{Path: src, Vendor: "demo", Now: func() time.Time { return at }, SwitchName: base})
+	recs := streamRecs(6)
+	for _, r := range recs[:3] {
+		ws.Append(r)
+	}
+	if err := ws.Switch(filepath.Join(srcDir, "s.log")); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[3:] {
+		ws.Append(r)
+	}
+	next, last := ws.Stream()
+	cur := ws.Path()
+	fetch := func(from, to uint64) ([]string, error) { return ReadLines(cur, "demo", from, to, 0, 0) }
+
+	dstDir := t.TempDir()
+	w := openTest(t, Config{Path: filepath.Join(dstDir, "r.log"), Vendor: "demo", Now: func() time.Time { return at }, SwitchName: base})
+	w.Append(recs[0])
+	r := w.Follow(next, last, fetch, func(sw Record) error {
+		return w.Switch(filepath.Join(dstDir, strings.TrimPrefix(sw.Detail, "to=")))
+	})
+	if r.Copied != 6 || r.CopyErr != nil || r.MissingFrom != next {
+		t.Fatalf("Follow = %+v, want 6 copied (the SWITCH too) and no gap", r)
+	}
+	w.Close()
+	for _, f := range []string{"r.log", "s.log"} {
+		if a, b := fileLines(t, filepath.Join(dstDir, f)), fileLines(t, filepath.Join(srcDir, f)); strings.Join(a, "\n") != strings.Join(b, "\n") {
+			t.Errorf("%s differs from the source's:\n%s\n---\n%s", f, strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
+	}
+	mustVerify(t, logFiles(t, dstDir)...)
+
+	w2 := openTest(t, Config{Path: filepath.Join(t.TempDir(), "r.log"), Vendor: "demo"})
+	r = w2.Follow(next, last, fetch, nil)
+	if !errors.Is(r.CopyErr, ErrVerbatimSwitch) || r.MissingFrom != 4 || r.GapErr != nil {
+		t.Fatalf("Follow without onSwitch = %+v, want records 1..3 copied and a gap from the SWITCH", r)
+	}
 }

@@ -103,7 +103,7 @@ func (m *reportMember) start() {
 		ReportMark: w.Stream,
 		ReportRestore: func(next uint64, last string, fetch func(from, to uint64) ([]string, error)) {
 			before := w.Next()
-			r := w.Follow(next, last, fetch)
+			r := w.Follow(next, last, fetch, nil)
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			if next > before {

@@ -52,7 +52,7 @@
 // on the Raft port (fetch.go: the port's stream layer sorts Raft's
 // connections from fetches by their first byte; a fetch is answered only
 // to the members' hosts) and appended verbatim, each checked against the
-// chain. What no member can give is left as a gap the report log's
+// chain, an lmswitchr among them made again. What no member can give is left as a gap the report log's
 // Verify names, and said so in the debug log. A version-2 snapshot (no
 // position) still restores: the report log then goes on at its own
 // position, and the DataDir/reported position keeps a replay from
