@@ -32,7 +32,8 @@ type VendorReplica struct {
 	// applies its log again writes nothing twice. reported is the log
 	// position of the last command handed to the report log, kept in
 	// DataDir/reported: only after a snapshot that carries no position
-	// (version 2, legacy) are the commands up to it not handed again.
+	// (version 2), or for a report log that is not told the stream's
+	// position (legacy), are the commands up to it not handed again.
 	mu       sync.Mutex
 	file     *os.File
 	done     position // what the file says was reported before this start
@@ -63,7 +64,7 @@ func (p position) after(q position) bool {
 // debug log.
 func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.ReplicaHooks) (server.Replica, error) {
 	return func(h server.ReplicaHooks) (server.Replica, error) {
-		vr := &VendorReplica{peers: cfg.Peers, id: cfg.ID, logf: logf, onMaster: h.OnMaster, onRotate: h.OnRotate, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
+		vr := &VendorReplica{peers: cfg.Peers, id: cfg.ID, legacy: h.ReportRestore == nil, logf: logf, onMaster: h.OnMaster, onRotate: h.OnRotate, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
 		if cfg.DataDir != "" {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return nil, err
@@ -155,7 +156,7 @@ func (vr *VendorReplica) commit(c Commit, hook func(uint64, time.Time, state.Com
 // when the report log lacks them.
 func (vr *VendorReplica) restore(next uint64, last string, hook func(uint64, string, func(from, to uint64) ([]string, error))) {
 	vr.mu.Lock()
-	vr.legacy = next == 0
+	vr.legacy = next == 0 || hook == nil
 	vr.mu.Unlock()
 	if hook == nil {
 		return
