@@ -2,6 +2,7 @@ package triad
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -31,12 +32,14 @@ type reportMember struct {
 	copied  int // records copied from another member at a restore
 	gaps    int // gaps left at a restore
 	restore int // restores past this member's report log
+	// serveNone makes the member answer every fetch with no record.
+	serveNone bool
 }
 
 // reportCluster starts three reportMembers with their stores and report
 // logs in temporary directories; snapshot makes their snapshots and
 // compactions frequent.
-func reportCluster(t *testing.T, snapshot bool) []*reportMember {
+func reportCluster(t *testing.T, snapshot bool, opts ...func(*reportMember)) []*reportMember {
 	var peers [3]Peer
 	for i := range 3 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,6 +62,9 @@ func reportCluster(t *testing.T, snapshot bool) []*reportMember {
 		ms[i] = &reportMember{t: t, i: i, path: filepath.Join(dir, "report.rl"), cfg: Config{
 			ID: peers[i].ID, BindAddr: peers[i].Addr, Peers: peers, DataDir: filepath.Join(dir, "data"), Raft: rc, Log: log,
 		}}
+		for _, o := range opts {
+			o(ms[i])
+		}
 	}
 	t.Cleanup(func() {
 		for _, m := range ms {
@@ -116,6 +122,9 @@ func (m *reportMember) start() {
 			}
 		},
 		ReportLines: func(from, to uint64) ([]string, error) {
+			if m.serveNone {
+				return nil, nil
+			}
 			return reportlog.ReadLines(w.Path(), "demo", from, to, 0, 0)
 		},
 	}
@@ -320,5 +329,57 @@ func TestReportNoDuplicates(t *testing.T) {
 	defer m.mu.Unlock()
 	if m.restore != 0 {
 		t.Errorf("%d snapshots restored past the report log: the master's log was whole", m.restore)
+	}
+}
+
+// TestReportGap: a member sent a snapshot past its report log, whose
+// records no other member gives, keeps its file and continues in a new
+// one at the snapshot's record: the set fails Verify with the gap, the
+// new file verifies, and the chain goes on as the others'.
+func TestReportGap(t *testing.T) {
+	t.Parallel()
+	ms := reportCluster(t, true, func(m *reportMember) { m.serveNone = true })
+	checkoutIn(t, ms, 3)
+	waitSameReportLogs(t, ms, 6)
+	leader := waitReportLeader(t, ms)
+	lag := ms[(leader.i+1)%3]
+	lag.stop()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, _ := strconv.ParseUint(leader.vr.Raft().Stats()["last_snapshot_index"], 10, 64)
+		if v >= 40 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the master took no snapshot past 40 entries in 30s")
+		}
+		checkoutIn(t, ms, 5)
+	}
+	lag.start()
+	checkoutIn(t, ms, 2)
+	other := ms[(leader.i+2)%3]
+	poll := time.Now().Add(20 * time.Second)
+	for {
+		a, b := lag.lines(), other.lines()
+		if len(a) > 2 && len(b) > len(a) && strings.Join(a, "\n") == strings.Join(b[len(b)-len(a):], "\n") {
+			break
+		}
+		if time.Now().After(poll) {
+			t.Fatalf("the member with the gap did not go on as the others: %d lines, the others %d", len(a), len(b))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	lag.mu.Lock()
+	gaps := lag.gaps
+	lag.mu.Unlock()
+	if gaps != 1 {
+		t.Fatalf("%d gaps, want 1", gaps)
+	}
+	if _, err := reportlog.Verify(lag.path); err != nil {
+		t.Errorf("the new file: %v", err)
+	}
+	files, _ := filepath.Glob(lag.path + "*")
+	if _, err := reportlog.Verify(files...); !errors.Is(err, reportlog.ErrGap) {
+		t.Errorf("Verify(%v) = %v, want the gap", files, err)
 	}
 }
