@@ -380,5 +380,13 @@ func fetchFromPeers(peers [3]Peer, self, leader string, from, to uint64) ([]stri
 		}
 		errs = append(errs, fmt.Errorf("report log fetch from %s: no record %d", a, from))
 	}
-	return nil, errors.Join(errs...)
+	// One line for the debug log.
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	if len(msgs) == 0 {
+		return nil, errors.New("report log fetch: no other member")
+	}
+	return nil, errors.New(strings.Join(msgs, "; "))
 }
