@@ -69,9 +69,9 @@ func (w *Writer) SetStream(next uint64, last string) error {
 	case next > pos:
 		return fmt.Errorf("%w: stream at %d, log at %d", ErrStreamGap, next, pos)
 	case next < pos:
-		w.skipping, w.sNext, w.sPrev = true, next, last
+		w.skipping, w.sNext, w.sPrev, w.sFile = true, next, last, nil
 	default:
-		w.skipping = false
+		w.skipping, w.sFile = false, nil
 		w.checkJoinLocked(last)
 	}
 	return nil
@@ -86,32 +86,79 @@ func (w *Writer) checkJoinLocked(last string) {
 }
 
 // skipLocked gives rec, a record the file holds already, its sequence
-// number and hash. w.mu is held.
-func (w *Writer) skipLocked(rec *Record) {
-	rec.Seq = w.sNext
+// number and hash, and reports true. A record that is not the one the
+// file holds at its sequence number (its hash differs: the file was
+// written from another history) is not skipped: skipping ends, the
+// difference is reported through OnError, and false says to write it,
+// after the file's last record. With trust the record is not checked
+// and has the file's hash. w.mu is held.
+func (w *Writer) skipLocked(rec *Record, trust bool) bool {
+	if len(w.sFile) == 0 {
+		w.sFile = w.fileHashesLocked(w.sNext)
+	}
+	var file string
+	if len(w.sFile) > 0 {
+		file = w.sFile[0]
+	}
 	prev := w.sPrev
 	if prev == "" {
-		prev = Genesis // unknown: the hash is only informative
+		prev = Genesis // unknown: the hash is not checked
 	}
-	rec.Line(prev)
+	r := *rec
+	r.Seq = w.sNext
+	r.Line(prev)
+	if file != "" && w.sPrev != "" && !trust && r.Hash != file {
+		w.skipping, w.sFile = false, nil
+		w.report(fmt.Errorf("report log %s: record %d of the stream is not the one this log holds: the records from it on are written after the log's last record (%d)", w.path, r.Seq, w.seq-1))
+		return false
+	}
+	if file != "" && (w.sPrev == "" || trust) {
+		r.Hash = file // the file's chain, for the records after it
+	}
+	*rec = r
+	if len(w.sFile) > 0 {
+		w.sFile = w.sFile[1:]
+	}
 	w.sNext++
 	w.sPrev = rec.Hash
 	if w.sNext >= w.seq+uint64(len(w.pending)) {
-		w.skipping = false
+		w.skipping, w.sFile = false, nil
 		w.checkJoinLocked(w.sPrev)
 	}
+	return true
+}
+
+// fileHashesLocked reads the hashes of the records from seq from that
+// the log's files hold, a chunk of them; none when no file holds them
+// (the records are not checked then). w.mu is held.
+func (w *Writer) fileHashesLocked(from uint64) []string {
+	lines, err := ReadLines(w.path, w.cfg.Vendor, from, w.seq, 0, 0)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		rec, err := ParseRecord(l)
+		if err != nil {
+			break
+		}
+		out = append(out, rec.Hash)
+	}
+	return out
 }
 
 // skipSwitchLocked is skipLocked for the SWITCH record of a rotation
-// to path the file holds already. w.mu is held.
-func (w *Writer) skipSwitchLocked(path, reason string) {
+// to path the file holds already. A rotation is not made again, and
+// the file's record is taken as it is: an lmnewlog's names the file
+// that was current then, which may not be now. w.mu is held.
+func (w *Writer) skipSwitchLocked(path, reason string) bool {
 	to := path
 	if w.cfg.SwitchName != nil {
 		to = w.cfg.SwitchName(path)
 	}
 	sw := Record{Time: w.now().UTC().Truncate(time.Millisecond), Event: EventSwitch, Reason: reason, Detail: "to=" + to}
 	sw.truncate()
-	w.skipLocked(&sw)
+	return w.skipLocked(&sw, true)
 }
 
 // AppendLines appends record lines (without their '\n') verbatim, as
@@ -347,7 +394,7 @@ func (w *Writer) Follow(next uint64, last string, fetch func(from, to uint64) ([
 	r.MissingFrom = next
 	// A new position replaces the one followed so far.
 	w.mu.Lock()
-	w.skipping = false
+	w.skipping, w.sFile = false, nil
 	w.mu.Unlock()
 	for fetch != nil && w.Next() < next {
 		from := w.Next()

@@ -108,14 +108,14 @@ func TestStreamSkipsSwitch(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Append(recs[0])
-	if err := w.Switch(filepath.Join(dir, "other.log")); err != nil {
+	if err := w.Switch(filepath.Join(dir, "s.log")); err != nil {
 		t.Fatal(err)
 	}
 	w.Append(recs[1])
 	if next, l := w.Stream(); next != 4 || l != last {
 		t.Fatalf("Stream = %d %s after the replay, want 4 %s", next, l, last)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "other.log")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "s.log.1")); err == nil || w.Path() != filepath.Join(dir, "s.log") {
 		t.Fatal("a skipped SWITCH rotated the log")
 	}
 	w.Close()
@@ -352,5 +352,40 @@ func TestFollowSwitch(t *testing.T) {
 	r = w2.Follow(next, last, fetch, nil)
 	if !errors.Is(r.CopyErr, ErrVerbatimSwitch) || r.MissingFrom != 4 || r.GapErr != nil {
 		t.Fatalf("Follow without onSwitch = %+v, want records 1..3 copied and a gap from the SWITCH", r)
+	}
+}
+
+// Records skipped are checked against the file: a stream that is not
+// the one the file was written from (a new history) stops the skipping
+// at its first record that differs, which is written after the file's
+// last record, and nothing of it is lost.
+func TestStreamOtherHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.log")
+	var reports []string
+	w := openTest(t, Config{Path: path, Vendor: "demo", OnError: func(err error) { reports = append(reports, err.Error()) }})
+	recs := streamRecs(6)
+	for _, r := range recs[:4] {
+		w.Append(r)
+	}
+	if err := w.SetStream(1, Genesis); err != nil {
+		t.Fatal(err)
+	}
+	other := recs[1]
+	other.User = "someone-else"
+	for i, r := range []Record{recs[0], other, recs[2]} {
+		got, err := w.Append(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []uint64{1, 5, 6}[i]; got.Seq != want {
+			t.Fatalf("record %d got seq %d, want %d", i, got.Seq, want)
+		}
+	}
+	if len(reports) != 1 || !strings.Contains(reports[0], "record 2 of the stream is not the one this log holds") {
+		t.Fatalf("reports %q, want the difference at record 2", reports)
+	}
+	w.Close()
+	if s := mustVerify(t, path); s.Records != 6 {
+		t.Fatalf("%d records, want 6", s.Records)
 	}
 }

@@ -180,6 +180,9 @@ type Writer struct {
 	skipping bool
 	sNext    uint64
 	sPrev    string
+	// sFile are the hashes the file holds for the records from sNext
+	// on, read a chunk at a time, to check each record skipped.
+	sFile []string
 
 	// writeAt writes to the log file; tests replace it to fail.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
@@ -511,8 +514,7 @@ func (w *Writer) appendLocked(rec Record, keep bool) (Record, bool, error) {
 		rec.Time = w.now()
 	}
 	rec.Time = rec.Time.UTC().Truncate(time.Millisecond)
-	if w.skipping {
-		w.skipLocked(&rec)
+	if w.skipping && w.skipLocked(&rec, false) {
 		return rec, false, nil
 	}
 	err := w.commitLocked(&rec, keep)
@@ -807,8 +809,7 @@ func (w *Writer) Switch(newPath string) error {
 	if w.closed {
 		return ErrClosed
 	}
-	if w.skipping {
-		w.skipSwitchLocked(np, ReasonSwitchr)
+	if w.skipping && w.skipSwitchLocked(np, ReasonSwitchr) {
 		return nil
 	}
 	if np == w.path || sameFile(np, w.path) {
@@ -850,8 +851,7 @@ func (w *Writer) NewLog(renamedPath string) error {
 		return ErrClosed
 	}
 	orig := w.path
-	if w.skipping {
-		w.skipSwitchLocked(orig, ReasonNewLog)
+	if w.skipping && w.skipSwitchLocked(orig, ReasonNewLog) {
 		return nil
 	}
 	if rp == orig {
