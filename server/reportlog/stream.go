@@ -69,7 +69,7 @@ func (w *Writer) SetStream(next uint64, last string) error {
 	case next > pos:
 		return fmt.Errorf("%w: stream at %d, log at %d", ErrStreamGap, next, pos)
 	case next < pos:
-		w.skipping, w.sNext, w.sPrev, w.sFile = true, next, last, nil
+		w.skipping, w.sNext, w.sPrev, w.sFile, w.sRetry = true, next, last, nil, 0
 	default:
 		w.skipping, w.sFile = false, nil
 		w.checkJoinLocked(last)
@@ -93,8 +93,11 @@ func (w *Writer) checkJoinLocked(last string) {
 // after the file's last record. With trust the record is not checked
 // and has the file's hash. w.mu is held.
 func (w *Writer) skipLocked(rec *Record, trust bool) bool {
-	if len(w.sFile) == 0 {
-		w.sFile = w.fileHashesLocked(w.sNext)
+	if len(w.sFile) == 0 && w.sNext >= w.sRetry {
+		if w.sFile = w.fileHashesLocked(w.sNext); len(w.sFile) == 0 {
+			// No file holds them: not read again for a while.
+			w.sRetry = w.sNext + DefaultReadRecords
+		}
 	}
 	var file string
 	if len(w.sFile) > 0 {

@@ -181,8 +181,10 @@ type Writer struct {
 	sNext    uint64
 	sPrev    string
 	// sFile are the hashes the file holds for the records from sNext
-	// on, read a chunk at a time, to check each record skipped.
-	sFile []string
+	// on, read a chunk at a time, to check each record skipped; sRetry
+	// is where to read again after a chunk no file held.
+	sFile  []string
+	sRetry uint64
 
 	// writeAt writes to the log file; tests replace it to fail.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
