@@ -22,10 +22,13 @@ const triadGraceEnv = "GOLM_TRIAD_GRACE"
 // triadSnapshotThresholdEnv is how many log entries a triad member
 // commits before it compacts its log into a snapshot (default Raft's,
 // 8192); triadSnapshotIntervalEnv how often it checks (a Go duration,
-// default 2m).
+// default 2m); triadTrailingLogsEnv how many entries it keeps behind a
+// snapshot (default Raft's, 10240), fewer making a member that was down
+// catch up from the master's snapshot sooner.
 const (
 	triadSnapshotThresholdEnv = "GOLM_TRIAD_SNAPSHOT_THRESHOLD"
 	triadSnapshotIntervalEnv  = "GOLM_TRIAD_SNAPSHOT_INTERVAL"
+	triadTrailingLogsEnv      = "GOLM_TRIAD_TRAILING_LOGS"
 )
 
 // dataDir is lmgrd -data, made absolute; "" leaves the default to the
@@ -61,6 +64,9 @@ func triadConfig(c *cli.Context, env *Env, name string, log *server.DebugLog) *s
 	}
 	if d, err := time.ParseDuration(env.Env(triadSnapshotIntervalEnv)); err == nil && d > 0 {
 		rc.SnapshotInterval = d
+	}
+	if n, err := strconv.ParseUint(env.Env(triadTrailingLogsEnv), 10, 64); err == nil && n > 0 {
+		rc.TrailingLogs = n
 	}
 	cfg.Raft = rc
 	grace := server.DefaultTriadGrace

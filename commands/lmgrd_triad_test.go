@@ -89,8 +89,8 @@ func TestTriadConfig(t *testing.T) {
 		{"bad grace", distinct, "27000@h1", map[string]string{triadGraceEnv: "soon"}, server.DefaultTriadGrace, false},
 		{"negative grace", distinct, "27000@h1", map[string]string{triadGraceEnv: "-5s"}, server.DefaultTriadGrace, false},
 		{"zero grace", distinct, "27000@h1", map[string]string{triadGraceEnv: "0s"}, server.DefaultTriadGrace, false},
-		{"snapshot settings", distinct, "27000@h1", map[string]string{triadSnapshotThresholdEnv: "64", triadSnapshotIntervalEnv: "5s"}, server.DefaultTriadGrace, false},
-		{"bad snapshot settings", distinct, "27000@h1", map[string]string{triadSnapshotThresholdEnv: "-1", triadSnapshotIntervalEnv: "x"}, server.DefaultTriadGrace, false},
+		{"snapshot settings", distinct, "27000@h1", map[string]string{triadSnapshotThresholdEnv: "64", triadSnapshotIntervalEnv: "5s", triadTrailingLogsEnv: "16"}, server.DefaultTriadGrace, false},
+		{"bad snapshot settings", distinct, "27000@h1", map[string]string{triadSnapshotThresholdEnv: "-1", triadSnapshotIntervalEnv: "x", triadTrailingLogsEnv: "many"}, server.DefaultTriadGrace, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := vendordContext(t, map[string]string{"triad-peers": c.peers, "triad-self": c.self, "data": t.TempDir()})

@@ -104,6 +104,7 @@ type reportState struct {
 // openLogs applies the options file's DEBUGLOG and REPORTLOG when the
 // vendor daemon starts, and writes the START record.
 func (v *Vendor) openLogs(lc logConfig) {
+	defer v.triadLogsOpened() // a triad member's commits wait for it
 	rs := &v.report
 	rs.mu.Lock()
 	defer rs.mu.Unlock()

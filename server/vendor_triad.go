@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"golm/lmutil/options"
 	"golm/lmutil/protocol"
 	"golm/lmutil/protocol/lmerr"
+	"golm/lmutil/server/reportlog"
 	"golm/lmutil/server/state"
 )
 
@@ -76,6 +78,22 @@ type ReplicaHooks struct {
 	// the one the master reread.
 	PoolsByHash  func(h [32]byte) ([]*state.Pool, error)
 	PolicyByHash func(h [32]byte) (state.Policy, error)
+	// ReportMark is the position of the report log's stream: the
+	// sequence number the next committed record will have and the hash
+	// of the one before it (reportlog.Writer.Stream); a snapshot
+	// carries it.
+	ReportMark func() (next uint64, last string)
+	// ReportRestore says where the stream of committed records is: at
+	// the start (record 1), or at a snapshot's position. The report log
+	// skips the records it holds; those it lacks it copies from
+	// another member with fetch (the lines of the records from ...
+	// before to that one member has) or, failing that, gives up, in the
+	// debug log. next 0: the position is not known (a snapshot of an
+	// earlier version), the report log goes on at its own.
+	ReportRestore func(next uint64, last string, fetch func(from, to uint64) ([]string, error))
+	// ReportLines are the record lines from ... before to this
+	// member's report log holds, for another member's fetch.
+	ReportLines func(from, to uint64) ([]string, error)
 }
 
 // TriadConfig makes a vendor daemon a member of a triad.
@@ -116,6 +134,33 @@ type triadVendor struct {
 	rotating  sync.Mutex
 	rotated   *protocol.LogSwitched
 	rotateErr *lmerr.Error
+	// logsOpen is closed once the report log is open (openLogs): the
+	// member starts before it, and its commits wait. opened and stash
+	// (the stream's position told before, see ReportRestore) are
+	// guarded by the report log's lock.
+	logsOpen chan struct{}
+	quit     chan struct{}
+	quitOnce sync.Once
+	opened   bool
+	stash    *streamPos
+}
+
+// streamPos is a position of the stream of committed records.
+type streamPos struct {
+	next  uint64
+	last  string
+	fetch func(from, to uint64) ([]string, error)
+}
+
+// waitLogs holds a commit until the report log is open; false once the
+// member stops.
+func (t *triadVendor) waitLogs() bool {
+	select {
+	case <-t.logsOpen:
+		return true
+	case <-t.quit:
+		return false
+	}
 }
 
 // startTriad starts the vendor daemon's member of the triad; its seat
@@ -127,7 +172,7 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 	if tc.CommitTimeout <= 0 {
 		tc.CommitTimeout = 5 * time.Second
 	}
-	t := &triadVendor{cfg: *tc, live: map[uint64]struct{}{}}
+	t := &triadVendor{cfg: *tc, live: map[uint64]struct{}{}, logsOpen: make(chan struct{}), quit: make(chan struct{})}
 	quiet := &Vendor{cfg: v.cfg, log: NewDebugLog(io.Discard, v.cfg.Name, v.cfg.Now)}
 	quiet.cfg.Log = quiet.log
 	repl, err := tc.Start(ReplicaHooks{
@@ -142,9 +187,22 @@ func (v *Vendor) startTriad(tc *TriadConfig) error {
 			st.Apply(state.SetPolicy{Policy: policy})
 			return st
 		},
-		OnCommit: v.onCommit,
+		OnCommit: func(index uint64, at time.Time, cmd state.Command, r state.Result) {
+			if t.waitLogs() {
+				v.onCommit(index, at, cmd, r)
+			}
+		},
 		OnMaster: t.onMaster,
-		OnRotate: func(at time.Time, path string, newLog bool) { v.onRotate(t, at, path, newLog) },
+		OnRotate: func(at time.Time, path string, newLog bool) {
+			if t.waitLogs() {
+				v.onRotate(t, at, path, newLog)
+			}
+		},
+		ReportMark: func() (uint64, string) { return v.reportMark(t) },
+		ReportRestore: func(next uint64, last string, fetch func(from, to uint64) ([]string, error)) {
+			v.reportRestore(t, streamPos{next, last, fetch})
+		},
+		ReportLines: v.reportLines,
 		PoolsByHash: func(h [32]byte) ([]*state.Pool, error) {
 			p, _, err := v.byHash(quiet, h, true)
 			return p, err
@@ -375,8 +433,144 @@ func (v *Vendor) closeClients() { v.cs.closeConns() }
 // stopTriad stops the member, after the vendor daemon's connections.
 func (v *Vendor) stopTriad() {
 	if v.triad != nil {
+		v.triad.quitOnce.Do(func() { close(v.triad.quit) })
 		v.triad.repl.Shutdown()
 	}
+}
+
+// triadLogsOpened is called once openLogs is done: the report log goes
+// on at the stream's position told so far, and commits may be written.
+// The report log's lock is not held while records are fetched from
+// another member, whose own fetch may be waiting for this one's answer.
+func (v *Vendor) triadLogsOpened() {
+	t := v.triad
+	if t == nil {
+		return
+	}
+	rs := &v.report
+	for {
+		rs.mu.Lock()
+		if t.opened {
+			rs.mu.Unlock()
+			return
+		}
+		p, w := t.stash, rs.w
+		t.stash = nil
+		if p == nil {
+			t.opened = true
+			close(t.logsOpen)
+			rs.mu.Unlock()
+			return
+		}
+		rs.mu.Unlock()
+		// A position told meanwhile (a snapshot restored) is stashed,
+		// and followed next.
+		v.continueStream(w, *p)
+	}
+}
+
+// reportMark is the report log's stream position, for a snapshot.
+func (v *Vendor) reportMark(t *triadVendor) (uint64, string) {
+	rs := &v.report
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if !t.opened && t.stash != nil {
+		return t.stash.next, t.stash.last
+	}
+	if rs.w == nil {
+		return 0, ""
+	}
+	return rs.w.Stream()
+}
+
+// reportRestore is ReportRestore: before the report log is open, the
+// position is kept for when it is. Records are written only by the
+// commits, which wait for the restore, so the report log's lock is not
+// held while records are fetched.
+func (v *Vendor) reportRestore(t *triadVendor, p streamPos) {
+	rs := &v.report
+	rs.mu.Lock()
+	if !t.opened {
+		t.stash = &p
+		rs.mu.Unlock()
+		return
+	}
+	w := rs.w
+	rs.mu.Unlock()
+	v.continueStream(w, p)
+}
+
+// continueStream makes the report log w continue the stream of
+// committed records at p: it skips the records it holds, copies those it
+// lacks from another member, and gives up those it cannot copy, naming
+// them in the debug log.
+func (v *Vendor) continueStream(w *reportlog.Writer, p streamPos) {
+	if w == nil {
+		return
+	}
+	if p.next == 0 {
+		// Unknown: the log goes on at its own position.
+		_ = w.SetStream(w.Next(), "")
+		return
+	}
+	r := w.Follow(p.next, p.last, p.fetch, func(sw reportlog.Record) error { return v.followSwitch(w, sw) })
+	if r.FetchErr != nil {
+		v.log.Printf("REPORTLOG: records %d to %d could not be fetched from another member: %v", r.MissingFrom, p.next-1, r.FetchErr)
+	}
+	if r.CopyErr != nil {
+		v.log.Printf("REPORTLOG: record %d from another member not copied: %v", r.MissingFrom, trimLogPrefix(r.CopyErr))
+	}
+	if r.Copied > 0 {
+		v.log.Printf("REPORTLOG: %d records copied from another member", r.Copied)
+	}
+	switch {
+	case r.MissingFrom < p.next && r.GapErr != nil:
+		v.log.Printf("REPORTLOG: records %d to %d are missing from this report log, and it cannot continue at record %d: %v", r.MissingFrom, p.next-1, p.next, trimLogPrefix(r.GapErr))
+	case r.MissingFrom < p.next:
+		v.log.Printf("REPORTLOG: records %d to %d are missing from this report log (the triad's snapshot compacted them and no other member gave them); it continues at record %d in %s", r.MissingFrom, p.next-1, p.next, w.Path())
+	case r.Held > p.next:
+		v.log.Printf("REPORTLOG: records %d to %d are in this report log already: they are not written again", p.next, r.Held-1)
+	}
+	if r.StreamErr != nil {
+		v.log.Printf("REPORTLOG: %v", trimLogPrefix(r.StreamErr))
+	}
+}
+
+// followSwitch makes, while records are copied from another member,
+// the lmswitchr whose SWITCH record is sw, at its time, so that this
+// member's SWITCH record is the same and the copy goes on in the new
+// file. An lmnewlog's record does not name the file the log was renamed
+// to: it is not followed.
+func (v *Vendor) followSwitch(w *reportlog.Writer, sw reportlog.Record) error {
+	name, ok := strings.CutPrefix(sw.Detail, "to=")
+	if sw.Reason != reportlog.ReasonSwitchr || !ok || name == "" || strings.Contains(name, ",") {
+		return fmt.Errorf("the %s SWITCH record %d cannot be followed", sw.Reason, sw.Seq)
+	}
+	rs := &v.report
+	rs.mu.Lock()
+	p := rs.cfg.resolve(name)
+	rs.mu.Unlock()
+	rs.at.Store(sw.Time.UnixNano())
+	err := w.Switch(p)
+	rs.at.Store(0)
+	if err != nil {
+		return err
+	}
+	v.log.Printf("Report log switched to %s as the triad's record %d did (lmswitchr)", w.Path(), sw.Seq)
+	return nil
+}
+
+// reportLines serves another member's fetch of records from ... before
+// to, from this member's report log files.
+func (v *Vendor) reportLines(from, to uint64) ([]string, error) {
+	rs := &v.report
+	rs.mu.Lock()
+	w := rs.w
+	rs.mu.Unlock()
+	if w == nil {
+		return nil, nil
+	}
+	return reportlog.ReadLines(w.Path(), v.cfg.Name, from, to, 0, 0)
 }
 
 // rereadTriad applies an lmreread to the triad: every member has checked

@@ -174,6 +174,17 @@ type Writer struct {
 	keptRun int
 	// denials are the denials counted for their summaries (Deny).
 	denials denials
+	// skipping is set while the records handed to the writer are ones
+	// its file holds already (SetStream): sNext is the sequence number
+	// of the next such record and sPrev the hash of the one before it.
+	skipping bool
+	sNext    uint64
+	sPrev    string
+	// sFile are the hashes the file holds for the records from sNext
+	// on, read a chunk at a time, to check each record skipped; sRetry
+	// is where to read again after a chunk no file held.
+	sFile  []string
+	sRetry uint64
 
 	// writeAt writes to the log file; tests replace it to fail.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
@@ -505,6 +516,9 @@ func (w *Writer) appendLocked(rec Record, keep bool) (Record, bool, error) {
 		rec.Time = w.now()
 	}
 	rec.Time = rec.Time.UTC().Truncate(time.Millisecond)
+	if w.skipping && w.skipLocked(&rec, false) {
+		return rec, false, nil
+	}
 	err := w.commitLocked(&rec, keep)
 	if err == nil {
 		return rec, false, nil
@@ -797,6 +811,9 @@ func (w *Writer) Switch(newPath string) error {
 	if w.closed {
 		return ErrClosed
 	}
+	if w.skipping && w.skipSwitchLocked(np, ReasonSwitchr) {
+		return nil
+	}
 	if np == w.path || sameFile(np, w.path) {
 		return fmt.Errorf("report log: %s is the current report log", newPath)
 	}
@@ -836,6 +853,9 @@ func (w *Writer) NewLog(renamedPath string) error {
 		return ErrClosed
 	}
 	orig := w.path
+	if w.skipping && w.skipSwitchLocked(orig, ReasonNewLog) {
+		return nil
+	}
 	if rp == orig {
 		return fmt.Errorf("report log: %s is the current report log", renamedPath)
 	}

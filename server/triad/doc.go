@@ -37,9 +37,26 @@
 // the clocks and the next handle). A member restores it into a new State
 // built from its own copy of those texts, and then answers every later
 // command as the member that took it. A snapshot's size is the seat
-// table's, whatever the length of the log; a member restored from one
-// writes report log records only for the commands after it (the others'
-// report logs hold the earlier ones).
+// table's, whatever the length of the log.
+//
+// Report logs: every member writes its report log from the committed
+// commands, so record N of the triad's chain is the same on every
+// member. A snapshot (version 3) carries the report log's position at
+// its index, read under the FSM's lock after every command's records
+// were written (FSMConfig.ReportMark): the next sequence number and the
+// last record's hash. Restore hands it to FSMConfig.OnRestore, and a
+// fresh state machine starts at record 1, so that the report log knows
+// which record each commit produces: one its file holds already is
+// skipped (a restart, or a deleted data directory, replays the log), and
+// records a restored snapshot compacted are fetched from another member
+// on the Raft port (fetch.go: the port's stream layer sorts Raft's
+// connections from fetches by their first byte; a fetch is answered only
+// to the members' hosts) and appended verbatim, each checked against the
+// chain, an lmswitchr among them made again. What no member can give is left as a gap the report log's
+// Verify names, and said so in the debug log. A version-2 snapshot (no
+// position) still restores: the report log then goes on at its own
+// position, and the DataDir/reported position keeps a replay from
+// writing records twice.
 //
 // A Propose that fails may still be committed later (Raft cannot tell a
 // command lost from one committed after the answer): a seat granted that

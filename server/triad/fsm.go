@@ -19,8 +19,8 @@ import (
 // Commit is one committed command as a member applied it: what the
 // report log of every member is written from. Replay is true for the
 // commands a Restore applies after the snapshot's seat table: entries a
-// member kept, unapplied, while it could not follow (see Snapshot); a
-// report log writer skips indexes it has written.
+// member kept, unapplied, while it could not follow (see Snapshot):
+// their records follow the snapshot's report log position.
 type Commit struct {
 	Index  uint64 // the Raft log index of the batch
 	Cmd    Command
@@ -51,7 +51,39 @@ type FSMConfig struct {
 	// OnCommit, when set, is called for every command applied, in log
 	// order, with the FSM's lock held: it must not call the FSM back.
 	OnCommit func(Commit)
+	// ReportMark, when set, is read by Snapshot, with the FSM's lock
+	// held and so after OnCommit for every command applied: the
+	// position of the report log's stream at the snapshot's index (the
+	// sequence number of the next record and the hash of the last),
+	// which the snapshot carries.
+	ReportMark func() (next uint64, last string)
+	// OnRestore, when set, is called by Restore with the FSM's lock
+	// held, before the commands the snapshot kept are applied again:
+	// the snapshot's index and the report log position it carries
+	// (next 0: none, a snapshot of an earlier version). The member's
+	// report log is to continue there.
+	OnRestore func(index, next uint64, last string)
 }
+
+// mark is a report log position carried by a snapshot; next 0 is none.
+type mark struct {
+	next uint64
+	last string
+}
+
+func (f *FSM) markLocked() mark {
+	if f.cfg.ReportMark == nil {
+		return mark{}
+	}
+	n, l := f.cfg.ReportMark()
+	if len(l) > maxMarkHash {
+		return mark{}
+	}
+	return mark{n, l}
+}
+
+// maxMarkHash bounds the hash of a mark in a snapshot.
+const maxMarkHash = 64
 
 // FSM is the Raft state machine of one vendor's seat table: it applies
 // committed batches of commands to a state.State. Its snapshot is a dump
@@ -72,6 +104,8 @@ type FSM struct {
 	broken error
 	held   []byte
 	tail   []entry
+	// heldMark is the report log position at the state held.
+	heldMark mark
 }
 
 // files names what a state's pools and policy are built from: the
@@ -154,6 +188,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 func (f *FSM) breakLocked(err error, e entry) {
 	f.broken = err
 	f.held = f.payload(f.state.Load(), f.files)
+	f.heldMark = f.markLocked()
 	f.tail = []entry{e}
 }
 
@@ -256,9 +291,9 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.broken != nil {
-		return &snapshot{index: f.index.Load(), payload: f.held, tail: f.tail[:len(f.tail):len(f.tail)]}, nil
+		return &snapshot{index: f.index.Load(), mark: f.heldMark, payload: f.held, tail: f.tail[:len(f.tail):len(f.tail)]}, nil
 	}
-	return &snapshot{index: f.index.Load(), payload: f.payload(f.state.Load(), f.files)}, nil
+	return &snapshot{index: f.index.Load(), mark: f.markLocked(), payload: f.payload(f.state.Load(), f.files)}, nil
 }
 
 // payload is the table part of a snapshot: which texts, then the dump.
@@ -281,23 +316,28 @@ func (f *FSM) payload(st *state.State, fs files) []byte {
 }
 
 // Snapshot format version, the first byte of a snapshot. Version 1 was
-// the whole command log.
-const snapshotVersion = 2
+// the whole command log; version 2 had no report log position.
+const snapshotVersion = 3
 
 type snapshot struct {
 	index   uint64
+	mark    mark
 	payload []byte
 	tail    []entry
 }
 
 // Persist writes the snapshot: the version, the applied index, the
-// table's length and bytes, then the number of kept entries and each
+// report log position (the next sequence number, the last hash's length
+// and bytes), the table's length and bytes, then the number of kept entries and each
 // entry's log index, length and bytes.
 func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 	w := bufio.NewWriter(sink)
 	var buf []byte
 	buf = append(buf, snapshotVersion)
 	buf = binary.AppendUvarint(buf, s.index)
+	buf = binary.AppendUvarint(buf, s.mark.next)
+	buf = append(buf, byte(len(s.mark.last)))
+	buf = append(buf, s.mark.last...)
 	buf = binary.AppendUvarint(buf, uint64(len(s.payload)))
 	buf = append(buf, s.payload...)
 	buf = binary.AppendUvarint(buf, uint64(len(s.tail)))
@@ -339,12 +379,27 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	r := bufio.NewReader(rc)
 	v, err := r.ReadByte()
-	if err != nil || v != snapshotVersion {
+	if err != nil || v != snapshotVersion && v != 2 {
 		return ErrSnapshot
 	}
 	index, err := binary.ReadUvarint(r)
 	if err != nil {
 		return ErrSnapshot
+	}
+	var mk mark
+	if v >= 3 {
+		if mk.next, err = binary.ReadUvarint(r); err != nil {
+			return ErrSnapshot
+		}
+		n, err := r.ReadByte()
+		if err != nil || n > maxMarkHash {
+			return ErrSnapshot
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return ErrSnapshot
+		}
+		mk.last = string(b)
 	}
 	size, err := binary.ReadUvarint(r)
 	if err != nil || size > uint64(state.MaxDumpBytes+1+2*len(Hash{})) || size < uint64(1+2*len(Hash{})) {
@@ -389,6 +444,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.cfg.OnRestore != nil {
+		f.cfg.OnRestore(index, mk.next, mk.last)
+	}
 	st := f.cfg.NewState()
 	var broken error
 	if fs.hasPools {
@@ -411,7 +469,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		// The table cannot be built here: keep it, and the entries,
 		// for a member that can.
 		f.state.Store(f.cfg.NewState())
-		f.files, f.broken, f.held, f.tail = files{}, broken, payload, tail
+		f.files, f.broken, f.held, f.tail, f.heldMark = files{}, broken, payload, tail, mk
 		f.index.Store(index)
 		return nil
 	}
@@ -431,6 +489,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		if err != nil {
 			f.broken = err
 			f.held = f.payload(st, fs)
+			f.heldMark = f.markLocked()
 			f.tail = tail[i:]
 			break
 		}

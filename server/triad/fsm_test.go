@@ -2,6 +2,7 @@ package triad
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"testing"
@@ -201,4 +202,64 @@ func TestBrokenMemberKeepsHistory(t *testing.T) {
 			t.Errorf("corrupt entry: response %v, Err %v; want ErrCorrupt and a member that goes on", r.err, f.Err())
 		}
 	})
+}
+
+// TestSnapshotReportMark: a snapshot carries the report log position
+// ReportMark gives after the last command applied, and Restore hands it
+// to OnRestore before anything else; a version-2 snapshot (none) still
+// restores, with no position.
+func TestSnapshotReportMark(t *testing.T) {
+	t.Parallel()
+	lic := newLicenses(baseLicense, rereadLicense)
+	cfg := fsmConfig(t, lic)
+	var records uint64
+	cfg.OnCommit = func(Commit) { records++ }
+	cfg.ReportMark = func() (uint64, string) { return records + 1, "0123456789abcdef0123456789abcdef" }
+	src := NewFSM(cfg)
+	cmds := randomCommands(11, 60)
+	feed(t, src, cmds)
+	data := snapshotOf(t, src)
+	if data[0] != 3 {
+		t.Fatalf("snapshot version %d, want 3", data[0])
+	}
+
+	restoreWith := func(data []byte) (index, next uint64, last string, f *FSM) {
+		t.Helper()
+		c := fsmConfig(t, lic)
+		called := false
+		c.OnRestore = func(i, n uint64, l string) { index, next, last, called = i, n, l, true }
+		f = NewFSM(c)
+		if err := f.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
+			t.Fatal(err)
+		}
+		if !called {
+			t.Fatal("OnRestore not called")
+		}
+		return
+	}
+	index, next, last, dst := restoreWith(data)
+	if index != src.AppliedIndex() || next != uint64(len(cmds))+1 || last != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("OnRestore(%d, %d, %q), want (%d, %d, the hash)", index, next, last, src.AppliedIndex(), len(cmds)+1)
+	}
+	if got, want := digest(dst.State()), digest(src.State()); got != want {
+		t.Errorf("restored state\n%s\nwant\n%s", got, want)
+	}
+
+	// The same snapshot as version 2 wrote it: no position.
+	v2 := []byte{2}
+	r := bytes.NewReader(data[1:])
+	idx, _ := binary.ReadUvarint(r)
+	binary.ReadUvarint(r) // next
+	n, _ := r.ReadByte()
+	r.Seek(int64(n), io.SeekCurrent)
+	rest, _ := io.ReadAll(r)
+	v2 = binary.AppendUvarint(v2, idx)
+	v2 = append(v2, rest...)
+	index, next, last, dst = restoreWith(v2)
+	if index != src.AppliedIndex() || next != 0 || last != "" {
+		t.Fatalf("version 2: OnRestore(%d, %d, %q), want (%d, 0, \"\")", index, next, last, src.AppliedIndex())
+	}
+	if got, want := digest(dst.State()), digest(src.State()); got != want {
+		t.Errorf("restored from version 2\n%s\nwant\n%s", got, want)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -63,6 +64,12 @@ type Config struct {
 	// Transport, when set, is used instead of a TCP transport on
 	// BindAddr. The member closes it on Shutdown.
 	Transport raft.Transport
+	// ReportLines, when set, serves the other members' fetches of
+	// report log records on the TCP transport's port (see fetch.go).
+	ReportLines ReportLines
+	// Logf receives the member's lines for the debug log (a refused
+	// fetch); nil drops them.
+	Logf func(format string, args ...any)
 
 	FSMConfig
 
@@ -203,12 +210,19 @@ func New(cfg Config) (*Member, error) {
 	}
 	m.trans = cfg.Transport
 	if m.trans == nil {
-		t, err := raft.NewTCPTransport(cfg.BindAddr, nil, 3, 10*time.Second, logOut)
+		// Raft's connections and the report log fetches share the
+		// port (fetch.go).
+		hosts := newPeerHosts(cfg.Peers)
+		logf := cfg.Logf
+		if logf == nil {
+			logf = func(string, ...any) {}
+		}
+		stream, err := newStreamLayer(cfg.BindAddr, func(c net.Conn) { serveFetch(c, hosts, cfg.ReportLines, logf) })
 		if err != nil {
 			m.closeStores()
 			return nil, fmt.Errorf("triad: %w", err)
 		}
-		m.trans = t
+		m.trans = raft.NewNetworkTransport(stream, 3, 10*time.Second, logOut)
 	}
 	has, err := raft.HasExistingState(logs, stable, snaps)
 	if err != nil {

@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"golm/lmutil/server"
+	"golm/lmutil/server/reportlog"
 	"golm/lmutil/server/state"
 )
 
@@ -23,14 +25,23 @@ type VendorReplica struct {
 	onMaster func(string)
 	onRotate func(at time.Time, path string, newLog bool)
 
-	// reported is the log position of the last command handed to the
-	// report log, kept in DataDir/reported, so that a member that
-	// restarts and applies its log again does not write its records
-	// twice.
+	// The report log follows the stream of committed records: it is
+	// told where the stream starts (record 1 at index 0, a snapshot's
+	// position after a Restore) and skips the records it holds
+	// (server.ReplicaHooks.ReportRestore), so that a member that
+	// applies its log again writes nothing twice. reported is the log
+	// position of the last command handed to the report log, kept in
+	// DataDir/reported: only after a snapshot that carries no position
+	// (version 2), or for a report log that is not told the stream's
+	// position (legacy), are the commands up to it not handed again.
 	mu       sync.Mutex
 	file     *os.File
 	done     position // what the file says was reported before this start
 	cur      position
+	legacy   bool
+	member   atomic.Pointer[Member] // for fetches, once started
+	peers    [3]Peer
+	id       string
 	observer *raft.Observer
 	obsStop  chan struct{}
 	obsDone  chan struct{}
@@ -53,7 +64,7 @@ func (p position) after(q position) bool {
 // debug log.
 func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.ReplicaHooks) (server.Replica, error) {
 	return func(h server.ReplicaHooks) (server.Replica, error) {
-		vr := &VendorReplica{logf: logf, onMaster: h.OnMaster, onRotate: h.OnRotate, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
+		vr := &VendorReplica{peers: cfg.Peers, id: cfg.ID, legacy: h.ReportRestore == nil, logf: logf, onMaster: h.OnMaster, onRotate: h.OnRotate, obsStop: make(chan struct{}), obsDone: make(chan struct{})}
 		if cfg.DataDir != "" {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return nil, err
@@ -76,6 +87,18 @@ func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.
 			cfg.PolicyByHash = func(x Hash) (state.Policy, error) { return h.PolicyByHash(x) }
 		}
 		cfg.OnCommit = func(c Commit) { vr.commit(c, h.OnCommit) }
+		cfg.ReportMark = h.ReportMark
+		if h.ReportLines != nil {
+			cfg.ReportLines = ReportLines(h.ReportLines)
+		}
+		if cfg.Logf == nil {
+			cfg.Logf = logf
+		}
+		cfg.OnRestore = func(index, next uint64, last string) { vr.restore(next, last, h.ReportRestore) }
+		if h.ReportRestore != nil {
+			// A new state machine, at index 0: record 1 comes next.
+			h.ReportRestore(1, reportlog.Genesis, nil)
+		}
 		m, err := New(cfg)
 		if err != nil {
 			if vr.file != nil {
@@ -84,6 +107,7 @@ func StartVendor(cfg Config, logf func(format string, args ...any)) func(server.
 			return nil, err
 		}
 		vr.Member = m
+		vr.member.Store(m)
 		vr.watch()
 		return vr, nil
 	}
@@ -98,8 +122,9 @@ func (vr *VendorReplica) commit(c Commit, hook func(uint64, time.Time, state.Com
 	}
 	vr.cur.n++
 	p := vr.cur
+	legacy := vr.legacy
 	vr.mu.Unlock()
-	if c.Replay || !p.after(vr.done) || hook == nil {
+	if hook == nil || legacy && (c.Replay || !p.after(vr.done)) {
 		return
 	}
 	var cmd state.Command
@@ -124,6 +149,25 @@ func (vr *VendorReplica) commit(c Commit, hook func(uint64, time.Time, state.Com
 	}
 	hook(c.Index, c.Time, cmd, c.Result)
 	vr.markReported(p)
+}
+
+// restore tells the report log where the stream is after a snapshot
+// was restored: its records before next are copied from another member
+// when the report log lacks them.
+func (vr *VendorReplica) restore(next uint64, last string, hook func(uint64, string, func(from, to uint64) ([]string, error))) {
+	vr.mu.Lock()
+	vr.legacy = next == 0 || hook == nil
+	vr.mu.Unlock()
+	if hook == nil {
+		return
+	}
+	hook(next, last, func(from, to uint64) ([]string, error) {
+		if m := vr.member.Load(); m != nil {
+			return m.FetchReport(from, to)
+		}
+		// Restored while the member starts: no master known yet.
+		return fetchFromPeers(vr.peers, vr.id, "", from, to)
+	})
 }
 
 // markReported notes in DataDir/reported that the command at p was
