@@ -348,7 +348,7 @@ func (s *suite) openJob(ip, id int) (*client.Job, error) {
 // 1,000 and 1,001 jobs straddle the connection count past which the
 // vendor daemon answers requests on its request workers.
 func (s *suite) throughput() error {
-	echo, echoAddr, err := s.startEcho()
+	echo, echoAddr, echoPID, err := s.startEcho()
 	if err != nil {
 		return err
 	}
@@ -364,19 +364,24 @@ func (s *suite) throughput() error {
 			}
 		}
 		var golm, one, rt, frac bench.Runs
+		var golmCPU, echoCPU cpuSplit
 		for r := range s.throughputRuns {
+			before := golmCPU.start(s.srv.VendorPID)
 			pairs, err := s.pairs(jobs, spread)
 			if err != nil {
 				return fmt.Errorf("%d jobs: %w", n, err)
 			}
+			golmCPU.stop(before, pairs)
 			onePairs, err := s.pairs(jobs, hot)
 			if err != nil {
 				return fmt.Errorf("%d jobs on one feature: %w", n, err)
 			}
+			before = echoCPU.start(echoPID)
 			e, err := s.echoRate(echoAddr, n)
 			if err != nil {
 				return fmt.Errorf("echo with %d connections: %w", n, err)
 			}
+			echoCPU.stop(before, e/2)
 			golm = append(golm, pairs)
 			one = append(one, onePairs)
 			rt = append(rt, e)
@@ -402,6 +407,8 @@ func (s *suite) throughput() error {
 			met = ptr(frac.Median() >= 60)
 		}
 		s.add(fmt.Sprintf("golm round trips / echo round trips, %d", n), frac.Format("%", 1), target, met)
+		s.add(fmt.Sprintf("CPU per 2 round trips, %d: golm (vendor daemon + jobs) / echo (server + clients)", n),
+			golmCPU.String()+" / "+echoCPU.String(), "", nil)
 	}
 	if a, b := medians[1000], medians[1001]; a > 0 && b > 0 {
 		s.add("pairs/s at 1,001 jobs ÷ at 1,000 (no step past deepAbove)", fmt.Sprintf("%.2f×", b/a), "≥ 0.90×", ptr(b/a >= 0.9))
@@ -440,21 +447,63 @@ func (s *suite) pairs(jobs []*client.Job, feature func(i int) string) (float64, 
 	return float64(count.Load()) / time.Since(start).Seconds(), firstErr
 }
 
+// cpuSplit adds up the CPU time of a server process and of this one
+// (the clients) over runs, against the pairs of round trips they made.
+type cpuSplit struct {
+	server, clients time.Duration
+	pairs           float64
+}
+
+// cpuMark is the CPU times and the clock at the start of a run.
+type cpuMark struct {
+	pid             int
+	server, clients time.Duration
+	at              time.Time
+	ok              bool
+}
+
+func (c *cpuSplit) start(pid int) cpuMark {
+	sv, err1 := bench.CPUTime(pid)
+	cl, err2 := bench.CPUTime(os.Getpid())
+	return cpuMark{pid: pid, server: sv, clients: cl, at: time.Now(), ok: err1 == nil && err2 == nil}
+}
+
+// stop adds the run since m, which made rate pairs per second.
+func (c *cpuSplit) stop(m cpuMark, rate float64) {
+	sv, err1 := bench.CPUTime(m.pid)
+	cl, err2 := bench.CPUTime(os.Getpid())
+	if !m.ok || err1 != nil || err2 != nil {
+		return
+	}
+	c.server += sv - m.server
+	c.clients += cl - m.clients
+	c.pairs += rate * time.Since(m.at).Seconds()
+}
+
+// String is the CPU per pair, server + clients, in microseconds.
+func (c cpuSplit) String() string {
+	if c.pairs == 0 {
+		return "?"
+	}
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / c.pairs }
+	return fmt.Sprintf("%.1f µs + %.1f µs", us(c.server), us(c.clients))
+}
+
 // startEcho starts the echo baseline server process.
-func (s *suite) startEcho() (stop func(), addr string, err error) {
+func (s *suite) startEcho() (stop func(), addr string, pid int, err error) {
 	cmd := exec.Command(s.self, "echo")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	stop = func() {
 		in.Close()
@@ -471,9 +520,9 @@ func (s *suite) startEcho() (stop func(), addr string, err error) {
 	port, ok := strings.CutPrefix(strings.TrimSpace(line), "port ")
 	if err != nil || !ok {
 		stop()
-		return nil, "", fmt.Errorf("echo server: %q %v", line, err)
+		return nil, "", 0, fmt.Errorf("echo server: %q %v", line, err)
 	}
-	return stop, "127.0.0.1:" + port, nil
+	return stop, "127.0.0.1:" + port, cmd.Process.Pid, nil
 }
 
 // echoRate runs n echo connections for s.dur and returns round trips/s.
