@@ -186,11 +186,14 @@ func (c *peekedConn) Read(p []byte) (int, error) {
 
 // peerHosts says whether an address is one of the members' hosts: the
 // IP addresses their Raft addresses name, resolved again when an
-// address is not among them (a host whose address changed).
+// address is not among them (a host whose address changed), at most
+// once every reresolveEvery, so that connections from elsewhere cannot
+// make every fetch wait for name lookups.
 type peerHosts struct {
-	peers [3]Peer
-	mu    sync.Mutex
-	ips   map[string]bool
+	peers    [3]Peer
+	mu       sync.Mutex
+	ips      map[string]bool
+	resolved time.Time // when ips was last resolved
 	// lastRefusal and refusals rate-limit the debug log's lines about
 	// refused fetches: one a minute, with the count of the others.
 	lastRefusal time.Time
@@ -211,7 +214,7 @@ func (h *peerHosts) refused() (log bool, unlogged int) {
 }
 
 func newPeerHosts(peers [3]Peer) *peerHosts {
-	h := &peerHosts{peers: peers}
+	h := &peerHosts{peers: peers, resolved: time.Now()}
 	h.ips = h.resolve()
 	return h
 }
@@ -248,12 +251,16 @@ func (h *peerHosts) allowed(a net.Addr) bool {
 	ip := ta.IP.String()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.ips[ip] {
-		return true
+	if h.ips[ip] || time.Since(h.resolved) < reresolveEvery {
+		return h.ips[ip]
 	}
-	h.ips = h.resolve()
+	h.ips, h.resolved = h.resolve(), time.Now()
 	return h.ips[ip]
 }
+
+// reresolveEvery is the shortest time between two lookups of the
+// members' host names for a fetch from an address not among them.
+const reresolveEvery = 10 * time.Second
 
 // serveFetch answers one fetch on c from lines, if c comes from one of
 // the members' hosts.

@@ -116,3 +116,36 @@ func TestFetchServer(t *testing.T) {
 		t.Fatalf("Raft's connection read %q %v, want its three bytes", b, err)
 	}
 }
+
+// TestPeerHostsReresolve: an address that is not a member's makes the
+// member names be looked up again only once every reresolveEvery, so
+// that a stream of connections from elsewhere costs no lookup each; a
+// member's address is let in at once.
+func TestPeerHostsReresolve(t *testing.T) {
+	h := newPeerHosts([3]Peer{{"a", "127.0.0.1:1"}, {"b", "127.0.0.2:1"}, {"c", "127.0.0.3:1"}})
+	at := func(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 5} }
+	tests := []struct {
+		name       string
+		ip         string
+		age        time.Duration // of the last lookup
+		want       bool
+		wantLookup bool
+	}{
+		{"member", "127.0.0.2", 0, true, false},
+		{"stranger, lookup fresh", "127.0.0.9", 0, false, false},
+		{"stranger, lookup old", "127.0.0.9", 2 * reresolveEvery, false, true},
+		{"member, lookup old", "127.0.0.3", 2 * reresolveEvery, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := time.Now().Add(-tt.age)
+			h.resolved = before
+			if got := h.allowed(at(tt.ip)); got != tt.want {
+				t.Errorf("allowed(%s) = %v, want %v", tt.ip, got, tt.want)
+			}
+			if looked := !h.resolved.Equal(before); looked != tt.wantLookup {
+				t.Errorf("looked up again: %v, want %v", looked, tt.wantLookup)
+			}
+		})
+	}
+}
