@@ -7,13 +7,17 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 )
 
 // profileEnv names a hidden environment variable for performance work:
 // when it names a directory, lmgrd and each vendor daemon write a CPU profile of its
 // whole life there (NAME-PID.cpu.pprof) and a heap profile when it exits
 // (NAME-PID.heap.pprof), and one more each time it gets SIGUSR1
-// (NAME-PID.heap-N.pprof), to see the memory of connected clients.
+// (NAME-PID.heap-N.pprof), to see the memory of connected clients. Beside
+// each heap profile, NAME-PID.heap-N.mem holds the runtime's memory
+// figures read before the profile's collection: the goroutine stacks
+// and the collections so far, which the heap profile leaves out.
 const profileEnv = "GOLM_PPROF"
 
 // startProfile starts profiling into dir (from profileEnv) and returns
@@ -58,8 +62,16 @@ func startProfile(dir, name string, logf func(format string, args ...any)) (stop
 	}
 }
 
-// writeHeap writes a heap profile to path after a garbage collection.
+// writeHeap writes a heap profile to path after a garbage collection,
+// and the memory figures from before it to path with .mem for .pprof.
 func writeHeap(path string, logf func(format string, args ...any)) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	mem := fmt.Sprintf("HeapAlloc %d\nHeapInuse %d\nHeapSys %d\nStackInuse %d\nNextGC %d\nNumGC %d\nPauseTotalNs %d\nGCCPUFraction %.4f\nGoroutines %d\n",
+		m.HeapAlloc, m.HeapInuse, m.HeapSys, m.StackInuse, m.NextGC, m.NumGC, m.PauseTotalNs, m.GCCPUFraction, runtime.NumGoroutine())
+	if err := os.WriteFile(strings.TrimSuffix(path, ".pprof")+".mem", []byte(mem), 0o644); err != nil {
+		logf("profile: %v", err)
+	}
 	h, err := os.Create(path)
 	if err != nil {
 		logf("profile: %v", err)

@@ -63,14 +63,17 @@ type tallies struct {
 func (t *tallies) raw() int { return t.plain + t.groups }
 
 // rawWith is raw with st added: what a checkout of st would make it.
-func (t *tallies) rawWith(st *Seat) int {
-	if st.Dup == "" {
-		return t.raw() + st.Count
+func (t *tallies) rawWith(st *Seat) int { return t.rawPlus(st.Dup, st.Count) }
+
+// rawPlus is raw with a seat of count in duplicate group dup added.
+func (t *tallies) rawPlus(dup string, count int) int {
+	if dup == "" {
+		return t.raw() + count
 	}
-	if g := t.dup[st.Dup]; g != nil {
-		return t.raw() + max(0, st.Count-g.max)
+	if g := t.dup[dup]; g != nil {
+		return t.raw() + max(0, count-g.max)
 	}
-	return t.raw() + st.Count
+	return t.raw() + count
 }
 
 // group is the tally of duplicate group key, nil when none is out.
