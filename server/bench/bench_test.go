@@ -237,3 +237,32 @@ func TestListenOverflows(t *testing.T) {
 		t.Errorf("ListenOverflows = %d, ListenDrops = %d: want 0 <= overflows <= drops", o, d)
 	}
 }
+
+func TestParseUserSystem(t *testing.T) {
+	tests := []struct {
+		name, stat   string
+		user, system time.Duration
+		wantErr      bool
+	}{
+		{"plain", "1234 (demo) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 9 0 100 0 0", 2500 * time.Millisecond, 750 * time.Millisecond, false},
+		{"name with spaces and parens", "99 (a (b) c) R 1 2 3 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 1 0 0", 70 * time.Millisecond, 30 * time.Millisecond, false},
+		{"no name", "99 a R 1 2 3", 0, 0, true},
+		{"short", "99 (a) R 1 2 3", 0, 0, true},
+		{"not a number", "99 (a) R 1 2 3 0 -1 0 0 0 0 0 x 3 0", 0, 0, true},
+		{"negative", "99 (a) R 1 2 3 0 -1 0 0 0 0 0 -4 3 0", 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, s, err := parseUserSystem([]byte(tt.stat))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if u != tt.user || s != tt.system {
+				t.Errorf("user %v system %v, want %v %v", u, s, tt.user, tt.system)
+			}
+		})
+	}
+	if _, _, err := UserSystem(os.Getpid()); err != nil {
+		t.Skipf("no /proc/PID/stat here: %v", err)
+	}
+}

@@ -460,45 +460,69 @@ func (s *suite) pairs(jobs []*client.Job, feature func(i int) string) (float64, 
 }
 
 // cpuSplit adds up the CPU time of a server process and of this one
-// (the clients) over runs, against the pairs of round trips they made.
+// (the clients) over runs, against the pairs of round trips they made,
+// and the part of each spent in the kernel.
 type cpuSplit struct {
 	server, clients time.Duration
-	pairs           float64
+	// The user and system times of both (10 ms ticks), for the
+	// kernel's share of server and clients.
+	serverUser, serverSys, clientsUser, clientsSys time.Duration
+	pairs                                          float64
 }
 
 // cpuMark is the CPU times and the clock at the start of a run.
 type cpuMark struct {
 	pid             int
 	server, clients time.Duration
+	su, ss, cu, cs  time.Duration
 	at              time.Time
 	ok              bool
 }
 
 func (c *cpuSplit) start(pid int) cpuMark {
-	sv, err1 := bench.CPUTime(pid)
-	cl, err2 := bench.CPUTime(os.Getpid())
-	return cpuMark{pid: pid, server: sv, clients: cl, at: time.Now(), ok: err1 == nil && err2 == nil}
+	m := cpuMark{pid: pid, at: time.Now()}
+	var err [4]error
+	m.server, err[0] = bench.CPUTime(pid)
+	m.clients, err[1] = bench.CPUTime(os.Getpid())
+	m.su, m.ss, err[2] = bench.UserSystem(pid)
+	m.cu, m.cs, err[3] = bench.UserSystem(os.Getpid())
+	m.ok = err == [4]error{}
+	return m
 }
 
 // stop adds the run since m, which made rate pairs per second.
 func (c *cpuSplit) stop(m cpuMark, rate float64) {
 	sv, err1 := bench.CPUTime(m.pid)
 	cl, err2 := bench.CPUTime(os.Getpid())
-	if !m.ok || err1 != nil || err2 != nil {
+	su, ss, err3 := bench.UserSystem(m.pid)
+	cu, cs, err4 := bench.UserSystem(os.Getpid())
+	if !m.ok || err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		return
 	}
 	c.server += sv - m.server
 	c.clients += cl - m.clients
+	c.serverUser += su - m.su
+	c.serverSys += ss - m.ss
+	c.clientsUser += cu - m.cu
+	c.clientsSys += cs - m.cs
 	c.pairs += rate * time.Since(m.at).Seconds()
 }
 
-// String is the CPU per pair, server + clients, in microseconds.
+// String is the CPU per pair, server + clients, in microseconds, each
+// with the part of it spent in the kernel.
 func (c cpuSplit) String() string {
 	if c.pairs == 0 {
 		return "?"
 	}
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / c.pairs }
-	return fmt.Sprintf("%.1f µs + %.1f µs", us(c.server), us(c.clients))
+	kernel := func(total, user, sys time.Duration) float64 {
+		if user+sys == 0 {
+			return 0
+		}
+		return us(total) * float64(sys) / float64(user+sys)
+	}
+	return fmt.Sprintf("%.1f µs (kernel %.1f) + %.1f µs (kernel %.1f)",
+		us(c.server), kernel(c.server, c.serverUser, c.serverSys), us(c.clients), kernel(c.clients, c.clientsUser, c.clientsSys))
 }
 
 // startEcho starts the echo baseline server process.
