@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,15 @@ func TestStartProfile(t *testing.T) {
 		for _, name := range []string{base + ".cpu.pprof", base + ".heap.pprof"} {
 			if st, err := os.Stat(name); err != nil || st.Size() == 0 {
 				t.Errorf("%s: got %v, want a profile", filepath.Base(name), err)
+			}
+		}
+		mem, err := os.ReadFile(base + ".heap.mem")
+		if err != nil {
+			t.Fatalf("memory figures: %v", err)
+		}
+		for _, key := range []string{"HeapAlloc ", "StackInuse ", "NumGC ", "Goroutines "} {
+			if !strings.Contains(string(mem), "\n"+key) && !strings.HasPrefix(string(mem), key) {
+				t.Errorf("memory figures lack %q:\n%s", key, mem)
 			}
 		}
 	})

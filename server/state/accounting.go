@@ -78,6 +78,21 @@ func (s *State) load(p *Pool, extra *Seat) (total, raw int) {
 	return s.loadOf(p, true, extra)
 }
 
+// loadPlus is load with a checkout of count licenses by client c, in
+// duplicate group dup, added. Without reservations the pool's tallies
+// answer it, and no tentative seat is made: that is a checkout's most
+// common path, and the seat a 416-byte allocation.
+func (s *State) loadPlus(p *Pool, dup string, count int, c Client) (total, raw int) {
+	if len(s.res[p]) > 0 {
+		return s.load(p, &Seat{Pool: p, Client: c, Count: count, Dup: dup})
+	}
+	raw = count
+	if pi := s.byPool[p]; pi != nil {
+		raw = pi.all.rawPlus(dup, count)
+	}
+	return raw, raw
+}
+
 // loadOf is load, with or without the seats charged to p. It costs
 // O(1) from the pool's tallies; with reservations, the first call after
 // a change costs what the pool's seats cost (resUse), later ones

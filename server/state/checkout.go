@@ -246,19 +246,7 @@ func (s *State) room(p *Pool, req request, dup string) (*lmerr.Error, int) {
 			return lmerr.New(lmerr.MaxExceeded, lmerr.MinorMaxOption), 6
 		}
 	}
-	var total, raw int
-	if len(s.res[p]) == 0 {
-		// No reservations: the pool's tallies answer, and no tentative
-		// seat is made (a checkout's most common path).
-		if pi := s.byPool[p]; pi != nil {
-			raw = pi.all.rawPlus(dup, req.count)
-		} else {
-			raw = req.count
-		}
-		total = raw
-	} else {
-		total, raw = s.load(p, &Seat{Handle: 0, Pool: p, Client: req.client, Count: req.count, Dup: dup})
-	}
+	total, raw := s.loadPlus(p, dup, req.count, req.client)
 	if total <= s.limit(p) {
 		return nil, 0
 	}

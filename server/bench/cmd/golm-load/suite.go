@@ -470,16 +470,19 @@ type cpuSplit struct {
 	pairs                                          float64
 }
 
-// cpuMark is the CPU times and the clock at the start of a run.
+// cpuMark is the CPU times of a server process and of this one, and
+// the clock, at the start or end of a run.
 type cpuMark struct {
 	pid             int
 	server, clients time.Duration
-	su, ss, cu, cs  time.Duration
-	at              time.Time
-	ok              bool
+	// su, ss, cu, cs are the user and system times of server and clients.
+	su, ss, cu, cs time.Duration
+	at             time.Time
+	ok             bool
 }
 
-func (c *cpuSplit) start(pid int) cpuMark {
+// markCPU reads the CPU times of process pid and of this one.
+func markCPU(pid int) cpuMark {
 	m := cpuMark{pid: pid, at: time.Now()}
 	var err [4]error
 	m.server, err[0] = bench.CPUTime(pid)
@@ -490,22 +493,21 @@ func (c *cpuSplit) start(pid int) cpuMark {
 	return m
 }
 
+func (c *cpuSplit) start(pid int) cpuMark { return markCPU(pid) }
+
 // stop adds the run since m, which made rate pairs per second.
 func (c *cpuSplit) stop(m cpuMark, rate float64) {
-	sv, err1 := bench.CPUTime(m.pid)
-	cl, err2 := bench.CPUTime(os.Getpid())
-	su, ss, err3 := bench.UserSystem(m.pid)
-	cu, cs, err4 := bench.UserSystem(os.Getpid())
-	if !m.ok || err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+	e := markCPU(m.pid)
+	if !m.ok || !e.ok {
 		return
 	}
-	c.server += sv - m.server
-	c.clients += cl - m.clients
-	c.serverUser += su - m.su
-	c.serverSys += ss - m.ss
-	c.clientsUser += cu - m.cu
-	c.clientsSys += cs - m.cs
-	c.pairs += rate * time.Since(m.at).Seconds()
+	c.server += e.server - m.server
+	c.clients += e.clients - m.clients
+	c.serverUser += e.su - m.su
+	c.serverSys += e.ss - m.ss
+	c.clientsUser += e.cu - m.cu
+	c.clientsSys += e.cs - m.cs
+	c.pairs += rate * e.at.Sub(m.at).Seconds()
 }
 
 // String is the CPU per pair, server + clients, in microseconds, each
